@@ -1,0 +1,101 @@
+"""relais's one error tree.
+
+Every failure that crosses a module boundary is one of these. Adapters translate library exceptions
+(httpx, asyncpg, aiokafka...) into them; nothing else leaves an adapter.
+
+    RelaisError
+    ├── ConfigurationError          wrong settings, missing profile/credentials: fix the config, no retry
+    │   └── MissingCredentialsError no key for this (CFA, OPCO) pair
+    ├── InputError                  the CFA's event itself is wrong: rejected, never retried
+    └── OpcoError                   an OPCO call did not succeed
+        ├── RetryableOpcoError      try again later (5xx, 429/503 with Retry-After, connection error)
+        │   └── AmbiguousOpcoError  the request may have been applied (timeout/drop after send):
+        │                           resolve by a lookup before resending (DESIGN promise 2)
+        └── PermanentOpcoError      retrying cannot help: 400/422 with the OPCO's messages
+            ├── AuthError           401 after one token refresh, 403 (bad key / rights)
+            ├── NotSupportedError   501: the OPCO has not implemented this route
+            └── NotFoundError       404: the resource does not exist at the OPCO
+
+Messages never contain personal data nor secrets: they carry codes, field paths, HTTP statuses and
+the OPCO's own messages (which the OPCO returns about fields, not values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class RelaisError(Exception):
+    """Base of every relais error."""
+
+    code: str = "RELAIS_ERROR"
+
+
+class ConfigurationError(RelaisError):
+    code = "CONFIGURATION"
+
+
+class MissingCredentialsError(ConfigurationError):
+    code = "MISSING_CREDENTIALS"
+
+    def __init__(self, cfa: str, opco: str) -> None:
+        super().__init__(f"no credentials configured for CFA {cfa} at OPCO {opco}")
+        self.cfa = cfa
+        self.opco = opco
+
+
+class InputError(RelaisError):
+    code = "INPUT"
+
+
+class OpcoError(RelaisError):
+    code = "OPCO_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        opco: str | None = None,
+        status: int | None = None,
+        messages: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.opco = opco
+        self.status = status
+        self.messages: tuple[str, ...] = tuple(messages)
+
+
+class RetryableOpcoError(OpcoError):
+    code = "OPCO_RETRYABLE"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        opco: str | None = None,
+        status: int | None = None,
+        messages: Sequence[str] = (),
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, opco=opco, status=status, messages=messages)
+        self.retry_after = retry_after
+
+
+class AmbiguousOpcoError(RetryableOpcoError):
+    code = "OPCO_AMBIGUOUS"
+
+
+class PermanentOpcoError(OpcoError):
+    code = "OPCO_PERMANENT"
+
+
+class AuthError(PermanentOpcoError):
+    code = "OPCO_AUTH"
+
+
+class NotSupportedError(PermanentOpcoError):
+    code = "OPCO_NOT_SUPPORTED"
+
+
+class NotFoundError(PermanentOpcoError):
+    code = "OPCO_NOT_FOUND"

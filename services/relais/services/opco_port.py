@@ -1,0 +1,93 @@
+"""The port through which the services talk to the OPCO (implemented by ``relais.adapters.opco``).
+
+Every method either returns one of the result types below or raises an ``relais.errors.OpcoError``
+subclass / ``MissingCredentialsError``. The CFA is named by its SIRET: the adapter picks that CFA's
+credentials itself, so a caller can never send one CFA's data with another CFA's key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from relais.domain.opco import OpcoCode
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Created:
+    """Something the OPCO created (or already had: ``duplicate=True`` after a 409)."""
+
+    ids: Mapping[str, str]  # e.g. {"numeroInterne": "...", "numeroExterne": "..."}
+    duplicate: bool = False
+    etat: str | None = None
+    body: Json = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DossierEtat:
+    numero_interne: str
+    numero_externe: str | None
+    numero_deca: str | None
+    etat: str
+
+
+@dataclass(frozen=True)
+class FactureEtat:
+    numero_interne_facture: str
+    reference_facture_cfa: str | None
+    etat: str
+    body: Json = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    valid: bool
+    date_fin_validite: date | None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class DossierNaturalKey:
+    """What identifies a dossier at an OPCO before it has an id (DESIGN promise 2)."""
+
+    employeur_siret: str
+    apprenti_nom: str
+    apprenti_prenom: str
+    apprenti_date_naissance: date
+    date_debut_contrat: date
+
+
+class OpcoGateway(Protocol):
+    async def submit_dossier(self, cfa: str, opco: OpcoCode, cerfa: Json) -> Created: ...
+
+    async def submit_convention(self, cfa: str, opco: OpcoCode, body: Json) -> Created: ...
+
+    async def submit_facture(self, cfa: str, opco: OpcoCode, body: Json) -> Created: ...
+
+    async def submit_certificat(self, cfa: str, opco: OpcoCode, body: Json) -> Created: ...
+
+    async def declare_rupture(self, cfa: str, opco: OpcoCode, body: Json) -> Created: ...
+
+    def dossier_etats(self, cfa: str, opco: OpcoCode) -> AsyncIterator[DossierEtat]: ...
+
+    def facture_etats(self, cfa: str, opco: OpcoCode) -> AsyncIterator[FactureEtat]: ...
+
+    async def get_dossier(self, cfa: str, opco: OpcoCode, numero_interne: str) -> Json: ...
+
+    async def find_dossier(
+        self, cfa: str, opco: OpcoCode, key: DossierNaturalKey
+    ) -> Created | None: ...
+
+    async def find_facture(self, cfa: str, opco: OpcoCode, reference: str) -> Created | None: ...
+
+    async def key_info(self, cfa: str, opco: OpcoCode) -> KeyInfo: ...
+
+    def has_credentials(self, cfa: str, opco: OpcoCode) -> bool: ...
+
+    def supports(self, opco: OpcoCode, capability: str) -> bool: ...
+
+    async def aclose(self) -> None: ...

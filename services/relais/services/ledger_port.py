@@ -1,0 +1,189 @@
+"""The port through which the services keep state (implemented by ``relais.adapters.ledger``).
+
+One ledger, two engines: PostgreSQL (production, several processes) and SQLite (embedded default,
+one process). Every method is one transaction. What the promises of DESIGN.md need from it:
+
+- ``accept``/``reject`` write the inbox row (event id), the command and the first status events in one
+  transaction, and say whether the event id was new: ingest commits the Kafka offset only after it.
+- ``claim`` hands out due commands, only the oldest open command of each dossier (FIFO per dossier),
+  never two commands of one dossier at once, each under a lease so a crashed worker's claims return.
+  On PostgreSQL it uses ``FOR UPDATE SKIP LOCKED`` so several dispatchers split the work.
+- ``complete``/``reschedule``/``defer`` record the outcome of one OPCO call together with its status
+  events (transactional outbox) and the dossier/facture ids the OPCO gave.
+- ``outbox_batch``/``mark_published`` feed the relay, in outbox order (= per-dossier order).
+- ``record_etat`` is a compare-and-set on the last known OPCO etat and writes the change event in the
+  same transaction, so a change is published under one stable id, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+Json = dict[str, Any]
+
+
+class CommandKind(StrEnum):
+    DOSSIER = "dossier"
+    CONVENTION = "convention"
+    FACTURE = "facture"
+    CERTIFICAT = "certificat"
+    RUPTURE = "rupture"
+
+
+class CommandState(StrEnum):
+    PENDING = "pending"  # waiting for its turn / its next attempt
+    IN_FLIGHT = "in_flight"  # claimed by a dispatcher under a lease
+    DONE = "done"  # terminal: submitted (or found already there)
+    FAILED = "failed"  # terminal: permanent OPCO error, caps reached, not supported
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A status event ready to publish: its id is stable (a redelivery repeats it)."""
+
+    event_id: str
+    key: str  # the CFA's dossier id (Kafka key)
+    headers: Mapping[str, str]
+    value: bytes
+    topic: str | None = None  # None: the configured status topic
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    seq: int
+    message: OutboxMessage
+
+
+@dataclass(frozen=True)
+class NewCommand:
+    event_id: str  # the CFA event's ce_id (inbox key)
+    cfa: str  # CFA SIRET (from ce_source)
+    dossier_id: str  # the CFA's own dossier id (ce_subject / Kafka key)
+    opco: str
+    kind: CommandKind
+    payload: Json  # what dispatch needs to build the OPCO call
+    depends_on: Sequence[str] = ()  # other CFA dossier ids whose numeroInterne is needed (facture)
+
+
+@dataclass(frozen=True)
+class Command:
+    id: int
+    event_id: str
+    cfa: str
+    dossier_id: str
+    opco: str
+    kind: CommandKind
+    payload: Json
+    depends_on: tuple[str, ...]
+    state: CommandState
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_error: str | None
+    ambiguous: bool  # the previous attempt may have reached the OPCO: look up before resending
+
+
+@dataclass(frozen=True)
+class DossierRecord:
+    cfa: str
+    dossier_id: str
+    opco: str
+    numero_interne: str | None
+    numero_externe: str | None
+    etat: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class FactureRecord:
+    cfa: str
+    reference: str  # referenceFactureCFA
+    opco: str
+    numero_interne_facture: str | None
+    etat: str | None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The terminal outcome of a command, written with its status events in one transaction."""
+
+    state: CommandState  # DONE or FAILED
+    statuses: Sequence[OutboxMessage]
+    error: str | None = None
+    dossier_ids: Mapping[str, str] = field(default_factory=dict)  # numeroInterne/numeroExterne
+    dossier_etat: str | None = None
+    facture: FactureRecord | None = None
+
+
+class Ledger(Protocol):
+    async def migrate(self) -> None: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
+        """Inbox + command + statuses; False (and nothing written) if the event id was seen."""
+        ...
+
+    async def reject(self, event_id: str, statuses: Sequence[OutboxMessage]) -> bool:
+        """Inbox + statuses for an event that gets no command; False if the event id was seen."""
+        ...
+
+    async def claim(
+        self, worker: str, limit: int, now: datetime, lease: timedelta
+    ) -> list[Command]: ...
+
+    async def complete(self, command_id: int, worker: str, completion: Completion) -> bool:
+        """False if this worker no longer holds the command (lease lost): nothing written."""
+        ...
+
+    async def reschedule(
+        self,
+        command_id: int,
+        worker: str,
+        next_attempt_at: datetime,
+        error: str,
+        *,
+        ambiguous: bool,
+        count_attempt: bool = True,
+        statuses: Sequence[OutboxMessage] = (),
+    ) -> bool: ...
+
+    async def release(self, worker: str) -> int:
+        """Give back every command this worker holds (graceful shutdown)."""
+        ...
+
+    async def dossier(self, cfa: str, dossier_id: str) -> DossierRecord | None: ...
+
+    async def dossier_by_numero(self, opco: str, numero_interne: str) -> DossierRecord | None: ...
+
+    async def has_open_command(self, cfa: str, dossier_id: str) -> bool: ...
+
+    async def facture(self, cfa: str, reference: str) -> FactureRecord | None: ...
+
+    async def record_etat(
+        self,
+        *,
+        opco: str,
+        numero_interne: str,
+        kind: str,  # "dossier" | "facture"
+        etat: str,
+        statuses: Sequence[OutboxMessage],
+    ) -> bool:
+        """Set the last known etat if it differs and enqueue ``statuses``; False if unchanged."""
+        ...
+
+    async def outbox_batch(self, limit: int) -> list[OutboxRecord]: ...
+
+    async def mark_published(self, seqs: Sequence[int]) -> None: ...
+
+    async def commands_for(self, cfa: str, dossier_id: str) -> list[Command]: ...
+
+    async def counts(self) -> Mapping[str, int]:
+        """Commands by state and the outbox backlog, for metrics and ``demo --exit``."""
+        ...

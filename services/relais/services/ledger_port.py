@@ -169,6 +169,7 @@ class Ledger(Protocol):
     async def record_etat(
         self,
         *,
+        cfa: str,
         opco: str,
         numero_interne: str,
         kind: str,  # "dossier" | "facture"

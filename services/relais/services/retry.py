@@ -1,12 +1,13 @@
 """relais's one retry policy (in the style of hynek/stamina), as pure decisions.
 
-Nothing here sleeps: a worker never waits inside a handler. The dispatcher asks the policy what to do
-after a failed OPCO call and writes the answer into the ledger (``next_attempt_at``); the poller asks
-it how long to back off a failing (CFA, OPCO) pair.
+Nothing here sleeps: a worker never waits inside a handler. The dispatcher asks the policy what to
+do after a failed OPCO call and writes the answer into the ledger (``next_attempt_at``); the poller
+asks it how long to back off a failing (CFA, OPCO) pair.
 
 - *Which* errors retry is a named predicate (``retry_on``), by default :func:`is_retryable`.
 - *When* is exponential backoff with full jitter: ``uniform(0, min(wait_max, wait_initial *
-  wait_exp_base ** (n - 1)))`` for the n-th failure; a ``Retry-After`` the OPCO gave wins when larger.
+  wait_exp_base ** (n - 1)))`` for the n-th failure; a ``Retry-After`` from the OPCO wins when
+  larger.
 - *How long* is capped twice: ``attempts`` (failures, default 12) and ``timeout`` (age of the
   command, default 24 h). A retry that could only happen after the deadline is not scheduled.
 - Tests switch it to instant (:meth:`RetryPolicy.instant`: no waits) or to deterministic waits by

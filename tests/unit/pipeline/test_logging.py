@@ -1,0 +1,142 @@
+"""Logs: JSON lines, bound context, and personal data / secrets redacted by a processor."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from relais.logging import (
+    REDACTED,
+    bound,
+    configure_logging,
+    get_logger,
+    redact_text,
+    redact_value,
+    reset_logging,
+)
+
+NIR = "185057800608436"  # 15 digits (13 + key)
+IBAN = "FR7630006000011234567890189"
+
+
+@pytest.fixture()
+def captured() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", json_output=True, stream=stream, force=True)
+    yield stream
+    reset_logging()
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_json_line_with_bound_context(captured: io.StringIO) -> None:
+    log = get_logger("relais.test")
+    with bound(topic="cfa.events.v1", partition=0, offset=42, event_id="e-1", dossier="D1"):
+        log.info("ingest.accepted", opco="AKTO")
+    (line,) = _lines(captured)
+    assert line["event"] == "ingest.accepted"
+    assert line["level"] == "info"
+    assert (line["topic"], line["partition"], line["offset"]) == ("cfa.events.v1", 0, 42)
+    assert (line["event_id"], line["dossier"], line["opco"]) == ("e-1", "D1", "AKTO")
+    assert "timestamp" in line
+
+
+def test_personal_data_and_secrets_never_rendered(captured: io.StringIO) -> None:
+    log = get_logger("relais.test")
+    log.warning(
+        "ingest.rejected",
+        apprenti={"nom": "Dupont", "prenom": "Léa", "nir": NIR, "dateNaissance": "2007-03-01"},
+        employeur={
+            "siret": "12345678901234",
+            "courriel": "rh@example.fr",
+            "telephone": "0102030405",
+        },
+        reason=f"bad value {NIR} and iban {IBAN}",
+        api_key="k-123",
+        client_secret="s-456",
+        token="t-789",
+        password="p-000",
+        key="D1",
+        numeroInterne="AKTO-1",
+    )
+    text = captured.getvalue()
+    for leaked in (
+        "Dupont",
+        "Léa",
+        NIR,
+        "2007-03-01",
+        "rh@example.fr",
+        "0102030405",
+        IBAN,
+        "k-123",
+        "s-456",
+        "t-789",
+        "p-000",
+    ):
+        assert leaked not in text, leaked
+    (line,) = _lines(captured)
+    assert line["employeur"]["siret"] == "12345678901234"  # an organisation id stays
+    assert line["numeroInterne"] == "AKTO-1"
+    assert line["key"] == REDACTED
+
+
+def test_library_logs_are_redacted_too(captured: io.StringIO) -> None:
+    logging.getLogger("aiokafka.test").error("header Authorization: Bearer abc.def.ghi for %s", NIR)
+    text = captured.getvalue()
+    assert "abc.def.ghi" not in text and NIR not in text
+    assert "aiokafka.test" in text
+
+
+def test_exceptions_are_redacted(captured: io.StringIO) -> None:
+    log = get_logger("relais.test")
+    try:
+        raise ValueError(f"nir {NIR} invalid")
+    except ValueError:
+        log.exception("dispatch.call_failed")
+    assert NIR not in captured.getvalue()
+    assert "dispatch.call_failed" in captured.getvalue()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "185057800608436",
+        "1850578006084",
+        "1 85 05 78 006 084 36",
+        "2 85 05 2A 006 084",
+        "FR76 3000 6000 0112 3456 7890 189",
+        IBAN,
+        "a.b@example.org",
+    ],
+)
+def test_patterns(text: str) -> None:
+    assert redact_text(f"x {text} y") == f"x {REDACTED} y"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12345678901234",
+        "2026-11-27T03:07:06+00:00",
+        "AKTO-000123",
+        "550e8400-e29b-41d4-a716-446655440000",
+    ],
+)
+def test_identifiers_that_are_not_personal_stay(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_nested_structures() -> None:
+    out = redact_value(
+        {"cerfa": {"apprenti": {"nom": "X", "adresse": {"ville": "Lyon"}}}, "l": [NIR]}
+    )
+    assert out == {
+        "cerfa": {"apprenti": {"nom": REDACTED, "adresse": {"ville": "Lyon"}}},
+        "l": [REDACTED],
+    }

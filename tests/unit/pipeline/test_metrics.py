@@ -1,0 +1,68 @@
+"""The metric names are a contract with the Helm chart and the alert rules."""
+
+from __future__ import annotations
+
+from relais.metrics import Metrics, status_class
+
+EXPECTED = {
+    "relais_events_consumed_total": "counter",
+    "relais_commands_total": "counter",
+    "relais_opco_requests_total": "counter",
+    "relais_opco_request_duration_seconds": "histogram",
+    "relais_opco_circuit_open": "gauge",
+    "relais_ledger_commands": "gauge",
+    "relais_outbox_backlog": "gauge",
+    "relais_dlq_messages_total": "counter",
+    "relais_status_published_total": "counter",
+    "relais_event_latency_seconds": "histogram",
+    "relais_poll_last_success_timestamp_seconds": "gauge",
+    "relais_cfa_key_expiry_timestamp_seconds": "gauge",
+    "relais_consumer_lag_messages": "gauge",
+}
+
+
+def test_exact_names_and_types() -> None:
+    m = Metrics()
+    m.event_consumed("accepted")
+    m.command("AKTO", "dossier", "submitted")
+    m.opco_request("AKTO", "POST /v1/dossiers", 201, 0.12)
+    m.opco_request("AKTO", "POST /v1/dossiers", None, 5.0)
+    m.circuit("AKTO", is_open=True)
+    m.ledger_counts({"pending": 3, "done": 2, "outbox": 7})
+    m.dlq_messages.inc()
+    m.status_out("received")
+    m.event_latency.labels(kind="dossier").observe(1.5)
+    m.poll_last_success.labels(opco="AKTO").set(1.0)
+    m.cfa_key_expiry.labels(opco="AKTO", cfa="12345678901234").set(2.0)
+    m.consumer_lag.labels(topic="cfa.events.v1").set(0)
+    text = m.render().decode()
+    for name, kind in EXPECTED.items():
+        family = name.removesuffix("_total")
+        assert f"# TYPE {family} {kind}" in text or f"# TYPE {name} {kind}" in text, name
+    assert (
+        'relais_opco_requests_total{opco="AKTO",route="POST /v1/dossiers",status_class="2xx"} 1.0'
+        in text
+    )
+    assert 'status_class="error"' in text
+    assert "relais_outbox_backlog 7.0" in text
+    assert 'relais_ledger_commands{state="pending"} 3.0' in text
+    assert 'relais_events_consumed_total{outcome="duplicate"} 0.0' in text
+
+
+def test_registries_are_independent() -> None:
+    a, b = Metrics(), Metrics()
+    a.event_consumed("accepted")
+    assert 'relais_events_consumed_total{outcome="accepted"} 1.0' in a.render().decode()
+    assert 'relais_events_consumed_total{outcome="accepted"} 0.0' in b.render().decode()
+
+
+def test_status_class() -> None:
+    assert [status_class(s) for s in (200, 201, 404, 429, 503, None, 0)] == [
+        "2xx",
+        "2xx",
+        "4xx",
+        "4xx",
+        "5xx",
+        "error",
+        "error",
+    ]

@@ -1,0 +1,418 @@
+"""relais -> CFA status events, v1.
+
+Every CFA event ends in exactly one terminal status (submitted, rejected, failed, dead_lettered);
+``received`` and ``retrying`` are progress notes; ``etat_changed`` reports an OPCO-side change seen
+by polling. On Kafka a status event is a record::
+
+    key      = the CFA's dossier id
+    headers  = ce_specversion, ce_id, ce_type=fr.relais.status.<name>.v1, ce_source=relais,
+               ce_subject=<dossier id>, ce_time, ce_datacontenttype,
+               ce_correlationid=<triggering CFA event id>, ce_cfa=<CFA SIRET>, ce_opco=<OPCO>
+    value    = ``StatusBody`` as JSON (camelCase, null fields left out)
+
+Ids are stable: ``status_event_id`` and ``etat_event_id`` are uuid5 over what identifies the
+outcome, so a redelivery or a restart that recomputes an outcome publishes it under the same id.
+
+A status event carries NO personal data: no names, NIR, birth dates, IBAN. Its fields are ids,
+codes, amounts and dates of the OPCO's financial schedule; ``EcheanceSummary`` drops the IBAN of
+the OPCO read model on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from relais.domain.events import Envelope, ErrorItem, EventKind
+from relais.domain.opco import OpcoCode
+
+STATUS_SOURCE = "relais"
+STATUS_TYPE_PREFIX = "fr.relais.status."
+STATUS_TYPE_SUFFIX = ".v1"
+
+NAMESPACE = uuid.UUID("0b6f1c6e-7d7e-5b7e-9a53-2c0a6f0e4a11")
+"""uuid5 namespace of relais status event ids (never change it: ids must stay stable)."""
+
+
+class StatusName(StrEnum):
+    RECEIVED = "received"
+    REJECTED = "rejected"
+    RETRYING = "retrying"
+    SUBMITTED = "submitted"
+    FAILED = "failed"
+    DEAD_LETTERED = "dead_lettered"
+    ETAT_CHANGED = "etat_changed"
+
+    @property
+    def event_type(self) -> str:
+        return f"{STATUS_TYPE_PREFIX}{self.value}{STATUS_TYPE_SUFFIX}"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset(
+    {StatusName.REJECTED, StatusName.SUBMITTED, StatusName.FAILED, StatusName.DEAD_LETTERED}
+)
+
+
+def _uuid5(*parts: object) -> str:
+    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    return str(uuid.uuid5(NAMESPACE, text))
+
+
+def status_event_id(trigger_event_id: str, status: str, attempt: int | None = None) -> str:
+    """Stable id of the status ``status`` of the CFA event ``trigger_event_id``.
+
+    ``attempt`` tells apart the ``retrying`` notes of one event (one per attempt).
+    """
+    return _uuid5("status", trigger_event_id, str(status), attempt)
+
+
+def etat_event_id(
+    cfa: str,
+    opco: str,
+    kind: str,
+    numero: str,
+    previous_etat: str | None,
+    etat: str,
+) -> str:
+    """Stable id of one OPCO state change (``kind`` "dossier" or "facture", ``numero`` the OPCO's
+    numeroInterne / numeroInterneFacture): a poller that sees the change again recomputes it."""
+    return _uuid5("etat", cfa, str(opco), str(kind), numero, previous_etat, etat)
+
+
+class EcheanceSummary(BaseModel):
+    """One échéance of the OPCO's payment schedule, without the IBAN of the read model."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    numero: int
+    codification: str | None = None
+    montantTotal: float | None = None
+    montantRegle: float | None = None
+    montantEnCoursInstruction: float | None = None
+    dateOuverture: date | None = None
+    dateDebut: date | None = None
+    dateFin: date | None = None
+
+    @field_validator("dateOuverture", "dateDebut", "dateFin", mode="before")
+    @classmethod
+    def _lenient_date(cls, value: Any) -> Any:
+        # OPCOs send "2026-09-01", "2026-09-01T00:00:00Z" or "...+0000": keep the date part.
+        if isinstance(value, str) and len(value) > 10 and value[10] == "T":
+            return value[:10]
+        return value
+
+
+class StatusBody(BaseModel):
+    """The JSON value of a status event (camelCase; absent fields are left out on the wire)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: StatusName
+    eventId: str | None = Field(
+        default=None, description="Id of the triggering CFA event (correlation id)"
+    )
+    cfa: str | None = Field(default=None, description="The CFA (SIRET)")
+    dossierId: str | None = Field(default=None, description="The CFA's own dossier id")
+    opco: OpcoCode | None = None
+    kind: EventKind | None = None
+    numeroInterne: str | None = None
+    numeroExterne: str | None = None
+    numeroInterneFacture: str | None = None
+    referenceFactureCFA: str | None = None
+    etat: str | None = Field(default=None, description="Current OPCO etat (dossier or facture)")
+    previousEtat: str | None = None
+    engagement: float | None = Field(default=None, description="Amount committed by the OPCO")
+    echeances: list[EcheanceSummary] | None = None
+    errors: list[ErrorItem] | None = Field(default=None, description="Every problem at once")
+    opcoMessages: list[str] | None = Field(default=None, description="The OPCO's own messages")
+    attempts: int | None = Field(default=None, ge=0, description="OPCO calls made so far")
+    nextAttemptAt: datetime | None = None
+    reason: str | None = Field(default=None, description="Reason code (retrying, failed)")
+    occurredAt: datetime
+
+
+class StatusEvent(BaseModel):
+    """A status event ready to be written to the outbox: ``id``, ``key``, ``headers()``,
+    ``value()``. Build it with the constructors (``StatusEvent.received(...)``...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    subject: str = Field(description="Kafka key: the CFA's dossier id")
+    body: StatusBody
+
+    @property
+    def key(self) -> str:
+        return self.subject
+
+    @property
+    def status(self) -> StatusName:
+        return self.body.status
+
+    @property
+    def type(self) -> str:
+        return self.body.status.event_type
+
+    def headers(self) -> dict[str, str]:
+        out = {
+            "ce_specversion": "1.0",
+            "ce_id": self.id,
+            "ce_type": self.type,
+            "ce_source": STATUS_SOURCE,
+            "ce_subject": self.subject,
+            "ce_time": self.body.occurredAt.isoformat(),
+            "ce_datacontenttype": "application/json",
+        }
+        if self.body.eventId is not None:
+            out["ce_correlationid"] = self.body.eventId
+        if self.body.cfa is not None:
+            out["ce_cfa"] = self.body.cfa
+        if self.body.opco is not None:
+            out["ce_opco"] = self.body.opco.value
+        return out
+
+    def value(self) -> bytes:
+        payload = self.body.model_dump(mode="json", exclude_none=True)
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        return [(k, v.encode()) for k, v in self.headers().items()]
+
+    @classmethod
+    def from_record(
+        cls, key: bytes | str, headers: Iterable[tuple[str, bytes]], value: bytes
+    ) -> StatusEvent:
+        """Read a status event back from Kafka (``relais watch``, tests)."""
+        hdrs = {k: v.decode() for k, v in headers}
+        subject = key.decode() if isinstance(key, bytes) else key
+        return cls(id=hdrs["ce_id"], subject=subject, body=StatusBody.model_validate_json(value))
+
+    # ---------------------------------------------------------------- constructors
+
+    @classmethod
+    def _for_trigger(
+        cls,
+        trigger: Trigger,
+        status: StatusName,
+        occurred_at: datetime,
+        *,
+        attempt: int | None = None,
+        **fields: Any,
+    ) -> StatusEvent:
+        body = StatusBody(
+            status=status,
+            eventId=trigger.event_id,
+            cfa=trigger.cfa,
+            dossierId=trigger.dossier_id,
+            kind=trigger.kind,
+            occurredAt=occurred_at,
+            **fields,
+        )
+        subject = trigger.dossier_id or trigger.event_id
+        return cls(
+            id=status_event_id(trigger.event_id, status, attempt), subject=subject, body=body
+        )
+
+    @classmethod
+    def received(
+        cls, trigger: Trigger, *, occurred_at: datetime, opco: OpcoCode | None = None
+    ) -> StatusEvent:
+        """The event is durably accepted (in the ledger) and routed to ``opco``."""
+        return cls._for_trigger(trigger, StatusName.RECEIVED, occurred_at, opco=opco)
+
+    @classmethod
+    def rejected(
+        cls,
+        trigger: Trigger,
+        *,
+        errors: Sequence[ErrorItem],
+        occurred_at: datetime,
+        opco: OpcoCode | None = None,
+    ) -> StatusEvent:
+        """Bad input (envelope, schema, control rules, routing): every error at once. Terminal."""
+        return cls._for_trigger(
+            trigger, StatusName.REJECTED, occurred_at, opco=opco, errors=list(errors)
+        )
+
+    @classmethod
+    def retrying(
+        cls,
+        trigger: Trigger,
+        *,
+        opco: OpcoCode,
+        attempt: int,
+        next_attempt_at: datetime,
+        reason: str,
+        occurred_at: datetime,
+        opco_messages: Sequence[str] = (),
+    ) -> StatusEvent:
+        """Attempt ``attempt`` failed in a retryable way; the next one is at ``next_attempt_at``."""
+        return cls._for_trigger(
+            trigger,
+            StatusName.RETRYING,
+            occurred_at,
+            attempt=attempt,
+            opco=opco,
+            attempts=attempt,
+            nextAttemptAt=next_attempt_at,
+            reason=reason,
+            opcoMessages=list(opco_messages) or None,
+        )
+
+    @classmethod
+    def submitted(
+        cls,
+        trigger: Trigger,
+        *,
+        opco: OpcoCode,
+        occurred_at: datetime,
+        numero_interne: str | None = None,
+        numero_externe: str | None = None,
+        numero_interne_facture: str | None = None,
+        reference_facture_cfa: str | None = None,
+        etat: str | None = None,
+        attempts: int | None = None,
+    ) -> StatusEvent:
+        """The OPCO accepted the call (or already had it: duplicate resolved). Terminal."""
+        return cls._for_trigger(
+            trigger,
+            StatusName.SUBMITTED,
+            occurred_at,
+            opco=opco,
+            numeroInterne=numero_interne,
+            numeroExterne=numero_externe,
+            numeroInterneFacture=numero_interne_facture,
+            referenceFactureCFA=reference_facture_cfa,
+            etat=etat,
+            attempts=attempts,
+        )
+
+    @classmethod
+    def failed(
+        cls,
+        trigger: Trigger,
+        *,
+        opco: OpcoCode | None,
+        reason: str,
+        occurred_at: datetime,
+        opco_messages: Sequence[str] = (),
+        errors: Sequence[ErrorItem] = (),
+        attempts: int | None = None,
+    ) -> StatusEvent:
+        """Permanent OPCO error, route not supported, or retry caps reached. Terminal."""
+        return cls._for_trigger(
+            trigger,
+            StatusName.FAILED,
+            occurred_at,
+            opco=opco,
+            reason=reason,
+            opcoMessages=list(opco_messages) or None,
+            errors=list(errors) or None,
+            attempts=attempts,
+        )
+
+    @classmethod
+    def dead_lettered(
+        cls,
+        trigger: Trigger,
+        *,
+        reason: str,
+        occurred_at: datetime,
+        errors: Sequence[ErrorItem] = (),
+    ) -> StatusEvent:
+        """The record could not even be decoded; the raw record went to the DLQ topic. Terminal.
+
+        Without a usable ce_id, use ``Trigger.for_record(topic, partition, offset)``.
+        """
+        return cls._for_trigger(
+            trigger,
+            StatusName.DEAD_LETTERED,
+            occurred_at,
+            reason=reason,
+            errors=list(errors) or None,
+        )
+
+    @classmethod
+    def etat_changed(
+        cls,
+        *,
+        cfa: str,
+        opco: OpcoCode,
+        kind: Literal[EventKind.DOSSIER, EventKind.FACTURE],
+        numero: str,
+        etat: str,
+        previous_etat: str | None,
+        occurred_at: datetime,
+        dossier_id: str | None = None,
+        numero_externe: str | None = None,
+        reference_facture_cfa: str | None = None,
+        engagement: float | None = None,
+        echeances: Sequence[EcheanceSummary | dict[str, Any]] | None = None,
+        trigger_event_id: str | None = None,
+    ) -> StatusEvent:
+        """An OPCO state change seen by polling (dossier: ``numero`` = numeroInterne; facture:
+        ``numero`` = numeroInterneFacture). ``echeances`` may be the read model's dicts: their
+        IBAN is dropped."""
+        is_dossier = kind == EventKind.DOSSIER
+        body = StatusBody(
+            status=StatusName.ETAT_CHANGED,
+            eventId=trigger_event_id,
+            cfa=cfa,
+            dossierId=dossier_id,
+            opco=opco,
+            kind=kind,
+            numeroInterne=numero if is_dossier else None,
+            numeroExterne=numero_externe,
+            numeroInterneFacture=None if is_dossier else numero,
+            referenceFactureCFA=reference_facture_cfa,
+            etat=etat,
+            previousEtat=previous_etat,
+            engagement=engagement,
+            echeances=None
+            if echeances is None
+            else [
+                e if isinstance(e, EcheanceSummary) else EcheanceSummary.model_validate(e)
+                for e in echeances
+            ],
+            occurredAt=occurred_at,
+        )
+        subject = dossier_id or f"{opco.value}:{numero}"
+        return cls(
+            id=etat_event_id(cfa, opco, kind, numero, previous_etat, etat),
+            subject=subject,
+            body=body,
+        )
+
+
+class Trigger(BaseModel):
+    """What a status says about the CFA event it answers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    cfa: str | None = None
+    dossier_id: str | None = None
+    kind: EventKind | None = None
+
+    @classmethod
+    def from_envelope(cls, envelope: Envelope, cfa: str | None = None) -> Trigger:
+        """``cfa``: the CFA SIRET after UAI mapping (default: the SIRET in ce_source, if any)."""
+        if cfa is None:
+            ref = envelope.source_ref
+            cfa = ref.value if ref.scheme == "siret" else None
+        return cls(event_id=envelope.id, cfa=cfa, dossier_id=envelope.subject, kind=envelope.kind)
+
+    @classmethod
+    def for_record(cls, topic: str, partition: int, offset: int) -> Trigger:
+        """A record without a usable ce_id: its position names it (stable across redelivery)."""
+        return cls(event_id=f"kafka:{topic}:{partition}:{offset}")

@@ -130,3 +130,34 @@ def test_schema_rejects_bad_values() -> None:
         chart.validate_schema({"mode": "cluster"})
     with pytest.raises(helm.HelmError):
         chart.validate_schema({"securityContext": {"allowPrivilegeEscalation": True}})
+
+
+def _settings_field_exists(path: list[str]) -> bool:
+    from pydantic import BaseModel
+
+    from relais.config import Settings
+
+    model: type[BaseModel] = Settings
+    for i, part in enumerate(path):
+        field = model.model_fields.get(part)
+        if field is None:
+            return False
+        annotation = field.annotation
+        if i < len(path) - 1:
+            if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+                return False
+            model = annotation
+    return True
+
+
+@pytest.mark.parametrize("name", VALUE_SETS)
+def test_every_rendered_setting_is_a_real_settings_field(name: str) -> None:
+    docs = render(VALUE_SETS[name])
+    env_names = set(by_kind(docs, "ConfigMap")[0]["data"])
+    for deployment in by_kind(docs, "Deployment"):
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        env_names |= {e["name"] for e in container.get("env", [])}
+    for env_name in sorted(env_names):
+        assert env_name.startswith("RELAIS_")
+        path = env_name.removeprefix("RELAIS_").lower().split("__")
+        assert _settings_field_exists(path), f"{env_name} is not a relais setting"

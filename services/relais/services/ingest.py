@@ -1,0 +1,590 @@
+"""Ingest: one Kafka record of a CFA in, one durable decision in the ledger out.
+
+The Kafka subscriber (``relais.adapters.kafka.ingest``) decodes nothing: it hands the raw record to
+``IngestHandler.handle`` and commits the offset only after it returns (DESIGN promise 1). For each
+record the handler reaches exactly one of four outcomes:
+
+``accepted``       envelope + data + control rules + routing OK -> ``ledger.accept`` writes the
+                   inbox row, the command and a ``received`` status in ONE transaction
+``rejected``       the event is readable but wrong (envelope attribute, source not allowed on
+                   this topic, bad signature, schema, control rules, unknown dossier) ->
+                   ``ledger.reject`` with ONE ``rejected`` status carrying every error found
+``duplicate``      the event id was already in the inbox: nothing is written again
+``dead_lettered``  the record cannot be read as an event (no usable ce_id, not JSON, not an object,
+                   not UTF-8, too large, empty) -> the raw record to the DLQ topic (awaited: durable
+                   before the offset commit), then ``ledger.reject`` with a ``dead_lettered`` status
+                   when the dossier can still be identified (ce_subject or the Kafka key)
+
+Anything else (the ledger or the DLQ topic unreachable) raises: the subscriber does not commit and
+the record comes again.
+
+The command payload (what dispatch reads) is ``{"type": <ce_type>, "time": <ce_time>, "data":
+<the event's data as published, validated>}`` plus, for follow-ups, ``"numeroInterneDossier"`` when
+the ledger already knows the OPCO's id; ``command_event`` turns it back into typed data.
+
+Inbox keys: the CFA's ``ce_id`` for events whose source is trusted. An event refused because its
+source may not use this topic or its signature is wrong is keyed by its Kafka position instead
+(``kafka:<topic>:<partition>:<offset>``), so a forged event can never take the inbox slot of the
+real CFA's event id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr
+
+from relais.domain.events import (
+    DATA_MODELS,
+    KIND_OF_TYPE,
+    CertificatSubmittedData,
+    CfaEvent,
+    ConventionSubmittedData,
+    DossierSubmittedData,
+    Envelope,
+    EnvelopeError,
+    ErrorItem,
+    EventData,
+    EventError,
+    EventKind,
+    EventType,
+    FactureSubmittedData,
+    PayloadError,
+    decode_data,
+    envelope_from_headers,
+)
+from relais.domain.opco import OpcoCode
+from relais.domain.status import StatusEvent, Trigger
+from relais.services.clock import Clock, SystemClock
+from relais.services.ledger_port import CommandKind, Ledger, NewCommand, OutboxMessage
+
+PARIS = ZoneInfo("Europe/Paris")
+SIGNATURE_HEADER = "ce_signature"
+DLQ_HEADERS = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset")
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class Record:
+    """A Kafka record as consumed (headers as the raw (name, bytes) pairs, duplicates kept)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]] = ()
+    timestamp_ms: int | None = None
+
+    @property
+    def position(self) -> str:
+        return f"kafka:{self.topic}:{self.partition}:{self.offset}"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """The raw record, unchanged, plus why and where it came from (``dlq_*`` headers)."""
+
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    event_id: str | None = None  # ce_id when known
+    dossier_id: str | None = None
+    kind: EventKind | None = None
+    opco: OpcoCode | None = None
+    errors: tuple[ErrorItem, ...] = ()
+    reason: str | None = None  # dead letters: the dlq_reason code
+
+
+class DeadLetterSink(Protocol):
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        """Publish to the DLQ topic and return once the broker has it (acks=all)."""
+        ...
+
+
+class IngestObserver(Protocol):
+    def on_result(self, result: Result, latency_s: float | None) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Control rules and routing (the domain's, behind one seam so the handler is testable alone)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    errors: tuple[ErrorItem, ...] = ()
+    warnings: tuple[ErrorItem, ...] = ()
+    opco: OpcoCode | None = None  # dossiers: the competent OPCO when routing found one
+
+
+class Rules(Protocol):
+    def check_dossier(self, data: DossierSubmittedData, today: date) -> RuleCheck:
+        """Control rules of the cerfa and the competent OPCO (explicit ``data.opco`` wins)."""
+        ...
+
+    def check_followup(self, event: CfaEvent, today: date) -> RuleCheck:
+        """Control rules of a convention, facture, certificat or rupture body."""
+        ...
+
+
+class ExplicitOpcoRules:
+    """No control rules: the event contract only, and the OPCO named in the event. For tests of
+    the pipeline's plumbing; production uses the domain's rules (``bootstrap``)."""
+
+    def check_dossier(self, data: DossierSubmittedData, today: date) -> RuleCheck:
+        if data.opco is None:
+            return RuleCheck(
+                errors=(
+                    ErrorItem(
+                        code="ROUTING_NO_OPCO",
+                        path="data.opco",
+                        message="no competent OPCO could be determined",
+                    ),
+                )
+            )
+        return RuleCheck(opco=data.opco)
+
+    def check_followup(self, event: CfaEvent, today: date) -> RuleCheck:
+        return RuleCheck()
+
+
+# --------------------------------------------------------------------------------------------
+# Signature (optional per-CFA HMAC binding an event to its CFA)
+# --------------------------------------------------------------------------------------------
+
+
+def signing_input(headers: Mapping[str, str], value: bytes) -> bytes:
+    """What ``ce_signature`` signs: ce_id, ce_type, ce_source, ce_subject and ce_time exactly as
+    sent, one per line, then the record value bytes."""
+    parts = [headers.get(f"ce_{name}", "") for name in ("id", "type", "source", "subject", "time")]
+    return ("\n".join(parts) + "\n").encode() + value
+
+
+def sign(secret: str, headers: Mapping[str, str], value: bytes) -> str:
+    """Hex HMAC-SHA256 of ``signing_input`` (CFA producers compute the same)."""
+    return hmac.new(secret.encode(), signing_input(headers, value), hashlib.sha256).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# The handler
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestPolicy:
+    """What ingest needs from the settings (built by ``bootstrap`` from ``Settings``)."""
+
+    max_message_bytes: int = 1_048_576
+    # topic -> allowed CFA SIRETs/UAIs ("*": any); empty: any source on any topic.
+    topic_sources: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    uai_siret: Mapping[str, str] = field(default_factory=dict)
+    hmac_secrets: Mapping[str, SecretStr] = field(default_factory=dict)
+    require_signature: bool = False
+
+    def topic_may_carry(self, topic: str, *sources: str) -> bool:
+        if not self.topic_sources:
+            return True
+        allowed = self.topic_sources.get(topic)
+        if allowed is None:
+            return False
+        return "*" in allowed or any(s in allowed for s in sources)
+
+
+class _Reject(Exception):
+    def __init__(self, *errors: ErrorItem, inbox_key: str | None = None, trusted: bool = True):
+        self.errors = errors
+        self.inbox_key = inbox_key
+        self.trusted = trusted
+
+
+def _err(code: str, path: str, message: str) -> ErrorItem:
+    return ErrorItem(code=code, path=path, message=message)
+
+
+def _text_headers(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
+    """The ce_* headers that decode as UTF-8 (first occurrence), for correlation only."""
+    out: dict[str, str] = {}
+    for name, raw in headers:
+        lname = name.lower()
+        if not lname.startswith("ce_") or lname in out:
+            continue
+        try:
+            out[lname] = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        except UnicodeDecodeError:
+            continue
+    return out
+
+
+def _key_text(key: bytes | None) -> str | None:
+    if not key:
+        return None
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+_KIND_OF_COMMAND = {kind: CommandKind(kind.value) for kind in EventKind}
+
+
+class IngestHandler:
+    def __init__(
+        self,
+        ledger: Ledger,
+        dead_letters: DeadLetterSink,
+        *,
+        rules: Rules | None = None,
+        policy: IngestPolicy | None = None,
+        clock: Clock | None = None,
+        observer: IngestObserver | None = None,
+        dlq_topic: str = "relais.dlq.v1",
+    ) -> None:
+        self._ledger = ledger
+        self._dead_letters = dead_letters
+        self._rules: Rules = rules if rules is not None else ExplicitOpcoRules()
+        self._policy = policy or IngestPolicy()
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._observer = observer
+        self._dlq_topic = dlq_topic
+
+    async def handle(self, record: Record) -> Result:
+        result = await self._handle(record)
+        if self._observer is not None:
+            self._observer.on_result(result, self._latency(record, result))
+        return result
+
+    # ---------------------------------------------------------------- steps
+
+    async def _handle(self, record: Record) -> Result:
+        hdrs = _text_headers(record.headers)
+        value = record.value
+        if value is None or len(value) == 0:
+            return await self._dead_letter(record, hdrs, "EMPTY_VALUE", "the record has no value")
+        if len(value) > self._policy.max_message_bytes:
+            return await self._dead_letter(
+                record,
+                hdrs,
+                "TOO_LARGE",
+                f"the record value is larger than {self._policy.max_message_bytes} bytes",
+            )
+        try:
+            envelope = envelope_from_headers(record.headers, key=record.key)
+        except EnvelopeError as exc:
+            if exc.undecodable:
+                return await self._dead_letter(record, hdrs, "ENVELOPE_UNDECODABLE", "", exc)
+            return await self._reject_unreadable_envelope(record, hdrs, exc)
+        trigger_cfa: str | None = None
+        try:
+            cfa = self._authorize(record, envelope, hdrs, value)
+            trigger_cfa = cfa
+            try:
+                data = decode_data(envelope, value)
+            except PayloadError as exc:
+                if exc.undecodable:
+                    return await self._dead_letter(
+                        record, hdrs, exc.errors[0].code, "", exc, envelope=envelope, cfa=cfa
+                    )
+                raise _Reject(*exc.errors) from None
+            event = CfaEvent(envelope=envelope, data=data)
+            return await self._accept(event, cfa)
+        except _Reject as rej:
+            return await self._reject(record, envelope, trigger_cfa, rej)
+
+    def _authorize(
+        self, record: Record, envelope: Envelope, hdrs: Mapping[str, str], value: bytes
+    ) -> str:
+        ref = envelope.source_ref
+        if ref.scheme == "uai":
+            siret = self._policy.uai_siret.get(ref.value)
+            if siret is None:
+                raise _Reject(
+                    _err(
+                        "SOURCE_UNKNOWN_UAI",
+                        "ce_source",
+                        "this UAI is not mapped to a CFA SIRET in relais's settings",
+                    ),
+                    inbox_key=record.position,
+                    trusted=False,
+                )
+        else:
+            siret = ref.value
+        if not self._policy.topic_may_carry(record.topic, siret, ref.value):
+            raise _Reject(
+                _err(
+                    "SOURCE_NOT_ALLOWED_ON_TOPIC",
+                    "ce_source",
+                    "this CFA may not publish on this topic",
+                ),
+                inbox_key=record.position,
+                trusted=False,
+            )
+        secret = self._policy.hmac_secrets.get(siret)
+        if secret is not None or self._policy.require_signature:
+            given = envelope.signature
+            if secret is None or given is None:
+                raise _Reject(
+                    _err("SIGNATURE_MISSING", SIGNATURE_HEADER, "a signature is required"),
+                    inbox_key=record.position,
+                    trusted=False,
+                )
+            expected = sign(secret.get_secret_value(), hdrs, value)
+            if not hmac.compare_digest(expected, given.lower()):
+                raise _Reject(
+                    _err(
+                        "SIGNATURE_INVALID",
+                        SIGNATURE_HEADER,
+                        "the signature does not match the event",
+                    ),
+                    inbox_key=record.position,
+                    trusted=False,
+                )
+        return siret
+
+    async def _accept(self, event: CfaEvent, cfa: str) -> Result:
+        today = self._clock.now().astimezone(PARIS).date()
+        data = event.data
+        payload: dict[str, Any] = {
+            "type": event.type.value,
+            "time": event.envelope.time.isoformat(),
+            "data": data.model_dump(mode="json", exclude_none=True),
+        }
+        depends_on: list[str] = []
+        if isinstance(data, DossierSubmittedData):
+            check = self._rules.check_dossier(data, today)
+            if check.errors:
+                raise _Reject(*check.errors)
+            opco = check.opco
+            if opco is None:
+                raise _Reject(
+                    _err("ROUTING_NO_OPCO", "data", "no competent OPCO could be determined")
+                )
+        else:
+            check = self._rules.check_followup(event, today)
+            opco, found_errors, numero = await self._followup_opco(event, cfa)
+            errors = (*check.errors, *found_errors)
+            if errors:
+                raise _Reject(*errors)
+            assert opco is not None
+            if numero is not None:
+                payload["numeroInterneDossier"] = numero
+            if isinstance(data, FactureSubmittedData):
+                depends_on = [d for d in data.facture.dossier_ids if d != event.dossier_id]
+        command = NewCommand(
+            event_id=event.id,
+            cfa=cfa,
+            dossier_id=event.dossier_id,
+            opco=opco.value,
+            kind=_KIND_OF_COMMAND[event.kind],
+            payload=payload,
+            depends_on=tuple(depends_on),
+        )
+        trigger = Trigger.from_envelope(event.envelope, cfa=cfa)
+        received = StatusEvent.received(trigger, occurred_at=self._clock.now(), opco=opco)
+        new = await self._ledger.accept(command, [outbox_message(received)])
+        return Result(
+            Outcome.ACCEPTED if new else Outcome.DUPLICATE,
+            event_id=event.id,
+            dossier_id=event.dossier_id,
+            kind=event.kind,
+            opco=opco,
+        )
+
+    async def _followup_opco(
+        self, event: CfaEvent, cfa: str
+    ) -> tuple[OpcoCode | None, list[ErrorItem], str | None]:
+        """The OPCO of a follow-up: the one of its dossier(s) in the ledger."""
+        data = event.data
+        if isinstance(data, FactureSubmittedData):
+            ids = data.facture.dossier_ids
+            paths = {
+                line.dossierId: f"data.facture.lignes[{i}].dossierId"
+                for i, line in reversed(list(enumerate(data.facture.lignes)))
+            }
+        else:
+            ids = [event.dossier_id]
+            paths = {event.dossier_id: "ce_subject"}
+        errors: list[ErrorItem] = []
+        opcos: dict[str, str] = {}
+        numero: str | None = None
+        for dossier_id in ids:
+            opco_code, numero_interne = await self._dossier_opco(cfa, dossier_id)
+            if opco_code is None:
+                errors.append(
+                    _err(
+                        "DOSSIER_UNKNOWN",
+                        paths[dossier_id],
+                        "relais knows no dossier with this id for this CFA",
+                    )
+                )
+                continue
+            opcos[dossier_id] = opco_code
+            if dossier_id == event.dossier_id:
+                numero = numero_interne
+        if len(set(opcos.values())) > 1:
+            errors.append(
+                _err(
+                    "FACTURE_SEVERAL_OPCO",
+                    "data.facture.lignes",
+                    "an invoice must cover dossiers of one OPCO only",
+                )
+            )
+        if isinstance(data, ConventionSubmittedData | CertificatSubmittedData) and (
+            getattr(data, "numeroInterneDossier", None) is not None
+        ):
+            numero = None  # the CFA gave it explicitly
+        if errors or not opcos:
+            return None, errors, None
+        return OpcoCode(next(iter(opcos.values()))), [], numero
+
+    async def _dossier_opco(self, cfa: str, dossier_id: str) -> tuple[str | None, str | None]:
+        record = await self._ledger.dossier(cfa, dossier_id)
+        if record is not None:
+            return record.opco, record.numero_interne
+        for command in await self._ledger.commands_for(cfa, dossier_id):
+            if command.kind == CommandKind.DOSSIER:
+                return command.opco, None
+        return None, None
+
+    async def _reject(
+        self, record: Record, envelope: Envelope, cfa: str | None, rej: _Reject
+    ) -> Result:
+        trigger = Trigger.from_envelope(envelope, cfa=cfa)
+        if not rej.trusted:
+            # Do not attribute a refused event to the CFA it claims to come from.
+            trigger = trigger.model_copy(update={"cfa": None})
+        status = StatusEvent.rejected(
+            trigger, errors=list(rej.errors), occurred_at=self._clock.now()
+        )
+        new = await self._ledger.reject(rej.inbox_key or envelope.id, [outbox_message(status)])
+        return Result(
+            Outcome.REJECTED if new else Outcome.DUPLICATE,
+            event_id=envelope.id,
+            dossier_id=envelope.subject,
+            kind=envelope.kind,
+            errors=tuple(rej.errors),
+        )
+
+    async def _reject_unreadable_envelope(
+        self, record: Record, hdrs: Mapping[str, str], exc: EventError
+    ) -> Result:
+        """Envelope errors with a usable ce_id: one rejected status naming every problem."""
+        event_id = hdrs["ce_id"]
+        dossier_id = hdrs.get("ce_subject") or _key_text(record.key)
+        kind = _kind_of(hdrs.get("ce_type"))
+        trigger = Trigger(event_id=event_id, cfa=None, dossier_id=dossier_id, kind=kind)
+        status = StatusEvent.rejected(
+            trigger, errors=list(exc.errors), occurred_at=self._clock.now()
+        )
+        # The source is not established: key the inbox by position (see the module docstring).
+        new = await self._ledger.reject(record.position, [outbox_message(status)])
+        return Result(
+            Outcome.REJECTED if new else Outcome.DUPLICATE,
+            event_id=event_id,
+            dossier_id=dossier_id,
+            kind=kind,
+            errors=tuple(exc.errors),
+        )
+
+    async def _dead_letter(
+        self,
+        record: Record,
+        hdrs: Mapping[str, str],
+        reason: str,
+        message: str,
+        exc: EventError | None = None,
+        *,
+        envelope: Envelope | None = None,
+        cfa: str | None = None,
+    ) -> Result:
+        errors = (
+            tuple(exc.errors) if exc is not None else (_err(reason, "record", message or reason),)
+        )
+        headers = [(n, v) for n, v in record.headers if n not in DLQ_HEADERS]
+        headers += [
+            ("dlq_reason", reason.encode()),
+            ("dlq_topic", record.topic.encode()),
+            ("dlq_partition", str(record.partition).encode()),
+            ("dlq_offset", str(record.offset).encode()),
+            ("dlq_errors", json.dumps([e.model_dump() for e in errors]).encode()),
+        ]
+        await self._dead_letters.dead_letter(DeadLetter(record.key, record.value, headers))
+        if envelope is not None:
+            trigger = Trigger.from_envelope(envelope, cfa=cfa)
+            inbox_key = envelope.id
+        else:
+            dossier_id = _key_text(record.key) or hdrs.get("ce_subject")
+            event_id = hdrs.get("ce_id") if _usable_id(hdrs.get("ce_id")) else None
+            trigger = Trigger(
+                event_id=event_id or record.position,
+                dossier_id=dossier_id,
+                kind=_kind_of(hdrs.get("ce_type")),
+                cfa=None,
+            )
+            inbox_key = record.position
+        statuses: list[OutboxMessage] = []
+        if trigger.dossier_id:
+            status = StatusEvent.dead_lettered(
+                trigger, reason=reason, errors=list(errors), occurred_at=self._clock.now()
+            )
+            statuses.append(outbox_message(status))
+        new = await self._ledger.reject(inbox_key, statuses)
+        return Result(
+            Outcome.DEAD_LETTERED if new else Outcome.DUPLICATE,
+            event_id=trigger.event_id,
+            dossier_id=trigger.dossier_id,
+            kind=trigger.kind,
+            errors=errors,
+            reason=reason,
+        )
+
+    def _latency(self, record: Record, result: Result) -> float | None:
+        """Event time -> terminal status, for outcomes that are terminal at ingest."""
+        if result.outcome not in (Outcome.REJECTED, Outcome.DEAD_LETTERED):
+            return None
+        if record.timestamp_ms is None or record.timestamp_ms <= 0:
+            return None
+        return max(0.0, self._clock.now().timestamp() - record.timestamp_ms / 1000)
+
+
+def _usable_id(value: str | None) -> bool:
+    return value is not None and 0 < len(value) <= 200
+
+
+def _kind_of(ce_type: str | None) -> EventKind | None:
+    try:
+        return KIND_OF_TYPE[EventType(ce_type)] if ce_type else None
+    except ValueError:
+        return None
+
+
+def outbox_message(status: StatusEvent) -> OutboxMessage:
+    return OutboxMessage(
+        event_id=status.id, key=status.key, headers=status.headers(), value=status.value()
+    )
+
+
+def command_event(payload: Mapping[str, Any]) -> tuple[EventType, datetime, EventData]:
+    """Read back what ingest stored in a command's payload (for dispatch)."""
+    event_type = EventType(payload["type"])
+    data = DATA_MODELS[event_type].model_validate(payload["data"])
+    return event_type, datetime.fromisoformat(payload["time"]), data  # type: ignore[return-value]

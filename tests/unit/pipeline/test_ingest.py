@@ -1,0 +1,317 @@
+"""The ingest handler against a Protocol-checked fake ledger: one outcome per record, every time."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from pydantic import SecretStr
+
+from relais.domain.events import DossierSubmittedData, ErrorItem, EventType
+from relais.domain.opco import OpcoCode
+from relais.domain.status import StatusBody, status_event_id
+from relais.services.ingest import (
+    DeadLetter,
+    IngestHandler,
+    IngestPolicy,
+    Outcome,
+    Record,
+    RuleCheck,
+    command_event,
+)
+from relais.services.ledger_port import CommandKind, Ledger
+from tests.unit.pipeline.samples import CFA, OTHER_CFA, event, facture, record, signed
+from tests.unit.services.fakes import FakeLedger, ManualClock
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.letters: list[DeadLetter] = []
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        self.letters.append(letter)
+
+
+class BrokenSink:
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        raise ConnectionError("dlq topic unreachable")
+
+
+@pytest.fixture()
+def ledger() -> FakeLedger:
+    fake = FakeLedger()
+    _: Ledger = fake  # the fake keeps the Protocol
+    return fake
+
+
+@pytest.fixture()
+def sink() -> ListSink:
+    return ListSink()
+
+
+def handler(ledger: FakeLedger, sink: ListSink | BrokenSink, **policy: object) -> IngestHandler:
+    return IngestHandler(ledger, sink, policy=IngestPolicy(**policy), clock=ManualClock())  # type: ignore[arg-type]
+
+
+def bodies(ledger: FakeLedger) -> list[StatusBody]:
+    return [StatusBody.model_validate_json(m.value) for m in ledger.statuses()]
+
+
+async def test_dossier_accepted_with_received_status(ledger: FakeLedger, sink: ListSink) -> None:
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, event_id="e-1", subject="D-1")
+    result = await handler(ledger, sink).handle(record(hdrs, value))
+    assert result.outcome is Outcome.ACCEPTED and result.opco is OpcoCode.AKTO
+    (cmd,) = [r.command for r in ledger.rows]
+    assert (cmd.event_id, cmd.cfa, cmd.dossier_id, cmd.opco, cmd.kind) == (
+        "e-1",
+        CFA,
+        "D-1",
+        "AKTO",
+        CommandKind.DOSSIER,
+    )
+    event_type, _, data = command_event(cmd.payload)
+    assert event_type is EventType.DOSSIER_SUBMITTED
+    assert isinstance(data, DossierSubmittedData) and data.cerfa["employeur"]["siret"]
+    (status,) = ledger.statuses()
+    assert status.event_id == status_event_id("e-1", "received")
+    assert status.key == "D-1"
+    assert status.headers["ce_type"] == "fr.relais.status.received.v1"
+    (body,) = bodies(ledger)
+    assert (body.status, body.eventId, body.cfa, body.opco) == ("received", "e-1", CFA, "AKTO")
+    assert not sink.letters
+
+
+async def test_same_event_twice_is_one_command(ledger: FakeLedger, sink: ListSink) -> None:
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, event_id="e-2")
+    h = handler(ledger, sink)
+    first = await h.handle(record(hdrs, value, offset=0))
+    again = await h.handle(record(hdrs, value, offset=0))
+    replay = await h.handle(record(hdrs, value, offset=7))
+    assert [first.outcome, again.outcome, replay.outcome] == [
+        Outcome.ACCEPTED,
+        Outcome.DUPLICATE,
+        Outcome.DUPLICATE,
+    ]
+    assert len(ledger.rows) == 1 and len(ledger.statuses()) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"{not json", "DATA_NOT_JSON"),
+        (b"[1, 2]", "DATA_NOT_OBJECT"),
+        (b"\xff\xfe{}", "DATA_NOT_JSON"),
+        (b"", "EMPTY_VALUE"),
+        (b"{" + b" " * 5000 + b"}", "TOO_LARGE"),
+    ],
+)
+async def test_undecodable_value_goes_to_the_dlq(
+    ledger: FakeLedger, sink: ListSink, value: bytes, reason: str
+) -> None:
+    hdrs, _ = event(EventType.DOSSIER_SUBMITTED, event_id="e-3", subject="D-3")
+    rec = record(hdrs, value, topic="cfa.events.v1", partition=0, offset=12)
+    result = await handler(ledger, sink, max_message_bytes=4096).handle(rec)
+    assert result.outcome is Outcome.DEAD_LETTERED and result.reason == reason
+    (letter,) = sink.letters
+    assert letter.value == value and letter.key == b"D-3"  # the raw record, unchanged
+    h = dict(letter.headers)
+    assert h["dlq_reason"] == reason.encode()
+    assert (h["dlq_topic"], h["dlq_partition"], h["dlq_offset"]) == (b"cfa.events.v1", b"0", b"12")
+    assert h["ce_id"] == b"e-3"  # the original headers travel along
+    (body,) = bodies(ledger)
+    assert (body.status, body.dossierId, body.reason) == ("dead_lettered", "D-3", reason)
+    assert ledger.rows == []
+
+
+async def test_no_event_id_dead_letter_keyed_by_position(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, subject="D-4")
+    del hdrs["ce_id"]
+    h = handler(ledger, sink)
+    result = await h.handle(record(hdrs, value, offset=3))
+    assert result.outcome is Outcome.DEAD_LETTERED
+    assert result.event_id == "kafka:cfa.events.v1:0:3"
+    (body,) = bodies(ledger)
+    assert body.status == "dead_lettered" and body.dossierId == "D-4"
+    assert ledger.statuses()[0].event_id == status_event_id(
+        "kafka:cfa.events.v1:0:3", "dead_lettered"
+    )
+    # Redelivered: the DLQ may see it again (at least once), the status is not written twice.
+    assert (await h.handle(record(hdrs, value, offset=3))).outcome is Outcome.DUPLICATE
+    assert len(ledger.statuses()) == 1
+
+
+async def test_no_headers_no_key_dead_letter_without_status(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    rec = Record(topic="cfa.events.v1", partition=0, offset=0, key=None, value=b'{"a":1}')
+    result = await handler(ledger, sink).handle(rec)
+    assert result.outcome is Outcome.DEAD_LETTERED
+    assert len(sink.letters) == 1 and ledger.statuses() == []
+    assert "kafka:cfa.events.v1:0:0" in ledger.inbox
+
+
+async def test_garbled_header_bytes_dead_letter(ledger: FakeLedger, sink: ListSink) -> None:
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, subject="D-5")
+    rec = record({**hdrs, "ce_id": b"\xff\xfe"}, value)
+    result = await handler(ledger, sink).handle(rec)
+    assert result.outcome is Outcome.DEAD_LETTERED
+    assert bodies(ledger)[0].dossierId == "D-5"
+
+
+async def test_schema_errors_rejected_with_every_error(ledger: FakeLedger, sink: ListSink) -> None:
+    bad = {"opco": "NOPE", "cerfa": "not an object", "extra": 1}
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, bad, event_id="e-6")
+    result = await handler(ledger, sink).handle(record(hdrs, value))
+    assert result.outcome is Outcome.REJECTED
+    (body,) = bodies(ledger)
+    assert body.status == "rejected" and body.errors is not None
+    assert {e.path for e in body.errors} == {"data.opco", "data.cerfa", "data.extra"}
+    assert ledger.rows == [] and not sink.letters
+
+
+async def test_envelope_errors_with_a_usable_id_are_rejected(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    hdrs, value = event(
+        EventType.DOSSIER_SUBMITTED, event_id="e-7", subject="D-7", time="yesterday"
+    )
+    hdrs["ce_type"] = "fr.cfa.unknown.v1"
+    result = await handler(ledger, sink).handle(record(hdrs, value))
+    assert result.outcome is Outcome.REJECTED
+    (body,) = bodies(ledger)
+    assert body.eventId == "e-7" and body.dossierId == "D-7" and body.cfa is None
+    assert {e.code for e in body.errors or []} >= {
+        "ENVELOPE_UNKNOWN_TYPE",
+        "ENVELOPE_INVALID_ATTRIBUTE",
+    }
+
+
+async def test_key_must_match_subject(ledger: FakeLedger, sink: ListSink) -> None:
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, event_id="e-8", subject="D-8")
+    result = await handler(ledger, sink).handle(record(hdrs, value, key="OTHER"))
+    assert result.outcome is Outcome.REJECTED
+    assert [e.code for e in result.errors] == ["RECORD_KEY_MISMATCH"]
+
+
+async def test_forged_source_on_a_topic_rejected_and_cannot_squat_the_id(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    topics = {"cfa.a.v1": [CFA], "cfa.b.v1": [OTHER_CFA]}
+    h = handler(ledger, sink, topic_sources=topics)
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, event_id="e-9", source=CFA)
+    forged = await h.handle(record(hdrs, value, topic="cfa.b.v1", offset=5))
+    assert forged.outcome is Outcome.REJECTED
+    assert [e.code for e in forged.errors] == ["SOURCE_NOT_ALLOWED_ON_TOPIC"]
+    body = bodies(ledger)[0]
+    assert body.cfa is None  # not attributed to the CFA it pretends to be
+    # The real CFA's event with the same id, on its own topic, is still accepted.
+    real = await h.handle(record(hdrs, value, topic="cfa.a.v1"))
+    assert real.outcome is Outcome.ACCEPTED
+    unknown_topic = await h.handle(record(hdrs, value, topic="cfa.c.v1"))
+    assert unknown_topic.outcome is Outcome.REJECTED
+
+
+async def test_uai_source_mapped_to_siret(ledger: FakeLedger, sink: ListSink) -> None:
+    h = handler(ledger, sink, uai_siret={"0751234A": CFA}, topic_sources={"cfa.events.v1": [CFA]})
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, source="urn:uai:0751234A")
+    assert (await h.handle(record(hdrs, value))).outcome is Outcome.ACCEPTED
+    assert ledger.rows[0].command.cfa == CFA
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, source="0759999Z")
+    result = await h.handle(record(hdrs, value))
+    assert [e.code for e in result.errors] == ["SOURCE_UNKNOWN_UAI"]
+
+
+async def test_hmac_signature(ledger: FakeLedger, sink: ListSink) -> None:
+    h = handler(ledger, sink, hmac_secrets={CFA: SecretStr("s3cret")})
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED)
+    ok = await h.handle(record(signed("s3cret", hdrs, value), value))
+    assert ok.outcome is Outcome.ACCEPTED
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED)
+    wrong = await h.handle(record(signed("other", hdrs, value), value, offset=1))
+    assert [e.code for e in wrong.errors] == ["SIGNATURE_INVALID"]
+    tampered_hdrs = signed("s3cret", hdrs, value)
+    tampered = await h.handle(record(tampered_hdrs, value.replace(b"AKTO", b"ATLAS"), offset=2))
+    assert [e.code for e in tampered.errors] == ["SIGNATURE_INVALID"]
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED)
+    missing = await h.handle(record(hdrs, value, offset=3))
+    assert [e.code for e in missing.errors] == ["SIGNATURE_MISSING"]
+
+
+async def test_followups_take_the_opco_of_their_dossier(ledger: FakeLedger, sink: ListSink) -> None:
+    h = handler(ledger, sink)
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, subject="D-10")
+    assert (await h.handle(record(hdrs, value))).outcome is Outcome.ACCEPTED
+    for etype in (
+        EventType.CONVENTION_SUBMITTED,
+        EventType.CERTIFICAT_SUBMITTED,
+        EventType.RUPTURE_DECLARED,
+    ):
+        hdrs, value = event(etype, subject="D-10")
+        result = await h.handle(record(hdrs, value))
+        assert result.outcome is Outcome.ACCEPTED, result.errors
+        assert result.opco is OpcoCode.AKTO
+    kinds = [r.command.kind for r in ledger.rows]
+    assert kinds == ["dossier", "convention", "certificat", "rupture"]
+    assert all(r.command.opco == "AKTO" for r in ledger.rows)
+
+
+async def test_followup_of_unknown_dossier_rejected(ledger: FakeLedger, sink: ListSink) -> None:
+    hdrs, value = event(EventType.CONVENTION_SUBMITTED, subject="D-404")
+    result = await handler(ledger, sink).handle(record(hdrs, value))
+    assert result.outcome is Outcome.REJECTED
+    assert [(e.code, e.path) for e in result.errors] == [("DOSSIER_UNKNOWN", "ce_subject")]
+
+
+async def test_facture_over_several_dossiers(ledger: FakeLedger, sink: ListSink) -> None:
+    h = handler(ledger, sink)
+    for dossier in ("D-11", "D-12"):
+        hdrs, value = event(EventType.DOSSIER_SUBMITTED, subject=dossier)
+        await h.handle(record(hdrs, value))
+    hdrs, value = event(EventType.FACTURE_SUBMITTED, facture("F-1", "D-11", "D-12"), subject="F-1")
+    result = await h.handle(record(hdrs, value))
+    assert result.outcome is Outcome.ACCEPTED, result.errors
+    cmd = ledger.rows[-1].command
+    assert cmd.kind == "facture" and set(cmd.depends_on) == {"D-11", "D-12"}
+    hdrs, value = event(EventType.FACTURE_SUBMITTED, facture("F-2", "D-11", "D-99"), subject="F-2")
+    result = await h.handle(record(hdrs, value))
+    assert [(e.code, e.path) for e in result.errors] == [
+        ("DOSSIER_UNKNOWN", "data.facture.lignes[1].dossierId")
+    ]
+
+
+class StrictRules:
+    def check_dossier(self, data: DossierSubmittedData, today: date) -> RuleCheck:
+        assert today == date(2026, 11, 27)
+        return RuleCheck(
+            errors=(
+                ErrorItem(code="NIR_INVALID", path="cerfa.apprenti.nir", message="NIR invalide"),
+                ErrorItem(code="AGE_MAX", path="cerfa.apprenti.dateNaissance", message="trop âgé"),
+            )
+        )
+
+    def check_followup(self, event: object, today: date) -> RuleCheck:
+        return RuleCheck()
+
+
+async def test_control_rule_errors_all_in_one_rejected_status(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    h = IngestHandler(ledger, sink, rules=StrictRules(), clock=ManualClock())
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, event_id="e-13")
+    result = await h.handle(record(hdrs, value))
+    assert result.outcome is Outcome.REJECTED
+    (status,) = ledger.statuses()
+    body = json.loads(status.value)
+    assert [e["code"] for e in body["errors"]] == ["NIR_INVALID", "AGE_MAX"]
+    # No personal data from the payload ends in the status event.
+    assert b"285057800608436" not in status.value and b"Martin" not in status.value
+
+
+async def test_dlq_unreachable_raises_and_writes_nothing(ledger: FakeLedger) -> None:
+    hdrs, _ = event(EventType.DOSSIER_SUBMITTED)
+    with pytest.raises(ConnectionError):
+        await handler(ledger, BrokenSink()).handle(record(hdrs, b"{oops"))
+    assert ledger.inbox == set() and ledger.statuses() == []

@@ -1,8 +1,23 @@
-"""Where the referential data files live (IDCC -> OPCO, SMIC, OPCO profiles, NPEC)."""
+"""Referential data the control rules and routing read: IDCC -> OPCO, SMIC, apprentice wage grid.
+
+Each lives in a data file under ``schemas/referentials/`` (replaceable without a code change:
+the operator mounts newer files and points settings at them). ``load_referentials`` reads them
+once at start; the rules receive the loaded ``Referentials`` and never touch the disk.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+
+from relais.domain.routing import IdccTable
+
+IDCC_FILE = "idcc-opco.csv"
+SMIC_FILE = "smic.csv"
+WAGE_GRID_FILE = "remuneration-apprentis.csv"
 
 
 def default_schemas_dir() -> Path:
@@ -12,3 +27,140 @@ def default_schemas_dir() -> Path:
 
 def referential(name: str, schemas_dir: Path | None = None) -> Path:
     return (schemas_dir or default_schemas_dir()) / "referentials" / name
+
+
+@dataclass(frozen=True)
+class SmicRate:
+    date_effet: date
+    mensuel: float
+    """Gross monthly SMIC for 35 h/week (151.67 h)."""
+    horaire: float
+    mensuel_mayotte: float | None = None
+    horaire_mayotte: float | None = None
+
+    def monthly(self, *, mayotte: bool = False) -> float:
+        if mayotte and self.mensuel_mayotte is not None:
+            return self.mensuel_mayotte
+        return self.mensuel
+
+
+@dataclass(frozen=True)
+class SmicTable:
+    """SMIC values by effective date (``date_effet,mensuel_35h,horaire,...``), oldest first."""
+
+    rates: tuple[SmicRate, ...] = ()
+
+    @classmethod
+    def from_csv_text(cls, text: str) -> SmicTable:
+        rates: list[SmicRate] = []
+        for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+            try:
+                rates.append(
+                    SmicRate(
+                        date_effet=date.fromisoformat(row["date_effet"]),
+                        mensuel=float(row["mensuel_35h"]),
+                        horaire=float(row["horaire"]),
+                        mensuel_mayotte=_opt_float(row.get("mensuel_35h_mayotte")),
+                        horaire_mayotte=_opt_float(row.get("horaire_mayotte")),
+                    )
+                )
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(f"SMIC referential line {line}: bad row") from None
+        return cls(tuple(sorted(rates, key=lambda r: r.date_effet)))
+
+    @classmethod
+    def load(cls, path: Path) -> SmicTable:
+        return cls.from_csv_text(path.read_text(encoding="utf-8"))
+
+    def at(self, day: date) -> SmicRate | None:
+        """The SMIC in force on ``day`` (None before the first known value)."""
+        found: SmicRate | None = None
+        for rate in self.rates:
+            if rate.date_effet <= day:
+                found = rate
+            else:
+                break
+        return found
+
+
+@dataclass(frozen=True)
+class WageBand:
+    annee: int
+    age_min: int
+    age_max: int | None
+    taux: float
+
+
+@dataclass(frozen=True)
+class WageGrid:
+    """Legal minimum apprentice wage, % of SMIC, by contract year and age (convergence-api 3.5)."""
+
+    bands: tuple[WageBand, ...] = ()
+
+    @classmethod
+    def from_csv_text(cls, text: str) -> WageGrid:
+        bands: list[WageBand] = []
+        for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+            try:
+                age_max = row.get("age_max") or ""
+                bands.append(
+                    WageBand(
+                        annee=int(row["annee"]),
+                        age_min=int(row["age_min"]),
+                        age_max=int(age_max) if age_max.strip() else None,
+                        taux=float(row["taux"]),
+                    )
+                )
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(f"wage grid line {line}: bad row") from None
+        return cls(tuple(bands))
+
+    @classmethod
+    def load(cls, path: Path) -> WageGrid:
+        return cls.from_csv_text(path.read_text(encoding="utf-8"))
+
+    def minimum(self, annee: int, age: int) -> float | None:
+        """Minimum rate (%) in contract year ``annee`` (past the grid: its last year) at ``age``."""
+        if not self.bands:
+            return None
+        last_year = max(b.annee for b in self.bands)
+        year = min(max(annee, 1), last_year)
+        for band in self.bands:
+            if (
+                band.annee == year
+                and age >= band.age_min
+                and (band.age_max is None or age <= band.age_max)
+            ):
+                return band.taux
+        return None
+
+    def bracket(self, age: int) -> int:
+        """Index of the age bracket (0 = youngest) of ``age`` in the grid's first year."""
+        bounds = sorted({b.age_min for b in self.bands})
+        index = 0
+        for i, bound in enumerate(bounds):
+            if age >= bound:
+                index = i
+        return index
+
+
+@dataclass(frozen=True)
+class Referentials:
+    idcc: IdccTable = field(default_factory=IdccTable)
+    smic: SmicTable = field(default_factory=SmicTable)
+    wage_grid: WageGrid = field(default_factory=WageGrid)
+
+
+def load_referentials(schemas_dir: Path | None = None) -> Referentials:
+    """Read the referential files under ``<schemas_dir>/referentials/`` (default: the repo's)."""
+    return Referentials(
+        idcc=IdccTable.load(referential(IDCC_FILE, schemas_dir)),
+        smic=SmicTable.load(referential(SMIC_FILE, schemas_dir)),
+        wage_grid=WageGrid.load(referential(WAGE_GRID_FILE, schemas_dir)),
+    )
+
+
+def _opt_float(value: str | None) -> float | None:
+    if value is None or not value.strip():
+        return None
+    return float(value)

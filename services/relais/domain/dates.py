@@ -1,0 +1,143 @@
+"""Dates as the convergence standard writes them.
+
+On input the sources disagree (``"2021-02-01T00:00:00+0000"`` in the spec examples, ``...Z``
+and plain ``"2026-08-03"`` in AKTO answers, ``+00:00`` from WEDOF), so dates are parsed leniently;
+on output a date is always midnight UTC with an offset: ``"YYYY-MM-DDT00:00:00+00:00"``
+(convergence-api.md 1.7).
+
+A date-time is reduced to the calendar date *as written* (the standard's dates are days, not
+instants): ``"2021-01-31T23:00:00Z"`` is the 31st. Business "today" is the day in Europe/Paris.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Annotated, Protocol
+from zoneinfo import ZoneInfo
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+PARIS = ZoneInfo("Europe/Paris")
+
+_DATE_RE = re.compile(
+    r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+    r"(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
+    r"(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
+
+
+class Clock(Protocol):
+    """Where "now" comes from (a real clock in production, a fixed one in tests)."""
+
+    def now(self) -> datetime: ...
+
+
+def parse_date(value: object) -> date:
+    """A calendar date from the wire forms seen in the wild; ``ValueError`` otherwise.
+
+    Accepted: ``date``, ``datetime`` (its date), and strings ``YYYY-MM-DD`` optionally followed
+    by ``THH:MM[:SS[.fff]]`` and ``Z`` / ``+HHMM`` / ``+HH:MM``. Numbers are refused (no epoch
+    guessing).
+    """
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise _invalid("date attendue au format AAAA-MM-JJ")
+    match = _DATE_RE.match(value.strip())
+    if match is None:
+        raise _invalid("date attendue au format AAAA-MM-JJ")
+    try:
+        return date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        raise _invalid("date inexistante dans le calendrier") from None
+
+
+def _invalid(message: str) -> PydanticCustomError:
+    """A ``ValueError`` that pydantic reports with the type ``date_invalide`` (no value echoed)."""
+    return PydanticCustomError("date_invalide", message)
+
+
+def to_wire(value: date) -> str:
+    """Midnight UTC with an offset, the form relais sends: ``2021-02-01T00:00:00+00:00``."""
+    return f"{value.isoformat()}T00:00:00+00:00"
+
+
+def paris_today(now: datetime) -> date:
+    """The business day in Europe/Paris for an aware ``now`` (a naive one is taken as UTC)."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=ZoneInfo("UTC"))
+    return now.astimezone(PARIS).date()
+
+
+def add_months(value: date, months: int) -> date:
+    """``value`` plus ``months`` months, clamped to the month's last day (31/01 + 1 = 28/02)."""
+    total = value.year * 12 + (value.month - 1) + months
+    year, month0 = divmod(total, 12)
+    day = min(value.day, _days_in_month(year, month0 + 1))
+    return date(year, month0 + 1, day)
+
+
+def add_years(value: date, years: int) -> date:
+    """``value`` plus ``years``; 29 February becomes 28 February in a common year."""
+    return add_months(value, 12 * years)
+
+
+def full_months_between(start: date, end: date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (date-fns ``differenceInMonths`` semantics).
+
+    Negative when ``end`` is before ``start``.
+    """
+    if end < start:
+        return -full_months_between(end, start)
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if add_months(start, months) > end:
+        months -= 1
+    return months
+
+
+def age_on(birth: date, day: date) -> int:
+    """Completed years at ``day`` (date-fns ``differenceInYears``, as the state CERFA form does).
+
+    Someone born on 29 February reaches a new age on 1 March in a common year.
+    """
+    years = day.year - birth.year
+    if (day.month, day.day) < (birth.month, birth.day):
+        years -= 1
+    return years
+
+
+def birthday(birth: date, years: int) -> date:
+    """The day someone born on ``birth`` reaches ``years`` (1 March for 29/02 in a common year)."""
+    try:
+        return birth.replace(year=birth.year + years)
+    except ValueError:
+        return date(birth.year + years, 3, 1)
+
+
+def next_day(value: date) -> date:
+    return value + timedelta(days=1)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 12:
+        return 31
+    return (date(year, month + 1, 1) - timedelta(days=1)).day
+
+
+WireDate = Annotated[
+    date,
+    BeforeValidator(parse_date),
+    PlainSerializer(to_wire, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "YYYY-MM-DD, optionally with T00:00:00 and an offset (Z, +0000, +00:00)",
+        }
+    ),
+]
+"""A date field of the standard: lenient in, ``YYYY-MM-DDT00:00:00+00:00`` out (JSON mode)."""

@@ -1,0 +1,25 @@
+"""The control rules of the convergence standard (convergence-api.md section 3), as pure functions.
+
+A cerfa rule is ``(Cerfa, RuleContext) -> Iterable[Finding]``; a follow-up rule takes the follow-up
+model instead. Rules never raise on a parsed model: a field a rule needs that is missing simply
+skips the rule (the required-field rule reports the absence once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from relais.domain.findings import Finding
+from relais.domain.rules.context import CerfaRule, RuleContext
+from relais.domain.rules.required import check_required
+
+CERFA_RULES: tuple[CerfaRule, ...] = (check_required,)
+
+FollowupRule = Callable[[Any, RuleContext], Iterable[Finding]]
+FOLLOWUP_RULES: dict[str, tuple[FollowupRule, ...]] = {
+    "convention": (),
+    "facture": (),
+    "certificat": (),
+    "rupture": (),
+}

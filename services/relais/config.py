@@ -140,8 +140,11 @@ class OAuthClient(_Group):
 class CredentialsSettings(_Group):
     """Per (CFA, OPCO) API keys and the OAuth2 clients of the OPCO that ask for one."""
 
-    keys_file: Path | None = None  # JSON {"<cfa siret>": {"<OPCO>": "<key>"}}
-    keys_dir: Path | None = None  # one file per key: <cfa siret>/<OPCO> (Kubernetes secret mount)
+    keys_file: Path | None = None  # CSV ``siret,opco,key,expiry``
+    # A secret mount: ``<OPCO>/<SIRET>`` holds a key (``.expiry`` beside it), ``oauth/<OPCO>/
+    # client_id`` and ``client_secret`` an OAuth2 client.
+    keys_dir: Path | None = None
+    oauth_clients_file: Path | None = None  # CSV ``opco,client_id,client_secret``
     oauth_clients: dict[OpcoCode, OAuthClient] = Field(default_factory=dict)
 
     _clients_keys = field_validator("oauth_clients", mode="before")(_upper_keys)

@@ -1,0 +1,78 @@
+"""``relais config check`` on settings built in the test (no environment, nothing started)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from relais.config import CredentialsSettings, KafkaSettings, OAuthClient, Settings
+from relais.domain.opco import OpcoCode
+from relais.operator.config_check import check
+
+TODAY = date(2026, 11, 27)
+CFA = "12345678900011"
+
+
+def keys_csv(tmp_path: Path, rows: list[str]) -> Path:
+    path = tmp_path / "keys.csv"
+    path.write_text("siret,opco,key,expiry\n" + "\n".join(rows) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def messages(settings: Settings, level: str) -> list[str]:
+    return [f.message for f in check(settings, today=TODAY).findings if f.level == level]
+
+
+def test_complete_settings_have_no_error(tmp_path: Path) -> None:
+    rows = [f"{CFA},{opco},k-{opco},2027-06-30" for opco in OpcoCode]
+    settings = Settings(
+        credentials=CredentialsSettings(
+            keys_file=keys_csv(tmp_path, rows),
+            oauth_clients={OpcoCode.AKTO: OAuthClient(client_id="c", client_secret=SecretStr("s"))},
+        )
+    )
+
+    report = check(settings, today=TODAY)
+
+    assert report.errors == 0, [f for f in report.findings if f.level == "error"]
+    assert any("11 keys for 1 CFA" in f.message for f in report.findings)
+
+
+def test_expired_and_soon_expiring_keys_and_missing_oauth_are_reported(tmp_path: Path) -> None:
+    rows = [
+        f"{CFA},ATLAS,k1,2026-11-01",  # expired
+        f"{CFA},AKTO,k2,2026-12-10",  # within 30 days
+        f"{CFA},AFDAS,k3,",  # no expiry known
+        "123,AFDAS,k4,",  # not a SIRET
+    ]
+    settings = Settings(credentials=CredentialsSettings(keys_file=keys_csv(tmp_path, rows)))
+
+    errors = messages(settings, "error")
+    warnings = messages(settings, "warning")
+
+    assert f"key of {CFA} at ATLAS expired" in errors
+    assert "AKTO needs an OAuth2 client; none configured" in errors
+    assert any("not a SIRET" in e for e in errors)
+    assert f"key of {CFA} at AKTO expires on 2026-12-10" in warnings
+    assert any(w.startswith(f"CFA {CFA} has no key at") and "OCAPIAT" in w for w in warnings)
+    assert not any("k1" in m or "k2" in m for m in errors + warnings)  # no secret shown
+
+
+def test_no_credentials_and_clashing_topics_are_errors() -> None:
+    settings = Settings(kafka=KafkaSettings(input_topic="same", status_topic="same"))
+
+    errors = messages(settings, "error")
+
+    assert "input, status and DLQ topics must be distinct" in errors
+    assert "no keys_file nor keys_dir: no CFA can be served" in errors
+
+
+def test_unreadable_profiles_file_is_an_error(tmp_path: Path) -> None:
+    broken = tmp_path / "profiles.json"
+    broken.write_text("{not json")
+    settings = Settings.model_validate({"opco": {"profiles_file": broken}})
+
+    assert any("invalid" in e and "profiles.json" in e for e in messages(settings, "error"))

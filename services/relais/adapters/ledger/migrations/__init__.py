@@ -1,0 +1,45 @@
+"""The ledger's SQL migrations: plain files, one folder per engine, applied in version order.
+
+A migration is ``<engine>/NNNN_<name>.sql``. Applied versions are recorded in ``schema_migrations``
+with the file's SHA-256, so an edited migration is detected instead of silently diverging: a shipped
+migration is never changed, a new one is added.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+Engine = Literal["postgres", "sqlite"]
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def load(engine: Engine) -> list[Migration]:
+    """Every migration of ``engine``, in version order."""
+    folder = resources.files(__package__).joinpath(engine)
+    migrations = []
+    for entry in folder.iterdir():
+        match = _NAME.match(entry.name)
+        if match is None:
+            continue
+        migrations.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    migrations.sort(key=lambda m: m.version)
+    versions = [m.version for m in migrations]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"duplicate migration versions for {engine}: {versions}")
+    return migrations

@@ -1,0 +1,615 @@
+"""The ledger on PostgreSQL: production, several processes sharing one database.
+
+An asyncpg pool (statements are prepared and cached per connection by asyncpg). The hot paths are
+one statement each, hence one round trip and one implicit transaction: ``accept``/``reject`` (inbox,
+command and outbox rows in data-modifying CTEs), ``claim`` (``FOR UPDATE SKIP LOCKED``, so several
+dispatchers split the due commands without waiting on each other), ``outbox_batch``,
+``mark_published``. ``complete``/``reschedule``/``record_etat`` are short explicit transactions.
+
+Isolation is READ COMMITTED. What keeps the promises under concurrency:
+- inbox primary key + ``ON CONFLICT DO NOTHING``: a redelivered event id writes nothing;
+- claim re-checks a candidate's state on the row it locks (PostgreSQL re-evaluates the WHERE
+  clause on the newest row version), so a command claimed or finished meanwhile is skipped, and a
+  dossier's next command is a candidate only once every older command of it is terminal (FIFO);
+- complete/reschedule update ``WHERE locked_by = worker AND state = 'in_flight'``: a worker that
+  lost its lease writes nothing;
+- record_etat is ``INSERT ... ON CONFLICT DO UPDATE ... WHERE etat IS DISTINCT FROM``, which locks
+  the row and compares with its latest committed version: of two racing pollers exactly one wins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from relais.adapters.ledger import common
+from relais.adapters.ledger.migrations import load
+from relais.errors import ConfigurationError
+from relais.services.ledger_port import (
+    Command,
+    CommandKind,
+    CommandState,
+    Completion,
+    DossierRecord,
+    FactureRecord,
+    NewCommand,
+    OutboxMessage,
+    OutboxRecord,
+)
+
+# pg_advisory_xact_lock key serializing concurrent ``migrate()`` calls ("relais" in ASCII).
+MIGRATION_LOCK = 0x72656C616973
+
+_COMMAND_COLUMNS = (
+    "id, event_id, cfa, dossier_id, opco, kind, payload::text AS payload, depends_on, state,"
+    " attempts, created_at, next_attempt_at, last_error, ambiguous"
+)
+
+# Status rows from parallel arrays; WITH ORDINALITY + ORDER BY keeps their order in ``seq``.
+_STATUS_ROWS = (
+    "unnest(${0}::text[], ${1}::text[], ${2}::text[], ${3}::text[], ${4}::bytea[])"
+    " WITH ORDINALITY AS s(event_id, topic, key, headers, value, ord)"
+)
+
+
+def _outbox_insert(*, now: int, first: int, guard: str = "") -> str:
+    """INSERT of status rows: created_at is parameter ``now``, the 5 arrays start at ``first``."""
+    rows = _STATUS_ROWS.format(first, first + 1, first + 2, first + 3, first + 4)
+    return (
+        "INSERT INTO outbox (event_id, topic, key, headers, value, created_at)"
+        f" SELECT s.event_id, s.topic, s.key, s.headers::jsonb, s.value, ${now}"
+        f" FROM {guard}{rows} ORDER BY s.ord ON CONFLICT (event_id) DO NOTHING"
+    )
+
+
+_ACCEPT = f"""
+WITH inbox_row AS (
+    INSERT INTO inbox (event_id, outcome, received_at) VALUES ($1, 'accepted', $2)
+    ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+), command_row AS (
+    INSERT INTO commands (event_id, cfa, dossier_id, opco, kind, payload, depends_on, state,
+                          attempts, next_attempt_at, created_at, updated_at, ambiguous)
+    SELECT event_id, $3, $4, $5, $6, $7::jsonb, $8::text[], 'pending', 0, $2, $2, $2, false
+    FROM inbox_row
+    RETURNING id
+), outbox_rows AS (
+    {_outbox_insert(now=2, first=9, guard="inbox_row, ")}
+)
+SELECT count(*) FROM inbox_row
+"""
+
+_REJECT = f"""
+WITH inbox_row AS (
+    INSERT INTO inbox (event_id, outcome, received_at) VALUES ($1, 'rejected', $2)
+    ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+), outbox_rows AS (
+    {_outbox_insert(now=2, first=3, guard="inbox_row, ")}
+)
+SELECT count(*) FROM inbox_row
+"""
+
+_APPEND = _outbox_insert(now=1, first=2)
+
+# Candidates: the oldest open command of a dossier, due (pending) or abandoned (expired lease).
+_NO_OLDER_OPEN = """NOT EXISTS (
+            SELECT 1 FROM commands AS o
+            WHERE o.cfa = c.cfa AND o.dossier_id = c.dossier_id AND o.id < c.id
+              AND o.state IN ('pending', 'in_flight'))"""
+
+_CLAIM = f"""
+WITH expired AS (
+    SELECT c.id FROM commands AS c
+    WHERE c.state = 'in_flight' AND c.locked_until <= $1 AND {_NO_OLDER_OPEN}
+    ORDER BY c.locked_until
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), due AS (
+    SELECT c.id FROM commands AS c
+    WHERE c.state = 'pending' AND c.next_attempt_at <= $1 AND {_NO_OLDER_OPEN}
+    ORDER BY c.next_attempt_at, c.id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), picked AS (
+    SELECT id FROM expired UNION ALL SELECT id FROM due LIMIT $2
+)
+UPDATE commands AS c SET
+    ambiguous = c.ambiguous OR c.state = 'in_flight',
+    state = 'in_flight', locked_by = $3, locked_until = $4, updated_at = $1
+FROM picked WHERE c.id = picked.id
+RETURNING {", ".join("c." + col.strip() for col in _COMMAND_COLUMNS.split(","))}
+"""
+
+
+def _status_arrays(statuses: Sequence[OutboxMessage]) -> list[list[Any]]:
+    unique = common.unique_statuses(statuses)
+    return [
+        [s.event_id for s in unique],
+        [s.topic for s in unique],
+        [s.key for s in unique],
+        [common.headers_json(s.headers) for s in unique],
+        [s.value for s in unique],
+    ]
+
+
+def _command(row: asyncpg.Record) -> Command:
+    return Command(
+        id=row["id"],
+        event_id=row["event_id"],
+        cfa=row["cfa"],
+        dossier_id=row["dossier_id"],
+        opco=row["opco"],
+        kind=CommandKind(row["kind"]),
+        payload=json.loads(row["payload"]),
+        depends_on=tuple(row["depends_on"]),
+        state=CommandState(row["state"]),
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+        ambiguous=row["ambiguous"],
+    )
+
+
+def _dossier(row: asyncpg.Record) -> DossierRecord:
+    return DossierRecord(
+        cfa=row["cfa"],
+        dossier_id=row["dossier_id"],
+        opco=row["opco"],
+        numero_interne=row["numero_interne"],
+        numero_externe=row["numero_externe"],
+        etat=row["etat"],
+        updated_at=row["updated_at"],
+    )
+
+
+_SEED_ETAT = (
+    "INSERT INTO opco_etats (cfa, opco, kind, numero, etat, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cfa, opco, kind, numero)"
+    " DO UPDATE SET etat = EXCLUDED.etat, updated_at = EXCLUDED.updated_at"
+)
+
+
+class PostgresLedger:
+    """``Ledger`` on PostgreSQL through an asyncpg pool (created at first use)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        clock: common.Clock = common.utc_now,
+    ) -> None:
+        self.url = url
+        self._min_size = min_size
+        self._max_size = max_size
+        self._clock = clock
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
+        self._closed = False
+
+    async def _get_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            if self._closed:
+                raise RuntimeError("the ledger is closed")
+            async with self._pool_lock:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self.url, min_size=self._min_size, max_size=self._max_size
+                    )
+        return self._pool
+
+    def _now(self) -> datetime:
+        return common.as_utc(self._clock())
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def migrate(self) -> None:
+        pool = await self._get_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+                " applied_at timestamptz NOT NULL)"
+            )
+            applied = {
+                row["version"]: row["checksum"]
+                for row in await conn.fetch("SELECT version, checksum FROM schema_migrations")
+            }
+            for migration in load("postgres"):
+                if migration.version in applied:
+                    if applied[migration.version] != migration.checksum:
+                        raise ConfigurationError(
+                            f"ledger migration {migration.version:04d}_{migration.name} was "
+                            "changed after it was applied: add a new migration instead"
+                        )
+                    continue
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum, applied_at)"
+                    " VALUES ($1, $2, $3, $4)",
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
+                    self._now(),
+                )
+
+    async def ping(self) -> None:
+        pool = await self._get_pool()
+        await pool.fetchval("SELECT 1")
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    # -- ingest -------------------------------------------------------------------------------
+
+    async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
+        pool = await self._get_pool()
+        inserted = await pool.fetchval(
+            _ACCEPT,
+            command.event_id,
+            self._now(),
+            command.cfa,
+            command.dossier_id,
+            command.opco,
+            CommandKind(command.kind).value,
+            json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False),
+            list(command.depends_on),
+            *_status_arrays(statuses),
+        )
+        return bool(inserted)
+
+    async def reject(self, event_id: str, statuses: Sequence[OutboxMessage]) -> bool:
+        pool = await self._get_pool()
+        inserted = await pool.fetchval(_REJECT, event_id, self._now(), *_status_arrays(statuses))
+        return bool(inserted)
+
+    # -- dispatch -----------------------------------------------------------------------------
+
+    async def claim(
+        self, worker: str, limit: int, now: datetime, lease: timedelta
+    ) -> list[Command]:
+        if limit <= 0:
+            return []
+        pool = await self._get_pool()
+        now = common.as_utc(now)
+        rows = await pool.fetch(_CLAIM, now, limit, worker, now + lease)
+        return sorted((_command(row) for row in rows), key=lambda c: c.id)
+
+    async def complete(self, command_id: int, worker: str, completion: Completion) -> bool:
+        common.check_completion(completion)
+        numero_interne, numero_externe = common.dossier_numbers(completion)
+        facture = completion.facture
+        pool = await self._get_pool()
+        now = self._now()
+        async with pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "UPDATE commands SET state = $1, last_error = $2, locked_by = NULL,"
+                " locked_until = NULL, updated_at = $3"
+                " WHERE id = $4 AND locked_by = $5 AND state = 'in_flight'"
+                " RETURNING cfa, dossier_id, opco, kind",
+                completion.state.value,
+                completion.error,
+                now,
+                command_id,
+                worker,
+            )
+            if row is None:
+                return False
+            cfa, opco = row["cfa"], row["opco"]
+            if common.touches_dossier(row["kind"], completion):
+                dossier = await conn.fetchrow(
+                    "INSERT INTO dossiers (cfa, dossier_id, opco, numero_interne, numero_externe,"
+                    " etat, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+                    " ON CONFLICT (cfa, dossier_id) DO UPDATE SET opco = EXCLUDED.opco,"
+                    " numero_interne = coalesce(EXCLUDED.numero_interne, dossiers.numero_interne),"
+                    " numero_externe = coalesce(EXCLUDED.numero_externe, dossiers.numero_externe),"
+                    " etat = coalesce(EXCLUDED.etat, dossiers.etat),"
+                    " updated_at = EXCLUDED.updated_at"
+                    " RETURNING numero_interne, etat",
+                    cfa,
+                    row["dossier_id"],
+                    opco,
+                    numero_interne,
+                    numero_externe,
+                    completion.dossier_etat,
+                    now,
+                )
+                if completion.dossier_etat is not None and dossier["numero_interne"] is not None:
+                    await conn.execute(
+                        _SEED_ETAT,
+                        cfa,
+                        opco,
+                        "dossier",
+                        dossier["numero_interne"],
+                        dossier["etat"],
+                        now,
+                    )
+            if facture is not None:
+                stored = await conn.fetchrow(
+                    "INSERT INTO factures (cfa, reference, opco, numero_interne_facture, etat,"
+                    " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+                    " ON CONFLICT (cfa, reference) DO UPDATE SET opco = EXCLUDED.opco,"
+                    " numero_interne_facture = coalesce(EXCLUDED.numero_interne_facture,"
+                    " factures.numero_interne_facture),"
+                    " etat = coalesce(EXCLUDED.etat, factures.etat),"
+                    " updated_at = EXCLUDED.updated_at"
+                    " RETURNING numero_interne_facture, etat",
+                    facture.cfa,
+                    facture.reference,
+                    facture.opco,
+                    facture.numero_interne_facture,
+                    facture.etat,
+                    now,
+                )
+                if facture.etat is not None and stored["numero_interne_facture"] is not None:
+                    await conn.execute(
+                        _SEED_ETAT,
+                        facture.cfa,
+                        facture.opco,
+                        "facture",
+                        stored["numero_interne_facture"],
+                        stored["etat"],
+                        now,
+                    )
+            await self._append(conn, completion.statuses, now)
+        return True
+
+    async def reschedule(
+        self,
+        command_id: int,
+        worker: str,
+        next_attempt_at: datetime,
+        error: str,
+        *,
+        ambiguous: bool,
+        count_attempt: bool = True,
+        statuses: Sequence[OutboxMessage] = (),
+    ) -> bool:
+        pool = await self._get_pool()
+        now = self._now()
+        async with pool.acquire() as conn, conn.transaction():
+            status = await conn.execute(
+                "UPDATE commands SET state = 'pending', next_attempt_at = $1,"
+                " attempts = attempts + $2, last_error = $3, ambiguous = $4,"
+                " locked_by = NULL, locked_until = NULL, updated_at = $5"
+                " WHERE id = $6 AND locked_by = $7 AND state = 'in_flight'",
+                common.as_utc(next_attempt_at),
+                1 if count_attempt else 0,
+                error,
+                ambiguous,
+                now,
+                command_id,
+                worker,
+            )
+            if status == "UPDATE 0":
+                return False
+            await self._append(conn, statuses, now)
+        return True
+
+    async def release(self, worker: str) -> int:
+        pool = await self._get_pool()
+        status = await pool.execute(
+            "UPDATE commands SET state = 'pending', locked_by = NULL, locked_until = NULL,"
+            " updated_at = $1 WHERE locked_by = $2 AND state = 'in_flight'",
+            self._now(),
+            worker,
+        )
+        return int(status.split()[-1])
+
+    @staticmethod
+    async def _append(
+        conn: asyncpg.Connection, statuses: Sequence[OutboxMessage], now: datetime
+    ) -> None:
+        if statuses:
+            await conn.execute(_APPEND, now, *_status_arrays(statuses))
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    async def dossier(self, cfa: str, dossier_id: str) -> DossierRecord | None:
+        pool = await self._get_pool()
+        row = await pool.fetchrow(
+            "SELECT * FROM dossiers WHERE cfa = $1 AND dossier_id = $2", cfa, dossier_id
+        )
+        return None if row is None else _dossier(row)
+
+    async def dossier_by_numero(self, opco: str, numero_interne: str) -> DossierRecord | None:
+        pool = await self._get_pool()
+        row = await pool.fetchrow(
+            "SELECT * FROM dossiers WHERE opco = $1 AND numero_interne = $2"
+            " ORDER BY updated_at DESC LIMIT 1",
+            opco,
+            numero_interne,
+        )
+        return None if row is None else _dossier(row)
+
+    async def has_open_command(self, cfa: str, dossier_id: str) -> bool:
+        pool = await self._get_pool()
+        found = await pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM commands WHERE cfa = $1 AND dossier_id = $2"
+            " AND state IN ('pending', 'in_flight'))",
+            cfa,
+            dossier_id,
+        )
+        return bool(found)
+
+    async def facture(self, cfa: str, reference: str) -> FactureRecord | None:
+        pool = await self._get_pool()
+        row = await pool.fetchrow(
+            "SELECT cfa, reference, opco, numero_interne_facture, etat FROM factures"
+            " WHERE cfa = $1 AND reference = $2",
+            cfa,
+            reference,
+        )
+        return None if row is None else FactureRecord(**dict(row))
+
+    async def commands_for(self, cfa: str, dossier_id: str) -> list[Command]:
+        pool = await self._get_pool()
+        rows = await pool.fetch(
+            f"SELECT {_COMMAND_COLUMNS} FROM commands WHERE cfa = $1 AND dossier_id = $2"
+            " ORDER BY id",
+            cfa,
+            dossier_id,
+        )
+        return [_command(row) for row in rows]
+
+    # -- polling ------------------------------------------------------------------------------
+
+    async def record_etat(
+        self,
+        *,
+        cfa: str,
+        opco: str,
+        numero_interne: str,
+        kind: str,
+        etat: str,
+        statuses: Sequence[OutboxMessage],
+    ) -> bool:
+        common.check_etat_kind(kind)
+        pool = await self._get_pool()
+        now = self._now()
+        async with pool.acquire() as conn, conn.transaction():
+            changed = await conn.fetchval(
+                "INSERT INTO opco_etats (cfa, opco, kind, numero, etat, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cfa, opco, kind, numero)"
+                " DO UPDATE SET etat = EXCLUDED.etat, updated_at = EXCLUDED.updated_at"
+                " WHERE opco_etats.etat IS DISTINCT FROM EXCLUDED.etat"
+                " RETURNING true",
+                cfa,
+                opco,
+                kind,
+                numero_interne,
+                etat,
+                now,
+            )
+            if not changed:
+                return False
+            if kind == "dossier":
+                await conn.execute(
+                    "UPDATE dossiers SET etat = $1, updated_at = $2"
+                    " WHERE opco = $3 AND numero_interne = $4 AND cfa = $5",
+                    etat,
+                    now,
+                    opco,
+                    numero_interne,
+                    cfa,
+                )
+            else:
+                await conn.execute(
+                    "UPDATE factures SET etat = $1, updated_at = $2"
+                    " WHERE opco = $3 AND numero_interne_facture = $4 AND cfa = $5",
+                    etat,
+                    now,
+                    opco,
+                    numero_interne,
+                    cfa,
+                )
+            await self._append(conn, statuses, now)
+        return True
+
+    # -- relay --------------------------------------------------------------------------------
+
+    async def outbox_batch(self, limit: int) -> list[OutboxRecord]:
+        pool = await self._get_pool()
+        rows = await pool.fetch(
+            "SELECT seq, event_id, topic, key, headers::text AS headers, value FROM outbox"
+            " WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+            limit,
+        )
+        return [
+            OutboxRecord(
+                seq=row["seq"],
+                message=OutboxMessage(
+                    event_id=row["event_id"],
+                    key=row["key"],
+                    headers=json.loads(row["headers"]),
+                    value=row["value"],
+                    topic=row["topic"],
+                ),
+            )
+            for row in rows
+        ]
+
+    async def mark_published(self, seqs: Sequence[int]) -> None:
+        if not seqs:
+            return
+        pool = await self._get_pool()
+        await pool.execute(
+            "UPDATE outbox SET published_at = $1 WHERE seq = ANY($2::bigint[])"
+            " AND published_at IS NULL",
+            self._now(),
+            [int(seq) for seq in seqs],
+        )
+
+    # -- operations ---------------------------------------------------------------------------
+
+    async def counts(self) -> Mapping[str, int]:
+        pool = await self._get_pool()
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            result = {state.value: 0 for state in CommandState}
+            for row in await conn.fetch("SELECT state, count(*) AS n FROM commands GROUP BY state"):
+                result[row["state"]] = row["n"]
+            result[common.OUTBOX_BACKLOG] = await conn.fetchval(
+                "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+            )
+            oldest = await conn.fetchval(
+                "SELECT min(next_attempt_at) FROM commands WHERE state = 'pending'"
+            )
+        age = 0
+        if oldest is not None:
+            age = max(0, int((self._now() - oldest).total_seconds()))
+        result[common.OLDEST_PENDING_AGE] = age
+        return result
+
+    async def describe_schema(self) -> dict[str, Any]:
+        """The schema as the database has it (not part of the port): see ``ledger.schema``."""
+        pool = await self._get_pool()
+        async with pool.acquire() as conn:
+            schema = await conn.fetchval("SELECT current_schema()")
+            columns = await conn.fetch(
+                "SELECT table_name, column_name, data_type, is_nullable, column_default,"
+                " is_identity, identity_generation FROM information_schema.columns"
+                " WHERE table_schema = $1 ORDER BY table_name, ordinal_position",
+                schema,
+            )
+            constraints = await conn.fetch(
+                "SELECT cl.relname AS table_name, co.conname, pg_get_constraintdef(co.oid) AS def"
+                " FROM pg_constraint AS co JOIN pg_class AS cl ON cl.oid = co.conrelid"
+                " JOIN pg_namespace AS ns ON ns.oid = cl.relnamespace"
+                " WHERE ns.nspname = $1 ORDER BY 1, 2",
+                schema,
+            )
+            indexes = await conn.fetch(
+                "SELECT tablename, indexname, indexdef FROM pg_indexes"
+                " WHERE schemaname = $1 ORDER BY 1, 2",
+                schema,
+            )
+        tables: dict[str, Any] = {}
+        for col in columns:
+            table = tables.setdefault(col["table_name"], {"columns": {}, "constraints": {}})
+            nullable = "NULL" if col["is_nullable"] == "YES" else "NOT NULL"
+            text = f"{col['data_type']} {nullable}"
+            if col["column_default"] is not None:
+                text += f" DEFAULT {col['column_default']}"
+            if col["is_identity"] == "YES":
+                text += f" GENERATED {col['identity_generation']} AS IDENTITY"
+            table["columns"][col["column_name"]] = text
+        for con in constraints:
+            tables[con["table_name"]]["constraints"][con["conname"]] = con["def"]
+        return {
+            "engine": "postgres",
+            "tables": tables,
+            "indexes": {
+                idx["indexname"]: idx["indexdef"].replace(f" ON {schema}.", " ON ")
+                for idx in indexes
+            },
+        }

@@ -1,12 +1,15 @@
-"""The services' notion of now: an injectable callable returning an aware UTC datetime."""
+"""Where the services get "now": any object with ``now() -> aware datetime``
+(``relais.domain.dates.Clock``); ``SystemClock`` is the real one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-Clock = Callable[[], datetime]
+from relais.domain.dates import Clock
+
+__all__ = ["Clock", "SystemClock"]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)

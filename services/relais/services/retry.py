@@ -5,9 +5,10 @@ do after a failed OPCO call and writes the answer into the ledger (``next_attemp
 asks it how long to back off a failing (CFA, OPCO) pair.
 
 - *Which* errors retry is a named predicate (``retry_on``), by default :func:`is_retryable`.
-- *When* is exponential backoff with full jitter: ``uniform(0, min(wait_max, wait_initial *
-  wait_exp_base ** (n - 1)))`` for the n-th failure; a ``Retry-After`` from the OPCO wins when
-  larger.
+- *When* is exponential backoff with full jitter: for the n-th failure the window is
+  ``min(wait_max, wait_initial * wait_exp_base ** (n - 1))`` and the wait is uniform in
+  ``[(1 - wait_jitter) * window, window]`` (``wait_jitter=1``, the default, is full jitter); a
+  ``Retry-After`` from the OPCO wins when larger.
 - *How long* is capped twice: ``attempts`` (failures, default 12) and ``timeout`` (age of the
   command, default 24 h). A retry that could only happen after the deadline is not scheduled.
 - Tests switch it to instant (:meth:`RetryPolicy.instant`: no waits) or to deterministic waits by
@@ -83,6 +84,7 @@ class RetryPolicy:
     wait_initial: timedelta = timedelta(seconds=1)
     wait_max: timedelta = timedelta(hours=1)
     wait_exp_base: float = 2.0
+    wait_jitter: float = 1.0  # fraction of the window drawn at random; 1.0 = full jitter
     retry_on: RetryPredicate = is_retryable
     rand: Callable[[], float] = field(default=random.random, compare=False, repr=False)
     instant_mode: bool = False
@@ -92,6 +94,8 @@ class RetryPolicy:
             raise ValueError("attempts must be >= 1")
         if self.wait_exp_base < 1:
             raise ValueError("wait_exp_base must be >= 1")
+        if not 0.0 <= self.wait_jitter <= 1.0:
+            raise ValueError("wait_jitter must be within [0, 1]")
 
     @classmethod
     def instant(
@@ -112,7 +116,8 @@ class RetryPolicy:
         # Cap the exponent so a long outage cannot overflow the float.
         window = self.wait_initial.total_seconds() * self.wait_exp_base ** min(n - 1, 64)
         window = min(window, self.wait_max.total_seconds())
-        return timedelta(seconds=window * min(max(self.rand(), 0.0), 1.0))
+        draw = min(max(self.rand(), 0.0), 1.0)
+        return timedelta(seconds=window * (1.0 - self.wait_jitter + self.wait_jitter * draw))
 
     def delay_for(self, exc: BaseException | None, failures: int) -> timedelta:
         """Backoff, or the OPCO's Retry-After when it is longer."""

@@ -49,6 +49,11 @@ def test_full_jitter_scales_the_window() -> None:
     assert policy.backoff(3) == timedelta(seconds=4)
 
 
+def test_partial_jitter_keeps_a_floor() -> None:
+    policy = RetryPolicy(rand=lambda: 0.0, wait_initial=timedelta(seconds=10), wait_jitter=0.2)
+    assert policy.backoff(1) == timedelta(seconds=8)
+
+
 def test_a_huge_failure_count_does_not_overflow() -> None:
     policy = upper_bound_policy(wait_max=timedelta(minutes=5))
     assert policy.backoff(10_000) == timedelta(minutes=5)
@@ -124,7 +129,7 @@ def test_give_up_descriptions_are_clear() -> None:
     assert "within" in GiveUp(GiveUpReason.TIMEOUT).describe(policy)
 
 
-@pytest.mark.parametrize("bad", [{"attempts": 0}, {"wait_exp_base": 0.5}])
+@pytest.mark.parametrize("bad", [{"attempts": 0}, {"wait_exp_base": 0.5}, {"wait_jitter": 1.5}])
 def test_nonsense_settings_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         RetryPolicy(**bad)  # type: ignore[arg-type]

@@ -1,0 +1,525 @@
+"""The dispatch role: ledger commands -> OPCO calls -> outcomes + status events.
+
+    claim (head of each dossier queue, under a lease)  ->  one task per command, many in parallel
+      plan:    parse the payload; follow-ups need their dossiers' numeroInterne (wait or fail)
+      doubt:   an ambiguous command is looked up at the OPCO before it is sent again (promise 2)
+      call:    the OPCO gateway (the adapter owns HTTP, auth, rate limits, breaker)
+      outcome: done + "submitted" | failed + "failed" | rescheduled (+ "retrying") | deferred
+
+A handler never sleeps: a retry is a ``next_attempt_at`` in the ledger and the task ends, so a
+dossier waiting on a retry holds no slot and blocks no other dossier (promise 3). The outcome and
+its status events are written in one ledger transaction; a worker that lost its lease writes
+nothing (``complete``/``reschedule`` return False) and the command's new holder decides.
+
+Crash safety: a worker that dies between the OPCO call and the ledger commit leaves the command
+``in_flight``; when the lease expires the ledger hands it out again with ``ambiguous=True`` (the
+call may have reached the OPCO), so the next holder looks it up before resending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from relais.domain.events import ErrorItem, EventError, EventKind
+from relais.domain.opco import OpcoCode
+from relais.domain.status import StatusEvent, Trigger
+from relais.errors import (
+    AuthError,
+    ConfigurationError,
+    MissingCredentialsError,
+    NotFoundError,
+    NotSupportedError,
+    OpcoError,
+    PermanentOpcoError,
+    RelaisError,
+    RetryableOpcoError,
+)
+from relais.logging import bound, get_logger
+from relais.services.calls import (
+    OpcoCall,
+    build_call,
+    facture_reference,
+    natural_key,
+    needed_dossiers,
+    other_opco_error,
+    parse_payload,
+    unresolved_error,
+)
+from relais.services.clock import Clock, SystemClock
+from relais.services.ledger_port import (
+    Command,
+    CommandKind,
+    CommandState,
+    Completion,
+    FactureRecord,
+    Ledger,
+    OutboxMessage,
+)
+from relais.services.opco_port import Created, OpcoGateway
+from relais.services.retry import GiveUp, RetryPolicy, is_ambiguous
+from relais.services.statuses import to_outbox
+
+log = get_logger(__name__)
+
+
+class CommandMetrics(Protocol):
+    """What dispatch reports (``relais.metrics.Metrics`` satisfies it)."""
+
+    def command(self, opco: str, kind: str, outcome: str) -> None: ...
+
+
+class _NoMetrics:
+    def command(self, opco: str, kind: str, outcome: str) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class DispatchOptions:
+    inflight_limit: int = 256  # commands handled at once by this worker (many dossiers)
+    lease: timedelta = timedelta(seconds=120)  # a crashed worker's claims return after this
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    idle_min: timedelta = timedelta(milliseconds=50)  # ledger poll when work just ran out...
+    idle_max: timedelta = timedelta(seconds=1)  # ...doubling up to this while nothing is due
+    defer: timedelta = timedelta(seconds=5)  # recheck of a follow-up waiting for its dossier
+    retrying_status_every: int = 4  # "retrying" on attempt 1 and every Nth; 0: never
+    drain: timedelta = timedelta(seconds=30)  # graceful stop: wait this long for running calls
+
+    def __post_init__(self) -> None:
+        if self.inflight_limit < 1:
+            raise ValueError("inflight_limit must be >= 1")
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class _Outcome:
+    SUBMITTED = "submitted"
+    FAILED = "failed"
+    RETRIED = "retried"
+    DEFERRED = "deferred"
+    LOST = "lease_lost"
+
+
+@dataclass(frozen=True)
+class _Wait:
+    """A follow-up whose dossier(s) have no numeroInterne yet but are still being submitted."""
+
+    waiting_for: tuple[str, ...]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        ledger: Ledger,
+        gateway: OpcoGateway,
+        options: DispatchOptions | None = None,
+        clock: Clock | None = None,
+        worker_id: str | None = None,
+        metrics: CommandMetrics | None = None,
+        wake: asyncio.Event | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.gateway = gateway
+        self.options = options or DispatchOptions()
+        self.clock: Clock = clock or SystemClock()
+        self.worker_id = worker_id or default_worker_id()
+        self.metrics: CommandMetrics = metrics or _NoMetrics()
+        self._wake = wake or asyncio.Event()
+        self._running: set[asyncio.Task[str]] = set()
+
+    # ------------------------------------------------------------------ loop
+
+    def notify(self) -> None:
+        """New work may be due (ingest accepted a command in this process): claim now."""
+        self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    async def run_once(self) -> int:
+        """Claim what is due now and handle it all; the number of commands handled (tests)."""
+        commands = await self._claim(self.options.inflight_limit)
+        if commands:
+            async with asyncio.TaskGroup() as tg:
+                for command in commands:
+                    tg.create_task(self.handle(command))
+        return len(commands)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Claim and handle commands until ``stop`` is set, then drain the running ones."""
+        log.info("dispatch.started", worker=self.worker_id, limit=self.options.inflight_limit)
+        stopper = asyncio.create_task(self._forward(stop))
+        idle = self.options.idle_min
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                free = self.options.inflight_limit - len(self._running)
+                claimed = 0
+                if free > 0:
+                    try:
+                        commands = await self._claim(free)
+                    except (RelaisError, OSError) as exc:
+                        log.warning("dispatch.claim_failed", error=str(exc))
+                        commands = []
+                        idle = self.options.idle_max
+                    for command in commands:
+                        self._spawn(command)
+                    claimed = len(commands)
+                if claimed:
+                    idle = self.options.idle_min
+                    if claimed == free:
+                        continue  # maybe more is due: claim again once a slot frees
+                if self._wake.is_set():
+                    continue
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), idle.total_seconds())
+                    continue
+                idle = min(idle * 2, self.options.idle_max)
+        finally:
+            stopper.cancel()
+            await self._drain()
+            log.info("dispatch.stopped", worker=self.worker_id)
+
+    async def _forward(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+    async def _claim(self, limit: int) -> list[Command]:
+        return await self.ledger.claim(self.worker_id, limit, self.clock.now(), self.options.lease)
+
+    def _spawn(self, command: Command) -> None:
+        task = asyncio.create_task(self.handle(command), name=f"dispatch-{command.id}")
+        self._running.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[str]) -> None:
+        self._running.discard(task)
+        self._wake.set()  # a slot is free, and the dossier's next command may be due now
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("dispatch.handler_crashed", error=repr(exc), exc_info=exc)
+
+    async def _drain(self) -> None:
+        if not self._running:
+            return
+        pending = set(self._running)
+        _, still = await asyncio.wait(pending, timeout=self.options.drain.total_seconds())
+        for task in still:
+            task.cancel()  # its command returns when its lease expires (looked up first)
+        if still:
+            await asyncio.wait(still)
+            log.warning("dispatch.drain_cancelled", commands=len(still))
+
+    # ------------------------------------------------------------------ one command
+
+    async def handle(self, command: Command) -> str:
+        """Handle one claimed command to an outcome written in the ledger; returns the outcome.
+
+        Only ledger failures escape (the command then returns when its lease expires)."""
+        with bound(
+            event_id=command.event_id,
+            dossier=command.dossier_id,
+            opco=command.opco,
+            kind=command.kind.value,
+            command_id=command.id,
+        ):
+            outcome = await self._handle(command)
+        if outcome != _Outcome.LOST:
+            self.metrics.command(command.opco, command.kind.value, outcome)
+        return outcome
+
+    async def _handle(self, command: Command) -> str:
+        now = self.clock.now()
+        try:
+            opco = OpcoCode(command.opco)
+            data = parse_payload(command)
+        except (ValueError, EventError) as exc:
+            errors = exc.errors if isinstance(exc, EventError) else []
+            return await self._fail(
+                command, "invalid_payload", str(exc), errors=errors, called=False
+            )
+
+        plan = await self._resolve_dossiers(command, data, now)
+        if isinstance(plan, _Wait):
+            return await self._defer(command, plan, now)
+        if isinstance(plan, ErrorItem):
+            return await self._fail(
+                command, "dossier_not_at_opco", plan.message, errors=[plan], called=False
+            )
+        call = build_call(command, data, plan)
+
+        resolved = False
+        try:
+            if command.ambiguous:
+                found = await self._look_up(command, opco, call, data)
+                if found is not None:
+                    log.info("dispatch.doubt_resolved", found=True)
+                    return await self._succeed(command, opco, data, found)
+                resolved = True
+            created = await self._call(command, opco, call)
+        except MissingCredentialsError as exc:
+            return await self._fail(command, "missing_credentials", str(exc))
+        except ConfigurationError as exc:
+            return await self._fail(command, "configuration", str(exc))
+        except RetryableOpcoError as exc:
+            still_ambiguous = is_ambiguous(exc) or (command.ambiguous and not resolved)
+            return await self._retry(command, opco, exc, ambiguous=still_ambiguous)
+        except PermanentOpcoError as exc:
+            return await self._fail(
+                command, _permanent_reason(exc), str(exc), opco_messages=exc.messages
+            )
+        except OpcoError as exc:  # an OpcoError outside the tree's two branches: no retry
+            return await self._fail(command, "opco_error", str(exc), opco_messages=exc.messages)
+        return await self._succeed(command, opco, data, created)
+
+    async def _resolve_dossiers(
+        self, command: Command, data: BaseModel, now: datetime
+    ) -> Mapping[str, str] | _Wait | ErrorItem:
+        """numeroInterne of every dossier the command needs; or wait; or a clear failure."""
+        numeros: dict[str, str] = {}
+        waiting: list[str] = []
+        for dossier_id in needed_dossiers(command, data):
+            record = await self.ledger.dossier(command.cfa, dossier_id)
+            if record is not None and record.numero_interne:
+                if record.opco != command.opco:
+                    return other_opco_error()
+                numeros[dossier_id] = record.numero_interne
+                continue
+            own = dossier_id == command.dossier_id
+            # The ledger hands out only the head of a dossier's queue: when this command runs,
+            # every older command of its own dossier is finished. Another dossier may still be
+            # on its way (a facture covering several dossiers).
+            if not own and await self.ledger.has_open_command(command.cfa, dossier_id):
+                waiting.append(dossier_id)
+                continue
+            return unresolved_error(own=own)
+        if waiting:
+            return _Wait(tuple(waiting))
+        return numeros
+
+    async def _look_up(
+        self, command: Command, opco: OpcoCode, call: OpcoCall, data: BaseModel
+    ) -> Created | None:
+        """Resolve the doubt of an ambiguous command by the best means of its route."""
+        if command.kind is CommandKind.DOSSIER:
+            key = natural_key(call.body)
+            if key is None:
+                log.info("dispatch.doubt_unresolvable", why="incomplete natural key")
+                return None
+            try:
+                return await self.gateway.find_dossier(command.cfa, opco, key)
+            except NotSupportedError:
+                return None  # no read route at this OPCO: rely on its duplicate answer (409)
+        if command.kind is CommandKind.FACTURE:
+            reference = facture_reference(data)
+            if reference is None:
+                return None
+            try:
+                return await self.gateway.find_facture(command.cfa, opco, reference)
+            except NotSupportedError:
+                return None
+        # conventions, certificats, ruptures: no read route; the resend gets 409 if it was stored
+        return None
+
+    async def _call(self, command: Command, opco: OpcoCode, call: OpcoCall) -> Created:
+        g = self.gateway
+        match command.kind:
+            case CommandKind.DOSSIER:
+                return await g.submit_dossier(command.cfa, opco, call.body)
+            case CommandKind.CONVENTION:
+                return await g.submit_convention(command.cfa, opco, call.body)
+            case CommandKind.FACTURE:
+                return await g.submit_facture(command.cfa, opco, call.body)
+            case CommandKind.CERTIFICAT:
+                return await g.submit_certificat(command.cfa, opco, call.body)
+            case CommandKind.RUPTURE:
+                return await g.declare_rupture(command.cfa, opco, call.body)
+
+    # ------------------------------------------------------------------ outcomes
+
+    async def _succeed(
+        self, command: Command, opco: OpcoCode, data: BaseModel, created: Created
+    ) -> str:
+        now = self.clock.now()
+        ids = dict(created.ids)
+        attempts = command.attempts + 1
+        dossier_ids: dict[str, str] = {}
+        facture: FactureRecord | None = None
+        numero_interne = ids.get("numeroInterne") or ids.get("numeroInterneDossier")
+        if command.kind is CommandKind.DOSSIER:
+            dossier_ids = {k: ids[k] for k in ("numeroInterne", "numeroExterne") if k in ids}
+        reference = facture_reference(data)
+        if command.kind is CommandKind.FACTURE and reference is not None:
+            facture = FactureRecord(
+                cfa=command.cfa,
+                reference=reference,
+                opco=command.opco,
+                numero_interne_facture=ids.get("numeroInterneFacture"),
+                etat=created.etat,
+            )
+        status = StatusEvent.submitted(
+            _trigger(command),
+            opco=opco,
+            occurred_at=now,
+            numero_interne=numero_interne,
+            numero_externe=ids.get("numeroExterne"),
+            numero_interne_facture=ids.get("numeroInterneFacture"),
+            reference_facture_cfa=reference,
+            etat=created.etat,
+            attempts=attempts,
+        )
+        completion = Completion(
+            state=CommandState.DONE,
+            statuses=[to_outbox(status)],
+            dossier_ids=dossier_ids,
+            dossier_etat=created.etat if command.kind is CommandKind.DOSSIER else None,
+            facture=facture,
+        )
+        if not await self.ledger.complete(command.id, self.worker_id, completion):
+            return self._lost("complete")
+        log.info("dispatch.submitted", duplicate=created.duplicate, attempts=attempts)
+        return _Outcome.SUBMITTED
+
+    async def _fail(
+        self,
+        command: Command,
+        reason: str,
+        error: str,
+        *,
+        opco_messages: Sequence[str] = (),
+        errors: Sequence[ErrorItem] = (),
+        called: bool = True,
+    ) -> str:
+        now = self.clock.now()
+        opco = _opco_or_none(command.opco)
+        status = StatusEvent.failed(
+            _trigger(command),
+            opco=opco,
+            reason=reason,
+            occurred_at=now,
+            opco_messages=opco_messages,
+            errors=errors,
+            attempts=command.attempts + (1 if called else 0),
+        )
+        completion = Completion(
+            state=CommandState.FAILED,
+            statuses=[to_outbox(status)],
+            error=f"{reason}: {error}",
+        )
+        if not await self.ledger.complete(command.id, self.worker_id, completion):
+            return self._lost("complete")
+        log.warning("dispatch.failed", reason=reason, error=error)
+        return _Outcome.FAILED
+
+    async def _retry(
+        self, command: Command, opco: OpcoCode, exc: RetryableOpcoError, *, ambiguous: bool
+    ) -> str:
+        now = self.clock.now()
+        attempt = command.attempts + 1
+        policy = self.options.retry
+        decision = policy.decide(exc, failures=attempt, first_seen=command.created_at, now=now)
+        if isinstance(decision, GiveUp):
+            return await self._fail(
+                command,
+                f"retries_exhausted_{decision.reason.value}",
+                f"{decision.describe(policy)}; last error: {exc}",
+                opco_messages=exc.messages,
+            )
+        statuses: list[OutboxMessage] = []
+        every = self.options.retrying_status_every
+        if every > 0 and (attempt == 1 or attempt % every == 0):
+            status = StatusEvent.retrying(
+                _trigger(command),
+                opco=opco,
+                attempt=attempt,
+                next_attempt_at=decision.at,
+                reason="ambiguous" if is_ambiguous(exc) else "retryable",
+                occurred_at=now,
+                opco_messages=exc.messages,
+            )
+            statuses.append(to_outbox(status))
+        written = await self.ledger.reschedule(
+            command.id,
+            self.worker_id,
+            decision.at,
+            str(exc),
+            ambiguous=ambiguous,
+            count_attempt=True,
+            statuses=statuses,
+        )
+        if not written:
+            return self._lost("reschedule")
+        log.info(
+            "dispatch.retry_scheduled",
+            attempt=attempt,
+            delay_s=decision.delay.total_seconds(),
+            status=exc.status,
+            ambiguous=ambiguous,
+        )
+        return _Outcome.RETRIED
+
+    async def _defer(self, command: Command, wait: _Wait, now: datetime) -> str:
+        policy = self.options.retry
+        if now - command.created_at > policy.timeout:
+            item = unresolved_error(own=False)
+            return await self._fail(
+                command,
+                "dossier_not_at_opco",
+                f"still waiting for a dossier's numeroInterne after {policy.timeout}",
+                errors=[item],
+                called=False,
+            )
+        written = await self.ledger.reschedule(
+            command.id,
+            self.worker_id,
+            now + self.options.defer,
+            f"waiting for the numeroInterne of {len(wait.waiting_for)} dossier(s)",
+            ambiguous=command.ambiguous,
+            count_attempt=False,
+        )
+        if not written:
+            return self._lost("reschedule")
+        log.info("dispatch.deferred", waiting_for=len(wait.waiting_for))
+        return _Outcome.DEFERRED
+
+    def _lost(self, step: str) -> str:
+        log.warning("dispatch.lease_lost", step=step, worker=self.worker_id)
+        return _Outcome.LOST
+
+
+def _trigger(command: Command) -> Trigger:
+    return Trigger(
+        event_id=command.event_id,
+        cfa=command.cfa,
+        dossier_id=command.dossier_id,
+        kind=EventKind(command.kind.value),
+    )
+
+
+def _opco_or_none(value: str) -> OpcoCode | None:
+    try:
+        return OpcoCode(value)
+    except ValueError:
+        return None
+
+
+def _permanent_reason(exc: PermanentOpcoError) -> str:
+    if isinstance(exc, NotSupportedError):
+        return "not_supported"
+    if isinstance(exc, AuthError):
+        return "auth"
+    if isinstance(exc, NotFoundError):
+        return "not_found"
+    return "rejected_by_opco"

@@ -1,0 +1,615 @@
+"""In-memory fakes of the service ports (Ledger, OpcoGateway), checked against the Protocols.
+
+``FakeLedger`` keeps the promises the ``Ledger`` Protocol states (FIFO per dossier, one claim per
+dossier at a time, leases, outcome + statuses in one step, compare-and-set etats); ``FakeGateway``
+is a tiny OPCO that creates things, detects duplicates by natural key, and can be told to fail the
+next call of a route (before or after applying it: "stored but response lost").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from relais.domain.opco import OpcoCode
+from relais.errors import MissingCredentialsError, NotSupportedError
+from relais.services.ledger_port import (
+    Command,
+    CommandState,
+    Completion,
+    DossierRecord,
+    FactureRecord,
+    Ledger,
+    NewCommand,
+    OutboxMessage,
+    OutboxRecord,
+)
+from relais.services.opco_port import (
+    Created,
+    DossierEtat,
+    DossierNaturalKey,
+    FactureEtat,
+    KeyInfo,
+    OpcoGateway,
+)
+
+Json = dict[str, Any]
+T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+class ManualClock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+@dataclass
+class _Row:
+    command: Command
+    worker: str | None = None
+    lease_until: datetime | None = None
+
+
+class FakeLedger:
+    def __init__(self, clock: ManualClock | None = None) -> None:
+        self.clock = clock or ManualClock()
+        self.inbox: set[str] = set()
+        self.rows: list[_Row] = []
+        self.outbox: list[OutboxRecord] = []
+        self.published: set[int] = set()
+        self.dossiers: dict[tuple[str, str], DossierRecord] = {}
+        self.factures: dict[tuple[str, str], FactureRecord] = {}
+        self.etats: dict[tuple[str, str, str], str] = {}
+        self.completions: dict[int, Completion] = {}
+        self.reschedules: list[tuple[int, datetime, str, bool, bool]] = []
+        self._ids = itertools.count(1)
+        self._seq = itertools.count(1)
+
+    # -- lifecycle
+    async def migrate(self) -> None:
+        return None
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    # -- intake
+    def _enqueue(self, statuses: Sequence[OutboxMessage]) -> None:
+        for message in statuses:
+            self.outbox.append(OutboxRecord(seq=next(self._seq), message=message))
+
+    async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
+        if command.event_id in self.inbox:
+            return False
+        self.inbox.add(command.event_id)
+        now = self.clock.now()
+        row = Command(
+            id=next(self._ids),
+            event_id=command.event_id,
+            cfa=command.cfa,
+            dossier_id=command.dossier_id,
+            opco=command.opco,
+            kind=command.kind,
+            payload=command.payload,
+            depends_on=tuple(command.depends_on),
+            state=CommandState.PENDING,
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+            last_error=None,
+            ambiguous=False,
+        )
+        self.rows.append(_Row(row))
+        self._enqueue(statuses)
+        return True
+
+    async def reject(self, event_id: str, statuses: Sequence[OutboxMessage]) -> bool:
+        if event_id in self.inbox:
+            return False
+        self.inbox.add(event_id)
+        self._enqueue(statuses)
+        return True
+
+    # -- dispatch
+    def _open(self, row: _Row) -> bool:
+        return row.command.state in (CommandState.PENDING, CommandState.IN_FLIGHT)
+
+    async def claim(
+        self, worker: str, limit: int, now: datetime, lease: timedelta
+    ) -> list[Command]:
+        heads: dict[tuple[str, str], _Row] = {}
+        for row in self.rows:  # rows are in insertion (= publication) order
+            key = (row.command.cfa, row.command.dossier_id)
+            if key not in heads and self._open(row):
+                heads[key] = row
+        claimed: list[Command] = []
+        for row in heads.values():
+            if len(claimed) >= limit:
+                break
+            cmd = row.command
+            if cmd.state is CommandState.IN_FLIGHT:
+                assert row.lease_until is not None
+                if row.lease_until > now:
+                    continue
+                # The lease expired: the previous holder may have reached the OPCO.
+                cmd = replace(cmd, ambiguous=True)
+            elif cmd.next_attempt_at > now:
+                continue
+            row.command = replace(cmd, state=CommandState.IN_FLIGHT)
+            row.worker = worker
+            row.lease_until = now + lease
+            claimed.append(row.command)
+        return claimed
+
+    def _held(self, command_id: int, worker: str) -> _Row | None:
+        for row in self.rows:
+            if row.command.id == command_id:
+                held = row.command.state is CommandState.IN_FLIGHT and row.worker == worker
+                return row if held else None
+        return None
+
+    async def complete(self, command_id: int, worker: str, completion: Completion) -> bool:
+        row = self._held(command_id, worker)
+        if row is None:
+            return False
+        cmd = row.command
+        row.command = replace(cmd, state=completion.state, last_error=completion.error)
+        row.worker = None
+        row.lease_until = None
+        self.completions[command_id] = completion
+        if completion.dossier_ids:
+            old = self.dossiers.get((cmd.cfa, cmd.dossier_id))
+            self.dossiers[(cmd.cfa, cmd.dossier_id)] = DossierRecord(
+                cfa=cmd.cfa,
+                dossier_id=cmd.dossier_id,
+                opco=cmd.opco,
+                numero_interne=completion.dossier_ids.get(
+                    "numeroInterne", old.numero_interne if old else None
+                ),
+                numero_externe=completion.dossier_ids.get(
+                    "numeroExterne", old.numero_externe if old else None
+                ),
+                etat=completion.dossier_etat or (old.etat if old else None),
+                updated_at=self.clock.now(),
+            )
+        if completion.facture is not None:
+            f = completion.facture
+            self.factures[(f.cfa, f.reference)] = f
+        self._enqueue(completion.statuses)
+        return True
+
+    async def reschedule(
+        self,
+        command_id: int,
+        worker: str,
+        next_attempt_at: datetime,
+        error: str,
+        *,
+        ambiguous: bool,
+        count_attempt: bool = True,
+        statuses: Sequence[OutboxMessage] = (),
+    ) -> bool:
+        row = self._held(command_id, worker)
+        if row is None:
+            return False
+        cmd = row.command
+        row.command = replace(
+            cmd,
+            state=CommandState.PENDING,
+            next_attempt_at=next_attempt_at,
+            last_error=error,
+            ambiguous=ambiguous,
+            attempts=cmd.attempts + (1 if count_attempt else 0),
+        )
+        row.worker = None
+        row.lease_until = None
+        self.reschedules.append((command_id, next_attempt_at, error, ambiguous, count_attempt))
+        self._enqueue(statuses)
+        return True
+
+    async def release(self, worker: str) -> int:
+        n = 0
+        for row in self.rows:
+            if row.worker == worker and row.command.state is CommandState.IN_FLIGHT:
+                row.command = replace(row.command, state=CommandState.PENDING)
+                row.worker = None
+                row.lease_until = None
+                n += 1
+        return n
+
+    # -- reads
+    async def dossier(self, cfa: str, dossier_id: str) -> DossierRecord | None:
+        return self.dossiers.get((cfa, dossier_id))
+
+    async def dossier_by_numero(self, opco: str, numero_interne: str) -> DossierRecord | None:
+        for record in self.dossiers.values():
+            if record.opco == opco and record.numero_interne == numero_interne:
+                return record
+        return None
+
+    async def has_open_command(self, cfa: str, dossier_id: str) -> bool:
+        return any(
+            self._open(r) and r.command.cfa == cfa and r.command.dossier_id == dossier_id
+            for r in self.rows
+        )
+
+    async def facture(self, cfa: str, reference: str) -> FactureRecord | None:
+        return self.factures.get((cfa, reference))
+
+    async def record_etat(
+        self,
+        *,
+        cfa: str,
+        opco: str,
+        numero_interne: str,
+        kind: str,
+        etat: str,
+        statuses: Sequence[OutboxMessage],
+    ) -> bool:
+        key = (opco, kind, numero_interne)
+        if self.etats.get(key) == etat:
+            return False
+        self.etats[key] = etat
+        if kind == "dossier":
+            for k, record in self.dossiers.items():
+                if record.opco == opco and record.numero_interne == numero_interne:
+                    self.dossiers[k] = replace(record, etat=etat)
+        else:
+            for k, f in self.factures.items():
+                if f.opco == opco and f.numero_interne_facture == numero_interne:
+                    self.factures[k] = replace(f, etat=etat)
+        self._enqueue(statuses)
+        return True
+
+    async def outbox_batch(self, limit: int) -> list[OutboxRecord]:
+        return [r for r in self.outbox if r.seq not in self.published][:limit]
+
+    async def mark_published(self, seqs: Sequence[int]) -> None:
+        self.published.update(seqs)
+
+    async def commands_for(self, cfa: str, dossier_id: str) -> list[Command]:
+        return [
+            r.command
+            for r in self.rows
+            if r.command.cfa == cfa and r.command.dossier_id == dossier_id
+        ]
+
+    async def counts(self) -> Mapping[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for row in self.rows:
+            out[row.command.state.value] += 1
+        out["outbox"] = len(self.outbox) - len(self.published)
+        return dict(out)
+
+    # -- test helpers
+    def command(self, command_id: int) -> Command:
+        return next(r.command for r in self.rows if r.command.id == command_id)
+
+    def statuses(self) -> list[OutboxMessage]:
+        return [r.message for r in self.outbox]
+
+    def expire_leases(self) -> None:
+        for row in self.rows:
+            if row.lease_until is not None:
+                row.lease_until = datetime.min.replace(tzinfo=UTC)
+
+
+# -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    error: BaseException
+    applied: bool = False  # True: the OPCO stored the request, then the answer was lost
+
+
+@dataclass
+class _Dossier:
+    numero_interne: str
+    numero_externe: str
+    etat: str
+    natural_key: tuple[str, ...]
+    detail: Json = field(default_factory=dict)
+
+
+def natural_key_of(cerfa: Json) -> tuple[str, ...]:
+    emp = cerfa.get("employeur", {})
+    app = cerfa.get("apprenti", {})
+    con = cerfa.get("contrat", {})
+    return (
+        str(emp.get("siret")),
+        str(app.get("nom")).upper(),
+        str(app.get("prenom")).upper(),
+        str(app.get("dateNaissance"))[:10],
+        str(con.get("dateDebutContrat"))[:10],
+    )
+
+
+class FakeGateway:
+    """A small in-memory OPCO for one or several (CFA, OPCO) pairs."""
+
+    ROUTES = (
+        "submit_dossier",
+        "submit_convention",
+        "submit_facture",
+        "submit_certificat",
+        "declare_rupture",
+        "dossier_etats",
+        "facture_etats",
+        "get_dossier",
+        "find_dossier",
+        "find_facture",
+    )
+
+    def __init__(
+        self,
+        *,
+        credentials: set[tuple[str, OpcoCode]] | None = None,
+        unsupported: set[tuple[OpcoCode, str]] | None = None,
+    ) -> None:
+        self.credentials = credentials  # None: every pair has credentials
+        self.unsupported = unsupported or set()
+        self.faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.calls: list[tuple[str, str, OpcoCode, Json]] = []
+        self.dossiers: dict[tuple[str, OpcoCode], list[_Dossier]] = defaultdict(list)
+        self.factures: dict[tuple[str, OpcoCode], list[FactureEtat]] = defaultdict(list)
+        self.created: dict[str, int] = defaultdict(int)  # route -> creations
+        self.seen_once: dict[tuple[str, str], str] = {}  # duplicate keys of other routes
+        self._n = itertools.count(1)
+        self.latency = 0.0  # seconds each creating call takes
+        self.active = 0
+        self.max_active = 0
+
+    async def _enter(self) -> None:
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            await asyncio.sleep(self.latency)
+        finally:
+            self.active -= 1
+
+    def fail_next(self, route: str, error: BaseException, *, applied: bool = False) -> None:
+        assert route in self.ROUTES, route
+        self.faults[route].append(Fault(error, applied))
+
+    def _fault(self, route: str) -> Fault | None:
+        return self.faults[route].popleft() if self.faults[route] else None
+
+    def _check(self, cfa: str, opco: OpcoCode, capability: str | None) -> None:
+        if not self.has_credentials(cfa, opco):
+            raise MissingCredentialsError(cfa, opco)
+        if capability is not None and not self.supports(opco, capability):
+            raise NotSupportedError(
+                f"{opco} does not implement {capability}", opco=opco, status=501
+            )
+
+    async def _create(
+        self,
+        route: str,
+        cfa: str,
+        opco: OpcoCode,
+        body: Json,
+        capability: str,
+        dup_key: str,
+        make: Any,
+    ) -> Created:
+        self._check(cfa, opco, capability)
+        self.calls.append((route, cfa, opco, body))
+        await self._enter()
+        fault = self._fault(route)
+        if fault is not None and not fault.applied:
+            raise fault.error
+        existing = self.seen_once.get((route, f"{cfa}|{opco}|{dup_key}"))
+        if existing is not None:
+            created = Created(ids={"id": existing}, duplicate=True)
+        else:
+            ids = make()
+            self.created[route] += 1
+            self.seen_once[(route, f"{cfa}|{opco}|{dup_key}")] = next(iter(ids.values()))
+            created = Created(ids=ids)
+        if fault is not None:
+            raise fault.error
+        return created
+
+    async def submit_dossier(self, cfa: str, opco: OpcoCode, cerfa: Json) -> Created:
+        self._check(cfa, opco, "dossiers_v1")
+        self.calls.append(("submit_dossier", cfa, opco, cerfa))
+        await self._enter()
+        fault = self._fault("submit_dossier")
+        if fault is not None and not fault.applied:
+            raise fault.error
+        key = natural_key_of(cerfa)
+        found = next((d for d in self.dossiers[(cfa, opco)] if d.natural_key == key), None)
+        if found is not None:
+            created = Created(
+                ids={"numeroInterne": found.numero_interne, "numeroExterne": found.numero_externe},
+                duplicate=True,
+                etat=found.etat,
+            )
+        else:
+            n = next(self._n)
+            found = _Dossier(f"NI{n:06d}", f"NE{n:06d}", "TRANSMIS", key)
+            self.dossiers[(cfa, opco)].append(found)
+            self.created["submit_dossier"] += 1
+            created = Created(
+                ids={"numeroInterne": found.numero_interne, "numeroExterne": found.numero_externe},
+                etat="TRANSMIS",
+            )
+        if fault is not None:
+            raise fault.error
+        return created
+
+    async def submit_convention(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
+        n = next(self._n)
+        return await self._create(
+            "submit_convention",
+            cfa,
+            opco,
+            body,
+            "conventions",
+            str(body.get("numeroInterneDossier")),
+            lambda: {"idConvention": f"CV{n:06d}"},
+        )
+
+    async def submit_facture(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
+        n = next(self._n)
+        ref = str(body.get("referenceFactureCFA"))
+
+        def make() -> dict[str, str]:
+            self.factures[(cfa, opco)].append(
+                FactureEtat(f"FA{n:06d}", ref, "TRANSMIS", {"referenceFactureCFA": ref})
+            )
+            return {"numeroInterneFacture": f"FA{n:06d}", "referenceFactureCFA": ref}
+
+        return await self._create("submit_facture", cfa, opco, body, "factures", ref, make)
+
+    async def submit_certificat(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
+        n = next(self._n)
+        key = f"{body.get('numeroInterneDossier')}|{body.get('echeance', {}).get('numero')}"
+        return await self._create(
+            "submit_certificat",
+            cfa,
+            opco,
+            body,
+            "certificats",
+            key,
+            lambda: {"idCertificat": f"CE{n:06d}"},
+        )
+
+    async def declare_rupture(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
+        numero = str(body.get("numeroInterne"))
+        return await self._create(
+            "declare_rupture",
+            cfa,
+            opco,
+            body,
+            "rupture",
+            numero,
+            lambda: {"numeroInterne": numero},
+        )
+
+    async def dossier_etats(self, cfa: str, opco: OpcoCode) -> AsyncIterator[DossierEtat]:
+        self._check(cfa, opco, "dossiers_etats")
+        self.calls.append(("dossier_etats", cfa, opco, {}))
+        fault = self._fault("dossier_etats")
+        if fault is not None:
+            raise fault.error
+        for d in list(self.dossiers[(cfa, opco)]):
+            yield DossierEtat(d.numero_interne, d.numero_externe, None, d.etat)
+
+    async def facture_etats(self, cfa: str, opco: OpcoCode) -> AsyncIterator[FactureEtat]:
+        self._check(cfa, opco, "factures_etats")
+        self.calls.append(("facture_etats", cfa, opco, {}))
+        fault = self._fault("facture_etats")
+        if fault is not None:
+            raise fault.error
+        for f in list(self.factures[(cfa, opco)]):
+            yield f
+
+    async def get_dossier(self, cfa: str, opco: OpcoCode, numero_interne: str) -> Json:
+        self._check(cfa, opco, "dossier_detail")
+        self.calls.append(("get_dossier", cfa, opco, {"numeroInterne": numero_interne}))
+        fault = self._fault("get_dossier")
+        if fault is not None:
+            raise fault.error
+        for d in self.dossiers[(cfa, opco)]:
+            if d.numero_interne == numero_interne:
+                return {
+                    "cerfa": {"numeroInterne": d.numero_interne, "etat": d.etat},
+                    **d.detail,
+                }
+        raise AssertionError("unknown dossier")
+
+    async def find_dossier(
+        self, cfa: str, opco: OpcoCode, key: DossierNaturalKey
+    ) -> Created | None:
+        self._check(cfa, opco, None)
+        self.calls.append(("find_dossier", cfa, opco, {}))
+        fault = self._fault("find_dossier")
+        if fault is not None:
+            raise fault.error
+        wanted = (
+            key.employeur_siret,
+            key.apprenti_nom.upper(),
+            key.apprenti_prenom.upper(),
+            key.apprenti_date_naissance.isoformat(),
+            key.date_debut_contrat.isoformat(),
+        )
+        for d in self.dossiers[(cfa, opco)]:
+            if d.natural_key == wanted:
+                return Created(
+                    ids={"numeroInterne": d.numero_interne, "numeroExterne": d.numero_externe},
+                    duplicate=True,
+                    etat=d.etat,
+                )
+        return None
+
+    async def find_facture(self, cfa: str, opco: OpcoCode, reference: str) -> Created | None:
+        self._check(cfa, opco, None)
+        self.calls.append(("find_facture", cfa, opco, {"referenceFactureCFA": reference}))
+        fault = self._fault("find_facture")
+        if fault is not None:
+            raise fault.error
+        for f in self.factures[(cfa, opco)]:
+            if f.reference_facture_cfa == reference:
+                return Created(
+                    ids={
+                        "numeroInterneFacture": f.numero_interne_facture,
+                        "referenceFactureCFA": reference,
+                    },
+                    duplicate=True,
+                    etat=f.etat,
+                )
+        return None
+
+    async def key_info(self, cfa: str, opco: OpcoCode) -> KeyInfo:
+        self._check(cfa, opco, "cfakeyinfo")
+        return KeyInfo(valid=True, date_fin_validite=date(2027, 12, 31))
+
+    def has_credentials(self, cfa: str, opco: OpcoCode) -> bool:
+        return self.credentials is None or (cfa, opco) in self.credentials
+
+    def supports(self, opco: OpcoCode, capability: str) -> bool:
+        return (opco, capability) not in self.unsupported
+
+    async def aclose(self) -> None:
+        return None
+
+    # -- test helpers
+    def set_etat(
+        self, cfa: str, opco: OpcoCode, numero_interne: str, etat: str, **detail: Any
+    ) -> None:
+        for d in self.dossiers[(cfa, opco)]:
+            if d.numero_interne == numero_interne:
+                d.etat = etat
+                d.detail.update(detail)
+                return
+        raise KeyError(numero_interne)
+
+    def set_facture_etat(self, cfa: str, opco: OpcoCode, numero: str, etat: str) -> None:
+        rows = self.factures[(cfa, opco)]
+        for i, f in enumerate(rows):
+            if f.numero_interne_facture == numero:
+                rows[i] = replace(f, etat=etat)
+                return
+        raise KeyError(numero)
+
+    def calls_to(self, route: str) -> list[Json]:
+        return [body for r, _, _, body in self.calls if r == route]
+
+
+def _protocol_check(ledger: FakeLedger, gateway: FakeGateway) -> tuple[Ledger, OpcoGateway]:
+    """mypy checks here that the fakes satisfy the Protocols (run mypy on this file)."""
+    return ledger, gateway

@@ -1,0 +1,124 @@
+"""Sample command payloads (the ``data`` of CFA events, as JSON) for the dispatch tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relais.services.ledger_port import CommandKind, NewCommand
+
+CFA = "12345678900011"
+OTHER_CFA = "98765432100022"
+
+Json = dict[str, Any]
+
+
+def cerfa(n: int = 1, *, siret: str = "11122233300015") -> Json:
+    """A CERFA with a distinct natural key per ``n``."""
+    return {
+        "employeur": {"siret": siret, "denomination": "Boulangerie Test", "codeIdcc": "0843"},
+        "apprenti": {
+            "nom": f"NOM{n}",
+            "prenom": f"Prenom{n}",
+            "dateNaissance": "2006-03-14",
+            "nir": "106037512345678",
+        },
+        "contrat": {
+            "typeContratApp": 11,
+            "dateDebutContrat": "2026-09-01",
+            "dateFinContrat": "2028-08-31",
+        },
+        "formation": {"rncp": "RNCP12345"},
+    }
+
+
+def dossier_cmd(
+    event_id: str, dossier_id: str, n: int = 1, *, opco: str = "AKTO", cfa: str = CFA
+) -> NewCommand:
+    return NewCommand(
+        event_id=event_id,
+        cfa=cfa,
+        dossier_id=dossier_id,
+        opco=opco,
+        kind=CommandKind.DOSSIER,
+        payload={"opco": opco, "cerfa": cerfa(n)},
+    )
+
+
+def convention_cmd(
+    event_id: str, dossier_id: str, *, opco: str = "AKTO", cfa: str = CFA
+) -> NewCommand:
+    return NewCommand(
+        event_id=event_id,
+        cfa=cfa,
+        dossier_id=dossier_id,
+        opco=opco,
+        kind=CommandKind.CONVENTION,
+        payload={
+            "convention": {
+                "couts": {"coutTotalPedagogieCFA": 7000},
+                "dateSignature": "2026-08-20",
+                "attestationConventionSigneeCFA": True,
+            }
+        },
+    )
+
+
+def certificat_cmd(
+    event_id: str, dossier_id: str, *, opco: str = "AKTO", cfa: str = CFA
+) -> NewCommand:
+    return NewCommand(
+        event_id=event_id,
+        cfa=cfa,
+        dossier_id=dossier_id,
+        opco=opco,
+        kind=CommandKind.CERTIFICAT,
+        payload={
+            "certificat": {
+                "typeCertificat": "Intermediaire",
+                "echeance": {"numero": 1, "dateDebut": "2026-09-01", "dateFin": "2027-02-28"},
+            }
+        },
+    )
+
+
+def rupture_cmd(
+    event_id: str, dossier_id: str, *, opco: str = "AKTO", cfa: str = CFA
+) -> NewCommand:
+    return NewCommand(
+        event_id=event_id,
+        cfa=cfa,
+        dossier_id=dossier_id,
+        opco=opco,
+        kind=CommandKind.RUPTURE,
+        payload={"rupture": {"dateRupture": "2027-01-15", "motif": "commun accord"}},
+    )
+
+
+def facture_cmd(
+    event_id: str,
+    dossier_ids: list[str],
+    *,
+    reference: str = "FAC-2026-001",
+    opco: str = "AKTO",
+    cfa: str = CFA,
+    montant: float = 1000.0,
+) -> NewCommand:
+    return NewCommand(
+        event_id=event_id,
+        cfa=cfa,
+        dossier_id=dossier_ids[0],
+        opco=opco,
+        kind=CommandKind.FACTURE,
+        payload={
+            "facture": {
+                "referenceFactureCFA": reference,
+                "dateFacture": "2026-11-20",
+                "montantFacture": montant * len(dossier_ids),
+                "organismeFormation": {"siret": CFA, "iban": "FR7630006000011234567890189"},
+                "lignes": [
+                    {"dossierId": d, "numeroEcheance": 1, "montant": montant} for d in dossier_ids
+                ],
+            }
+        },
+        depends_on=[d for d in dossier_ids if d != dossier_ids[0]],
+    )

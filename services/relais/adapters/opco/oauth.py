@@ -1,0 +1,104 @@
+"""OAuth2 client credentials for OPCOs that ask for them (AKTO): one token per OPCO, cached.
+
+The token identifies the software publisher, not the CFA: it goes in ``Authorization: Bearer``
+next to the CFA's ``X-API-KEY``. It is cached until ``expires_in - 60 s``; ``invalidate`` drops it
+after a 401 so the next call fetches a fresh one (the client retries a 401 once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from relais.adapters.credentials import OAuthClient
+from relais.adapters.opco.clock import Clock
+from relais.adapters.opco.decisions import Outcome, decide
+from relais.errors import AuthError, RetryableOpcoError
+
+EXPIRY_MARGIN_S = 60.0
+DEFAULT_EXPIRES_IN_S = 3600.0
+
+
+class OAuthTokenProvider:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        opco: str,
+        token_url: str,
+        scope: str,
+        client: OAuthClient,
+        clock: Clock,
+    ) -> None:
+        self._http = http
+        self._opco = opco
+        self._token_url = token_url
+        self._scope = scope
+        self._client = client
+        self._clock = clock
+        self._token: str | None = None
+        self._valid_until = 0.0
+        self._lock = asyncio.Lock()
+        self.fetches = 0
+
+    def __repr__(self) -> str:
+        return f"OAuthTokenProvider(opco={self._opco!r}, token_url={self._token_url!r})"
+
+    async def token(self) -> str:
+        if self._token is not None and self._clock.monotonic() < self._valid_until:
+            return self._token
+        async with self._lock:
+            if self._token is not None and self._clock.monotonic() < self._valid_until:
+                return self._token
+            return await self._fetch()
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` (unless another caller already replaced it)."""
+        if self._token == token:
+            self._token = None
+            self._valid_until = 0.0
+
+    async def _fetch(self) -> str:
+        self.fetches += 1
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self._client.client_id,
+            "client_secret": self._client.client_secret.get_secret_value(),
+            "scope": self._scope,
+        }
+        what = f"{self._opco} oauth2 token"
+        try:
+            response = await self._http.post(self._token_url, data=form)
+        except httpx.TransportError as exc:
+            raise RetryableOpcoError(f"{what}: {type(exc).__name__}", opco=self._opco) from None
+        body = _json(response)
+        decision = decide(response.status_code, response.headers, body, now=self._clock.now())
+        if decision.outcome is not Outcome.OK:
+            if decision.outcome in (Outcome.INVALID, Outcome.UNAUTHORIZED, Outcome.FORBIDDEN):
+                raise AuthError(
+                    f"{what}: client credentials refused ({response.status_code})",
+                    opco=self._opco,
+                    status=response.status_code,
+                    messages=decision.messages,
+                )
+            raise decision.error(self._opco, "POST oauth2 token")
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise RetryableOpcoError(f"{what}: answer without access_token", opco=self._opco)
+        expires_in = body.get("expires_in", DEFAULT_EXPIRES_IN_S)
+        try:
+            lifetime = float(expires_in)
+        except (TypeError, ValueError):
+            lifetime = DEFAULT_EXPIRES_IN_S
+        self._token = token
+        self._valid_until = self._clock.monotonic() + max(0.0, lifetime - EXPIRY_MARGIN_S)
+        return token
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,81 @@
+"""Reading what an OPCO returns: the per-OPCO differences undone, dates parsed leniently.
+
+* ``natureFrais`` / ``nature`` values compared case-insensitively: normalised to upper case
+  (``"Restauration"`` -> ``"RESTAURATION"``);
+* ``IBAN`` keys renamed ``iban`` (AKTO answers ``IBAN``);
+* one-element arrays wrapping an object unwrapped (done by ``pages.unwrap`` where relevant).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from typing import Any
+
+from relais.services.opco_port import DossierEtat, FactureEtat
+
+NATURE_KEYS = frozenset({"natureFrais", "nature"})
+
+
+def normalise(value: Any) -> Any:
+    """A copy of an OPCO answer with the casing quirks undone (recursively)."""
+    if isinstance(value, list):
+        return [normalise(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = "iban" if key == "IBAN" and "iban" not in value else key
+        if name in NATURE_KEYS and isinstance(item, str):
+            out[name] = item.strip().upper()
+        else:
+            out[name] = normalise(item)
+    return out
+
+
+def dossier_etat(item: dict[str, Any]) -> DossierEtat:
+    return DossierEtat(
+        numero_interne=str(item.get("numeroInterne", "")),
+        numero_externe=_opt_str(item.get("numeroExterne")),
+        numero_deca=_opt_str(item.get("numeroDeca")),
+        etat=str(item.get("etat", "")).upper(),
+    )
+
+
+def facture_etat(item: dict[str, Any]) -> FactureEtat:
+    body = normalise(item)
+    return FactureEtat(
+        numero_interne_facture=str(body.get("numeroInterneFacture", "")),
+        reference_facture_cfa=_opt_str(body.get("referenceFactureCFA")),
+        etat=str(body.get("etatFacture", body.get("etat", ""))).upper(),
+        body=body,
+    )
+
+
+def parse_date(value: Any) -> date | None:
+    """``2026-09-01``, ``2026-09-01T00:00:00Z``, ``...+0000``, ``...+00:00`` -> date."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def same_name(a: Any, b: Any) -> bool:
+    """Names compared without case, accents, spaces, hyphens or apostrophes."""
+    return isinstance(a, str) and isinstance(b, str) and _fold(a) == _fold(b) != ""
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    letters = (c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c for c in letters if c.isalnum()).casefold()
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)

@@ -1,0 +1,157 @@
+"""Credentials: CSV keys file, secret-mount directory, OAuth clients; secrets never shown."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from relais.adapters.credentials import CredentialStore
+from relais.domain.opco import OpcoCode
+from relais.errors import MissingCredentialsError
+
+SIRET = "12345678900011"
+SECRET = "s3cr3t-key-value-42"
+
+
+def write(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def test_keys_csv(tmp_path: Path) -> None:
+    keys = write(
+        tmp_path / "keys.csv",
+        "siret,opco,key,expiry\n"
+        f"{SIRET},AFDAS,{SECRET},2027-06-30\n"
+        f"{SIRET},akto,other-key,\n"
+        "# a comment line,,,\n"
+        "\n",
+    )
+    store = CredentialStore.load(keys_csv=keys)
+    assert store.problems == []
+    assert store.api_key(SIRET, OpcoCode.AFDAS).value.get_secret_value() == SECRET
+    assert store.api_key(SIRET, OpcoCode.AFDAS).expiry == date(2027, 6, 30)
+    assert store.api_key(SIRET, OpcoCode.AKTO).expiry is None
+    assert store.has_key(SIRET, OpcoCode.AKTO)
+    assert not store.has_key(SIRET, OpcoCode.ATLAS)
+    assert [(e.siret, e.opco) for e in store.entries()] == [
+        (SIRET, OpcoCode.AFDAS),
+        (SIRET, OpcoCode.AKTO),
+    ]
+
+
+def test_keys_csv_problems_skip_bad_rows(tmp_path: Path) -> None:
+    keys = write(
+        tmp_path / "keys.csv",
+        "siret,opco,key,expiry\n"
+        f"123,AFDAS,{SECRET},\n"
+        f"{SIRET},NOPE,{SECRET},\n"
+        f"{SIRET},ATLAS,,\n"
+        f"{SIRET},OCAPIAT,{SECRET},31/12/2027\n"
+        f"{SIRET},SANTE,{SECRET},2027-01-01\n",
+        mode=0o644,
+    )
+    store = CredentialStore.load(keys_csv=keys)
+    assert list(store.keys) == [(SIRET, OpcoCode.OCAPIAT), (SIRET, OpcoCode.SANTE)]
+    text = "\n".join(store.problems)
+    assert "readable by group or others (mode 644)" in text
+    assert ":2: not a SIRET" in text
+    assert ":3: unknown OPCO 'NOPE'" in text
+    assert ":4: empty key" in text
+    assert ":5: expiry is not a date" in text
+    assert SECRET not in text
+
+
+def test_keys_csv_bad_header(tmp_path: Path) -> None:
+    keys = write(tmp_path / "keys.csv", "cfa,opco,secret\n1,2,3\n")
+    store = CredentialStore.load(keys_csv=keys)
+    assert store.keys == {}
+    assert store.problems == [f"{keys}: header lacks siret, key"]
+
+
+def test_missing_file_is_a_problem(tmp_path: Path) -> None:
+    store = CredentialStore.load(keys_csv=tmp_path / "nope.csv", secrets_dir=tmp_path / "nodir")
+    assert len(store.problems) == 3  # stat, read, not a directory
+    assert store.keys == {}
+
+
+def test_directory_layout(tmp_path: Path) -> None:
+    root = tmp_path / "secrets"
+    write(root / "AFDAS" / SIRET, SECRET + "\n")
+    write(root / "AFDAS" / f"{SIRET}.expiry", "2027-03-31\n")
+    write(root / "ATLAS" / SIRET, "atlas-key", mode=0o640)
+    write(root / "ATLAS" / "not-a-siret", "x")
+    write(root / "AFDAS" / ".hidden", "ignored")
+    write(root / "oauth" / "AKTO" / "client_id", "relais-client")
+    write(root / "oauth" / "AKTO" / "client_secret", "oauth-secret-value")
+    write(root / "oauth" / "ATLAS" / "client_id", "only-id")
+    write(root / "WHAT" / SIRET, "x")
+    (root / "..data").mkdir()  # Kubernetes secret mounts carry hidden bookkeeping dirs
+    store = CredentialStore.load(secrets_dir=root)
+    assert store.api_key(SIRET, OpcoCode.AFDAS).value.get_secret_value() == SECRET
+    assert store.api_key(SIRET, OpcoCode.AFDAS).expiry == date(2027, 3, 31)
+    assert store.api_key(SIRET, OpcoCode.ATLAS).expiry is None
+    client = store.oauth_client(OpcoCode.AKTO)
+    assert client.client_id == "relais-client"
+    assert client.client_secret.get_secret_value() == "oauth-secret-value"
+    problems = "\n".join(store.problems)
+    assert "ATLAS/12345678900011: readable by group or others (mode 640)" in problems
+    assert "not-a-siret: not a SIRET" in problems
+    assert "oauth/ATLAS: needs both client_id and client_secret" in problems
+    assert "unknown OPCO 'WHAT'" in problems
+    assert "..data" not in problems
+    assert "oauth-secret-value" not in problems
+
+
+def test_oauth_csv_and_later_sources_override(tmp_path: Path) -> None:
+    oauth = write(
+        tmp_path / "oauth.csv",
+        "opco,client_id,client_secret\nAKTO,csv-id,csv-secret\nATLAS,,\n",
+    )
+    keys = write(tmp_path / "keys.csv", f"siret,opco,key,expiry\n{SIRET},AFDAS,from-csv,\n")
+    root = tmp_path / "dir"
+    write(root / "AFDAS" / SIRET, "from-dir")
+    store = CredentialStore.load(keys_csv=keys, oauth_csv=oauth, secrets_dir=root)
+    assert store.api_key(SIRET, OpcoCode.AFDAS).value.get_secret_value() == "from-dir"
+    assert store.oauth_client(OpcoCode.AKTO).client_id == "csv-id"
+    assert store.problems == [f"{oauth}:3: empty client_id or client_secret"]
+
+
+def test_missing_credentials_error() -> None:
+    store = CredentialStore()
+    with pytest.raises(MissingCredentialsError) as exc:
+        store.api_key(SIRET, OpcoCode.AFDAS)
+    assert exc.value.cfa == SIRET
+    assert "AFDAS" in str(exc.value)
+    with pytest.raises(MissingCredentialsError, match="OAuth2 client"):
+        store.oauth_client(OpcoCode.AKTO, SIRET)
+
+
+def test_no_secret_in_reprs() -> None:
+    store = CredentialStore()
+    store.add_key(SIRET, OpcoCode.AFDAS, SECRET, date(2027, 1, 1))
+    store.add_oauth(OpcoCode.AKTO, "id", "oauth-secret-value")
+    shown = " ".join(
+        [
+            repr(store),
+            str(store),
+            repr(store.api_key(SIRET, OpcoCode.AFDAS)),
+            repr(store.oauth_client(OpcoCode.AKTO)),
+            repr(store.entries()),
+        ]
+    )
+    assert SECRET not in shown
+    assert "oauth-secret-value" not in shown
+    assert "keys=1" in repr(store)
+
+
+def test_key_expiry() -> None:
+    store = CredentialStore()
+    store.add_key(SIRET, OpcoCode.AFDAS, SECRET, date(2026, 11, 26))
+    key = store.api_key(SIRET, OpcoCode.AFDAS)
+    assert key.expired(date(2026, 11, 27))
+    assert not key.expired(date(2026, 11, 26))

@@ -1,0 +1,70 @@
+"""Building the gateway from ``Settings`` (called by the composition root, never at import)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from relais.adapters.credentials import CredentialStore
+from relais.adapters.opco.breaker import BreakerSettings
+from relais.adapters.opco.clock import Clock
+from relais.adapters.opco.gateway import HttpOpcoGateway
+from relais.adapters.opco.observer import RequestObserver
+from relais.config import OpcoSettings, Settings
+from relais.domain.opco import OpcoCode
+from relais.domain.profiles import OpcoProfile, load_profiles
+
+
+def apply_overrides(
+    profiles: Mapping[OpcoCode, OpcoProfile], opco: OpcoSettings
+) -> tuple[dict[OpcoCode, OpcoProfile], dict[OpcoCode, str]]:
+    """Profiles with the settings' limits applied, and the base URLs the settings move."""
+    out: dict[OpcoCode, OpcoProfile] = dict(profiles)
+    base_urls: dict[OpcoCode, str] = {}
+    for code, override in opco.overrides.items():
+        if code not in out:
+            continue
+        update: dict[str, object] = {}
+        if override.rate_limit_per_s is not None:
+            update["rate_limit_per_s"] = override.rate_limit_per_s
+        if override.max_concurrency is not None:
+            update["max_concurrency"] = override.max_concurrency
+        if update:
+            out[code] = out[code].model_copy(update=update)
+        if override.base_url:
+            base_urls[code] = override.base_url
+    return out, base_urls
+
+
+def build_gateway(
+    settings: Settings,
+    credentials: CredentialStore,
+    *,
+    base_urls: Mapping[OpcoCode, str] | None = None,
+    observer: RequestObserver | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+) -> HttpOpcoGateway:
+    """``base_urls`` (e.g. the demo's simulator) win over the settings' overrides."""
+    opco = settings.opco
+    profiles, moved = apply_overrides(load_profiles(settings.profiles_file), opco)
+    moved.update(base_urls or {})
+    return HttpOpcoGateway(
+        profiles,
+        credentials,
+        editeur=opco.editeur,
+        logiciel=opco.logiciel,
+        version=opco.version,
+        base_urls=moved,
+        transport=transport,
+        timeout=httpx.Timeout(
+            connect=opco.connect_timeout_s,
+            read=opco.read_timeout_s,
+            write=opco.write_timeout_s,
+            pool=opco.pool_timeout_s,
+        ),
+        observer=observer,
+        clock=clock,
+        breaker=BreakerSettings(opco.breaker_failures, opco.breaker_reset_s),
+    )

@@ -1,0 +1,67 @@
+"""The gateway built from Settings: overrides, timeouts, headers."""
+
+from __future__ import annotations
+
+import httpx
+
+from relais.adapters.credentials import CredentialStore
+from relais.adapters.opco.factory import apply_overrides, build_gateway
+from relais.config import Settings
+from relais.domain.opco import OpcoCode
+from relais.domain.profiles import OpcoProfile
+from tests.unit.opco.conftest import CFA, reply
+
+
+def settings() -> Settings:
+    return Settings(
+        opco={
+            "editeur": "Fede",
+            "logiciel": "relais-prod",
+            "version": "9.9",
+            "overrides": {
+                "ATLAS": {"base_url": "https://atlas.example/ApiEchangeCFA", "max_concurrency": 4},
+                "AFDAS": {"rate_limit_per_s": 2.5},
+            },
+        }
+    )
+
+
+def test_apply_overrides(profiles: dict[OpcoCode, OpcoProfile]) -> None:
+    changed, base_urls = apply_overrides(profiles, settings().opco)
+    assert base_urls == {OpcoCode.ATLAS: "https://atlas.example/ApiEchangeCFA"}
+    assert changed[OpcoCode.ATLAS].max_concurrency == 4
+    assert changed[OpcoCode.AFDAS].rate_limit_per_s == 2.5
+    assert changed[OpcoCode.AKTO] == profiles[OpcoCode.AKTO]
+
+
+async def test_build_gateway_uses_the_settings() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return reply(200, {"cerfa": {}})
+
+    store = CredentialStore()
+    store.add_key(CFA, OpcoCode.ATLAS, "k")
+    store.add_key(CFA, OpcoCode.AFDAS, "k")
+    gateway = build_gateway(
+        settings(),
+        store,
+        base_urls={OpcoCode.AFDAS: "http://127.0.0.1:9/AFDAS/ApiEchangeCFA"},
+        transport=httpx.MockTransport(handler),
+    )
+    try:
+        await gateway.get_dossier(CFA, OpcoCode.ATLAS, "N1")
+        await gateway.get_dossier(CFA, OpcoCode.AFDAS, "N1")
+    finally:
+        await gateway.aclose()
+    assert str(seen[0].url) == "https://atlas.example/ApiEchangeCFA/v2/dossiers?numeroInterne=N1"
+    assert seen[1].url.port == 9
+    assert seen[0].headers["EDITEUR"] == "Fede"
+    assert seen[0].headers["VERSION"] == "9.9"
+    assert seen[0].extensions["timeout"] == {
+        "connect": 5.0,
+        "read": 30.0,
+        "write": 30.0,
+        "pool": 10.0,
+    }

@@ -1,0 +1,3 @@
+"""``relais demo``: everything on one machine (embedded broker, SQLite ledger, simulator, relais),
+a realistic stream of CFA events, a live view, and with ``--exit`` one JSON summary with the
+invariant checks."""

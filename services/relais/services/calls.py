@@ -1,9 +1,12 @@
 """From a ledger command to the OPCO call it stands for (pure).
 
-A command's ``payload`` is the ``data`` of the CFA event that created it, as JSON (the models of
-``relais.domain.events``). Follow-ups (convention, facture, certificat, rupture) name dossiers by
-the CFA's own dossier ids; the OPCO wants its ``numeroInterne``: :func:`needed_dossiers` says which
-ones the dispatcher must resolve from the ledger, :func:`build_call` fills them in.
+A command's ``payload`` is what ingest stored: ``{"type", "time", "data",
+["numeroInterneDossier"]}``, where ``data`` is the CFA event's data as JSON (the models of
+``relais.domain.events``) and ``numeroInterneDossier`` the dossier's OPCO id when ingest already
+knew it (a bare ``data`` object is accepted too). Follow-ups (convention, facture, certificat,
+rupture) name dossiers by the CFA's own dossier ids; the OPCO wants its ``numeroInterne``:
+:func:`needed_dossiers` says which ones the dispatcher must resolve from the ledger,
+:func:`build_call` fills them in.
 """
 
 from __future__ import annotations
@@ -45,11 +48,25 @@ class OpcoCall:
     body: Json  # the cerfa for a dossier, the route's JSON body otherwise
 
 
+def event_data(command: Command) -> Any:
+    """The CFA event's ``data`` inside a command's payload."""
+    payload = command.payload
+    if "type" in payload and isinstance(payload.get("data"), dict):
+        return payload["data"]
+    return payload
+
+
+def known_numero(command: Command) -> str | None:
+    """The numeroInterne of the command's own dossier when ingest already knew it."""
+    numero = command.payload.get("numeroInterneDossier") if "data" in command.payload else None
+    return numero if isinstance(numero, str) and numero else None
+
+
 def parse_payload(command: Command) -> BaseModel:
     """The typed data of a command (raises ``PayloadError`` if the stored payload is unusable)."""
     model = _MODELS[command.kind]
     try:
-        return model.model_validate(command.payload)
+        return model.model_validate(event_data(command))
     except ValidationError as exc:
         raise PayloadError(errors_from_validation(exc, "data")) from None
 

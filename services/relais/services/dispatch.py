@@ -49,6 +49,7 @@ from relais.services.calls import (
     OpcoCall,
     build_call,
     facture_reference,
+    known_numero,
     natural_key,
     needed_dossiers,
     other_opco_error,
@@ -289,8 +290,13 @@ class Dispatcher:
     ) -> Mapping[str, str] | _Wait | ErrorItem:
         """numeroInterne of every dossier the command needs; or wait; or a clear failure."""
         numeros: dict[str, str] = {}
+        given = known_numero(command)
+        if given is not None:
+            numeros[command.dossier_id] = given  # ingest already knew it
         waiting: list[str] = []
         for dossier_id in needed_dossiers(command, data):
+            if dossier_id in numeros:
+                continue
             record = await self.ledger.dossier(command.cfa, dossier_id)
             if record is not None and record.numero_interne:
                 if record.opco != command.opco:

@@ -12,6 +12,20 @@ OTHER_CFA = "98765432100022"
 Json = dict[str, Any]
 
 
+TYPES = {
+    CommandKind.DOSSIER: "fr.cfa.dossier.submitted.v1",
+    CommandKind.CONVENTION: "fr.cfa.convention.submitted.v1",
+    CommandKind.FACTURE: "fr.cfa.facture.submitted.v1",
+    CommandKind.CERTIFICAT: "fr.cfa.certificat.submitted.v1",
+    CommandKind.RUPTURE: "fr.cfa.rupture.declared.v1",
+}
+
+
+def wrap(kind: CommandKind, data: Json) -> Json:
+    """A command payload as ingest stores it."""
+    return {"type": TYPES[kind], "time": "2026-11-27T08:00:00+00:00", "data": data}
+
+
 def cerfa(n: int = 1, *, siret: str = "11122233300015") -> Json:
     """A CERFA with a distinct natural key per ``n``."""
     return {
@@ -40,7 +54,7 @@ def dossier_cmd(
         dossier_id=dossier_id,
         opco=opco,
         kind=CommandKind.DOSSIER,
-        payload={"opco": opco, "cerfa": cerfa(n)},
+        payload=wrap(CommandKind.DOSSIER, {"opco": opco, "cerfa": cerfa(n)}),
     )
 
 
@@ -53,13 +67,16 @@ def convention_cmd(
         dossier_id=dossier_id,
         opco=opco,
         kind=CommandKind.CONVENTION,
-        payload={
-            "convention": {
-                "couts": {"coutTotalPedagogieCFA": 7000},
-                "dateSignature": "2026-08-20",
-                "attestationConventionSigneeCFA": True,
-            }
-        },
+        payload=wrap(
+            CommandKind.CONVENTION,
+            {
+                "convention": {
+                    "couts": {"coutTotalPedagogieCFA": 7000},
+                    "dateSignature": "2026-08-20",
+                    "attestationConventionSigneeCFA": True,
+                }
+            },
+        ),
     )
 
 
@@ -72,12 +89,15 @@ def certificat_cmd(
         dossier_id=dossier_id,
         opco=opco,
         kind=CommandKind.CERTIFICAT,
-        payload={
-            "certificat": {
-                "typeCertificat": "Intermediaire",
-                "echeance": {"numero": 1, "dateDebut": "2026-09-01", "dateFin": "2027-02-28"},
-            }
-        },
+        payload=wrap(
+            CommandKind.CERTIFICAT,
+            {
+                "certificat": {
+                    "typeCertificat": "Intermediaire",
+                    "echeance": {"numero": 1, "dateDebut": "2026-09-01", "dateFin": "2027-02-28"},
+                }
+            },
+        ),
     )
 
 
@@ -90,7 +110,10 @@ def rupture_cmd(
         dossier_id=dossier_id,
         opco=opco,
         kind=CommandKind.RUPTURE,
-        payload={"rupture": {"dateRupture": "2027-01-15", "motif": "commun accord"}},
+        payload=wrap(
+            CommandKind.RUPTURE,
+            {"rupture": {"dateRupture": "2027-01-15", "motif": "commun accord"}},
+        ),
     )
 
 
@@ -109,16 +132,20 @@ def facture_cmd(
         dossier_id=dossier_ids[0],
         opco=opco,
         kind=CommandKind.FACTURE,
-        payload={
-            "facture": {
-                "referenceFactureCFA": reference,
-                "dateFacture": "2026-11-20",
-                "montantFacture": montant * len(dossier_ids),
-                "organismeFormation": {"siret": CFA, "iban": "FR7630006000011234567890189"},
-                "lignes": [
-                    {"dossierId": d, "numeroEcheance": 1, "montant": montant} for d in dossier_ids
-                ],
-            }
-        },
+        payload=wrap(
+            CommandKind.FACTURE,
+            {
+                "facture": {
+                    "referenceFactureCFA": reference,
+                    "dateFacture": "2026-11-20",
+                    "montantFacture": montant * len(dossier_ids),
+                    "organismeFormation": {"siret": CFA, "iban": "FR7630006000011234567890189"},
+                    "lignes": [
+                        {"dossierId": d, "numeroEcheance": 1, "montant": montant}
+                        for d in dossier_ids
+                    ],
+                }
+            },
+        ),
         depends_on=[d for d in dossier_ids if d != dossier_ids[0]],
     )

@@ -158,7 +158,8 @@ async def test_followups_get_the_dossier_numero_interne_in_publication_order() -
 async def test_an_explicit_numero_interne_is_used_as_given() -> None:
     w = World()
     command = convention_cmd("e1", "D9")
-    payload = {**command.payload, "numeroInterneDossier": "GIVEN-1"}
+    data = {**command.payload["data"], "numeroInterneDossier": "GIVEN-1"}
+    payload = {**command.payload, "data": data}
     await w.accept(NewCommand(**{**command.__dict__, "payload": payload}))
     await w.dispatcher.run_once()
     [body] = w.gateway.calls_to("submit_convention")
@@ -453,7 +454,7 @@ async def test_crash_between_the_call_and_the_commit_is_resolved_by_a_lookup() -
     await w.accept(dossier_cmd("e1", "D1"))
     # A worker claims, calls the OPCO, and dies before writing the outcome.
     [claimed] = await w.ledger.claim("dead", 10, w.clock.now(), w.options.lease)
-    await w.gateway.submit_dossier(CFA, AKTO, claimed.payload["cerfa"])
+    await w.gateway.submit_dossier(CFA, AKTO, claimed.payload["data"]["cerfa"])
     assert await w.dispatcher.run_once() == 0, "the dead worker's lease still holds"
     w.clock.advance(w.options.lease + timedelta(seconds=1))
     assert await w.dispatcher.run_once() == 1
@@ -572,3 +573,21 @@ async def test_drain_on_stop_lets_running_calls_finish() -> None:
 def test_options_refuse_a_zero_limit() -> None:
     with pytest.raises(ValueError):
         DispatchOptions(inflight_limit=0)
+
+
+async def test_the_ingest_payload_envelope_is_understood() -> None:
+    w = World()
+    await w.accept(dossier_cmd("e1", "D1"))
+    await w.dispatcher.run_once()
+    inner = convention_cmd("e2", "D1")
+    payload = {
+        "type": "fr.cfa.convention.submitted.v1",
+        "time": "2026-11-27T08:00:00+00:00",
+        "data": inner.payload["data"],
+        "numeroInterneDossier": "FROM-INGEST",
+    }
+    await w.accept(NewCommand(**{**inner.__dict__, "payload": payload}))
+    await w.dispatcher.run_once()
+    [body] = w.gateway.calls_to("submit_convention")
+    assert body["numeroInterneDossier"] == "FROM-INGEST"
+    assert w.state("e2") is CommandState.DONE

@@ -55,7 +55,9 @@ class Report:
 def load_credentials(settings: Settings) -> CredentialStore:
     """The credential store the settings describe (keys file, keys directory, OAuth clients)."""
     creds = settings.credentials
-    store = CredentialStore.load(keys_csv=creds.keys_file, secrets_dir=creds.keys_dir)
+    store = CredentialStore.load(
+        keys_csv=creds.keys_file, secrets_dir=creds.keys_dir, oauth_csv=creds.oauth_clients_file
+    )
     for opco, client in creds.oauth_clients.items():
         store.add_oauth(opco, client.client_id, client.client_secret.get_secret_value())
     return store
@@ -132,7 +134,7 @@ def _check_credentials(
     if creds.keys_file is None and creds.keys_dir is None:
         report.add("error", "credentials", "no keys_file nor keys_dir: no CFA can be served")
         return
-    for name in ("keys_file", "keys_dir"):
+    for name in ("keys_file", "keys_dir", "oauth_clients_file"):
         path: Path | None = getattr(creds, name)
         if path is not None and not path.exists():
             report.add("error", "credentials", f"{name}: nothing at {path}")

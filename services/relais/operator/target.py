@@ -34,6 +34,7 @@ class DemoState:
     dlq_topic: str = KafkaSettings().dlq_topic
     keys_file: str | None = None
     oauth_file: str | None = None
+    profiles_file: str | None = None
     cfas: list[str] = field(default_factory=list)
     pid: int | None = None
     started_at: str | None = None
@@ -116,9 +117,18 @@ def apply_demo(settings: Settings, demo: DemoState) -> Settings:
         update["ledger"] = LedgerSettings.model_validate(
             {**settings.ledger.model_dump(), "url": demo.ledger_url}
         )
+    if settings.opco.profiles_file is None and demo.profiles_file:
+        update["opco"] = settings.opco.model_copy(
+            update={"profiles_file": Path(demo.profiles_file)}
+        )
     creds = settings.credentials
-    if creds.keys_file is None and demo.keys_file:
-        update["credentials"] = creds.model_copy(update={"keys_file": Path(demo.keys_file)})
+    creds_update: dict[str, Any] = {}
+    if creds.keys_file is None and creds.keys_dir is None and demo.keys_file:
+        creds_update["keys_file"] = Path(demo.keys_file)
+    if creds.oauth_clients_file is None and not creds.oauth_clients and demo.oauth_file:
+        creds_update["oauth_clients_file"] = Path(demo.oauth_file)
+    if creds_update:
+        update["credentials"] = creds.model_copy(update=creds_update)
     return settings.model_copy(update=update) if update else settings
 
 

@@ -1,0 +1,92 @@
+"""The one producer of relais: status events (for the relay) and dead letters (for ingest).
+
+acks=all and every send awaited before the caller goes on: the relay marks outbox rows published,
+and ingest commits an offset, only once the broker has the records. No idempotent producer and no
+transactions (the embedded test broker has neither; the inbox/outbox make them unnecessary).
+aiokafka sends one batch per partition at a time, so records keep the order of the ``send`` calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from relais.adapters.kafka.client import aiokafka_options
+from relais.config import KafkaSettings
+from relais.errors import RelaisError
+from relais.services.ingest import DeadLetter
+from relais.services.ledger_port import OutboxMessage
+
+
+class PublishError(RelaisError):
+    """The broker did not take a record (retry later; nothing was marked done)."""
+
+    code = "KAFKA_PUBLISH"
+
+
+class KafkaProducer:
+    def __init__(self, kafka: KafkaSettings, **overrides: Any) -> None:
+        self._kafka = kafka
+        options = aiokafka_options(kafka)
+        options.update(
+            acks="all",
+            linger_ms=5,
+            max_request_size=max(1_048_576, kafka.max_message_bytes + 64 * 1024),
+        )
+        options.update(overrides)
+        self._options = options
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(**self._options)
+                try:
+                    await producer.start()
+                except KafkaError as exc:
+                    await producer.stop()
+                    raise PublishError(f"cannot connect the producer: {exc!r}") from exc
+                self._producer = producer
+
+    async def stop(self) -> None:
+        async with self._lock:
+            if self._producer is not None:
+                producer, self._producer = self._producer, None
+                await producer.stop()
+
+    async def _ready(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            await self.start()
+        assert self._producer is not None
+        return self._producer
+
+    async def publish(self, messages: Sequence[OutboxMessage]) -> None:
+        """Send status events in order; return when the broker has acknowledged all of them."""
+        producer = await self._ready()
+        try:
+            futures = [
+                await producer.send(
+                    message.topic or self._kafka.status_topic,
+                    value=message.value,
+                    key=message.key.encode(),
+                    headers=[(k, v.encode()) for k, v in message.headers.items()],
+                )
+                for message in messages
+            ]
+            await asyncio.gather(*futures)
+        except KafkaError as exc:
+            raise PublishError(f"status publish failed: {exc!r}") from exc
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        producer = await self._ready()
+        try:
+            await producer.send_and_wait(
+                self._kafka.dlq_topic, value=letter.value, key=letter.key, headers=letter.headers
+            )
+        except KafkaError as exc:
+            raise PublishError(f"dead-letter publish failed: {exc!r}") from exc

@@ -576,9 +576,14 @@ class PostgresLedger:
         async with pool.acquire() as conn:
             schema = await conn.fetchval("SELECT current_schema()")
             columns = await conn.fetch(
-                "SELECT table_name, column_name, data_type, is_nullable, column_default,"
-                " is_identity, identity_generation FROM information_schema.columns"
-                " WHERE table_schema = $1 ORDER BY table_name, ordinal_position",
+                "SELECT cl.relname AS table_name, a.attname AS column_name,"
+                " format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,"
+                " pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity::text AS identity"
+                " FROM pg_attribute AS a JOIN pg_class AS cl ON cl.oid = a.attrelid"
+                " JOIN pg_namespace AS ns ON ns.oid = cl.relnamespace"
+                " LEFT JOIN pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+                " WHERE ns.nspname = $1 AND cl.relkind = 'r' AND a.attnum > 0"
+                " AND NOT a.attisdropped ORDER BY cl.relname, a.attnum",
                 schema,
             )
             constraints = await conn.fetch(
@@ -595,14 +600,14 @@ class PostgresLedger:
             )
         tables: dict[str, Any] = {}
         for col in columns:
-            table = tables.setdefault(col["table_name"], {"columns": {}, "constraints": {}})
-            nullable = "NULL" if col["is_nullable"] == "YES" else "NOT NULL"
-            text = f"{col['data_type']} {nullable}"
-            if col["column_default"] is not None:
-                text += f" DEFAULT {col['column_default']}"
-            if col["is_identity"] == "YES":
-                text += f" GENERATED {col['identity_generation']} AS IDENTITY"
-            table["columns"][col["column_name"]] = text
+            table = tables.setdefault(col["table_name"], {"columns": [], "constraints": {}})
+            text = col["column_name"] + " " + col["type"] + (" NOT NULL" if col["not_null"] else "")
+            if col["default"] is not None:
+                text += f" DEFAULT {col['default']}"
+            if col["identity"]:
+                kind = {"a": "ALWAYS", "d": "BY DEFAULT"}[col["identity"]]
+                text += f" GENERATED {kind} AS IDENTITY"
+            table["columns"].append(text)  # a list: column order is part of the schema
         for con in constraints:
             tables[con["table_name"]]["constraints"][con["conname"]] = con["def"]
         return {

@@ -1,0 +1,464 @@
+"""The ``Ledger`` contract, on both engines: what the promises of DESIGN.md need from it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from relais.services.ledger_port import (
+    CommandKind,
+    CommandState,
+    Completion,
+    FactureRecord,
+    Ledger,
+)
+from tests.integration.ledger.conftest import CFA, OTHER_CFA, command, now, status
+
+pytestmark = pytest.mark.integration
+
+LEASE = timedelta(seconds=30)
+
+
+async def outbox_ids(ledger: Ledger) -> list[str]:
+    return [record.message.event_id for record in await ledger.outbox_batch(10_000)]
+
+
+# -- accept / reject: idempotent on the event id (promises 1, 2, 4) -------------------------------
+
+
+async def test_accept_writes_the_command_and_its_statuses(ledger: Ledger) -> None:
+    payload = {"cerfa": {"apprenti": {"nom": "Éloïse"}, "montants": [1, 2.5]}, "n": None}
+    new = command("e1", payload=payload, kind=CommandKind.FACTURE, depends_on=("D7", "D8"))
+
+    assert await ledger.accept(new, [status("s1"), status("s2")]) is True
+
+    [stored] = await ledger.commands_for(CFA, "D1")
+    assert (stored.event_id, stored.cfa, stored.dossier_id, stored.opco) == (
+        "e1",
+        CFA,
+        "D1",
+        "AKTO",
+    )
+    assert stored.kind is CommandKind.FACTURE
+    assert stored.payload == payload
+    assert stored.depends_on == ("D7", "D8")
+    assert stored.state is CommandState.PENDING
+    assert (stored.attempts, stored.last_error, stored.ambiguous) == (0, None, False)
+    assert stored.created_at.tzinfo is not None
+    assert stored.next_attempt_at == stored.created_at
+    assert await outbox_ids(ledger) == ["s1", "s2"]
+    assert await ledger.has_open_command(CFA, "D1") is True
+
+
+async def test_accept_twice_writes_nothing_the_second_time(ledger: Ledger) -> None:
+    assert await ledger.accept(command("e1"), [status("s1")]) is True
+    assert await ledger.accept(command("e1", payload={"other": 1}), [status("s9")]) is False
+
+    [stored] = await ledger.commands_for(CFA, "D1")
+    assert stored.payload == {"event": "e1"}
+    assert await outbox_ids(ledger) == ["s1"]
+
+
+async def test_reject_is_idempotent_and_shares_the_inbox_with_accept(ledger: Ledger) -> None:
+    assert await ledger.reject("e1", [status("rejected-e1")]) is True
+    assert await ledger.reject("e1", [status("rejected-e1-again")]) is False
+    assert await ledger.accept(command("e1"), [status("s1")]) is False
+    assert await ledger.accept(command("e2"), [status("s2")]) is True
+    assert await ledger.reject("e2", [status("rejected-e2")]) is False
+
+    assert [c.event_id for c in await ledger.commands_for(CFA, "D1")] == ["e2"]
+    assert await outbox_ids(ledger) == ["rejected-e1", "s2"]
+
+
+async def test_a_status_id_is_enqueued_once(ledger: Ledger) -> None:
+    assert await ledger.accept(command("e1"), [status("s1"), status("s1")]) is True
+    assert await ledger.reject("e2", [status("s1"), status("s2")]) is True
+
+    assert await outbox_ids(ledger) == ["s1", "s2"]
+
+
+# -- claim: due commands, FIFO per dossier, one in flight per dossier (promise 3) -----------------
+
+
+async def test_claim_hands_out_each_due_command_once(ledger: Ledger) -> None:
+    for i, dossier in enumerate(["D1", "D2", "D3"]):
+        await ledger.accept(command(f"e{i}", dossier), [])
+    moment = now()
+
+    claimed = await ledger.claim("w1", 10, moment, LEASE)
+
+    assert [c.dossier_id for c in claimed] == ["D1", "D2", "D3"]
+    assert all(c.state is CommandState.IN_FLIGHT for c in claimed)
+    assert await ledger.claim("w1", 10, moment, LEASE) == []
+    assert await ledger.claim("w2", 10, moment, LEASE) == []
+    counts = await ledger.counts()
+    assert (counts["pending"], counts["in_flight"]) == (0, 3)
+
+
+async def test_claim_respects_the_limit_oldest_first(ledger: Ledger) -> None:
+    for i in range(5):
+        await ledger.accept(command(f"e{i}", f"D{i}"), [])
+    moment = now()
+
+    first = await ledger.claim("w1", 2, moment, LEASE)
+    rest = await ledger.claim("w1", 10, moment, LEASE)
+
+    assert [c.event_id for c in first] == ["e0", "e1"]
+    assert [c.event_id for c in rest] == ["e2", "e3", "e4"]
+    assert await ledger.claim("w1", 0, moment, LEASE) == []
+
+
+async def test_claim_ignores_commands_not_yet_due(ledger: Ledger) -> None:
+    await ledger.accept(command("e1"), [])
+    assert await ledger.claim("w1", 10, now() - timedelta(minutes=1), LEASE) == []
+    assert len(await ledger.claim("w1", 10, now(), LEASE)) == 1
+
+
+async def test_one_command_per_dossier_at_a_time_in_publication_order(ledger: Ledger) -> None:
+    for i in range(3):
+        await ledger.accept(command(f"a{i}", "D1"), [])
+        await ledger.accept(command(f"b{i}", "D2"), [])
+    await ledger.accept(command("c0", "D1", cfa=OTHER_CFA), [])  # same id, another CFA
+
+    order: list[str] = []
+    while True:
+        batch = await ledger.claim("w1", 10, now(), LEASE)
+        if not batch:
+            break
+        dossiers = [(c.cfa, c.dossier_id) for c in batch]
+        assert len(dossiers) == len(set(dossiers)), "two commands of one dossier in flight"
+        for claimed in batch:
+            order.append(claimed.event_id)
+            assert await ledger.complete(claimed.id, "w1", Completion(CommandState.DONE, []))
+
+    assert [e for e in order if e.startswith("a")] == ["a0", "a1", "a2"]
+    assert [e for e in order if e.startswith("b")] == ["b0", "b1", "b2"]
+    assert "c0" in order[:3]  # the other CFA's D1 is another dossier: not queued behind D1
+
+
+async def test_a_dossier_waiting_for_a_retry_keeps_its_order_and_blocks_nobody(
+    ledger: Ledger,
+) -> None:
+    await ledger.accept(command("a0", "D1"), [])
+    await ledger.accept(command("a1", "D1"), [])
+    await ledger.accept(command("b0", "D2"), [])
+    t0 = now()
+    [head, other] = await ledger.claim("w1", 10, t0, LEASE)
+    assert (head.event_id, other.event_id) == ("a0", "b0")
+
+    retry_at = t0 + timedelta(minutes=5)
+    assert await ledger.reschedule(head.id, "w1", retry_at, "HTTP 503", ambiguous=False)
+    assert await ledger.complete(other.id, "w1", Completion(CommandState.DONE, []))
+    await ledger.accept(command("b1", "D2"), [])
+
+    # a1 is due but must not overtake a0; D2 goes on.
+    [b1] = await ledger.claim("w1", 10, t0 + LEASE, LEASE)
+    assert b1.event_id == "b1"
+    assert await ledger.complete(b1.id, "w1", Completion(CommandState.DONE, []))
+    assert await ledger.claim("w1", 10, retry_at - timedelta(seconds=1), LEASE) == []
+    [again] = await ledger.claim("w1", 10, retry_at, LEASE)
+    assert (again.event_id, again.attempts, again.last_error) == ("a0", 1, "HTTP 503")
+    assert await ledger.complete(again.id, "w1", Completion(CommandState.FAILED, [], error="x"))
+    assert [c.event_id for c in await ledger.claim("w1", 10, retry_at, LEASE)] == ["a1"]
+
+
+async def test_a_failed_command_does_not_block_its_dossier(ledger: Ledger) -> None:
+    await ledger.accept(command("a0"), [])
+    await ledger.accept(command("a1"), [])
+    [head] = await ledger.claim("w1", 10, now(), LEASE)
+    assert await ledger.complete(head.id, "w1", Completion(CommandState.FAILED, [], error="422"))
+
+    [stored, _] = await ledger.commands_for(CFA, "D1")
+    assert (stored.state, stored.last_error) == (CommandState.FAILED, "422")
+    assert [c.event_id for c in await ledger.claim("w1", 10, now(), LEASE)] == ["a1"]
+
+
+# -- leases: a crashed worker's commands come back; a late worker writes nothing ------------------
+
+
+async def test_an_expired_lease_is_reclaimed_as_ambiguous(ledger: Ledger) -> None:
+    await ledger.accept(command("e1"), [])
+    await ledger.accept(command("e2"), [])
+    t0 = now()
+    [first] = await ledger.claim("crashed", 10, t0, LEASE)
+
+    assert await ledger.claim("w2", 10, t0 + LEASE - timedelta(seconds=1), LEASE) == []
+    [again] = await ledger.claim("w2", 10, t0 + LEASE, LEASE)
+
+    assert again.id == first.id
+    assert again.ambiguous is True  # the crashed worker may have reached the OPCO
+    assert again.attempts == 0
+    # the lease holder is now w2: the crashed worker cannot finish it, w2 can.
+    assert await ledger.complete(first.id, "crashed", Completion(CommandState.DONE, [])) is False
+    assert await ledger.complete(first.id, "w2", Completion(CommandState.DONE, [])) is True
+    assert [c.event_id for c in await ledger.claim("w2", 10, t0 + LEASE, LEASE)] == ["e2"]
+
+
+async def test_complete_without_the_lease_writes_nothing(ledger: Ledger) -> None:
+    await ledger.accept(command("e1"), [status("s1")])
+    [never_claimed] = await ledger.commands_for(CFA, "D1")
+    outcome = Completion(
+        CommandState.DONE,
+        [status("s2")],
+        dossier_ids={"numeroInterne": "N1"},
+        dossier_etat="TRANSMIS",
+    )
+
+    assert await ledger.complete(never_claimed.id, "w1", outcome) is False
+    [claimed] = await ledger.claim("w1", 10, now(), LEASE)
+    assert await ledger.complete(claimed.id, "intruder", outcome) is False
+    assert await ledger.complete(123_456, "w1", outcome) is False
+
+    assert (await ledger.commands_for(CFA, "D1"))[0].state is CommandState.IN_FLIGHT
+    assert await ledger.dossier(CFA, "D1") is None
+    assert await outbox_ids(ledger) == ["s1"]
+    assert await ledger.complete(claimed.id, "w1", outcome) is True
+    assert await ledger.complete(claimed.id, "w1", outcome) is False  # once
+
+
+async def test_complete_rejects_a_non_terminal_state(ledger: Ledger) -> None:
+    await ledger.accept(command("e1"), [])
+    [claimed] = await ledger.claim("w1", 1, now(), LEASE)
+    with pytest.raises(ValueError, match="terminal"):
+        await ledger.complete(claimed.id, "w1", Completion(CommandState.PENDING, []))
+
+
+async def test_reschedule_counts_attempts_and_keeps_the_doubt(ledger: Ledger) -> None:
+    await ledger.accept(command("e1"), [])
+    t0 = now()
+    [c] = await ledger.claim("w1", 1, t0, LEASE)
+
+    later = t0 + timedelta(seconds=10)
+    assert await ledger.reschedule(
+        c.id, "w1", later, "timeout after send", ambiguous=True, statuses=[status("retry-1")]
+    )
+    [c] = await ledger.claim("w1", 1, later, LEASE)
+    assert (c.attempts, c.ambiguous, c.last_error) == (1, True, "timeout after send")
+    assert c.next_attempt_at == later
+
+    # waiting for a facture's dossiers: not an attempt
+    assert await ledger.reschedule(
+        c.id, "w1", later, "waiting for D7", ambiguous=False, count_attempt=False
+    )
+    [c] = await ledger.claim("w1", 1, later, LEASE)
+    assert (c.attempts, c.ambiguous, c.last_error) == (1, False, "waiting for D7")
+
+    assert await ledger.reschedule(c.id, "w2", later, "x", ambiguous=False) is False
+    assert await outbox_ids(ledger) == ["retry-1"]
+
+
+async def test_release_gives_back_what_a_worker_holds(ledger: Ledger) -> None:
+    for dossier in ("D1", "D2", "D3"):
+        await ledger.accept(command(f"e-{dossier}", dossier), [])
+    t0 = now()
+    mine = await ledger.claim("w1", 2, t0, LEASE)
+    theirs = await ledger.claim("w2", 2, t0, LEASE)
+
+    assert await ledger.release("w1") == 2
+    assert await ledger.release("w1") == 0
+    again = await ledger.claim("w3", 10, t0, LEASE)
+
+    assert sorted(c.id for c in again) == sorted(c.id for c in mine)
+    assert not any(c.ambiguous for c in again)  # released, not abandoned
+    assert await ledger.complete(theirs[0].id, "w2", Completion(CommandState.DONE, []))
+
+
+# -- outcomes: dossier and facture ids, etats (promises 2, 4) -------------------------------------
+
+
+async def test_complete_records_the_opco_ids_and_the_statuses(ledger: Ledger) -> None:
+    await ledger.accept(command("e1"), [status("s1")])
+    [c] = await ledger.claim("w1", 1, now(), LEASE)
+
+    done = Completion(
+        CommandState.DONE,
+        [status("s2"), status("s3")],
+        dossier_ids={"numeroInterne": "N-1", "numeroExterne": "X-1"},
+        dossier_etat="TRANSMIS",
+    )
+    assert await ledger.complete(c.id, "w1", done)
+
+    dossier = await ledger.dossier(CFA, "D1")
+    assert dossier is not None
+    assert (dossier.opco, dossier.numero_interne, dossier.numero_externe, dossier.etat) == (
+        "AKTO",
+        "N-1",
+        "X-1",
+        "TRANSMIS",
+    )
+    assert await ledger.dossier_by_numero("AKTO", "N-1") == dossier
+    assert await ledger.dossier_by_numero("ATLAS", "N-1") is None
+    assert await ledger.dossier(OTHER_CFA, "D1") is None
+    assert await ledger.has_open_command(CFA, "D1") is False
+    assert await outbox_ids(ledger) == ["s1", "s2", "s3"]
+    [stored] = await ledger.commands_for(CFA, "D1")
+    assert stored.state is CommandState.DONE
+
+
+async def test_a_later_completion_keeps_known_ids(ledger: Ledger) -> None:
+    await ledger.accept(command("e1"), [])
+    await ledger.accept(command("e2", kind=CommandKind.CONVENTION), [])
+    [c] = await ledger.claim("w1", 1, now(), LEASE)
+    ids = {"numeroInterne": "N-1", "numeroExterne": "X-1"}
+    await ledger.complete(c.id, "w1", Completion(CommandState.DONE, [], dossier_ids=ids))
+    [c] = await ledger.claim("w1", 1, now(), LEASE)
+    await ledger.complete(c.id, "w1", Completion(CommandState.DONE, [], dossier_etat="ENGAGE"))
+
+    dossier = await ledger.dossier(CFA, "D1")
+    assert dossier is not None
+    assert (dossier.numero_interne, dossier.numero_externe, dossier.etat) == (
+        "N-1",
+        "X-1",
+        "ENGAGE",
+    )
+
+
+async def test_complete_records_a_facture(ledger: Ledger) -> None:
+    await ledger.accept(command("f1", "D1", kind=CommandKind.FACTURE), [])
+    [c] = await ledger.claim("w1", 1, now(), LEASE)
+    facture = FactureRecord(CFA, "FAC-2026-001", "AKTO", "NF-9", "DEPOSEE")
+
+    assert await ledger.complete(c.id, "w1", Completion(CommandState.DONE, [], facture=facture))
+
+    assert await ledger.facture(CFA, "FAC-2026-001") == facture
+    assert await ledger.facture(CFA, "FAC-OTHER") is None
+    # polling sees the etat relais already knows: no change; then a real change
+    assert not await ledger.record_etat(
+        cfa=CFA, opco="AKTO", numero_interne="NF-9", kind="facture", etat="DEPOSEE", statuses=[]
+    )
+    assert await ledger.record_etat(
+        cfa=CFA,
+        opco="AKTO",
+        numero_interne="NF-9",
+        kind="facture",
+        etat="PAYEE",
+        statuses=[status("paid")],
+    )
+    stored = await ledger.facture(CFA, "FAC-2026-001")
+    assert stored is not None and stored.etat == "PAYEE"
+    assert await outbox_ids(ledger) == ["paid"]
+
+
+# -- polling: compare-and-set of the last known etat (promise 4) ----------------------------------
+
+
+async def test_record_etat_reports_each_change_once(ledger: Ledger) -> None:
+    await ledger.accept(command("e1"), [])
+    [c] = await ledger.claim("w1", 1, now(), LEASE)
+    await ledger.complete(
+        c.id,
+        "w1",
+        Completion(
+            CommandState.DONE, [], dossier_ids={"numeroInterne": "N1"}, dossier_etat="TRANSMIS"
+        ),
+    )
+
+    def etat(value: str, event: str) -> dict[str, object]:
+        return {
+            "cfa": CFA,
+            "opco": "AKTO",
+            "numero_interne": "N1",
+            "kind": "dossier",
+            "etat": value,
+            "statuses": [status(event)],
+        }
+
+    assert await ledger.record_etat(**etat("TRANSMIS", "t")) is False  # known since submission
+    assert await ledger.record_etat(**etat("EN_INSTRUCTION", "i")) is True
+    assert await ledger.record_etat(**etat("EN_INSTRUCTION", "i-again")) is False
+    assert await ledger.record_etat(**etat("ENGAGE", "e")) is True
+
+    dossier = await ledger.dossier(CFA, "D1")
+    assert dossier is not None and dossier.etat == "ENGAGE"
+    assert await outbox_ids(ledger) == ["i", "e"]
+
+
+async def test_record_etat_of_an_unknown_dossier_is_first_seen_once(ledger: Ledger) -> None:
+    args = {"cfa": CFA, "opco": "EP", "numero_interne": "N9", "kind": "dossier"}
+    assert await ledger.record_etat(**args, etat="ENGAGE", statuses=[status("x1")]) is True
+    assert await ledger.record_etat(**args, etat="ENGAGE", statuses=[status("x2")]) is False
+    # another CFA's dossier with the same OPCO number is another key
+    other = {**args, "cfa": OTHER_CFA}
+    assert await ledger.record_etat(**other, etat="ENGAGE", statuses=[status("x3")]) is True
+    assert await outbox_ids(ledger) == ["x1", "x3"]
+    with pytest.raises(ValueError, match="kind"):
+        await ledger.record_etat(**{**args, "kind": "convention"}, etat="A", statuses=[])
+
+
+# -- relay: the outbox in order -------------------------------------------------------------------
+
+
+async def test_outbox_batches_in_order_until_published(ledger: Ledger) -> None:
+    await ledger.reject("r1", [status("s0", key="D9")])
+    for i in range(1, 6):
+        await ledger.accept(command(f"e{i}", f"D{i}"), [status(f"s{i}", key=f"D{i}", n=i)])
+
+    first = await ledger.outbox_batch(3)
+    assert [r.message.event_id for r in first] == ["s0", "s1", "s2"]
+    assert [r.seq for r in first] == sorted(r.seq for r in first)
+    message = first[1].message
+    assert message.key == "D1"
+    assert message.headers["ce_id"] == "s1"
+    assert json.loads(message.value)["n"] == 1
+    assert message.topic is None
+    assert await ledger.outbox_batch(3) == first  # unpublished: handed out again
+
+    await ledger.mark_published([r.seq for r in first])
+    await ledger.mark_published([r.seq for r in first])  # idempotent
+    await ledger.mark_published([])
+    rest = await ledger.outbox_batch(10)
+    assert [r.message.event_id for r in rest] == ["s3", "s4", "s5"]
+    assert min(r.seq for r in rest) > max(r.seq for r in first)
+    assert (await ledger.counts())["outbox_backlog"] == 3
+    await ledger.mark_published([r.seq for r in rest])
+    assert await ledger.outbox_batch(10) == []
+
+
+async def test_outbox_keeps_a_topic_and_binary_values(ledger: Ledger) -> None:
+    message = status("dl1", key="D1")
+    binary = type(message)(
+        event_id="dl1", key="D1", headers={}, value=bytes(range(256)), topic="relais.dlq.v1"
+    )
+    await ledger.reject("e1", [binary])
+    [record] = await ledger.outbox_batch(1)
+    assert record.message == binary
+
+
+# -- operations -----------------------------------------------------------------------------------
+
+
+async def test_counts_and_commands_for(ledger: Ledger) -> None:
+    empty = await ledger.counts()
+    assert {k: empty[k] for k in ("pending", "in_flight", "done", "failed", "outbox_backlog")} == {
+        "pending": 0,
+        "in_flight": 0,
+        "done": 0,
+        "failed": 0,
+        "outbox_backlog": 0,
+    }
+    for i in range(4):
+        await ledger.accept(command(f"e{i}", f"D{i % 2}"), [status(f"s{i}", key=f"D{i % 2}")])
+    [a, b] = await ledger.claim("w1", 10, now(), LEASE)
+    await ledger.complete(a.id, "w1", Completion(CommandState.DONE, []))
+    await ledger.complete(b.id, "w1", Completion(CommandState.FAILED, [], error="403"))
+    await ledger.claim("w1", 1, now(), LEASE)
+
+    counts = await ledger.counts()
+    assert {k: counts[k] for k in ("pending", "in_flight", "done", "failed")} == {
+        "pending": 1,
+        "in_flight": 1,
+        "done": 1,
+        "failed": 1,
+    }
+    assert counts["outbox_backlog"] == 4
+    assert counts["oldest_pending_age_seconds"] >= 0
+    assert [c.event_id for c in await ledger.commands_for(CFA, "D0")] == ["e0", "e2"]
+    assert await ledger.commands_for(CFA, "nope") == []
+
+
+async def test_ping_and_close(ledger: Ledger) -> None:
+    await ledger.ping()
+    await ledger.close()
+    await ledger.close()  # twice is fine

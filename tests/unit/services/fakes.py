@@ -313,6 +313,7 @@ class FakeLedger:
 class Fault:
     error: BaseException
     applied: bool = False  # True: the OPCO stored the request, then the answer was lost
+    opco: OpcoCode | None = None  # None: whichever OPCO gets the next call
 
 
 @dataclass
@@ -366,7 +367,7 @@ class FakeGateway:
         self.dossiers: dict[tuple[str, OpcoCode], list[_Dossier]] = defaultdict(list)
         self.factures: dict[tuple[str, OpcoCode], list[FactureEtat]] = defaultdict(list)
         self.created: dict[str, int] = defaultdict(int)  # route -> creations
-        self.seen_once: dict[tuple[str, str], str] = {}  # duplicate keys of other routes
+        self.seen_once: dict[tuple[str, str], dict[str, str]] = {}  # duplicates of other routes
         self._n = itertools.count(1)
         self.latency = 0.0  # seconds each creating call takes
         self.active = 0
@@ -380,12 +381,24 @@ class FakeGateway:
         finally:
             self.active -= 1
 
-    def fail_next(self, route: str, error: BaseException, *, applied: bool = False) -> None:
+    def fail_next(
+        self,
+        route: str,
+        error: BaseException,
+        *,
+        applied: bool = False,
+        opco: OpcoCode | None = None,
+    ) -> None:
         assert route in self.ROUTES, route
-        self.faults[route].append(Fault(error, applied))
+        self.faults[route].append(Fault(error, applied, opco))
 
-    def _fault(self, route: str) -> Fault | None:
-        return self.faults[route].popleft() if self.faults[route] else None
+    def _fault(self, route: str, opco: OpcoCode | None = None) -> Fault | None:
+        queue = self.faults[route]
+        for fault in queue:
+            if fault.opco is None or fault.opco == opco:
+                queue.remove(fault)
+                return fault
+        return None
 
     def _check(self, cfa: str, opco: OpcoCode, capability: str | None) -> None:
         if not self.has_credentials(cfa, opco):
@@ -404,21 +417,22 @@ class FakeGateway:
         capability: str,
         dup_key: str,
         make: Any,
+        etat: str | None = None,
     ) -> Created:
         self._check(cfa, opco, capability)
         self.calls.append((route, cfa, opco, body))
         await self._enter()
-        fault = self._fault(route)
+        fault = self._fault(route, opco)
         if fault is not None and not fault.applied:
             raise fault.error
         existing = self.seen_once.get((route, f"{cfa}|{opco}|{dup_key}"))
         if existing is not None:
-            created = Created(ids={"id": existing}, duplicate=True)
+            created = Created(ids=existing, duplicate=True, etat=etat)
         else:
             ids = make()
             self.created[route] += 1
-            self.seen_once[(route, f"{cfa}|{opco}|{dup_key}")] = next(iter(ids.values()))
-            created = Created(ids=ids)
+            self.seen_once[(route, f"{cfa}|{opco}|{dup_key}")] = ids
+            created = Created(ids=ids, etat=etat)
         if fault is not None:
             raise fault.error
         return created
@@ -427,7 +441,7 @@ class FakeGateway:
         self._check(cfa, opco, "dossiers_v1")
         self.calls.append(("submit_dossier", cfa, opco, cerfa))
         await self._enter()
-        fault = self._fault("submit_dossier")
+        fault = self._fault("submit_dossier", opco)
         if fault is not None and not fault.applied:
             raise fault.error
         key = natural_key_of(cerfa)
@@ -473,7 +487,9 @@ class FakeGateway:
             )
             return {"numeroInterneFacture": f"FA{n:06d}", "referenceFactureCFA": ref}
 
-        return await self._create("submit_facture", cfa, opco, body, "factures", ref, make)
+        return await self._create(
+            "submit_facture", cfa, opco, body, "factures", ref, make, etat="TRANSMIS"
+        )
 
     async def submit_certificat(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
         n = next(self._n)
@@ -503,7 +519,7 @@ class FakeGateway:
     async def dossier_etats(self, cfa: str, opco: OpcoCode) -> AsyncIterator[DossierEtat]:
         self._check(cfa, opco, "dossiers_etats")
         self.calls.append(("dossier_etats", cfa, opco, {}))
-        fault = self._fault("dossier_etats")
+        fault = self._fault("dossier_etats", opco)
         if fault is not None:
             raise fault.error
         for d in list(self.dossiers[(cfa, opco)]):
@@ -512,7 +528,7 @@ class FakeGateway:
     async def facture_etats(self, cfa: str, opco: OpcoCode) -> AsyncIterator[FactureEtat]:
         self._check(cfa, opco, "factures_etats")
         self.calls.append(("facture_etats", cfa, opco, {}))
-        fault = self._fault("facture_etats")
+        fault = self._fault("facture_etats", opco)
         if fault is not None:
             raise fault.error
         for f in list(self.factures[(cfa, opco)]):
@@ -521,7 +537,7 @@ class FakeGateway:
     async def get_dossier(self, cfa: str, opco: OpcoCode, numero_interne: str) -> Json:
         self._check(cfa, opco, "dossier_detail")
         self.calls.append(("get_dossier", cfa, opco, {"numeroInterne": numero_interne}))
-        fault = self._fault("get_dossier")
+        fault = self._fault("get_dossier", opco)
         if fault is not None:
             raise fault.error
         for d in self.dossiers[(cfa, opco)]:
@@ -537,7 +553,7 @@ class FakeGateway:
     ) -> Created | None:
         self._check(cfa, opco, None)
         self.calls.append(("find_dossier", cfa, opco, {}))
-        fault = self._fault("find_dossier")
+        fault = self._fault("find_dossier", opco)
         if fault is not None:
             raise fault.error
         wanted = (
@@ -559,7 +575,7 @@ class FakeGateway:
     async def find_facture(self, cfa: str, opco: OpcoCode, reference: str) -> Created | None:
         self._check(cfa, opco, None)
         self.calls.append(("find_facture", cfa, opco, {"referenceFactureCFA": reference}))
-        fault = self._fault("find_facture")
+        fault = self._fault("find_facture", opco)
         if fault is not None:
             raise fault.error
         for f in self.factures[(cfa, opco)]:

@@ -1,17 +1,84 @@
-"""`relais simulator` (not implemented yet)."""
+"""`relais simulator`: run the convergence-API simulator for the 11 OPCO (one HTTP server).
+
+Thin: parse the flags, build a ``SimulatorConfig``, run uvicorn. Prints one handshake line on
+stdout once listening (``relais-simulator listening on http://HOST:PORT``) and, when the admin
+token was not given, the generated one on stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("simulator")
-    parser.set_defaults(handler=_not_yet)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "simulator", help="Run the convergence-API simulator for the 11 OPCO"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 = a free port (see handshake)")
+    parser.add_argument("--keys", type=Path, help="CSV siret,opco,key,expiry of CFA API keys")
+    parser.add_argument(
+        "--oauth-clients", type=Path, help="CSV opco,client_id,client_secret (AKTO OAuth2)"
+    )
+    parser.add_argument("--faults", type=Path, help='JSON {"AKTO": {...FaultSpec}, "*": {...}}')
+    parser.add_argument(
+        "--day-seconds",
+        type=float,
+        default=0.0,
+        help="real seconds per simulated day (0 = time moves only through the admin API)",
+    )
+    parser.add_argument("--admin-token", help="bearer token of /_admin (generated if absent)")
+    parser.add_argument("--start-date", type=date.fromisoformat, help="simulated first day")
+    parser.add_argument("--refusal-rate", type=float, help="share of dossiers refused (0-1)")
+    parser.add_argument("--token-ttl", type=float, default=3600.0, help="OAuth2 token lifetime (s)")
+    parser.add_argument("--no-rate-limit", action="store_true", help="ignore profile rate limits")
+    parser.add_argument(
+        "--structural-only",
+        action="store_true",
+        help="skip relais's control rules, check only the structure of dossiers",
+    )
+    parser.add_argument("--profiles", type=Path, help="OPCO profiles JSON (default: schemas/)")
+    parser.add_argument("--npec", type=Path, help="NPEC referential CSV (default: synthetic)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--log-level", default="warning")
+    parser.set_defaults(handler=handle)
 
 
-def _not_yet(args: argparse.Namespace) -> int:
-    print("relais simulator: not implemented yet", file=sys.stderr)
-    return 3
+def handle(args: argparse.Namespace) -> int:
+    from relais_simulator.config import SimulatorConfig
+    from relais_simulator.server import run
+
+    kwargs: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "day_seconds": args.day_seconds,
+        "token_ttl_s": args.token_ttl,
+        "rate_limit": not args.no_rate_limit,
+        "use_rules": not args.structural_only,
+        "seed": args.seed,
+    }
+    if args.admin_token:
+        kwargs["admin_token"] = args.admin_token
+    if args.start_date:
+        kwargs["start_date"] = args.start_date
+    if args.profiles:
+        kwargs["profiles_path"] = args.profiles
+    if args.npec:
+        kwargs["npec_path"] = args.npec
+    try:
+        config = SimulatorConfig.from_files(
+            keys_file=args.keys, oauth_file=args.oauth_clients, faults_file=args.faults, **kwargs
+        )
+    except (OSError, ValueError) as exc:
+        print(f"relais simulator: {exc}", file=sys.stderr)
+        return 2
+    if args.refusal_rate is not None:
+        config.instruction.refusal_rate = args.refusal_rate
+    config.instruction.seed = args.seed
+    if not args.admin_token:
+        print(f"relais simulator: admin token {config.admin_token}", file=sys.stderr, flush=True)
+    return run(config, log_level=args.log_level)

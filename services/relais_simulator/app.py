@@ -1,0 +1,51 @@
+"""``create_app(config)``: the simulator's Starlette app (11 OPCO + token endpoint + admin API)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relais.domain.opco import OpcoCode
+from relais_simulator.admin import admin_routes
+from relais_simulator.config import SimulatorConfig
+from relais_simulator.convergence import ConvergenceApp, oauth_token
+from relais_simulator.openapi import build_openapi
+from relais_simulator.state import Simulator
+
+Json = dict[str, Any]
+
+
+def _openapi_for() -> Callable[[OpcoCode], Json]:
+    base = build_openapi()
+
+    @cache
+    def for_opco(opco: OpcoCode) -> Json:
+        doc = copy.deepcopy(base)
+        doc["servers"] = [{"url": f"/{opco.value}/ApiEchangeCFA", "description": opco.value}]
+        return doc
+
+    return for_opco
+
+
+def create_app(config: SimulatorConfig) -> Starlette:
+    sim = Simulator(config)
+    convergence = ConvergenceApp(sim, _openapi_for())
+
+    async def token(request: Request) -> Response:
+        return await oauth_token(sim, request)
+
+    routes = [
+        *admin_routes(sim),
+        Route("/{opco}/oauth2/token", token, methods=["POST"]),
+        Route("/{opco}/ApiEchangeCFA/{rest:path}", convergence, methods=["GET", "POST"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.simulator = sim
+    return app

@@ -1,0 +1,98 @@
+"""``Simulator``: the whole mutable state of one simulator process, shared by its handlers."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+from relais.domain.opco import OpcoCode
+from relais.domain.profiles import OpcoProfile
+from relais_simulator.auth import KeyRegistry, OAuthRegistry
+from relais_simulator.clock import SimClock
+from relais_simulator.config import SimulatorConfig
+from relais_simulator.faults import FaultInjector
+from relais_simulator.financing import NpecTable, load_npec_csv
+from relais_simulator.ratelimit import TokenBucket
+from relais_simulator.records import RecordLog
+from relais_simulator.store import Instruction, OpcoStore
+from relais_simulator.validation import CerfaChecker
+
+
+class Simulator:
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self.profiles: dict[OpcoCode, OpcoProfile] = config.profiles()
+        self.clock = SimClock(config.start_date, config.day_seconds)
+        self.keys = KeyRegistry(config.keys)
+        self.oauth = OAuthRegistry(config.oauth_clients, ttl_s=config.token_ttl_s)
+        self.faults = FaultInjector(config.seed)
+        for opco, spec in config.faults.items():
+            self.faults.set(opco, spec)
+        self.records = RecordLog(config.max_records)
+        self.npec: NpecTable = load_npec_csv(config.npec_path)
+        self.checker = CerfaChecker(config.use_rules)
+        self.instruction: Instruction = replace(config.instruction)
+        self.rate_limit = config.rate_limit
+        self._ids = itertools.count(1)
+        self.stores: dict[OpcoCode, OpcoStore] = {}
+        self._buckets: dict[OpcoCode, TokenBucket] = {}
+        self.iban_by_cfa: dict[tuple[OpcoCode, str], str] = {}
+        self._build_stores()
+
+    def _new_id(self) -> int:
+        return next(self._ids)
+
+    def _build_stores(self) -> None:
+        self.stores = {
+            code: OpcoStore(code, self._new_id, self.instruction, self.npec, self.clock.date_of)
+            for code in OpcoCode
+        }
+
+    def store(self, opco: OpcoCode) -> OpcoStore:
+        """The OPCO's books, brought up to the clock's now."""
+        s = self.stores[opco]
+        s.advance_to(self.clock.day())
+        return s
+
+    def tick_all(self) -> None:
+        day = self.clock.day()
+        for s in self.stores.values():
+            s.advance_to(day)
+
+    def throttle(self, opco: OpcoCode) -> float:
+        """0 if the request is within the OPCO's rate limit, else the seconds to wait."""
+        if not self.rate_limit:
+            return 0.0
+        spec = self.faults.spec(opco)
+        rate = self.profiles[opco].rate_limit_per_s
+        if spec is not None and spec.rate_limit_per_s is not None:
+            rate = spec.rate_limit_per_s
+        if rate <= 0:
+            return 0.0
+        bucket = self._buckets.get(opco)
+        if bucket is None or bucket.rate != rate:
+            bucket = self._buckets[opco] = TokenBucket(rate)
+        return bucket.take()
+
+    def reset(self, *, credentials: bool = True) -> None:
+        """Forget every object, record, fault and clock offset; reload start credentials."""
+        self._ids = itertools.count(1)
+        self.instruction = replace(self.config.instruction)
+        self._build_stores()
+        self.records.clear()
+        self.faults.clear()
+        self.faults.reseed(self.config.seed)
+        for opco, spec in self.config.faults.items():
+            self.faults.set(opco, spec)
+        self.clock.reset()
+        self.clock.set_scale(self.config.day_seconds)
+        self.clock.reset()
+        self._buckets.clear()
+        self.iban_by_cfa.clear()
+        self.rate_limit = self.config.rate_limit
+        if credentials:
+            self.keys = KeyRegistry(self.config.keys)
+            self.oauth.clear()
+            self.oauth.ttl_s = self.config.token_ttl_s
+            for c in self.config.oauth_clients:
+                self.oauth.add(c)

@@ -1,0 +1,515 @@
+"""One OPCO's books: objects, dict indexes, duplicate detection and the clock-driven instruction.
+
+Every operation is O(1) in the number of stored objects (dict indexes; the etats listings slice a
+per-CFA list). Time-driven transitions sit in a heap keyed by simulated day; ``advance_to(day)``
+applies the due ones in order and is called before every request, so what a client reads is always
+"as of now" on the simulator's clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from relais.domain.opco import OpcoCode
+from relais_simulator.financing import (
+    ContractTerms,
+    NpecTable,
+    compute_engagement,
+    frais_from_convention,
+)
+from relais_simulator.model import (
+    Certificat,
+    Convention,
+    Document,
+    Dossier,
+    Echeance,
+    Facture,
+    FactureLine,
+)
+from relais_simulator.states import (
+    DossierEtat,
+    FactureEtat,
+    TransitionError,
+    dossier_transition,
+    facture_transition,
+)
+from relais_simulator.wire import cents, read_date
+
+Json = dict[str, Any]
+DEFAULT_NPEC_CENTS = 700_000
+
+
+class Rejection(Exception):
+    """The OPCO says no: an HTTP status, a message, field errors and (409) the existing ids."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: list[Json] | None = None,
+        ids: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or []
+        self.ids = ids or {}
+
+
+@dataclass(slots=True)
+class Instruction:
+    """How the OPCO instructs: delays in simulated days, refusal share (deterministic)."""
+
+    days_to_instruction: float = 1.0
+    days_to_decision_min: int = 2
+    days_to_decision_max: int = 3
+    refusal_rate: float = 0.1
+    facture_days_to_instruction: float = 1.0
+    facture_days_to_payment: float = 2.0
+    seed: int = 0
+
+
+def natural_key(cerfa: Json) -> tuple[str, ...] | None:
+    """(employeur.siret, apprenti.nom, prenom, dateNaissance, contrat.dateDebutContrat, type)."""
+    try:
+        employeur, apprenti, contrat = cerfa["employeur"], cerfa["apprenti"], cerfa["contrat"]
+        siret = str(employeur["siret"]).strip()
+        nom = str(apprenti["nom"]).strip().casefold()
+        prenom = str(apprenti["prenom"]).strip().casefold()
+        naissance = read_date(apprenti["dateNaissance"])
+        debut = read_date(contrat["dateDebutContrat"])
+        type_contrat = str(contrat.get("typeContratApp", "")).strip()
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if not siret or not nom or naissance is None or debut is None:
+        return None
+    return (siret, nom, prenom, naissance.isoformat(), debut.isoformat(), type_contrat)
+
+
+def digest(parts: tuple[str, ...]) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def _fraction(seed: int, text: str) -> float:
+    h = hashlib.sha256(f"{seed}:{text}".encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64
+
+
+class OpcoStore:
+    def __init__(
+        self,
+        opco: OpcoCode,
+        new_id: Callable[[], int],
+        instruction: Instruction,
+        npec: NpecTable,
+        date_of: Callable[[float], date],
+    ) -> None:
+        self.opco = opco
+        self._new_id = new_id
+        self.instruction = instruction
+        self._npec = npec
+        self._date_of = date_of
+        self.dossiers: dict[str, Dossier] = {}
+        self._by_key: dict[str, str] = {}
+        self._by_cfa: dict[str, list[str]] = {}
+        self.factures: dict[str, Facture] = {}
+        self._facture_by_ref: dict[tuple[str, str], str] = {}
+        self._factures_by_cfa: dict[str, list[str]] = {}
+        self.conventions: dict[str, Convention] = {}
+        self.certificats: dict[tuple[str, int], Certificat] = {}
+        self.documents: dict[str, Document] = {}
+        self._heap: list[tuple[float, int, str, str]] = []
+        self._heap_seq = 0
+
+    # ---- time -------------------------------------------------------------------------------
+
+    def advance_to(self, day: float) -> int:
+        applied = 0
+        heap = self._heap
+        while heap and heap[0][0] <= day + 1e-9:
+            due, _, kind, ident = heapq.heappop(heap)
+            self._apply(kind, ident, due)
+            applied += 1
+        return applied
+
+    def _schedule(self, day: float, kind: str, ident: str) -> None:
+        self._heap_seq += 1
+        heapq.heappush(self._heap, (day, self._heap_seq, kind, ident))
+
+    def _apply(self, kind: str, ident: str, day: float) -> None:
+        if kind == "d_instr":
+            d = self.dossiers.get(ident)
+            if d is not None and d.etat is DossierEtat.TRANSMIS:
+                self._set_etat(d, DossierEtat.EN_COURS_INSTRUCTION, day)
+        elif kind == "d_decide":
+            d = self.dossiers.get(ident)
+            if d is None:
+                return
+            if d.etat is DossierEtat.TRANSMIS:
+                self._set_etat(d, DossierEtat.EN_COURS_INSTRUCTION, day)
+            if d.etat is not DossierEtat.EN_COURS_INSTRUCTION:
+                return
+            if d.refuse:
+                d.commentaire = "Refus de prise en charge (simulateur)"
+                self._set_etat(d, DossierEtat.REFUSE, day)
+            else:
+                self._engage(d, day)
+        elif kind == "f_instr":
+            f = self.factures.get(ident)
+            if f is not None and f.etat is FactureEtat.TRANSMIS:
+                self._set_facture_etat(f, FactureEtat.EN_COURS_INSTRUCTION, day)
+        elif kind == "f_pay":
+            f = self.factures.get(ident)
+            if f is not None and f.etat is FactureEtat.EN_COURS_INSTRUCTION:
+                self._pay(f, day)
+
+    def _set_etat(self, d: Dossier, target: DossierEtat, day: float) -> None:
+        d.etat = dossier_transition(d.etat, target)
+        d.history.append((day, target.value))
+
+    def _set_facture_etat(self, f: Facture, target: FactureEtat, day: float) -> None:
+        f.etat = facture_transition(f.etat, target)
+        f.history.append((day, target.value))
+
+    # ---- dossiers ---------------------------------------------------------------------------
+
+    def find_duplicate_dossier(self, key: str) -> Dossier | None:
+        ident = self._by_key.get(key)
+        return None if ident is None else self.dossiers[ident]
+
+    def create_dossier(
+        self, cfa_siret: str, key: tuple[str, ...], cerfa: Json, day: float, version: str
+    ) -> Dossier:
+        nk = digest(key)
+        n = self._new_id()
+        numero_interne = f"{n:012d}"
+        year = self._date_of(day).year
+        numero_externe = f"{self.opco.value[:3]}-{year}-{n:08d}"
+        ins = self.instruction
+        span = max(0, ins.days_to_decision_max - ins.days_to_decision_min)
+        extra = int(_fraction(ins.seed + 1, nk) * (span + 1)) if span else 0
+        nom = str(cerfa.get("apprenti", {}).get("nom", "")).strip().upper()
+        refuse = nom.startswith("REFUS") or _fraction(ins.seed, nk) < ins.refusal_rate
+        d = Dossier(
+            numero_interne=numero_interne,
+            numero_externe=numero_externe,
+            cfa_siret=cfa_siret,
+            natural_key=nk,
+            cerfa=cerfa,
+            created_day=day,
+            version=version,
+            refuse=refuse,
+            decision_day=day + max(ins.days_to_instruction, ins.days_to_decision_min + extra),
+            history=[(day, DossierEtat.TRANSMIS.value)],
+        )
+        self.dossiers[numero_interne] = d
+        self._by_key[nk] = numero_interne
+        self._by_cfa.setdefault(cfa_siret, []).append(numero_interne)
+        self._schedule(day + ins.days_to_instruction, "d_instr", numero_interne)
+        self._schedule(d.decision_day, "d_decide", numero_interne)
+        return d
+
+    def dossier_for(self, cfa_siret: str, numero_interne: str) -> Dossier:
+        d = self.dossiers.get(numero_interne)
+        if d is None:
+            raise Rejection(404, "Dossier introuvable")
+        if d.cfa_siret != cfa_siret:
+            raise Rejection(403, "Ce dossier n'appartient pas au CFA de la clé API")
+        return d
+
+    def dossiers_of(self, cfa_siret: str) -> list[str]:
+        return self._by_cfa.get(cfa_siret, [])
+
+    def force_etat(self, d: Dossier, target: DossierEtat, day: float, comment: str | None) -> None:
+        if target is DossierEtat.ENGAGE:
+            if d.etat is DossierEtat.TRANSMIS:
+                self._set_etat(d, DossierEtat.EN_COURS_INSTRUCTION, day)
+            if d.etat is not DossierEtat.EN_COURS_INSTRUCTION:
+                raise TransitionError("dossier", d.etat, target)
+            self._engage(d, day)
+        elif target is DossierEtat.REFUSE and d.etat is DossierEtat.TRANSMIS:
+            self._set_etat(d, DossierEtat.EN_COURS_INSTRUCTION, day)
+            self._set_etat(d, target, day)
+        else:
+            self._set_etat(d, target, day)
+        if comment is not None:
+            d.commentaire = comment
+
+    def _engage(self, d: Dossier, day: float) -> None:
+        self._compute_engagement(d)
+        n = int(d.numero_interne)
+        contrat = d.cerfa.get("contrat") or {}
+        cp = str(((d.cerfa.get("employeur") or {}).get("adresse") or {}).get("codePostal") or "75")
+        dept = "0" + cp[:2] if cp[:2].isdigit() else "075"
+        debut = read_date(contrat.get("dateDebutContrat")) or self._date_of(day)
+        d.numero_deca = f"{dept}{debut.year:04d}{debut.month:02d}{n % 100:02d}{n % 10000:04d}"
+        self._set_etat(d, DossierEtat.ENGAGE, day)
+
+    def _compute_engagement(self, d: Dossier) -> None:
+        cerfa = d.cerfa
+        contrat = cerfa.get("contrat") or {}
+        formation = cerfa.get("formation") or {}
+        employeur = cerfa.get("employeur") or {}
+        today = self._date_of(d.created_day)
+        debut = read_date(contrat.get("dateDebutContrat")) or today
+        fin = read_date(contrat.get("dateFinContrat")) or (debut + timedelta(days=730))
+        fin = max(fin, debut)
+        conclusion = read_date(contrat.get("dateConclusion")) or debut
+        npec = self._npec.lookup(
+            (formation.get("rncp"), formation.get("codeDiplome")),  # type: ignore[arg-type]
+            str(employeur.get("codeIdcc") or ""),
+            conclusion,
+        )
+        convention = self.conventions.get(d.numero_interne)
+        couts = (convention.couts if convention else {}) or {}
+        cout = cents(couts.get("coutTotalPedagogieCFA"))
+        terms = ContractTerms(
+            date_debut=debut,
+            date_fin=fin,
+            date_conclusion=conclusion,
+            npec_cents=npec if npec is not None else DEFAULT_NPEC_CENTS,
+            duree_formation_h=_int(formation.get("dureeFormation")),
+            heures_distanciel=_int(formation.get("nombreHeuresEnDistanciel")),
+            type_diplome=_int(formation.get("typeDiplome")) or None,
+            cout_pedagogie_cents=cout if cout and cout > 0 else None,
+        )
+        engagement = compute_engagement(terms, frais_from_convention(couts))
+        d.npec_cents = engagement.npec_cents
+        d.engagement_cents = engagement.total_cents
+        d.echeances = [
+            Echeance(
+                e.numero,
+                e.codification,
+                e.montant_cents,
+                e.date_ouverture,
+                e.date_debut,
+                e.date_fin,
+            )
+            for e in engagement.echeances
+        ]
+        d.frais = list(engagement.frais)
+
+    def rupture(self, d: Dossier, date_rupture: date, day: float) -> None:
+        if d.etat is DossierEtat.RUPTURE:
+            raise Rejection(409, "Rupture déjà déclarée pour ce dossier", ids=self.dossier_ids(d))
+        if d.etat is not DossierEtat.ENGAGE:
+            raise Rejection(
+                422,
+                "Rupture impossible: le dossier n'est pas engagé",
+                [{"code": "ETAT_DOSSIER", "champ": "numeroInterne", "description": d.etat.value}],
+            )
+        d.date_rupture = date_rupture
+        if isinstance(d.cerfa.get("contrat"), dict):
+            d.cerfa["contrat"]["dateRupture"] = date_rupture.isoformat()
+        for e in d.echeances:
+            if e.date_ouverture > date_rupture:
+                e.montant_total = e.montant_regle + e.montant_en_cours
+        self._set_etat(d, DossierEtat.RUPTURE, day)
+
+    @staticmethod
+    def dossier_ids(d: Dossier) -> dict[str, str]:
+        return {
+            "numeroInterne": d.numero_interne,
+            "numeroExterne": d.numero_externe,
+            "etat": d.etat.value,
+        }
+
+    # ---- conventions ------------------------------------------------------------------------
+
+    def add_convention(self, d: Dossier, couts: Json) -> Convention:
+        existing = self.conventions.get(d.numero_interne)
+        if existing is not None:
+            raise Rejection(
+                409,
+                "Une convention existe déjà pour ce dossier",
+                ids={
+                    "idConvention": existing.id_convention,
+                    "numeroInterneDossier": d.numero_interne,
+                },
+            )
+        if d.etat in (DossierEtat.REFUSE, DossierEtat.ANNULE):
+            raise Rejection(
+                422,
+                "Convention impossible: dossier refusé ou annulé",
+                [{"code": "ETAT_DOSSIER", "champ": "numeroInterneDossier", "description": d.etat}],
+            )
+        c = Convention(f"C{self._new_id():011d}", d.numero_interne, d.cfa_siret, couts)
+        self.conventions[d.numero_interne] = c
+        d.convention_id = c.id_convention
+        if d.echeances and all(
+            e.montant_regle == 0 and e.montant_en_cours == 0 for e in d.echeances
+        ):
+            self._compute_engagement(d)
+        return c
+
+    # ---- factures ---------------------------------------------------------------------------
+
+    def find_facture(self, cfa_siret: str, reference: str) -> Facture | None:
+        ident = self._facture_by_ref.get((cfa_siret, reference))
+        return None if ident is None else self.factures[ident]
+
+    def add_facture(
+        self,
+        cfa_siret: str,
+        reference: str,
+        montant: int,
+        date_facture: date | None,
+        iban: str | None,
+        lines: list[FactureLine],
+        day: float,
+    ) -> Facture:
+        existing = self.find_facture(cfa_siret, reference)
+        if existing is not None:
+            raise Rejection(409, "Facture déjà transmise", ids=self.facture_ids(existing))
+        today = self._date_of(day)
+        errors: list[Json] = []
+        targets: list[tuple[Echeance, int]] = []
+        for i, line in enumerate(lines):
+            champ = f"dossiers[{i}]"
+            d = self.dossier_for(cfa_siret, line.numero_interne_dossier)
+            if d.etat not in (DossierEtat.ENGAGE, DossierEtat.RUPTURE):
+                errors.append(_err("ETAT_DOSSIER", champ, "Dossier non engagé"))
+                continue
+            e = next((x for x in d.echeances if x.numero == line.numero_echeance), None)
+            if e is None:
+                errors.append(
+                    _err("ECHEANCE_INCONNUE", f"{champ}.numeroEcheance", "Échéance inconnue")
+                )
+            elif e.date_ouverture > today:
+                errors.append(
+                    _err(
+                        "ECHEANCE_NON_OUVERTE",
+                        f"{champ}.numeroEcheance",
+                        "Échéance pas encore ouverte",
+                    )
+                )
+            elif line.montant > e.remaining:
+                errors.append(
+                    _err(
+                        "MONTANT_SUPERIEUR_RESTANT",
+                        f"{champ}.montant",
+                        "Montant supérieur au restant dû",
+                    )
+                )
+            else:
+                targets.append((e, line.montant))
+        if abs(sum(line.montant for line in lines) - montant) > 1:
+            errors.append(
+                _err(
+                    "MONTANT_INCOHERENT", "montantFacture", "Somme des lignes différente du montant"
+                )
+            )
+        if errors:
+            raise Rejection(422, "Facture refusée", errors)
+        for e, amount in targets:
+            e.montant_en_cours += amount
+        n = self._new_id()
+        f = Facture(
+            numero_interne_facture=f"F{n:011d}",
+            reference=reference,
+            cfa_siret=cfa_siret,
+            montant=montant,
+            date_facture=date_facture,
+            iban=iban,
+            lines=lines,
+            created_day=day,
+            history=[(day, FactureEtat.TRANSMIS.value)],
+        )
+        self.factures[f.numero_interne_facture] = f
+        self._facture_by_ref[(cfa_siret, reference)] = f.numero_interne_facture
+        self._factures_by_cfa.setdefault(cfa_siret, []).append(f.numero_interne_facture)
+        ins = self.instruction
+        self._schedule(day + ins.facture_days_to_instruction, "f_instr", f.numero_interne_facture)
+        self._schedule(
+            day + ins.facture_days_to_instruction + ins.facture_days_to_payment,
+            "f_pay",
+            f.numero_interne_facture,
+        )
+        return f
+
+    def factures_of(self, cfa_siret: str) -> list[str]:
+        return self._factures_by_cfa.get(cfa_siret, [])
+
+    def _pay(self, f: Facture, day: float) -> None:
+        touched: dict[str, Dossier] = {}
+        for line in f.lines:
+            d = self.dossiers.get(line.numero_interne_dossier)
+            if d is None:
+                continue
+            for e in d.echeances:
+                if e.numero == line.numero_echeance:
+                    e.montant_en_cours = max(0, e.montant_en_cours - line.montant)
+                    e.montant_regle += line.montant
+            touched[d.numero_interne] = d
+        f.reference_virement = f"VIR{f.numero_interne_facture[1:]}"
+        f.date_reglement = self._date_of(day)
+        self._set_facture_etat(f, FactureEtat.REGLE, day)
+        for d in touched.values():
+            if d.etat is DossierEtat.ENGAGE and d.echeances and all(e.paid for e in d.echeances):
+                self._set_etat(d, DossierEtat.SOLDE, day)
+
+    @staticmethod
+    def facture_ids(f: Facture) -> dict[str, str]:
+        return {
+            "numeroInterneFacture": f.numero_interne_facture,
+            "referenceFactureCFA": f.reference,
+            "etatFacture": f.etat.value,
+        }
+
+    # ---- certificats, documents -------------------------------------------------------------
+
+    def add_certificat(self, d: Dossier, numero_echeance: int) -> Certificat:
+        existing = self.certificats.get((d.numero_interne, numero_echeance))
+        if existing is not None:
+            raise Rejection(
+                409,
+                "Certificat déjà transmis pour cette échéance",
+                ids={"idCertificat": existing.id_certificat},
+            )
+        if d.echeances and all(e.numero != numero_echeance for e in d.echeances):
+            raise Rejection(
+                422,
+                "Échéance inconnue",
+                [_err("ECHEANCE_INCONNUE", "echeance.numero", "Échéance inconnue")],
+            )
+        c = Certificat(f"K{self._new_id():011d}", d.numero_interne, numero_echeance, d.cfa_siret)
+        self.certificats[(d.numero_interne, numero_echeance)] = c
+        return c
+
+    def add_document(self, cfa_siret: str, digest_: str, type_fichier: str, size: int) -> Document:
+        existing = self.documents.get(digest_)
+        if existing is not None:
+            raise Rejection(409, "Document déjà transmis", ids={"idDocument": existing.id_document})
+        doc = Document(f"D{self._new_id():011d}", digest_, cfa_siret, type_fichier, size)
+        self.documents[digest_] = doc
+        return doc
+
+    def has_object(self, cfa_siret: str, type_objet: str, id_objet: str) -> bool:
+        if type_objet == "dossier":
+            d = self.dossiers.get(id_objet)
+            return d is not None and d.cfa_siret == cfa_siret
+        if type_objet == "facture":
+            f = self.factures.get(id_objet)
+            return f is not None and f.cfa_siret == cfa_siret
+        return True
+
+
+def _err(code: str, champ: str, description: str) -> Json:
+    return {"code": code, "champ": champ, "description": description}
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value == value and abs(value) < 1e12:
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return 0

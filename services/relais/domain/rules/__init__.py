@@ -11,10 +11,23 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from relais.domain.findings import Finding
+from relais.domain.rules.age import check_age
 from relais.domain.rules.context import CerfaRule, RuleContext
+from relais.domain.rules.contract import check_contract
+from relais.domain.rules.dates import check_contract_dates, check_training_dates
+from relais.domain.rules.format import check_format
 from relais.domain.rules.required import check_required
+from relais.domain.rules.wages import check_wages
 
-CERFA_RULES: tuple[CerfaRule, ...] = (check_required,)
+CERFA_RULES: tuple[CerfaRule, ...] = (
+    check_required,
+    check_format,
+    check_age,
+    check_contract,
+    check_contract_dates,
+    check_training_dates,
+    check_wages,
+)
 
 FollowupRule = Callable[[Any, RuleContext], Iterable[Finding]]
 FOLLOWUP_RULES: dict[str, tuple[FollowupRule, ...]] = {

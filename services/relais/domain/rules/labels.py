@@ -128,3 +128,8 @@ def label(path: str) -> str:
     if suffix and suffix.split()[-1].split("'")[-1] in base:
         return base
     return f"{base} {suffix}".strip()
+
+
+def cap(text: str) -> str:
+    """First letter upper-cased, the rest untouched (``str.capitalize`` would lower "SIRET")."""
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,195 @@
+"""Minimum wage grid and the wage schedule (convergence-api.md 3.5).
+
+``minimum_schedule`` computes the legal periods of a contract and their minimum rates, the way the
+state CERFA form builds them: contract year N runs from the start date to the day before its
+anniversary; when the apprentice changes age bracket during a year, the year splits into N.1 and
+N.2 and the new rate applies from the 1st day of the month after the birthday (when a contract year
+begins on the birthday, the change falls on the year boundary). Test-data generators can use it to
+produce ``remunerationsAnnuelles`` that pass the rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from relais.domain.cerfa import Cerfa, RemunerationAnnuelle
+from relais.domain.dates import add_years, age_on, birthday, next_day
+from relais.domain.findings import Finding, error, join, warning
+from relais.domain.referentials import WageGrid
+from relais.domain.rules.context import RuleContext
+
+TOLERANCE_EUR = 1.0
+MAYOTTE_POSTCODE = "976"
+FULL_TIME_HOURS = 35.0
+
+
+@dataclass(frozen=True)
+class Period:
+    ordre: str
+    debut: date
+    fin: date
+    taux: float
+    """The legal minimum rate, % of SMIC (or SMC)."""
+
+
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def minimum_schedule(
+    birth: date, start: date, end: date, grid: WageGrid, *, first_year: int = 1
+) -> list[Period]:
+    """The legal wage periods from ``start`` to ``end`` (inclusive) with their minimum rates.
+
+    ``first_year`` > 1 numbers the years from there (a succession continuing the apprentice's
+    previous contract years).
+    """
+    boundaries: set[date] = set()
+    year = 0
+    while add_years(start, year) <= end and year <= 100:
+        boundaries.add(add_years(start, year))
+        year += 1
+
+    def effective_from(age: int) -> date:
+        """The day the wage of ``age`` applies: the 1st of the month after the birthday, or
+        the birthday itself when it opens a contract year."""
+        day = birthday(birth, age)
+        return day if day in boundaries else _first_of_next_month(day)
+
+    def effective_age(day: date) -> int:
+        age = age_on(birth, day)
+        return age - 1 if effective_from(age) > day else age
+
+    periods: list[Period] = []
+    for year in range(len(boundaries)):
+        y_start = add_years(start, year)
+        y_end = min(add_years(start, year + 1) - timedelta(days=1), end)
+        n = first_year + year
+        age = effective_age(y_start)
+        change = effective_from(age + 1)
+        rate = grid.minimum(n, age) or 0.0
+        if y_start < change <= y_end and grid.bracket(age + 1) != grid.bracket(age):
+            periods.append(Period(f"{n}.1", y_start, change - timedelta(days=1), rate))
+            periods.append(Period(f"{n}.2", change, y_end, grid.minimum(n, age + 1) or 0.0))
+        else:
+            periods.append(Period(f"{n}.1", y_start, y_end, rate))
+    return periods
+
+
+def schedule_as_wire(periods: list[Period], type_salaire: str = "SMIC") -> list[dict[str, object]]:
+    """``remunerationsAnnuelles`` items (as the standard writes them) paying exactly the minimum."""
+    return [
+        {
+            "ordre": p.ordre,
+            "dateDebut": p.debut.isoformat(),
+            "dateFin": p.fin.isoformat(),
+            "taux": p.taux,
+            "typeSalaire": type_salaire,
+        }
+        for p in periods
+    ]
+
+
+def _declared_year(period: RemunerationAnnuelle) -> int | None:
+    if period.ordre is None:
+        return None
+    match = re.fullmatch(r"\s*([1-4])\.[12]\s*", period.ordre)
+    return int(match.group(1)) if match else None
+
+
+def check_wages(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
+    c, a = cerfa.contrat, cerfa.apprenti
+    if c is None or not c.remunerationsAnnuelles:
+        return
+    periods = c.remunerationsAnnuelles
+    base = "contrat.remunerationsAnnuelles"
+    start, end = c.dateDebutContrat, c.dateFinContrat
+    for i, p in enumerate(periods):
+        if p.dateDebut is not None and p.dateFin is not None and p.dateFin < p.dateDebut:
+            yield error(
+                "REMUNERATION_DATES_INVERSEES",
+                join(base, i, "dateFin"),
+                "La fin de cette période de rémunération précède son début.",
+            )
+    if start is not None and periods[0].dateDebut is not None and periods[0].dateDebut != start:
+        yield error(
+            "REMUNERATION_DEBUT_CONTRAT",
+            join(base, 0, "dateDebut"),
+            "La première période de rémunération doit commencer à la date de début du contrat.",
+        )
+    for i in range(1, len(periods)):
+        prev_end, cur_start = periods[i - 1].dateFin, periods[i].dateDebut
+        if prev_end is not None and cur_start is not None and cur_start != next_day(prev_end):
+            yield error(
+                "REMUNERATION_PERIODES_DISCONTINUES",
+                join(base, i, "dateDebut"),
+                "Les périodes de rémunération doivent se suivre sans trou ni chevauchement.",
+            )
+    last = len(periods) - 1
+    if end is not None and periods[last].dateFin is not None and periods[last].dateFin != end:
+        yield error(
+            "REMUNERATION_FIN_CONTRAT",
+            join(base, last, "dateFin"),
+            "La dernière période de rémunération doit se terminer à la date de fin du contrat.",
+        )
+    grid = ctx.referentials.wage_grid
+    dob = a.dateNaissance if a is not None else None
+    if dob is None or start is None or end is None or end <= start or not grid.bands:
+        return
+    declared_first = _declared_year(periods[0])
+    first_year = 1
+    if declared_first is not None and declared_first != 1:
+        if c.typeContratApp == 11:
+            yield warning(
+                "REMUNERATION_PREMIERE_ANNEE",
+                join(base, 0, "ordre"),
+                "Pour un premier contrat, la rémunération commence en 1re année (ordre 1.1).",
+            )
+        else:
+            first_year = declared_first
+    expected = minimum_schedule(dob, start, end, grid, first_year=first_year)
+    for i, p in enumerate(periods):
+        if p.taux is None or p.dateDebut is None or p.dateFin is None or p.dateFin < p.dateDebut:
+            continue
+        overlapping = [e for e in expected if e.debut <= p.dateFin and e.fin >= p.dateDebut]
+        if not overlapping:
+            continue
+        minimum = max(e.taux for e in overlapping)
+        if p.taux + 1e-9 < minimum:
+            yield error(
+                "REMUNERATION_TAUX_INFERIEUR_MINIMUM",
+                join(base, i, "taux"),
+                f"Taux inférieur au minimum légal pour cette période ({minimum:g} % du SMIC "
+                "ou du SMC, selon l'année du contrat et l'âge de l'apprenti).",
+            )
+    yield from _salaire_embauche(cerfa, ctx)
+
+
+def _salaire_embauche(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
+    c = cerfa.contrat
+    assert c is not None and c.remunerationsAnnuelles
+    first = c.remunerationsAnnuelles[0]
+    if c.salaireEmbauche is None or first.taux is None or c.dateDebutContrat is None:
+        return
+    smic = ctx.referentials.smic.at(c.dateDebutContrat)
+    if smic is None:
+        return
+    postcode = ""
+    if cerfa.employeur is not None and cerfa.employeur.adresse is not None:
+        postcode = (cerfa.employeur.adresse.codePostal or "").strip()
+    base = smic.monthly(mayotte=postcode.startswith(MAYOTTE_POSTCODE))
+    if first.typeSalaire == "SMC" and c.smc is not None and c.smc > base:
+        base = c.smc
+    hours = c.dureeTravailHebdoHeures
+    weekly = FULL_TIME_HOURS if hours is None else hours + (c.dureeTravailHebdoMinutes or 0) / 60
+    expected = first.taux / 100 * base * min(1.0, weekly / FULL_TIME_HOURS)
+    if c.salaireEmbauche + TOLERANCE_EUR < expected:
+        yield error(
+            "CONTRAT_SALAIRE_EMBAUCHE_INFERIEUR",
+            "contrat.salaireEmbauche",
+            f"Le salaire à l'embauche est inférieur au taux de la première période appliqué au "
+            f"SMIC en vigueur au début du contrat ({expected:.2f} € brut mensuel attendus).",
+        )

@@ -1,4 +1,4 @@
-"""The contract suite of the ledger: every test runs on SQLite and on PostgreSQL (``ledger_url``)."""
+"""The ledger contract suite: every test runs on SQLite and on PostgreSQL (``ledger_url``)."""
 
 from __future__ import annotations
 

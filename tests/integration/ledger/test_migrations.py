@@ -1,0 +1,138 @@
+"""Migrations: they build the committed schema, are idempotent, safe concurrently, never edited."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from relais.adapters.ledger import open_ledger, sqlite_path
+from relais.adapters.ledger.migrations import Engine, load
+from relais.adapters.ledger.postgres import PostgresLedger
+from relais.adapters.ledger.schema import dump_snapshot, load_snapshot
+from relais.adapters.ledger.sqlite import SqliteLedger
+from relais.errors import ConfigurationError
+from tests.fixtures.postgres import PgDatabases, sqlite_url
+
+pytestmark = pytest.mark.integration
+
+REGENERATE = (
+    "python -m relais.adapters.ledger.schema --postgres postgresql://postgres@127.0.0.1/test"
+)
+
+
+def assert_schema(engine: Engine, actual: Any) -> None:
+    expected = load_snapshot(engine)
+    if actual != expected:
+        diff = "\n".join(
+            difflib.unified_diff(
+                dump_snapshot(expected).splitlines(),
+                dump_snapshot(actual).splitlines(),
+                "committed snapshot",
+                "schema after migrations",
+                lineterm="",
+            )
+        )
+        pytest.fail(
+            f"the {engine} migrations and the committed schema differ (a deliberate change? "
+            f"regenerate with `{REGENERATE}`):\n{diff}"
+        )
+
+
+async def describe(url: str) -> Any:
+    ledger = open_ledger(url)
+    assert isinstance(ledger, (SqliteLedger, PostgresLedger))
+    try:
+        await ledger.migrate()
+        return await ledger.describe_schema()
+    finally:
+        await ledger.close()
+
+
+async def test_sqlite_migrations_build_the_committed_schema(tmp_path: Path) -> None:
+    assert_schema("sqlite", await describe(sqlite_url(tmp_path)))
+
+
+async def test_postgres_migrations_build_the_committed_schema(pg_databases: PgDatabases) -> None:
+    assert_schema("postgres", await describe(pg_databases.create()))
+
+
+async def test_migrate_again_changes_nothing(ledger_url: str) -> None:
+    engine: Engine = "sqlite" if ledger_url.startswith("sqlite") else "postgres"
+    before = await describe(ledger_url)  # the fixture migrated it already: this is the 2nd time
+    after = await describe(ledger_url)
+    assert before == after
+    assert_schema(engine, after)
+    assert await applied_versions(ledger_url) == [m.version for m in load(engine)]
+
+
+async def test_concurrent_migrations_on_a_fresh_postgres_database(
+    pg_databases: PgDatabases,
+) -> None:
+    url = pg_databases.create()
+    ledgers = [open_ledger(url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(ledger.migrate() for ledger in ledgers))
+    finally:
+        await asyncio.gather(*(ledger.close() for ledger in ledgers))
+    assert await applied_versions(url) == [m.version for m in load("postgres")]
+    assert_schema("postgres", await describe(url))
+
+
+async def test_concurrent_migrations_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    ledgers = [open_ledger(url) for _ in range(3)]  # three connections to one file
+    try:
+        await asyncio.gather(*(ledger.migrate() for ledger in ledgers))
+    finally:
+        await asyncio.gather(*(ledger.close() for ledger in ledgers))
+    assert await applied_versions(url) == [m.version for m in load("sqlite")]
+    assert_schema("sqlite", await describe(url))
+
+
+async def test_an_edited_migration_is_refused(ledger_url: str) -> None:
+    first = load("sqlite" if ledger_url.startswith("sqlite") else "postgres")[0]
+    await set_first_checksum(ledger_url, "edited")
+    ledger = open_ledger(ledger_url)
+    try:
+        with pytest.raises(ConfigurationError, match="changed after it was applied"):
+            await ledger.migrate()
+    finally:
+        await ledger.close()
+        await set_first_checksum(ledger_url, first.checksum)  # the PostgreSQL db is shared
+
+
+async def applied_versions(url: str) -> list[int]:
+    query = "SELECT version FROM schema_migrations ORDER BY version"
+    if url.startswith("sqlite"):
+        with closing(sqlite3.connect(sqlite_path(url))) as conn:
+            return [row[0] for row in conn.execute(query)]
+    conn = await asyncpg.connect(url)
+    try:
+        return [row["version"] for row in await conn.fetch(query)]
+    finally:
+        await conn.close()
+
+
+async def set_first_checksum(url: str, checksum: str) -> None:
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(sqlite_path(url))
+        try:
+            with conn:
+                conn.execute(
+                    "UPDATE schema_migrations SET checksum = ? WHERE version = 1", (checksum,)
+                )
+        finally:
+            conn.close()
+        return
+    pg = await asyncpg.connect(url)
+    try:
+        await pg.execute("UPDATE schema_migrations SET checksum = $1 WHERE version = 1", checksum)
+    finally:
+        await pg.close()

@@ -97,6 +97,9 @@ class LedgerSettings(_Group):
     url: SecretStr = SecretStr("sqlite:///.relais/ledger.db")
     pool_min: int = Field(default=1, ge=1)
     pool_max: int = Field(default=10, ge=1)
+    # Apply pending migrations at start (idempotent, under a lock). A deployment that runs
+    # ``relais migrate`` as a separate job with a more privileged user sets this to false.
+    migrate_on_start: bool = True
 
 
 class OpcoOverride(_Group):

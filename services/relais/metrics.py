@@ -23,6 +23,7 @@ the dashboards: do not rename them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -152,6 +153,23 @@ class Metrics:
                 self.outbox_backlog.set(value)
             else:
                 self.ledger_commands.labels(state=name).set(value)
+
+    # relais.adapters.opco.observer.RequestObserver (the OPCO client's hooks)
+
+    def on_request(self, opco: str, route: str, status_class: str, seconds: float) -> None:
+        self.opco_requests.labels(opco=opco, route=route, status_class=status_class).inc()
+        self.opco_request_duration.labels(opco=opco, route=route).observe(seconds)
+
+    def on_breaker(self, opco: str, state: str) -> None:
+        self.opco_circuit_open.labels(opco=opco).set(1 if state == "open" else 0)
+
+    # relais.services.poll.PollMetrics
+
+    def poll_succeeded(self, opco: str, at: datetime) -> None:
+        self.poll_last_success.labels(opco=opco).set(at.timestamp())
+
+    def key_expiry(self, opco: str, cfa: str, expires_at: datetime) -> None:
+        self.cfa_key_expiry.labels(opco=opco, cfa=cfa).set(expires_at.timestamp())
 
     def status_out(self, type_: str) -> None:
         self.status_published.labels(type=type_).inc()

@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
+from relais.domain.dates import paris_today
 from relais.domain.events import (
     DATA_MODELS,
     KIND_OF_TYPE,
@@ -61,12 +61,14 @@ from relais.domain.events import (
     decode_data,
     envelope_from_headers,
 )
+from relais.domain.findings import Finding
 from relais.domain.opco import OpcoCode
+from relais.domain.referentials import Referentials
 from relais.domain.status import StatusEvent, Trigger
+from relais.domain.validation import validate_cerfa, validate_followup
 from relais.services.clock import Clock, SystemClock
 from relais.services.ledger_port import CommandKind, Ledger, NewCommand, OutboxMessage
 
-PARIS = ZoneInfo("Europe/Paris")
 SIGNATURE_HEADER = "ce_signature"
 DLQ_HEADERS = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset")
 
@@ -166,6 +168,50 @@ class ExplicitOpcoRules:
 
     def check_followup(self, event: CfaEvent, today: date) -> RuleCheck:
         return RuleCheck()
+
+
+class DomainRules:
+    """The standard's control rules and IDCC routing (``relais.domain.validation``)."""
+
+    def __init__(self, referentials: Referentials) -> None:
+        self._referentials = referentials
+
+    def check_dossier(self, data: DossierSubmittedData, today: date) -> RuleCheck:
+        found = validate_cerfa(
+            data.cerfa,
+            today=today,
+            referentials=self._referentials,
+            explicit_opco=data.opco.value if data.opco is not None else None,
+        )
+        return RuleCheck(
+            errors=tuple(_item(f, "data.cerfa") for f in found.errors),
+            warnings=tuple(_item(f, "data.cerfa") for f in found.warnings),
+            opco=found.opco,
+        )
+
+    def check_followup(self, event: CfaEvent, today: date) -> RuleCheck:
+        kind = event.kind.value
+        body = event.data.model_dump(mode="json", exclude_none=True).get(kind, {})
+        found = validate_followup(kind, body, today=today)
+        return RuleCheck(
+            errors=tuple(_item(f, f"data.{kind}") for f in found.errors),
+            warnings=tuple(_item(f, f"data.{kind}") for f in found.warnings),
+        )
+
+
+def _item(finding: Finding, prefix: str) -> ErrorItem:
+    """A domain finding as an event error, its path from the event's root (``data.cerfa...``)."""
+    if finding.path == "opco":  # routing speaks of the event's explicit OPCO
+        path = "data.opco"
+    elif not finding.path:
+        path = prefix
+    elif finding.path.startswith("["):
+        path = f"{prefix}{finding.path}"
+    else:
+        path = f"{prefix}.{finding.path}"
+    return ErrorItem(
+        code=finding.code, severity=finding.severity, path=path, message=finding.message
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,8 +336,9 @@ class IngestHandler:
         try:
             envelope = envelope_from_headers(record.headers, key=record.key)
         except EnvelopeError as exc:
-            if exc.undecodable:
-                return await self._dead_letter(record, hdrs, "ENVELOPE_UNDECODABLE", "", exc)
+            reason = _undecodable_envelope(exc) or _undecodable_value(value)
+            if reason is not None:
+                return await self._dead_letter(record, hdrs, reason, "", exc)
             return await self._reject_unreadable_envelope(record, hdrs, exc)
         trigger_cfa: str | None = None
         try:
@@ -361,7 +408,7 @@ class IngestHandler:
         return siret
 
     async def _accept(self, event: CfaEvent, cfa: str) -> Result:
-        today = self._clock.now().astimezone(PARIS).date()
+        today = paris_today(self._clock.now())
         data = event.data
         payload: dict[str, Any] = {
             "type": event.type.value,
@@ -564,6 +611,32 @@ class IngestHandler:
         if record.timestamp_ms is None or record.timestamp_ms <= 0:
             return None
         return max(0.0, self._clock.now().timestamp() - record.timestamp_ms / 1000)
+
+
+_MISSING_HEADER_CODES = frozenset({"ENVELOPE_MISSING_ATTRIBUTE", "HEADER_NOT_UTF8"})
+
+
+def _undecodable_envelope(exc: EnvelopeError) -> str | None:
+    """Why the headers cannot be read as an event at all (None: readable, but wrong).
+
+    No usable ce_id, a required ce_* header missing, or a header that is not UTF-8: the record is
+    not an event we can answer field by field, so it goes to the DLQ as it came (replayable once
+    the producer is fixed). Present but invalid values (a bad ce_time, an unknown ce_type) are
+    answered with a ``rejected`` status instead.
+    """
+    if exc.undecodable:
+        return "ENVELOPE_UNDECODABLE"
+    if any(e.code in _MISSING_HEADER_CODES for e in exc.errors):
+        return "ENVELOPE_HEADERS_MISSING"
+    return None
+
+
+def _undecodable_value(value: bytes) -> str | None:
+    try:
+        obj = json.loads(value)
+    except (UnicodeDecodeError, ValueError):
+        return "DATA_NOT_JSON"
+    return None if isinstance(obj, dict) else "DATA_NOT_OBJECT"
 
 
 def _usable_id(value: str | None) -> bool:

@@ -68,6 +68,7 @@ class Relay:
         leadership: Leadership | None = None,
         batch_size: int = 500,
         idle_s: float = 0.2,
+        final_drain_s: float = 5.0,
         observer: RelayObserver | None = None,
     ) -> None:
         self._ledger = ledger
@@ -75,6 +76,7 @@ class Relay:
         self._leadership: Leadership = leadership if leadership is not None else AlwaysLeader()
         self._batch_size = batch_size
         self._idle_s = idle_s
+        self._final_drain_s = final_drain_s
         self._observer = observer
         self.published = 0
         self.is_leader = False
@@ -122,6 +124,10 @@ class Relay:
                         await asyncio.wait_for(stop.wait(), timeout=pause)
                 else:
                     await asyncio.sleep(0)
+            if self.is_leader:
+                # Shutdown: publish what the other roles left in the outbox, within bounds.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.drain(), self._final_drain_s)
         finally:
             self.is_leader = False
             with contextlib.suppress(Exception):

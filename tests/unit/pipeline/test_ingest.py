@@ -315,3 +315,23 @@ async def test_dlq_unreachable_raises_and_writes_nothing(ledger: FakeLedger) -> 
     with pytest.raises(ConnectionError):
         await handler(ledger, BrokenSink()).handle(record(hdrs, b"{oops"))
     assert ledger.inbox == set() and ledger.statuses() == []
+
+
+async def test_missing_headers_dead_letter_even_with_an_id(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, event_id="e-14", subject="D-14")
+    del hdrs["ce_type"], hdrs["ce_source"]
+    result = await handler(ledger, sink).handle(record(hdrs, value, offset=9))
+    assert result.outcome is Outcome.DEAD_LETTERED
+    assert result.reason == "ENVELOPE_HEADERS_MISSING"
+    assert dict(sink.letters[0].headers)["dlq_reason"] == b"ENVELOPE_HEADERS_MISSING"
+    (status,) = ledger.statuses()
+    assert status.event_id == status_event_id("e-14", "dead_lettered")
+    assert "kafka:cfa.events.v1:0:9" in ledger.inbox and "e-14" not in ledger.inbox
+
+
+async def test_wrong_envelope_and_bad_json_dead_letter(ledger: FakeLedger, sink: ListSink) -> None:
+    hdrs, _ = event(EventType.DOSSIER_SUBMITTED, time="not a time")
+    result = await handler(ledger, sink).handle(record(hdrs, b"{oops"))
+    assert result.outcome is Outcome.DEAD_LETTERED and result.reason == "DATA_NOT_JSON"

@@ -66,3 +66,27 @@ def test_status_class() -> None:
         "error",
         "error",
     ]
+
+
+def test_is_the_opco_client_observer_and_the_poll_metrics() -> None:
+    from datetime import UTC, datetime
+
+    from relais.adapters.opco.observer import RequestObserver
+    from relais.services.poll import PollMetrics
+
+    m = Metrics()
+    observer: RequestObserver = m
+    poll_metrics: PollMetrics = m
+    observer.on_request("ATLAS", "GET /v2/dossiers/etats", "timeout", 30.0)
+    observer.on_breaker("ATLAS", "open")
+    poll_metrics.poll_succeeded("ATLAS", datetime(2026, 11, 27, tzinfo=UTC))
+    text = m.render().decode()
+    assert 'status_class="timeout"' in text
+    assert 'relais_opco_circuit_open{opco="ATLAS"} 1.0' in text
+    expected = datetime(2026, 11, 27, tzinfo=UTC).timestamp()
+    sample = m.registry.get_sample_value(
+        "relais_poll_last_success_timestamp_seconds", {"opco": "ATLAS"}
+    )
+    assert sample == expected
+    observer.on_breaker("ATLAS", "half_open")
+    assert 'relais_opco_circuit_open{opco="ATLAS"} 0.0' in m.render().decode()

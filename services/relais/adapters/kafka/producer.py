@@ -65,6 +65,14 @@ class KafkaProducer:
         assert self._producer is not None
         return self._producer
 
+    async def ping(self) -> None:
+        """Raises unless the cluster answers a metadata request (readiness)."""
+        producer = await self._ready()
+        try:
+            await producer.client.fetch_all_metadata()
+        except KafkaError as exc:
+            raise PublishError(f"kafka unreachable: {exc!r}") from exc
+
     async def publish(self, messages: Sequence[OutboxMessage]) -> None:
         """Send status events in order; return when the broker has acknowledged all of them."""
         producer = await self._ready()

@@ -180,6 +180,41 @@ def parse_source(source: str) -> SourceRef:
 # --------------------------------------------------------------------------------------------
 
 _ID_MAX = 200
+_SOURCE_PATTERN = r"^(?:(?:urn:siret:)?[0-9]{14}|(?:urn:uai:)?[0-9]{7}[A-Za-z])$"
+
+SpecVersion = Annotated[Literal["1.0"], Field(description="CloudEvents spec version")]
+EventId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=_ID_MAX,
+        description="Unique event id: the CFA's idempotency key (a resend keeps it)",
+    ),
+]
+Source = Annotated[
+    str,
+    Field(
+        min_length=1,
+        description="The CFA: its SIRET ('urn:siret:<14 digits>' or plain) or a configured UAI",
+        json_schema_extra={"pattern": _SOURCE_PATTERN},
+    ),
+]
+Subject = Annotated[
+    str,
+    Field(min_length=1, max_length=_ID_MAX, description="The CFA's own dossier id (= Kafka key)"),
+]
+Time = Annotated[
+    datetime, Field(description="When the CFA emitted the event (RFC 3339, with an offset)")
+]
+DataContentType = Annotated[Literal["application/json"] | None, Field(default=None)]
+Signature = Annotated[
+    str | None,
+    Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F]{32,128}$",
+        description="Optional hex HMAC binding the event to the CFA (tenant binding)",
+    ),
+]
 
 
 class Envelope(BaseModel):
@@ -187,25 +222,14 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    specversion: Literal["1.0"] = Field(description="CloudEvents spec version")
-    id: str = Field(
-        min_length=1, max_length=_ID_MAX, description="Unique event id (the CFA's idempotency key)"
-    )
+    specversion: SpecVersion
+    id: EventId
     type: EventType = Field(description="Event type, one per action")
-    source: str = Field(
-        min_length=1,
-        description="The CFA: SIRET ('urn:siret:<14>' or plain) or a configured UAI",
-    )
-    subject: str = Field(
-        min_length=1, max_length=_ID_MAX, description="The CFA's own dossier id (= Kafka key)"
-    )
-    time: datetime = Field(description="When the CFA emitted the event (RFC 3339, with offset)")
-    datacontenttype: Literal["application/json"] | None = None
-    signature: str | None = Field(
-        default=None,
-        pattern=r"^[0-9a-fA-F]{32,128}$",
-        description="Optional hex HMAC binding the event to the CFA (tenant binding)",
-    )
+    source: Source
+    subject: Subject
+    time: Time
+    datacontenttype: DataContentType = None
+    signature: Signature = None
 
     @field_validator("source")
     @classmethod
@@ -489,13 +513,13 @@ DATA_MODELS: dict[EventType, type[BaseModel]] = {
 class _StructuredBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    specversion: Literal["1.0"]
-    id: str = Field(min_length=1, max_length=_ID_MAX)
-    source: str = Field(min_length=1)
-    subject: str = Field(min_length=1, max_length=_ID_MAX)
-    time: datetime
-    datacontenttype: Literal["application/json"] | None = None
-    signature: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{32,128}$")
+    specversion: SpecVersion
+    id: EventId
+    source: Source
+    subject: Subject
+    time: Time
+    datacontenttype: DataContentType = None
+    signature: Signature = None
 
 
 class DossierSubmitted(_StructuredBase):

@@ -1,0 +1,217 @@
+"""Generated contract documents under ``schemas/``: written by ``relais schemas write``, compared by
+``relais schemas check`` (and by a unit test), so they never drift from the code.
+
+A *source* is a function returning ``{path relative to schemas/: document}``. This module holds the
+event JSON Schemas (``event_schema_documents``); other documents plug in by adding one entry to
+``SOURCES`` with the dotted path of their function (imported only when used), e.g. the AsyncAPI
+document of the pipeline or the OpenAPI document of the simulator::
+
+    Source("asyncapi", "relais.asyncapi:asyncapi_documents")
+
+A source that owns a whole folder (``owns``) also gets stale files there reported by ``check``.
+Output is deterministic: JSON with sorted keys, two-space indent, UTF-8, a trailing newline.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
+
+from relais.domain.cerfa import Cerfa
+from relais.domain.events import (
+    STRUCTURED_MODELS,
+    CertificatSubmittedData,
+    ConventionSubmittedData,
+    DossierSubmittedData,
+    Envelope,
+    EventType,
+)
+from relais.domain.followups import Certificat, Convention
+from relais.domain.referentials import default_schemas_dir
+from relais.domain.status import StatusBody, StatusName
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+EVENTS_DIR = "events"
+
+Document = dict[str, Any]
+DocumentSource = Callable[[], Mapping[str, Document]]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    target: str  # "package.module:function" returning {relative path: document}
+    owns: str | None = None  # a folder under schemas/ whose every file this source generates
+
+    def documents(self) -> Mapping[str, Document]:
+        module_name, _, attr = self.target.partition(":")
+        func: DocumentSource = getattr(importlib.import_module(module_name), attr)
+        return func()
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("events", "relais.contracts:event_schema_documents", owns=EVENTS_DIR),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Event schemas
+# --------------------------------------------------------------------------------------------
+
+# Payload objects that stay plain JSON objects at decode time (the control rules of
+# ``relais.domain.validation`` check them, reporting every finding at once) but are documented
+# with the standard's model.
+_DOCUMENTED_AS: dict[tuple[type[BaseModel], str], type[BaseModel]] = {
+    (DossierSubmittedData, "cerfa"): Cerfa,
+    (ConventionSubmittedData, "convention"): Convention,
+    (CertificatSubmittedData, "certificat"): Certificat,
+}
+
+_HEADERS_NOTE = (
+    "On Kafka (binary content mode) the attributes travel as headers ce_<attribute> and the "
+    "record value is `data` alone; the Kafka key is `subject` (the CFA's dossier id)."
+)
+
+
+def _schema(model: type[BaseModel], mode: JsonSchemaMode = "validation") -> Document:
+    return model.model_json_schema(mode=mode, ref_template="#/$defs/{model}")
+
+
+def _merge_defs(target: Document, defs: Mapping[str, Any]) -> None:
+    mine = target.setdefault("$defs", {})
+    for name, schema in defs.items():
+        if name in mine and mine[name] != schema:
+            raise ValueError(f"two different schemas named {name!r} in one document")
+        mine[name] = schema
+
+
+def _document_payloads(doc: Document) -> None:
+    """Replace the free-form payload objects by ``$ref``s to the standard's models."""
+    for (holder, field_name), model in _DOCUMENTED_AS.items():
+        holder_schema = doc.get("$defs", {}).get(holder.__name__)
+        if holder_schema is None:
+            continue
+        prop = holder_schema["properties"][field_name]
+        model_schema = _schema(model)
+        _merge_defs(doc, model_schema.pop("$defs", {}))
+        _merge_defs(doc, {model.__name__: model_schema})
+        holder_schema["properties"][field_name] = {
+            "$ref": f"#/$defs/{model.__name__}",
+            "description": prop.get("description", ""),
+        }
+
+
+def _with_header(doc: Document, file_name: str, title: str, description: str) -> Document:
+    doc["$schema"] = JSON_SCHEMA_DIALECT
+    doc["$id"] = f"https://relais.invalid/schemas/{EVENTS_DIR}/{file_name}"
+    doc["title"] = title
+    doc["description"] = description
+    return doc
+
+
+def event_schema_documents() -> dict[str, Document]:
+    """One JSON Schema per CFA event type (structured form), the envelope and the status body."""
+    docs: dict[str, Document] = {}
+    for event_type in EventType:
+        model = STRUCTURED_MODELS[event_type]
+        doc = _schema(model)
+        _document_payloads(doc)
+        file_name = f"{event_type.value}.json"
+        docs[f"{EVENTS_DIR}/{file_name}"] = _with_header(
+            doc,
+            file_name,
+            event_type.value,
+            f"CFA event {event_type.value} in CloudEvents structured form. {_HEADERS_NOTE}",
+        )
+    envelope = _schema(Envelope)
+    docs[f"{EVENTS_DIR}/envelope.v1.json"] = _with_header(
+        envelope,
+        "envelope.v1.json",
+        "CFA event envelope v1",
+        f"CloudEvents 1.0 context attributes of every CFA event. {_HEADERS_NOTE}",
+    )
+    status = _schema(StatusBody, mode="serialization")
+    types = ", ".join(name.event_type for name in StatusName)
+    docs[f"{EVENTS_DIR}/status.v1.json"] = _with_header(
+        status,
+        "status.v1.json",
+        "relais status event v1",
+        "Value of a relais status event (null fields are left out). Headers: ce_specversion, "
+        f"ce_id, ce_type (one of {types}), ce_source=relais, ce_subject (the CFA's dossier id "
+        "= Kafka key), ce_time, ce_datacontenttype, ce_correlationid (triggering CFA event "
+        "id), ce_cfa, ce_opco. Never carries personal data.",
+    )
+    return docs
+
+
+# --------------------------------------------------------------------------------------------
+# Writing and checking
+# --------------------------------------------------------------------------------------------
+
+
+def render(document: Document) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def generate(sources: Iterable[Source] = SOURCES) -> dict[str, str]:
+    """Every generated file: {path relative to schemas/: text}."""
+    out: dict[str, str] = {}
+    for source in sources:
+        for rel, doc in source.documents().items():
+            if rel in out:
+                raise ValueError(f"{rel} is generated by two sources")
+            out[rel] = render(doc)
+    return out
+
+
+@dataclass(frozen=True)
+class Drift:
+    path: str
+    problem: str  # "missing", "differs", "stale"
+
+
+def check(schemas_dir: Path | None = None, sources: Iterable[Source] = SOURCES) -> list[Drift]:
+    """Differences between the committed files and what the code generates (empty = in sync)."""
+    root = schemas_dir or default_schemas_dir()
+    sources = tuple(sources)
+    expected = generate(sources)
+    drifts: list[Drift] = []
+    for rel, text in sorted(expected.items()):
+        path = root / rel
+        if not path.exists():
+            drifts.append(Drift(rel, "missing"))
+        elif path.read_text(encoding="utf-8") != text:
+            drifts.append(Drift(rel, "differs"))
+    for source in sources:
+        if source.owns is None:
+            continue
+        folder = root / source.owns
+        for path in sorted(folder.rglob("*")) if folder.exists() else ():
+            rel = path.relative_to(root).as_posix()
+            if path.is_file() and rel not in expected:
+                drifts.append(Drift(rel, "stale"))
+    return drifts
+
+
+def write(schemas_dir: Path | None = None, sources: Iterable[Source] = SOURCES) -> list[str]:
+    """Write every generated file and delete stale ones in owned folders; returns what changed."""
+    root = schemas_dir or default_schemas_dir()
+    sources = tuple(sources)
+    changed: list[str] = []
+    expected = generate(sources)
+    for drift in check(root, sources):
+        path = root / drift.path
+        if drift.problem == "stale":
+            path.unlink()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(expected[drift.path], encoding="utf-8")
+        changed.append(f"{drift.problem}: {drift.path}")
+    return changed

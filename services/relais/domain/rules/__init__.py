@@ -15,6 +15,12 @@ from relais.domain.rules.age import check_age
 from relais.domain.rules.context import CerfaRule, RuleContext
 from relais.domain.rules.contract import check_contract
 from relais.domain.rules.dates import check_contract_dates, check_training_dates
+from relais.domain.rules.followups import (
+    check_certificat,
+    check_convention,
+    check_facture,
+    check_rupture,
+)
 from relais.domain.rules.format import check_format
 from relais.domain.rules.required import check_required
 from relais.domain.rules.wages import check_wages
@@ -31,8 +37,8 @@ CERFA_RULES: tuple[CerfaRule, ...] = (
 
 FollowupRule = Callable[[Any, RuleContext], Iterable[Finding]]
 FOLLOWUP_RULES: dict[str, tuple[FollowupRule, ...]] = {
-    "convention": (),
-    "facture": (),
-    "certificat": (),
-    "rupture": (),
+    "convention": (check_convention,),
+    "facture": (check_facture,),
+    "certificat": (check_certificat,),
+    "rupture": (check_rupture,),
 }

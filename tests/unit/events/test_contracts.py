@@ -4,8 +4,8 @@ relais and the generator actually produce."""
 from __future__ import annotations
 
 import json
-from functools import cache
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import math
 import random
 import unicodedata
 import uuid
@@ -334,6 +335,8 @@ class Generator:
         fin = end - timedelta(days=self.rng.randint(0, 45))
         years = max(1.0, (end - start).days / 365)
         heures = int(programme.heures_par_an * years * self.rng.uniform(0.9, 1.1))
+        # At least 25 % of the contract's working time (1607 h a year) is spent in training.
+        heures = max(heures, math.ceil(0.25 * 1607 * ((end - start).days + 1) / 365) + 8)
         distanciel = 0 if self.rng.random() < 0.7 else self.rng.randint(10, heures // 4)
         return {
             "rncp": programme.rncp,

@@ -1,7 +1,9 @@
 """Invalid dossier variants: a valid generated dossier with exactly one rule broken.
 
-Each ``InvalidKind`` names the field path where the control rules must report the problem
-(``Breakage.path``, relative to the ``cerfa`` object). Tests use them to prove both sides: the
+Each ``InvalidKind`` names the finding the control rules must report (``Breakage.code`` at
+``Breakage.path``, relative to the ``cerfa`` object). Some breakages imply others (a contract of
+more than 54 months also has a fifth wage year and a training cycle over 4 years): the intended
+finding is always there, the implied ones may be too. Tests use them to prove both sides: the
 rule fires on the intended path, and the generator's valid dossiers do not trip it.
 """
 
@@ -48,6 +50,7 @@ class InvalidKind(StrEnum):
 @dataclass(frozen=True)
 class Breakage:
     kind: InvalidKind
+    code: str  # the finding's code in relais.domain.rules
     path: str  # where the finding is expected, relative to the cerfa object
     needs_minor: bool = False
 
@@ -157,6 +160,8 @@ def _set_end(c: Json, months: int) -> None:
 
 def _too_short(c: Json) -> None:
     _set_end(c, 4)
+    f = c["formation"]  # keep the training cycle at its own minimum (6 months)
+    f["dateFinFormation"] = wages.add_months(_d(f["dateDebutFormation"]), 7).isoformat()
 
 
 def _too_long(c: Json) -> None:
@@ -222,76 +227,112 @@ def _precedent_missing(c: Json) -> None:
 
 
 BREAKERS: dict[InvalidKind, tuple[Breakage, Callable[[Json], None]]] = {
-    InvalidKind.SIRET_LUHN: (Breakage(InvalidKind.SIRET_LUHN, "employeur.siret"), _siret_luhn),
-    InvalidKind.NIR_KEY: (Breakage(InvalidKind.NIR_KEY, "apprenti.nir"), _nir_key),
-    InvalidKind.NIR_SEXE: (Breakage(InvalidKind.NIR_SEXE, "apprenti.nir"), _nir_sexe),
+    InvalidKind.SIRET_LUHN: (
+        Breakage(InvalidKind.SIRET_LUHN, "EMPLOYEUR_SIRET_CLE", "employeur.siret"),
+        _siret_luhn,
+    ),
+    InvalidKind.NIR_KEY: (
+        Breakage(InvalidKind.NIR_KEY, "APPRENTI_NIR_CLE", "apprenti.nir"),
+        _nir_key,
+    ),
+    InvalidKind.NIR_SEXE: (
+        Breakage(InvalidKind.NIR_SEXE, "APPRENTI_NIR_SEXE", "apprenti.nir"),
+        _nir_sexe,
+    ),
     InvalidKind.NIR_NAISSANCE: (
-        Breakage(InvalidKind.NIR_NAISSANCE, "apprenti.nir"),
+        Breakage(InvalidKind.NIR_NAISSANCE, "APPRENTI_NIR_MOIS", "apprenti.nir"),
         _nir_naissance,
     ),
     InvalidKind.UAI_LETTER: (
-        Breakage(InvalidKind.UAI_LETTER, "organismeFormation.uaiCfa"),
+        Breakage(InvalidKind.UAI_LETTER, "CFA_UAI_CLE", "organismeFormation.uaiCfa"),
         _uai_letter,
     ),
     InvalidKind.APPRENTI_TOO_YOUNG: (
-        Breakage(InvalidKind.APPRENTI_TOO_YOUNG, "apprenti.dateNaissance"),
+        Breakage(InvalidKind.APPRENTI_TOO_YOUNG, "APPRENTI_AGE_MINIMUM", "apprenti.dateNaissance"),
         _too_young,
     ),
     InvalidKind.APPRENTI_TOO_OLD: (
-        Breakage(InvalidKind.APPRENTI_TOO_OLD, "apprenti.dateNaissance"),
+        Breakage(InvalidKind.APPRENTI_TOO_OLD, "APPRENTI_AGE_MAXIMUM", "apprenti.dateNaissance"),
         _too_old,
     ),
     InvalidKind.CONTRAT_TOO_SHORT: (
-        Breakage(InvalidKind.CONTRAT_TOO_SHORT, "contrat.dateFinContrat"),
+        Breakage(InvalidKind.CONTRAT_TOO_SHORT, "CONTRAT_DUREE_MIN", "contrat.dateFinContrat"),
         _too_short,
     ),
     InvalidKind.CONTRAT_TOO_LONG: (
-        Breakage(InvalidKind.CONTRAT_TOO_LONG, "contrat.dateFinContrat"),
+        Breakage(InvalidKind.CONTRAT_TOO_LONG, "CONTRAT_DUREE_MAX", "contrat.dateFinContrat"),
         _too_long,
     ),
     InvalidKind.FIN_BEFORE_DEBUT: (
-        Breakage(InvalidKind.FIN_BEFORE_DEBUT, "contrat.dateFinContrat"),
+        Breakage(InvalidKind.FIN_BEFORE_DEBUT, "CONTRAT_FIN_AVANT_DEBUT", "contrat.dateFinContrat"),
         _fin_before_debut,
     ),
     InvalidKind.CONCLUSION_AFTER_DEBUT: (
-        Breakage(InvalidKind.CONCLUSION_AFTER_DEBUT, "contrat.dateConclusion"),
+        Breakage(
+            InvalidKind.CONCLUSION_AFTER_DEBUT,
+            "CONTRAT_CONCLUSION_APRES_DEBUT",
+            "contrat.dateConclusion",
+        ),
         _conclusion_after_debut,
     ),
     InvalidKind.WAGE_BELOW_MINIMUM: (
-        Breakage(InvalidKind.WAGE_BELOW_MINIMUM, "contrat.remunerationsAnnuelles[0].taux"),
+        Breakage(
+            InvalidKind.WAGE_BELOW_MINIMUM,
+            "REMUNERATION_TAUX_INFERIEUR_MINIMUM",
+            "contrat.remunerationsAnnuelles[0].taux",
+        ),
         _wage_below_minimum,
     ),
     InvalidKind.HEURES_HEBDO: (
-        Breakage(InvalidKind.HEURES_HEBDO, "contrat.dureeTravailHebdoHeures"),
+        Breakage(
+            InvalidKind.HEURES_HEBDO, "CONTRAT_DUREE_HEBDO_MAX", "contrat.dureeTravailHebdoHeures"
+        ),
         _heures,
     ),
     InvalidKind.MAITRE1_MISSING: (
-        Breakage(InvalidKind.MAITRE1_MISSING, "maitre1"),
+        Breakage(InvalidKind.MAITRE1_MISSING, "CHAMP_OBLIGATOIRE", "maitre1"),
         _maitre1_missing,
     ),
     InvalidKind.MAITRE_TOO_YOUNG: (
-        Breakage(InvalidKind.MAITRE_TOO_YOUNG, "maitre1.dateNaissance"),
+        Breakage(InvalidKind.MAITRE_TOO_YOUNG, "MAITRE_AGE_MINIMUM", "maitre1.dateNaissance"),
         _maitre_too_young,
     ),
     InvalidKind.RESPONSABLE_LEGAL_MISSING: (
         Breakage(
-            InvalidKind.RESPONSABLE_LEGAL_MISSING, "apprenti.responsableLegal", needs_minor=True
+            InvalidKind.RESPONSABLE_LEGAL_MISSING,
+            "APPRENTI_RESPONSABLE_LEGAL_OBLIGATOIRE",
+            "apprenti.responsableLegal",
+            needs_minor=True,
         ),
         _responsable_legal_missing,
     ),
     InvalidKind.CODE_POSTAL: (
-        Breakage(InvalidKind.CODE_POSTAL, "employeur.adresse.codePostal"),
+        Breakage(InvalidKind.CODE_POSTAL, "CODE_POSTAL_FORMAT", "employeur.adresse.codePostal"),
         _code_postal,
     ),
-    InvalidKind.COURRIEL: (Breakage(InvalidKind.COURRIEL, "apprenti.courriel"), _courriel),
-    InvalidKind.NAF: (Breakage(InvalidKind.NAF, "employeur.naf"), _naf),
-    InvalidKind.RNCP: (Breakage(InvalidKind.RNCP, "formation.rncp"), _rncp),
+    InvalidKind.COURRIEL: (
+        Breakage(InvalidKind.COURRIEL, "COURRIEL_FORMAT", "apprenti.courriel"),
+        _courriel,
+    ),
+    InvalidKind.NAF: (Breakage(InvalidKind.NAF, "EMPLOYEUR_NAF_FORMAT", "employeur.naf"), _naf),
+    InvalidKind.RNCP: (
+        Breakage(InvalidKind.RNCP, "FORMATION_RNCP_FORMAT", "formation.rncp"),
+        _rncp,
+    ),
     InvalidKind.DISTANCIEL_ABOVE_TOTAL: (
-        Breakage(InvalidKind.DISTANCIEL_ABOVE_TOTAL, "formation.nombreHeuresEnDistanciel"),
+        Breakage(
+            InvalidKind.DISTANCIEL_ABOVE_TOTAL,
+            "FORMATION_DISTANCIEL_SUPERIEUR",
+            "formation.nombreHeuresEnDistanciel",
+        ),
         _distanciel,
     ),
     InvalidKind.PRECEDENT_MISSING: (
-        Breakage(InvalidKind.PRECEDENT_MISSING, "contrat.numeroContratPrecedent"),
+        Breakage(
+            InvalidKind.PRECEDENT_MISSING,
+            "CONTRAT_NUMERO_PRECEDENT_OBLIGATOIRE",
+            "contrat.numeroContratPrecedent",
+        ),
         _precedent_missing,
     ),
 }

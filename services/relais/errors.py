@@ -7,6 +7,8 @@ Every failure that crosses a module boundary is one of these. Adapters translate
     ├── ConfigurationError          wrong settings, missing profile/credentials: fix the config, no retry
     │   └── MissingCredentialsError no key for this (CFA, OPCO) pair
     ├── InputError                  the CFA's event itself is wrong: rejected, never retried
+    ├── LedgerError                 the ledger database failed (unreachable, lock timeout, I/O):
+    │                               retry later; a write may or may not have committed
     └── OpcoError                   an OPCO call did not succeed
         ├── RetryableOpcoError      try again later (5xx, 429/503 with Retry-After, connection error)
         │   └── AmbiguousOpcoError  the request may have been applied (timeout/drop after send):
@@ -46,6 +48,13 @@ class MissingCredentialsError(ConfigurationError):
 
 class InputError(RelaisError):
     code = "INPUT"
+
+
+class LedgerError(RelaisError):
+    """The ledger could not do the operation. Every ledger write is guarded (inbox, lease, compare-
+    and-set), so retrying one whose commit was in doubt is safe: it then reports "already done"."""
+
+    code = "LEDGER"
 
 
 class OpcoError(RelaisError):

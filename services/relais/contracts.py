@@ -9,7 +9,8 @@ document of the pipeline or the OpenAPI document of the simulator::
     Source("asyncapi", "relais.asyncapi:asyncapi_documents")
 
 A source that owns a whole folder (``owns``) also gets stale files there reported by ``check``.
-Output is deterministic: JSON with sorted keys, two-space indent, UTF-8, a trailing newline.
+A document is a dict (written as JSON: sorted keys, two-space indent, UTF-8, trailing newline) or
+an already rendered ``str`` (e.g. YAML), written as is with a trailing newline.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 EVENTS_DIR = "events"
 
 Document = dict[str, Any]
-DocumentSource = Callable[[], Mapping[str, Document]]
+DocumentSource = Callable[[], Mapping[str, Document | str]]
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Source:
     target: str  # "package.module:function" returning {relative path: document}
     owns: str | None = None  # a folder under schemas/ whose every file this source generates
 
-    def documents(self) -> Mapping[str, Document]:
+    def documents(self) -> Mapping[str, Document | str]:
         module_name, _, attr = self.target.partition(":")
         func: DocumentSource = getattr(importlib.import_module(module_name), attr)
         return func()
@@ -116,9 +117,9 @@ def _with_header(doc: Document, file_name: str, title: str, description: str) ->
     return doc
 
 
-def event_schema_documents() -> dict[str, Document]:
+def event_schema_documents() -> dict[str, Document | str]:
     """One JSON Schema per CFA event type (structured form), the envelope and the status body."""
-    docs: dict[str, Document] = {}
+    docs: dict[str, Document | str] = {}
     for event_type in EventType:
         model = STRUCTURED_MODELS[event_type]
         doc = _schema(model)
@@ -156,7 +157,9 @@ def event_schema_documents() -> dict[str, Document]:
 # --------------------------------------------------------------------------------------------
 
 
-def render(document: Document) -> str:
+def render(document: Document | str) -> str:
+    if isinstance(document, str):
+        return document if document.endswith("\n") else document + "\n"
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

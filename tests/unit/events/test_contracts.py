@@ -115,3 +115,18 @@ def test_cli_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit) as exc:
         main(["schemas", "--dir", str(tmp_path)])
     assert exc.value.code == 0
+
+
+def yaml_documents() -> dict[str, str]:
+    return {"extra/doc.yaml": "asyncapi: 3.0.0\ninfo:\n  title: t"}
+
+
+def test_other_sources_plug_in_and_may_render_text(tmp_path: Path) -> None:
+    source = contracts.Source("yaml", f"{__name__}:yaml_documents", owns="extra")
+    assert contracts.check(tmp_path, [source]) == [contracts.Drift("extra/doc.yaml", "missing")]
+    assert contracts.write(tmp_path, [source]) == ["missing: extra/doc.yaml"]
+    assert (tmp_path / "extra" / "doc.yaml").read_text(encoding="utf-8").endswith("title: t\n")
+    assert contracts.check(tmp_path, [source]) == []
+    both = [*contracts.SOURCES, source]
+    contracts.write(tmp_path, both)
+    assert contracts.check(tmp_path, both) == []

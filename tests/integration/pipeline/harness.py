@@ -1,0 +1,122 @@
+"""What the pipeline integration tests share: per-test topics, settings, a running app."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from relais.bootstrap import App
+from relais.config import Settings
+from relais.domain.dates import paris_today
+from relais.domain.events import structured_to_record
+from relais.sampledata.generator import Generator
+from tests.fixtures.broker import Out
+
+
+@dataclass(frozen=True)
+class Topics:
+    input: str
+    status: str
+    dlq: str
+
+
+def make_topics(topic_factory: Callable[..., str], partitions: int = 1) -> Topics:
+    return Topics(
+        input=topic_factory("cfa", partitions),
+        status=topic_factory("status", 1),
+        dlq=topic_factory("dlq", 1),
+    )
+
+
+def settings_for(
+    bootstrap: str,
+    topics: Topics,
+    ledger_url: str,
+    *,
+    group_id: str | None = None,
+    cfa: dict[str, Any] | None = None,
+    **kafka: Any,
+) -> Settings:
+    return Settings(
+        cfa=cfa or {},
+        kafka={
+            "bootstrap_servers": bootstrap,
+            "input_topic": topics.input,
+            "status_topic": topics.status,
+            "dlq_topic": topics.dlq,
+            "group_id": group_id or f"relais-test-{uuid.uuid4().hex[:8]}",
+            "session_timeout_ms": 1000,
+            "heartbeat_interval_ms": 333,
+            "auto_offset_reset": "earliest",
+            "relay_idle_s": 0.05,
+            **kafka,
+        },
+        ledger={"url": ledger_url},
+        http={"port": 0},
+        dispatch={"enabled": False},
+        poll={"enabled": False},
+        shutdown_grace_s=5,
+    )
+
+
+def generator(seed: int = 7) -> Generator:
+    return Generator(seed, paris_today(datetime.now(UTC)))
+
+
+def out(event: dict[str, Any]) -> Out:
+    """A structured CloudEvent as the Kafka record a CFA would produce."""
+    record = structured_to_record(event)
+    return Out(value=record.value, key=record.key, headers=record.headers)
+
+
+@asynccontextmanager
+async def running(app: App) -> AsyncIterator[App]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(app.serve(stop))
+    try:
+        await wait_until(lambda: app._started or task.done(), timeout_s=20)
+        if task.done():
+            task.result()
+        if app.ingest is not None:
+            await wait_until(_assigned(app), timeout_s=20)
+        yield app
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+def _assigned(app: App) -> Callable[[], bool]:
+    def check() -> bool:
+        assert app.ingest is not None
+        consumer = getattr(app.ingest.subscriber, "consumer", None)
+        return bool(consumer is not None and consumer.assignment())
+
+    return check
+
+
+async def wait_until(
+    predicate: Callable[[], bool | Awaitable[bool]], timeout_s: float = 15.0, every_s: float = 0.05
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = predicate()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(every_s)
+
+
+def by_status(statuses: Iterable[Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for s in statuses:
+        out.setdefault(s.json()["status"], []).append(s)
+    return out

@@ -1,0 +1,188 @@
+"""Ingest + relay on the real broker and real ledgers (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from relais.bootstrap import build
+from relais.domain.status import status_event_id
+from relais.services.ingest import sign
+from tests.fixtures.broker import Out, consume_all, produce
+from tests.integration.pipeline.harness import (
+    by_status,
+    generator,
+    make_topics,
+    out,
+    running,
+    settings_for,
+    wait_until,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_every_event_type_is_received_in_order(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], ledger_url: str
+) -> None:
+    topics = make_topics(topic_factory)
+    g = generator(11)
+    dossier = g.dossier()
+    events = [
+        dossier.event,
+        g.convention(dossier),
+        g.certificat(dossier),
+        g.facture([dossier]),
+        g.rupture(dossier),
+    ]
+    app = build(settings_for(kafka_bootstrap, topics, ledger_url), ["ingest", "relay"])
+    async with running(app):
+        await produce(kafka_bootstrap, topics.input, [out(e) for e in events])
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=5, timeout_s=20)
+        commands = await app.ledger.commands_for(dossier.cfa.siret, dossier.dossier_id)
+    bodies = [s.json() for s in statuses]
+    assert [b["status"] for b in bodies] == ["received"] * 5, bodies
+    assert [s.headers["ce_id"] for s in statuses] == [
+        status_event_id(e["id"], "received") for e in events
+    ]
+    assert [b["kind"] for b in bodies] == [
+        "dossier",
+        "convention",
+        "certificat",
+        "facture",
+        "rupture",
+    ]
+    assert {b["opco"] for b in bodies} == {dossier.opco.value}
+    assert all(s.key_str == dossier.dossier_id for s in statuses)
+    assert [c.event_id for c in commands] == [e["id"] for e in events]
+    # No personal data of the dossier in any status event.
+    raw = b"".join(s.value or b"" for s in statuses)
+    for value in dossier.personal_values():
+        assert value.encode() not in raw
+
+
+async def test_same_event_twice_makes_one_command(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], ledger_url: str
+) -> None:
+    topics = make_topics(topic_factory)
+    g = generator(12)
+    first, second = g.dossier(), g.dossier()
+    records = [out(first.event), out(first.event), out(second.event), out(first.event)]
+    app = build(settings_for(kafka_bootstrap, topics, ledger_url), ["ingest", "relay"])
+    async with running(app):
+        await produce(kafka_bootstrap, topics.input, records)
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=2, timeout_s=20)
+        await wait_until(lambda: app.ingest is not None and app.ingest.handled == 4)
+        assert len(await app.ledger.commands_for(first.cfa.siret, first.dossier_id)) == 1
+        assert len(await app.ledger.commands_for(second.cfa.siret, second.dossier_id)) == 1
+        text = app.metrics.render().decode()
+    assert len(statuses) == 2
+    assert 'relais_events_consumed_total{outcome="duplicate"} 2.0' in text
+    assert 'relais_events_consumed_total{outcome="accepted"} 2.0' in text
+
+
+async def test_malformed_input_never_stops_the_stream(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: object
+) -> None:
+    topics = make_topics(topic_factory)
+    g = generator(13)
+    cfa, other = g.cfas[0], g.cfas[1]
+    ok = [out(g.dossier(cfa=cfa).event) for _ in range(3)]
+    wrong_types = g.dossier(cfa=cfa)
+    wrong_types.event["data"]["cerfa"]["contrat"]["dateDebutContrat"] = 12
+    wrong_types.event["data"]["cerfa"]["apprenti"]["nir"] = "123"
+    bad = out(g.dossier(cfa=cfa).event)
+    forged = g.dossier(cfa=other)
+    forged_record = out(forged.event)
+    missing = out(g.dossier(cfa=cfa).event)
+    missing_headers = [(k, v) for k, v in missing.headers if k not in ("ce_type", "ce_source")]
+    huge = out(g.dossier(cfa=cfa).event)
+    records = [
+        ok[0],
+        Out(value=b"{not json", key=bad.key, headers=bad.headers),
+        _wrong_types_record(wrong_types.event),
+        Out(value=b"x" * 70_000, key=huge.key, headers=huge.headers),
+        Out(value=missing.value, key=missing.key, headers=missing_headers),
+        forged_record,
+        Out(value=b'{"cerfa": {}}', key=None, headers=[]),
+        *ok[1:],
+    ]
+    accepted_expected = len(ok)
+    settings = settings_for(
+        kafka_bootstrap,
+        topics,
+        f"sqlite:///{tmp_path}/ledger.db",
+        topic_sources={topics.input: [cfa.siret]},
+        max_message_bytes=64_000,
+    )
+    app = build(settings, ["ingest", "relay"])
+    async with running(app):
+        await produce(kafka_bootstrap, topics.input, records)
+        await wait_until(lambda: app.ingest is not None and app.ingest.handled == len(records))
+        dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=4, timeout_s=15)
+        statuses = await consume_all(
+            kafka_bootstrap, topics.status, expected=accepted_expected + 5, timeout_s=15
+        )
+    reasons = sorted(d.headers["dlq_reason"] for d in dlq)
+    assert reasons == sorted(
+        ["DATA_NOT_JSON", "TOO_LARGE", "ENVELOPE_HEADERS_MISSING", "ENVELOPE_UNDECODABLE"]
+    )
+    for d in dlq:
+        assert d.headers["dlq_topic"] == topics.input
+        assert int(d.headers["dlq_offset"]) in range(len(records))
+    groups = by_status(statuses)
+    assert len(groups["received"]) == accepted_expected
+    rejected = {s.json()["eventId"]: s.json() for s in groups["rejected"]}
+    assert set(rejected) == {wrong_types.event_id, forged.event_id}
+    wrong_paths = {e["path"] for e in rejected[wrong_types.event_id]["errors"]}
+    assert {"data.cerfa.contrat.dateDebutContrat", "data.cerfa.apprenti.nir"} <= wrong_paths
+    assert [e["code"] for e in rejected[forged.event_id]["errors"]] == [
+        "SOURCE_NOT_ALLOWED_ON_TOPIC"
+    ]
+    # Dead letters that still name a dossier get a dead_lettered status (3 of the 4 here).
+    assert len(groups["dead_lettered"]) == 3
+
+
+def _wrong_types_record(event: dict[str, object]) -> Out:
+    """A well-formed record whose data breaks the control rules (structured_to_record would
+    refuse to build it, so it is assembled by hand, as a faulty CFA producer would)."""
+    headers = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", str(event["id"]).encode()),
+        ("ce_type", str(event["type"]).encode()),
+        ("ce_source", str(event["source"]).encode()),
+        ("ce_subject", str(event["subject"]).encode()),
+        ("ce_time", str(event["time"]).encode()),
+    ]
+    return Out(value=json.dumps(event["data"]).encode(), key=str(event["subject"]), headers=headers)
+
+
+async def test_signed_events(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: object
+) -> None:
+    topics = make_topics(topic_factory)
+    g = generator(14)
+    dossier = g.dossier()
+    record = out(dossier.event)
+    text_headers = {k: v.decode() for k, v in record.headers}
+    signature = sign("cfa-secret", text_headers, record.value)
+    signed = Out(
+        value=record.value,
+        key=record.key,
+        headers=[*record.headers, ("ce_signature", signature.encode())],
+    )
+    unsigned = out(g.dossier(cfa=dossier.cfa).event)
+    settings = settings_for(
+        kafka_bootstrap,
+        topics,
+        f"sqlite:///{tmp_path}/ledger.db",
+        cfa={"hmac_secrets": {dossier.cfa.siret: "cfa-secret"}},
+    )
+    app = build(settings, ["ingest", "relay"])
+    async with running(app):
+        await produce(kafka_bootstrap, topics.input, [signed, unsigned])
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=2, timeout_s=15)
+    assert [s.json()["status"] for s in statuses] == ["received", "rejected"]
+    assert statuses[1].json()["errors"][0]["code"] == "SIGNATURE_MISSING"

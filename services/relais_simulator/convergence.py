@@ -586,7 +586,7 @@ async def post_certificat(sim: Simulator, ctx: Context) -> Response:
     if isinstance(numero, bool) or not isinstance(numero, int) or numero < 1:
         raise _bad_request("echeance.numero", "Entier positif attendu", "FORMAT")
     store = sim.store(ctx.opco)
-    ctx.rec.ids = {"numeroInterneDossier": ident}
+    ctx.rec.ids = {"numeroInterneDossier": ident, "numeroEcheance": str(numero)}
     d = store.dossier_for(ctx.siret, ident)
     c = store.add_certificat(d, numero)
     ctx.rec.created = True

@@ -1,25 +1,22 @@
-"""How the simulator checks a cerfa: relais's control rules when present, structural checks always.
+"""How the simulator checks a cerfa: structural checks, then relais's control rules.
 
-The control rules live in ``relais.domain.validation.validate_cerfa(data, today=...,
-referentials=...)`` (shared domain code). The simulator resolves it once at start; if the module is
-missing (or its signature differs) it falls back to the minimal structural checks below, so it
-keeps running while the rules evolve. Either way a finding becomes
+The control rules are ``relais.domain.validation.validate_cerfa(data, today=..., referentials=...)``
+(shared domain code); they run after the structural checks below (what the simulator needs to
+store a dossier at all) unless ``--structural-only``. Either way a finding becomes
 ``{"code", "champ", "description"}``; only errors (not warnings) reject a dossier.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import re
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from relais.domain.referentials import Referentials, load_referentials
+from relais.domain.validation import validate_cerfa
 from relais_simulator.wire import read_date
 
 Json = dict[str, Any]
-CerfaValidator = Callable[[Json, date], list[Json]]
 
 _SIRET = re.compile(r"^[0-9]{14}$")
 
@@ -74,75 +71,17 @@ def _e(code: str, champ: str, description: str) -> Json:
     return {"code": code, "champ": champ, "description": description}
 
 
-def _finding_to_error(finding: Any) -> Json | None:
-    if isinstance(finding, dict):
-        get = finding.get
-    else:
-
-        def get(name: str, default: Any = None) -> Any:
-            return getattr(finding, name, default)
-
-    if str(get("severity", "error")) != "error":
-        return None
-    return _e(
-        str(get("code", "REGLE")),
-        str(get("path", None) or get("champ", "") or ""),
-        str(get("message", None) or get("description", "") or ""),
-    )
-
-
-def resolve_rules(referentials: Any = None) -> tuple[CerfaValidator | None, str]:
-    """relais's ``validate_cerfa`` adapted to ``(cerfa, today) -> errors``, or None; and a label."""
-    try:
-        module = importlib.import_module("relais.domain.validation")
-    except ImportError:
-        return None, "structural"
-    fn = getattr(module, "validate_cerfa", None)
-    if not callable(fn):
-        return None, "structural"
-    params = inspect.signature(fn).parameters
-    kwargs: dict[str, Any] = {}
-    if "referentials" in params:
-        refs = referentials
-        if refs is None:
-            loader = getattr(module, "load_referentials", None) or getattr(
-                module, "default_referentials", None
-            )
-            if callable(loader):
-                try:
-                    refs = loader()
-                except (OSError, ValueError, TypeError):
-                    refs = None
-        if refs is None and params["referentials"].default is inspect.Parameter.empty:
-            return None, "structural"
-        if refs is not None:
-            kwargs["referentials"] = refs
-
-    def validate(cerfa: Json, today: date) -> list[Json]:
-        result = fn(cerfa, today=today, **kwargs)
-        findings = getattr(result, "findings", result)
-        out: list[Json] = []
-        for f in findings or ():
-            item = _finding_to_error(f)
-            if item is not None:
-                out.append(item)
-        return out
-
-    return validate, "relais.domain.validation"
-
-
 class CerfaChecker:
-    def __init__(self, use_rules: bool = True, referentials: Any = None) -> None:
-        self._rules, self.source = (
-            resolve_rules(referentials) if use_rules else (None, "structural")
-        )
+    """Structural checks (400) then relais's control rules (422), errors only (warnings pass)."""
+
+    def __init__(self, use_rules: bool = True, referentials: Referentials | None = None) -> None:
+        self._referentials = (referentials or load_referentials()) if use_rules else None
+        self.source = "relais.domain.validation" if use_rules else "structural"
 
     def check(self, cerfa: Json, today: date) -> tuple[list[Json], list[Json]]:
         """-> (structural errors: 400, rule errors: 422)."""
         structural = structural_errors(cerfa)
-        if structural or self._rules is None:
+        if structural or self._referentials is None:
             return structural, []
-        try:
-            return [], self._rules(cerfa, today)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            return [], [_e("REGLE_INVALIDE", "", f"Contrôle impossible ({type(exc).__name__})")]
+        found = validate_cerfa(cerfa, today=today, referentials=self._referentials)
+        return [], [_e(f.code, f.path, f.message) for f in found.errors]

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from relais.domain.dates import parse_date, to_wire
 
 Json = dict[str, Any]
+MAX_EUROS = 1e12
 
 
 class JsonResponse(Response):
@@ -63,6 +64,6 @@ def cents(value: object) -> int | None:
     """Euros on the wire (a JSON number) -> integer cents; ``None`` if not a finite number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if value != value or value in (float("inf"), float("-inf")):
+    if value != value or abs(value) > MAX_EUROS:
         return None
     return round(value * 100)

@@ -1,11 +1,14 @@
-"""What both ledger engines share: timestamps, validation of arguments, key names of ``counts``."""
+"""What both ledger engines share: timestamps, argument checks, counts keys, error translation."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
+from relais.errors import LedgerError
 from relais.services.ledger_port import CommandState, Completion, OutboxMessage
 
 Clock = Callable[[], datetime]
@@ -67,3 +70,53 @@ def unique_statuses(statuses: Sequence[OutboxMessage]) -> list[OutboxMessage]:
             seen.add(status.event_id)
             out.append(status)
     return out
+
+
+# The port's methods (and ``describe_schema``): what ``translate_errors`` wraps.
+PUBLIC_METHODS = (
+    "migrate",
+    "ping",
+    "accept",
+    "reject",
+    "claim",
+    "complete",
+    "reschedule",
+    "release",
+    "dossier",
+    "dossier_by_numero",
+    "has_open_command",
+    "facture",
+    "record_etat",
+    "outbox_batch",
+    "mark_published",
+    "commands_for",
+    "counts",
+    "describe_schema",
+)
+
+C = TypeVar("C", bound=type)
+
+
+def translate_errors(*library_errors: type[BaseException]) -> Callable[[C], C]:
+    """Class decorator: the driver's exceptions leave the adapter as ``LedgerError``.
+
+    The message names the operation and the driver's error class and text (SQLSTATE messages, not
+    row values: no personal data).
+    """
+
+    def wrap_method(name: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except library_errors as exc:
+                raise LedgerError(f"ledger {name} failed: {type(exc).__name__}: {exc}") from exc
+
+        return wrapper
+
+    def decorate(cls: C) -> C:
+        for name in PUBLIC_METHODS:
+            setattr(cls, name, wrap_method(name, getattr(cls, name)))
+        return cls
+
+    return decorate

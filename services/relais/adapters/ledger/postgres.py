@@ -93,7 +93,6 @@ WITH inbox_row AS (
 SELECT count(*) FROM inbox_row
 """
 
-_APPEND = _outbox_insert(now=1, first=2)
 
 # Candidates: the oldest open command of a dossier, due (pending) or abandoned (expired lease).
 _NO_OLDER_OPEN = """NOT EXISTS (
@@ -167,13 +166,93 @@ def _dossier(row: asyncpg.Record) -> DossierRecord:
     )
 
 
-_SEED_ETAT = (
-    "INSERT INTO opco_etats (cfa, opco, kind, numero, etat, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cfa, opco, kind, numero)"
-    " DO UPDATE SET etat = EXCLUDED.etat, updated_at = EXCLUDED.updated_at"
+# complete: the lease check, the dossier/facture rows (ids and etats, keeping known values), the
+# known etats for polling, the statuses; one statement. Each CTE reads the previous one's RETURNING,
+# so nothing is written when ``cmd`` (the lease check) returns no row.
+_COMPLETE = f"""
+WITH cmd AS (
+    UPDATE commands SET state = $3, last_error = $4, locked_by = NULL, locked_until = NULL,
+                        updated_at = $2
+    WHERE id = $1 AND locked_by = $5 AND state = 'in_flight'
+    RETURNING cfa, dossier_id, opco, kind, state
+), dossier AS (
+    INSERT INTO dossiers (cfa, dossier_id, opco, numero_interne, numero_externe, etat,
+                          created_at, updated_at)
+    SELECT cfa, dossier_id, opco, $6, $7, $8, $2, $2 FROM cmd
+    WHERE $9 OR (cmd.kind = 'dossier' AND cmd.state = 'done')
+    ON CONFLICT (cfa, dossier_id) DO UPDATE SET
+        opco = EXCLUDED.opco,
+        numero_interne = coalesce(EXCLUDED.numero_interne, dossiers.numero_interne),
+        numero_externe = coalesce(EXCLUDED.numero_externe, dossiers.numero_externe),
+        etat = coalesce(EXCLUDED.etat, dossiers.etat),
+        updated_at = EXCLUDED.updated_at
+    RETURNING cfa, opco, numero_interne, etat
+), dossier_etat AS (
+    INSERT INTO opco_etats (cfa, opco, kind, numero, etat, updated_at)
+    SELECT cfa, opco, 'dossier', numero_interne, etat, $2 FROM dossier
+    WHERE $8::text IS NOT NULL AND numero_interne IS NOT NULL
+    ON CONFLICT (cfa, opco, kind, numero)
+    DO UPDATE SET etat = EXCLUDED.etat, updated_at = EXCLUDED.updated_at
+), facture AS (
+    INSERT INTO factures (cfa, reference, opco, numero_interne_facture, etat,
+                          created_at, updated_at)
+    SELECT $10, $11, $12, $13, $14, $2, $2 FROM cmd WHERE $10::text IS NOT NULL
+    ON CONFLICT (cfa, reference) DO UPDATE SET
+        opco = EXCLUDED.opco,
+        numero_interne_facture =
+            coalesce(EXCLUDED.numero_interne_facture, factures.numero_interne_facture),
+        etat = coalesce(EXCLUDED.etat, factures.etat),
+        updated_at = EXCLUDED.updated_at
+    RETURNING cfa, opco, numero_interne_facture, etat
+), facture_etat AS (
+    INSERT INTO opco_etats (cfa, opco, kind, numero, etat, updated_at)
+    SELECT cfa, opco, 'facture', numero_interne_facture, etat, $2 FROM facture
+    WHERE $14::text IS NOT NULL AND numero_interne_facture IS NOT NULL
+    ON CONFLICT (cfa, opco, kind, numero)
+    DO UPDATE SET etat = EXCLUDED.etat, updated_at = EXCLUDED.updated_at
+), outbox_rows AS (
+    {_outbox_insert(now=2, first=15, guard="cmd, ")}
 )
+SELECT count(*) FROM cmd
+"""
+
+_RESCHEDULE = f"""
+WITH cmd AS (
+    UPDATE commands SET state = 'pending', next_attempt_at = $3, attempts = attempts + $4,
+                        last_error = $5, ambiguous = $6, locked_by = NULL, locked_until = NULL,
+                        updated_at = $2
+    WHERE id = $1 AND locked_by = $7 AND state = 'in_flight'
+    RETURNING id
+), outbox_rows AS (
+    {_outbox_insert(now=2, first=8, guard="cmd, ")}
+)
+SELECT count(*) FROM cmd
+"""
+
+# record_etat: the compare-and-set, then (only when it changed) the linked row and the statuses.
+_RECORD_ETAT = f"""
+WITH changed AS (
+    INSERT INTO opco_etats (cfa, opco, kind, numero, etat, updated_at)
+    VALUES ($2, $3, $4, $5, $6, $1) ON CONFLICT (cfa, opco, kind, numero)
+    DO UPDATE SET etat = EXCLUDED.etat, updated_at = EXCLUDED.updated_at
+    WHERE opco_etats.etat IS DISTINCT FROM EXCLUDED.etat
+    RETURNING kind
+), dossier AS (
+    UPDATE dossiers SET etat = $6, updated_at = $1 FROM changed
+    WHERE changed.kind = 'dossier' AND dossiers.opco = $3 AND dossiers.numero_interne = $5
+      AND dossiers.cfa = $2
+), facture AS (
+    UPDATE factures SET etat = $6, updated_at = $1 FROM changed
+    WHERE changed.kind = 'facture' AND factures.opco = $3
+      AND factures.numero_interne_facture = $5 AND factures.cfa = $2
+), outbox_rows AS (
+    {_outbox_insert(now=1, first=7, guard="changed, ")}
+)
+SELECT count(*) FROM changed
+"""
 
 
+@common.translate_errors(OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 class PostgresLedger:
     """``Ledger`` on PostgreSQL through an asyncpg pool (created at first use)."""
 
@@ -290,79 +369,25 @@ class PostgresLedger:
         numero_interne, numero_externe = common.dossier_numbers(completion)
         facture = completion.facture
         pool = await self._get_pool()
-        now = self._now()
-        async with pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "UPDATE commands SET state = $1, last_error = $2, locked_by = NULL,"
-                " locked_until = NULL, updated_at = $3"
-                " WHERE id = $4 AND locked_by = $5 AND state = 'in_flight'"
-                " RETURNING cfa, dossier_id, opco, kind",
-                completion.state.value,
-                completion.error,
-                now,
-                command_id,
-                worker,
-            )
-            if row is None:
-                return False
-            cfa, opco = row["cfa"], row["opco"]
-            if common.touches_dossier(row["kind"], completion):
-                dossier = await conn.fetchrow(
-                    "INSERT INTO dossiers (cfa, dossier_id, opco, numero_interne, numero_externe,"
-                    " etat, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
-                    " ON CONFLICT (cfa, dossier_id) DO UPDATE SET opco = EXCLUDED.opco,"
-                    " numero_interne = coalesce(EXCLUDED.numero_interne, dossiers.numero_interne),"
-                    " numero_externe = coalesce(EXCLUDED.numero_externe, dossiers.numero_externe),"
-                    " etat = coalesce(EXCLUDED.etat, dossiers.etat),"
-                    " updated_at = EXCLUDED.updated_at"
-                    " RETURNING numero_interne, etat",
-                    cfa,
-                    row["dossier_id"],
-                    opco,
-                    numero_interne,
-                    numero_externe,
-                    completion.dossier_etat,
-                    now,
-                )
-                if completion.dossier_etat is not None and dossier["numero_interne"] is not None:
-                    await conn.execute(
-                        _SEED_ETAT,
-                        cfa,
-                        opco,
-                        "dossier",
-                        dossier["numero_interne"],
-                        dossier["etat"],
-                        now,
-                    )
-            if facture is not None:
-                stored = await conn.fetchrow(
-                    "INSERT INTO factures (cfa, reference, opco, numero_interne_facture, etat,"
-                    " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
-                    " ON CONFLICT (cfa, reference) DO UPDATE SET opco = EXCLUDED.opco,"
-                    " numero_interne_facture = coalesce(EXCLUDED.numero_interne_facture,"
-                    " factures.numero_interne_facture),"
-                    " etat = coalesce(EXCLUDED.etat, factures.etat),"
-                    " updated_at = EXCLUDED.updated_at"
-                    " RETURNING numero_interne_facture, etat",
-                    facture.cfa,
-                    facture.reference,
-                    facture.opco,
-                    facture.numero_interne_facture,
-                    facture.etat,
-                    now,
-                )
-                if facture.etat is not None and stored["numero_interne_facture"] is not None:
-                    await conn.execute(
-                        _SEED_ETAT,
-                        facture.cfa,
-                        facture.opco,
-                        "facture",
-                        stored["numero_interne_facture"],
-                        stored["etat"],
-                        now,
-                    )
-            await self._append(conn, completion.statuses, now)
-        return True
+        done = await pool.fetchval(
+            _COMPLETE,
+            command_id,
+            self._now(),
+            completion.state.value,
+            completion.error,
+            worker,
+            numero_interne,
+            numero_externe,
+            completion.dossier_etat,
+            bool(completion.dossier_ids or completion.dossier_etat is not None),
+            facture.cfa if facture else None,
+            facture.reference if facture else None,
+            facture.opco if facture else None,
+            facture.numero_interne_facture if facture else None,
+            facture.etat if facture else None,
+            *_status_arrays(completion.statuses),
+        )
+        return bool(done)
 
     async def reschedule(
         self,
@@ -376,25 +401,18 @@ class PostgresLedger:
         statuses: Sequence[OutboxMessage] = (),
     ) -> bool:
         pool = await self._get_pool()
-        now = self._now()
-        async with pool.acquire() as conn, conn.transaction():
-            status = await conn.execute(
-                "UPDATE commands SET state = 'pending', next_attempt_at = $1,"
-                " attempts = attempts + $2, last_error = $3, ambiguous = $4,"
-                " locked_by = NULL, locked_until = NULL, updated_at = $5"
-                " WHERE id = $6 AND locked_by = $7 AND state = 'in_flight'",
-                common.as_utc(next_attempt_at),
-                1 if count_attempt else 0,
-                error,
-                ambiguous,
-                now,
-                command_id,
-                worker,
-            )
-            if status == "UPDATE 0":
-                return False
-            await self._append(conn, statuses, now)
-        return True
+        done = await pool.fetchval(
+            _RESCHEDULE,
+            command_id,
+            self._now(),
+            common.as_utc(next_attempt_at),
+            1 if count_attempt else 0,
+            error,
+            ambiguous,
+            worker,
+            *_status_arrays(statuses),
+        )
+        return bool(done)
 
     async def release(self, worker: str) -> int:
         pool = await self._get_pool()
@@ -405,13 +423,6 @@ class PostgresLedger:
             worker,
         )
         return int(status.split()[-1])
-
-    @staticmethod
-    async def _append(
-        conn: asyncpg.Connection, statuses: Sequence[OutboxMessage], now: datetime
-    ) -> None:
-        if statuses:
-            await conn.execute(_APPEND, now, *_status_arrays(statuses))
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -476,45 +487,17 @@ class PostgresLedger:
     ) -> bool:
         common.check_etat_kind(kind)
         pool = await self._get_pool()
-        now = self._now()
-        async with pool.acquire() as conn, conn.transaction():
-            changed = await conn.fetchval(
-                "INSERT INTO opco_etats (cfa, opco, kind, numero, etat, updated_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cfa, opco, kind, numero)"
-                " DO UPDATE SET etat = EXCLUDED.etat, updated_at = EXCLUDED.updated_at"
-                " WHERE opco_etats.etat IS DISTINCT FROM EXCLUDED.etat"
-                " RETURNING true",
-                cfa,
-                opco,
-                kind,
-                numero_interne,
-                etat,
-                now,
-            )
-            if not changed:
-                return False
-            if kind == "dossier":
-                await conn.execute(
-                    "UPDATE dossiers SET etat = $1, updated_at = $2"
-                    " WHERE opco = $3 AND numero_interne = $4 AND cfa = $5",
-                    etat,
-                    now,
-                    opco,
-                    numero_interne,
-                    cfa,
-                )
-            else:
-                await conn.execute(
-                    "UPDATE factures SET etat = $1, updated_at = $2"
-                    " WHERE opco = $3 AND numero_interne_facture = $4 AND cfa = $5",
-                    etat,
-                    now,
-                    opco,
-                    numero_interne,
-                    cfa,
-                )
-            await self._append(conn, statuses, now)
-        return True
+        changed = await pool.fetchval(
+            _RECORD_ETAT,
+            self._now(),
+            cfa,
+            opco,
+            kind,
+            numero_interne,
+            etat,
+            *_status_arrays(statuses),
+        )
+        return bool(changed)
 
     # -- relay --------------------------------------------------------------------------------
 

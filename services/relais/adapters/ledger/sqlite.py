@@ -146,6 +146,7 @@ def _seed_etat(
     )
 
 
+@common.translate_errors(sqlite3.Error, OSError)
 class SqliteLedger:
     """``Ledger`` on one SQLite file (or ``:memory:``)."""
 

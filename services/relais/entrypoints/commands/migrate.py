@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import sys
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,10 +46,9 @@ def describe(url: str) -> str:
 
 
 def handle(args: argparse.Namespace) -> int:
-    import asyncpg
     from pydantic import ValidationError
 
-    from relais.errors import ConfigurationError
+    from relais.errors import ConfigurationError, LedgerError
 
     try:
         url = args.ledger or default_ledger_url()
@@ -58,8 +56,8 @@ def handle(args: argparse.Namespace) -> int:
     except (ConfigurationError, ValidationError) as exc:
         print(f"relais migrate: {exc}", file=sys.stderr)
         return 2
-    except (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        print(f"relais migrate: cannot migrate the ledger: {exc}", file=sys.stderr)
+    except LedgerError as exc:
+        print(f"relais migrate: {exc}", file=sys.stderr)
         return 1
     print(f"ledger up to date: {describe(url)}")
     return 0

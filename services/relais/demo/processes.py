@@ -236,6 +236,7 @@ def relais_env(
         env["RELAIS_DISPATCH__BACKOFF_CAP_S"] = "2"
         env["RELAIS_DISPATCH__IDLE_S"] = "0.05"
         env["RELAIS_KAFKA__RELAY_IDLE_S"] = "0.05"
+        env["RELAIS_OPCO__BREAKER_RESET_S"] = "3"
     env.update(extra or {})
     return env
 
@@ -289,6 +290,10 @@ class SimulatorAdmin:
 
     async def clear_fault(self, opco: str) -> None:
         await self._json("DELETE", f"/faults/{opco}")
+
+    async def dossier(self, opco: str, numero_interne: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._json("GET", f"/dossiers/{opco}/{numero_interne}")
+        return result
 
     async def clock(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._json("GET", "/clock")

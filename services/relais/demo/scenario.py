@@ -2,9 +2,9 @@
 
 Two parts, as a CFA network would send them:
 
-- **at once**: new contracts for employers of every OPCO (from several CFA), the convention of most
-  of them a little later, a few invalid dossiers (each breaks one control rule), one record that is
-  not even JSON, and one convention sent to an OPCO that has no convention route;
+- **at once**: new contracts for employers of every OPCO (from several CFA; an OPCO without a
+  dossier route answers "not implemented"), the convention of most of them a little later, a few
+  invalid dossiers (each breaks one control rule), and one record that is not even JSON;
 - **after the OPCO engaged a dossier** (seen through relais's status events): factures (one
   dossier, or two dossiers of the same CFA and OPCO), an avenant, a rupture, a certificat. Each
   goes to an OPCO whose profile has the route, and to a dossier nobody else uses.
@@ -95,8 +95,6 @@ class Scenario:
         cfas = generator.cfas
         n_invalid = 0 if events < 8 else min(len(INVALID_KINDS), max(1, round(events * 0.03)))
         n_broken = 1 if events >= 20 else 0  # a record that is not JSON
-        lacking = [o for o in ALL_OPCO if not profiles[o].capabilities.conventions]
-        n_unsupported = 1 if events >= 30 and lacking else 0  # dossier + convention, route absent
         if events >= 40:
             slots = ["avenant", "rupture", "certificat", "facture2", "facture2"]
             slots += ["facture"] * max(0, round(events * 0.13) - 2)
@@ -105,7 +103,7 @@ class Scenario:
         else:
             slots = []
         s.slots = slots
-        rest = events - n_invalid - n_broken - 2 * n_unsupported - len(slots)
+        rest = events - n_invalid - n_broken - len(slots)
         n_dossiers = max(1, math.ceil(rest / 1.6))
         n_conventions = rest - n_dossiers
         start = generator.today - timedelta(days=2)  # started: the first échéance is open
@@ -118,9 +116,11 @@ class Scenario:
             i += 1
             d = generator.dossier(opco, cfa=cfa, start=start)
             s.dossiers[(d.cfa.siret, d.dossier_id)] = d
-            s.immediate.append(
-                Planned(d.event, "dossier", f"contrat {opco}", "submitted", opco=opco.value)
-            )
+            caps = profiles[opco].capabilities
+            # An OPCO without a dossier route (SANTE) answers 501: relais says "failed" at once.
+            expected = "submitted" if caps.dossiers_v1 or caps.dossiers_v2 else "failed"
+            label = f"contrat {opco}" + ("" if expected == "submitted" else " (no route)")
+            s.immediate.append(Planned(d.event, "dossier", label, expected, opco=opco.value))
             made += 1
             room = rest - made
             if n_conventions > 0 and room > 0 and profiles[opco].capabilities.conventions:
@@ -139,22 +139,6 @@ class Scenario:
             position = 1 + (n + 1) * len(s.immediate) // (n_invalid + 1)
             s.immediate.insert(
                 position, Planned(bad.event, "dossier", f"invalid {kind.value}", "rejected")
-            )
-        if n_unsupported:
-            opco = lacking[0]
-            d = generator.dossier(opco, cfa=cfas[-1], start=start)
-            s.dossiers[(d.cfa.siret, d.dossier_id)] = d
-            s.immediate.append(
-                Planned(d.event, "dossier", f"contrat {opco}", "submitted", opco=opco.value)
-            )
-            s.immediate.append(
-                Planned(
-                    generator.convention(d),
-                    "convention",
-                    f"convention {opco} (route not offered)",
-                    "failed",
-                    opco=opco.value,
-                )
             )
         if n_broken:
             d = generator.dossier(ALL_OPCO[0], cfa=cfas[0], start=start)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +74,17 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
+Followable = Callable[[str, str], bool]
+"""(opco, "dossier" | "facture") -> whether relais can follow that kind's etat at that OPCO."""
+
+
+def _always(opco: str, kind: str) -> bool:
+    return True
+
+
 class Tracker:
-    def __init__(self) -> None:
+    def __init__(self, followable: Followable = _always) -> None:
+        self.followable = followable
         self.events: dict[str, EventTrack] = {}
         self.status_ids: set[str] = set()
         self.status_records = 0
@@ -177,6 +186,8 @@ class Tracker:
         for t in self.events.values():
             if t.terminal != "submitted" or t.opco is None:
                 continue
+            if not self.followable(t.opco, t.kind):
+                continue
             if t.kind == "dossier" and t.numero_interne:
                 etat = self.dossier_etats.get((t.opco, t.numero_interne))
                 if etat not in DOSSIER_SETTLED:
@@ -185,6 +196,17 @@ class Tracker:
                 etat = self.facture_etats.get((t.opco, t.numero_interne_facture))
                 if etat not in FACTURE_SETTLED:
                     out.append(f"{t.opco}:{t.numero_interne_facture}")
+        return out
+
+    def engaged(self) -> list[tuple[str, str, str, str]]:
+        """(cfa, dossier id, opco, numeroInterne) of every dossier the OPCO engaged, in publish
+        order."""
+        out = []
+        for t in sorted(self.events.values(), key=lambda e: e.seq):
+            if t.kind != "dossier" or t.opco is None or t.numero_interne is None:
+                continue
+            if self.dossier_etats.get((t.opco, t.numero_interne)) == "ENGAGE":
+                out.append((t.cfa, t.dossier_id, t.opco, t.numero_interne))
         return out
 
     def done(self) -> bool:

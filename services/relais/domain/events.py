@@ -206,11 +206,12 @@ Subject = Annotated[
 Time = Annotated[
     datetime, Field(description="When the CFA emitted the event (RFC 3339, with an offset)")
 ]
-DataContentType = Annotated[Literal["application/json"] | None, Field(default=None)]
+DataContentType = Annotated[
+    Literal["application/json"] | None, Field(description="Media type of data (JSON only)")
+]
 Signature = Annotated[
     str | None,
     Field(
-        default=None,
         pattern=r"^[0-9a-fA-F]{32,128}$",
         description="Optional hex HMAC binding the event to the CFA (tenant binding)",
     ),

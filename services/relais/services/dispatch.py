@@ -269,7 +269,18 @@ class Dispatcher:
                     log.info("dispatch.doubt_resolved", found=True)
                     return await self._succeed(command, opco, data, found)
                 resolved = True
+            if self._too_old(command, now):
+                policy = self.options.retry
+                return await self._fail(
+                    command,
+                    "retries_exhausted_timeout",
+                    f"no success within {policy.timeout} (previous attempts may have crashed)",
+                    called=False,
+                )
             created = await self._call(command, opco, call)
+        except asyncio.CancelledError:
+            await self._interrupted(command)
+            raise
         except MissingCredentialsError as exc:
             return await self._fail(command, "missing_credentials", str(exc))
         except ConfigurationError as exc:
@@ -284,6 +295,30 @@ class Dispatcher:
         except OpcoError as exc:  # an OpcoError outside the tree's two branches: no retry
             return await self._fail(command, "opco_error", str(exc), opco_messages=exc.messages)
         return await self._succeed(command, opco, data, created)
+
+    def _too_old(self, command: Command, now: datetime) -> bool:
+        """A command tried before (or whose holder vanished) past the age cap is not resent:
+        this also ends the loop of a command whose handling keeps crashing its worker."""
+        tried = command.attempts > 0 or command.ambiguous
+        return tried and now - command.created_at > self.options.retry.timeout
+
+    async def _interrupted(self, command: Command) -> None:
+        """Cancelled during its lookup or OPCO call (shutdown): the request may have left, so
+        hand the command back as ambiguous (looked up before any resend) instead of letting a
+        plain ``release`` make it look untouched."""
+        try:
+            await asyncio.shield(
+                self.ledger.reschedule(
+                    command.id,
+                    self.worker_id,
+                    self.clock.now(),
+                    "interrupted during the OPCO call",
+                    ambiguous=True,
+                    count_attempt=False,
+                )
+            )
+        except Exception as exc:  # the lease expiry hands it back as ambiguous anyway
+            log.warning("dispatch.interrupt_not_recorded", error=repr(exc), exc_info=True)
 
     async def _resolve_dossiers(
         self, command: Command, data: BaseModel, now: datetime

@@ -591,3 +591,33 @@ async def test_the_ingest_payload_envelope_is_understood() -> None:
     [body] = w.gateway.calls_to("submit_convention")
     assert body["numeroInterneDossier"] == "FROM-INGEST"
     assert w.state("e2") is CommandState.DONE
+
+
+async def test_a_cancelled_call_hands_the_command_back_as_ambiguous() -> None:
+    w = World()
+    w.gateway.latency = 5.0
+    await w.accept(dossier_cmd("e1", "D1"))
+    [claimed] = await w.ledger.claim("w1", 10, w.clock.now(), w.options.lease)
+    task = asyncio.create_task(w.dispatcher.handle(claimed))
+    await asyncio.sleep(0.01)
+    assert w.gateway.active == 1, "the request is on its way"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    cmd = w.command("e1")
+    assert cmd.state is CommandState.PENDING
+    assert cmd.ambiguous is True
+    assert cmd.attempts == 0
+    assert await w.ledger.release("w1") == 0, "nothing left for a plain release"
+
+
+async def test_a_command_whose_worker_keeps_dying_ends_at_the_age_cap() -> None:
+    w = World(policy=RetryPolicy.instant(timeout=timedelta(hours=24)))
+    await w.accept(dossier_cmd("e1", "D1"))
+    await w.ledger.claim("crashed", 10, w.clock.now(), w.options.lease)
+    w.clock.advance(timedelta(hours=25))
+    await w.dispatcher.run_once()
+    assert w.state("e1") is CommandState.FAILED
+    assert w.status_bodies()[-1]["reason"] == "retries_exhausted_timeout"
+    assert w.gateway.calls_to("submit_dossier") == []
+    assert len(w.gateway.calls_to("find_dossier")) == 1, "still looked up first"

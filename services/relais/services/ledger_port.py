@@ -3,16 +3,16 @@
 One ledger, two engines: PostgreSQL (production, several processes) and SQLite (embedded default,
 one process). Every method is one transaction. What the promises of DESIGN.md need from it:
 
-- ``accept``/``reject`` write the inbox row (event id), the command and the first status events in one
-  transaction, and say whether the event id was new: ingest commits the Kafka offset only after it.
+- ``accept``/``reject`` write the inbox row (event id), the command and the first status events in
+  one transaction, and say whether the event id was new: ingest commits the Kafka offset only after.
 - ``claim`` hands out due commands, only the oldest open command of each dossier (FIFO per dossier),
   never two commands of one dossier at once, each under a lease so a crashed worker's claims return.
   On PostgreSQL it uses ``FOR UPDATE SKIP LOCKED`` so several dispatchers split the work.
 - ``complete``/``reschedule``/``defer`` record the outcome of one OPCO call together with its status
   events (transactional outbox) and the dossier/facture ids the OPCO gave.
 - ``outbox_batch``/``mark_published`` feed the relay, in outbox order (= per-dossier order).
-- ``record_etat`` is a compare-and-set on the last known OPCO etat and writes the change event in the
-  same transaction, so a change is published under one stable id, once.
+- ``record_etat`` is a compare-and-set on the last known OPCO etat and writes the change event in
+  the same transaction, so a change is published under one stable id, once.
 """
 
 from __future__ import annotations
@@ -186,5 +186,6 @@ class Ledger(Protocol):
     async def commands_for(self, cfa: str, dossier_id: str) -> list[Command]: ...
 
     async def counts(self) -> Mapping[str, int]:
-        """Commands by state and the outbox backlog, for metrics and ``demo --exit``."""
+        """Commands by state (one key per ``CommandState`` value) and the outbox backlog (key
+        ``outbox``: unpublished rows), for metrics and ``demo --exit``."""
         ...

@@ -17,9 +17,12 @@ OPEN_STATES = (CommandState.PENDING, CommandState.IN_FLIGHT)
 TERMINAL_STATES = (CommandState.DONE, CommandState.FAILED)
 ETAT_KINDS = ("dossier", "facture")
 
-# ``counts()`` keys besides the command states.
-OUTBOX_BACKLOG = "outbox_backlog"
-OLDEST_PENDING_AGE = "oldest_pending_age_seconds"
+# ``counts()``: one key per command state, plus the unpublished outbox rows under this key.
+OUTBOX_BACKLOG = "outbox"
+COUNTS_QUERY = (
+    "SELECT state AS name, count(*) AS n FROM commands GROUP BY state"
+    f" UNION ALL SELECT '{OUTBOX_BACKLOG}', count(*) FROM outbox WHERE published_at IS NULL"
+)
 
 
 def utc_now() -> datetime:

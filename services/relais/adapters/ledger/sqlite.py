@@ -592,21 +592,11 @@ class SqliteLedger:
     async def counts(self) -> Mapping[str, int]:
         def run(conn: sqlite3.Connection) -> dict[str, int]:
             result = {state.value: 0 for state in CommandState}
-            for row in conn.execute("SELECT state, count(*) AS n FROM commands GROUP BY state"):
-                result[row["state"]] = row["n"]
-            result[common.OUTBOX_BACKLOG] = conn.execute(
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-            ).fetchone()[0]
-            oldest = conn.execute(
-                "SELECT min(next_attempt_at) FROM commands WHERE state = 'pending'"
-            ).fetchone()[0]
-            age = 0
-            if oldest is not None:
-                age = max(0, int((self._clock() - _parse_ts(oldest)).total_seconds()))
-            result[common.OLDEST_PENDING_AGE] = age
+            for row in conn.execute(common.COUNTS_QUERY):
+                result[row["name"]] = row["n"]
             return result
 
-        return await self._read(run)
+        return await self._call(run)
 
     async def describe_schema(self) -> dict[str, Any]:
         """The schema as the database has it (not part of the port): see ``ledger.schema``."""

@@ -36,6 +36,7 @@ from relais.domain.status import StatusEvent, Trigger
 from relais.errors import (
     AuthError,
     ConfigurationError,
+    LedgerError,
     MissingCredentialsError,
     NotFoundError,
     NotSupportedError,
@@ -110,6 +111,7 @@ class _Outcome:
     RETRIED = "retried"
     DEFERRED = "deferred"
     LOST = "lease_lost"
+    LEDGER_ERROR = "ledger_error"
 
 
 @dataclass(frozen=True)
@@ -226,9 +228,8 @@ class Dispatcher:
     # ------------------------------------------------------------------ one command
 
     async def handle(self, command: Command) -> str:
-        """Handle one claimed command to an outcome written in the ledger; returns the outcome.
-
-        Only ledger failures escape (the command then returns when its lease expires)."""
+        """Handle one claimed command to an outcome written in the ledger; returns the outcome
+        (``submitted``, ``failed``, ``retried``, ``deferred``, ``lease_lost``, ``ledger_error``)."""
         with bound(
             event_id=command.event_id,
             dossier=command.dossier_id,
@@ -236,8 +237,14 @@ class Dispatcher:
             kind=command.kind.value,
             command_id=command.id,
         ):
-            outcome = await self._handle(command)
-        if outcome != _Outcome.LOST:
+            try:
+                outcome = await self._handle(command)
+            except LedgerError as exc:
+                # Nothing more to do here: the lease expires and the command comes back as
+                # ambiguous (its OPCO call may have happened), to be looked up before a resend.
+                log.warning("dispatch.ledger_failed", error=str(exc))
+                return _Outcome.LEDGER_ERROR
+        if outcome not in (_Outcome.LOST, _Outcome.LEDGER_ERROR):
             self.metrics.command(command.opco, command.kind.value, outcome)
         return outcome
 

@@ -14,6 +14,7 @@ from relais.domain.status import status_event_id
 from relais.errors import (
     AmbiguousOpcoError,
     AuthError,
+    LedgerError,
     MissingCredentialsError,
     NotSupportedError,
     PermanentOpcoError,
@@ -621,3 +622,25 @@ async def test_a_command_whose_worker_keeps_dying_ends_at_the_age_cap() -> None:
     assert w.status_bodies()[-1]["reason"] == "retries_exhausted_timeout"
     assert w.gateway.calls_to("submit_dossier") == []
     assert len(w.gateway.calls_to("find_dossier")) == 1, "still looked up first"
+
+
+async def test_a_ledger_failure_leaves_the_command_to_its_lease() -> None:
+    w = World()
+    await w.accept(dossier_cmd("e1", "D1"), dossier_cmd("e2", "D2", n=2))
+
+    original = w.ledger.complete
+
+    async def broken_once(command_id: int, worker: str, completion: Any) -> bool:
+        if command_id == 1:
+            raise LedgerError("ledger complete failed: OperationalError: database is locked")
+        return await original(command_id, worker, completion)
+
+    w.ledger.complete = broken_once  # type: ignore[method-assign]
+    assert await w.dispatcher.run_once() == 2
+    assert w.state("e1") is CommandState.IN_FLIGHT, "left to its lease"
+    assert w.state("e2") is CommandState.DONE, "the other dossier is not affected"
+    w.ledger.complete = original  # type: ignore[method-assign]
+    w.clock.advance(w.options.lease + timedelta(seconds=1))
+    assert await w.dispatcher.run_once() == 1
+    assert w.state("e1") is CommandState.DONE
+    assert w.gateway.created["submit_dossier"] == 2, "found by the lookup, not created again"

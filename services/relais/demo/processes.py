@@ -241,6 +241,17 @@ def relais_env(
     return env
 
 
+def write_profiles(source: Path, dest: Path, simulator_url: str) -> None:
+    """The bundled profiles with every URL pointing at the running simulator."""
+    doc = json.loads(source.read_text(encoding="utf-8"))
+    for code, body in doc["opcos"].items():
+        body["base_url"] = f"{simulator_url}/{code}/ApiEchangeCFA"
+        oauth2 = (body.get("auth") or {}).get("oauth2")
+        if oauth2:
+            oauth2["token_url"] = f"{simulator_url}/{code}/oauth2/token"
+    dest.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+
+
 class SimulatorAdmin:
     """The simulator's ``/_admin`` API (bearer token)."""
 

@@ -44,6 +44,7 @@ from relais.demo.processes import (
     SimulatorAdmin,
     SimulatorProcess,
     relais_env,
+    write_profiles,
 )
 from relais.demo.scenario import Engaged, Planned, Scenario
 from relais.demo.tracker import Tracker
@@ -130,17 +131,6 @@ def prepare_files(opts: DemoOptions, generator: Generator, today: date) -> Files
     )
     ledger = (workdir / "ledger.db").resolve()
     return Files(workdir, keys, oauth, workdir / "opco-profiles.json", f"sqlite:///{ledger}")
-
-
-def write_profiles(source: Path, dest: Path, simulator_url: str) -> None:
-    """The bundled profiles with every URL pointing at the running simulator."""
-    doc = json.loads(source.read_text(encoding="utf-8"))
-    for code, body in doc["opcos"].items():
-        body["base_url"] = f"{simulator_url}/{code}/ApiEchangeCFA"
-        oauth2 = (body.get("auth") or {}).get("oauth2")
-        if oauth2:
-            oauth2["token_url"] = f"{simulator_url}/{code}/oauth2/token"
-    dest.write_text(json.dumps(doc, indent=2), encoding="utf-8")
 
 
 class Demo:

@@ -50,6 +50,8 @@ _COMMAND_COLUMNS = (
     " attempts, created_at, next_attempt_at, last_error, ambiguous"
 )
 
+_DOSSIER_COLUMNS = "cfa, dossier_id, opco, numero_interne, numero_externe, etat, updated_at"
+
 # Status rows from parallel arrays; WITH ORDINALITY + ORDER BY keeps their order in ``seq``.
 _STATUS_ROWS = (
     "unnest(${0}::text[], ${1}::text[], ${2}::text[], ${3}::text[], ${4}::bytea[])"
@@ -429,14 +431,16 @@ class PostgresLedger:
     async def dossier(self, cfa: str, dossier_id: str) -> DossierRecord | None:
         pool = await self._get_pool()
         row = await pool.fetchrow(
-            "SELECT * FROM dossiers WHERE cfa = $1 AND dossier_id = $2", cfa, dossier_id
+            f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE cfa = $1 AND dossier_id = $2",
+            cfa,
+            dossier_id,
         )
         return None if row is None else _dossier(row)
 
     async def dossier_by_numero(self, opco: str, numero_interne: str) -> DossierRecord | None:
         pool = await self._get_pool()
         row = await pool.fetchrow(
-            "SELECT * FROM dossiers WHERE opco = $1 AND numero_interne = $2"
+            f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE opco = $1 AND numero_interne = $2"
             " ORDER BY updated_at DESC LIMIT 1",
             opco,
             numero_interne,

@@ -48,6 +48,8 @@ _COMMAND_COLUMNS = (
     " created_at, next_attempt_at, last_error, ambiguous"
 )
 
+_DOSSIER_COLUMNS = "cfa, dossier_id, opco, numero_interne, numero_externe, etat, updated_at"
+
 _INSERT_OUTBOX = (
     "INSERT INTO outbox (event_id, topic, key, headers, value, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
@@ -251,15 +253,15 @@ class SqliteLedger:
     async def close(self) -> None:
         if self._closed:
             return
+        self._closed = True  # refuse new calls; the ones queued before run first (one thread)
 
-        def shut(conn: sqlite3.Connection) -> None:
-            conn.close()
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
-        if self._conn is not None:
-            await self._call(shut)
-            self._conn = None
-        self._closed = True
-        self._executor.shutdown(wait=True)
+        await asyncio.get_running_loop().run_in_executor(self._executor, shut)
+        self._executor.shutdown(wait=False)
 
     # -- ingest -------------------------------------------------------------------------------
 
@@ -456,7 +458,8 @@ class SqliteLedger:
     async def dossier(self, cfa: str, dossier_id: str) -> DossierRecord | None:
         def run(conn: sqlite3.Connection) -> DossierRecord | None:
             row = conn.execute(
-                "SELECT * FROM dossiers WHERE cfa = ? AND dossier_id = ?", (cfa, dossier_id)
+                f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE cfa = ? AND dossier_id = ?",
+                (cfa, dossier_id),
             ).fetchone()
             return None if row is None else _dossier(row)
 
@@ -465,7 +468,7 @@ class SqliteLedger:
     async def dossier_by_numero(self, opco: str, numero_interne: str) -> DossierRecord | None:
         def run(conn: sqlite3.Connection) -> DossierRecord | None:
             row = conn.execute(
-                "SELECT * FROM dossiers WHERE opco = ? AND numero_interne = ?"
+                f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE opco = ? AND numero_interne = ?"
                 " ORDER BY updated_at DESC LIMIT 1",
                 (opco, numero_interne),
             ).fetchone()

@@ -26,6 +26,7 @@ class Migration:
 
     @property
     def checksum(self) -> str:
+        # ``sql`` was read in text mode: a CRLF checkout gives the same checksum
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 

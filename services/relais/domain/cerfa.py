@@ -19,10 +19,21 @@ from pydantic_core import PydanticCustomError
 
 from relais.domain.dates import WireDate
 
+MAX_CODE = 10**9
+"""No code, count or duration of the standard comes near this; bigger numbers are input errors
+(and would overflow float arithmetic in the rules)."""
+
 
 def _not_bool(value: object) -> object:
     if isinstance(value, bool):
         raise PydanticCustomError("nombre_attendu", "nombre attendu, pas un booléen")
+    return value
+
+
+def _code(value: object) -> object:
+    value = _not_bool(value)
+    if isinstance(value, int) and abs(value) > MAX_CODE:
+        raise PydanticCustomError("nombre_trop_grand", "nombre trop grand")
     return value
 
 
@@ -69,7 +80,7 @@ def normalize_etat(value: object) -> object:
     return value
 
 
-Code = Annotated[int, BeforeValidator(_not_bool)]
+Code = Annotated[int, BeforeValidator(_code)]
 """A numeric code of the standard (enum values are checked by the rules, not here)."""
 Amount = Annotated[float, BeforeValidator(_not_bool)]
 """An amount in euros or a rate, a JSON number."""

@@ -128,9 +128,22 @@ def _days_in_month(year: int, month: int) -> int:
     return (date(year, month + 1, 1) - timedelta(days=1)).day
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2199
+"""Dates of the standard (births, contracts, invoices) fall well inside; outside is an input error,
+refused before any date arithmetic can overflow."""
+
+
+def parse_wire_date(value: object) -> date:
+    """``parse_date`` limited to the years 1900-2199."""
+    day = parse_date(value)
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise _invalid("date hors de la plage admise (1900-2199)")
+    return day
+
+
 WireDate = Annotated[
     date,
-    BeforeValidator(parse_date),
+    BeforeValidator(parse_wire_date),
     PlainSerializer(to_wire, return_type=str, when_used="json"),
     WithJsonSchema(
         {

@@ -44,6 +44,7 @@ _TYPE_MESSAGES = {
     "float_parsing": "doit être un nombre",
     "finite_number": "doit être un nombre fini",
     "nombre_attendu": "doit être un nombre, pas un booléen",
+    "nombre_trop_grand": "nombre trop grand",
     "bool_type": "doit être un booléen (true/false)",
     "bool_parsing": "doit être un booléen (true/false)",
     "model_type": "doit être un objet JSON",

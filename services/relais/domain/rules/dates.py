@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from relais.domain.cerfa import Cerfa
-from relais.domain.dates import add_months, full_months_between, next_day, parse_date
+from relais.domain.dates import add_months, full_months_between, next_day, parse_wire_date
 from relais.domain.findings import Finding, error, warning
 from relais.domain.rules.calendar import add_working_days
 from relais.domain.rules.context import RuleContext
@@ -44,7 +44,7 @@ def pratique_start(cerfa: Cerfa) -> date | None:
     if extra is None:
         return None
     try:
-        return parse_date(extra)
+        return parse_wire_date(extra)
     except ValueError:
         return None
 

@@ -17,7 +17,7 @@ from relais.domain.rules.identifiers import Check, check_iban
 from relais.domain.rules.required import required_fields
 
 PREMIER_EQUIPEMENT_MAX = 500.0
-AMOUNT_TOLERANCE = 0.01
+TOLERANCE_EUR = 0.01
 CERTIFICAT_TYPES = ("Intermediaire", "Final")
 
 
@@ -185,7 +185,7 @@ def check_facture(body: Facture, ctx: RuleContext) -> Iterator[Finding]:
     if (
         body.montantFacture is not None
         and all(line.montant is not None for line in lines)
-        and abs(total - body.montantFacture) > AMOUNT_TOLERANCE
+        and abs(total - body.montantFacture) > TOLERANCE_EUR + 1e-9 * abs(body.montantFacture)
     ):
         yield error(
             "FACTURE_MONTANT_TOTAL",

@@ -1,0 +1,108 @@
+"""`relais validate` and `relais route` as a CFA developer runs them (real subprocesses)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import EXAMPLES
+
+RELAIS = str(Path(sys.executable).parent / "relais")
+TODAY = ["--today", "2026-11-27"]
+
+
+def relais(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [RELAIS, *args], input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def output(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(proc.stdout)
+    assert set(data) == {"valid", "opco", "errors", "warnings"}
+    return data
+
+
+def test_valid_cerfa_file_exits_0() -> None:
+    proc = relais("validate", str(EXAMPLES / "dossiers" / "initial-11.json"), *TODAY)
+    assert proc.returncode == 0, proc.stderr
+    assert output(proc) == {"valid": True, "opco": "ATLAS", "errors": [], "warnings": []}
+
+
+def test_invalid_cerfa_exits_1_with_paths_relative_to_the_cerfa() -> None:
+    proc = relais("validate", str(EXAMPLES / "dossiers" / "invalid-many.json"), *TODAY)
+    assert proc.returncode == 1
+    data = output(proc)
+    assert data["valid"] is False and data["opco"] is None
+    paths = {e["path"] for e in data["errors"]}
+    assert {"employeur.siret", "apprenti.nir", "contrat.remunerationsAnnuelles[0].taux"} <= paths
+    assert all(set(e) == {"code", "severity", "path", "message"} for e in data["errors"])
+    assert "Traceback" not in proc.stderr
+
+
+def test_request_body_from_stdin_with_explicit_opco() -> None:
+    cerfa = json.loads((EXAMPLES / "dossiers" / "initial-11.json").read_text(encoding="utf-8"))
+    cerfa["employeur"]["codeIdcc"] = "9999"
+    body = json.dumps({"cerfa": cerfa, "opco": "OPCO EP"})
+    proc = relais("validate", "-", *TODAY, stdin=body)
+    assert proc.returncode == 0, proc.stdout
+    assert output(proc)["opco"] == "OPCOEP"
+    proc = relais("validate", *TODAY, stdin=json.dumps({"cerfa": cerfa}))
+    assert proc.returncode == 1
+    assert [e["path"] for e in output(proc)["errors"]] == ["employeur.codeIdcc"]
+
+
+def test_cloudevents_dossier_event_paths_are_relative_to_the_cerfa() -> None:
+    event = json.loads((EXAMPLES / "events" / "dossier-submitted.json").read_text(encoding="utf-8"))
+    event["data"]["cerfa"]["apprenti"]["nir"] = "107037512345681"
+    proc = relais("validate", *TODAY, stdin=json.dumps(event))
+    assert proc.returncode == 1
+    assert [(e["code"], e["path"]) for e in output(proc)["errors"]] == [
+        ("APPRENTI_NIR_CLE", "apprenti.nir")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "errors"),
+    [
+        (
+            "facture-submitted.json",
+            1,
+            {
+                ("FACTURE_IBAN_CLE", "organismeFormation.iban"),
+                ("FACTURE_MONTANT_TOTAL", "montantFacture"),
+            },
+        ),
+        ("rupture-declared.json", 0, set()),
+    ],
+)
+def test_followup_events(name: str, code: int, errors: set[tuple[str, str]]) -> None:
+    proc = relais("validate", str(EXAMPLES / "events" / name), *TODAY)
+    assert proc.returncode == code, proc.stdout
+    assert {(e["code"], e["path"]) for e in output(proc)["errors"]} == errors
+
+
+@pytest.mark.parametrize("stdin", ["not json", "[1, 2]", '"cerfa"', ""])
+def test_input_that_is_not_a_json_object_exits_2(stdin: str) -> None:
+    proc = relais("validate", "-", stdin=stdin)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("relais validate:")
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    proc = relais("validate", str(tmp_path / "absent.json"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_route() -> None:
+    ok = relais("route", "--idcc", "43")
+    assert (ok.returncode, ok.stdout.strip()) == (0, "OPCOMMERCE")
+    unknown = relais("route", "--idcc", "9999")
+    assert unknown.returncode == 1 and unknown.stdout == "" and "9999" in unknown.stderr
+    explicit = relais("route", "--idcc", "9999", "--opco", "akto")
+    assert (explicit.returncode, explicit.stdout.strip()) == (0, "AKTO")

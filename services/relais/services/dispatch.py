@@ -95,6 +95,7 @@ class DispatchOptions:
     defer: timedelta = timedelta(seconds=5)  # recheck of a follow-up waiting for its dossier
     retrying_status_every: int = 4  # "retrying" on attempt 1 and every Nth; 0: never
     drain: timedelta = timedelta(seconds=30)  # graceful stop: wait this long for running calls
+    coalesce: timedelta = timedelta(milliseconds=5)  # gather slots freed together into one claim
 
     def __post_init__(self) -> None:
         if self.inflight_limit < 1:
@@ -140,6 +141,7 @@ class Dispatcher:
         self.metrics: CommandMetrics = metrics or _NoMetrics()
         self._wake = wake or asyncio.Event()
         self._running: set[asyncio.Task[str]] = set()
+        self._touched: set[int] = set()  # commands whose lookup or OPCO call has started
 
     # ------------------------------------------------------------------ loop
 
@@ -188,6 +190,9 @@ class Dispatcher:
                     continue
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), idle.total_seconds())
+                    if self._running and not stop.is_set():
+                        # Let a few more handlers finish: one claim for several free slots.
+                        await asyncio.sleep(self.options.coalesce.total_seconds())
                     continue
                 idle = min(idle * 2, self.options.idle_max)
         finally:
@@ -220,7 +225,7 @@ class Dispatcher:
         pending = set(self._running)
         _, still = await asyncio.wait(pending, timeout=self.options.drain.total_seconds())
         for task in still:
-            task.cancel()  # its command returns when its lease expires (looked up first)
+            task.cancel()  # handed back as ambiguous (see _interrupted): looked up first
         if still:
             await asyncio.wait(still)
             log.warning("dispatch.drain_cancelled", commands=len(still))
@@ -244,6 +249,12 @@ class Dispatcher:
                 # ambiguous (its OPCO call may have happened), to be looked up before a resend.
                 log.warning("dispatch.ledger_failed", error=str(exc))
                 return _Outcome.LEDGER_ERROR
+            except asyncio.CancelledError:
+                if command.id in self._touched:
+                    await self._interrupted(command)
+                raise
+            finally:
+                self._touched.discard(command.id)
         if outcome not in (_Outcome.LOST, _Outcome.LEDGER_ERROR):
             self.metrics.command(command.opco, command.kind.value, outcome)
         return outcome
@@ -269,6 +280,7 @@ class Dispatcher:
         call = build_call(command, data, plan)
 
         resolved = False
+        self._touched.add(command.id)  # from here on the OPCO may see a request
         try:
             if command.ambiguous:
                 found = await self._look_up(command, opco, call, data)
@@ -285,9 +297,6 @@ class Dispatcher:
                     called=False,
                 )
             created = await self._call(command, opco, call)
-        except asyncio.CancelledError:
-            await self._interrupted(command)
-            raise
         except MissingCredentialsError as exc:
             return await self._fail(command, "missing_credentials", str(exc))
         except ConfigurationError as exc:
@@ -310,9 +319,10 @@ class Dispatcher:
         return tried and now - command.created_at > self.options.retry.timeout
 
     async def _interrupted(self, command: Command) -> None:
-        """Cancelled during its lookup or OPCO call (shutdown): the request may have left, so
-        hand the command back as ambiguous (looked up before any resend) instead of letting a
-        plain ``release`` make it look untouched."""
+        """Cancelled (shutdown) once its lookup or OPCO call had started: the request may have
+        left, so hand the command back as ambiguous (looked up before any resend) rather than let
+        a plain ``release`` make it look untouched. If its outcome was already written, the
+        reschedule finds the command no longer held and writes nothing."""
         try:
             await asyncio.shield(
                 self.ledger.reschedule(

@@ -644,3 +644,30 @@ async def test_a_ledger_failure_leaves_the_command_to_its_lease() -> None:
     assert await w.dispatcher.run_once() == 1
     assert w.state("e1") is CommandState.DONE
     assert w.gateway.created["submit_dossier"] == 2, "found by the lookup, not created again"
+
+
+async def test_a_cancel_while_writing_the_outcome_keeps_the_doubt() -> None:
+    w = World()
+    await w.accept(dossier_cmd("e1", "D1"))
+    writing = asyncio.Event()
+
+    async def stuck_complete(command_id: int, worker: str, completion: Any) -> bool:
+        writing.set()
+        await asyncio.Event().wait()  # the database never answers
+        return True
+
+    original = w.ledger.complete
+    w.ledger.complete = stuck_complete  # type: ignore[method-assign]
+    [claimed] = await w.ledger.claim("w1", 10, w.clock.now(), w.options.lease)
+    task = asyncio.create_task(w.dispatcher.handle(claimed))
+    await writing.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    w.ledger.complete = original  # type: ignore[method-assign]
+    cmd = w.command("e1")
+    assert cmd.state is CommandState.PENDING and cmd.ambiguous is True
+    await w.dispatcher.run_once()
+    assert w.state("e1") is CommandState.DONE
+    assert w.gateway.created["submit_dossier"] == 1
+    assert len(w.gateway.calls_to("submit_dossier")) == 1

@@ -24,6 +24,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -491,9 +492,31 @@ class Demo:
         )
 
 
+async def _run_until_signal(demo: Demo) -> int:
+    """``demo.run()``, cancelled (cleanly: children and broker stopped) on SIGINT or SIGTERM."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    stopping: list[int] = []
+
+    def stop(signum: int) -> None:
+        stopping.append(signum)
+        main.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        return await demo.run()
+    except asyncio.CancelledError:
+        if not stopping:
+            raise
+        demo.log("stopped")
+        return 128 + stopping[0]
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
 def run_demo(opts: DemoOptions, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     demo = Demo(opts, out=out or sys.stdout, err=err or sys.stderr)
-    try:
-        return asyncio.run(demo.run())
-    except KeyboardInterrupt:
-        return 130
+    return asyncio.run(_run_until_signal(demo))

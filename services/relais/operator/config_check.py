@@ -168,7 +168,8 @@ def _check_credentials(
     report.add(
         "ok",
         "credentials",
-        f"{len(entries)} keys for {len(cfas)} CFA, OAuth2 clients for {sorted(store.oauth)}",
+        f"{len(entries)} keys for {len(cfas)} CFA, "
+        f"OAuth2 clients for {', '.join(sorted(o.value for o in store.oauth)) or 'no OPCO'}",
     )
 
 

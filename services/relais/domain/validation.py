@@ -125,7 +125,12 @@ def validate_cerfa(
     referentials: Referentials,
     explicit_opco: str | None = None,
 ) -> ValidationReport:
-    """Every control rule on a ``cerfa`` object (paths relative to it), plus OPCO routing."""
+    """Every control rule on a ``cerfa`` object (paths relative to it), plus OPCO routing.
+
+    ``data`` is the decoded JSON object (a ``Cerfa`` model is accepted too). Never raises.
+    """
+    if isinstance(data, BaseModel):
+        data = data.model_dump(exclude_unset=True)
     if not isinstance(data, dict):
         return report([error("CERFA_NON_OBJET", "", "Le dossier (cerfa) doit être un objet JSON.")])
     cerfa, findings = parse(Cerfa, data)
@@ -155,6 +160,8 @@ def validate_followup(kind: str, data: object, *, today: date) -> ValidationRepo
                 )
             ]
         )
+    if isinstance(data, BaseModel):
+        data = data.model_dump(exclude_unset=True)
     if not isinstance(data, dict):
         return report([error("CORPS_NON_OBJET", "", f"Le corps ({kind}) doit être un objet JSON.")])
     model = FOLLOWUP_MODELS[kind]

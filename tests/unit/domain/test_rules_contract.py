@@ -75,3 +75,25 @@ def test_employer_attestations_must_be_ticked(run: Run, dossier: dict[str, Any],
 def test_example_successions_and_avenants_are_valid(run: Run, name: str) -> None:
     result = run(load_example(name))
     assert result.errors == []
+
+
+def test_main_training_site_required_when_different(run: Run, dossier: dict[str, Any]) -> None:
+    set_path(dossier, "organismeFormation.lieuFormationIdentique", False)
+    assert (
+        "error",
+        "LIEU_FORMATION_OBLIGATOIRE",
+        "organismeFormationLieuFormationPrincipal",
+    ) in codes(run(dossier))
+    dossier["organismeFormationLieuFormationPrincipal"] = {
+        "denomination": "Antenne",
+        "siret": "13098723300025",
+        "uaiCfa": "0134567U",
+        "adresse": {"voie": "rue Haute", "codePostal": "13001", "commune": "Marseille"},
+    }
+    assert run(dossier).valid
+    set_path(dossier, "organismeFormationLieuFormationPrincipal.siret", "13098723300026")
+    assert (
+        "error",
+        "LIEU_FORMATION_SIRET_CLE",
+        "organismeFormationLieuFormationPrincipal.siret",
+    ) in codes(run(dossier))

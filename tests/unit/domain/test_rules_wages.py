@@ -183,3 +183,19 @@ def test_part_time_salary_is_prorated(run: Run, dossier: dict[str, Any]) -> None
     set_path(dossier, "contrat.dureeTravailHebdoHeures", 28)
     set_path(dossier, "contrat.salaireEmbauche", round(0.43 * 1823.03 * 28 / 35, 2))
     assert "CONTRAT_SALAIRE_EMBAUCHE_INFERIEUR" not in only_codes(run(dossier))
+
+
+def test_smc_above_smic_from_21_is_a_warning(run: Run, dossier: dict[str, Any]) -> None:
+    set_path(dossier, "contrat.smc", 2100.0)
+    result = run(dossier)
+    assert result.valid
+    # only the period starting after the 21st birthday (2.2, from 2028-04-01) is concerned
+    assert {c for c in codes(result) if c[1] == "REMUNERATION_SMC_PLUS_FAVORABLE"} == {
+        (
+            "warning",
+            "REMUNERATION_SMC_PLUS_FAVORABLE",
+            "contrat.remunerationsAnnuelles[2].typeSalaire",
+        )
+    }
+    set_path(dossier, "contrat.remunerationsAnnuelles[2].typeSalaire", "SMC")
+    assert run(dossier).findings == []

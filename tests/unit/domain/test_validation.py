@@ -126,3 +126,9 @@ def test_explicit_opco_in_validate_cerfa(run: Run, dossier: dict[str, Any]) -> N
     assert not run(dossier).valid
     result = run(dossier, opco="AKTO")
     assert result.valid and result.opco is not None and result.opco.value == "AKTO"
+
+
+def test_a_parsed_model_is_accepted_too(run: Run, dossier: dict[str, Any]) -> None:
+    from relais.domain.cerfa import Cerfa
+
+    assert run(Cerfa.model_validate(dossier)).to_json() == run(dossier).to_json()

@@ -131,6 +131,17 @@ def check_required(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
             "formation.rncp",
             "Renseignez le code RNCP ou le code diplôme (CFD) de la formation.",
         )
+    cfa = cerfa.organismeFormation
+    if (
+        cfa is not None
+        and cfa.lieuFormationIdentique is False
+        and cerfa.organismeFormationLieuFormationPrincipal is None
+    ):
+        yield error(
+            "LIEU_FORMATION_OBLIGATOIRE",
+            "organismeFormationLieuFormationPrincipal",
+            "Le lieu de formation principal diffère du CFA responsable : renseignez-le.",
+        )
     if cerfa.contrat is not None and cerfa.contrat.remunerationsAnnuelles:
         for i, period in enumerate(cerfa.contrat.remunerationsAnnuelles):
             yield from required_fields(

@@ -24,6 +24,7 @@ from relais.domain.rules.context import RuleContext
 TOLERANCE_EUR = 1.0
 MAYOTTE_POSTCODE = "976"
 FULL_TIME_HOURS = 35.0
+SMC_MIN_AGE = 21
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,27 @@ def check_wages(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
                 f"Taux inférieur au minimum légal pour cette période ({minimum:g} % du SMIC "
                 "ou du SMC, selon l'année du contrat et l'âge de l'apprenti).",
             )
+    yield from _smc(cerfa, ctx, expected, dob)
     yield from _salaire_embauche(cerfa, ctx)
+
+
+def _smc(cerfa: Cerfa, ctx: RuleContext, expected: list[Period], dob: date) -> Iterator[Finding]:
+    """From 21, the rate applies to the conventional minimum (SMC) when it is above the SMIC."""
+    c = cerfa.contrat
+    assert c is not None and c.remunerationsAnnuelles and c.dateDebutContrat is not None
+    smic = ctx.referentials.smic.at(c.dateDebutContrat)
+    if c.smc is None or smic is None or c.smc <= smic.mensuel:
+        return
+    for i, p in enumerate(c.remunerationsAnnuelles):
+        if p.typeSalaire != "SMIC" or p.dateDebut is None:
+            continue
+        if age_on(dob, p.dateDebut) >= SMC_MIN_AGE:
+            yield warning(
+                "REMUNERATION_SMC_PLUS_FAVORABLE",
+                join("contrat.remunerationsAnnuelles", i, "typeSalaire"),
+                "À partir de 21 ans, le taux s'applique au salaire minimum conventionnel (SMC) "
+                "lorsqu'il est supérieur au SMIC : vérifiez la base de cette période.",
+            )
 
 
 def _salaire_embauche(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:

@@ -60,13 +60,18 @@ class Simulator:
             s.advance_to(day)
 
     def throttle(self, opco: OpcoCode) -> float:
-        """0 if the request is within the OPCO's rate limit, else the seconds to wait."""
-        if not self.rate_limit:
-            return 0.0
+        """0 if the request is within the OPCO's rate limit, else the seconds to wait.
+
+        A fault spec's ``rate_limit_per_s`` always applies; the profile's limit applies when the
+        rate limit is switched on (``--no-rate-limit`` / admin settings turn it off).
+        """
         spec = self.faults.spec(opco)
-        rate = self.profiles[opco].rate_limit_per_s
         if spec is not None and spec.rate_limit_per_s is not None:
             rate = spec.rate_limit_per_s
+        elif self.rate_limit:
+            rate = self.profiles[opco].rate_limit_per_s
+        else:
+            return 0.0
         if rate <= 0:
             return 0.0
         bucket = self._buckets.get(opco)

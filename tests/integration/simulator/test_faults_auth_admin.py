@@ -1,0 +1,232 @@
+"""Fault injection, AKTO's OAuth2 flow and the admin API of the running simulator."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.fixtures.simulator import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, SimulatorProcess
+from tests.integration.simulator.helpers import cerfa_for, get, post
+
+pytestmark = pytest.mark.integration
+
+
+def status(sim: SimulatorProcess, opco: str = "ATLAS", timeout: float = 5.0) -> httpx.Response:
+    return httpx.get(sim.opco_url(opco) + "/v1/status", headers=sim.headers(opco), timeout=timeout)
+
+
+def test_latency_is_added(fresh_simulator: SimulatorProcess) -> None:
+    sim = fresh_simulator
+    sim.set_faults("ATLAS", latency_ms=300, jitter_ms=50)
+    with httpx.Client(timeout=5) as client:
+
+        def timed(opco: str) -> float:
+            started = time.monotonic()
+            r = client.get(sim.opco_url(opco) + "/v1/status", headers=sim.headers(opco))
+            assert r.status_code == 200
+            return time.monotonic() - started
+
+        timed("AFDAS")  # warm the connection pool
+        assert 0.3 <= timed("ATLAS") < 2
+        assert timed("AFDAS") < 0.25
+
+
+@pytest.mark.parametrize("code", [500, 502, 503])
+def test_server_errors(fresh_simulator: SimulatorProcess, code: int) -> None:
+    fresh_simulator.set_faults("ATLAS", error_rate=1, error_statuses=[code], retry_after_s=4)
+    r = status(fresh_simulator)
+    assert r.status_code == code
+    assert r.json()["message"]
+    if code == 503:
+        assert r.headers["Retry-After"] == "4"
+    (record,) = fresh_simulator.records()
+    assert record["outcome"] == "fault:error" and record["status"] == code
+
+
+def test_throttle_and_rate_limit_answer_429_with_retry_after(
+    fresh_simulator: SimulatorProcess,
+) -> None:
+    sim = fresh_simulator
+    sim.set_faults("ATLAS", throttle_rate=1, retry_after_s=3, max_faults=1)
+    first = status(sim)
+    assert first.status_code == 429 and first.headers["Retry-After"] == "3"
+    assert status(sim).status_code == 200  # the budget of one fault is spent
+    sim.set_faults("OPCOEP", rate_limit_per_s=1)
+    answers = [status(sim, "OPCOEP").status_code for _ in range(3)]
+    assert answers[0] == 200 and 429 in answers[1:]
+    limited = next(r for r in sim.records(opco="OPCOEP") if r["status"] == 429)
+    assert limited["outcome"] == "rate_limited"
+
+
+def test_profile_rate_limits_when_switched_on(fresh_simulator: SimulatorProcess) -> None:
+    sim = fresh_simulator
+    sim.settings(rate_limit=True)
+    headers = sim.headers("AFDAS")
+    with httpx.Client(timeout=5) as client:  # profile: 50/s, bursts of 50
+        url = sim.opco_url("AFDAS") + "/v1/status"
+        codes = [client.get(url, headers=headers).status_code for _ in range(120)]
+    assert 429 in codes and codes[0] == 200
+
+
+def test_down_switch(fresh_simulator: SimulatorProcess) -> None:
+    sim = fresh_simulator
+    sim.set_faults("MOBILITES", down=True, retry_after_s=30)
+    r = status(sim, "MOBILITES")
+    assert r.status_code == 503 and r.headers["Retry-After"] == "30"
+    sim.clear_faults("MOBILITES")
+    assert status(sim, "MOBILITES").status_code == 200
+
+
+def test_dropped_connection_gets_no_response(fresh_simulator: SimulatorProcess) -> None:
+    sim = fresh_simulator
+    sim.set_faults("ATLAS", drop_rate=1, max_faults=1)
+    with pytest.raises(httpx.RemoteProtocolError):
+        status(sim)
+    assert status(sim).status_code == 200
+    first, _ = sim.records()
+    assert first["outcome"] == "fault:drop" and first["status"] == 0
+
+
+def test_timeout_hangs_longer_than_the_client_waits(fresh_simulator: SimulatorProcess) -> None:
+    sim = fresh_simulator
+    sim.set_faults("ATLAS", timeout_rate=1, hang_s=2, max_faults=1)
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        status(sim, timeout=0.3)
+    assert time.monotonic() - started < 1.5
+    assert status(sim).status_code == 200
+
+
+@pytest.mark.parametrize("mode", ["drop", "hang"])
+def test_stored_but_response_lost(fresh_simulator: SimulatorProcess, mode: str) -> None:
+    sim = fresh_simulator
+    sim.set_faults(
+        "ATLAS",
+        stored_lost_rate=1,
+        stored_lost_mode=mode,
+        hang_s=2,
+        routes=["dossiers_post"],
+        max_faults=1,
+    )
+    cerfa = cerfa_for("ATLAS")
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadTimeout)):
+        httpx.post(
+            sim.opco_url("ATLAS") + "/v1/dossiers",
+            json={"cerfa": cerfa},
+            headers=sim.headers("ATLAS"),
+            timeout=0.5,
+        )
+    (stored,) = sim.dossiers(opco="ATLAS")
+    # the CFA's resend is recognised as a duplicate and names the stored dossier
+    again = post(sim, "ATLAS", "v1/dossiers", {"cerfa": cerfa})
+    assert again.status_code == 409
+    assert again.json()["numeroInterne"] == stored["numeroInterne"]
+    lost, dup = sim.records(route="dossiers_post")
+    assert lost["outcome"] == "fault:stored_lost" and lost["created"]
+    assert dup["outcome"] == "duplicate" and not dup["created"]
+
+
+def test_faults_file_at_start_is_applied(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.fixtures.simulator import start_simulator
+
+    directory = tmp_path_factory.mktemp("faulty")
+    faults = directory / "faults.json"
+    faults.write_text('{"CONSTRUCTYS": {"down": true, "retry_after_s": 9}}', encoding="utf-8")
+    sim = start_simulator(directory, "--faults", str(faults))
+    try:
+        r = status(sim, "CONSTRUCTYS")
+        assert r.status_code == 503 and r.headers["Retry-After"] == "9"
+        assert status(sim, "ATLAS").status_code == 200
+    finally:
+        sim.close()
+
+
+def test_akto_oauth2_flow_and_expiry(fresh_simulator: SimulatorProcess) -> None:
+    sim = fresh_simulator
+    key_only = dict(sim.headers("ATLAS"))
+    key_only["X-API-KEY"] = sim.key_for("73282932000074", "AKTO")
+    r = httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=key_only)
+    assert r.status_code == 401 and "Bearer" in r.headers["WWW-Authenticate"]
+    bad = httpx.post(
+        sim.token_url("AKTO"),
+        data={
+            "grant_type": "client_credentials",
+            "client_id": OAUTH_CLIENT_ID,
+            "client_secret": "wrong",
+        },
+    )
+    assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
+    grant = httpx.post(sim.token_url("AKTO"), data={"grant_type": "password"})
+    assert grant.status_code == 400
+    ok = httpx.post(
+        sim.token_url("AKTO"),
+        data={
+            "grant_type": "client_credentials",
+            "client_id": OAUTH_CLIENT_ID,
+            "client_secret": OAUTH_CLIENT_SECRET,
+            "scope": ".default",
+        },
+    )
+    assert ok.status_code == 200
+    token = ok.json()
+    assert token["token_type"] == "Bearer" and token["expires_in"] > 0
+    headers = dict(key_only, Authorization=f"Bearer {token['access_token']}")
+    assert httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=headers).status_code == 200
+    sim.expire_tokens()
+    assert httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=headers).status_code == 401
+    # short-lived tokens expire on their own
+    sim.client.put("/_admin/oauth/ttl", json={"ttl_s": 0.3}).raise_for_status()
+    short = sim.token("AKTO", fresh=True)
+    headers["Authorization"] = f"Bearer {short}"
+    assert httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=headers).status_code == 200
+    time.sleep(0.4)
+    assert httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=headers).status_code == 401
+    # other OPCO have no token endpoint
+    assert httpx.post(sim.token_url("ATLAS"), data={}).status_code == 404
+
+
+def test_admin_requires_the_bearer_token(simulator: SimulatorProcess) -> None:
+    for path in ("/_admin/records", "/_admin/faults", "/_admin/clock", "/_admin/keys"):
+        assert httpx.get(simulator.base_url + path).status_code == 401
+        wrong = {"Authorization": "Bearer wrong"}
+        assert httpx.get(simulator.base_url + path, headers=wrong).status_code == 401
+    assert httpx.post(simulator.base_url + "/_admin/reset").status_code == 401
+
+
+def test_admin_keys_clients_settings_and_etat(fresh_simulator: SimulatorProcess) -> None:
+    sim = fresh_simulator
+    sim.add_key("12345678200010", "OCAPIAT", "new-key")
+    keys = sim.client.get("/_admin/keys").json()["keys"]
+    assert any(k["siret"] == "12345678200010" for k in keys)
+    assert all(k["key"] != "new-key" for k in keys)  # masked
+    r = httpx.get(
+        sim.opco_url("OCAPIAT") + "/v1/status", headers=sim.headers("OCAPIAT", key="new-key")
+    )
+    assert r.status_code == 200
+    bad = sim.client.post("/_admin/keys", json={"siret": "1", "opco": "X", "key": "", "expiry": ""})
+    assert bad.status_code == 400
+    sim.add_oauth_client("AKTO", "second", "s3cret")
+    assert any(
+        c["client_id"] == "second"
+        for c in sim.client.get("/_admin/oauth-clients").json()["clients"]
+    )
+    assert sim.settings(refusal_rate=0.25)["refusal_rate"] == 0.25
+    created = post(sim, "ATLAS", "v1/dossiers", {"cerfa": cerfa_for("ATLAS")}).json()
+    view = sim.set_etat("ATLAS", created["numeroInterne"], "ANNULE", "annulé")
+    assert view["etat"] == "ANNULE"
+    page = get(sim, "ATLAS", "v1/dossiers/etats").json()
+    assert page["EtatDossierResult"][0]["etat"] == "ANNULE"
+    conflict = sim.client.post(
+        f"/_admin/dossiers/ATLAS/{created['numeroInterne']}/etat", json={"etat": "ENGAGE"}
+    )
+    assert conflict.status_code == 409
+    stats = sim.stats()
+    assert stats["dossiers"]["ATLAS"] == {"ANNULE": 1}
+    assert sim.clock()["day"] == 0
+    sim.client.post("/_admin/clock/scale", json={"day_seconds": 0.1}).raise_for_status()
+    time.sleep(0.25)
+    assert sim.clock()["day"] >= 2
+    sim.reset()
+    assert sim.clock()["day"] == 0 and sim.dossiers() == [] and sim.records() == []

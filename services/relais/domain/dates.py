@@ -28,6 +28,13 @@ _DATE_RE = re.compile(
 )
 
 
+DATE_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+)
+"""The same forms as ``_DATE_RE``, for JSON Schema (no named groups, ECMA-262 compatible)."""
+
+
 class Clock(Protocol):
     """Where "now" comes from (a real clock in production, a fixed one in tests)."""
 
@@ -148,8 +155,9 @@ WireDate = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "format": "date-time",
-            "description": "YYYY-MM-DD, optionally with T00:00:00 and an offset (Z, +0000, +00:00)",
+            "pattern": DATE_PATTERN,
+            "description": "A day: YYYY-MM-DD, optionally with a time and an offset "
+            "(2021-02-01T00:00:00+0000, ...Z, ...+00:00); sent as YYYY-MM-DDT00:00:00+00:00",
         }
     ),
 ]

@@ -88,3 +88,19 @@ def test_month_arithmetic() -> None:
     # end of month to end of a shorter month counts as a whole month (31/01 -> 28/02)
     assert full_months_between(date(2026, 1, 31), date(2026, 2, 28)) == 1
     assert full_months_between(date(2026, 1, 31), date(2026, 2, 27)) == 0
+
+
+def test_json_schema_pattern_accepts_what_the_parser_accepts() -> None:
+    import re
+
+    from relais.domain.dates import DATE_PATTERN
+
+    for text in (
+        "2021-02-01",
+        "2021-02-01T00:00:00+0000",
+        "2021-02-01T00:00:00Z",
+        "2021-02-01T00:00:00+00:00",
+    ):
+        assert re.match(DATE_PATTERN, text)
+        parse_date(text)
+    assert not re.match(DATE_PATTERN, "01/02/2021")

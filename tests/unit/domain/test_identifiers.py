@@ -120,3 +120,19 @@ def test_deca(deca: str, ok: bool) -> None:
 )
 def test_iban(iban: str, expected: Check) -> None:
     assert check_iban(iban) is expected
+
+
+def test_completion_helpers_make_valid_identifiers() -> None:
+    from relais.domain.rules.identifiers import (
+        complete_nir,
+        complete_siren,
+        complete_siret,
+        complete_uai,
+    )
+
+    siren = complete_siren("82834757")
+    assert check_siren(siren) is Check.OK
+    assert check_siret(complete_siret(siren + "0001")) is Check.OK
+    assert complete_nir("1010101001001") == "101010100100153"
+    assert check_nir(complete_nir("209052A040120")) is Check.OK
+    assert check_uai(complete_uai("0755123")) is Check.OK

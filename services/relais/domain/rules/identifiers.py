@@ -97,3 +97,31 @@ def check_iban(value: str) -> Check:
     rearranged = compact[4:] + compact[:4]
     number = "".join(str(int(c, 36)) for c in rearranged)
     return Check.OK if int(number) % 97 == 1 else Check.KEY
+
+
+def luhn_digit(digits: str) -> str:
+    """The digit that makes ``digits + digit`` Luhn-valid."""
+    for candidate in "0123456789":
+        if luhn(digits + candidate):
+            return candidate
+    raise AssertionError("unreachable: one of ten digits always completes a Luhn number")
+
+
+def complete_siren(first8: str) -> str:
+    """A valid SIREN from its first 8 digits (for test data and examples)."""
+    return first8 + luhn_digit(first8)
+
+
+def complete_siret(first13: str) -> str:
+    """A valid SIRET from its first 13 digits (the SIREN part should itself be valid)."""
+    return first13 + luhn_digit(first13)
+
+
+def complete_nir(nir13: str) -> str:
+    """The 15-character NIR (with its key) from the 13 first characters."""
+    return f"{nir13}{nir_key(nir13):02d}"
+
+
+def complete_uai(digits7: str) -> str:
+    """A valid UAI from its 7 digits."""
+    return digits7 + uai_letter(digits7)

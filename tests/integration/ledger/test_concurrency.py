@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from datetime import timedelta
 from itertools import pairwise
 from multiprocessing import get_context
 
+import asyncpg
 import pytest
 
-from relais.adapters.ledger import open_ledger
+from relais.adapters.ledger import open_ledger, sqlite_path
 from relais.services.ledger_port import CommandState, Completion, Ledger
 from tests.integration.ledger.conftest import CFA, command, now, status
 
@@ -207,3 +210,42 @@ async def test_a_redelivered_event_racing_itself_is_accepted_once(ledger_url: st
     assert sum(results) == 1
     assert len(commands) == 1
     assert [r.message.event_id for r in outbox] == ["dup-status"]
+
+
+async def heads_blocked(url: str) -> list[tuple[str, str]]:
+    """Dossiers whose oldest open command is still marked blocked (a stranded dossier)."""
+    query = """
+        SELECT c.cfa, c.dossier_id FROM commands AS c
+        WHERE c.state IN ('pending', 'in_flight') AND c.blocked {true}
+          AND NOT EXISTS (SELECT 1 FROM commands AS o
+                          WHERE o.cfa = c.cfa AND o.dossier_id = c.dossier_id AND o.id < c.id
+                            AND o.state IN ('pending', 'in_flight'))
+    """
+    if url.startswith("sqlite"):
+        with closing(sqlite3.connect(sqlite_path(url))) as conn:
+            return [tuple(row) for row in conn.execute(query.format(true="= 1"))]
+    conn = await asyncpg.connect(url)
+    try:
+        return [tuple(row) for row in await conn.fetch(query.format(true=""))]
+    finally:
+        await conn.close()
+
+
+async def test_accepts_racing_completions_never_strand_a_dossier(ledger_url: str) -> None:
+    """A command accepted while its dossier's head completes is unblocked by one or the other."""
+    dossiers, rounds = 12, 8
+    ingest, dispatch = open_ledger(ledger_url), open_ledger(ledger_url)
+    try:
+        for d in range(dossiers):
+            await ingest.accept(command(f"e{d}-0", f"D{d}"), [])
+        for n in range(1, rounds + 1):
+            heads = await dispatch.claim("w", dossiers, now(), LEASE)
+            assert len(heads) == dossiers  # every dossier has its head due, none stranded
+            done = Completion(CommandState.DONE, [])
+            await asyncio.gather(
+                *(ingest.accept(command(f"e{d}-{n}", f"D{d}"), []) for d in range(dossiers)),
+                *(dispatch.complete(head.id, "w", done) for head in heads),
+            )
+            assert await heads_blocked(ledger_url) == []
+    finally:
+        await asyncio.gather(ingest.close(), dispatch.close())

@@ -6,6 +6,7 @@ import asyncio
 import difflib
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,79 @@ async def set_first_checksum(url: str, checksum: str) -> None:
         await pg.execute("UPDATE schema_migrations SET checksum = $1 WHERE version = 1", checksum)
     finally:
         await pg.close()
+
+
+async def test_a_later_migration_upgrades_a_ledger_with_data(
+    pg_databases: PgDatabases, tmp_path: Path
+) -> None:
+    """0001 applied and used, then ``migrate()`` applies the rest: queued commands get blocked."""
+    rows = [("e1", "D1"), ("e2", "D1"), ("e3", "D2"), ("e4", "D1")]
+    for url in (sqlite_url(tmp_path), pg_databases.create()):
+        engine: Engine = "sqlite" if url.startswith("sqlite") else "postgres"
+        await apply_first_migration_only(url, engine, rows)
+
+        ledger = open_ledger(url)
+        try:
+            await ledger.migrate()
+            claimed = await ledger.claim("w", 10, datetime.now(UTC), timedelta(seconds=30))
+        finally:
+            await ledger.close()
+
+        assert await applied_versions(url) == [m.version for m in load(engine)]
+        assert sorted(c.event_id for c in claimed) == ["e1", "e3"]
+        assert await blocked_events(url) == ["e2", "e4"]
+
+
+async def apply_first_migration_only(url: str, engine: Engine, rows: list[tuple[str, str]]) -> None:
+    first = load(engine)[0]
+    insert = (
+        "INSERT INTO commands (event_id, cfa, dossier_id, opco, kind, payload, state,"
+        " next_attempt_at, created_at, updated_at) VALUES ({}, 'CFA', {}, 'AKTO', 'dossier',"
+        " '{{}}', 'pending', {}, {}, {})"
+    )
+    if engine == "sqlite":
+        with closing(sqlite3.connect(sqlite_path(url))) as conn:
+            conn.executescript(first.sql)
+            conn.execute(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " checksum TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT"
+            )
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (1, ?, ?, '2026-11-27T00:00:00.000000Z')",
+                (first.name, first.checksum),
+            )
+            past = "'2026-01-01T00:00:00.000000Z'"
+            for event_id, dossier_id in rows:
+                conn.execute(insert.format("?", "?", past, past, past), (event_id, dossier_id))
+            conn.commit()
+        return
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(first.sql)
+        await conn.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+            " checksum text NOT NULL, applied_at timestamptz NOT NULL)"
+        )
+        await conn.execute(
+            "INSERT INTO schema_migrations VALUES (1, $1, $2, now())", first.name, first.checksum
+        )
+        for event_id, dossier_id in rows:
+            await conn.execute(
+                insert.format("$1", "$2", "now() - interval '1 day'", "now()", "now()"),
+                event_id,
+                dossier_id,
+            )
+    finally:
+        await conn.close()
+
+
+async def blocked_events(url: str) -> list[str]:
+    query = "SELECT event_id FROM commands WHERE blocked {} ORDER BY id"
+    if url.startswith("sqlite"):
+        with closing(sqlite3.connect(sqlite_path(url))) as conn:
+            return [row[0] for row in conn.execute(query.format("= 1"))]
+    conn = await asyncpg.connect(url)
+    try:
+        return [row["event_id"] for row in await conn.fetch(query.format(""))]
+    finally:
+        await conn.close()

@@ -69,14 +69,25 @@ def _outbox_insert(*, now: int, first: int, guard: str = "") -> str:
     )
 
 
+# accept: a command behind an older open command of its dossier is inserted ``blocked``. The latest
+# open command of the dossier is locked first (FOR UPDATE): a concurrent complete of it either
+# waits for this insert (and then unblocks it) or finished first (the lock's re-check then finds
+# the command terminal: not blocked).
 _ACCEPT = f"""
 WITH inbox_row AS (
     INSERT INTO inbox (event_id, outcome, received_at) VALUES ($1, 'accepted', $2)
     ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+), last_open AS (
+    SELECT id FROM commands
+    WHERE cfa = $3 AND dossier_id = $4 AND state IN ('pending', 'in_flight')
+    ORDER BY id DESC
+    LIMIT 1
+    FOR UPDATE
 ), command_row AS (
     INSERT INTO commands (event_id, cfa, dossier_id, opco, kind, payload, depends_on, state,
-                          attempts, next_attempt_at, created_at, updated_at, ambiguous)
-    SELECT event_id, $3, $4, $5, $6, $7::jsonb, $8::text[], 'pending', 0, $2, $2, $2, false
+                          attempts, next_attempt_at, created_at, updated_at, ambiguous, blocked)
+    SELECT event_id, $3, $4, $5, $6, $7::jsonb, $8::text[], 'pending', 0, $2, $2, $2, false,
+           EXISTS (SELECT 1 FROM last_open)
     FROM inbox_row
     RETURNING id
 ), outbox_rows AS (
@@ -111,7 +122,7 @@ WITH expired AS (
     FOR UPDATE SKIP LOCKED
 ), due AS (
     SELECT c.id FROM commands AS c
-    WHERE c.state = 'pending' AND c.next_attempt_at <= $1 AND {_NO_OLDER_OPEN}
+    WHERE c.state = 'pending' AND NOT c.blocked AND c.next_attempt_at <= $1 AND {_NO_OLDER_OPEN}
     ORDER BY c.next_attempt_at, c.id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -215,7 +226,19 @@ WITH cmd AS (
 ), outbox_rows AS (
     {_outbox_insert(now=2, first=15, guard="cmd, ")}
 )
-SELECT count(*) FROM cmd
+SELECT cfa, dossier_id FROM cmd
+"""
+
+# After a command's terminal state is committed in the same transaction: its dossier's next command
+# becomes the head. A separate statement, so it sees a command accepted while ``_COMPLETE`` waited.
+_UNBLOCK_NEXT = """
+UPDATE commands SET blocked = false
+WHERE id = (
+    SELECT id FROM commands
+    WHERE cfa = $1 AND dossier_id = $2 AND state IN ('pending', 'in_flight')
+    ORDER BY id
+    LIMIT 1)
+  AND blocked
 """
 
 _RESCHEDULE = f"""
@@ -371,25 +394,29 @@ class PostgresLedger:
         numero_interne, numero_externe = common.dossier_numbers(completion)
         facture = completion.facture
         pool = await self._get_pool()
-        done = await pool.fetchval(
-            _COMPLETE,
-            command_id,
-            self._now(),
-            completion.state.value,
-            completion.error,
-            worker,
-            numero_interne,
-            numero_externe,
-            completion.dossier_etat,
-            bool(completion.dossier_ids or completion.dossier_etat is not None),
-            facture.cfa if facture else None,
-            facture.reference if facture else None,
-            facture.opco if facture else None,
-            facture.numero_interne_facture if facture else None,
-            facture.etat if facture else None,
-            *_status_arrays(completion.statuses),
-        )
-        return bool(done)
+        async with pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                _COMPLETE,
+                command_id,
+                self._now(),
+                completion.state.value,
+                completion.error,
+                worker,
+                numero_interne,
+                numero_externe,
+                completion.dossier_etat,
+                bool(completion.dossier_ids or completion.dossier_etat is not None),
+                facture.cfa if facture else None,
+                facture.reference if facture else None,
+                facture.opco if facture else None,
+                facture.numero_interne_facture if facture else None,
+                facture.etat if facture else None,
+                *_status_arrays(completion.statuses),
+            )
+            if row is None:
+                return False
+            await conn.execute(_UNBLOCK_NEXT, row["cfa"], row["dossier_id"])
+        return True
 
     async def reschedule(
         self,

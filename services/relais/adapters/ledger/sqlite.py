@@ -64,7 +64,7 @@ UPDATE commands SET
 WHERE id IN (
     SELECT id FROM (
         SELECT c.id, c.next_attempt_at AS due FROM commands AS c
-        WHERE c.state = 'pending' AND c.next_attempt_at <= :now
+        WHERE c.state = 'pending' AND c.blocked = 0 AND c.next_attempt_at <= :now
           AND NOT EXISTS (
             SELECT 1 FROM commands AS o
             WHERE o.cfa = c.cfa AND o.dossier_id = c.dossier_id AND o.id < c.id
@@ -81,6 +81,17 @@ WHERE id IN (
         ORDER BY c.locked_until LIMIT :limit)
     LIMIT :limit)
 RETURNING {_COMMAND_COLUMNS}
+"""
+
+
+_UNBLOCK_NEXT = """
+UPDATE commands SET blocked = 0
+WHERE id = (
+    SELECT id FROM commands
+    WHERE cfa = ? AND dossier_id = ? AND state IN ('pending', 'in_flight')
+    ORDER BY id
+    LIMIT 1)
+  AND blocked = 1
 """
 
 
@@ -281,8 +292,10 @@ class SqliteLedger:
                 return False
             conn.execute(
                 "INSERT INTO commands (event_id, cfa, dossier_id, opco, kind, payload, depends_on,"
-                " state, attempts, next_attempt_at, created_at, updated_at, ambiguous)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, 0)",
+                " state, attempts, next_attempt_at, created_at, updated_at, ambiguous, blocked)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, 0, EXISTS ("
+                "  SELECT 1 FROM commands WHERE cfa = ? AND dossier_id = ?"
+                "  AND state IN ('pending', 'in_flight')))",
                 (
                     command.event_id,
                     command.cfa,
@@ -294,6 +307,8 @@ class SqliteLedger:
                     now,
                     now,
                     now,
+                    command.cfa,
+                    command.dossier_id,
                 ),
             )
             _append_outbox(conn, statuses, now)
@@ -403,6 +418,8 @@ class SqliteLedger:
                         now,
                     )
             _append_outbox(conn, completion.statuses, now)
+            # the dossier's next command is its head now
+            conn.execute(_UNBLOCK_NEXT, (cfa, row["dossier_id"]))
             return True
 
         return await self._write(run)

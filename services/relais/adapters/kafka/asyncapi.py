@@ -1,0 +1,223 @@
+"""The AsyncAPI 3.0 document of relais's topics (``schemas/asyncapi.json``).
+
+Generated from the code, never edited: the channels and the consumer group come from
+``KafkaSettings``' defaults, the message headers from the ``Envelope`` model and the status event's
+header builder, and the payloads point at the JSON Schemas of ``schemas/events/`` (generated from
+the same pydantic models by ``relais.contracts``), so a payload is described in one place only.
+``relais schemas write`` writes it; ``relais schemas check`` and a unit test fail when it drifts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relais.config import KafkaSettings
+from relais.domain.events import DATA_MODELS, KIND_OF_TYPE, Envelope, EventType
+from relais.domain.status import StatusName
+from relais.services.ingest import DLQ_HEADERS
+
+ASYNCAPI_FILE = "asyncapi.json"
+EVENTS_DIR = "events"
+
+Document = dict[str, Any]
+
+
+def _ref(path: str) -> Document:
+    return {"$ref": path}
+
+
+def _envelope_headers(event_type: EventType) -> Document:
+    schema = Envelope.model_json_schema()
+    properties: Document = {}
+    for name, prop in schema["properties"].items():
+        header = {"type": "string", "description": prop.get("description", name)}
+        if name == "type":
+            header["const"] = event_type.value
+        elif name == "specversion":
+            header["const"] = "1.0"
+        elif name == "datacontenttype":
+            header["const"] = "application/json"
+        elif name == "signature":
+            header["description"] = (
+                "Optional hex HMAC-SHA256, by the CFA's secret, of ce_id, ce_type, ce_source, "
+                "ce_subject and ce_time as sent (one per line, each followed by a newline) then "
+                "the record value; required for CFAs that have a secret configured"
+            )
+        properties[f"ce_{name}"] = header
+    return {
+        "type": "object",
+        "required": [f"ce_{name}" for name in schema.get("required", [])],
+        "properties": properties,
+    }
+
+
+def _status_headers() -> Document:
+    types = [name.event_type for name in StatusName]
+    return {
+        "type": "object",
+        "required": ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_subject", "ce_time"],
+        "properties": {
+            "ce_specversion": {"type": "string", "const": "1.0"},
+            "ce_id": {
+                "type": "string",
+                "description": "Stable id (uuid5): a redelivery repeats it; dedupe on it",
+            },
+            "ce_type": {"type": "string", "enum": types},
+            "ce_source": {"type": "string", "const": "relais"},
+            "ce_subject": {"type": "string", "description": "The CFA's dossier id (= key)"},
+            "ce_time": {"type": "string", "format": "date-time"},
+            "ce_datacontenttype": {"type": "string", "const": "application/json"},
+            "ce_correlationid": {
+                "type": "string",
+                "description": "Id of the triggering CFA event (absent for OPCO-side changes)",
+            },
+            "ce_cfa": {"type": "string", "description": "The CFA's SIRET"},
+            "ce_opco": {"type": "string", "description": "The OPCO's code"},
+        },
+    }
+
+
+def _dlq_headers() -> Document:
+    descriptions = {
+        "dlq_reason": "Why the record could not be read (DATA_NOT_JSON, DATA_NOT_OBJECT, "
+        "TOO_LARGE, EMPTY_VALUE, ENVELOPE_UNDECODABLE, ENVELOPE_HEADERS_MISSING)",
+        "dlq_topic": "The topic the record came from",
+        "dlq_partition": "Its partition (decimal)",
+        "dlq_offset": "Its offset (decimal)",
+    }
+    properties: Document = {
+        name: {"type": "string", "description": descriptions[name]} for name in DLQ_HEADERS
+    }
+    properties["dlq_errors"] = {
+        "type": "string",
+        "description": "JSON list of {code, severity, path, message}: every problem found",
+    }
+    return {
+        "type": "object",
+        "required": list(DLQ_HEADERS),
+        "description": "The original headers, unchanged, plus these",
+        "properties": properties,
+    }
+
+
+def _message_name(event_type: EventType) -> str:
+    return event_type.value.removeprefix("fr.cfa.").removesuffix(".v1").replace(".", "_")
+
+
+def asyncapi_document(kafka: KafkaSettings | None = None) -> Document:
+    kafka = kafka or KafkaSettings()
+    key = {"type": "string", "description": "The CFA's own dossier id (= ce_subject)"}
+    messages: Document = {}
+    for event_type in EventType:
+        model = DATA_MODELS[event_type]
+        messages[_message_name(event_type)] = {
+            "name": event_type.value,
+            "title": event_type.value,
+            "summary": (model.__doc__ or "").strip().splitlines()[0],
+            "contentType": "application/json",
+            "headers": _envelope_headers(event_type),
+            "payload": _ref(f"{EVENTS_DIR}/{event_type.value}.json#/$defs/{model.__name__}"),
+            "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
+            "x-relais-kind": KIND_OF_TYPE[event_type].value,
+        }
+    messages["status"] = {
+        "name": "status",
+        "title": "relais status event",
+        "summary": "One outcome of a CFA event, or an OPCO-side change seen by polling",
+        "contentType": "application/json",
+        "headers": _status_headers(),
+        "payload": _ref(f"{EVENTS_DIR}/status.v1.json"),
+        "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
+    }
+    messages["dead_letter"] = {
+        "name": "dead_letter",
+        "title": "Dead letter",
+        "summary": "A CFA record relais could not read, exactly as it came",
+        "headers": _dlq_headers(),
+        "payload": {"description": "The original record value, unchanged (any bytes)"},
+    }
+    cfa_messages = {
+        _message_name(t): _ref(f"#/components/messages/{_message_name(t)}") for t in EventType
+    }
+    status_ref = {"status": _ref("#/components/messages/status")}
+    dlq_ref = {"dead_letter": _ref("#/components/messages/dead_letter")}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "relais",
+            "version": "1.0.0",
+            "description": (
+                "relais between a CFA network's Kafka bus and the 11 OPCO convergence APIs. "
+                "CFA events arrive as CloudEvents 1.0 in binary mode (ce_* headers, JSON data); "
+                "every event ends in exactly one terminal status event (at least once, stable "
+                "ids); records that cannot be read go to the dead-letter topic. Topic names "
+                "are the defaults (RELAIS_KAFKA__*)."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "kafka": {
+                "host": "kafka:9092",
+                "protocol": "kafka",
+                "description": "The network's Kafka (RELAIS_KAFKA__BOOTSTRAP_SERVERS)",
+            }
+        },
+        "channels": {
+            "cfaEvents": {
+                "address": kafka.input_topic,
+                "title": "CFA events",
+                "description": (
+                    "One shared topic, or one topic per CFA (RELAIS_KAFKA__INPUT_PATTERN); a "
+                    "configured map says which ce_source each topic may carry. Key = dossier id, "
+                    "so a dossier's events keep their order."
+                ),
+                "messages": cfa_messages,
+            },
+            "status": {
+                "address": kafka.status_topic,
+                "title": "Status events",
+                "description": "Outbox order per dossier; key = dossier id",
+                "messages": status_ref,
+            },
+            "deadLetters": {
+                "address": kafka.dlq_topic,
+                "title": "Dead letters",
+                "messages": dlq_ref,
+            },
+        },
+        "operations": {
+            "consumeCfaEvents": {
+                "action": "receive",
+                "channel": _ref("#/channels/cfaEvents"),
+                "summary": (
+                    "Ingest: manual commit after the ledger commit; one terminal status per event"
+                ),
+                "messages": [_ref(f"#/channels/cfaEvents/messages/{n}") for n in cfa_messages],
+                "bindings": {
+                    "kafka": {
+                        "groupId": {"type": "string", "enum": [kafka.group_id]},
+                        "clientId": {"type": "string", "enum": [kafka.client_id]},
+                        "bindingVersion": "0.5.0",
+                    }
+                },
+            },
+            "publishStatus": {
+                "action": "send",
+                "channel": _ref("#/channels/status"),
+                "summary": "Relay: transactional outbox -> status topic, at least once, in order",
+                "messages": [_ref("#/channels/status/messages/status")],
+            },
+            "publishDeadLetters": {
+                "action": "send",
+                "channel": _ref("#/channels/deadLetters"),
+                "summary": "Ingest: the raw record, acknowledged before its offset is committed",
+                "messages": [_ref("#/channels/deadLetters/messages/dead_letter")],
+            },
+        },
+        "components": {"messages": messages},
+    }
+
+
+def asyncapi_documents() -> dict[str, Document | str]:
+    """The ``relais.contracts`` source: ``{"asyncapi.json": document}``."""
+    return {ASYNCAPI_FILE: asyncapi_document()}

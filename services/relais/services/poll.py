@@ -114,20 +114,44 @@ class Poller:
     # ------------------------------------------------------------------ loop
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Poll every pair on its own schedule until ``stop`` is set.
+
+        Each pair runs its own loop, so a slow or hanging OPCO delays no other pair; at most
+        ``concurrency`` polls run at once. A poll in progress at stop is cancelled (it only reads,
+        and each recorded change is its own transaction)."""
         log.info("poll.started", pairs=len(self.pairs))
+        limit = asyncio.Semaphore(self.options.concurrency)
+        tasks = [
+            asyncio.create_task(self._run_pair(pair, stop, limit), name=f"poll-{pair[1]}")
+            for pair in self.pairs
+        ]
+        for task in tasks:
+            task.add_done_callback(_log_crash)
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            log.info("poll.stopped")
+
+    async def _run_pair(self, pair: Pair, stop: asyncio.Event, limit: asyncio.Semaphore) -> None:
         while not stop.is_set():
-            await self.poll_due()
-            wait = self._until_next_due()
+            state = self.state[pair]
+            if _is_due(state.next_due, self.clock.now()):
+                async with limit:
+                    await self._poll_pair(pair)
+                if state.skipped is not None:
+                    state.next_due = self.clock.now() + self.options.interval
+            wait = self._until(state.next_due)
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), wait.total_seconds())
-        log.info("poll.stopped")
 
-    def _until_next_due(self) -> timedelta:
-        now = self.clock.now()
-        dues = [s.next_due for s in self.state.values() if s.skipped is None and s.next_due]
-        if not dues:
-            return self.options.tick
-        return max(timedelta(0), min(min(dues) - now, self.options.tick))
+    def _until(self, next_due: datetime | None) -> timedelta:
+        """How long to sleep before looking again (at most ``tick``, so clock jumps are seen)."""
+        if next_due is None:
+            return timedelta(0)
+        return max(timedelta(0), min(next_due - self.clock.now(), self.options.tick))
 
     async def poll_due(self) -> PollReport:
         """Poll the pairs whose next poll is due."""
@@ -306,6 +330,12 @@ class Poller:
         if changed:
             log.info("poll.etat_changed", kind="facture", etat=item.etat, previous=previous)
         return 1 if changed else 0
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        exc = task.exception()
+        log.error("poll.loop_crashed", task=task.get_name(), error=repr(exc), exc_info=exc)
 
 
 def _is_due(next_due: datetime | None, now: datetime) -> bool:

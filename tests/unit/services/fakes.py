@@ -370,6 +370,7 @@ class FakeGateway:
         self.seen_once: dict[tuple[str, str], dict[str, str]] = {}  # duplicates of other routes
         self._n = itertools.count(1)
         self.latency = 0.0  # seconds each creating call takes
+        self.listing_latency: dict[OpcoCode, float] = {}  # seconds an etats listing takes
         self.active = 0
         self.max_active = 0
 
@@ -519,6 +520,7 @@ class FakeGateway:
     async def dossier_etats(self, cfa: str, opco: OpcoCode) -> AsyncIterator[DossierEtat]:
         self._check(cfa, opco, "dossiers_etats")
         self.calls.append(("dossier_etats", cfa, opco, {}))
+        await asyncio.sleep(self.listing_latency.get(opco, 0.0))
         fault = self._fault("dossier_etats", opco)
         if fault is not None:
             raise fault.error

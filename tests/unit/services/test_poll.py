@@ -225,3 +225,20 @@ async def test_run_polls_on_schedule_and_stops() -> None:
     await asyncio.wait_for(runner, 2)
     assert len(w.gateway.calls_to("dossier_etats")) == 2
     assert [e["etat"] for e in w.etat_events()] == ["ANNULE"]
+
+
+async def test_a_hanging_opco_does_not_hold_back_the_other_pairs() -> None:
+    w = World(pairs=[(CFA, AKTO), (CFA, ATLAS)], tick=timedelta(milliseconds=5))
+    numero = await w.submit("e1", "D1", 1, opco="ATLAS")
+    w.gateway.listing_latency[AKTO] = 30.0  # AKTO's listing never answers in this test
+    stop = asyncio.Event()
+    runner = asyncio.create_task(w.poller.run(stop))
+    await asyncio.sleep(0.03)
+    w.gateway.set_etat(CFA, ATLAS, numero, "EN_COURS_INSTRUCTION")
+    w.clock.advance(w.options.interval)
+    await asyncio.sleep(0.03)
+    atlas_listings = [c for c in w.gateway.calls if c[0] == "dossier_etats" and c[2] == ATLAS]
+    assert len(atlas_listings) == 2, "ATLAS kept its schedule while AKTO hung"
+    assert [e["etat"] for e in w.etat_events()] == ["EN_COURS_INSTRUCTION"]
+    stop.set()
+    await asyncio.wait_for(runner, 1)  # the hanging poll is cancelled at stop

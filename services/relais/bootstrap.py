@@ -291,6 +291,8 @@ def build(
         if "dispatch" in chosen and settings.dispatch.enabled:
             from relais.services.dispatch import Dispatcher, DispatchOptions
 
+            idle = timedelta(seconds=settings.dispatch.idle_s)
+
             app.dispatcher = Dispatcher(
                 ledger,
                 gateway,
@@ -298,6 +300,8 @@ def build(
                     inflight_limit=settings.dispatch.inflight_limit,
                     lease=timedelta(seconds=settings.dispatch.lease_s),
                     retry=retry_policy(settings),
+                    idle_min=min(timedelta(milliseconds=50), idle),
+                    idle_max=idle,
                     drain=timedelta(seconds=settings.shutdown_grace_s * 0.6),
                 ),
                 clock=clock,

@@ -161,7 +161,7 @@ class DispatchSettings(_Group):
     backoff_base_s: float = Field(default=1.0, ge=0)
     backoff_cap_s: float = Field(default=900.0, ge=0)
     jitter: float = Field(default=0.2, ge=0, le=1)  # +/- fraction of the computed delay
-    idle_s: float = Field(default=0.2, gt=0)  # sleep when nothing is due
+    idle_s: float = Field(default=1.0, gt=0)  # longest sleep when nothing is due
     enabled: bool = True
 
 

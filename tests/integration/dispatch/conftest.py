@@ -18,7 +18,7 @@ from relais.domain.opco import OpcoCode
 from relais.domain.profiles import load_profiles
 from relais.domain.referentials import referential
 from relais.sampledata import GeneratedDossier, Generator
-from relais.services.dispatch import Dispatcher, DispatchOptions
+from relais.services.dispatch import CommandMetrics, Dispatcher, DispatchOptions
 from relais.services.ledger_port import CommandKind, Ledger, NewCommand
 from relais.services.poll import Poller, PollOptions
 from relais.services.retry import RetryPolicy
@@ -73,10 +73,15 @@ class Rig:
         return self.gen.cfas[0].siret
 
     def dispatcher(
-        self, *, policy: RetryPolicy | None = None, worker: str = "w1", **options: Any
+        self,
+        *,
+        policy: RetryPolicy | None = None,
+        worker: str = "w1",
+        metrics: CommandMetrics | None = None,
+        **options: Any,
     ) -> Dispatcher:
         opts = DispatchOptions(retry=policy or RetryPolicy.instant(), **options)
-        d = Dispatcher(self.ledger, self.gateway, opts, worker_id=worker)
+        d = Dispatcher(self.ledger, self.gateway, opts, worker_id=worker, metrics=metrics)
         self.dispatchers.append(d)
         return d
 

@@ -151,3 +151,50 @@ async def test_order_per_dossier_under_concurrency(rig: Rig) -> None:
         if r["outcome"].startswith("fault")
     )
     assert errors > 0, "the run did exercise retries"
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.outcomes: list[str] = []
+
+    def command(self, opco: str, kind: str, outcome: str) -> None:
+        self.outcomes.append(outcome)
+
+
+async def test_two_dispatchers_share_the_work_without_doing_it_twice(rig: Rig) -> None:
+    """Scaling out: two workers on one ledger split the commands (row locks / leases); every
+    command is handled once, every dossier is created once, follow-ups after their dossier."""
+    for opco in (AKTO, ATLAS):
+        rig.sim.set_faults(opco, latency_ms=10, jitter_ms=10)
+    dossiers = [rig.dossier((AKTO, ATLAS)[i % 2]) for i in range(20)]
+    for d in dossiers:
+        await rig.send(d.event, d.opco)
+        await rig.send(rig.gen.convention(d), d.opco)
+    tallies = [Tally(), Tally()]
+    workers = [
+        rig.dispatcher(
+            worker=f"w{i}",
+            metrics=tallies[i],
+            inflight_limit=6,
+            idle_min=timedelta(milliseconds=5),
+            idle_max=timedelta(milliseconds=20),
+        )
+        for i in range(2)
+    ]
+    stop = asyncio.Event()
+    runners = [asyncio.create_task(w.run(stop)) for w in workers]
+    try:
+        for _ in range(600):
+            counts = await rig.ledger.counts()
+            if counts.get("done", 0) == 40:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*runners), 10)
+    assert (await rig.ledger.counts()).get("done") == 40
+    assert sorted(len(t.outcomes) for t in tallies)[0] > 0, "both workers took a share"
+    assert sum(len(t.outcomes) for t in tallies) == 40, "no command handled twice"
+    for opco in (AKTO, ATLAS):
+        assert len(rig.creations(opco, "dossiers_post")) == 10
+        assert len(rig.creations(opco, "conventions")) == 10

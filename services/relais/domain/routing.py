@@ -142,7 +142,7 @@ def resolve_opco(
         elif key is not None and key not in NO_AGREEMENT and from_table is None:
             findings.append(
                 warning(
-                    "EMPLOYEUR_IDCC_INCONNU",
+                    "EMPLOYEUR_IDCC_HORS_REFERENTIEL",
                     IDCC_PATH,
                     "Cet IDCC est absent du référentiel IDCC -> OPCO ; l'OPCO indiqué est retenu.",
                 )

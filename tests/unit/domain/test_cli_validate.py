@@ -106,3 +106,12 @@ def test_route() -> None:
     assert unknown.returncode == 1 and unknown.stdout == "" and "9999" in unknown.stderr
     explicit = relais("route", "--idcc", "9999", "--opco", "akto")
     assert (explicit.returncode, explicit.stdout.strip()) == (0, "AKTO")
+
+
+def test_rules_catalogue() -> None:
+    proc = relais("validate", "--rules")
+    assert proc.returncode == 0
+    rows = json.loads(proc.stdout)
+    assert {"code": "APPRENTI_NIR_CLE", "severity": "error"}.items() <= next(
+        r for r in rows if r["code"] == "APPRENTI_NIR_CLE"
+    ).items()

@@ -20,6 +20,7 @@ from relais.domain.dates import paris_today
 from relais.domain.findings import error
 from relais.domain.followups import FOLLOWUP_KINDS
 from relais.domain.referentials import Referentials, load_referentials
+from relais.domain.rules.catalogue import catalogue_json
 from relais.domain.validation import ValidationReport, report, validate_cerfa, validate_followup
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
@@ -45,10 +46,18 @@ def register(sub: Any) -> None:
         default=None,
         help="folder holding referentials/ (default: the repository's schemas/)",
     )
+    parser.add_argument(
+        "--rules",
+        action="store_true",
+        help="print the catalogue of finding codes (code, severity, section, summary) and exit",
+    )
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.rules:
+        print(json.dumps(catalogue_json(), ensure_ascii=False, indent=2))
+        return EXIT_OK
     try:
         text = _read(args.file)
         doc = json.loads(text)

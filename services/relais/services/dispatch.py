@@ -92,7 +92,8 @@ class DispatchOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     idle_min: timedelta = timedelta(milliseconds=50)  # ledger poll when work just ran out...
     idle_max: timedelta = timedelta(seconds=1)  # ...doubling up to this while nothing is due
-    defer: timedelta = timedelta(seconds=5)  # recheck of a follow-up waiting for its dossier
+    defer: timedelta = timedelta(seconds=5)  # first recheck of a follow-up awaiting its dossier
+    defer_max: timedelta = timedelta(minutes=5)  # ...rechecks slow down to this
     retrying_status_every: int = 4  # "retrying" on attempt 1 and every Nth; 0: never
     drain: timedelta = timedelta(seconds=30)  # graceful stop: wait this long for running calls
     coalesce: timedelta = timedelta(milliseconds=5)  # gather slots freed together into one claim
@@ -542,7 +543,7 @@ class Dispatcher:
         written = await self.ledger.reschedule(
             command.id,
             self.worker_id,
-            now + self.options.defer,
+            now + self._defer_delay(command, now),
             f"waiting for the numeroInterne of {len(wait.waiting_for)} dossier(s)",
             ambiguous=command.ambiguous,
             count_attempt=False,
@@ -551,6 +552,11 @@ class Dispatcher:
             return self._lost("reschedule")
         log.info("dispatch.deferred", waiting_for=len(wait.waiting_for))
         return _Outcome.DEFERRED
+
+    def _defer_delay(self, command: Command, now: datetime) -> timedelta:
+        """Recheck soon at first, then less often: a tenth of the wait so far, within bounds."""
+        waited = max(now - command.created_at, timedelta(0))
+        return min(max(self.options.defer, waited / 10), self.options.defer_max)
 
     def _lost(self, step: str) -> str:
         log.warning("dispatch.lease_lost", step=step, worker=self.worker_id)

@@ -671,3 +671,18 @@ async def test_a_cancel_while_writing_the_outcome_keeps_the_doubt() -> None:
     assert w.state("e1") is CommandState.DONE
     assert w.gateway.created["submit_dossier"] == 1
     assert len(w.gateway.calls_to("submit_dossier")) == 1
+
+
+async def test_a_long_wait_for_a_dossier_is_rechecked_less_often() -> None:
+    w = World()
+    await w.accept(dossier_cmd("e1", "D1"))
+    await w.dispatcher.run_once()
+    await w.accept(dossier_cmd("e2", "D2", n=2))
+    await w.ledger.claim("other", 10, w.clock.now(), timedelta(days=1))  # D2 is slow
+    await w.accept(facture_cmd("f1", ["D1", "D2"]))
+    gaps = []
+    for advance in (timedelta(0), timedelta(minutes=10), timedelta(hours=2)):
+        w.clock.advance(advance)
+        await w.dispatcher.run_once()
+        gaps.append(w.command("f1").next_attempt_at - w.clock.now())
+    assert gaps == [timedelta(seconds=5), timedelta(minutes=1), timedelta(minutes=5)]

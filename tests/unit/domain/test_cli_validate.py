@@ -115,3 +115,12 @@ def test_rules_catalogue() -> None:
     assert {"code": "APPRENTI_NIR_CLE", "severity": "error"}.items() <= next(
         r for r in rows if r["code"] == "APPRENTI_NIR_CLE"
     ).items()
+
+
+def test_file_with_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "bom.json"
+    text = (EXAMPLES / "dossiers" / "avenant-36.json").read_text(encoding="utf-8")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    proc = relais("validate", str(path), *TODAY)
+    assert proc.returncode == 0, proc.stderr
+    assert output(proc)["opco"] == "AKTO"

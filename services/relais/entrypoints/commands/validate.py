@@ -125,8 +125,8 @@ def _kind_of(event_type: object) -> str | None:
 
 def _read(name: str) -> str:
     if name == "-":
-        return sys.stdin.buffer.read().decode("utf-8")
-    return Path(name).read_bytes().decode("utf-8")
+        return sys.stdin.buffer.read().decode("utf-8-sig")
+    return Path(name).read_bytes().decode("utf-8-sig")
 
 
 def _iso_date(text: str) -> date:

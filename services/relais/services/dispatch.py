@@ -299,9 +299,9 @@ class Dispatcher:
                 )
             created = await self._call(command, opco, call)
         except MissingCredentialsError as exc:
-            return await self._fail(command, "missing_credentials", str(exc))
+            return await self._fail(command, "missing_credentials", str(exc), called=False)
         except ConfigurationError as exc:
-            return await self._fail(command, "configuration", str(exc))
+            return await self._fail(command, "configuration", str(exc), called=False)
         except RetryableOpcoError as exc:
             still_ambiguous = is_ambiguous(exc) or (command.ambiguous and not resolved)
             return await self._retry(command, opco, exc, ambiguous=still_ambiguous)
@@ -317,7 +317,8 @@ class Dispatcher:
         """A command tried before (or whose holder vanished) past the age cap is not resent:
         this also ends the loop of a command whose handling keeps crashing its worker."""
         tried = command.attempts > 0 or command.ambiguous
-        return tried and now - command.created_at > self.options.retry.timeout
+        grace = self.options.lease  # a retry scheduled just inside the cap may start a bit late
+        return tried and now - command.created_at > self.options.retry.timeout + grace
 
     async def _interrupted(self, command: Command) -> None:
         """Cancelled (shutdown) once its lookup or OPCO call had started: the request may have

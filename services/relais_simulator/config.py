@@ -46,7 +46,7 @@ class SimulatorConfig:
     rate_limit: bool = True
     use_rules: bool = True
     seed: int = 0
-    max_records: int = 500_000
+    max_records: int = 1_000_000
     version: str = "relais-simulator 0.1"
 
     def profiles(self) -> dict[OpcoCode, OpcoProfile]:

@@ -143,7 +143,6 @@ class ConvergenceApp:
             at=time.time(),
             day=sim.clock.day(),
             method=request.method,
-            path=request.url.path,
             opco=opco.value,
             route=spec.name,
             version=version,
@@ -332,7 +331,7 @@ async def post_dossier(sim: Simulator, ctx: Context) -> Response:
     existing = store.find_duplicate_dossier(ctx.rec.natural_key)
     if existing is not None:
         raise Rejection(409, "Dossier déjà transmis", ids=store.dossier_ids(existing))
-    _, rule_errors = sim.checker.check(cerfa, sim.clock.today())
+    rule_errors = sim.checker.rules(cerfa, sim.clock.today())
     if rule_errors:
         raise Rejection(422, "Dossier non conforme aux règles de contrôle", rule_errors)
     d = store.create_dossier(ctx.siret, key, cerfa, sim.clock.day(), ctx.version)

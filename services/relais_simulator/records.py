@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from relais_simulator.routes import ROUTES
+
+ROUTE_PATHS: dict[str, str] = {r.name: r.path for r in ROUTES}
+
 
 @dataclass(slots=True)
 class RequestRecord:
@@ -20,7 +24,6 @@ class RequestRecord:
     at: float  # wall-clock epoch seconds
     day: float  # simulated day
     method: str
-    path: str
     opco: str
     route: str
     version: str
@@ -37,7 +40,7 @@ class RequestRecord:
             "at": self.at,
             "day": round(self.day, 6),
             "method": self.method,
-            "path": self.path,
+            "path": f"/{self.opco}/ApiEchangeCFA/{self.version}/{ROUTE_PATHS.get(self.route, '')}",
             "opco": self.opco,
             "route": self.route,
             "version": self.version,
@@ -51,7 +54,7 @@ class RequestRecord:
 
 
 class RecordLog:
-    def __init__(self, maxlen: int = 500_000) -> None:
+    def __init__(self, maxlen: int = 1_000_000) -> None:
         self._records: deque[RequestRecord] = deque(maxlen=maxlen)
         self._seq = 0
         self.dropped = 0

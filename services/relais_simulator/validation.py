@@ -81,7 +81,13 @@ class CerfaChecker:
     def check(self, cerfa: Json, today: date) -> tuple[list[Json], list[Json]]:
         """-> (structural errors: 400, rule errors: 422)."""
         structural = structural_errors(cerfa)
-        if structural or self._referentials is None:
+        if structural:
             return structural, []
+        return [], self.rules(cerfa, today)
+
+    def rules(self, cerfa: Json, today: date) -> list[Json]:
+        """The control rules' errors (none when running structural-only)."""
+        if self._referentials is None:
+            return []
         found = validate_cerfa(cerfa, today=today, referentials=self._referentials)
-        return [], [_e(f.code, f.path, f.message) for f in found.errors]
+        return [_e(f.code, f.path, f.message) for f in found.errors]

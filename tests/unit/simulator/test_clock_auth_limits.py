@@ -108,7 +108,6 @@ def test_record_log_is_bounded_and_queryable() -> None:
                 at=0,
                 day=0,
                 method="POST",
-                path="/",
                 opco="AKTO" if i % 2 else "ATLAS",
                 route="dossiers_post",
                 version="v1",

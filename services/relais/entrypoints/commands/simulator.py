@@ -44,6 +44,12 @@ def register(sub: Any) -> None:
     parser.add_argument("--profiles", type=Path, help="OPCO profiles JSON (default: schemas/)")
     parser.add_argument("--npec", type=Path, help="NPEC referential CSV (default: synthetic)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--max-records",
+        type=int,
+        default=1_000_000,
+        help="request records kept for /_admin/records (oldest dropped first)",
+    )
     parser.add_argument("--log-level", default="warning")
     parser.set_defaults(handler=handle)
 
@@ -60,6 +66,7 @@ def handle(args: argparse.Namespace) -> int:
         "rate_limit": not args.no_rate_limit,
         "use_rules": not args.structural_only,
         "seed": args.seed,
+        "max_records": args.max_records,
     }
     if args.admin_token:
         kwargs["admin_token"] = args.admin_token

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.opco import BreakerSettings, HttpOpcoGateway
@@ -100,7 +101,7 @@ def credentials() -> CredentialStore:
 GatewayFactory = Callable[..., tuple[HttpOpcoGateway, Recorder, Observed]]
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="function")
 async def make_gateway(
     profiles: dict[OpcoCode, OpcoProfile], credentials: CredentialStore, clock: FakeClock
 ) -> Any:

@@ -153,6 +153,16 @@ def natural_key(cerfa: Mapping[str, Any]) -> DossierNaturalKey | None:
         return None
 
 
+def is_avenant(cerfa: Mapping[str, Any]) -> bool:
+    """An amendment (typeContratApp 31-38) of an existing contract."""
+    contrat = cerfa.get("contrat")
+    kind = contrat.get("typeContratApp") if isinstance(contrat, Mapping) else None
+    try:
+        return 31 <= int(kind) <= 39  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
 def unresolved_error(*, own: bool) -> ErrorItem:
     """The problem reported when a needed dossier has no OPCO numeroInterne and never will."""
     where = "ce_subject" if own else "data.facture.lignes.dossierId"

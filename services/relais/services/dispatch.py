@@ -50,6 +50,7 @@ from relais.services.calls import (
     OpcoCall,
     build_call,
     facture_reference,
+    is_avenant,
     known_numero,
     natural_key,
     needed_dossiers,
@@ -271,7 +272,7 @@ class Dispatcher:
                 command, "invalid_payload", str(exc), errors=errors, called=False
             )
 
-        plan = await self._resolve_dossiers(command, data, now)
+        plan = await self._resolve_dossiers(command, data)
         if isinstance(plan, _Wait):
             return await self._defer(command, plan, now)
         if isinstance(plan, ErrorItem):
@@ -340,7 +341,7 @@ class Dispatcher:
             log.warning("dispatch.interrupt_not_recorded", error=repr(exc), exc_info=True)
 
     async def _resolve_dossiers(
-        self, command: Command, data: BaseModel, now: datetime
+        self, command: Command, data: BaseModel
     ) -> Mapping[str, str] | _Wait | ErrorItem:
         """numeroInterne of every dossier the command needs; or wait; or a clear failure."""
         numeros: dict[str, str] = {}
@@ -374,6 +375,11 @@ class Dispatcher:
     ) -> Created | None:
         """Resolve the doubt of an ambiguous command by the best means of its route."""
         if command.kind is CommandKind.DOSSIER:
+            if is_avenant(call.body):
+                # An avenant shares its contract's natural key (employer, apprentice, start):
+                # a search would find the contract itself. Its resend gets the OPCO's 409.
+                log.info("dispatch.doubt_unresolvable", why="avenant")
+                return None
             key = natural_key(call.body)
             if key is None:
                 log.info("dispatch.doubt_unresolvable", why="incomplete natural key")

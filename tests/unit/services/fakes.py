@@ -335,6 +335,7 @@ def natural_key_of(cerfa: Json) -> tuple[str, ...]:
         str(app.get("prenom")).upper(),
         str(app.get("dateNaissance"))[:10],
         str(con.get("dateDebutContrat"))[:10],
+        str(con.get("typeContratApp")),  # the OPCO's duplicate key has it; a search cannot
     )
 
 
@@ -566,7 +567,7 @@ class FakeGateway:
             key.date_debut_contrat.isoformat(),
         )
         for d in self.dossiers[(cfa, opco)]:
-            if d.natural_key == wanted:
+            if d.natural_key[:5] == wanted:
                 return Created(
                     ids={"numeroInterne": d.numero_interne, "numeroExterne": d.numero_externe},
                     duplicate=True,

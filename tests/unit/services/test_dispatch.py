@@ -686,3 +686,19 @@ async def test_a_long_wait_for_a_dossier_is_rechecked_less_often() -> None:
         await w.dispatcher.run_once()
         gaps.append(w.command("f1").next_attempt_at - w.clock.now())
     assert gaps == [timedelta(seconds=5), timedelta(minutes=1), timedelta(minutes=5)]
+
+
+async def test_an_ambiguous_avenant_is_not_mistaken_for_its_contract() -> None:
+    w = World(policy=RetryPolicy.instant())
+    await w.accept(dossier_cmd("e1", "D1"))
+    await w.dispatcher.run_once()
+    avenant = dossier_cmd("e2", "D1")
+    data = avenant.payload["data"]
+    cerfa = {**data["cerfa"], "contrat": {**data["cerfa"]["contrat"], "typeContratApp": 31}}
+    payload = {**avenant.payload, "data": {**data, "cerfa": cerfa}}
+    await w.accept(NewCommand(**{**avenant.__dict__, "payload": payload}))
+    w.gateway.fail_next("submit_dossier", AmbiguousOpcoError("timeout"), applied=False)
+    await w.run_until_quiet()
+    assert w.state("e2") is CommandState.DONE
+    assert w.gateway.calls_to("find_dossier") == [], "a search would find the contract itself"
+    assert w.gateway.created["submit_dossier"] == 2, "the avenant was created by the resend"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 
 import pytest
 
+from relais.adapters.embedded_broker import create_topics_sync
 from relais.bootstrap import build
 from relais.domain.status import status_event_id
 from relais.services.ingest import sign
@@ -186,3 +188,38 @@ async def test_signed_events(
         statuses = await consume_all(kafka_bootstrap, topics.status, expected=2, timeout_s=15)
     assert [s.json()["status"] for s in statuses] == ["received", "rejected"]
     assert statuses[1].json()["errors"][0]["code"] == "SIGNATURE_MISSING"
+
+
+async def test_one_topic_per_cfa_by_pattern(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: object
+) -> None:
+    g = generator(15)
+    cfa_a, cfa_b = g.cfas[0], g.cfas[1]
+    prefix = f"cfa-{uuid.uuid4().hex[:8]}"
+    topic_a = f"{prefix}-{cfa_a.siret}"
+    topic_b = f"{prefix}-{cfa_b.siret}"
+    create_topics_sync(kafka_bootstrap, [topic_a, topic_b], 1)
+    topics = make_topics(topic_factory)
+    settings = settings_for(
+        kafka_bootstrap,
+        topics,
+        f"sqlite:///{tmp_path}/ledger.db",
+        input_pattern=rf"{prefix}-[0-9]{{14}}",
+        topic_sources={topic_a: [cfa_a.siret], topic_b: [cfa_b.siret]},
+    )
+    a1, b1 = g.dossier(cfa=cfa_a), g.dossier(cfa=cfa_b)
+    forged = g.dossier(cfa=cfa_a)  # CFA A's event on CFA B's topic
+    app = build(settings, ["ingest", "relay"])
+    async with running(app):
+        await produce(kafka_bootstrap, topic_a, [out(a1.event)])
+        await produce(kafka_bootstrap, topic_b, [out(b1.event), out(forged.event)])
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=3, timeout_s=20)
+        text = app.metrics.render().decode()
+    outcome = {s.json()["eventId"]: s.json()["status"] for s in statuses}
+    assert outcome == {
+        a1.event_id: "received",
+        b1.event_id: "received",
+        forged.event_id: "rejected",
+    }
+    # The lag gauge follows each input topic (0: everything consumed).
+    assert f'relais_consumer_lag_messages{{topic="{topic_b}"}} 0.0' in text

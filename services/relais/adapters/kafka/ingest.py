@@ -117,7 +117,9 @@ class IngestSubscriber:
             "description": "CFA events (CloudEvents binary mode: ce_* headers, JSON data)",
         }
         if kafka.input_pattern:
-            options["pattern"] = kafka.input_pattern
+            # FastStream reads "{name}" as a path parameter: a regex quantifier such as
+            # "[0-9]{14}" must reach it with its braces doubled (FastStream's literal escape).
+            options["pattern"] = kafka.input_pattern.replace("{", "{{").replace("}", "}}")
         if kafka.max_poll_records is not None:
             options["max_poll_records"] = kafka.max_poll_records
         self.subscriber = broker.subscriber(*topics, **options)

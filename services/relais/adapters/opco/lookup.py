@@ -19,8 +19,9 @@ LISTE_BATCH = 20
 
 
 def order_candidates(etats: list[DossierEtat]) -> list[DossierEtat]:
-    """Fresh dossiers first (an ambiguous creation is looked up soon after), stable otherwise."""
-    return sorted(etats, key=lambda e: 0 if e.etat in FRESH_ETATS else 1)
+    """Fresh dossiers first (an ambiguous creation is looked up soon after), and within each
+    group the last listed first (listings seen so far go oldest first)."""
+    return sorted(reversed(etats), key=lambda e: 0 if e.etat in FRESH_ETATS else 1)
 
 
 def cerfa_of(detail: Any) -> Mapping[str, Any] | None:

@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
+from relais.domain.dates import parse_date as domain_parse_date
 from relais.services.opco_port import DossierEtat, FactureEtat
 
 NATURE_KEYS = frozenset({"natureFrais", "nature"})
@@ -53,15 +54,9 @@ def facture_etat(item: dict[str, Any]) -> FactureEtat:
 
 
 def parse_date(value: Any) -> date | None:
-    """``2026-09-01``, ``2026-09-01T00:00:00Z``, ``...+0000``, ``...+00:00`` -> date."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or len(value) < 10:
-        return None
+    """A lenient wire date (``2026-09-01``, ``...T00:00:00Z``, ``+0000``, ``+00:00``) or None."""
     try:
-        return date.fromisoformat(value.strip()[:10])
+        return domain_parse_date(value)
     except ValueError:
         return None
 

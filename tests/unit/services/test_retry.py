@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from relais.errors import (
     AmbiguousOpcoError,
@@ -133,3 +135,30 @@ def test_give_up_descriptions_are_clear() -> None:
 def test_nonsense_settings_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         RetryPolicy(**bad)  # type: ignore[arg-type]
+
+
+@given(
+    failures=st.integers(min_value=1, max_value=200),
+    draw=st.floats(min_value=0, max_value=1),
+    jitter=st.floats(min_value=0, max_value=1),
+    retry_after=st.one_of(st.none(), st.integers(min_value=1, max_value=7200)),
+)
+def test_every_wait_stays_within_its_window(
+    failures: int, draw: float, jitter: float, retry_after: int | None
+) -> None:
+    policy = RetryPolicy(
+        rand=lambda: draw,
+        wait_jitter=jitter,
+        wait_initial=timedelta(seconds=2),
+        wait_max=timedelta(minutes=10),
+        attempts=1000,
+        timeout=timedelta(days=30),
+    )
+    exc = RetryableOpcoError("503", retry_after=retry_after)
+    decision = policy.decide(exc, failures=failures, first_seen=T0, now=T0)
+    assert isinstance(decision, Retry)
+    window = min(2.0 * 2 ** (failures - 1), 600.0)
+    low = max((1 - jitter) * window, float(retry_after or 0))
+    high = max(window, float(retry_after or 0))
+    assert low - 1e-6 <= decision.delay.total_seconds() <= high + 1e-6
+    assert decision.at == T0 + decision.delay

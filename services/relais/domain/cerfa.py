@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from relais.domain.dates import WireDate
@@ -131,18 +131,40 @@ class Employeur(Section):
 
     denomination: str | None = None
     raison_sociale: str | None = None
-    siret: str | None = None
-    naf: str | None = None
+    siret: str | None = Field(
+        default=None, description="14 digits, Luhn key (La Poste: digit sum multiple of 5)"
+    )
+    naf: str | None = Field(
+        default=None, description="NAF/APE code: 4 digits + letter, e.g. 6202A (a dot is accepted)"
+    )
     nombreDeSalaries: Code | None = None
-    codeIdcc: Idcc | None = None
+    codeIdcc: Idcc | None = Field(
+        default=None,
+        description=(
+            "IDCC of the collective agreement, 4 characters zero-padded (9999 none, 9998 under "
+            "negotiation); routes to the OPCO"
+        ),
+    )
     libelleIdcc: str | None = None
     telephone: str | None = None
     courriel: str | None = None
     adresse: Adresse | None = None
     nom: str | None = None
     prenom: str | None = None
-    typeEmployeur: Code | None = None
-    employeurSpecifique: Code | None = None
+    typeEmployeur: Code | None = Field(
+        default=None,
+        description=(
+            "11-16 private (11 métiers, 12 RCS, 13 MSA, 14 libéral, 15 association, "
+            "16 other), 21-29 public, 30 EPIC"
+        ),
+    )
+    employeurSpecifique: Code | None = Field(
+        default=None,
+        description=(
+            "0 none, 1 temporary work agency, 2 employers' group, 3 seasonal, "
+            "4 family apprenticeship"
+        ),
+    )
     caisseComplementaire: str | None = None
     regimeSpecifique: bool | None = None
     attestationEligibilite: bool | None = None
@@ -156,25 +178,42 @@ class Apprenti(Section):
     nom: str | None = None
     nomUsage: str | None = None
     prenom: str | None = None
-    sexe: str | None = None
-    nationalite: Code | None = None
+    sexe: str | None = Field(default=None, description='"M" or "F"')
+    nationalite: Code | None = Field(default=None, description="1 French, 2 EU, 3 non-EU")
     dateNaissance: WireDate | None = None
-    departementNaissance: Digits | None = None
+    departementNaissance: Digits | None = Field(
+        default=None, description="1-3 characters: 75, 075, 2A, 2B, 971..., 099 for a birth abroad"
+    )
     communeNaissance: str | None = None
-    nir: str | None = None
-    regimeSocial: Code | None = None
+    nir: str | None = Field(
+        default=None,
+        description=(
+            "13 characters (+ 2-digit key): sex, yy, mm, department (2A/2B), commune, order"
+        ),
+    )
+    regimeSocial: Code | None = Field(default=None, description="1 MSA, 2 URSSAF")
     handicap: bool | None = None
     droitsRqthExtensionBOE: bool | None = None
     droitsRqthEquivalenceJeune: bool | None = None
-    situationAvantContrat: Code | None = None
-    diplome: Code | None = None
-    derniereClasse: Code | None = None
-    diplomePrepare: Code | None = None
+    situationAvantContrat: Code | None = Field(
+        default=None, description="1 scolaire ... 12 inactif (convergence-api.md 2.3)"
+    )
+    diplome: Code | None = Field(
+        default=None, description="highest diploma obtained (diploma codes of 2.5.4)"
+    )
+    derniereClasse: Code | None = Field(
+        default=None, description="1, 11, 12, 21, 22, 31, 32, 40, 41, 42"
+    )
+    diplomePrepare: Code | None = Field(
+        default=None, description="last diploma prepared (diploma codes of 2.5.4)"
+    )
     intituleDiplomePrepare: str | None = None
     telephone: str | None = None
     courriel: str | None = None
     adresse: Adresse | None = None
-    responsableLegal: ResponsableLegal | None = None
+    responsableLegal: ResponsableLegal | None = Field(
+        default=None, description="required for a non-emancipated minor at conclusion"
+    )
     inscriptionSportifDeHautNiveau: bool | None = None
     projetCreationRepriseEntreprise: bool | None = None
     apprentiMineur: bool | None = None
@@ -190,28 +229,47 @@ class Maitre(Section):
     courriel: str | None = None
     emploiOccupe: str | None = None
     intituleDiplomeObtenu: str | None = None
-    niveauDiplomeObtenu: Code | None = None
+    niveauDiplomeObtenu: Code | None = Field(default=None, description="3 CAP/BEP ... 8 doctorat")
     nir: str | None = None
 
 
 class RemunerationAnnuelle(Section):
     """2.5.3: one period of the wage schedule (``ordre`` = year.period, e.g. ``"2.1"``)."""
 
-    ordre: Annotated[str, BeforeValidator(_number_to_str)] | None = None
+    ordre: Annotated[str, BeforeValidator(_number_to_str)] | None = Field(
+        default=None, description='"year.period", "1.1" to "4.2"'
+    )
     dateDebut: WireDate | None = None
     dateFin: WireDate | None = None
-    taux: Amount | None = None
-    typeSalaire: str | None = None
+    taux: Amount | None = Field(
+        default=None, description="% of SMIC (or SMC), at least the legal minimum"
+    )
+    typeSalaire: str | None = Field(default=None, description='"SMIC" or "SMC"')
 
 
 class Contrat(Section):
     """2.5."""
 
-    modeContractuel: Code | None = None
-    typeContratApp: Code | None = None
-    typeDerogation: Code | None = None
-    numeroContratPrecedent: str | None = None
-    noContrat: str | None = None
+    modeContractuel: Code | None = Field(
+        default=None,
+        description="1 fixed term, 2 within a CDI, 3 temporary work, 4 seasonal with two employers",
+    )
+    typeContratApp: Code | None = Field(
+        default=None, description="11 first contract; 21-23 successions; 31-38 avenants"
+    )
+    typeDerogation: Code | None = Field(
+        default=None,
+        description="11 under 16, 12 over 29, 21 reduced, 22 extended, 50 several, 60 other",
+    )
+    numeroContratPrecedent: str | None = Field(
+        default=None,
+        description=(
+            "DECA number (15 characters) of the previous contract; required for 21-23 and 31-38"
+        ),
+    )
+    noContrat: str | None = Field(
+        default=None, description="DECA number (15 characters), e.g. 02B202212000000"
+    )
     noAvenant: str | None = None
     dateConclusion: WireDate | None = None
     dateDebutContrat: WireDate | None = None
@@ -220,10 +278,14 @@ class Contrat(Section):
     dateEffetAvenant: WireDate | None = None
     dateRupture: WireDate | None = None
     lieuSignatureContrat: str | None = None
-    dureeTravailHebdoHeures: Code | None = None
-    dureeTravailHebdoMinutes: Code | None = None
+    dureeTravailHebdoHeures: Code | None = Field(
+        default=None, description="at most 40 (40 h 00 allowed)"
+    )
+    dureeTravailHebdoMinutes: Code | None = Field(default=None, description="0-59")
     travailRisque: bool | None = None
-    salaireEmbauche: Amount | None = None
+    salaireEmbauche: Amount | None = Field(
+        default=None, description="gross monthly salary of the first period (rate x SMIC in force)"
+    )
     avantageNature: bool | None = None
     avantageNourriture: Amount | None = None
     avantageLogement: Amount | None = None
@@ -236,14 +298,20 @@ class Contrat(Section):
 class Formation(Section):
     """2.6."""
 
-    rncp: str | None = None
-    codeDiplome: str | None = None
-    typeDiplome: Code | None = None
+    rncp: str | None = Field(
+        default=None, description="RNCP code: optional 'RNCP' prefix + 2-5 digits"
+    )
+    codeDiplome: str | None = Field(default=None, description="CFD: 8 characters [A-Z0-9]")
+    typeDiplome: Code | None = Field(
+        default=None, description="diploma codes of 2.5.4 (10103*14 list; 2021 codes accepted)"
+    )
     intituleQualification: str | None = None
     dateDebutFormation: WireDate | None = None
     dateFinFormation: WireDate | None = None
-    dureeFormation: Code | None = None
-    nombreHeuresEnDistanciel: Code | None = None
+    dureeFormation: Code | None = Field(default=None, description="hours, 1-9999")
+    nombreHeuresEnDistanciel: Code | None = Field(
+        default=None, description="distance-learning hours, at most dureeFormation"
+    )
     dateObtentionDiplome: WireDate | None = None
 
 
@@ -252,8 +320,8 @@ class OrganismeFormation(Section):
 
     denomination: str | None = None
     formationInterne: bool | None = None
-    siret: str | None = None
-    uaiCfa: str | None = None
+    siret: str | None = Field(default=None, description="14 digits, Luhn key")
+    uaiCfa: str | None = Field(default=None, description="7 digits + check letter")
     visaCfa: bool | None = None
     adresse: Adresse | None = None
     lieuFormationIdentique: bool | None = None
@@ -270,12 +338,17 @@ class Cerfa(Section):
     contrat: Contrat | None = None
     organismeFormation: OrganismeFormation | None = None
     organismeFormationLieuFormationPrincipal: OrganismeFormation | None = None
-    versionCERFA: str | None = None
+    versionCERFA: str | None = Field(default=None, description='"10103*14"')
     CERFASignatureProbante: bool | None = None
     numeroExterne: str | None = None
     numeroInterne: str | None = None
     numeroDeca: str | None = None
-    etat: Etat | None = None
+    etat: Etat | None = Field(
+        default=None,
+        description=(
+            "TRANSMIS, EN_COURS_INSTRUCTION, ENGAGE, ANNULE, REFUSE, RUPTURE, SOLDE (read model)"
+        ),
+    )
     commentaireEtat: str | None = None
 
 

@@ -91,6 +91,7 @@ class SettingsIn(_Body):
     facture_days_to_instruction: float | None = Field(default=None, ge=0)
     facture_days_to_payment: float | None = Field(default=None, ge=0)
     rate_limit: bool | None = None
+    followup_rules: bool | None = None
 
 
 def _opco(value: str) -> OpcoCode | None:
@@ -295,6 +296,7 @@ def admin_routes(sim: Simulator) -> list[Route]:
             "facture_days_to_instruction": ins.facture_days_to_instruction,
             "facture_days_to_payment": ins.facture_days_to_payment,
             "rate_limit": sim.rate_limit,
+            "followup_rules": sim.followup_rules,
             "validation": sim.checker.source,
         }
 
@@ -308,6 +310,8 @@ def admin_routes(sim: Simulator) -> list[Route]:
         for name, value in body.model_dump(exclude_none=True).items():
             if name == "rate_limit":
                 sim.rate_limit = value
+            elif name == "followup_rules":
+                sim.followup_rules = value
             else:
                 setattr(sim.instruction, name, value)
         return JsonResponse(settings_view())

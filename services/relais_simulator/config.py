@@ -45,6 +45,7 @@ class SimulatorConfig:
     npec_path: Path = field(default_factory=default_npec_path)
     rate_limit: bool = True
     use_rules: bool = True
+    followup_rules: bool = False
     seed: int = 0
     max_records: int = 1_000_000
     version: str = "relais-simulator 0.1"

@@ -31,6 +31,7 @@ from relais_simulator.ratelimit import retry_after_header
 from relais_simulator.records import RequestRecord
 from relais_simulator.routes import RouteSpec, dossier_capability, match
 from relais_simulator.state import Simulator
+from relais_simulator.states import DossierEtat
 from relais_simulator.store import Rejection, digest, natural_key
 from relais_simulator.validation import structural_errors
 from relais_simulator.wire import (
@@ -463,6 +464,8 @@ async def post_convention(sim: Simulator, ctx: Context) -> Response:
     store = sim.store(ctx.opco)
     ctx.rec.ids = {"numeroInterneDossier": ident}
     d = store.dossier_for(ctx.siret, ident)
+    if d.numero_interne not in store.conventions:
+        sim.check_followup("convention", body)
     c = store.add_convention(d, couts or {})
     ctx.rec.created = True
     ctx.rec.outcome = "created"
@@ -517,6 +520,8 @@ async def post_facture(sim: Simulator, ctx: Context) -> Response:
     ctx.rec.ids = {"referenceFactureCFA": reference}
     if len({line.numero_interne_dossier for line in lines}) == 1:
         ctx.rec.ids["numeroInterneDossier"] = lines[0].numero_interne_dossier
+    if store.find_facture(ctx.siret, reference) is None:
+        sim.check_followup("facture", body)
     f = store.add_facture(
         ctx.siret,
         reference,
@@ -587,6 +592,8 @@ async def post_certificat(sim: Simulator, ctx: Context) -> Response:
     store = sim.store(ctx.opco)
     ctx.rec.ids = {"numeroInterneDossier": ident, "numeroEcheance": str(numero)}
     d = store.dossier_for(ctx.siret, ident)
+    if (d.numero_interne, numero) not in store.certificats:
+        sim.check_followup("certificat", body)
     c = store.add_certificat(d, numero)
     ctx.rec.created = True
     ctx.rec.outcome = "created"
@@ -642,6 +649,8 @@ async def post_rupture(sim: Simulator, ctx: Context) -> Response:
     store = sim.store(ctx.opco)
     ctx.rec.ids = {"numeroInterne": ident}
     d = store.dossier_for(ctx.siret, ident)
+    if d.etat is not DossierEtat.RUPTURE:
+        sim.check_followup("rupture", body)
     store.rupture(d, date_rupture, sim.clock.day())
     ctx.rec.created = True
     ctx.rec.outcome = "created"

@@ -6,8 +6,8 @@ Rules (convergence-api.md §3.6 and Appendix A; confidence C where the notes say
   wildcard row (``*``) is the "valeur d'amorçage" when nothing more specific exists. The shipped
   table ``schemas/referentials/npec-synthetic.csv`` is SYNTHETIC; a France Compétences file with the
   columns ``rncp|certification, idcc, npec, date_applicabilite`` can replace it.
-- The pedagogical cost per contract year is min(NPEC, the convention's ``coutTotalPedagogieCFA``),
-  −20 % when ≥ 80 % of the training hours are remote.
+- The pedagogical cost per contract year is min(NPEC, the convention's ``coutTotalPedagogieCFA``
+  brought to a yearly amount), −20 % when ≥ 80 % of the training hours are remote.
 - Contracts from 2025-07-01: a partial year is prorated by day (÷ 365) and each year is paid
   40 % (opens at the year's start), 30 % (7th month), 20 % (10th month), 10 % (year's end).
   Before: a started month is due in full (÷ 12) and each year is paid 50 % / 25 % / 25 %

@@ -14,7 +14,7 @@ from relais_simulator.faults import FaultInjector
 from relais_simulator.financing import NpecTable, load_npec_csv
 from relais_simulator.ratelimit import TokenBucket
 from relais_simulator.records import RecordLog
-from relais_simulator.store import Instruction, OpcoStore
+from relais_simulator.store import Instruction, OpcoStore, Rejection
 from relais_simulator.validation import CerfaChecker
 
 
@@ -33,6 +33,7 @@ class Simulator:
         self.checker = CerfaChecker(config.use_rules)
         self.instruction: Instruction = replace(config.instruction)
         self.rate_limit = config.rate_limit
+        self.followup_rules = config.followup_rules
         self._ids = itertools.count(1)
         self.stores: dict[OpcoCode, OpcoStore] = {}
         self._buckets: dict[OpcoCode, TokenBucket] = {}
@@ -79,6 +80,14 @@ class Simulator:
             bucket = self._buckets[opco] = TokenBucket(rate)
         return bucket.take()
 
+    def check_followup(self, kind: str, body: dict[str, object]) -> None:
+        """422 when follow-up rules are on and the body breaks them."""
+        if not self.followup_rules:
+            return
+        errors = self.checker.followup(kind, body, self.clock.today())
+        if errors:
+            raise Rejection(422, "Corps non conforme aux règles de contrôle", errors)
+
     def reset(self, *, credentials: bool = True) -> None:
         """Forget every object, record, fault and clock offset; reload start credentials."""
         self._ids = itertools.count(1)
@@ -95,6 +104,7 @@ class Simulator:
         self._buckets.clear()
         self.iban_by_cfa.clear()
         self.rate_limit = self.config.rate_limit
+        self.followup_rules = self.config.followup_rules
         if credentials:
             self.keys = KeyRegistry(self.config.keys)
             self.oauth.clear()

@@ -267,7 +267,10 @@ class OpcoStore:
         )
         convention = self.conventions.get(d.numero_interne)
         couts = (convention.couts if convention else {}) or {}
-        cout = cents(couts.get("coutTotalPedagogieCFA"))
+        cout_total = cents(couts.get("coutTotalPedagogieCFA"))
+        # the convention states a total for the contract; the cap applies per contract year
+        days = (fin - debut).days + 1
+        cout = None if cout_total is None else cout_total * 365 // max(1, days)
         terms = ContractTerms(
             date_debut=debut,
             date_fin=fin,

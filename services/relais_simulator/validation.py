@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from relais.domain.referentials import Referentials, load_referentials
-from relais.domain.validation import validate_cerfa
+from relais.domain.validation import validate_cerfa, validate_followup
 from relais_simulator.wire import read_date
 
 Json = dict[str, Any]
@@ -90,4 +90,10 @@ class CerfaChecker:
         if self._referentials is None:
             return []
         found = validate_cerfa(cerfa, today=today, referentials=self._referentials)
+        return [_e(f.code, f.path, f.message) for f in found.errors]
+
+    @staticmethod
+    def followup(kind: str, body: Json, today: date) -> list[Json]:
+        """relais's control rules on a convention / facture / certificat / rupture body."""
+        found = validate_followup(kind, body, today=today)
         return [_e(f.code, f.path, f.message) for f in found.errors]

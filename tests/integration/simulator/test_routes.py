@@ -9,9 +9,11 @@ import pytest
 
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import load_profiles
+from relais.sampledata.generator import Generator
 from relais_simulator.config import default_profiles_path
 from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess
 from tests.integration.simulator.helpers import (
+    TODAY,
     advance_until,
     cerfa_for,
     engaged,
@@ -301,3 +303,26 @@ def test_records_tell_what_happened_per_dossier(fresh_simulator: SimulatorProces
     ]
     assert [r["seq"] for r in records] == sorted(r["seq"] for r in records)
     assert all("nir" not in str(r) and "Martin" not in str(r) for r in records)
+
+
+def test_followup_rules_when_switched_on(fresh_simulator: SimulatorProcess) -> None:
+    sim = fresh_simulator
+    generator = Generator(7, TODAY)
+    dossiers = [generator.dossier("ATLAS") for _ in range(2)]
+    numeros = []
+    for d in dossiers:
+        d.cerfa["organismeFormation"]["siret"] = DEFAULT_CFA_SIRET
+        r = post(sim, "ATLAS", "v1/dossiers", {"cerfa": d.cerfa})
+        assert r.status_code == 201, r.text
+        numeros.append(r.json()["numeroInterne"])
+    sim.settings(followup_rules=True)
+    refused = post(sim, "ATLAS", "v1/conventions", {"numeroInterneDossier": numeros[0]})
+    assert refused.status_code == 422
+    assert {e["champ"] for e in refused.json()["errors"]} >= {"couts", "dateSignature"}
+    # the wire body relais sends: the event's convention plus the OPCO's dossier id
+    event = generator.convention(dossiers[1], numero_interne=numeros[1])
+    body = {**event["data"]["convention"], "numeroInterneDossier": numeros[1]}
+    assert post(sim, "ATLAS", "v1/conventions", body).status_code == 201
+    sim.settings(followup_rules=False)
+    minimal = {"numeroInterneDossier": numeros[0]}
+    assert post(sim, "ATLAS", "v1/conventions", minimal).status_code == 201

@@ -41,6 +41,11 @@ def register(sub: Any) -> None:
         action="store_true",
         help="skip relais's control rules, check only the structure of dossiers",
     )
+    parser.add_argument(
+        "--followup-rules",
+        action="store_true",
+        help="also apply relais's control rules to conventions, factures, certificats, ruptures",
+    )
     parser.add_argument("--profiles", type=Path, help="OPCO profiles JSON (default: schemas/)")
     parser.add_argument("--npec", type=Path, help="NPEC referential CSV (default: synthetic)")
     parser.add_argument("--seed", type=int, default=0)
@@ -65,6 +70,7 @@ def handle(args: argparse.Namespace) -> int:
         "token_ttl_s": args.token_ttl,
         "rate_limit": not args.no_rate_limit,
         "use_rules": not args.structural_only,
+        "followup_rules": args.followup_rules,
         "seed": args.seed,
         "max_records": args.max_records,
     }

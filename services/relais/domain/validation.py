@@ -12,7 +12,7 @@ dropped (one problem, one finding).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from relais.domain.cerfa import Cerfa
-from relais.domain.findings import ERROR, Finding, dedupe, error, is_under, path_of
+from relais.domain.findings import ERROR, Finding, dedupe, error, is_under, path_of, warning
 from relais.domain.followups import FOLLOWUP_KINDS, FOLLOWUP_MODELS
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import Referentials
@@ -134,13 +134,10 @@ def validate_cerfa(
     if not isinstance(data, dict):
         return report([error("CERFA_NON_OBJET", "", "Le dossier (cerfa) doit être un objet JSON.")])
     cerfa, findings = parse(Cerfa, data)
-    opco: OpcoCode | None = None
     if cerfa is None:
         return report(findings)
     ctx = RuleContext(today=today, referentials=referentials)
-    rule_findings: list[Finding] = []
-    for rule in CERFA_RULES:
-        rule_findings.extend(rule(cerfa, ctx))
+    rule_findings = run_rules(CERFA_RULES, cerfa, ctx)
     idcc = cerfa.employeur.codeIdcc if cerfa.employeur is not None else None
     opco, routing_findings = resolve_opco(idcc, referentials.idcc, explicit_opco)
     rule_findings.extend(routing_findings)
@@ -168,11 +165,33 @@ def validate_followup(kind: str, data: object, *, today: date) -> ValidationRepo
     parsed, findings = parse(model, data)
     if parsed is None:
         return report(findings)
-    ctx = RuleContext(today=today)
-    rule_findings: list[Finding] = []
-    for rule in FOLLOWUP_RULES[kind]:
-        rule_findings.extend(rule(parsed, ctx))
+    rule_findings = run_rules(FOLLOWUP_RULES[kind], parsed, RuleContext(today=today))
     return report([*findings, *_not_under(rule_findings, findings)])
+
+
+def run_rules(
+    rules: Iterable[Callable[[Any, RuleContext], Iterable[Finding]]], model: Any, ctx: RuleContext
+) -> list[Finding]:
+    """Run every rule; one that fails on an input nobody foresaw costs a warning, not the stream.
+
+    The rules are pure functions tested on every field (and by property tests on arbitrary JSON),
+    so this should never trigger; if it does, the dossier still gets every other finding and the
+    OPCO remains the judge of the rule that could not run (DESIGN promise 5).
+    """
+    out: list[Finding] = []
+    for rule in rules:
+        try:
+            out.extend(rule(model, ctx))
+        except Exception:  # noqa: BLE001 - a rule's bug must not stop the stream (promise 5)
+            out.append(
+                warning(
+                    "CONTROLE_NON_EXECUTE",
+                    "",
+                    f"Un contrôle n'a pas pu être exécuté ({getattr(rule, '__name__', 'règle')}) ; "
+                    "les autres contrôles ont été appliqués.",
+                )
+            )
+    return out
 
 
 def _not_under(findings: Iterable[Finding], typed: list[Finding]) -> list[Finding]:

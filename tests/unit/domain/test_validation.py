@@ -132,3 +132,19 @@ def test_a_parsed_model_is_accepted_too(run: Run, dossier: dict[str, Any]) -> No
     from relais.domain.cerfa import Cerfa
 
     assert run(Cerfa.model_validate(dossier)).to_json() == run(dossier).to_json()
+
+
+def test_a_failing_rule_costs_a_warning_not_the_report(
+    run: Run, dossier: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relais.domain import validation
+
+    def broken_rule(cerfa: object, ctx: object) -> list[Any]:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(validation, "CERFA_RULES", (*validation.CERFA_RULES, broken_rule))
+    set_path(dossier, "apprenti.nir", "107037512345681")
+    result = run(dossier)
+    assert ("warning", "CONTROLE_NON_EXECUTE", "") in codes(result)
+    assert ("error", "APPRENTI_NIR_CLE", "apprenti.nir") in codes(result)
+    assert "broken_rule" in result.warnings[-1].message

@@ -39,6 +39,7 @@ CATALOGUE: dict[str, RuleInfo] = {
     "TYPE_INVALIDE": _e("1.7", "wrong JSON type (string, integer, number, boolean, object, list)"),
     "DATE_INVALIDE": _e("1.7", "not a date (YYYY-MM-DD, optional time and offset, 1900-2199)"),
     "TROP_IMBRIQUE": _e("-", "document too large or too deeply nested"),
+    "CONTROLE_NON_EXECUTE": _w("-", "a rule failed on this input (a relais bug); others ran"),
     "CHAMP_OBLIGATOIRE": _e("2.x", "mandatory field absent, null or blank"),
     "VALEUR_NON_AUTORISEE": _e("2.x", "code outside the standard's enumeration"),
     "LONGUEUR_MAX": _e("2.x", "text longer than the standard allows"),

@@ -19,7 +19,11 @@ KEY = DossierNaturalKey(
 def cerfa(**changes: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "employeur": {"siret": "111 111 111 00011"},
-        "apprenti": {"nom": "LEFEVRE", "prenom": "jean luc", "dateNaissance": "2007-03-14T00:00:00Z"},
+        "apprenti": {
+            "nom": "LEFEVRE",
+            "prenom": "jean luc",
+            "dateNaissance": "2007-03-14T00:00:00Z",
+        },
         "contrat": {"dateDebutContrat": "2026-09-01T00:00:00+0000"},
     }
     base.update(changes)

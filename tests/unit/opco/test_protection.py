@@ -69,7 +69,7 @@ async def test_open_breaker_fails_fast_without_network(
     assert exc.value.retry_after == pytest.approx(18.0)
     assert len(recorder.requests) == 3
     assert observed.breaker == [("ATLAS", "open")]
-    assert observed.requests[-1][2] == "refused"
+    assert len(observed.requests) == 3
 
 
 async def test_breaker_isolates_opcos(make_gateway: GatewayFactory) -> None:

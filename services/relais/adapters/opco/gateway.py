@@ -386,7 +386,6 @@ class HttpOpcoGateway:
         oauth = self._oauth(cfa, opco, channel)
         wait = channel.breaker.before_call()
         if wait is not None:
-            self._observer.on_request(name, route.label, "refused", 0.0)
             raise RetryableOpcoError(
                 f"{name} circuit breaker open: not calling {route.label}",
                 opco=name,

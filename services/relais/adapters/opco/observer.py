@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
-StatusClass = Literal["1xx", "2xx", "3xx", "4xx", "5xx", "timeout", "error", "refused"]
+StatusClass = Literal["1xx", "2xx", "3xx", "4xx", "5xx", "timeout", "error"]
 BreakerState = Literal["closed", "open", "half_open"]
 
 
 class RequestObserver(Protocol):
     def on_request(self, opco: str, route: str, status_class: str, seconds: float) -> None:
-        """One HTTP exchange (route is a template such as ``POST /v2/dossiers``: bounded)."""
+        """One HTTP exchange (route is a template such as ``POST /v2/dossiers``: bounded).
+
+        ``status_class``: ``2xx``...``5xx``, or ``timeout`` / ``error`` when no answer came. A call
+        refused by the open breaker makes no exchange and is not reported here."""
 
     def on_breaker(self, opco: str, state: str) -> None:
         """The OPCO's circuit breaker changed state (closed, open, half_open)."""

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,6 +46,7 @@ from relais_simulator.wire import (
 )
 
 Json = dict[str, Any]
+logger = logging.getLogger("relais_simulator")
 OPCO_BY_NAME: dict[str, OpcoCode] = {c.value: c for c in OpcoCode}
 TRANSPORT_KEY = "relais_sim.transport"
 SOFTWARE_HEADERS = ("EDITEUR", "LOGICIEL", "VERSION")
@@ -150,13 +152,14 @@ class ConvergenceApp:
         )
         try:
             response = await self._serve(request, opco, spec, version, rec)
-            if isinstance(response, LostResponse):
-                rec.status = 0
-            else:
-                rec.status = response.status_code
-            return response
+        except Exception:  # a server answers even on its own bugs (logged, recorded as "error")
+            logger.exception("simulator bug on %s %s", request.method, spec.name)
+            rec.outcome = "error"
+            response = error_response(500, "Erreur interne du simulateur")
         finally:
             sim.records.append(rec)
+        rec.status = 0 if isinstance(response, LostResponse) else response.status_code
+        return response
 
     async def _serve(
         self, request: Request, opco: OpcoCode, spec: RouteSpec, version: str, rec: RequestRecord

@@ -75,7 +75,11 @@ class Instruction:
 
 
 def natural_key(cerfa: Json) -> tuple[str, ...] | None:
-    """(employeur.siret, apprenti.nom, prenom, dateNaissance, contrat.dateDebutContrat, type)."""
+    """(employeur.siret, apprenti.nom, prenom, dateNaissance, contrat.dateDebutContrat, type).
+
+    An avenant (typeContratApp 3x) shares all of these with its contract's other avenants of the
+    same type, so its ``dateEffetAvenant`` (when given) is part of its key too.
+    """
     try:
         employeur, apprenti, contrat = cerfa["employeur"], cerfa["apprenti"], cerfa["contrat"]
         siret = str(employeur["siret"]).strip()
@@ -84,11 +88,13 @@ def natural_key(cerfa: Json) -> tuple[str, ...] | None:
         naissance = read_date(apprenti["dateNaissance"])
         debut = read_date(contrat["dateDebutContrat"])
         type_contrat = str(contrat.get("typeContratApp", "")).strip()
+        effet = read_date(contrat.get("dateEffetAvenant"))
     except (KeyError, TypeError, AttributeError):
         return None
     if not siret or not nom or naissance is None or debut is None:
         return None
-    return (siret, nom, prenom, naissance.isoformat(), debut.isoformat(), type_contrat)
+    key = (siret, nom, prenom, naissance.isoformat(), debut.isoformat(), type_contrat)
+    return key if effet is None else (*key, effet.isoformat())
 
 
 def digest(parts: tuple[str, ...]) -> str:

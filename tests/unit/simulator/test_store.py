@@ -69,6 +69,18 @@ def test_natural_key_ignores_case_spaces_and_date_format() -> None:
     assert natural_key({"employeur": {}}) is None
 
 
+def test_avenants_of_one_contract_differ_by_their_effect_date() -> None:
+    first = cerfa()
+    first["contrat"].update(typeContratApp=36, dateEffetAvenant="2027-03-01")
+    second = cerfa()
+    second["contrat"].update(typeContratApp=36, dateEffetAvenant="2027-09-01")
+    assert natural_key(first) != natural_key(second)
+    assert natural_key(first) != natural_key(cerfa())
+    resend = cerfa()
+    resend["contrat"].update(typeContratApp=36, dateEffetAvenant="2027-03-01T00:00:00Z")
+    assert natural_key(first) == natural_key(resend)
+
+
 def test_dossier_duplicate_is_found_by_natural_key() -> None:
     store = make_store()
     d = create(store)

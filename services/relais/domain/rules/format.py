@@ -26,6 +26,12 @@ from relais.domain.rules.identifiers import (
 from relais.domain.rules.labels import cap, label
 
 CURRENT_CERFA_VERSION = "10103*14"
+ADDRESS_OWNERS = (
+    "employeur",
+    "apprenti",
+    "organismeFormation",
+    "organismeFormationLieuFormationPrincipal",
+)
 
 PREFIX = {
     "employeur": "EMPLOYEUR",
@@ -112,15 +118,10 @@ def check_format(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
         block = getattr(cerfa, section)
         if isinstance(block, OrganismeFormation):
             yield from uai(block.uaiCfa, section)
-    for section in ("employeur", "apprenti", "organismeFormation"):
+    for section in ADDRESS_OWNERS:
         block = getattr(cerfa, section)
         if block is not None:
             yield from adresse(block.adresse, join(section, "adresse"))
-    if cerfa.organismeFormationLieuFormationPrincipal is not None:
-        lieu = "organismeFormationLieuFormationPrincipal"
-        yield from adresse(
-            cerfa.organismeFormationLieuFormationPrincipal.adresse, f"{lieu}.adresse"
-        )
     if cerfa.employeur is not None:
         yield from _employeur(cerfa)
     if cerfa.apprenti is not None:

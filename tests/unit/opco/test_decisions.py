@@ -189,3 +189,22 @@ def test_transport_table(failure: TransportFailure, creating: bool, outcome: Out
 
 def test_decision_is_a_value() -> None:
     assert decide(503, {"Retry-After": "1"}, None, now=NOW) == Decision(Outcome.RETRY, 503, (), 1.0)
+
+
+@pytest.mark.parametrize("creating", [False, True])
+def test_every_status_has_one_consistent_decision(creating: bool) -> None:
+    """All of 100..599: successes are ok, every failure maps to exactly one error class, only
+    408/425/429 among 4xx are retryable, only 501 among 5xx is permanent."""
+    for status in range(100, 600):
+        decision = decide(status, {}, None, creating=creating)
+        if 200 <= status < 300 or status == 409:
+            assert decision.ok, status
+            continue
+        error = decision.error("X", "GET /r")
+        retryable = isinstance(error, RetryableOpcoError)
+        assert retryable is not isinstance(error, PermanentOpcoError), status
+        if 400 <= status < 500:
+            assert retryable is (status in (408, 425, 429)), status
+        if status >= 500:
+            assert retryable is (status != 501), status
+        assert isinstance(error, AmbiguousOpcoError) is (creating and status == 504), status

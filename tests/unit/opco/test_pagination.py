@@ -8,8 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from relais.adapters.opco.pages import parse_page
+from relais.adapters.opco.pages import paginate, parse_page
 from relais.domain.opco import OpcoCode
 from relais.errors import PermanentOpcoError, RetryableOpcoError
 from relais.services.opco_port import DossierEtat, DossierNaturalKey
@@ -256,3 +258,30 @@ def _caps(**changes: bool) -> Any:
 
     base = {"dossiers_v2": True, "factures_etats": True, "rupture": True}
     return Capabilities(**{**base, **changes})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    total=st.integers(min_value=0, max_value=40),
+    size=st.integers(min_value=1, max_value=12),
+    wrap=st.booleans(),
+    with_total=st.booleans(),
+)
+async def test_paging_collects_everything_once(
+    total: int, size: int, wrap: bool, with_total: bool
+) -> None:
+    items = [etat(i) for i in range(total)]
+    fetched: list[int] = []
+
+    async def fetch(number: int) -> Any:
+        fetched.append(number)
+        chunk = items[(number - 1) * size : number * size]
+        body: dict[str, Any] = {"page": number, "EtatDossierResult": chunk}
+        if with_total:
+            body["total"] = total
+        return [body] if wrap else body
+
+    got = [item async for item in paginate(fetch, "EtatDossierResult", page_size=size)]
+    assert got == items
+    assert fetched == list(range(1, len(fetched) + 1))
+    assert len(fetched) <= total // size + 2

@@ -143,3 +143,15 @@ def test_file_with_a_byte_order_mark(tmp_path: Path) -> None:
     proc = relais("validate", str(path), *TODAY)
     assert proc.returncode == 0, proc.stderr
     assert output(proc)["opco"] == "AKTO"
+
+
+def test_unknown_event_type_is_a_finding(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = {"specversion": "1.0", "id": "e", "type": "fr.cfa.autre.v1", "data": {}}
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(event).encode())))
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", "--today", "2026-11-27"])
+    assert exc.value.code == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [(e["code"], e["path"]) for e in data["errors"]] == [("EVENEMENT_TYPE_INCONNU", "type")]

@@ -61,6 +61,7 @@ from relais.services.opco_port import (
 
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=10.0)
+KEEPALIVE_EXPIRY_S = 4.0
 
 
 @dataclass
@@ -115,7 +116,9 @@ class HttpOpcoGateway:
             limits = httpx.Limits(
                 max_connections=profile.max_concurrency,
                 max_keepalive_connections=profile.max_concurrency,
-                keepalive_expiry=30.0,
+                # below common server idle timeouts (uvicorn 5 s): reusing a connection the
+                # server is closing would turn a POST into an ambiguous failure
+                keepalive_expiry=KEEPALIVE_EXPIRY_S,
             )
             http = httpx.AsyncClient(
                 base_url=base_url,

@@ -228,7 +228,7 @@ def telephone(value: str | None, path: str) -> Iterator[Finding]:
         return
     assert value is not None
     compact = re.sub(r"[ .\-]", "", value)
-    if re.fullmatch(r"0[0-9]{9}", compact):
+    if re.fullmatch(r"[0-9]{10}", compact):
         if compact != value:
             yield warning(
                 "TELEPHONE_SEPARATEURS",

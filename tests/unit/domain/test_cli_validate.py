@@ -127,13 +127,13 @@ def test_route() -> None:
     assert (explicit.returncode, explicit.stdout.strip()) == (0, "AKTO")
 
 
-def test_rules_catalogue() -> None:
-    proc = relais("validate", "--rules")
-    assert proc.returncode == 0
-    rows = json.loads(proc.stdout)
-    assert {"code": "APPRENTI_NIR_CLE", "severity": "error"}.items() <= next(
-        r for r in rows if r["code"] == "APPRENTI_NIR_CLE"
-    ).items()
+def test_rules_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", "--rules"])
+    assert exc.value.code == 0
+    rows = json.loads(capsys.readouterr().out)
+    nir = next(r for r in rows if r["code"] == "APPRENTI_NIR_CLE")
+    assert nir["severity"] == "error" and nir["section"] == "3.1"
 
 
 def test_file_with_a_byte_order_mark(tmp_path: Path) -> None:

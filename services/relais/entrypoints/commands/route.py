@@ -15,7 +15,7 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "route",
         help="Print the competent OPCO for an IDCC",
-        description=__doc__,
+        description="Print the competent OPCO for an employer's IDCC (exit 1 when none).",
     )
     parser.add_argument("--idcc", default=None, help="IDCC of the employer (1-4 digits)")
     parser.add_argument("--opco", default=None, help="explicit OPCO (wins over the IDCC table)")

@@ -25,12 +25,23 @@ from relais.domain.validation import ValidationReport, report, validate_cerfa, v
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
 
+HELP = """Run the standard's control rules on one input, offline.
+
+Input: a cerfa object, a request body {"cerfa": {...}, "opco"?: "AKTO"}, or a CFA event in
+CloudEvents structured JSON (dossier, convention, facture, certificat or rupture).
+Output: one JSON object {"valid", "opco", "errors", "warnings"}; each finding has a code,
+a severity, a path (relative to the cerfa or follow-up body) and a French message.
+Exit: 0 no error (warnings allowed), 1 errors, 2 input not a JSON object.
+
+Example: relais validate tests/examples/dossiers/initial-11.json --today 2026-11-27
+"""
+
 
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "validate",
         help="Validate a cerfa / request body / CFA event against the control rules",
-        description=__doc__,
+        description=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin (default)")

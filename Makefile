@@ -1,6 +1,7 @@
 # relais: every target installs what it needs first (scripts/setup.sh is idempotent).
 VENV := .venv
 BIN := $(VENV)/bin
+SRC := $(wildcard services tests bench)
 
 .PHONY: setup demo test lint typecheck unit integration faults bench schemas clean
 
@@ -11,8 +12,8 @@ demo: setup
 	$(BIN)/relais demo
 
 lint: setup
-	$(BIN)/ruff format --check services tests bench
-	$(BIN)/ruff check services tests bench
+	$(BIN)/ruff format --check $(SRC)
+	$(BIN)/ruff check $(SRC)
 	$(BIN)/lint-imports
 
 typecheck: setup

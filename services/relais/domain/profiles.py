@@ -1,7 +1,7 @@
 """OPCO profiles: what differs between the 11 servers of one contract, as data.
 
-The profile file (``schemas/referentials/opco-profiles.json``) is shared by the relais client and the
-simulator. Production overrides base URLs and limits through settings, never through code.
+The profile file (``schemas/referentials/opco-profiles.json``) is shared by the relais client and
+the simulator. Production overrides base URLs and limits through settings, never through code.
 """
 
 from __future__ import annotations

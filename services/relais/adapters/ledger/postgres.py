@@ -180,8 +180,10 @@ def _dossier(row: asyncpg.Record) -> DossierRecord:
 
 
 # complete: the lease check, the dossier/facture rows (ids and etats, keeping known values), the
-# known etats for polling, the statuses; one statement. Each CTE reads the previous one's RETURNING,
-# so nothing is written when ``cmd`` (the lease check) returns no row.
+# known etats for polling, the statuses, and the dossier's next command unblocked; one statement.
+# Each CTE reads the previous one's RETURNING, so nothing is written when ``cmd`` (the lease check)
+# returns no row. relais_unblock_next (migration 0003) is VOLATILE: its query takes a fresh
+# snapshot, after ``cmd`` got the row lock, so it sees a command accepted meanwhile.
 _COMPLETE = f"""
 WITH cmd AS (
     UPDATE commands SET state = $3, last_error = $4, locked_by = NULL, locked_until = NULL,
@@ -226,20 +228,9 @@ WITH cmd AS (
 ), outbox_rows AS (
     {_outbox_insert(now=2, first=15, guard="cmd, ")}
 )
-SELECT cfa, dossier_id FROM cmd
+SELECT relais_unblock_next(cfa, dossier_id, $1) FROM cmd
 """
 
-# After a command's terminal state is committed in the same transaction: its dossier's next command
-# becomes the head. A separate statement, so it sees a command accepted while ``_COMPLETE`` waited.
-_UNBLOCK_NEXT = """
-UPDATE commands SET blocked = false
-WHERE id = (
-    SELECT id FROM commands
-    WHERE cfa = $1 AND dossier_id = $2 AND state IN ('pending', 'in_flight')
-    ORDER BY id
-    LIMIT 1)
-  AND blocked
-"""
 
 _RESCHEDULE = f"""
 WITH cmd AS (
@@ -394,29 +385,26 @@ class PostgresLedger:
         numero_interne, numero_externe = common.dossier_numbers(completion)
         facture = completion.facture
         pool = await self._get_pool()
-        async with pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                _COMPLETE,
-                command_id,
-                self._now(),
-                completion.state.value,
-                completion.error,
-                worker,
-                numero_interne,
-                numero_externe,
-                completion.dossier_etat,
-                bool(completion.dossier_ids or completion.dossier_etat is not None),
-                facture.cfa if facture else None,
-                facture.reference if facture else None,
-                facture.opco if facture else None,
-                facture.numero_interne_facture if facture else None,
-                facture.etat if facture else None,
-                *_status_arrays(completion.statuses),
-            )
-            if row is None:
-                return False
-            await conn.execute(_UNBLOCK_NEXT, row["cfa"], row["dossier_id"])
-        return True
+        # one statement: row None = lease lost (nothing written); the value = dossiers unblocked
+        unblocked = await pool.fetchval(
+            _COMPLETE,
+            command_id,
+            self._now(),
+            completion.state.value,
+            completion.error,
+            worker,
+            numero_interne,
+            numero_externe,
+            completion.dossier_etat,
+            bool(completion.dossier_ids or completion.dossier_etat is not None),
+            facture.cfa if facture else None,
+            facture.reference if facture else None,
+            facture.opco if facture else None,
+            facture.numero_interne_facture if facture else None,
+            facture.etat if facture else None,
+            *_status_arrays(completion.statuses),
+        )
+        return unblocked is not None
 
     async def reschedule(
         self,
@@ -596,6 +584,12 @@ class PostgresLedger:
                 " WHERE ns.nspname = $1 ORDER BY 1, 2",
                 schema,
             )
+            functions = await conn.fetch(
+                "SELECT p.proname, pg_get_functiondef(p.oid) AS def FROM pg_proc AS p"
+                " JOIN pg_namespace AS ns ON ns.oid = p.pronamespace"
+                " WHERE ns.nspname = $1 ORDER BY 1",
+                schema,
+            )
             indexes = await conn.fetch(
                 "SELECT tablename, indexname, indexdef FROM pg_indexes"
                 " WHERE schemaname = $1 ORDER BY 1, 2",
@@ -616,6 +610,10 @@ class PostgresLedger:
         return {
             "engine": "postgres",
             "tables": tables,
+            "functions": {
+                fn["proname"]: fn["def"].replace(f" {schema}.", " ").strip().splitlines()
+                for fn in functions
+            },
             "indexes": {
                 idx["indexname"]: idx["indexdef"].replace(f" ON {schema}.", " ON ")
                 for idx in indexes

@@ -1,0 +1,2 @@
+-- PostgreSQL's 0003 adds a function for its concurrent writers. SQLite has one writer: the adapter
+-- runs the same UPDATE itself. Nothing to change here; the file keeps both engines' versions aligned.

@@ -38,6 +38,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 CHECKER_DIR = Path(__file__).parent / "kafkajs"
 TERMINAL = {"submitted", "rejected", "failed", "dead_lettered"}
+WRITE_ROUTES = ["dossiers_post", "conventions", "factures", "certificats", "rupture"]
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +73,7 @@ def build_events(
     gen = Generator(seed=11, today=date.fromisoformat(simulator.clock()["today"]), cfa_count=2)
     events: list[dict[str, Any]] = []
     expected: Expected = {}
-    for i, opco in enumerate(ALL_OPCO * 2):
+    for i, opco in enumerate(ALL_OPCO * 3):
         d = gen.dossier(opco, cfa=gen.cfas[i % 2], start=gen.today)
         events.append(d.event)
         # SANTE offers no dossier route (501): relais answers "failed" at once.
@@ -95,13 +96,28 @@ def build_events(
     return events, expected, keys
 
 
+# The OPCO side misbehaving: answers lost after the request was stored (ambiguous: relais must
+# look up before resending), 503s with Retry-After, connections dropped before processing.
+FAULTS: dict[str, dict[str, Any]] = {
+    "ATLAS": {"stored_lost_rate": 0.5, "stored_lost_mode": "drop"},
+    "AFDAS": {"error_rate": 0.5, "error_statuses": [503], "retry_after_s": 0},
+    "OPCOMMERCE": {"drop_rate": 0.5},
+    "AKTO": {"stored_lost_rate": 0.5, "stored_lost_mode": "hang", "hang_s": 3},
+}
+
+
+@pytest.mark.parametrize("faults", [False, True], ids=["calm", "faulty-opco"])
 def test_kafkajs_sees_every_event_through_exactly_once_in_order(
     kafkajs: Path,
     kafka_bootstrap: str,
     fresh_simulator: SimulatorProcess,
     tmp_path: Path,
+    faults: bool,
 ) -> None:
     sim = fresh_simulator
+    if faults:
+        for opco, spec in FAULTS.items():
+            sim.set_faults(opco, routes=WRITE_ROUTES, **spec)
     suffix = uuid.uuid4().hex[:8]
     topics = {k: f"e2e-{k}-{suffix}" for k in ("input", "status", "dlq")}
     create_topics_sync(kafka_bootstrap, [topics["input"], topics["status"]], 4)
@@ -131,6 +147,7 @@ def test_kafkajs_sees_every_event_through_exactly_once_in_order(
             status_topic=topics["status"],
             dlq_topic=topics["dlq"],
             group_id=f"relais-e2e-{suffix}",
+            extra={"RELAIS_OPCO__READ_TIMEOUT_S": "1.5"},
         ),
     )
     relais.start()
@@ -161,6 +178,9 @@ def test_kafkajs_sees_every_event_through_exactly_once_in_order(
     assert len(report["produced"]) == len(events)
     answered = {st["eventId"] for st in report["statuses"] if st["status"] in TERMINAL}
     assert answered == set(expected)
+    if faults:  # the faults really happened, and relais got through them
+        injected = Counter(r["outcome"] for r in records if r["outcome"].startswith("fault:"))
+        assert injected["fault:stored_lost"] > 0 and injected.total() >= 4, injected
     verdict = judge(events, expected, report, records)
     assert verdict == {
         "multi_terminal": [],
@@ -186,7 +206,8 @@ def judge(
             terminal_ids[st["eventId"]].add(st["headers"]["ce_id"])
             terminal.setdefault(st["eventId"], body)
     multi = sorted(e for e, ids in terminal_ids.items() if len(ids) > 1)
-    created = [r for r in records if r["outcome"] in ("created", "duplicate")]
+    # What reached the OPCO: a creation (even when its answer was then lost) or a 409 duplicate.
+    created = [r for r in records if r["created"] or r["outcome"] == "duplicate"]
     twice = Counter(
         (r["opco"], r["naturalKey"]) for r in records if r["created"] and r["naturalKey"]
     )

@@ -289,7 +289,8 @@ class Tracker:
         """Event id -> seq of the OPCO request that carried it; and submitted events with none."""
         if not records:
             return [], {}
-        reached = [r for r in records if r.get("outcome") in REACHED_OPCO]
+        # A creation whose answer was lost (fault) still reached the OPCO: ``created`` says so.
+        reached = [r for r in records if r.get("created") or r.get("outcome") in REACHED_OPCO]
         by_route: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for r in reached:
             by_route[str(r.get("route"))].append(r)

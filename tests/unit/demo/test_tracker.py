@@ -143,3 +143,21 @@ def test_percentile_nearest_rank() -> None:
     assert percentile([], 50) is None
     assert percentile([3.0, 1.0, 2.0], 50) == 2.0
     assert percentile([float(n) for n in range(1, 101)], 99) == 99.0
+
+
+def test_a_creation_whose_answer_was_lost_still_reached_the_opco() -> None:
+    t = two_event_dossier()
+    lost = record(1, "dossiers_post", "fault:stored_lost", numeroInterne="N1", nk="k1")
+    lost["created"] = True
+    t.settle_with(
+        [
+            lost,
+            record(2, "dossiers_post", "duplicate", numeroInterne="N1", nk="k1"),
+            record(3, "conventions", idConvention="C1", numeroInterneDossier="N1"),
+        ]
+    )
+
+    inv = t.invariants()
+
+    assert (inv["lost"], inv["duplicated"], inv["out_of_order"]) == (0, 0, 0)
+    assert inv["duplicate_answers"] == 1

@@ -249,11 +249,15 @@ def authenticate(sim: Simulator, ctx: Context, *, allow_expired: bool = False) -
     return None
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 async def read_json(request: Request) -> Any:
     body = await request.body()
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(body, parse_constant=_no_constants)  # no NaN / Infinity
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Rejection(400, "Corps JSON invalide") from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,13 +33,32 @@ class Echeance:
         return self.montant_regle >= self.montant_total
 
 
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the OPCO's own computations need from a cerfa, read once at submission."""
+
+    date_debut: date | None = None
+    date_fin: date | None = None
+    date_conclusion: date | None = None
+    certifications: tuple[str, ...] = ()
+    idcc: str = ""
+    code_postal: str = ""
+    duree_formation_h: int = 0
+    heures_distanciel: int = 0
+    type_diplome: int = 0
+    nom_refus: bool = False
+
+
 @dataclass(slots=True)
 class Dossier:
+    """A dossier; its cerfa is kept as compact JSON (a parsed cerfa weighs ~4x more)."""
+
     numero_interne: str
     numero_externe: str
     cfa_siret: str
     natural_key: str
-    cerfa: Json
+    raw: bytes
+    facts: Facts
     created_day: float
     version: str
     etat: DossierEtat = DossierEtat.TRANSMIS
@@ -53,6 +73,11 @@ class Dossier:
     date_rupture: date | None = None
     convention_id: str | None = None
     history: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def cerfa(self) -> Json:
+        value: Json = json.loads(self.raw)
+        return value
 
 
 @dataclass(frozen=True, slots=True)

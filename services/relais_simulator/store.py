@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,6 +29,7 @@ from relais_simulator.model import (
     Document,
     Dossier,
     Echeance,
+    Facts,
     Facture,
     FactureLine,
 )
@@ -191,6 +193,8 @@ class OpcoStore:
     def create_dossier(
         self, cfa_siret: str, key: tuple[str, ...], cerfa: Json, day: float, version: str
     ) -> Dossier:
+        facts = read_facts(cerfa)
+        raw = json.dumps(cerfa, ensure_ascii=False, separators=(",", ":")).encode()
         nk = digest(key)
         n = self._new_id()
         numero_interne = f"{n:012d}"
@@ -199,14 +203,14 @@ class OpcoStore:
         ins = self.instruction
         span = max(0, ins.days_to_decision_max - ins.days_to_decision_min)
         extra = int(_fraction(ins.seed + 1, nk) * (span + 1)) if span else 0
-        nom = str(cerfa.get("apprenti", {}).get("nom", "")).strip().upper()
-        refuse = nom.startswith("REFUS") or _fraction(ins.seed, nk) < ins.refusal_rate
+        refuse = facts.nom_refus or _fraction(ins.seed, nk) < ins.refusal_rate
         d = Dossier(
             numero_interne=numero_interne,
             numero_externe=numero_externe,
             cfa_siret=cfa_siret,
             natural_key=nk,
-            cerfa=cerfa,
+            raw=raw,
+            facts=facts,
             created_day=day,
             version=version,
             refuse=refuse,
@@ -249,28 +253,19 @@ class OpcoStore:
     def _engage(self, d: Dossier, day: float) -> None:
         self._compute_engagement(d)
         n = int(d.numero_interne)
-        contrat = d.cerfa.get("contrat") or {}
-        cp = str(((d.cerfa.get("employeur") or {}).get("adresse") or {}).get("codePostal") or "75")
+        cp = d.facts.code_postal
         dept = "0" + cp[:2] if cp[:2].isdigit() else "075"
-        debut = read_date(contrat.get("dateDebutContrat")) or self._date_of(day)
+        debut = d.facts.date_debut or self._date_of(day)
         d.numero_deca = f"{dept}{debut.year:04d}{debut.month:02d}{n % 100:02d}{n % 10000:04d}"
         self._set_etat(d, DossierEtat.ENGAGE, day)
 
     def _compute_engagement(self, d: Dossier) -> None:
-        cerfa = d.cerfa
-        contrat = cerfa.get("contrat") or {}
-        formation = cerfa.get("formation") or {}
-        employeur = cerfa.get("employeur") or {}
+        facts = d.facts
         today = self._date_of(d.created_day)
-        debut = read_date(contrat.get("dateDebutContrat")) or today
-        fin = read_date(contrat.get("dateFinContrat")) or (debut + timedelta(days=730))
-        fin = max(fin, debut)
-        conclusion = read_date(contrat.get("dateConclusion")) or debut
-        npec = self._npec.lookup(
-            (formation.get("rncp"), formation.get("codeDiplome")),  # type: ignore[arg-type]
-            str(employeur.get("codeIdcc") or ""),
-            conclusion,
-        )
+        debut = facts.date_debut or today
+        fin = max(facts.date_fin or (debut + timedelta(days=730)), debut)
+        conclusion = facts.date_conclusion or debut
+        npec = self._npec.lookup(facts.certifications, facts.idcc, conclusion)
         convention = self.conventions.get(d.numero_interne)
         couts = (convention.couts if convention else {}) or {}
         cout_total = cents(couts.get("coutTotalPedagogieCFA"))
@@ -282,9 +277,9 @@ class OpcoStore:
             date_fin=fin,
             date_conclusion=conclusion,
             npec_cents=npec if npec is not None else DEFAULT_NPEC_CENTS,
-            duree_formation_h=_int(formation.get("dureeFormation")),
-            heures_distanciel=_int(formation.get("nombreHeuresEnDistanciel")),
-            type_diplome=_int(formation.get("typeDiplome")) or None,
+            duree_formation_h=facts.duree_formation_h,
+            heures_distanciel=facts.heures_distanciel,
+            type_diplome=facts.type_diplome or None,
             cout_pedagogie_cents=cout if cout and cout > 0 else None,
         )
         engagement = compute_engagement(terms, frais_from_convention(couts))
@@ -313,8 +308,6 @@ class OpcoStore:
                 [{"code": "ETAT_DOSSIER", "champ": "numeroInterne", "description": d.etat.value}],
             )
         d.date_rupture = date_rupture
-        if isinstance(d.cerfa.get("contrat"), dict):
-            d.cerfa["contrat"]["dateRupture"] = date_rupture.isoformat()
         for e in d.echeances:
             if e.date_ouverture > date_rupture:
                 e.montant_total = e.montant_regle + e.montant_en_cours
@@ -506,6 +499,30 @@ class OpcoStore:
             f = self.factures.get(id_objet)
             return f is not None and f.cfa_siret == cfa_siret
         return True
+
+
+def read_facts(cerfa: Json) -> Facts:
+    def section(name: str) -> Json:
+        value = cerfa.get(name)
+        return value if isinstance(value, dict) else {}
+
+    contrat, formation, employeur = section("contrat"), section("formation"), section("employeur")
+    adresse = employeur.get("adresse")
+    apprenti_nom = section("apprenti").get("nom")
+    return Facts(
+        date_debut=read_date(contrat.get("dateDebutContrat")),
+        date_fin=read_date(contrat.get("dateFinContrat")),
+        date_conclusion=read_date(contrat.get("dateConclusion")),
+        certifications=tuple(
+            str(v) for v in (formation.get("rncp"), formation.get("codeDiplome")) if v
+        ),
+        idcc=str(employeur.get("codeIdcc") or ""),
+        code_postal=str((adresse if isinstance(adresse, dict) else {}).get("codePostal") or ""),
+        duree_formation_h=_int(formation.get("dureeFormation")),
+        heures_distanciel=_int(formation.get("nombreHeuresEnDistanciel")),
+        type_diplome=_int(formation.get("typeDiplome")),
+        nom_refus=str(apprenti_nom or "").strip().upper().startswith("REFUS"),
+    )
 
 
 def _err(code: str, champ: str, description: str) -> Json:

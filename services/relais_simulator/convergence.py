@@ -342,7 +342,8 @@ async def post_dossier(sim: Simulator, ctx: Context) -> Response:
     rule_errors = sim.checker.rules(cerfa, sim.clock.today())
     if rule_errors:
         raise Rejection(422, "Dossier non conforme aux règles de contrôle", rule_errors)
-    d = store.create_dossier(ctx.siret, key, cerfa, sim.clock.day(), ctx.version)
+    body_bytes = await ctx.request.body()  # cached by starlette: the bytes read_json parsed
+    d = store.create_dossier(ctx.siret, key, cerfa, sim.clock.day(), ctx.version, body_bytes)
     ctx.rec.created = True
     ctx.rec.outcome = "created"
     ctx.rec.ids = {"numeroInterne": d.numero_interne, "numeroExterne": d.numero_externe}

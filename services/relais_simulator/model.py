@@ -51,13 +51,13 @@ class Facts:
 
 @dataclass(slots=True)
 class Dossier:
-    """A dossier; its cerfa is kept as compact JSON (a parsed cerfa weighs ~4x more)."""
+    """A dossier; its cerfa is kept as the JSON body received (a parsed cerfa weighs ~4x more)."""
 
     numero_interne: str
     numero_externe: str
     cfa_siret: str
     natural_key: str
-    raw: bytes
+    raw: bytes  # {"cerfa": {...}}
     facts: Facts
     created_day: float
     version: str
@@ -76,7 +76,7 @@ class Dossier:
 
     @property
     def cerfa(self) -> Json:
-        value: Json = json.loads(self.raw)
+        value: Json = json.loads(self.raw)["cerfa"]
         return value
 
 

@@ -191,10 +191,17 @@ class OpcoStore:
         return None if ident is None else self.dossiers[ident]
 
     def create_dossier(
-        self, cfa_siret: str, key: tuple[str, ...], cerfa: Json, day: float, version: str
+        self,
+        cfa_siret: str,
+        key: tuple[str, ...],
+        cerfa: Json,
+        day: float,
+        version: str,
+        body: bytes | None = None,
     ) -> Dossier:
+        """``body``: the request's JSON ``{"cerfa": ...}`` as received (kept as is, not parsed)."""
         facts = read_facts(cerfa)
-        raw = json.dumps(cerfa, ensure_ascii=False, separators=(",", ":")).encode()
+        raw = body if body is not None else json.dumps({"cerfa": cerfa}).encode()
         nk = digest(key)
         n = self._new_id()
         numero_interne = f"{n:012d}"

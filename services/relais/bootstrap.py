@@ -224,12 +224,13 @@ def build(
     clock: Clock | None = None,
     rules: Rules | None = None,
     gateway: Any = None,
+    ledger: Ledger | None = None,
     base_urls: dict[OpcoCode, str] | None = None,
 ) -> App:
     """Wire a process for ``roles`` (default: all four). Nothing connects before ``start``.
 
-    ``rules`` and ``gateway`` replace the real ones (tests); ``base_urls`` points the OPCO client
-    at other servers (the demo's simulator).
+    ``rules``, ``gateway`` and ``ledger`` replace the real ones (tests); ``base_urls`` points the
+    OPCO client at other servers (the demo's simulator).
     """
     chosen = parse_roles(roles)
     clock = clock or SystemClock()
@@ -242,7 +243,8 @@ def build(
         path = sqlite_path(ledger_url)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    ledger = open_ledger(ledger_url, **ledger_opts)
+    if ledger is None:
+        ledger = open_ledger(ledger_url, **ledger_opts)
     app = App(settings=settings, roles=chosen, metrics=metrics, ledger=ledger, clock=clock)
     app.checks["ledger"] = ledger.ping
 

@@ -67,6 +67,8 @@ class KafkaSettings(_Group):
     session_timeout_ms: int = Field(default=10_000, ge=100)
     heartbeat_interval_ms: int = Field(default=3_000, ge=50)
     max_poll_records: int | None = Field(default=None, ge=1)
+    # Ingest handles up to this many records per poll, one at a time, then commits them at once.
+    ingest_batch_size: int = Field(default=200, ge=1)
     # The largest CFA event accepted (bytes of the record value); larger -> dead letter.
     max_message_bytes: int = Field(default=1_048_576, ge=1024)
     request_timeout_ms: int = Field(default=40_000, ge=1000)

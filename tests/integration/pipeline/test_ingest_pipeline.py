@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from relais.adapters.embedded_broker import create_topics_sync
+from relais.adapters.ledger import open_ledger
 from relais.bootstrap import build
 from relais.domain.status import status_event_id
 from relais.services.ingest import sign
+from relais.services.ledger_port import Ledger, NewCommand, OutboxMessage
 from tests.fixtures.broker import Out, consume_all, produce
 from tests.integration.pipeline.harness import (
     by_status,
@@ -223,3 +225,46 @@ async def test_one_topic_per_cfa_by_pattern(
     }
     # The lag gauge follows each input topic (0: everything consumed).
     assert f'relais_consumer_lag_messages{{topic="{topic_b}"}} 0.0' in text
+
+
+class FlakyLedger:
+    """The real ledger, except that ``accept`` of one event fails ``times`` times first."""
+
+    def __init__(self, inner: Ledger, event_id: str, times: int) -> None:
+        self._inner = inner
+        self._event_id = event_id
+        self.failures_left = times
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
+        if command.event_id == self._event_id and self.failures_left:
+            self.failures_left -= 1
+            raise ConnectionError("ledger unreachable")
+        return await self._inner.accept(command, statuses)
+
+
+async def test_a_failing_ledger_holds_the_stream_and_skips_nothing(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: object
+) -> None:
+    topics = make_topics(topic_factory, partitions=2)
+    g = generator(16)
+    dossiers = [g.dossier() for _ in range(12)]
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    flaky = FlakyLedger(open_ledger(url), dossiers[4].event_id, times=2)
+    app = build(settings_for(kafka_bootstrap, topics, url), ["ingest", "relay"], ledger=flaky)  # type: ignore[arg-type]
+    async with running(app):
+        await produce(kafka_bootstrap, topics.input, [out(d.event) for d in dossiers])
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=12, timeout_s=20)
+        assert app.ingest is not None
+        await wait_until(lambda: app.ingest is not None and not app.ingest.failing)
+    assert flaky.failures_left == 0
+    received = [s.json()["eventId"] for s in statuses if s.json()["status"] == "received"]
+    assert sorted(received) == sorted(d.event_id for d in dossiers)  # each once, none skipped
+    # Per dossier key the order holds: each partition's statuses follow the topic's order.
+    by_partition: dict[int, list[str]] = {}
+    for rec in await consume_all(kafka_bootstrap, topics.input, expected=12):
+        by_partition.setdefault(rec.partition, []).append(rec.headers["ce_id"])
+    for ids in by_partition.values():
+        assert [i for i in received if i in ids] == ids

@@ -2,13 +2,15 @@
 
 Delivery contract (DESIGN promise 1, STYLE 7):
 
-* an explicit consumer group, ``AckPolicy.MANUAL``: the offset is committed (``msg.ack()``) only
-  after ``IngestHandler.handle`` returned, i.e. after the ledger commit (and, for a dead letter,
-  after the DLQ publish was acknowledged by the broker);
-* records are handled one at a time per subscriber, so a commit never covers an unhandled record;
-* when the handler fails (ledger or DLQ topic unreachable, a bug), the record is NOT committed: the
-  consumer seeks back to it (``msg.nack()``) and tries again after a growing pause. Nothing is
-  skipped; readiness (``/health/ready``) tells the operator why it is stuck.
+* an explicit consumer group and ``AckPolicy.MANUAL``: FastStream never commits by itself;
+* the records of one poll (up to ``kafka.ingest_batch_size``) are handled one at a time, in order;
+  then the next offset after each handled record is committed explicitly. A record counts as
+  handled only once ``IngestHandler.handle`` returned, i.e. after the ledger commit (and, for a
+  dead letter, after the broker acknowledged the DLQ publish);
+* when the handler fails (ledger or DLQ topic unreachable, a bug), the records handled so far are
+  committed, every partition of the poll is rewound to its first unhandled record (so no later
+  commit can cover it) and the subscriber pauses, longer each time. Nothing is skipped;
+  ``/health/ready`` tells the operator why it is stuck.
 
 FastStream's default parser decodes every header as UTF-8 and its decoder parses JSON bodies; a
 garbled record would fail there, before our handler, and be skipped. So this subscriber brings its
@@ -19,11 +21,14 @@ record) and a decoder that returns the raw bytes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -40,24 +45,50 @@ _BACKOFF_START_S = 0.2
 _BACKOFF_CAP_S = 30.0
 
 
-async def lenient_parser(
-    record: ConsumerRecord[Any, Any],
-    original: Callable[[ConsumerRecord[Any, Any]], Awaitable[StreamMessage[Any]]],
-) -> StreamMessage[Any]:
-    clean = dataclasses.replace(
+def _clean(record: ConsumerRecord[Any, Any]) -> ConsumerRecord[Any, Any]:
+    return dataclasses.replace(
         record,
         headers=[
             (name, (value or b"").decode("utf-8", "replace").encode())
             for name, value in record.headers
         ],
     )
-    message = await original(clean)
-    message.raw_message = record  # the handler reads the record exactly as it came
+
+
+async def lenient_parser(
+    records: ConsumerRecord[Any, Any] | tuple[ConsumerRecord[Any, Any], ...],
+    original: Callable[[Any], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    if isinstance(records, tuple):
+        message = await original(tuple(_clean(r) for r in records))
+    else:
+        message = await original(_clean(records))
+    message.raw_message = records  # the handler reads the records exactly as they came
     return message
 
 
 async def raw_decoder(message: StreamMessage[Any], original: Any = None) -> Any:
     return message.body
+
+
+def _record(rec: ConsumerRecord[Any, Any]) -> Record:
+    return Record(
+        topic=rec.topic,
+        partition=rec.partition,
+        offset=rec.offset,
+        key=rec.key,
+        value=rec.value,
+        headers=tuple(rec.headers),
+        timestamp_ms=rec.timestamp,
+    )
+
+
+async def _commit(consumer: Any, done: Mapping[TopicPartition, int]) -> None:
+    """Commit the next offset after each handled record (explicit: never the fetch position)."""
+    if done:
+        await consumer.commit(
+            {tp: OffsetAndMetadata(offset + 1, "") for tp, offset in done.items()}
+        )
 
 
 class IngestObserverAdapter:
@@ -109,6 +140,9 @@ class IngestSubscriber:
             "group_id": kafka.group_id,
             "ack_policy": AckPolicy.MANUAL,
             "auto_offset_reset": kafka.auto_offset_reset,
+            "batch": True,
+            "max_records": kafka.ingest_batch_size,
+            "batch_timeout_ms": 200,
             "session_timeout_ms": kafka.session_timeout_ms,
             "heartbeat_interval_ms": kafka.heartbeat_interval_ms,
             "parser": lenient_parser,
@@ -123,48 +157,65 @@ class IngestSubscriber:
         if kafka.max_poll_records is not None:
             options["max_poll_records"] = kafka.max_poll_records
         self.subscriber = broker.subscriber(*topics, **options)
-        self.subscriber(self._on_message)
+        self.subscriber(self._on_batch)
 
     @property
     def failing(self) -> bool:
         return self._failures > 0
 
-    async def _on_message(self, msg: KafkaMessage) -> None:
-        raw = msg.raw_message
-        assert isinstance(raw, ConsumerRecord)
-        record = Record(
-            topic=raw.topic,
-            partition=raw.partition,
-            offset=raw.offset,
-            key=raw.key,
-            value=raw.value,
-            headers=tuple(raw.headers),
-            timestamp_ms=raw.timestamp,
-        )
-        with bound(topic=raw.topic, partition=raw.partition, offset=raw.offset):
-            try:
-                await self._handler.handle(record)
-            except asyncio.CancelledError:
-                await msg.nack()
-                raise
-            except Exception as exc:  # noqa: BLE001 - any failure: do not commit, retry the record
-                await msg.nack()
-                self._failures += 1
-                self.last_error = type(exc).__name__
-                pause = min(_BACKOFF_CAP_S, _BACKOFF_START_S * 2 ** min(self._failures, 10))
-                log.error("ingest.handler_failed", error=repr(exc), retry_in_s=pause)
-                await asyncio.sleep(pause)
-                return
-            await msg.ack()
-            self._failures = 0
-            self.last_error = None
-            self.handled += 1
-        self._observe_lag(msg, raw)
+    async def _on_batch(self, msg: KafkaMessage) -> None:
+        """Handle the records of one poll in order; commit exactly the handled ones.
 
-    def _observe_lag(self, msg: KafkaMessage, raw: ConsumerRecord[Any, Any]) -> None:
+        On a failure, what was handled is committed, every partition of the batch is rewound to
+        its first unhandled record (so no later commit can cover it), and the subscriber pauses.
+        """
+        raw = msg.raw_message
+        records: tuple[ConsumerRecord[Any, Any], ...] = raw if isinstance(raw, tuple) else (raw,)
+        consumer: Any = msg.consumer
+        done: dict[TopicPartition, int] = {}
+        for index, rec in enumerate(records):
+            tp = TopicPartition(rec.topic, rec.partition)
+            with bound(topic=rec.topic, partition=rec.partition, offset=rec.offset):
+                try:
+                    await self._handler.handle(_record(rec))
+                except BaseException as exc:
+                    await self._give_back(consumer, records[index:], done)
+                    if not isinstance(exc, Exception):
+                        raise  # cancelled: shutting down
+                    await self._pause(exc)
+                    return
+            done[tp] = rec.offset
+            self.handled += 1
+            self._observe_lag(consumer, rec)
+        await _commit(consumer, done)
+        self._failures = 0
+        self.last_error = None
+
+    async def _give_back(
+        self,
+        consumer: Any,
+        unhandled: Sequence[ConsumerRecord[Any, Any]],
+        done: Mapping[TopicPartition, int],
+    ) -> None:
+        first: dict[TopicPartition, int] = {}
+        for rec in unhandled:
+            first.setdefault(TopicPartition(rec.topic, rec.partition), rec.offset)
+        for tp, offset in first.items():
+            consumer.seek(tp, offset)
+        with contextlib.suppress(KafkaError):
+            await _commit(consumer, done)
+
+    async def _pause(self, exc: Exception) -> None:
+        self._failures += 1
+        self.last_error = type(exc).__name__
+        pause = min(_BACKOFF_CAP_S, _BACKOFF_START_S * 2 ** min(self._failures, 10))
+        log.error("ingest.handler_failed", error=repr(exc), retry_in_s=pause)
+        await asyncio.sleep(pause)
+
+    def _observe_lag(self, consumer: Any, raw: ConsumerRecord[Any, Any]) -> None:
         if self._metrics is None:
             return
-        highwater = getattr(getattr(msg, "consumer", None), "highwater", None)
+        highwater = getattr(consumer, "highwater", None)
         if highwater is None:
             return
         tp = TopicPartition(raw.topic, raw.partition)

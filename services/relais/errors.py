@@ -4,13 +4,13 @@ Every failure that crosses a module boundary is one of these. Adapters translate
 (httpx, asyncpg, aiokafka...) into them; nothing else leaves an adapter.
 
     RelaisError
-    ├── ConfigurationError          wrong settings, missing profile/credentials: fix the config, no retry
+    ├── ConfigurationError          wrong settings, missing profile/credentials: fix, no retry
     │   └── MissingCredentialsError no key for this (CFA, OPCO) pair
     ├── InputError                  the CFA's event itself is wrong: rejected, never retried
     ├── LedgerError                 the ledger database failed (unreachable, lock timeout, I/O):
     │                               retry later; a write may or may not have committed
     └── OpcoError                   an OPCO call did not succeed
-        ├── RetryableOpcoError      try again later (5xx, 429/503 with Retry-After, connection error)
+        ├── RetryableOpcoError      try again later (5xx, 429/503 + Retry-After, connection error)
         │   └── AmbiguousOpcoError  the request may have been applied (timeout/drop after send):
         │                           resolve by a lookup before resending (DESIGN promise 2)
         └── PermanentOpcoError      retrying cannot help: 400/422 with the OPCO's messages

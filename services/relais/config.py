@@ -41,40 +41,57 @@ class _Group(BaseModel):
 class KafkaSettings(_Group):
     """The Kafka side: where CFA events come from, where statuses and dead letters go."""
 
-    bootstrap_servers: str = "127.0.0.1:9092"
-    input_topic: str = "cfa.events.v1"
-    # One topic per CFA: a regular expression (e.g. ``cfa\\.[0-9]{14}\\.events\\.v1``); when set it
-    # replaces ``input_topic``.
-    input_pattern: str | None = None
-    # Which ``ce_source`` values (CFA SIRET, or UAI mapped through ``cfa.uai_siret``) each topic may
-    # carry. A value ``"*"`` allows any source on that topic. An empty map allows any source on any
-    # input topic (embedded default); as soon as it names one topic, a topic it does not name is
-    # refused.
-    topic_sources: dict[str, list[str]] = Field(default_factory=dict)
-    status_topic: str = "relais.status.v1"
-    dlq_topic: str = "relais.dlq.v1"
-    group_id: str = "relais-ingest"
-    client_id: str = "relais"
-    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", description="Kafka brokers, host:port[,...]"
+    )
+    input_topic: str = Field(default="cfa.events.v1", description="The shared topic of CFA events")
+    input_pattern: str | None = Field(
+        default=None,
+        description="One topic per CFA: a regular expression of topic names (e.g. "
+        "`cfa\\.[0-9]{14}\\.events`); replaces input_topic when set",
+    )
+    topic_sources: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="JSON map topic -> the ce_source values (CFA SIRET or UAI; `*`: any) it may "
+        "carry. Empty: any source on any input topic; once it names a topic, an unnamed topic "
+        "carries nothing",
+    )
+    status_topic: str = Field(default="relais.status.v1", description="Where status events go")
+    dlq_topic: str = Field(default="relais.dlq.v1", description="Where unreadable records go")
+    group_id: str = Field(default="relais-ingest", description="Consumer group of ingest")
+    client_id: str = Field(default="relais", description="Kafka client id")
+    auto_offset_reset: Literal["earliest", "latest"] = Field(
+        default="earliest", description="Where a new consumer group starts (earliest: lose nothing)"
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
-    ssl_cafile: Path | None = None
-    ssl_certfile: Path | None = None
-    ssl_keyfile: Path | None = None
-    # aiokafka's defaults; tests on the embedded broker use 1000 / 333.
-    session_timeout_ms: int = Field(default=10_000, ge=100)
-    heartbeat_interval_ms: int = Field(default=3_000, ge=50)
-    max_poll_records: int | None = Field(default=None, ge=1)
-    # Ingest handles up to this many records per poll, one at a time, then commits them at once.
-    ingest_batch_size: int = Field(default=200, ge=1)
-    # The largest CFA event accepted (bytes of the record value); larger -> dead letter.
-    max_message_bytes: int = Field(default=1_048_576, ge=1024)
-    request_timeout_ms: int = Field(default=40_000, ge=1000)
-    # Relay: how many outbox rows per batch, how long to sleep when the outbox is empty.
-    relay_batch_size: int = Field(default=500, ge=1)
-    relay_idle_s: float = Field(default=0.2, gt=0)
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle (PEM) of the brokers")
+    ssl_certfile: Path | None = Field(default=None, description="Client certificate (PEM, mTLS)")
+    ssl_keyfile: Path | None = Field(default=None, description="Client key (PEM, mTLS)")
+    session_timeout_ms: int = Field(
+        default=10_000, ge=100, description="Consumer session timeout (the client's default)"
+    )
+    heartbeat_interval_ms: int = Field(
+        default=3_000, ge=50, description="Consumer heartbeat (below session_timeout_ms)"
+    )
+    max_poll_records: int | None = Field(default=None, ge=1, description="aiokafka's cap per poll")
+    ingest_batch_size: int = Field(
+        default=200,
+        ge=1,
+        description="Records ingest handles per poll, one at a time, before one offset commit",
+    )
+    max_message_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest CFA event accepted (bytes of the record value); larger: dead letter",
+    )
+    request_timeout_ms: int = Field(default=40_000, ge=1000, description="Kafka request timeout")
+    relay_batch_size: int = Field(default=500, ge=1, description="Outbox rows per relay batch")
+    relay_idle_s: float = Field(
+        default=0.2, gt=0, description="Relay sleep when the outbox is empty"
+    )
 
     @model_validator(mode="after")
     def _check_security(self) -> KafkaSettings:
@@ -84,24 +101,19 @@ class KafkaSettings(_Group):
             raise ValueError("a SASL security_protocol needs sasl_mechanism")
         return self
 
-    def topic_may_carry(self, topic: str, source: str) -> bool:
-        """Whether an event from ``source`` (a CFA SIRET) may arrive on ``topic``."""
-        if not self.topic_sources:
-            return True
-        allowed = self.topic_sources.get(topic)
-        if allowed is None:
-            return False
-        return "*" in allowed or source in allowed
-
 
 class LedgerSettings(_Group):
-    # A SecretStr: a PostgreSQL URL may carry a password.
-    url: SecretStr = SecretStr("sqlite:///.relais/ledger.db")
-    pool_min: int = Field(default=1, ge=1)
-    pool_max: int = Field(default=10, ge=1)
-    # Apply pending migrations at start (idempotent, under a lock). A deployment that runs
-    # ``relais migrate`` as a separate job with a more privileged user sets this to false.
-    migrate_on_start: bool = True
+    url: SecretStr = Field(
+        default=SecretStr("sqlite:///.relais/ledger.db"),
+        description="sqlite:///path.db (one process) or postgresql://user:pw@host/db",
+    )
+    pool_min: int = Field(default=1, ge=1, description="PostgreSQL pool size, minimum")
+    pool_max: int = Field(default=10, ge=1, description="PostgreSQL pool size, maximum")
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Apply pending migrations at start; false when a `relais migrate` job "
+        "(with a more privileged user) does it",
+    )
 
 
 class OpcoOverride(_Group):
@@ -120,19 +132,27 @@ def _upper_keys(value: Any) -> Any:
 
 
 class OpcoSettings(_Group):
-    profiles_file: Path | None = None  # None: schemas_dir/referentials/opco-profiles.json
-    overrides: dict[OpcoCode, OpcoOverride] = Field(default_factory=dict)
-    # The EDITEUR / LOGICIEL / VERSION headers every OPCO asks for.
-    editeur: str = "relais"
-    logiciel: str = "relais"
-    version: str = "0.1.0"
+    profiles_file: Path | None = Field(
+        default=None, description="OPCO profiles (default: schemas/referentials/opco-profiles.json)"
+    )
+    overrides: dict[OpcoCode, OpcoOverride] = Field(
+        default_factory=dict,
+        description="Per OPCO: base_url, rate_limit_per_s, max_concurrency (e.g. "
+        "RELAIS_OPCO__OVERRIDES__AKTO__BASE_URL)",
+    )
+    editeur: str = Field(default="relais", description="EDITEUR header sent to every OPCO")
+    logiciel: str = Field(default="relais", description="LOGICIEL header sent to every OPCO")
+    version: str = Field(default="0.1.0", description="VERSION header sent to every OPCO")
     connect_timeout_s: float = Field(default=5.0, gt=0)
     read_timeout_s: float = Field(default=30.0, gt=0)
     write_timeout_s: float = Field(default=30.0, gt=0)
     pool_timeout_s: float = Field(default=10.0, gt=0)
-    # Circuit breaker: open after this many consecutive failures, for this long.
-    breaker_failures: int = Field(default=5, ge=1)
-    breaker_reset_s: float = Field(default=30.0, gt=0)
+    breaker_failures: int = Field(
+        default=5, ge=1, description="Consecutive failures that open an OPCO's circuit breaker"
+    )
+    breaker_reset_s: float = Field(
+        default=30.0, gt=0, description="How long a breaker stays open before a trial call"
+    )
 
     _overrides_keys = field_validator("overrides", mode="before")(_upper_keys)
 
@@ -145,57 +165,72 @@ class OAuthClient(_Group):
 class CredentialsSettings(_Group):
     """Per (CFA, OPCO) API keys and the OAuth2 clients of the OPCO that ask for one."""
 
-    keys_file: Path | None = None  # CSV ``siret,opco,key,expiry``
-    # A secret mount: ``<OPCO>/<SIRET>`` holds a key (``.expiry`` beside it), ``oauth/<OPCO>/
-    # client_id`` and ``client_secret`` an OAuth2 client.
-    keys_dir: Path | None = None
-    oauth_clients_file: Path | None = None  # CSV ``opco,client_id,client_secret``
-    oauth_clients: dict[OpcoCode, OAuthClient] = Field(default_factory=dict)
+    keys_file: Path | None = Field(default=None, description="CSV `siret,opco,key,expiry`")
+    keys_dir: Path | None = Field(
+        default=None,
+        description="Secret mount: `<OPCO>/<SIRET>` holds a key (`.expiry` beside it), "
+        "`oauth/<OPCO>/client_id` and `client_secret` an OAuth2 client",
+    )
+    oauth_clients_file: Path | None = Field(
+        default=None, description="CSV `opco,client_id,client_secret`"
+    )
+    oauth_clients: dict[OpcoCode, OAuthClient] = Field(
+        default_factory=dict, description="Per OPCO: client_id, client_secret"
+    )
 
     _clients_keys = field_validator("oauth_clients", mode="before")(_upper_keys)
 
 
 class DispatchSettings(_Group):
-    inflight_limit: int = Field(default=256, ge=1)
-    lease_s: float = Field(default=120.0, gt=0)
-    max_attempts: int = Field(default=12, ge=1)
-    max_age_hours: float = Field(default=24.0, gt=0)
-    backoff_base_s: float = Field(default=1.0, ge=0)
-    backoff_cap_s: float = Field(default=900.0, ge=0)
-    jitter: float = Field(default=0.2, ge=0, le=1)  # +/- fraction of the computed delay
-    idle_s: float = Field(default=1.0, gt=0)  # longest sleep when nothing is due
+    inflight_limit: int = Field(default=256, ge=1, description="OPCO calls in flight per process")
+    lease_s: float = Field(
+        default=120.0, gt=0, description="A crashed worker's claimed commands return after this"
+    )
+    max_attempts: int = Field(default=12, ge=1, description="Attempts before a command fails")
+    max_age_hours: float = Field(
+        default=24.0, gt=0, description="Age after which a command is not retried any more"
+    )
+    backoff_base_s: float = Field(default=1.0, ge=0, description="First retry wait")
+    backoff_cap_s: float = Field(default=900.0, ge=0, description="Longest retry wait")
+    jitter: float = Field(
+        default=0.2, ge=0, le=1, description="Fraction of each wait drawn at random (1: full)"
+    )
+    idle_s: float = Field(default=1.0, gt=0, description="Longest sleep when nothing is due")
     enabled: bool = True
 
 
 class PollSettings(_Group):
-    interval_s: float = Field(default=300.0, gt=0)
+    interval_s: float = Field(
+        default=300.0, gt=0, description="Between two complete polls of one (CFA, OPCO)"
+    )
     enabled: bool = True
 
 
 class HttpSettings(_Group):
-    # 127.0.0.1 by default; a container sets RELAIS_HTTP__HOST=0.0.0.0 for its probes.
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=0, le=65535)  # 0: a free port (tests)
+    host: str = Field(
+        default="127.0.0.1", description="Health/metrics address (0.0.0.0 in a container)"
+    )
+    port: int = Field(default=8080, ge=0, le=65535, description="0: a free port")
     enabled: bool = True
 
 
 class CfaSettings(_Group):
-    # ce_source may name a CFA by its UAI; relais works with SIRETs.
-    uai_siret: dict[str, str] = Field(default_factory=dict)
-    # Per-CFA HMAC-SHA256 secrets (by SIRET): when a CFA has one, its events must carry a valid
-    # ``ce_signature`` header; ``require_signature`` makes it mandatory for every CFA.
-    hmac_secrets: dict[str, SecretStr] = Field(default_factory=dict)
-    require_signature: bool = False
-
-    def siret_of(self, source: str) -> str:
-        """The CFA SIRET named by a ``ce_source`` (a SIRET, a UAI, or a URI ending with either)."""
-        ident = source.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-        return self.uai_siret.get(ident, ident)
+    uai_siret: dict[str, str] = Field(
+        default_factory=dict, description="JSON map UAI -> SIRET, for a ce_source given as a UAI"
+    )
+    hmac_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="JSON map CFA SIRET -> HMAC-SHA256 secret; that CFA's events must carry a "
+        "valid ce_signature",
+    )
+    require_signature: bool = Field(default=False, description="Every CFA's events must be signed")
 
 
 class LogSettings(_Group):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json_output: bool | None = Field(default=None, alias="json")  # None: JSON when not a TTY
+    json_output: bool | None = Field(
+        default=None, alias="json", description="JSON lines (unset: JSON when not a TTY)"
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -229,8 +264,12 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     cfa: CfaSettings = Field(default_factory=CfaSettings)
     log: LogSettings = Field(default_factory=LogSettings)
-    shutdown_grace_s: float = Field(default=20.0, gt=0)
-    schemas_dir: Path = Field(default_factory=default_schemas_dir)
+    shutdown_grace_s: float = Field(
+        default=20.0, gt=0, description="SIGTERM -> exit within this many seconds"
+    )
+    schemas_dir: Path = Field(
+        default_factory=default_schemas_dir, description="Contracts and referentials folder"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -65,18 +65,7 @@ def test_invalid_values_are_refused() -> None:
         KafkaSettings(security_protocol="SASL_SSL")
 
 
-def test_topic_source_map() -> None:
-    open_map = KafkaSettings()
-    assert open_map.topic_may_carry("cfa.events.v1", "anything")
-    k = KafkaSettings(topic_sources={"cfa.a.v1": ["111"], "cfa.shared.v1": ["*"]})
-    assert k.topic_may_carry("cfa.a.v1", "111")
-    assert not k.topic_may_carry("cfa.a.v1", "222")
-    assert k.topic_may_carry("cfa.shared.v1", "222")
-    assert not k.topic_may_carry("cfa.other.v1", "111")
-
-
-def test_uai_maps_to_siret() -> None:
-    s = Settings(cfa={"uai_siret": {"0751234A": "12345678901234"}})
-    assert s.cfa.siret_of("0751234A") == "12345678901234"
-    assert s.cfa.siret_of("urn:siret:98765432109876") == "98765432109876"
-    assert s.cfa.siret_of("https://cfa.example/0751234A") == "12345678901234"
+def test_uai_map_and_signature_secrets() -> None:
+    s = Settings(cfa={"uai_siret": {"0751234A": "12345678901234"}, "hmac_secrets": {"1": "x"}})
+    assert s.cfa.uai_siret["0751234A"] == "12345678901234"
+    assert s.cfa.hmac_secrets["1"].get_secret_value() == "x"

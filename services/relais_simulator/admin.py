@@ -90,6 +90,7 @@ class SettingsIn(_Body):
     days_to_decision_max: int | None = Field(default=None, ge=0)
     facture_days_to_instruction: float | None = Field(default=None, ge=0)
     facture_days_to_payment: float | None = Field(default=None, ge=0)
+    facture_refusal_rate: float | None = Field(default=None, ge=0, le=1)
     rate_limit: bool | None = None
     followup_rules: bool | None = None
 
@@ -295,6 +296,7 @@ def admin_routes(sim: Simulator) -> list[Route]:
             "days_to_decision_max": ins.days_to_decision_max,
             "facture_days_to_instruction": ins.facture_days_to_instruction,
             "facture_days_to_payment": ins.facture_days_to_payment,
+            "facture_refusal_rate": ins.facture_refusal_rate,
             "rate_limit": sim.rate_limit,
             "followup_rules": sim.followup_rules,
             "validation": sim.checker.source,

@@ -73,6 +73,7 @@ class Instruction:
     refusal_rate: float = 0.1
     facture_days_to_instruction: float = 1.0
     facture_days_to_payment: float = 2.0
+    facture_refusal_rate: float = 0.0
     seed: int = 0
 
 
@@ -174,7 +175,10 @@ class OpcoStore:
         elif kind == "f_pay":
             f = self.factures.get(ident)
             if f is not None and f.etat is FactureEtat.EN_COURS_INSTRUCTION:
-                self._pay(f, day)
+                if self._facture_refused(f):
+                    self._refuse_facture(f, day)
+                else:
+                    self._pay(f, day)
 
     def _set_etat(self, d: Dossier, target: DossierEtat, day: float) -> None:
         d.etat = dossier_transition(d.etat, target)
@@ -443,6 +447,22 @@ class OpcoStore:
 
     def factures_of(self, cfa_siret: str) -> list[str]:
         return self._factures_by_cfa.get(cfa_siret, [])
+
+    def _facture_refused(self, f: Facture) -> bool:
+        ins = self.instruction
+        if f.reference.strip().upper().startswith("REFUS"):
+            return True
+        rate = ins.facture_refusal_rate
+        return rate > 0 and _fraction(ins.seed + 2, f"{f.cfa_siret}:{f.reference}") < rate
+
+    def _refuse_facture(self, f: Facture, day: float) -> None:
+        for line in f.lines:
+            d = self.dossiers.get(line.numero_interne_dossier)
+            for e in d.echeances if d is not None else ():
+                if e.numero == line.numero_echeance:
+                    e.montant_en_cours = max(0, e.montant_en_cours - line.montant)
+        f.commentaire = "Facture refusée (simulateur)"
+        self._set_facture_etat(f, FactureEtat.REFUSE, day)
 
     def _pay(self, f: Facture, day: float) -> None:
         touched: dict[str, Dossier] = {}

@@ -249,3 +249,29 @@ def test_forced_etat_follows_the_state_machine() -> None:
     d2 = create(store, cerfa(nom="Autre"))
     store.force_etat(d2, DossierEtat.ENGAGE, 0.1, None)
     assert d2.etat is DossierEtat.ENGAGE and d2.echeances
+
+
+def test_a_refused_facture_frees_its_amount() -> None:
+    store = make_store()
+    d = engaged(store)
+    amount = d.echeances[0].montant_total
+    f = facture(store, "REFUS-1", d, 1, amount)
+    assert d.echeances[0].montant_en_cours == amount
+    store.advance_to(8)
+    assert f.etat is FactureEtat.REFUSE and f.commentaire
+    assert d.echeances[0].montant_en_cours == 0 and d.echeances[0].montant_regle == 0
+    again = facture(store, "F-2", d, 1, amount, day=8)  # the CFA invoices again
+    store.advance_to(11)
+    assert again.etat is FactureEtat.REGLE
+
+
+def test_facture_refusal_share_is_seeded() -> None:
+    def refused(seed: int) -> int:
+        store = make_store(seed=seed, facture_refusal_rate=0.5)
+        d = engaged(store)
+        bills = [facture(store, f"F-{i}", d, 1, 1) for i in range(40)]
+        store.advance_to(9)
+        return sum(f.etat is FactureEtat.REFUSE for f in bills)
+
+    assert refused(3) == refused(3)
+    assert 5 < refused(3) < 35

@@ -34,6 +34,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--admin-token", help="bearer token of /_admin (generated if absent)")
     parser.add_argument("--start-date", type=date.fromisoformat, help="simulated first day")
     parser.add_argument("--refusal-rate", type=float, help="share of dossiers refused (0-1)")
+    parser.add_argument(
+        "--facture-refusal-rate", type=float, help="share of factures refused (0-1)"
+    )
     parser.add_argument("--token-ttl", type=float, default=3600.0, help="OAuth2 token lifetime (s)")
     parser.add_argument("--no-rate-limit", action="store_true", help="ignore profile rate limits")
     parser.add_argument(
@@ -91,6 +94,8 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     if args.refusal_rate is not None:
         config.instruction.refusal_rate = args.refusal_rate
+    if args.facture_refusal_rate is not None:
+        config.instruction.facture_refusal_rate = args.facture_refusal_rate
     config.instruction.seed = args.seed
     if not args.admin_token:
         print(f"relais simulator: admin token {config.admin_token}", file=sys.stderr, flush=True)

@@ -160,7 +160,11 @@ class App:
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Start, run until ``stop`` is set (or a role crashes), then stop gracefully."""
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()  # whatever did start (HTTP server, producer, roles) is closed
+            raise
         try:
             stopper = asyncio.create_task(stop.wait())
             await asyncio.wait([stopper, *self._tasks], return_when=asyncio.FIRST_COMPLETED)

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -201,7 +201,9 @@ class IngestSubscriber:
         for rec in unhandled:
             first.setdefault(TopicPartition(rec.topic, rec.partition), rec.offset)
         for tp, offset in first.items():
-            consumer.seek(tp, offset)
+            # A partition revoked meanwhile needs nothing: its new owner starts from the commit.
+            with contextlib.suppress(IllegalStateError):
+                consumer.seek(tp, offset)
         with contextlib.suppress(KafkaError):
             await _commit(consumer, done)
 

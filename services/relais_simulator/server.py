@@ -75,6 +75,7 @@ async def serve(config: SimulatorConfig, *, log_level: str = "warning") -> None:
         access_log=False,
         lifespan="off",
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=2,  # hung (fault-injected) requests must not hold a stop
         backlog=2048,
     )
     server = uvicorn.Server(uv_config)

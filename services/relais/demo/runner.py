@@ -152,7 +152,6 @@ class Demo:
         self.admin: SimulatorAdmin | None = None
         self.producer: AIOKafkaProducer | None = None
         self.immediate_done = False
-        self.placed: set[tuple[str, str]] = set()
 
     def _followable(self, opco: str, kind: str) -> bool:
         caps = self.profiles[OpcoCode(opco)].capabilities
@@ -190,25 +189,19 @@ class Demo:
         self.immediate_done = True
 
     async def follow_ups(self) -> None:
-        """Place follow-ups on dossiers as the OPCO engages them; skip what cannot be placed."""
-        assert self.admin is not None
-        while True:
+        """Send follow-ups as the OPCO engages their dossiers; skip what can no longer be sent."""
+        while self.scenario.slots:
+            for cfa, dossier_id in self.tracker.dead_ends():
+                ready = self.scenario.refused((cfa, dossier_id))
+                if ready is not None:
+                    await self._send_follow_up(*ready)
             for cfa, dossier_id, opco, numero in self.tracker.engaged():
-                if (cfa, dossier_id) in self.placed:
-                    continue
-                self.placed.add((cfa, dossier_id))
-                placed = self.scenario.place(Engaged(cfa, dossier_id, opco, numero))
-                if placed is not None:
-                    await self._send_follow_up(*placed)
-            if self._only_follow_ups_left():
-                for slot, dossiers in self.scenario.release_waiting():
-                    await self._send_follow_up(slot, dossiers)
-                if self._only_follow_ups_left():
-                    self.banner.skipped = len(self.scenario.slots)
-                    self.scenario.slots.clear()
-                    return
-            if not self.scenario.slots and not self.scenario.waiting_pair:
-                return
+                ready = self.scenario.place(Engaged(cfa, dossier_id, opco, numero))
+                if ready is not None:
+                    await self._send_follow_up(*ready)
+            if self.scenario.slots and self._only_follow_ups_left():
+                self.banner.skipped = self.scenario.give_up()
+            self.banner.skipped = self.scenario.skipped
             await asyncio.sleep(0.3)
 
     def _only_follow_ups_left(self) -> bool:
@@ -453,12 +446,7 @@ class Demo:
                 await asyncio.sleep(0.25)
 
     def _complete(self) -> bool:
-        return (
-            self.immediate_done
-            and not self.scenario.slots
-            and not self.scenario.waiting_pair
-            and self.tracker.done()
-        )
+        return self.immediate_done and not self.scenario.slots and self.tracker.done()
 
     def _progress(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in self.tracker.counts_by_status().items())

@@ -7,15 +7,16 @@ Two parts, as a CFA network would send them:
   invalid dossiers (each breaks one control rule), and one record that is not even JSON;
 - **after the OPCO engaged a dossier** (seen through relais's status events): factures (one
   dossier, or two dossiers of the same CFA and OPCO), an avenant, a rupture, a certificat. Each
-  goes to an OPCO whose profile has the route, and to a dossier nobody else uses.
+  follow-up is planned on its own dossier(s), at an OPCO whose profile has the route and lets relais
+  follow the outcome. When the OPCO refuses a planned dossier, the follow-up moves to another
+  engaged dossier that fits, or is skipped (the summary counts skipped follow-ups).
 
-Counts follow ``events``: the total published is ``events`` unless some follow-ups find no engaged
-dossier (refusals), in which case the summary says how many were skipped.
+The total published is exactly ``events`` unless follow-ups had to be skipped.
 """
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,9 @@ from relais.domain.profiles import OpcoProfile
 from relais.sampledata import GeneratedDossier, Generator, InvalidKind
 
 Json = dict[str, Any]
+Key = tuple[str, str]  # (CFA SIRET, CFA dossier id)
+
+_FOLLOW_UPS = ("facture", "avenant", "rupture", "certificat")
 
 # Invalid dossiers shown in the demo: each breaks one rule, relais answers "rejected".
 INVALID_KINDS: tuple[InvalidKind, ...] = (
@@ -75,14 +79,37 @@ class Engaged:
 
 
 @dataclass
+class Slot:
+    """A follow-up to send once its dossier(s) are engaged."""
+
+    kind: str  # facture | avenant | rupture | certificat
+    targets: list[Key]  # planned dossiers (two for a two-dossier facture)
+    engaged: set[Key] = field(default_factory=set)
+
+
+@dataclass
 class Scenario:
     generator: Generator
     profiles: Mapping[OpcoCode, OpcoProfile]
     immediate: list[Planned] = field(default_factory=list)
-    slots: list[str] = field(default_factory=list)  # follow-ups still to place
-    dossiers: dict[tuple[str, str], GeneratedDossier] = field(default_factory=dict)
-    used: set[tuple[str, str]] = field(default_factory=set)
-    waiting_pair: dict[tuple[str, str], Engaged] = field(default_factory=dict)
+    slots: list[Slot] = field(default_factory=list)  # follow-ups still to send
+    dossiers: dict[Key, GeneratedDossier] = field(default_factory=dict)
+    used: set[Key] = field(default_factory=set)  # dossiers carrying (or done with) a follow-up
+    skipped: int = 0
+
+    # -- what fits where -------------------------------------------------------------------------
+
+    def fits(self, kind: str, opco: OpcoCode) -> bool:
+        caps = self.profiles[opco].capabilities
+        return {
+            "facture": caps.factures and caps.factures_etats,
+            "avenant": (caps.dossiers_v1 or caps.dossiers_v2) and caps.dossiers_etats,
+            "rupture": caps.rupture and caps.dossiers_etats,
+            "certificat": caps.certificats and caps.dossiers_etats,
+        }[kind]
+
+    def _opcos_for(self, kind: str) -> list[OpcoCode]:
+        return [o for o in ALL_OPCO if self.fits(kind, o)]
 
     # -- building --------------------------------------------------------------------------------
 
@@ -90,55 +117,74 @@ class Scenario:
     def build(
         cls, generator: Generator, profiles: Mapping[OpcoCode, OpcoProfile], events: int
     ) -> Scenario:
-        """Exactly ``events`` events: the immediate ones plus the follow-up slots."""
+        """Exactly ``events`` events: the immediate ones plus the follow-ups."""
         s = cls(generator=generator, profiles=profiles)
         cfas = generator.cfas
         n_invalid = 0 if events < 8 else min(len(INVALID_KINDS), max(1, round(events * 0.03)))
         n_broken = 1 if events >= 20 else 0  # a record that is not JSON
         if events >= 40:
-            slots = ["avenant", "rupture", "certificat", "facture2", "facture2"]
-            slots += ["facture"] * max(0, round(events * 0.13) - 2)
+            kinds = ["avenant", "rupture", "certificat", "facture2", "facture2"]
+            kinds += ["facture"] * max(0, round(events * 0.13) - 2)
         elif events >= 12:
-            slots = ["facture"] * max(1, events // 10)
+            kinds = ["facture"] * max(1, events // 10)
         else:
-            slots = []
-        s.slots = slots
-        rest = events - n_invalid - n_broken - len(slots)
-        n_dossiers = max(1, math.ceil(rest / 1.6))
-        n_conventions = rest - n_dossiers
+            kinds = []
+        kinds = [k for k in kinds if s._opcos_for(k.rstrip("2"))]
         start = generator.today - timedelta(days=2)  # started: the first échéance is open
-        later: list[tuple[int, Planned]] = []
-        made = 0
-        i = 0
-        while made < rest:
-            opco = ALL_OPCO[i % len(ALL_OPCO)]
-            cfa = cfas[i % len(cfas)]
-            i += 1
-            d = generator.dossier(opco, cfa=cfa, start=start)
+
+        def new_dossier(opco: OpcoCode, cfa_index: int) -> GeneratedDossier:
+            d = generator.dossier(opco, cfa=cfas[cfa_index % len(cfas)], start=start)
             s.dossiers[(d.cfa.siret, d.dossier_id)] = d
-            caps = profiles[opco].capabilities
-            # An OPCO without a dossier route (SANTE) answers 501: relais says "failed" at once.
-            expected = "submitted" if caps.dossiers_v1 or caps.dossiers_v2 else "failed"
-            label = f"contrat {opco}" + ("" if expected == "submitted" else " (no route)")
-            s.immediate.append(Planned(d.event, "dossier", label, expected, opco=opco.value))
-            made += 1
-            room = rest - made
-            if n_conventions > 0 and room > 0 and profiles[opco].capabilities.conventions:
-                n_conventions -= 1
-                made += 1
+            return d
+
+        budget = events - n_invalid - n_broken
+        # Dossiers planned for a follow-up, each with its convention (the OPCO's engagement takes
+        # the convention's costs into account): a follow-up costs 1 + 2 per dossier it covers.
+        planned: list[GeneratedDossier] = []
+        rotation = {k: itertools.cycle(s._opcos_for(k)) for k in _FOLLOW_UPS}
+        for n, kind in enumerate(kinds):
+            base = kind.rstrip("2")
+            count = 2 if kind == "facture2" else 1
+            if budget < 1 + 2 * count + 1:  # keep room for at least one plain contract
+                break
+            opco = next(rotation[base])
+            targets = [new_dossier(opco, n) for _ in range(count)]
+            planned.extend(targets)
+            budget -= 1 + 2 * count
+            s.slots.append(Slot(base, [(d.cfa.siret, d.dossier_id) for d in targets]))
+        # Contracts for employers of every OPCO and conventions for most, filling the budget.
+        general: list[GeneratedDossier] = []
+        with_convention: set[str] = {d.dossier_id for d in planned}
+        conventions = 0
+        i = 0
+        while budget > 0:
+            d = new_dossier(ALL_OPCO[i % len(ALL_OPCO)], i)
+            general.append(d)
+            budget -= 1
+            i += 1
+            can = profiles[d.opco].capabilities.conventions
+            if budget > 0 and can and conventions * 1.6 < len(general):
+                with_convention.add(d.dossier_id)
+                conventions += 1
+                budget -= 1
+        # Interleave planned and general dossiers; a convention follows its dossier a bit later.
+        later: list[tuple[int, Planned]] = []
+        for d in _interleave(general, planned):
+            s.immediate.append(s._dossier_event(d))
+            if d.dossier_id in with_convention:
                 conv = Planned(
-                    generator.convention(d), "convention", "convention", "submitted", opco=opco
+                    generator.convention(d), "convention", "convention", "submitted", opco=d.opco
                 )
                 later.append((len(s.immediate) + 4, conv))
             while later and later[0][0] <= len(s.immediate):
                 s.immediate.append(later.pop(0)[1])
         s.immediate.extend(p for _, p in later)
         for n in range(n_invalid):
-            kind = INVALID_KINDS[n % len(INVALID_KINDS)]
-            bad = generator.invalid_dossier(kind, ALL_OPCO[(n * 3) % len(ALL_OPCO)])
+            kind_ = INVALID_KINDS[n % len(INVALID_KINDS)]
+            bad = generator.invalid_dossier(kind_, ALL_OPCO[(n * 3) % len(ALL_OPCO)])
             position = 1 + (n + 1) * len(s.immediate) // (n_invalid + 1)
             s.immediate.insert(
-                position, Planned(bad.event, "dossier", f"invalid {kind.value}", "rejected")
+                position, Planned(bad.event, "dossier", f"invalid {kind_.value}", "rejected")
             )
         if n_broken:
             d = generator.dossier(ALL_OPCO[0], cfa=cfas[0], start=start)
@@ -148,57 +194,74 @@ class Scenario:
             )
         return s
 
+    def _dossier_event(self, d: GeneratedDossier) -> Planned:
+        caps = self.profiles[d.opco].capabilities
+        # An OPCO without a dossier route (SANTE) answers 501: relais says "failed" at once.
+        expected = "submitted" if caps.dossiers_v1 or caps.dossiers_v2 else "failed"
+        label = f"contrat {d.opco.value}" + ("" if expected == "submitted" else " (no route)")
+        return Planned(d.event, "dossier", label, expected, opco=d.opco.value)
+
     # -- follow-ups ------------------------------------------------------------------------------
 
-    def _fits(self, slot: str, opco: OpcoCode) -> bool:
-        caps = self.profiles[opco].capabilities
-        return {
-            "facture": caps.factures and caps.factures_etats,
-            "facture2": caps.factures and caps.factures_etats,
-            "avenant": caps.dossiers_etats,
-            "rupture": caps.rupture and caps.dossiers_etats,
-            "certificat": caps.certificats,
-        }[slot]
-
     def place(self, engaged: Engaged) -> tuple[str, list[GeneratedDossier]] | None:
-        """A follow-up slot for a newly engaged dossier: (slot, dossiers it covers), or None."""
+        """A follow-up ready to send now that this dossier is engaged: (kind, its dossiers)."""
         key = (engaged.cfa, engaged.dossier_id)
-        d = self.dossiers.get(key)
-        if d is None or key in self.used:
+        if key not in self.dossiers or key in self.used:
             return None
+        for slot in self.slots:
+            if key in slot.targets:
+                slot.engaged.add(key)
+                if slot.engaged == set(slot.targets):
+                    return self._release(slot)
+                return None
+        # Not planned: take over a follow-up whose planned dossier was refused.
         opco = OpcoCode(engaged.opco)
-        pair_key = (engaged.cfa, engaged.opco)
-        partner = self.waiting_pair.get(pair_key)
-        if partner is not None and "facture2" in self.slots:
-            self.waiting_pair.pop(pair_key)
-            self.slots.remove("facture2")
-            self.used.add(key)
-            return "facture2", [self.dossiers[(partner.cfa, partner.dossier_id)], d]
-        for slot in ("certificat", "rupture", "avenant", "facture2", "facture"):
-            if slot in self.slots and self._fits(slot, opco):
-                self.used.add(key)
-                if slot == "facture2":
-                    if pair_key in self.waiting_pair:
-                        continue
-                    self.waiting_pair[pair_key] = engaged
-                    return None
-                self.slots.remove(slot)
-                return slot, [d]
+        for slot in self.slots:
+            if slot.kind != "facture" or len(slot.targets) != 1 or slot.engaged:
+                continue
+            if not self.fits(slot.kind, opco):
+                continue
+            if slot.targets[0] in self.used:  # its dossier was refused
+                slot.targets = [key]
+                slot.engaged = {key}
+                return self._release(slot)
         return None
 
-    def release_waiting(self) -> list[tuple[str, list[GeneratedDossier]]]:
-        """At the end: lone dossiers waiting for a pair become single-dossier factures."""
-        out = []
-        for pair_key, engaged in list(self.waiting_pair.items()):
-            self.waiting_pair.pop(pair_key)
-            if "facture2" in self.slots:
-                self.slots.remove("facture2")
-                out.append(("facture", [self.dossiers[(engaged.cfa, engaged.dossier_id)]]))
-        return out
+    def _release(self, slot: Slot) -> tuple[str, list[GeneratedDossier]]:
+        self.slots.remove(slot)
+        self.used.update(slot.targets)
+        return slot.kind, [self.dossiers[t] for t in slot.targets]
+
+    def refused(self, key: Key) -> tuple[str, list[GeneratedDossier]] | None:
+        """A planned dossier was refused: a two-dossier facture goes on with the other one
+        (returned when that one is already engaged); other follow-ups wait for a stand-in."""
+        if key in self.used:
+            return None
+        self.used.add(key)
+        for slot in self.slots:
+            if key not in slot.targets:
+                continue
+            if len(slot.targets) > 1:
+                slot.targets = [t for t in slot.targets if t != key]
+                slot.engaged.discard(key)
+                if slot.engaged == set(slot.targets):
+                    return self._release(slot)
+                return None
+            if slot.kind != "facture":  # no stand-in for avenant, rupture, certificat
+                self.slots.remove(slot)
+                self.skipped += 1
+            return None
+        return None
+
+    def give_up(self) -> int:
+        """Nothing more can be engaged: the remaining follow-ups are skipped."""
+        self.skipped += len(self.slots)
+        self.slots.clear()
+        return self.skipped
 
     def follow_up(
         self,
-        slot: str,
+        kind: str,
         dossiers: list[GeneratedDossier],
         *,
         montants: Mapping[str, float],
@@ -206,13 +269,27 @@ class Scenario:
     ) -> Planned:
         g = self.generator
         d = dossiers[0]
-        if slot in ("facture", "facture2"):
+        if kind == "facture":
             event = g.facture(dossiers, montants=montants)
             label = "facture" if len(dossiers) == 1 else f"facture x{len(dossiers)}"
             return Planned(event, "facture", label, "submitted", opco=d.opco.value)
-        if slot == "avenant":
+        if kind == "avenant":
             avenant = g.avenant(d, 36, no_contrat=numero_deca)
             return Planned(avenant.event, "dossier", "avenant", "submitted", opco=d.opco.value)
-        if slot == "rupture":
+        if kind == "rupture":
             return Planned(g.rupture(d), "rupture", "rupture", "submitted", opco=d.opco.value)
         return Planned(g.certificat(d), "certificat", "certificat", None, opco=d.opco.value)
+
+
+def _interleave(general: list[GeneratedDossier], planned: list[GeneratedDossier]) -> list[Any]:
+    """``planned`` spread evenly through ``general`` (pairs stay next to each other)."""
+    if not general:
+        return list(planned)
+    out: list[GeneratedDossier] = []
+    step = max(1, len(general) // max(1, len(planned)))
+    pending = list(planned)
+    for i, d in enumerate(general):
+        out.append(d)
+        if pending and i % step == step - 1:
+            out.append(pending.pop(0))
+    return out + pending

@@ -209,6 +209,18 @@ class Tracker:
                 out.append((t.cfa, t.dossier_id, t.opco, t.numero_interne))
         return out
 
+    def dead_ends(self) -> list[tuple[str, str]]:
+        """(cfa, dossier id) of contracts that will never be engaged: refused or cancelled by
+        the OPCO, or not submitted at all."""
+        out = []
+        for t in sorted(self.events.values(), key=lambda e: e.seq):
+            if t.kind != "dossier" or t.terminal is None:
+                continue
+            etat = self.dossier_etats.get((t.opco or "", t.numero_interne or ""))
+            if t.terminal != "submitted" or etat in ("REFUSE", "ANNULE"):
+                out.append((t.cfa, t.dossier_id))
+        return out
+
     def done(self) -> bool:
         return bool(self.events) and not self.missing_terminal() and not self.unsettled()
 

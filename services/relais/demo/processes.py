@@ -125,7 +125,7 @@ class SimulatorProcess(Child):
         seed: int = 0,
         extra_args: Sequence[str] = (),
     ) -> None:
-        args = ["simulator", "--port", "0", "--admin-token", admin_token, "--seed", str(seed)]
+        args = ["simulator", "--port", "0", f"--admin-token={admin_token}", "--seed", str(seed)]
         args += ["--day-seconds", str(day_seconds)]
         if keys_file is not None:
             args += ["--keys", str(keys_file)]

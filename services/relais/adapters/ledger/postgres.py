@@ -1,16 +1,20 @@
 """The ledger on PostgreSQL: production, several processes sharing one database.
 
-An asyncpg pool (statements are prepared and cached per connection by asyncpg). The hot paths are
-one statement each, hence one round trip and one implicit transaction: ``accept``/``reject`` (inbox,
-command and outbox rows in data-modifying CTEs), ``claim`` (``FOR UPDATE SKIP LOCKED``, so several
-dispatchers split the due commands without waiting on each other), ``outbox_batch``,
-``mark_published``. ``complete``/``reschedule``/``record_etat`` are short explicit transactions.
+An asyncpg pool (statements are prepared and cached per connection by asyncpg). Every method is ONE
+statement, hence one round trip and one implicit transaction: data-modifying CTEs write the inbox,
+command, dossier/facture and outbox rows together, and a CTE whose lease check or compare-and-set
+returns no row makes the others write nothing. ``claim`` uses ``FOR UPDATE SKIP LOCKED``, so several
+dispatchers split the due commands without waiting on each other.
 
 Isolation is READ COMMITTED. What keeps the promises under concurrency:
 - inbox primary key + ``ON CONFLICT DO NOTHING``: a redelivered event id writes nothing;
 - claim re-checks a candidate's state on the row it locks (PostgreSQL re-evaluates the WHERE
   clause on the newest row version), so a command claimed or finished meanwhile is skipped, and a
   dossier's next command is a candidate only once every older command of it is terminal (FIFO);
+- a command queued behind an open one of its dossier is ``blocked`` (out of the claim index, so a
+  long backlog costs claims nothing); accept decides it under a lock on the dossier's latest open
+  command and complete unblocks the next one with a fresh snapshot (``relais_unblock_next``), so
+  neither order of a racing accept and complete strands a dossier;
 - complete/reschedule update ``WHERE locked_by = worker AND state = 'in_flight'``: a worker that
   lost its lease writes nothing;
 - record_etat is ``INSERT ... ON CONFLICT DO UPDATE ... WHERE etat IS DISTINCT FROM``, which locks
@@ -268,7 +272,13 @@ SELECT count(*) FROM changed
 """
 
 
-@common.translate_errors(OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+@common.translate_errors(
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
 class PostgresLedger:
     """``Ledger`` on PostgreSQL through an asyncpg pool (created at first use)."""
 

@@ -245,10 +245,11 @@ class Tracker:
         return {opco: dict(sorted(c.items())) for opco, c in sorted(table.items())}
 
     def latencies_ms(self, opco: str | None = None) -> list[float]:
+        """Latencies of terminal statuses; ``opco`` "-" means events routed to no OPCO."""
         return [
             t.latency_ms
             for t in self.events.values()
-            if t.latency_ms is not None and (opco is None or t.opco == opco)
+            if t.latency_ms is not None and (opco is None or (t.opco or "-") == opco)
         ]
 
     def latency_summary(self, opco: str | None = None) -> dict[str, float | None]:

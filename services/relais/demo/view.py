@@ -62,7 +62,7 @@ def render(tracker: Tracker, banner: Banner) -> Group:
     for opco in rows:
         counts = by_opco.get(opco, {})
         sent = sum(counts.values())
-        lat = tracker.latency_summary(opco if opco != "-" else None) if sent else {}
+        lat = tracker.latency_summary(opco) if sent else {}
         etat_row = etats.get(opco, {})
         dossiers = " ".join(
             f"{k.split(':', 1)[1]}:{v}" for k, v in etat_row.items() if k.startswith("dossier:")

@@ -179,6 +179,8 @@ class App:
         while not stop.is_set():
             with contextlib.suppress(Exception):
                 self.metrics.ledger_counts(await self.ledger.counts())
+            if self.ingest is not None:
+                self.ingest.refresh_lag()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), _COUNTS_EVERY_S)
 
@@ -271,6 +273,7 @@ def build(
             dlq_topic=settings.kafka.dlq_topic,
         )
         app.ingest = IngestSubscriber(app.broker, app.handler, settings.kafka, metrics)
+        app.checks["ingest"] = app.ingest.check
 
     if "relay" in chosen:
         assert app.producer is not None

@@ -43,6 +43,7 @@ log = get_logger("relais.ingest")
 
 _BACKOFF_START_S = 0.2
 _BACKOFF_CAP_S = 30.0
+_UNREADY_AFTER_FAILURES = 3
 
 
 def _clean(record: ConsumerRecord[Any, Any]) -> ConsumerRecord[Any, Any]:
@@ -134,7 +135,7 @@ class IngestSubscriber:
         self._failures = 0
         self.last_error: str | None = None
         self.handled = 0
-        self._lag: dict[TopicPartition, int] = {}
+        self._next: dict[TopicPartition, int] = {}  # next offset to handle, per partition
         topics: tuple[str, ...] = () if kafka.input_pattern else (kafka.input_topic,)
         options: dict[str, Any] = {
             "group_id": kafka.group_id,
@@ -163,6 +164,11 @@ class IngestSubscriber:
     def failing(self) -> bool:
         return self._failures > 0
 
+    async def check(self) -> None:
+        """Readiness: raises while the handler keeps failing on the same records."""
+        if self._failures >= _UNREADY_AFTER_FAILURES:
+            raise ConnectionError(f"ingest stuck: {self.last_error}")
+
     async def _on_batch(self, msg: KafkaMessage) -> None:
         """Handle the records of one poll in order; commit exactly the handled ones.
 
@@ -185,9 +191,10 @@ class IngestSubscriber:
                     await self._pause(exc)
                     return
             done[tp] = rec.offset
+            self._next[tp] = rec.offset + 1
             self.handled += 1
-            self._observe_lag(consumer, rec)
         await _commit(consumer, done)
+        self.refresh_lag()
         self._failures = 0
         self.last_error = None
 
@@ -214,16 +221,21 @@ class IngestSubscriber:
         log.error("ingest.handler_failed", error=repr(exc), retry_in_s=pause)
         await asyncio.sleep(pause)
 
-    def _observe_lag(self, consumer: Any, raw: ConsumerRecord[Any, Any]) -> None:
-        if self._metrics is None:
+    def refresh_lag(self) -> None:
+        """``relais_consumer_lag_messages{topic}``: end of each assigned partition minus the next
+        offset to handle, summed per topic. Called periodically, so a stuck subscriber shows its
+        lag growing (the fetcher keeps learning the partitions' ends)."""
+        consumer: Any = getattr(self.subscriber, "consumer", None)
+        if self._metrics is None or consumer is None:
             return
-        highwater = getattr(consumer, "highwater", None)
-        if highwater is None:
-            return
-        tp = TopicPartition(raw.topic, raw.partition)
-        end = highwater(tp)
-        if end is None:
-            return
-        self._lag[tp] = max(0, end - raw.offset - 1)
-        total = sum(v for k, v in self._lag.items() if k.topic == raw.topic)
-        self._metrics.consumer_lag.labels(topic=raw.topic).set(total)
+        per_topic: dict[str, int] = {}
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            position = self._next.get(tp)
+            if position is None:
+                continue
+            per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(0, end - position)
+        for topic, lag in per_topic.items():
+            self._metrics.consumer_lag.labels(topic=topic).set(lag)

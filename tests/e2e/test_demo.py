@@ -102,6 +102,20 @@ def test_operator_commands_find_a_running_demo_without_flags(tmp_path: Path) -> 
         assert rows[0]["state"] in ("invalid", "expired", "expiring")  # trouble comes first
         config = cli("config", "check", "--json")
         assert json.loads(config.stdout)["errors"] == 0, config.stdout
+        example = Path(__file__).parents[2] / "schemas" / "examples" / "dossier-initial.json"
+        sent = cli("send", str(example))
+        assert sent.returncode == 0, sent.stderr
+        event_id = json.loads(sent.stdout)["id"]
+        terminal: list[str] = []
+        until = time.monotonic() + 30
+        while not terminal and time.monotonic() < until:
+            seen = cli("watch", "--event", event_id, "--no-follow", "--json").stdout
+            terminal = [
+                st["status"]
+                for st in map(json.loads, seen.splitlines())
+                if st["status"] in ("submitted", "rejected", "failed", "dead_lettered")
+            ]
+        assert len(terminal) == 1, terminal  # the event sent by hand got its one answer
     finally:
         demo.send_signal(signal.SIGTERM)
         code = demo.wait(timeout=60)

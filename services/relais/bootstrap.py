@@ -270,7 +270,6 @@ def build(
             policy=ingest_policy(settings),
             clock=clock,
             observer=IngestObserverAdapter(metrics),
-            dlq_topic=settings.kafka.dlq_topic,
         )
         app.ingest = IngestSubscriber(app.broker, app.handler, settings.kafka, metrics)
         app.checks["ingest"] = app.ingest.check

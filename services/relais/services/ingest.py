@@ -303,7 +303,6 @@ class IngestHandler:
         policy: IngestPolicy | None = None,
         clock: Clock | None = None,
         observer: IngestObserver | None = None,
-        dlq_topic: str = "relais.dlq.v1",
     ) -> None:
         self._ledger = ledger
         self._dead_letters = dead_letters
@@ -311,7 +310,6 @@ class IngestHandler:
         self._policy = policy or IngestPolicy()
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._observer = observer
-        self._dlq_topic = dlq_topic
 
     async def handle(self, record: Record) -> Result:
         result = await self._handle(record)
@@ -388,9 +386,19 @@ class IngestHandler:
         secret = self._policy.hmac_secrets.get(siret)
         if secret is not None or self._policy.require_signature:
             given = envelope.signature
-            if secret is None or given is None:
+            if given is None:
                 raise _Reject(
                     _err("SIGNATURE_MISSING", SIGNATURE_HEADER, "a signature is required"),
+                    inbox_key=record.position,
+                    trusted=False,
+                )
+            if secret is None:
+                raise _Reject(
+                    _err(
+                        "SIGNATURE_UNVERIFIABLE",
+                        SIGNATURE_HEADER,
+                        "relais has no signature secret for this CFA",
+                    ),
                     inbox_key=record.position,
                     trusted=False,
                 )

@@ -335,3 +335,13 @@ async def test_wrong_envelope_and_bad_json_dead_letter(ledger: FakeLedger, sink:
     hdrs, _ = event(EventType.DOSSIER_SUBMITTED, time="not a time")
     result = await handler(ledger, sink).handle(record(hdrs, b"{oops"))
     assert result.outcome is Outcome.DEAD_LETTERED and result.reason == "DATA_NOT_JSON"
+
+
+async def test_signatures_required_for_every_cfa(ledger: FakeLedger, sink: ListSink) -> None:
+    h = handler(ledger, sink, require_signature=True, hmac_secrets={CFA: SecretStr("s")})
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, source=OTHER_CFA)
+    no_secret = await h.handle(record(signed("guess", hdrs, value), value))
+    assert [e.code for e in no_secret.errors] == ["SIGNATURE_UNVERIFIABLE"]
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, source=OTHER_CFA)
+    unsigned = await h.handle(record(hdrs, value, offset=1))
+    assert [e.code for e in unsigned.errors] == ["SIGNATURE_MISSING"]

@@ -40,6 +40,7 @@ from typing import IO, Self
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 
 from relais.errors import ConfigurationError
 
@@ -199,7 +200,7 @@ class EmbeddedBroker:
             try:
                 await asyncio.wait_for(probe(self.bootstrap), timeout=8)
                 return
-            except Exception as exc:  # noqa: BLE001 - aiokafka/OS errors while starting: retry
+            except (KafkaError, OSError, TimeoutError) as exc:  # not up yet: try again
                 last = exc
             await asyncio.sleep(0.1)
         raise BrokerStartError(

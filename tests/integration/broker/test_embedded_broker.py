@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from relais.adapters.embedded_broker import EmbeddedBroker, create_topics, probe
+from relais.adapters.embedded_broker import BrokerStartError, EmbeddedBroker, create_topics, probe
 
 pytestmark = pytest.mark.integration
 
@@ -33,4 +35,16 @@ def test_sync_start_and_stop() -> None:
     with EmbeddedBroker() as broker:
         pid = broker.pid
         assert pid is not None and broker.running
+    assert not broker.running
+
+
+def test_a_broker_that_cannot_listen_fails_with_its_log() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        broker = EmbeddedBroker(port=port, ready_timeout_s=10)
+        with pytest.raises(BrokerStartError) as failed:
+            broker.start()
+    assert "tansu exited" in str(failed.value)
     assert not broker.running

@@ -53,3 +53,32 @@ def test_the_printed_url_carries_no_password() -> None:
         "postgresql://db.internal:5432/relais"
     )
     assert describe("sqlite:///x.db?synchronous=normal") == "sqlite:///x.db"
+
+
+def test_check_reports_pending_migrations_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "ledger.db"
+    url = f"sqlite:///{db}"
+    assert run(["migrate", "--ledger", url, "--check"]) == 3
+    out = capsys.readouterr().out
+    assert "schema version 0" in out
+    assert "pending  0001_init" in out
+    assert "commands" not in tables(db)
+
+    assert run(["migrate", "--ledger", url]) == 0
+    assert run(["migrate", "--ledger", url, "--check"]) == 0
+    assert "  pending  " not in capsys.readouterr().out.split("ledger up to date")[-1]
+
+
+def test_check_refuses_an_edited_migration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "ledger.db"
+    url = f"sqlite:///{db}"
+    assert run(["migrate", "--ledger", url]) == 0
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE schema_migrations SET checksum = 'x' WHERE version = 1")
+    assert run(["migrate", "--ledger", url, "--check"]) == 2
+    assert "CHANGED  0001_init" in capsys.readouterr().out
+    assert run(["migrate", "--ledger", url]) == 2

@@ -75,7 +75,7 @@ def unique_statuses(statuses: Sequence[OutboxMessage]) -> list[OutboxMessage]:
     return out
 
 
-# The port's methods (and ``describe_schema``): what ``translate_errors`` wraps.
+# The port's methods (and the adapters' own): what ``translate_errors`` wraps.
 PUBLIC_METHODS = (
     "migrate",
     "ping",
@@ -95,6 +95,7 @@ PUBLIC_METHODS = (
     "commands_for",
     "counts",
     "describe_schema",
+    "migration_status",
 )
 
 C = TypeVar("C", bound=type)

@@ -32,7 +32,7 @@ from typing import Any
 import asyncpg
 
 from relais.adapters.ledger import common
-from relais.adapters.ledger.migrations import load
+from relais.adapters.ledger.migrations import MigrationStatus, load, status
 from relais.errors import ConfigurationError
 from relais.services.ledger_port import (
     Command,
@@ -344,6 +344,15 @@ class PostgresLedger:
                     migration.checksum,
                     self._now(),
                 )
+
+    async def migration_status(self) -> MigrationStatus:
+        """Applied and pending migrations, changing nothing (``relais migrate --check``)."""
+        pool = await self._get_pool()
+        applied: dict[int, str] = {}
+        if await pool.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+            rows = await pool.fetch("SELECT version, checksum FROM schema_migrations")
+            applied = {row["version"]: row["checksum"] for row in rows}
+        return status("postgres", applied)
 
     async def ping(self) -> None:
         pool = await self._get_pool()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from relais.adapters.ledger import common
-from relais.adapters.ledger.migrations import load
+from relais.adapters.ledger.migrations import MigrationStatus, load, status
 from relais.adapters.ledger.sqlite_worker import GroupCommitWorker
 from relais.errors import ConfigurationError
 from relais.services.ledger_port import (
@@ -233,6 +233,20 @@ class SqliteLedger:
                 )
 
         await self._run(run)
+
+    async def migration_status(self) -> MigrationStatus:
+        """Applied and pending migrations, changing nothing (``relais migrate --check``)."""
+
+        def run(conn: sqlite3.Connection) -> MigrationStatus:
+            exists = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            ).fetchone()
+            applied: dict[int, str] = {}
+            if exists:
+                applied = dict(conn.execute("SELECT version, checksum FROM schema_migrations"))
+            return status("sqlite", applied)
+
+        return await self._run(run)
 
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute("SELECT 1").fetchone())

@@ -1,9 +1,13 @@
-"""``relais migrate [--ledger URL]``: bring the ledger schema up to date (idempotent).
+"""``relais migrate [--ledger URL] [--check]``: bring the ledger schema up to date (idempotent).
 
 The URL defaults to the settings' ``ledger.url`` (``RELAIS_LEDGER__URL``, default
 ``sqlite:///.relais/ledger.db``). Safe to run from several processes at once (the helm hook Job and
 a starting pod): PostgreSQL serializes them with an advisory lock, SQLite with its write lock.
-Exit codes: 0 done, 1 the ledger could not be reached or migrated, 2 bad configuration.
+``--check`` changes nothing and says whether migrations are pending (for a probe or a CI step).
+
+Exit codes: 0 up to date (or migrated), 1 the ledger could not be reached or migrated, 2 bad
+configuration (URL, settings, a shipped migration edited after it was applied), 3 ``--check``
+found migrations to apply.
 """
 
 from __future__ import annotations
@@ -14,16 +18,24 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
+EXIT_PENDING = 3
+
 
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
-        "migrate", help="Apply the ledger migrations", description=__doc__
+        "migrate",
+        help="Apply the ledger migrations",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--ledger",
         metavar="URL",
         default=None,
         help="ledger URL (default: settings ledger.url, i.e. RELAIS_LEDGER__URL)",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="apply nothing; exit 3 if migrations are pending"
     )
     parser.set_defaults(handler=handle)
 
@@ -52,18 +64,16 @@ def handle(args: argparse.Namespace) -> int:
 
     try:
         url = args.ledger or default_ledger_url()
-        asyncio.run(_migrate(url))
+        return asyncio.run(_check(url) if args.check else _migrate(url))
     except (ConfigurationError, ValidationError) as exc:
         print(f"relais migrate: {exc}", file=sys.stderr)
         return 2
     except LedgerError as exc:
         print(f"relais migrate: {exc}", file=sys.stderr)
         return 1
-    print(f"ledger up to date: {describe(url)}")
-    return 0
 
 
-async def _migrate(url: str) -> None:
+async def _migrate(url: str) -> int:
     from relais.adapters.ledger import open_ledger
 
     ledger = open_ledger(url)
@@ -71,3 +81,28 @@ async def _migrate(url: str) -> None:
         await ledger.migrate()
     finally:
         await ledger.close()
+    print(f"ledger up to date: {describe(url)}")
+    return 0
+
+
+async def _check(url: str) -> int:
+    from relais.adapters.ledger import open_ledger
+    from relais.adapters.ledger.postgres import PostgresLedger
+    from relais.adapters.ledger.sqlite import SqliteLedger
+
+    ledger = open_ledger(url)
+    if not isinstance(ledger, (PostgresLedger, SqliteLedger)):  # pragma: no cover - both engines
+        raise TypeError(f"no migration status for {type(ledger).__name__}")
+    try:
+        status = await ledger.migration_status()
+    finally:
+        await ledger.close()
+    version = max(status.applied, default=0)
+    print(f"ledger {describe(url)}: schema version {version}")
+    for migration in status.pending:
+        print(f"  pending  {migration.version:04d}_{migration.name}")
+    for migration in status.changed:
+        print(f"  CHANGED  {migration.version:04d}_{migration.name} (edited after it was applied)")
+    if status.changed:
+        return 2
+    return EXIT_PENDING if status.pending else 0

@@ -30,6 +30,31 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class MigrationStatus:
+    """Where a database stands: the versions applied, the files still to apply, edited ones."""
+
+    applied: tuple[int, ...]
+    pending: tuple[Migration, ...]
+    changed: tuple[Migration, ...]  # applied, but the shipped file differs (never edit one)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.pending and not self.changed
+
+
+def status(engine: Engine, applied: dict[int, str]) -> MigrationStatus:
+    """Compare the applied ``{version: checksum}`` with the shipped migrations."""
+    shipped = load(engine)
+    return MigrationStatus(
+        applied=tuple(sorted(applied)),
+        pending=tuple(m for m in shipped if m.version not in applied),
+        changed=tuple(
+            m for m in shipped if m.version in applied and applied[m.version] != m.checksum
+        ),
+    )
+
+
 def load(engine: Engine) -> list[Migration]:
     """Every migration of ``engine``, in version order."""
     folder = resources.files(__package__).joinpath(engine)

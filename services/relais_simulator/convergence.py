@@ -142,7 +142,6 @@ class ConvergenceApp:
                 return error_response(405, "Méthode non autorisée")
             return error_response(404, "Ressource inconnue")
         rec = RequestRecord(
-            seq=sim.records.next_seq(),
             at=time.time(),
             day=sim.clock.day(),
             method=request.method,

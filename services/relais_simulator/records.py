@@ -7,8 +7,6 @@ as a digest, so the log carries no personal data. Bounded: the oldest records go
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +18,6 @@ ROUTE_PATHS: dict[str, str] = {r.name: r.path for r in ROUTES}
 
 @dataclass(slots=True)
 class RequestRecord:
-    seq: int
     at: float  # wall-clock epoch seconds
     day: float  # simulated day
     method: str
@@ -33,6 +30,7 @@ class RequestRecord:
     created: bool = False
     natural_key: str | None = None
     ids: dict[str, str] = field(default_factory=dict)
+    seq: int = 0  # given by RecordLog.append
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,19 +52,26 @@ class RequestRecord:
 
 
 class RecordLog:
+    """Records in the order the simulator decided them; ``seq`` is given on ``append`` (1, 2, ...).
+
+    A request is recorded when its answer is decided (after any injected latency, before a hang or
+    a dropped connection), so ``seq`` order is the order the OPCO acted in.
+    """
+
     def __init__(self, maxlen: int = 1_000_000) -> None:
-        self._records: deque[RequestRecord] = deque(maxlen=maxlen)
+        self._records: list[RequestRecord] = []
+        self._maxlen = max(1, maxlen)
         self._seq = 0
         self.dropped = 0
 
-    def next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
-
     def append(self, record: RequestRecord) -> None:
-        if self._records.maxlen is not None and len(self._records) == self._records.maxlen:
-            self.dropped += 1
+        self._seq += 1
+        record.seq = self._seq
         self._records.append(record)
+        if len(self._records) > self._maxlen + self._maxlen // 10:
+            excess = len(self._records) - self._maxlen
+            del self._records[:excess]  # in chunks: amortised O(1) per record
+            self.dropped += excess
 
     def __len__(self) -> int:
         return len(self._records)
@@ -84,8 +89,12 @@ class RecordLog:
         cfa_siret: str | None = None,
         numero_interne: str | None = None,
     ) -> list[RequestRecord]:
+        """Records with ``seq > after`` matching every filter given, oldest first."""
         out: list[RequestRecord] = []
-        for r in self._iter_after(after):
+        records = self._records
+        first = records[0].seq if records else 1
+        for i in range(max(0, after - first + 1), len(records)):
+            r = records[i]
             if opco is not None and r.opco != opco:
                 continue
             if route is not None and r.route != route:
@@ -102,14 +111,7 @@ class RecordLog:
                 break
         return out
 
-    def _iter_after(self, after: int) -> Iterator[RequestRecord]:
-        if not self._records or after <= 0:
-            yield from self._records
-            return
-        first = self._records[0].seq
-        start = max(0, after - first + 1)
-        yield from itertools.islice(self._records, start, None)
-
     def clear(self) -> None:
         self._records.clear()
+        self._seq = 0
         self.dropped = 0

@@ -98,13 +98,11 @@ def test_token_bucket() -> None:
     assert bucket.take() == 0
 
 
-def test_record_log_is_bounded_and_queryable() -> None:
+def test_record_log_is_bounded_ordered_and_queryable() -> None:
     log = RecordLog(maxlen=5)
     for i in range(8):
-        seq = log.next_seq()
         log.append(
             RequestRecord(
-                seq=seq,
                 at=0,
                 day=0,
                 method="POST",
@@ -114,8 +112,14 @@ def test_record_log_is_bounded_and_queryable() -> None:
                 ids={"numeroInterne": f"n{i}"},
             )
         )
-    assert len(log) == 5 and log.dropped == 3
+    # the oldest go first (in chunks of 10 % of maxlen; here 0: one at a time)
+    kept = [r.seq for r in log]
+    assert kept == [4, 5, 6, 7, 8] and log.dropped == 3
     assert [r.seq for r in log.query(after=5)] == [6, 7, 8]
     assert [r.seq for r in log.query(opco="AKTO")] == [4, 6, 8]
     assert [r.seq for r in log.query(numero_interne="n7")] == [8]
-    assert [r.seq for r in log.query(limit=2)] == [4, 5]
+    assert [r.seq for r in log.query(limit=2)] == kept[:2]
+    assert log.query(after=8) == []
+    log.clear()
+    log.append(RequestRecord(at=0, day=0, method="GET", opco="A", route="status", version="v1"))
+    assert [r.seq for r in log] == [1]

@@ -165,15 +165,20 @@ class App:
         except BaseException:
             await self.stop()  # whatever did start (HTTP server, producer, roles) is closed
             raise
+        crashed: list[BaseException] = []
         try:
             stopper = asyncio.create_task(stop.wait())
             await asyncio.wait([stopper, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
             stopper.cancel()
+            crashed = [
+                exc
+                for task in self._tasks
+                if task.done() and not task.cancelled() and (exc := task.exception()) is not None
+            ]
         finally:
             await self.stop()
-        for task in self._tasks:
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+        if crashed:
+            raise crashed[0]  # a role died: the process exits non-zero and is restarted
 
     async def _refresh_counts(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

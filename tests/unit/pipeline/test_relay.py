@@ -122,3 +122,21 @@ async def test_health_endpoints(ok: bool, code: int) -> None:
         assert ready.status_code == code
         assert "secret" not in ready.text
         assert "relais_events_consumed_total" in (await client.get("/metrics")).text
+
+
+async def test_a_crashed_role_stops_the_process_with_its_error(tmp_path: Path) -> None:
+    from relais.bootstrap import build
+    from relais.config import Settings
+
+    settings = Settings(ledger={"url": f"sqlite:///{tmp_path}/l.db"}, http={"enabled": False})
+    app = build(settings, ["relay"])
+    app.producer = None  # no broker in a unit test: the relay's loop is what crashes
+    relay = app.relay
+    assert relay is not None
+
+    async def crash(stop: asyncio.Event) -> None:
+        raise RuntimeError("role crashed")
+
+    relay.run = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="role crashed"):
+        await asyncio.wait_for(app.serve(asyncio.Event()), 10)

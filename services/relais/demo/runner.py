@@ -174,6 +174,7 @@ class Demo:
             at=time.monotonic(),
             expected=planned.expected,
             opco=planned.opco,
+            label=planned.label,
         )
         await self.producer.send_and_wait(
             self.kafka.input_topic, value=value, key=record.key, headers=record.headers
@@ -232,7 +233,7 @@ class Demo:
                         - float(e.get("montantRegle") or 0)
                         - float(e.get("montantEnCoursInstruction") or 0)
                     )
-                    montants[d.dossier_id] = max(1.0, round(remaining * 0.5, 2))
+                    montants[d.dossier_id] = max(1.0, round(remaining * 0.4, 2))
         planned = self.scenario.follow_up(slot, dossiers, montants=montants, numero_deca=deca)
         await self.publish(planned)
 

@@ -50,6 +50,7 @@ class EventTrack:
     published_at: float
     expected: str | None = None  # what the scenario expects ("submitted", "rejected"...), if known
     opco: str | None = None
+    label: str = ""
     terminal: str | None = None
     terminal_ids: set[str] = field(default_factory=set)
     terminal_at: float | None = None
@@ -109,6 +110,7 @@ class Tracker:
         at: float,
         expected: str | None = None,
         opco: str | None = None,
+        label: str = "",
     ) -> None:
         self._seq += 1
         self.events[event_id] = EventTrack(
@@ -120,6 +122,7 @@ class Tracker:
             published_at=at,
             expected=expected,
             opco=opco,
+            label=label,
         )
 
     def observe(self, status_id: str | None, body: Mapping[str, Any], at: float) -> None:
@@ -199,10 +202,13 @@ class Tracker:
         return out
 
     def engaged(self) -> list[tuple[str, str, str, str]]:
-        """(cfa, dossier id, opco, numeroInterne) of every dossier the OPCO engaged, in publish
-        order."""
+        """(cfa, dossier id, opco, numeroInterne) of every dossier the OPCO engaged and with no
+        event still in flight (its convention may change the engagement), in publish order."""
+        busy = {(t.cfa, t.dossier_id) for t in self.events.values() if t.terminal is None}
         out = []
         for t in sorted(self.events.values(), key=lambda e: e.seq):
+            if (t.cfa, t.dossier_id) in busy:
+                continue
             if t.kind != "dossier" or t.opco is None or t.numero_interne is None:
                 continue
             if self.dossier_etats.get((t.opco, t.numero_interne)) == "ENGAGE":
@@ -264,9 +270,16 @@ class Tracker:
     def error_codes(self) -> dict[str, int]:
         return dict(Counter(code for t in self.events.values() for code in t.errors))
 
-    def unexpected_outcomes(self) -> list[dict[str, str | None]]:
+    def unexpected_outcomes(self) -> list[dict[str, Any]]:
         return [
-            {"event": t.event_id, "expected": t.expected, "got": t.terminal}
+            {
+                "event": t.event_id,
+                "label": t.label,
+                "opco": t.opco,
+                "expected": t.expected,
+                "got": t.terminal,
+                "errors": t.errors[:5],
+            }
             for t in self.events.values()
             if t.expected is not None and t.terminal is not None and t.terminal != t.expected
         ]

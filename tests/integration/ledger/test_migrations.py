@@ -213,3 +213,21 @@ async def blocked_events(url: str) -> list[str]:
         return [row["event_id"] for row in await conn.fetch(query.format(""))]
     finally:
         await conn.close()
+
+
+async def test_migration_status_before_and_after(pg_databases: PgDatabases, tmp_path: Path) -> None:
+    for url in (sqlite_url(tmp_path), pg_databases.create()):
+        engine: Engine = "sqlite" if url.startswith("sqlite") else "postgres"
+        ledger = open_ledger(url)
+        assert isinstance(ledger, (SqliteLedger, PostgresLedger))
+        try:
+            before = await ledger.migration_status()
+            await ledger.migrate()
+            after = await ledger.migration_status()
+        finally:
+            await ledger.close()
+        assert before.applied == ()
+        assert [m.version for m in before.pending] == [m.version for m in load(engine)]
+        assert not before.up_to_date
+        assert after.up_to_date
+        assert list(after.applied) == [m.version for m in load(engine)]

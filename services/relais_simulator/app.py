@@ -18,6 +18,7 @@ from relais_simulator.config import SimulatorConfig
 from relais_simulator.convergence import ConvergenceApp, oauth_token
 from relais_simulator.openapi import build_openapi
 from relais_simulator.state import Simulator
+from relais_simulator.wire import JsonResponse
 
 Json = dict[str, Any]
 
@@ -41,8 +42,12 @@ def create_app(config: SimulatorConfig) -> Starlette:
     async def token(request: Request) -> Response:
         return await oauth_token(sim, request)
 
+    async def health(request: Request) -> Response:
+        return JsonResponse({"status": "OK"})
+
     routes = [
         *admin_routes(sim),
+        Route("/health", health, methods=["GET"]),
         Route("/{opco}/oauth2/token", token, methods=["POST"]),
         Route("/{opco}/ApiEchangeCFA/{rest:path}", convergence, methods=["GET", "POST"]),
     ]

@@ -52,6 +52,10 @@ async def test_non_json_and_nan_bodies_are_400(client: httpx.AsyncClient) -> Non
         assert r.status_code == 400, body[:20]
 
 
+async def test_public_health_probe(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/health")).json() == {"status": "OK"}
+
+
 async def test_admin_guard(client: httpx.AsyncClient) -> None:
     assert (await client.get("/_admin/clock")).status_code == 401
     ok = await client.get("/_admin/clock", headers={"Authorization": "Bearer admin"})

@@ -203,14 +203,15 @@ class ConvergenceApp:
             rec.outcome = "rejected"
             return denied
         try:
-            response = await self._handlers[spec.name](sim, ctx)
+            response: Response = await self._handlers[spec.name](sim, ctx)
         except Rejection as exc:
             rec.outcome = "duplicate" if exc.status == 409 else "rejected"
             rec.ids.update(exc.ids)
             body: Json = {"message": exc.message, "errors": exc.errors}
             body.update(exc.ids)
-            return JsonResponse(body, status_code=exc.status)
+            response = JsonResponse(body, status_code=exc.status)
         if kind is FaultKind.STORED_LOST:
+            # processed (stored when it was a valid creation), then the answer is lost
             rec.outcome = "fault:stored_lost"
             return LostResponse(hang_s=decision.hang_s if decision.lost_mode == "hang" else 0.0)
         return response

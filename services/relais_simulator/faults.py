@@ -10,8 +10,9 @@ run time (``PUT /_admin/faults/<OPCO>``). For every request to that OPCO the inj
 - ``timeout_rate``: the server hangs ``hang_s`` (longer than the client's timeout), then closes;
 - ``error_rate``: one of ``error_statuses`` (500/502/503; 503 carries Retry-After);
 - ``throttle_rate``: 429 + ``Retry-After: retry_after_s``;
-- ``stored_lost_rate``: the request is processed and stored normally, then the answer is lost
-  (``stored_lost_mode`` = ``drop`` closes the connection, ``hang`` hangs then closes).
+- ``stored_lost_rate``: the request is processed normally (a valid creation is stored), then the
+  answer, whatever it was, is lost (``stored_lost_mode`` = ``drop`` closes the connection, ``hang``
+  hangs ``hang_s`` then closes). The record keeps ``created`` and says ``fault:stored_lost``.
 
 ``routes`` restricts the faults to some route names (see ``routes.ROUTES``); ``max_faults`` caps how
 many faults are injected before the spec goes quiet (``None`` = no cap), so "fail the next 2 calls"

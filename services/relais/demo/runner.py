@@ -321,6 +321,10 @@ class Demo:
 
     async def run(self) -> int:
         opts = self.opts
+        running = DemoState.read(opts.state_file)
+        if running is not None and running.pid not in (None, os.getpid()) and running.alive:
+            self.log(f"a demo already runs here (pid {running.pid}); stop it first")
+            return 2
         files = prepare_files(opts, self.generator, self.today)
         self.log(f"work directory {files.workdir}")
         simulator: SimulatorProcess | None = None

@@ -318,6 +318,8 @@ async def cfakeyinfo(sim: Simulator, ctx: Context) -> Response:
 
 async def post_dossier(sim: Simulator, ctx: Context) -> Response:
     body = await read_json(ctx.request)
+    body_bytes = await ctx.request.body()  # cached: the bytes just parsed, kept as the record
+    # no await below this line: the duplicate check and the creation are one atomic step
     if not isinstance(body, dict) or not isinstance(body.get("cerfa"), dict):
         raise _bad_request("cerfa", "Objet cerfa attendu")
     cerfa: Json = body["cerfa"]
@@ -342,7 +344,6 @@ async def post_dossier(sim: Simulator, ctx: Context) -> Response:
     rule_errors = sim.checker.rules(cerfa, sim.clock.today())
     if rule_errors:
         raise Rejection(422, "Dossier non conforme aux règles de contrôle", rule_errors)
-    body_bytes = await ctx.request.body()  # cached by starlette: the bytes read_json parsed
     d = store.create_dossier(ctx.siret, key, cerfa, sim.clock.day(), ctx.version, body_bytes)
     ctx.rec.created = True
     ctx.rec.outcome = "created"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -32,3 +33,21 @@ def test_dossier_is_created_then_duplicate_answers_409(fresh_simulator: Simulato
     assert again.json()["numeroInterne"] == first.json()["numeroInterne"]
     created = [r for r in sim.records(route="dossiers_post") if r["created"]]
     assert len(created) == 1
+
+
+async def test_concurrent_identical_submissions_create_one_dossier(
+    fresh_simulator: SimulatorProcess,
+) -> None:
+    sim = fresh_simulator
+    sim.set_faults("ATLAS", latency_ms=50, jitter_ms=50)  # interleave the requests
+    url = sim.opco_url("ATLAS") + "/v1/dossiers"
+    body = {"cerfa": cerfa_for("ATLAS", seed=11)}
+    async with httpx.AsyncClient(timeout=10) as client:
+        answers = await asyncio.gather(
+            *(client.post(url, json=body, headers=sim.headers("ATLAS")) for _ in range(20))
+        )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] + [409] * 19
+    ids = {a.json()["numeroInterne"] for a in answers}
+    assert len(ids) == 1
+    assert len(sim.dossiers(opco="ATLAS")) == 1

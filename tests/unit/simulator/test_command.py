@@ -19,6 +19,11 @@ def test_flags_have_sandbox_defaults() -> None:
     assert args.port == 8765 and args.host == "127.0.0.1"
     assert args.day_seconds == 0.0
     assert not args.structural_only and not args.no_rate_limit
+    assert args.decision_days == (2, 3)
+    assert parse("--decision-days", "4").decision_days == (4, 4)
+    assert parse("--decision-days", "1:5").decision_days == (1, 5)
+    with pytest.raises(SystemExit):
+        parse("--decision-days", "5:1")
 
 
 @pytest.mark.parametrize(

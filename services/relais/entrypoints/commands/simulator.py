@@ -35,6 +35,22 @@ def register(sub: Any) -> None:
     parser.add_argument("--start-date", type=date.fromisoformat, help="simulated first day")
     parser.add_argument("--refusal-rate", type=float, help="share of dossiers refused (0-1)")
     parser.add_argument(
+        "--instruction-days",
+        type=float,
+        default=1.0,
+        help="days before a dossier (or facture) goes EN_COURS_INSTRUCTION",
+    )
+    parser.add_argument(
+        "--decision-days",
+        type=_day_range,
+        default=(2, 3),
+        metavar="MIN[:MAX]",
+        help="days from submission to the OPCO's decision (per dossier, within the range)",
+    )
+    parser.add_argument(
+        "--payment-days", type=float, default=2.0, help="days from instruction to payment"
+    )
+    parser.add_argument(
         "--facture-refusal-rate", type=float, help="share of factures refused (0-1)"
     )
     parser.add_argument("--token-ttl", type=float, default=3600.0, help="OAuth2 token lifetime (s)")
@@ -60,6 +76,17 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--log-level", default="warning")
     parser.set_defaults(handler=handle)
+
+
+def _day_range(text: str) -> tuple[int, int]:
+    low, _, high = text.partition(":")
+    try:
+        lo, hi = int(low), int(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected MIN or MIN:MAX (whole days)") from None
+    if lo < 0 or hi < lo:
+        raise argparse.ArgumentTypeError("expected 0 <= MIN <= MAX")
+    return lo, hi
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -94,6 +121,10 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     if args.refusal_rate is not None:
         config.instruction.refusal_rate = args.refusal_rate
+    ins = config.instruction
+    ins.days_to_instruction = ins.facture_days_to_instruction = args.instruction_days
+    ins.days_to_decision_min, ins.days_to_decision_max = args.decision_days
+    ins.facture_days_to_payment = args.payment_days
     if args.facture_refusal_rate is not None:
         config.instruction.facture_refusal_rate = args.facture_refusal_rate
     config.instruction.seed = args.seed

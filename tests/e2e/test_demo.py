@@ -58,13 +58,13 @@ def test_demo_exit_prints_one_summary_with_no_violation(tmp_path: Path) -> None:
 
 
 def test_operator_commands_find_a_running_demo_without_flags(tmp_path: Path) -> None:
-    err_file = tmp_path / "demo.err"
-    with err_file.open("w") as err:
+    err_file, out_file = tmp_path / "demo.err", tmp_path / "demo.out"
+    with err_file.open("w") as err, out_file.open("w") as out:
         demo = subprocess.Popen(
             relais("demo", "--events", "25", "--no-live"),
             cwd=tmp_path,
             env=clean_env(),
-            stdout=subprocess.DEVNULL,
+            stdout=out,
             stderr=err,
             start_new_session=True,
         )
@@ -119,5 +119,7 @@ def test_operator_commands_find_a_running_demo_without_flags(tmp_path: Path) -> 
     finally:
         demo.send_signal(signal.SIGTERM)
         code = demo.wait(timeout=60)
-    assert code == 128 + signal.SIGTERM
+    assert code == 0, err_file.read_text()[-3000:]  # stopped on request, verdict printed
+    summary = json.loads(out_file.read_text())
+    assert summary["invariants"]["violations"] == 0
     assert not (tmp_path / ".relais" / "demo.json").exists()

@@ -12,7 +12,7 @@ The demo reads the status topic like any CFA would, feeds the ``Tracker`` and dr
 facture) it can follow has its final etat, then prints ONE JSON summary on stdout: counts by
 status and OPCO, latency, and the invariant checks against the simulator's request record.
 Without it, everything keeps running (``relais watch``, ``relais dossier show`` find it through
-``.relais/demo.json``) until Ctrl-C.
+``.relais/demo.json``) until Ctrl-C (or SIGTERM), which prints the same summary and stops.
 """
 
 from __future__ import annotations
@@ -398,7 +398,13 @@ class Demo:
                     "try: relais watch --from-beginning | relais dossier show <id> | "
                     "relais dlq list | relais keys check"
                 ]
-                await self._show_until_interrupted(relais)
+                try:
+                    await self._show_until_interrupted(relais)
+                except asyncio.CancelledError:  # Ctrl-C / SIGTERM: the verdict, then stop
+                    current = asyncio.current_task()
+                    if current is not None:
+                        current.uncancel()
+                    self.log("stopping; the summary follows")
             summary = await self.summary(timed_out=not finished)
             print(json.dumps(summary, ensure_ascii=False), file=self.out, flush=True)
             return 0 if summary["ok"] else 1

@@ -278,7 +278,7 @@ class Scenario:
             return Planned(avenant.event, "dossier", "avenant", "submitted", opco=d.opco.value)
         if kind == "rupture":
             return Planned(g.rupture(d), "rupture", "rupture", "submitted", opco=d.opco.value)
-        return Planned(g.certificat(d), "certificat", "certificat", None, opco=d.opco.value)
+        return Planned(g.certificat(d), "certificat", "certificat", "submitted", opco=d.opco.value)
 
 
 def _interleave(general: list[GeneratedDossier], planned: list[GeneratedDossier]) -> list[Any]:

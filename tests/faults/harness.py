@@ -1,0 +1,1022 @@
+"""The fault-injection harness: a whole relais installation under test, faults, invariants, report.
+
+One ``Cluster`` is the real thing, each part in its own process with its output captured to a file:
+
+- the OPCO simulator (``relais simulator``), its admin API used to inject faults and read the
+  request record;
+- a PostgreSQL ledger (a fresh database on the local server);
+- the Kafka-protocol broker (Tansu; the session's in-memory one, or one on ``s3://`` for the
+  broker-restart phase);
+- several ``relais run`` processes, roles split and combined, each with its own HTTP port.
+
+A ``Workload`` is what the CFAs publish (valid dossiers for every OPCO, conventions after their
+dossier, invalid dossiers, undecodable records) with the terminal status each event must end with.
+``Timeline`` notes every fault injected (monotonic offset and UTC time). ``check_invariants``
+computes the verdict from the status topic, the DLQ topic, the simulator's request record, the
+ledger, every captured log line and every scraped ``/metrics`` page; ``write_report`` prints it
+and writes JSON + markdown under ``.relais/faults/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from relais.adapters.embedded_broker import create_topics_sync, free_port
+from relais.demo.processes import RelaisProcess, relais_env, write_profiles
+from relais.domain.events import structured_to_record
+from relais.domain.opco import ALL_OPCO, OpcoCode
+from relais.domain.referentials import referential
+from relais.sampledata import Generator, InvalidKind
+from tests.fixtures.simulator import SimulatorProcess
+
+REPO = Path(__file__).resolve().parents[2]
+REPORT_ROOT = REPO / ".relais" / "faults"
+TERMINAL = ("submitted", "rejected", "failed", "dead_lettered")
+HANDSHAKE = "relais-simulator listening on"
+OAUTH_CLIENT_ID = "relais-faults"
+MIN_SECRET_LEN = 4  # shorter personal values ("Léa") would match random text
+
+
+# ------------------------------------------------------------------------------------------------
+# Timeline of what was done to the system
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timeline:
+    t0: float = field(default_factory=time.monotonic)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    phase: str = "setup"
+
+    def note(self, kind: str, detail: str = "", **extra: Any) -> None:
+        entry = {
+            "t_s": round(time.monotonic() - self.t0, 2),
+            "utc": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "phase": self.phase,
+            "kind": kind,
+            "detail": detail,
+            **extra,
+        }
+        self.entries.append(entry)
+        print(f"[faults {entry['t_s']:7.2f}s] {self.phase}: {kind} {detail}", flush=True)
+
+    def start_phase(self, name: str) -> None:
+        self.phase = name
+        self.note("phase", name)
+
+    def faults(self) -> Counter[str]:
+        return Counter(e["kind"] for e in self.entries if e["kind"] not in ("phase", "info"))
+
+
+async def wait_for(
+    predicate: Callable[[], Awaitable[bool] | bool],
+    *,
+    timeout_s: float,
+    every_s: float = 0.5,
+    what: str = "condition",
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = predicate()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not met within {timeout_s:.0f}s")
+        await asyncio.sleep(every_s)
+
+
+# ------------------------------------------------------------------------------------------------
+# The simulator, its output in files
+# ------------------------------------------------------------------------------------------------
+
+
+def start_simulator(directory: Path, keys: Path, oauth: Path, token: str) -> SimulatorProcess:
+    """``relais simulator --port 0``, its output in files, its URL read from the handshake."""
+    out_path, err_path = directory / "simulator.stdout", directory / "simulator.stderr"
+    args = [
+        sys.executable,
+        "-m",
+        "relais.entrypoints.cli",
+        "simulator",
+        *("--port", "0", "--admin-token", token, "--day-seconds", "0"),
+        *("--refusal-rate", "0", "--seed", "3"),
+        *("--keys", str(keys), "--oauth-clients", str(oauth)),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELAIS_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    process = subprocess.Popen(
+        args,
+        stdout=out_path.open("wb"),
+        stderr=err_path.open("wb"),
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    url = None
+    while url is None:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("simulator did not start:\n" + err_path.read_text()[-2000:])
+        for line in out_path.read_text(errors="replace").splitlines():
+            if line.startswith(HANDSHAKE):
+                url = line[len(HANDSHAKE) :].strip()
+        time.sleep(0.05)
+    sim = SimulatorProcess(base_url=url, admin_token=token, process=None)  # type: ignore[arg-type]
+    sim.process = process  # type: ignore[assignment]
+    while True:
+        try:
+            sim.client.get("/_admin/health").raise_for_status()
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    sim.settings(refusal_rate=0.0, rate_limit=False)
+    return sim
+
+
+# ------------------------------------------------------------------------------------------------
+# The workload: what the CFAs publish and what each event must end as
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Workload:
+    gen: Generator
+    events: list[dict[str, Any]] = field(default_factory=list)  # in publication order
+    expected: dict[str, str] = field(default_factory=dict)  # event id -> terminal status
+    cfa_of: dict[str, str] = field(default_factory=dict)  # event id -> CFA SIRET
+    kind_of: dict[str, str] = field(default_factory=dict)  # event id -> dossier|convention|...
+    subject_of: dict[str, str] = field(default_factory=dict)
+    garbage: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    personal: set[str] = field(default_factory=set)
+    _n: int = 0
+
+    @classmethod
+    def create(cls, seed: int, today: date, cfa_count: int = 3) -> Workload:
+        return cls(gen=Generator(seed, today, cfa_count=cfa_count))
+
+    def _add(self, event: dict[str, Any], expected: str, kind: str, cfa: str) -> None:
+        self.events.append(event)
+        self.expected[event["id"]] = expected
+        self.cfa_of[event["id"]] = cfa
+        self.kind_of[event["id"]] = kind
+        self.subject_of[event["id"]] = event["subject"]
+
+    def batch(self, n: int) -> list[dict[str, Any]]:
+        """About ``n`` events: dossiers of every OPCO (SANTE has no dossier route: ``failed``),
+        a convention after one dossier in four, an invalid dossier in 25, an undecodable record
+        (valid headers, garbage value) in 50. Returns the events of this batch, in order."""
+        start = len(self.events)
+        gen = self.gen
+        while len(self.events) - start < n:
+            self._n += 1
+            i = self._n
+            cfa = gen.cfas[i % len(gen.cfas)]
+            if i % 25 == 0:
+                kinds = list(InvalidKind)
+                bad = gen.invalid_dossier(kinds[i % len(kinds)], ALL_OPCO[i % len(ALL_OPCO)])
+                self.personal.update(bad.dossier.personal_values())
+                self._add(bad.event, "rejected", "dossier", bad.dossier.cfa.siret)
+                continue
+            if i % 50 == 1:
+                d = gen.dossier(ALL_OPCO[i % len(ALL_OPCO)], cfa=cfa, start=gen.today)
+                record = structured_to_record(d.event)
+                headers = {k: v.decode() for k, v in record.headers}
+                headers["ce_id"] = f"garbage-{d.event_id}"
+                value = b"\xff\xfe not json " + secrets.token_bytes(16)
+                self.garbage.append((headers, value))
+                self.expected[headers["ce_id"]] = "dead_lettered"
+                self.cfa_of[headers["ce_id"]] = d.cfa.siret
+                self.kind_of[headers["ce_id"]] = "garbage"
+                self.subject_of[headers["ce_id"]] = d.dossier_id
+                self.events.append({"__garbage__": headers["ce_id"], "id": headers["ce_id"]})
+                continue
+            opco = ALL_OPCO[i % len(ALL_OPCO)]
+            d = gen.dossier(opco, cfa=cfa, start=gen.today)
+            self.personal.update(d.personal_values())
+            expected = "failed" if opco is OpcoCode.SANTE else "submitted"
+            self._add(d.event, expected, "dossier", cfa.siret)
+            if i % 4 == 0 and opco is not OpcoCode.SANTE:
+                conv = gen.convention(d)
+                self._add(conv, "submitted", "convention", cfa.siret)
+        return self.events[start:]
+
+    def records(self, events: Iterable[dict[str, Any]]) -> list[tuple[bytes, bytes, list[Any]]]:
+        """(key, value, headers) Kafka records of ``events`` (garbage included)."""
+        garbage = {h["ce_id"]: (h, v) for h, v in self.garbage}
+        out = []
+        for ev in events:
+            if "__garbage__" in ev:
+                headers, value = garbage[ev["__garbage__"]]
+                key = headers["ce_subject"].encode()
+                out.append((key, value, [(k, v.encode()) for k, v in headers.items()]))
+            else:
+                rec = structured_to_record(ev)
+                out.append((rec.key, rec.value, list(rec.headers)))
+        return out
+
+
+async def produce_records(
+    bootstrap: str, topic: str, records: Sequence[tuple[bytes, bytes, list[Any]]]
+) -> None:
+    """Send records with acks=all, in order per key, batched (linger) to keep it quick."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024
+    )
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(topic, value=value, key=key, headers=headers)
+            for key, value, headers in records
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+@dataclass(frozen=True)
+class Consumed:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+    @property
+    def header_map(self) -> dict[str, str]:
+        return {k: v.decode(errors="replace") for k, v in self.headers}
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, idle_s: float = 3.0, timeout_s: float = 180.0
+) -> list[Consumed]:
+    """Every record of ``topic`` from the beginning (no group), until ``idle_s`` without news."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, max_partition_fetch_bytes=4 << 20
+    )
+    await consumer.start()
+    got: list[Consumed] = []
+    try:
+        parts: set[int] = set()
+        deadline = time.monotonic() + 20
+        while not parts and time.monotonic() < deadline:
+            await consumer.topics()
+            parts = set(consumer.partitions_for_topic(topic) or ())
+            if not parts:
+                await asyncio.sleep(0.2)
+        if not parts:
+            return []
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        deadline = time.monotonic() + timeout_s
+        last = time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - last < idle_s:
+            batch = await consumer.getmany(timeout_ms=200, max_records=20000)
+            for msgs in batch.values():
+                for m in msgs:
+                    got.append(
+                        Consumed(
+                            m.topic,
+                            m.partition,
+                            m.offset,
+                            m.key,
+                            m.value,
+                            tuple((k, v or b"") for k, v in (m.headers or ())),
+                        )
+                    )
+                    last = time.monotonic()
+    finally:
+        await consumer.stop()
+    return got
+
+
+# ------------------------------------------------------------------------------------------------
+# The cluster
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    name: str
+    roles: str
+    proc: RelaisProcess
+    kills: int = 0
+    restarts: int = 0
+    wanted: bool = True  # should be running (the supervisor restarts it otherwise)
+    crashes: int = 0
+
+
+class Cluster:
+    """Simulator + PostgreSQL ledger + topics + ``relais run`` processes; faults on demand."""
+
+    def __init__(
+        self,
+        *,
+        workdir: Path,
+        bootstrap: str,
+        pg_url: str,
+        timeline: Timeline,
+        partitions: int = 4,
+        hmac_secrets: dict[str, str] | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.bootstrap = bootstrap
+        self.pg_url = pg_url
+        self.timeline = timeline
+        self.partitions = partitions
+        self.hmac_secrets = hmac_secrets or {}
+        suffix = secrets.token_hex(4)
+        self.topics = {
+            "input": f"faults-cfa-{suffix}",
+            "status": f"faults-status-{suffix}",
+            "dlq": f"faults-dlq-{suffix}",
+        }
+        self.group = f"relais-faults-{suffix}"
+        self.admin_token = secrets.token_urlsafe(24)
+        self.oauth_secret = "oauth-" + secrets.token_urlsafe(18)
+        self.api_keys: dict[tuple[str, str], str] = {}
+        self.nodes: dict[str, Node] = {}
+        self.metrics_pages: list[tuple[str, str]] = []
+        self.sim: SimulatorProcess | None = None
+        self.sim_today: date | None = None
+        self.crashes: list[str] = []
+        self._supervisor: asyncio.Task[None] | None = None
+
+    # ---- setup ----------------------------------------------------------------------------
+
+    def secrets(self) -> list[str]:
+        return [
+            *self.api_keys.values(),
+            self.oauth_secret,
+            self.admin_token,
+            *self.hmac_secrets.values(),
+        ]
+
+    def start(self, cfa_sirets: Sequence[str]) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        keys = self.workdir / "keys.csv"
+        rows = ["siret,opco,key,expiry"]
+        for siret in cfa_sirets:
+            for opco in ALL_OPCO:
+                key = f"fk-{opco.value.lower()}-{secrets.token_hex(12)}"
+                self.api_keys[(siret, opco.value)] = key
+                rows.append(f"{siret},{opco.value},{key},2099-12-31")
+        keys.write_text("\n".join(rows) + "\n")
+        keys.chmod(0o600)
+        oauth = self.workdir / "oauth.csv"
+        oauth.write_text(
+            f"opco,client_id,client_secret\nAKTO,{OAUTH_CLIENT_ID},{self.oauth_secret}\n"
+        )
+        oauth.chmod(0o600)
+        self.keys_file, self.oauth_file = keys, oauth
+        self.sim = start_simulator(self.workdir, keys, oauth, self.admin_token)
+        self.sim_today = date.fromisoformat(self.sim.clock()["today"])
+        self.profiles = self.workdir / "profiles.json"
+        write_profiles(referential("opco-profiles.json"), self.profiles, self.sim.base_url)
+        self.create_topics()
+        self.timeline.note("info", f"simulator {self.sim.base_url}, topics {self.topics}")
+
+    def create_topics(self) -> None:
+        create_topics_sync(self.bootstrap, [self.topics["input"]], self.partitions)
+        create_topics_sync(self.bootstrap, [self.topics["status"]], 2)
+        create_topics_sync(self.bootstrap, [self.topics["dlq"]], 1)
+
+    def env(self, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = relais_env(
+            bootstrap=self.bootstrap,
+            ledger_url=self.pg_url,
+            http_port=port,
+            profiles_file=self.profiles,
+            keys_file=self.keys_file,
+            oauth_file=self.oauth_file,
+            input_topic=self.topics["input"],
+            status_topic=self.topics["status"],
+            dlq_topic=self.topics["dlq"],
+            group_id=self.group,
+            poll_interval_s=1.0,
+        )
+        env.update(
+            {
+                # Retries never give up during the run: outages here last seconds, not hours.
+                "RELAIS_DISPATCH__MAX_ATTEMPTS": "1000",
+                # A SIGKILLed dispatcher's leases come back after this long.
+                "RELAIS_DISPATCH__LEASE_S": "15",
+                "RELAIS_OPCO__READ_TIMEOUT_S": "4",
+                "RELAIS_OPCO__CONNECT_TIMEOUT_S": "2",
+                "RELAIS_LEDGER__POOL_MAX": "4",
+                "RELAIS_SHUTDOWN_GRACE_S": "8",
+            }
+        )
+        if self.hmac_secrets:
+            env["RELAIS_CFA__HMAC_SECRETS"] = json.dumps(self.hmac_secrets)
+        env.update(extra or {})
+        return env
+
+    async def add_node(self, name: str, roles: str, extra: dict[str, str] | None = None) -> Node:
+        port = free_port()
+        proc = RelaisProcess(
+            log_path=self.workdir / f"relais-{name}.log",
+            env=self.env(port, extra),
+            http_port=port,
+            args=["--role", roles],
+        )
+        proc.start()
+        node = Node(name, roles, proc)
+        self.nodes[name] = node
+        await proc.wait_ready(timeout_s=90)
+        self.timeline.note("info", f"node {name} ({roles}) ready, pid {proc.pid}")
+        return node
+
+    async def supervise(self) -> None:
+        """What an orchestrator does: a process that exited on its own is noted and restarted."""
+        while True:
+            await asyncio.sleep(1.0)
+            for node in self.nodes.values():
+                process = node.proc.process
+                if node.wanted and process is not None and process.poll() is not None:
+                    code = process.returncode
+                    node.proc.stop()
+                    node.crashes += 1
+                    self.crashes.append(f"{node.name} exited with {code}")
+                    self.timeline.note("crash", f"{node.name} exited on its own (code {code})")
+                    node.proc.start()
+
+    def start_supervisor(self) -> None:
+        self._supervisor = asyncio.create_task(self.supervise())
+
+    async def stop_supervisor(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+
+    async def kill9(self, name: str) -> None:
+        node = self.nodes[name]
+        assert node.proc.process is not None
+        await self.scrape(name)
+        node.wanted = False
+        node.proc.process.send_signal(signal.SIGKILL)
+        node.proc.process.wait(10)
+        node.proc.stop()
+        node.kills += 1
+        self.timeline.note("kill9", f"{name} ({node.roles})")
+
+    async def restart(self, name: str) -> None:
+        node = self.nodes[name]
+        node.proc.start()
+        node.wanted = True
+        node.restarts += 1
+        await node.proc.wait_ready(timeout_s=90)
+        self.timeline.note("info", f"{name} restarted, pid {node.proc.pid}")
+
+    async def stop_node(self, name: str, *, note: str = "stop") -> int | None:
+        node = self.nodes[name]
+        node.wanted = False
+        await self.scrape(name)
+        code = await asyncio.to_thread(node.proc.stop, 20.0)
+        self.timeline.note(note, f"{name} ({node.roles}) exit {code}")
+        return code
+
+    async def scrape(self, name: str) -> None:
+        node = self.nodes[name]
+        if not node.proc.running:
+            return
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                resp = await client.get(f"http://127.0.0.1:{node.proc.http_port}/metrics")
+            self.metrics_pages.append((name, resp.text))
+        except httpx.HTTPError:
+            pass
+
+    async def stop_all(self) -> dict[str, int | None]:
+        codes = {}
+        for name, node in self.nodes.items():
+            if node.proc.running:
+                codes[name] = await self.stop_node(name, note="info")
+        return codes
+
+    def close(self) -> None:
+        for node in self.nodes.values():
+            node.proc.stop(5)
+        if self.sim is not None:
+            self.sim.close()
+
+    # ---- faults ---------------------------------------------------------------------------
+
+    def set_fault(self, opco: OpcoCode, kind: str, **spec: Any) -> None:
+        assert self.sim is not None
+        self.sim.set_faults(opco, **spec)
+        self.timeline.note(kind, f"{opco.value} {spec}")
+
+    def clear_fault(self, opco: OpcoCode | None = None) -> None:
+        assert self.sim is not None
+        self.sim.clear_faults(opco)
+        self.timeline.note("info", f"faults cleared at {opco.value if opco else 'every OPCO'}")
+
+    async def terminate_pg_connections(self) -> int:
+        conn = await asyncpg.connect(self.pg_url)
+        try:
+            n = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await conn.close()
+        self.timeline.note("pg_terminate", f"{n} relais connections terminated")
+        return int(n or 0)
+
+    async def reset_group_to_earliest(self) -> None:
+        """Commit offset 0 on every partition for the (empty) ingest group."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            tps = [TopicPartition(self.topics["input"], p) for p in range(self.partitions)]
+            consumer.assign(tps)
+            await consumer.commit({tp: 0 for tp in tps})
+            committed = [await consumer.committed(tp) for tp in tps]
+        finally:
+            await consumer.stop()
+        self.timeline.note("group_reset", f"{self.group} -> earliest, committed now {committed}")
+
+    async def produce(self, records: Sequence[tuple[bytes, bytes, list[Any]]], what: str) -> None:
+        await produce_records(self.bootstrap, self.topics["input"], records)
+        self.timeline.note("produce" if what == "events" else what, f"{len(records)} records")
+
+    # ---- ledger ---------------------------------------------------------------------------
+
+    async def ledger(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(self.pg_url)
+        try:
+            return list(await conn.fetch(sql, *args))
+        finally:
+            await conn.close()
+
+    async def progress(self, event_ids: Sequence[str]) -> dict[str, int]:
+        rows = await self.ledger(
+            """
+            SELECT
+              (SELECT count(*) FROM inbox WHERE event_id = ANY($1::text[])) AS inbox,
+              (SELECT count(*) FROM commands WHERE state IN ('pending', 'in_flight')) AS open,
+              (SELECT count(*) FROM commands WHERE state = 'done') AS done,
+              (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS unpublished
+            """,
+            list(event_ids),
+        )
+        return dict(rows[0])
+
+    async def wait_settled(self, event_ids: Sequence[str], timeout_s: float) -> dict[str, int]:
+        """Every event in the inbox, no open command, the outbox published."""
+        want = len(set(event_ids))
+        state: dict[str, int] = {}
+        last_print = 0.0
+
+        async def settled() -> bool:
+            nonlocal state, last_print
+            try:
+                state = await self.progress(event_ids)
+            except (OSError, asyncpg.PostgresError):
+                return False
+            if time.monotonic() - last_print > 10:
+                last_print = time.monotonic()
+                print(f"[faults] progress {state} / {want}", flush=True)
+            return state["inbox"] >= want and state["open"] == 0 and state["unpublished"] == 0
+
+        await wait_for(settled, timeout_s=timeout_s, every_s=1.0, what=f"settle {state}")
+        return state
+
+    async def wait_polled(self, timeout_s: float) -> int:
+        """Until the ledger's last seen etat of every dossier equals the simulator's."""
+        assert self.sim is not None
+        mismatch = -1
+
+        async def caught_up() -> bool:
+            nonlocal mismatch
+            assert self.sim is not None
+            sim_dossiers = await asyncio.to_thread(self.sim.dossiers)
+            rows = await self.ledger(
+                "SELECT opco, numero, etat FROM opco_etats WHERE kind='dossier'"
+            )
+            seen = {(r["opco"], r["numero"]): r["etat"] for r in rows}
+            mismatch = sum(
+                1 for d in sim_dossiers if seen.get((d["opco"], d["numeroInterne"])) != d["etat"]
+            )
+            return mismatch == 0
+
+        await wait_for(caught_up, timeout_s=timeout_s, every_s=1.5, what="poll catch-up")
+        return mismatch
+
+
+# ------------------------------------------------------------------------------------------------
+# Invariants
+# ------------------------------------------------------------------------------------------------
+
+
+def _status_body(c: Consumed) -> dict[str, Any]:
+    try:
+        body = json.loads(c.value or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _key(dossier: dict[str, Any]) -> tuple[str, str]:
+    return (dossier["opco"], dossier["numeroInterne"])
+
+
+def _numero(record: dict[str, Any]) -> str | None:
+    """The OPCO dossier a request record is about (a dossier's or a follow-up's)."""
+    ids = record.get("ids") or {}
+    found = ids.get("numeroInterne") or ids.get("numeroInterneDossier")
+    return str(found) if found else None
+
+
+@dataclass
+class Verdict:
+    counts: dict[str, Any]
+    problems: dict[str, list[str]]
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.problems.values())
+
+
+def leaks_in(text: str, needles: Iterable[str]) -> list[str]:
+    return [n for n in needles if n in text]
+
+
+async def check_invariants(
+    cluster: Cluster, workload: Workload, *, check_polls: bool = True
+) -> Verdict:
+    assert cluster.sim is not None
+    sim = cluster.sim
+    statuses = await read_topic(cluster.bootstrap, cluster.topics["status"])
+    dlq = await read_topic(cluster.bootstrap, cluster.topics["dlq"], idle_s=1.5)
+    records = await asyncio.to_thread(sim.records)
+    sim_dossiers = await asyncio.to_thread(sim.dossiers)
+    problems: dict[str, list[str]] = defaultdict(list)
+    counts: dict[str, Any] = {}
+
+    # 1. exactly one terminal status per event, the expected one, under one stable id
+    terminal_ids: dict[str, set[str]] = defaultdict(set)
+    terminal_names: dict[str, set[str]] = defaultdict(set)
+    body_of: dict[str, dict[str, Any]] = {}
+    etat_ids: dict[tuple[Any, ...], set[str]] = defaultdict(set)
+    change_of_id: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+    status_counter: Counter[str] = Counter()
+    for c in statuses:
+        body = _status_body(c)
+        name = body.get("status")
+        status_counter[str(name)] += 1
+        ce_id = c.header_map.get("ce_id", "")
+        if name in TERMINAL and body.get("eventId"):
+            terminal_ids[body["eventId"]].add(ce_id)
+            terminal_names[body["eventId"]].add(name)
+            body_of.setdefault(body["eventId"], body)
+        if name == "etat_changed":
+            change = (
+                body.get("cfa"),
+                body.get("opco"),
+                body.get("kind"),
+                body.get("numeroInterne") or body.get("numeroInterneFacture"),
+                body.get("previousEtat"),
+                body.get("etat"),
+            )
+            etat_ids[change].add(ce_id)
+            change_of_id[ce_id].add(change)
+    produced = list(workload.expected)
+    for event_id in produced:
+        ids = terminal_ids.get(event_id, set())
+        if not ids:
+            problems["lost"].append(event_id)
+        elif len(ids) > 1 or len(terminal_names[event_id]) > 1:
+            problems["multi_terminal"].append(f"{event_id}: {sorted(terminal_names[event_id])}")
+        got = body_of.get(event_id, {}).get("status")
+        if ids and got != workload.expected[event_id]:
+            problems["unexpected_status"].append(
+                f"{event_id} ({workload.kind_of[event_id]}): want "
+                f"{workload.expected[event_id]}, got {got} {body_of[event_id].get('errors')}"
+            )
+    unknown_terminal = set(terminal_ids) - set(workload.expected)
+    counts["events_produced"] = len(produced)
+    counts["status_records"] = len(statuses)
+    counts["statuses_by_name"] = dict(status_counter)
+    counts["terminal_by_name"] = dict(
+        Counter(next(iter(v)) for v in terminal_names.values() if len(v) == 1)
+    )
+    counts["terminal_for_unknown_event_ids"] = len(unknown_terminal)
+
+    # 2. etat changes: one stable id per change, one change per id
+    for change, ids in etat_ids.items():
+        if len(ids) > 1:
+            problems["etat_change_several_ids"].append(f"{change}: {sorted(ids)}")
+    for ce_id, changes in change_of_id.items():
+        if len(changes) > 1:
+            problems["etat_id_several_changes"].append(f"{ce_id}: {sorted(map(str, changes))}")
+    counts["etat_changes"] = len(etat_ids)
+    counts["etat_changed_records"] = status_counter.get("etat_changed", 0)
+
+    # 3. no duplicate creation at any OPCO
+    created = [r for r in records if r["created"]]
+    twice = Counter((r["opco"], r["route"], r["naturalKey"]) for r in created if r["naturalKey"])
+    problems["created_twice"] += [f"{k}: {n}" for k, n in twice.items() if n > 1]
+    # the workload sends at most one object of a kind per dossier: one creation per dossier
+    created_per_dossier = Counter((r["opco"], r["route"], _numero(r)) for r in created)
+    problems["created_twice"] += [
+        f"{k}: {n}" for k, n in created_per_dossier.items() if n > 1 and k[2] is not None
+    ]
+    want_dossiers = sum(
+        1
+        for e, s in workload.expected.items()
+        if s == "submitted" and workload.kind_of[e] == "dossier"
+    )
+    if len(sim_dossiers) != want_dossiers:
+        problems["opco_dossier_count"].append(
+            f"simulator holds {len(sim_dossiers)} dossiers, {want_dossiers} submitted"
+        )
+    counts["opco_requests"] = len(records)
+    counts["opco_requests_by_outcome"] = dict(Counter(r["outcome"] for r in records))
+    counts["opco_dossiers"] = len(sim_dossiers)
+    counts["opco_created"] = dict(Counter(r["route"] for r in created))
+
+    # 4. per-dossier order at the OPCO; 5. every request with the key of the event's CFA
+    numero_cfa: dict[tuple[str, str], str] = {}
+    dossier_numero: dict[tuple[str, str], tuple[str, str]] = {}
+    for event_id, body in body_of.items():
+        if (
+            body.get("status") == "submitted"
+            and workload.kind_of.get(event_id) == "dossier"
+            and body.get("numeroInterne")
+        ):
+            numero_cfa[(body["opco"], body["numeroInterne"])] = workload.cfa_of[event_id]
+            dossier_numero[(workload.cfa_of[event_id], workload.subject_of[event_id])] = (
+                body["opco"],
+                body["numeroInterne"],
+            )
+    first_created: dict[tuple[str, str, str], int] = {}
+    for r in created:
+        num = _numero(r)
+        if num:
+            first_created.setdefault((r["opco"], r["route"], num), r["seq"])
+    checked_order = 0
+    for event_id, kind in workload.kind_of.items():
+        if kind != "convention" or workload.expected[event_id] != "submitted":
+            continue
+        where = dossier_numero.get((workload.cfa_of[event_id], workload.subject_of[event_id]))
+        if where is None:
+            continue
+        d_seq = first_created.get((where[0], "dossiers_post", where[1]))
+        c_seq = first_created.get((where[0], "conventions", where[1]))
+        checked_order += 1
+        if d_seq is None or c_seq is None or c_seq < d_seq:
+            problems["out_of_order"].append(f"{workload.subject_of[event_id]}: {d_seq} {c_seq}")
+    counts["order_checked_dossiers"] = checked_order
+    for d in sim_dossiers:
+        want = numero_cfa.get((d["opco"], d["numeroInterne"]))
+        if want is None:
+            problems["opco_dossier_without_submitted_status"].append(
+                f"{d['opco']}:{d['numeroInterne']}"
+            )
+        elif d["cfaSiret"] != want:
+            problems["wrong_credentials"].append(
+                f"dossier {d['opco']}:{d['numeroInterne']} stored under {d['cfaSiret']}"
+            )
+    for r in records:
+        num = _numero(r)
+        want = numero_cfa.get((r["opco"], num)) if num else None
+        if want is not None and r["cfaSiret"] is not None and r["cfaSiret"] != want:
+            problems["wrong_credentials"].append(f"record {r['seq']} {r['route']} {r['cfaSiret']}")
+        if r["status"] in (401, 403):
+            problems["auth_refused"].append(f"record {r['seq']} {r['route']} {r['status']}")
+
+    # 6. etat changes all seen: the ledger's last etat equals the simulator's for every dossier
+    if check_polls:
+        rows = await cluster.ledger(
+            "SELECT opco, numero, etat FROM opco_etats WHERE kind='dossier'"
+        )
+        seen = {(r["opco"], r["numero"]): r["etat"] for r in rows}
+        missing = [
+            f"{d['opco']}:{d['numeroInterne']} {d['etat']} (ledger: {seen.get(_key(d))})"
+            for d in sim_dossiers
+            if seen.get((d["opco"], d["numeroInterne"])) != d["etat"]
+        ]
+        problems["etat_not_seen"] += missing
+        # each dossier's current etat was published (statuses of one dossier may sit on two
+        # partitions when the first ones did not know the CFA's dossier id: no order across them)
+        published: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for c in statuses:
+            body = _status_body(c)
+            if body.get("status") == "etat_changed" and body.get("kind") == "dossier":
+                published[(body["opco"], body["numeroInterne"])].add(body["etat"])
+        problems["etat_not_published"] += [
+            f"{d['opco']}:{d['numeroInterne']} {d['etat']} (published {sorted(published[_key(d)])})"
+            for d in sim_dossiers
+            if d["etat"] != "TRANSMIS" and d["etat"] not in published[_key(d)]
+        ]
+
+    # 7. the ledger agrees: every event once in the inbox, no open command, outbox published
+    ledger_rows = await cluster.ledger(
+        "SELECT (SELECT count(*) FROM inbox) AS inbox,"
+        " (SELECT count(*) FROM commands) AS commands,"
+        " (SELECT count(DISTINCT event_id) FROM commands) AS command_events,"
+        " (SELECT count(*) FROM commands WHERE state IN ('pending','in_flight')) AS open,"
+        " (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS unpublished,"
+        " (SELECT count(*) FROM outbox) AS outbox"
+    )
+    lc = dict(ledger_rows[0])
+    counts["ledger"] = lc
+    in_inbox = {
+        r["event_id"]
+        for r in await cluster.ledger(
+            "SELECT event_id FROM inbox WHERE event_id = ANY($1::text[])", produced
+        )
+    }
+    problems["not_in_ledger"] += sorted(set(produced) - in_inbox)
+    if lc["open"] or lc["unpublished"] or lc["commands"] != lc["command_events"]:
+        problems["ledger_not_settled"].append(str(lc))
+
+    # 8. no personal data, no secret: logs, metrics, status and DLQ events
+    needles = sorted({v for v in workload.personal if len(v) >= MIN_SECRET_LEN})
+    secret_needles = [s for s in cluster.secrets() if s]
+    scanned = {"log_files": 0, "log_lines": 0, "metrics_pages": 0, "status": 0, "dlq": 0}
+    log_files = sorted(cluster.workdir.glob("*.log")) + sorted(cluster.workdir.glob("simulator.*"))
+    for path in log_files:
+        text = path.read_text(errors="replace")
+        scanned["log_files"] += 1
+        scanned["log_lines"] += text.count("\n")
+        for hit in leaks_in(text, needles):
+            problems["personal_data_in_logs"].append(f"{path.name}: {hit[:3]}…")
+        for hit in leaks_in(text, secret_needles):
+            problems["secret_in_logs"].append(f"{path.name}: {hit[:6]}…")
+    for name, page in cluster.metrics_pages:
+        scanned["metrics_pages"] += 1
+        for hit in leaks_in(page, needles + secret_needles):
+            problems["leak_in_metrics"].append(f"{name}: {hit[:3]}…")
+    for c in statuses:
+        scanned["status"] += 1
+        text = (c.value or b"").decode(errors="replace") + json.dumps(c.header_map)
+        text += (c.key or b"").decode(errors="replace")
+        for hit in leaks_in(text, needles + secret_needles):
+            problems["leak_in_status"].append(f"{c.header_map.get('ce_id')}: {hit[:3]}…")
+    for c in dlq:
+        scanned["dlq"] += 1
+        # The value is the CFA's raw record, kept unchanged by design (replayable); what relais
+        # adds (dlq_* headers) and the key must carry nothing personal.
+        added = {k: v for k, v in c.header_map.items() if k.startswith("dlq_")}
+        text = json.dumps(added) + (c.key or b"").decode(errors="replace")
+        for hit in leaks_in(text, needles + secret_needles):
+            problems["leak_in_dlq_headers"].append(f"{c.offset}: {hit[:3]}…")
+    counts["scanned"] = scanned
+    counts["personal_values_searched"] = len(needles)
+    counts["secrets_searched"] = len(secret_needles)
+    counts["dlq_records"] = len(dlq)
+    # 9. no relais process died on its own (a fault must be absorbed, not crash a role)
+    problems["process_crashed"] += cluster.crashes
+    return Verdict(counts=counts, problems={k: v for k, v in problems.items()})
+
+
+# ------------------------------------------------------------------------------------------------
+# Report
+# ------------------------------------------------------------------------------------------------
+
+
+def write_report(
+    mode: str,
+    timeline: Timeline,
+    verdict: Verdict,
+    cluster: Cluster | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = REPORT_ROOT / f"{stamp}-{mode}"
+    out.mkdir(parents=True, exist_ok=True)
+    duration = time.monotonic() - timeline.t0
+    doc = {
+        "mode": mode,
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(duration, 1),
+        "ok": verdict.ok,
+        "faults_injected": dict(timeline.faults()),
+        "counts": verdict.counts,
+        "problems": {k: v[:50] for k, v in verdict.problems.items()},
+        "problem_counts": {k: len(v) for k, v in verdict.problems.items()},
+        "nodes": {
+            n.name: {"roles": n.roles, "kills": n.kills, "restarts": n.restarts}
+            for n in (cluster.nodes.values() if cluster else [])
+        },
+        "timeline": timeline.entries,
+        "workdir": str(cluster.workdir) if cluster else None,
+        **(extra or {}),
+    }
+    (out / "report.json").write_text(json.dumps(doc, indent=2, default=str))
+    lines = [
+        f"# relais fault run: {mode}",
+        "",
+        f"- finished {doc['finished_utc']}, duration {doc['duration_s']} s, verdict "
+        f"**{'PASS' if verdict.ok else 'FAIL'}**",
+        f"- events produced: {verdict.counts.get('events_produced')}",
+        "",
+        "## Faults injected",
+        "",
+        "| fault | times |",
+        "|---|---|",
+        *[f"| {k} | {n} |" for k, n in sorted(doc["faults_injected"].items())],
+        "",
+        "## Invariants",
+        "",
+        "| invariant | violations |",
+        "|---|---|",
+    ]
+    names = [
+        "lost",
+        "multi_terminal",
+        "unexpected_status",
+        "created_twice",
+        "opco_dossier_count",
+        "out_of_order",
+        "etat_change_several_ids",
+        "etat_id_several_changes",
+        "etat_not_seen",
+        "etat_not_published",
+        "wrong_credentials",
+        "auth_refused",
+        "not_in_ledger",
+        "ledger_not_settled",
+        "process_crashed",
+        "personal_data_in_logs",
+        "secret_in_logs",
+        "leak_in_metrics",
+        "leak_in_status",
+        "leak_in_dlq_headers",
+    ]
+    names += [k for k in verdict.problems if k not in names]
+    lines += [f"| {k} | {len(verdict.problems.get(k, []))} |" for k in names]
+    lines += ["", "## Counts", "", "```json", json.dumps(verdict.counts, indent=2), "```", ""]
+    lines += ["## Timeline", "", "| t (s) | UTC | phase | what | detail |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {e['t_s']} | {e['utc']} | {e['phase']} | {e['kind']} | {e['detail']} |"
+        for e in timeline.entries
+    ]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[:40]), flush=True)
+    print(f"[faults] report: {out}/report.md", flush=True)
+    return out
+
+
+_SAFE = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    return _SAFE.sub("-", text.lower()).strip("-")
+
+
+async def run_mode(
+    mode: str, sizes: Any, bootstrap: str, pg_url: str, workdir: Path, seed: int = 17
+) -> tuple[Verdict, Timeline, Path]:
+    """The whole scenario (``tests.faults.scenario``), the invariants, the report."""
+    from relais.domain.dates import paris_today
+    from tests.faults.scenario import run_all
+
+    timeline = Timeline()
+    workload = Workload.create(seed, paris_today(datetime.now(UTC)))
+    cluster = Cluster(workdir=workdir, bootstrap=bootstrap, pg_url=pg_url, timeline=timeline)
+    try:
+        cluster.start([c.siret for c in workload.gen.cfas])
+        try:
+            cluster.start_supervisor()
+            await run_all(cluster, workload, sizes)
+        finally:
+            await cluster.stop_supervisor()
+            await cluster.stop_all()
+        timeline.start_phase("invariants")
+        verdict = await check_invariants(cluster, workload)
+    finally:
+        cluster.close()
+    report = write_report(mode, timeline, verdict, cluster)
+    return verdict, timeline, report

@@ -1,0 +1,225 @@
+"""The fault scenario, in phases, sized by ``Sizes`` (CI mode: small; long mode: >= 5,000 events).
+
+Processes: ``ingest`` (ingest only), ``dispatch`` (dispatch only), ``relay-poll`` (relay + poll),
+``all`` (every role, combined). Every phase produces a batch while faults are injected, then waits
+until the ledger has settled (every event answered, no open command, outbox published).
+
+| phase | faults |
+|---|---|
+| kills | kill -9 of each process mid-flight (each role), restarted |
+| postgres | pg_terminate_backend of every relais connection, several times |
+| opco | one OPCO down, one slow (+ hangs past the read timeout), a 429 storm with |
+|      | Retry-After, 5xx bursts, connections dropped, responses lost after the OPCO stored |
+|      | the dossier (drop and hang) |
+| replays | the same records produced again; the ingest group reset to earliest (full replay) |
+| rebalance | a second ingest process joins mid-batch, then leaves |
+| polls | OPCO state changes while the poller is killed and PostgreSQL connections dropped |
+
+The broker restart (Tansu on ``s3://``) is its own test (``test_broker_restart.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+
+from relais.domain.opco import OpcoCode
+from tests.faults.harness import Cluster, Workload, wait_for
+
+NODES = {"ingest": "ingest", "dispatch": "dispatch", "relay-poll": "relay,poll", "all": ""}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    batch: int  # events per phase (6 phases)
+    kill_rounds: int = 1
+    pg_drops: int = 2
+    replay_fraction: float = 0.2
+    opco_fault_s: float = 12.0
+    settle_s: float = 300.0
+
+
+CI = Sizes(batch=70, kill_rounds=1, pg_drops=2, opco_fault_s=10.0, settle_s=240.0)
+LONG = Sizes(batch=900, kill_rounds=3, pg_drops=4, opco_fault_s=45.0, settle_s=1500.0)
+
+
+async def start_nodes(cluster: Cluster) -> None:
+    # One after the other: the first migrates the ledger, the others find it ready.
+    for name, roles in NODES.items():
+        await cluster.add_node(name, roles or "ingest,dispatch,relay,poll")
+
+
+async def _done_at_least(cluster: Cluster, n: int) -> bool:
+    try:
+        rows = await cluster.ledger("SELECT count(*) AS n FROM commands WHERE state='done'")
+    except Exception:
+        return False
+    return int(rows[0]["n"]) >= n
+
+
+async def _inbox_at_least(cluster: Cluster, n: int) -> bool:
+    try:
+        rows = await cluster.ledger("SELECT count(*) AS n FROM inbox")
+    except Exception:
+        return False
+    return int(rows[0]["n"]) >= n
+
+
+async def _inbox_count(cluster: Cluster) -> int:
+    rows = await cluster.ledger("SELECT count(*) AS n FROM inbox")
+    return int(rows[0]["n"])
+
+
+async def _done_count(cluster: Cluster) -> int:
+    rows = await cluster.ledger("SELECT count(*) AS n FROM commands WHERE state='done'")
+    return int(rows[0]["n"])
+
+
+async def wait_inbox(cluster: Cluster, n: int) -> None:
+    await wait_for(lambda: _inbox_at_least(cluster, n), timeout_s=120, what=f"inbox >= {n}")
+
+
+async def wait_done(cluster: Cluster, n: int) -> None:
+    await wait_for(lambda: _done_at_least(cluster, n), timeout_s=120, what=f"done >= {n}")
+
+
+async def settle(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    state = await cluster.wait_settled(list(wl.expected), timeout_s=sizes.settle_s)
+    cluster.timeline.note("info", f"settled: {state}")
+
+
+async def phase_kills(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    cluster.timeline.start_phase("kills")
+    for _ in range(sizes.kill_rounds):
+        batch = wl.batch(sizes.batch)
+        inbox0, done0 = await _inbox_count(cluster), await _done_count(cluster)
+        producing = asyncio.create_task(cluster.produce(wl.records(batch), "events"))
+        # ingest: killed once it has taken a few events of the batch
+        await wait_inbox(cluster, inbox0 + max(3, len(batch) // 8))
+        await cluster.kill9("ingest")
+        await cluster.restart("ingest")
+        await producing
+        # dispatch: killed with commands in flight
+        await wait_done(cluster, done0 + max(2, len(batch) // 8))
+        await cluster.kill9("dispatch")
+        await cluster.kill9("relay-poll")  # relay (the leader or not) and poll
+        await asyncio.sleep(1.0)
+        await cluster.restart("dispatch")
+        await cluster.restart("relay-poll")
+        await wait_done(cluster, done0 + max(4, len(batch) // 4))
+        await cluster.kill9("all")  # every role at once
+        await cluster.restart("all")
+    await settle(cluster, wl, sizes)
+
+
+async def phase_postgres(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    cluster.timeline.start_phase("postgres")
+    batch = wl.batch(sizes.batch)
+    done0 = await _done_count(cluster)
+    producing = asyncio.create_task(cluster.produce(wl.records(batch), "events"))
+    for i in range(sizes.pg_drops):
+        await wait_done(cluster, done0 + (i + 1) * max(2, len(batch) // (sizes.pg_drops + 2)))
+        await cluster.terminate_pg_connections()
+        await asyncio.sleep(2.0)  # the pools reconnect and work resumes before the next drop
+    await producing
+    await settle(cluster, wl, sizes)
+
+
+async def phase_opco(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    cluster.timeline.start_phase("opco")
+    cluster.set_fault(OpcoCode.ATLAS, "opco_down", down=True, retry_after_s=1)
+    cluster.set_fault(
+        OpcoCode.OCAPIAT, "opco_slow", latency_ms=1500, jitter_ms=500, timeout_rate=0.15, hang_s=6
+    )
+    cluster.set_fault(OpcoCode.AKTO, "opco_429_storm", throttle_rate=0.8, retry_after_s=1)
+    cluster.set_fault(OpcoCode.OPCO2I, "opco_5xx_burst", error_rate=0.6)
+    cluster.set_fault(
+        OpcoCode.OPCOEP, "opco_stored_lost", stored_lost_rate=0.5, stored_lost_mode="drop"
+    )
+    cluster.set_fault(
+        OpcoCode.CONSTRUCTYS,
+        "opco_stored_lost",
+        stored_lost_rate=0.4,
+        stored_lost_mode="hang",
+        hang_s=6,
+    )
+    cluster.set_fault(OpcoCode.MOBILITES, "opco_connection_drop", drop_rate=0.4)
+    batch = wl.batch(sizes.batch)
+    await cluster.produce(wl.records(batch), "events")
+    t0 = time.monotonic()
+    await asyncio.sleep(sizes.opco_fault_s / 2)
+    cluster.clear_fault(OpcoCode.ATLAS)  # back up after a while
+    await asyncio.sleep(max(0.0, sizes.opco_fault_s - (time.monotonic() - t0)))
+    cluster.clear_fault()
+    await settle(cluster, wl, sizes)
+
+
+async def phase_replays(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    cluster.timeline.start_phase("replays")
+    rng = random.Random(5)
+    sample = rng.sample(wl.events, max(5, int(len(wl.events) * sizes.replay_fraction)))
+    # also a batch of new events, so the replays interleave with fresh work
+    batch = wl.batch(sizes.batch // 2)
+    await cluster.produce(wl.records(sample), "duplicate_produce")
+    await cluster.produce(wl.records(batch), "events")
+    await settle(cluster, wl, sizes)
+    # the whole topic again: the ingest group reset to earliest while its members are away
+    await cluster.stop_node("ingest", note="info")
+    await cluster.stop_node("all", note="info")
+    await asyncio.sleep(2.0)  # the group's session expires (1 s) even if a leave was lost
+    await cluster.reset_group_to_earliest()
+    await cluster.restart("ingest")
+    await cluster.restart("all")
+    await settle(cluster, wl, sizes)
+
+
+async def phase_rebalance(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    cluster.timeline.start_phase("rebalance")
+    batch = wl.batch(sizes.batch)
+    inbox0 = await _inbox_count(cluster)
+    producing = asyncio.create_task(cluster.produce(wl.records(batch), "events"))
+    await wait_inbox(cluster, inbox0 + max(3, len(batch) // 6))
+    await cluster.add_node("ingest-2", "ingest")
+    cluster.timeline.note("rebalance_join", "ingest-2 joined the group")
+    await producing
+    await wait_inbox(cluster, inbox0 + max(6, len(batch) // 2))
+    await cluster.stop_node("ingest-2", note="rebalance_leave")
+    await settle(cluster, wl, sizes)
+
+
+async def phase_polls(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    """OPCO state changes (the simulator's clock moves) under a killed poller and PG drops."""
+    cluster.timeline.start_phase("polls")
+    assert cluster.sim is not None
+    cluster.sim.advance(1.2)  # TRANSMIS -> EN_COURS_INSTRUCTION
+    cluster.timeline.note("info", "simulator clock +1.2 days")
+    await asyncio.sleep(1.5)
+    await cluster.kill9("relay-poll")
+    await cluster.kill9("all")
+    await cluster.restart("relay-poll")
+    await cluster.terminate_pg_connections()
+    await cluster.restart("all")
+    cluster.sim.advance(2.5)  # -> ENGAGE
+    cluster.timeline.note("info", "simulator clock +2.5 days")
+    await asyncio.sleep(1.5)
+    await cluster.kill9("relay-poll")
+    await cluster.restart("relay-poll")
+    await cluster.wait_polled(timeout_s=sizes.settle_s)
+    await settle(cluster, wl, sizes)
+    cluster.timeline.note("info", "every OPCO state change seen by the poller")
+
+
+async def run_all(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    await start_nodes(cluster)
+    await phase_kills(cluster, wl, sizes)
+    await phase_postgres(cluster, wl, sizes)
+    await phase_opco(cluster, wl, sizes)
+    await phase_replays(cluster, wl, sizes)
+    await phase_rebalance(cluster, wl, sizes)
+    await phase_polls(cluster, wl, sizes)
+    cluster.timeline.start_phase("final")
+    for name in list(cluster.nodes):
+        await cluster.scrape(name)
+    await cluster.stop_all()

@@ -7,6 +7,7 @@ is ``assign`` on every partition + seek, so watching or listing cannot disturb t
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 import time
 from collections.abc import AsyncGenerator, Iterable, Sequence
@@ -154,7 +155,9 @@ async def read_topic(
             f"cannot read {topic} at {kafka.bootstrap_servers}: {type(exc).__name__}"
         ) from None
     try:
-        parts = await _partitions(consumer, topic, wait_s=idle_s if not follow else 5.0)
+        # Following: wait for the topic to appear (nothing published yet), up to the timeout.
+        wait_s = idle_s if not follow else (timeout_s if timeout_s is not None else math.inf)
+        parts = await _partitions(consumer, topic, wait_s=wait_s)
         if not parts:
             return
         tps = [TopicPartition(topic, p) for p in parts]

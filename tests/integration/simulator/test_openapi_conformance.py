@@ -52,6 +52,12 @@ def atlas_schema(conformance_simulator: SimulatorProcess) -> BaseOpenAPISchema:
 
 
 @pytest.fixture(scope="module")
+def afdas_schema(conformance_simulator: SimulatorProcess) -> BaseOpenAPISchema:
+    url = conformance_simulator.opco_url("AFDAS")
+    return schemathesis.from_uri(f"{url}/openapi.json", base_url=url)
+
+
+@pytest.fixture(scope="module")
 def akto_schema(conformance_simulator: SimulatorProcess) -> BaseOpenAPISchema:
     url = conformance_simulator.opco_url("AKTO")
     return schemathesis.from_uri(f"{url}/openapi.json", base_url=url)
@@ -60,13 +66,14 @@ def akto_schema(conformance_simulator: SimulatorProcess) -> BaseOpenAPISchema:
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     atlas = schemathesis.from_pytest_fixture("atlas_schema")
+    afdas = schemathesis.from_pytest_fixture("afdas_schema").include(path_regex="certificats")
     akto = schemathesis.from_pytest_fixture("akto_schema").include(
         path_regex="etats|status|cfakeyinfo"
     )
 
 
 @atlas.parametrize()
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_atlas_conforms(case: schemathesis.Case, conformance_simulator: SimulatorProcess) -> None:
     response = case.call_and_validate(
         headers=conformance_simulator.headers("ATLAS"), checks=CHECKS, timeout=10
@@ -75,9 +82,20 @@ def test_atlas_conforms(case: schemathesis.Case, conformance_simulator: Simulato
 
 
 @akto.parametrize()
-@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_akto_conforms(case: schemathesis.Case, conformance_simulator: SimulatorProcess) -> None:
     response = case.call_and_validate(
         headers=conformance_simulator.headers("AKTO"), checks=CHECKS, timeout=10
+    )
+    assert response.status_code < 500 or response.status_code == 501
+
+
+@afdas.parametrize()
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_afdas_certificats_conform(
+    case: schemathesis.Case, conformance_simulator: SimulatorProcess
+) -> None:
+    response = case.call_and_validate(
+        headers=conformance_simulator.headers("AFDAS"), checks=CHECKS, timeout=10
     )
     assert response.status_code < 500 or response.status_code == 501

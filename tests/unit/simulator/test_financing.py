@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from relais.domain.dates import add_months
 from relais_simulator.config import default_npec_path
 from relais_simulator.financing import (
     ContractTerms,
@@ -124,3 +128,38 @@ def test_shipped_npec_table_is_marked_synthetic_and_loads() -> None:
     assert len(table) > 10
     assert table.lookup(["RNCP34828"], "0043", date(2026, 1, 1)) == 855_000
     assert table.lookup(["RNCP1"], "1486", date(2026, 1, 1)) == 780_000
+
+
+@given(
+    debut=st.dates(min_value=date(2023, 1, 1), max_value=date(2028, 12, 31)),
+    months=st.integers(min_value=6, max_value=54),
+    npec=st.integers(min_value=0, max_value=3_000_000),
+    diplome=st.sampled_from([33, 54, 64, 73]),
+    remote=st.booleans(),
+)
+def test_echeancier_invariants(
+    debut: date, months: int, npec: int, diplome: int, remote: bool
+) -> None:
+    fin = add_months(debut, months) - timedelta(days=1)
+    e = compute_engagement(
+        terms(
+            date_debut=debut,
+            date_fin=fin,
+            npec_cents=npec,
+            type_diplome=diplome,
+            heures_distanciel=1000 if remote else 0,
+        )
+    )
+    years = contract_years(debut, fin)
+    per_year = 4 if debut >= date(2025, 7, 1) else 3
+    assert len(e.echeances) == per_year * len(years)
+    assert [x.numero for x in e.echeances] == list(range(1, len(e.echeances) + 1))
+    assert all(x.montant_cents >= 0 for x in e.echeances)
+    for x in e.echeances:
+        assert debut <= x.date_ouverture <= fin
+        assert debut <= x.date_debut <= x.date_fin <= fin
+    annual = round(npec * 0.8) if remote else npec
+    # never more than the NPEC per started contract year
+    assert e.pedagogie_cents <= annual * len(years)
+    ouvertures = [x.date_ouverture for x in e.echeances]
+    assert ouvertures == sorted(ouvertures)

@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -136,3 +137,44 @@ async def test_offsets_never_ahead_of_the_ledger_across_a_kill(
         f"killed with {in_ledger_at_kill} in the ledger and {committed_at_kill} committed; "
         f"{redelivered} redelivered as duplicates"
     )
+
+
+async def test_sigterm_mid_stream_stops_cleanly_with_nothing_to_redo(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    topics = make_topics(topic_factory)
+    group = f"relais-term-{uuid.uuid4().hex[:8]}"
+    ledger = tmp_path / "ledger.db"
+    g = generator(22)
+    events = [g.dossier().event for _ in range(N)]
+    env = _env(kafka_bootstrap, topics, group, ledger)
+
+    first = _start(env, tmp_path / "first.log")
+    try:
+        await produce(kafka_bootstrap, topics.input, [out(e) for e in events])
+        await wait_until(lambda: len(_inbox(ledger)) >= 40, timeout_s=60, every_s=0.01)
+        started = time.monotonic()
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(20) == 0
+        stopped_in = time.monotonic() - started
+    finally:
+        if first.poll() is None:
+            first.kill()
+    in_ledger = len(_inbox(ledger))
+    committed = await _committed(kafka_bootstrap, group, topics.input)
+    # A graceful stop commits exactly what the ledger holds: nothing will be redone.
+    assert committed == in_ledger < N, (committed, in_ledger)
+    assert stopped_in < 20
+
+    second = _start(env, tmp_path / "second.log")
+    try:
+        await wait_until(lambda: len(_inbox(ledger)) >= N, timeout_s=60, every_s=0.05)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(20) == 0
+    finally:
+        if second.poll() is None:
+            second.kill()
+    text = (tmp_path / "second.log").read_text()
+    outcomes = [json.loads(line).get("event") for line in text.splitlines() if line.startswith("{")]
+    assert outcomes.count("ingest.duplicate") == 0
+    assert outcomes.count("ingest.accepted") == N - in_ledger

@@ -121,7 +121,7 @@ class IngestObserverAdapter:
 
 
 class IngestSubscriber:
-    """Registers the subscriber on ``broker``; ``paused`` reports a failing handler."""
+    """Registers the subscriber on ``broker``; ``failing``/``check`` report a stuck handler."""
 
     def __init__(
         self,

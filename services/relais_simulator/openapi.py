@@ -646,6 +646,11 @@ def render() -> str:
     return json.dumps(build_openapi(), ensure_ascii=False, indent=2) + "\n"
 
 
+def openapi_documents() -> dict[str, str]:
+    """For ``relais schemas write|check``: the document, by its path under ``schemas/``."""
+    return {"convergence/openapi.json": render()}
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m relais_simulator.openapi [--check] [PATH]``: write (or check) the document."""
     args = list(sys.argv[1:] if argv is None else argv)

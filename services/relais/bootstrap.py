@@ -47,6 +47,7 @@ from relais.logging import get_logger
 from relais.metrics import Metrics
 from relais.services.clock import Clock, SystemClock
 from relais.services.ingest import DomainRules, IngestHandler, IngestPolicy, Rules
+from relais.services.keywatch import KeyWatch
 from relais.services.ledger_port import Ledger, OutboxMessage
 from relais.services.relay import AlwaysLeader, Leadership, Relay
 from relais.services.retry import RetryPolicy
@@ -85,6 +86,7 @@ class App:
     relay: Relay | None = None
     dispatcher: Any = None
     poller: Any = None
+    keywatch: KeyWatch | None = None
     http: HttpServer | None = None
     checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -110,6 +112,8 @@ class App:
             self._spawn("dispatch", self.dispatcher.run)
         if self.poller is not None:
             self._spawn("poll", self.poller.run)
+        if self.keywatch is not None:
+            self._spawn("keys", self.keywatch.run)
         if self.broker is not None:
             await self.broker.start()
         self._started = True
@@ -295,7 +299,7 @@ def build(
         "poll" in chosen and settings.poll.enabled
     ):
         credentials = _credentials(settings)
-        _watch_key_expiry(metrics, credentials)
+        _configured_key_expiry(metrics, credentials)
         if gateway is None:
             from relais.adapters.opco.factory import build_gateway
 
@@ -331,6 +335,12 @@ def build(
                 pairs=[(entry.siret, entry.opco) for entry in credentials.entries()],
                 metrics=metrics,
             )
+            app.keywatch = KeyWatch(
+                gateway,
+                [(entry.siret, entry.opco, entry.expiry) for entry in credentials.entries()],
+                metrics,
+                interval=timedelta(seconds=settings.poll.keys_interval_s),
+            )
 
     if settings.http.enabled:
         app.http = HttpServer(
@@ -364,7 +374,8 @@ def _credentials(settings: Settings) -> Any:
     return load_credentials(settings)
 
 
-def _watch_key_expiry(metrics: Metrics, credentials: Any) -> None:
+def _configured_key_expiry(metrics: Metrics, credentials: Any) -> None:
+    """The expiry dates of the credentials files (the poll role also asks the OPCO)."""
     for entry in credentials.entries():
         if entry.expiry is not None:
             expires = datetime.combine(entry.expiry, datetime.min.time(), PARIS)

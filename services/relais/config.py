@@ -203,6 +203,11 @@ class PollSettings(_Group):
     interval_s: float = Field(
         default=300.0, gt=0, description="Between two complete polls of one (CFA, OPCO)"
     )
+    keys_interval_s: float = Field(
+        default=21_600.0,
+        gt=0,
+        description="Between two cfakeyinfo checks of every key (key expiry gauge)",
+    )
     enabled: bool = True
 
 

@@ -13,7 +13,6 @@ from relais.services.ledger_port import CommandState, Completion, OutboxMessage
 
 Clock = Callable[[], datetime]
 
-OPEN_STATES = (CommandState.PENDING, CommandState.IN_FLIGHT)
 TERMINAL_STATES = (CommandState.DONE, CommandState.FAILED)
 ETAT_KINDS = ("dossier", "facture")
 

@@ -71,6 +71,7 @@ from relais.services.ledger_port import CommandKind, Ledger, NewCommand, OutboxM
 
 SIGNATURE_HEADER = "ce_signature"
 DLQ_HEADERS = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset")
+DLQ_VALUE_DROPPED = "dlq_value_dropped"  # the size of a value left out of the dead letter
 
 
 class Outcome(StrEnum):
@@ -582,7 +583,13 @@ class IngestHandler:
             ("dlq_offset", str(record.offset).encode()),
             ("dlq_errors", json.dumps([e.model_dump() for e in errors]).encode()),
         ]
-        await self._dead_letters.dead_letter(DeadLetter(record.key, record.value, headers))
+        value = record.value
+        if reason == "TOO_LARGE" and value is not None:
+            # It would not fit on the DLQ topic either: the original stays readable at its
+            # source position (dlq_topic/partition/offset) for as long as the topic keeps it.
+            headers.append((DLQ_VALUE_DROPPED, str(len(value)).encode()))
+            value = None
+        await self._dead_letters.dead_letter(DeadLetter(record.key, value, headers))
         if envelope is not None:
             trigger = Trigger.from_envelope(envelope, cfa=cfa)
             inbox_key = envelope.id

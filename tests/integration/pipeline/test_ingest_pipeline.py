@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from relais.adapters.embedded_broker import create_topics_sync
 from relais.adapters.ledger import open_ledger
@@ -268,3 +269,39 @@ async def test_a_failing_ledger_holds_the_stream_and_skips_nothing(
         by_partition.setdefault(rec.partition, []).append(rec.headers["ce_id"])
     for ids in by_partition.values():
         assert [i for i in received if i in ids] == ids
+
+
+async def test_records_too_large_for_the_dlq_do_not_block_the_stream(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: object
+) -> None:
+    topics = make_topics(topic_factory)
+    g = generator(17)
+    huge, junk, good = out(g.dossier().event), out(g.dossier().event), g.dossier()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, max_request_size=8 << 20)
+    await producer.start()
+    try:
+        # A 3 MiB value (above max_message_bytes and the DLQ producer's request size)...
+        await producer.send_and_wait(
+            topics.input, value=b"{" + b" " * (3 << 20) + b"}", key=huge.key, headers=huge.headers
+        )
+        # ...and a record without ce_* headers but with 2 MiB of other headers.
+        await producer.send_and_wait(
+            topics.input, value=junk.value, key=junk.key, headers=[("x-junk", b"j" * (2 << 20))]
+        )
+        record = out(good.event)
+        await producer.send_and_wait(
+            topics.input, value=record.value, key=record.key, headers=record.headers
+        )
+    finally:
+        await producer.stop()
+    app = build(
+        settings_for(kafka_bootstrap, topics, f"sqlite:///{tmp_path}/l.db"), ["ingest", "relay"]
+    )
+    async with running(app):
+        await wait_until(lambda: app.ingest is not None and app.ingest.handled == 3, timeout_s=30)
+        dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=2, timeout_s=15)
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=3, timeout_s=15)
+    assert [d.headers["dlq_reason"] for d in dlq] == ["TOO_LARGE", "ENVELOPE_UNDECODABLE"]
+    assert all(d.value is None and int(d.headers["dlq_value_dropped"]) > 1 << 20 for d in dlq)
+    assert [int(d.headers["dlq_offset"]) for d in dlq] == [0, 1]
+    assert [s.json()["status"] for s in statuses] == ["dead_lettered", "dead_lettered", "received"]

@@ -114,8 +114,12 @@ async def test_undecodable_value_goes_to_the_dlq(
     result = await handler(ledger, sink, max_message_bytes=4096).handle(rec)
     assert result.outcome is Outcome.DEAD_LETTERED and result.reason == reason
     (letter,) = sink.letters
-    assert letter.value == value and letter.key == b"D-3"  # the raw record, unchanged
     h = dict(letter.headers)
+    if reason == "TOO_LARGE":  # would not fit the DLQ either: its size, not its value
+        assert letter.value is None and h["dlq_value_dropped"] == str(len(value)).encode()
+    else:
+        assert letter.value == value  # the raw record, unchanged
+    assert letter.key == b"D-3"
     assert h["dlq_reason"] == reason.encode()
     assert (h["dlq_topic"], h["dlq_partition"], h["dlq_offset"]) == (b"cfa.events.v1", b"0", b"12")
     assert h["ce_id"] == b"e-3"  # the original headers travel along

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 
 from relais.adapters.kafka.client import aiokafka_options
 from relais.config import KafkaSettings
 from relais.errors import RelaisError
-from relais.services.ingest import DeadLetter
+from relais.services.ingest import DLQ_VALUE_DROPPED, DeadLetter
 from relais.services.ledger_port import OutboxMessage
 
 
@@ -91,10 +91,24 @@ class KafkaProducer:
             raise PublishError(f"status publish failed: {exc!r}") from exc
 
     async def dead_letter(self, letter: DeadLetter) -> None:
+        """Publish the dead letter; if the record is too large for the producer or the broker
+        (huge headers), publish it without its value and original headers rather than block the
+        stream: the ``dlq_*`` headers still say where the original is."""
         producer = await self._ready()
         try:
-            await producer.send_and_wait(
-                self._kafka.dlq_topic, value=letter.value, key=letter.key, headers=letter.headers
-            )
+            try:
+                await producer.send_and_wait(
+                    self._kafka.dlq_topic,
+                    value=letter.value,
+                    key=letter.key,
+                    headers=letter.headers,
+                )
+            except (MessageSizeTooLargeError, RecordTooLargeError):
+                size = len(letter.value or b"") + sum(len(v or b"") for _, v in letter.headers)
+                stripped = [(k, v) for k, v in letter.headers if k.startswith("dlq_")]
+                stripped.append((DLQ_VALUE_DROPPED, str(size).encode()))
+                await producer.send_and_wait(
+                    self._kafka.dlq_topic, value=None, key=letter.key, headers=stripped
+                )
         except KafkaError as exc:
             raise PublishError(f"dead-letter publish failed: {exc!r}") from exc

@@ -14,7 +14,7 @@ from typing import Any
 from relais.config import KafkaSettings
 from relais.domain.events import DATA_MODELS, KIND_OF_TYPE, Envelope, EventType
 from relais.domain.status import StatusName
-from relais.services.ingest import DLQ_HEADERS
+from relais.services.ingest import DLQ_HEADERS, DLQ_VALUE_DROPPED
 
 ASYNCAPI_FILE = "asyncapi.json"
 EVENTS_DIR = "events"
@@ -91,6 +91,12 @@ def _dlq_headers() -> Document:
     properties["dlq_errors"] = {
         "type": "string",
         "description": "JSON list of {code, severity, path, message}: every problem found",
+    }
+    properties[DLQ_VALUE_DROPPED] = {
+        "type": "string",
+        "description": "Set when the record was too large to be copied: its size in bytes; the "
+        "value (and, for huge headers, the original headers) are left out, the original stays "
+        "at dlq_topic/dlq_partition/dlq_offset",
     }
     return {
         "type": "object",

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from bench import contenders, report, run, targets
 from bench.infra import Infra
@@ -54,8 +54,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--scenarios", help=f"comma list among {','.join(SCENARIOS)}")
     p.add_argument(
         "--contenders",
-        default="pipe,naive,relais-pg,relais-sqlite",
-        help="comma list among pipe,naive,relais-pg,relais-sqlite",
+        default="pipe,naive,relais-pg,relais-sqlite,relais-pg-split",
+        help="comma list among pipe,naive,relais-pg,relais-sqlite,relais-pg-split (two "
+        "processes: ingest+relay, dispatch+poll)",
     )
     p.add_argument("--inflight", type=int, help="relais's in-flight limit C (>= 64 by default)")
     p.add_argument("--backlog", type=int, help="backlog size (default: 5,000 quick, 100,000 full)")
@@ -69,6 +70,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         metavar="KEY=VALUE",
         help="extra RELAIS_* variable for every relais run (e.g. a tuning to compare)",
+    )
+    p.add_argument(
+        "--ledger-sync",
+        choices=["full", "relaxed"],
+        default="full",
+        help="relaxed = PostgreSQL synchronous_commit=off / SQLite synchronous=normal: a "
+        "DIAGNOSTIC showing what the disk flush per commit costs (relais must not run so)",
+    )
+    p.add_argument(
+        "--fetch-wait-ms",
+        type=int,
+        help="consumers' fetch_max_wait_ms for every contender (default: aiokafka's 500 ms). "
+        "Tansu holds every fetch this long, so it adds up to this much latency per Kafka hop; "
+        "relais gets it only if its KafkaSettings has fetch_max_wait_ms",
     )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     p.add_argument("--workdir", type=Path, help="logs and files (default: <out>/<stamp>-work)")
@@ -103,6 +118,7 @@ def _plan(args: argparse.Namespace) -> Plan:
             raise SystemExit(f"unknown scenario(s) {unknown}; choose among {list(SCENARIOS)}")
         changes["relais_scenarios"] = chosen
         changes["sqlite_scenarios"] = chosen
+        changes["split_scenarios"] = chosen
         changes["naive_scenarios"] = chosen
     return dataclasses.replace(plan, **changes)
 
@@ -130,6 +146,9 @@ def _meta(plan: Plan, args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         "cores": cores,
         "inflight_limit": plan.inflight,
         "relais_env": args.relais_env,
+        "ledger_sync": args.ledger_sync,
+        "fetch_wait_ms": args.fetch_wait_ms,
+        "relais_fetch_wait_settable": contenders.relais_can_set_fetch_wait(),
         "note": NOTE,
         "plan_detail": dataclasses.asdict(plan),
     }
@@ -141,8 +160,16 @@ async def amain(args: argparse.Namespace) -> int:
     workdir = args.workdir or args.out / f"{stamp}-work"
     extra = dict(kv.split("=", 1) for kv in args.relais_env)
     chosen = [c.strip() for c in args.contenders.split(",") if c.strip()]
-    known = {c.name: c for c in (contenders.PIPE, contenders.NAIVE, contenders.RELAIS_PG,
-                                  contenders.RELAIS_SQLITE)}  # fmt: skip
+    known = {
+        c.name: c
+        for c in (
+            contenders.PIPE,
+            contenders.NAIVE,
+            contenders.RELAIS_PG,
+            contenders.RELAIS_SQLITE,
+            contenders.RELAIS_PG_SPLIT,
+        )
+    }
     if any(c not in known for c in chosen):
         raise SystemExit(f"unknown contender in {chosen}; choose among {list(known)}")
     do_profile = args.profile if args.profile is not None else plan.name == "full"
@@ -158,11 +185,17 @@ async def amain(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {"meta": _meta(plan, args, stamp), "cells": []}
     log(f"bench: plan {plan.name}, C={plan.inflight}, work directory {workdir}")
     infra = await Infra.start(workdir, args.seed)
+    infra.relaxed_ledger = args.ledger_sync == "relaxed"
+    infra.fetch_wait_ms = args.fetch_wait_ms
     atexit.register(_kill_leftovers, infra)
     started = time.monotonic()
     try:
         log(f"bench: broker {infra.bootstrap}, simulator {infra.simulator_url}")
-        common = {"inflight": plan.inflight, "timeout_s": plan.timeout_s, "log": log}
+        common: dict[str, Any] = {
+            "inflight": plan.inflight,
+            "timeout_s": plan.timeout_s,
+            "log": log,
+        }
         if "pipe" in chosen:
             log("bench: bare pipe")
             result["cells"].append(
@@ -180,6 +213,7 @@ async def amain(args: argparse.Namespace) -> int:
             for contender, wanted in (
                 (contenders.RELAIS_PG, plan.relais_scenarios),
                 (contenders.RELAIS_SQLITE, plan.sqlite_scenarios),
+                (contenders.RELAIS_PG_SPLIT, plan.split_scenarios),
             ):
                 if contender.name in chosen and name in wanted:
                     result["cells"].append(
@@ -205,18 +239,24 @@ async def amain(args: argparse.Namespace) -> int:
                 log=log,
             )
         if do_profile:
-            log(f"bench: py-spy profile of relais-pg under load ({plan.profile_s:.0f} s)")
-            result["profile"] = await run.profile(
-                infra,
-                contenders.RELAIS_PG,
-                SCENARIOS["lat50"],
-                plan.relais.burst * 2,
-                plan.profile_s,
-                inflight=plan.inflight,
-                timeout_s=plan.timeout_s,
-                relais_env_extra=extra,
-                log=log,
-            )
+            result["profiles"] = []
+            for name in ("lat0", "lat200"):
+                log(
+                    f"bench: py-spy profile of relais-pg under load, {name} ({plan.profile_s:.0f} s)"
+                )
+                result["profiles"].append(
+                    await run.profile(
+                        infra,
+                        contenders.RELAIS_PG,
+                        SCENARIOS[name],
+                        plan.relais.burst * 2,
+                        plan.profile_s,
+                        inflight=plan.inflight,
+                        timeout_s=plan.timeout_s,
+                        relais_env_extra=extra,
+                        log=log,
+                    )
+                )
     finally:
         result["meta"]["duration_s"] = round(time.monotonic() - started, 1)
         await infra.stop()
@@ -224,8 +264,8 @@ async def amain(args: argparse.Namespace) -> int:
         paths = report.write(result, args.out, stamp)
         print(report.table(result))
         print(report.targets_table(result["targets"]))
-        if result.get("profile"):
-            print(report.profile_section(result["profile"]))
+        for prof in result.get("profiles", []):
+            print(report.profile_section(prof))
         log("bench: wrote " + ", ".join(str(p) for p in paths.values()))
     failed = [c for c in result["cells"] if not c.get("ok")]
     if result.get("backlog", {}).get("error"):

@@ -22,8 +22,9 @@ _PREFIX = "fr.relais.status."
 
 @dataclass
 class Seen:
-    at: float
+    at: float  # monotonic
     status: str
+    wall: float = 0.0  # epoch seconds
 
 
 @dataclass
@@ -71,14 +72,14 @@ class Collector:
         assert self._consumer is not None
         while True:
             batches = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
-            now = time.monotonic()
+            now, wall = time.monotonic(), time.time()
             for records in batches.values():
                 for rec in records:
-                    self._observe(rec.headers, now)
+                    self._observe(rec.headers, now, wall)
             if batches:
                 self._changed.set()
 
-    def _observe(self, headers: list[tuple[str, bytes]], now: float) -> None:
+    def _observe(self, headers: list[tuple[str, bytes]], now: float, wall: float) -> None:
         self.records += 1
         h = {k: v for k, v in headers if k in ("ce_id", "ce_type", "ce_correlationid")}
         if self.pipe:
@@ -93,7 +94,7 @@ class Collector:
         if event_id in self.terminal:
             self.duplicates += 1
         else:
-            self.terminal[event_id] = Seen(now, status)
+            self.terminal[event_id] = Seen(now, status, wall)
 
     def done(self, ids: set[str] | frozenset[str]) -> int:
         return sum(1 for i in ids if i in self.terminal)

@@ -19,11 +19,12 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.infra import Infra
 from relais.adapters.embedded_broker import free_port
+from relais.config import KafkaSettings
 from relais.demo.processes import Child, ProcessError, RelaisProcess, child_env, relais_env
 from relais.domain.opco import ALL_OPCO
 
@@ -35,12 +36,18 @@ class Contender:
     name: str
     kind: str  # pipe | naive | relais
     ledger: str | None = None  # postgres | sqlite (relais only)
+    # relais only: the roles of each process (one process with every role by default)
+    processes: tuple[str, ...] = ("",)
 
 
 PIPE = Contender("pipe", "pipe")
 NAIVE = Contender("naive", "naive")
 RELAIS_PG = Contender("relais-pg", "relais", "postgres")
 RELAIS_SQLITE = Contender("relais-sqlite", "relais", "sqlite")
+# Two processes on one PostgreSQL ledger: Kafka in and out apart from the OPCO calls.
+RELAIS_PG_SPLIT = Contender(
+    "relais-pg-split", "relais", "postgres", processes=("ingest,relay", "dispatch,poll")
+)
 
 
 class HandshakeChild(Child):
@@ -71,10 +78,27 @@ class HandshakeChild(Child):
         raise ProcessError(f"{self.name} not ready after {timeout_s}s; log {self.log_path}")
 
 
+def relais_can_set_fetch_wait() -> bool:
+    return "fetch_max_wait_ms" in KafkaSettings.model_fields
+
+
+def relais_fetch_env(fetch_wait_ms: int | None) -> dict[str, str]:
+    """``RELAIS_KAFKA__FETCH_MAX_WAIT_MS`` when relais has that setting (else nothing: relais's
+    consumer keeps aiokafka's 500 ms, and the bench says so)."""
+    if fetch_wait_ms is None or not relais_can_set_fetch_wait():
+        return {}
+    return {"RELAIS_KAFKA__FETCH_MAX_WAIT_MS": str(fetch_wait_ms)}
+
+
 @dataclass
 class Running:
     child: Child
     ledger_url: str | None = None
+    others: list[Child] = field(default_factory=list)  # the other processes of a split relais
+
+    @property
+    def children(self) -> list[Child]:
+        return [self.child, *self.others]
 
 
 async def start(
@@ -85,6 +109,7 @@ async def start(
     *,
     inflight: int,
     relais_env_extra: Mapping[str, str] | None = None,
+    relaxed_ledger: bool = False,
 ) -> Running:
     """Start ``contender`` on ``topics`` and wait until it is ready; registered for cleanup."""
     log_path = infra.workdir / f"{label}.log"
@@ -97,6 +122,8 @@ async def start(
             "--output", topics["status"],
             "--group", group,
         ]  # fmt: skip
+        if infra.fetch_wait_ms is not None:
+            args += ["--fetch-wait-ms", str(infra.fetch_wait_ms)]
         if contender.kind == "naive":
             args += [
                 "--keys", str(infra.keys_file),
@@ -114,40 +141,52 @@ async def start(
         return Running(child)
 
     if contender.ledger == "postgres":
-        ledger_url = await infra.create_database()
+        ledger_url = await infra.create_database(relaxed=relaxed_ledger or infra.relaxed_ledger)
     else:
-        ledger_url = infra.sqlite_url(label)
-    port = free_port()
+        ledger_url = infra.sqlite_url(label, relaxed=relaxed_ledger or infra.relaxed_ledger)
     overrides = {code.value: {"rate_limit_per_s": 1_000_000} for code in ALL_OPCO}
-    env = relais_env(
-        bootstrap=infra.bootstrap,
-        ledger_url=ledger_url,
-        http_port=port,
-        profiles_file=infra.profiles_file,
-        keys_file=infra.keys_file,
-        oauth_file=infra.oauth_file,
-        input_topic=topics["input"],
-        status_topic=topics["status"],
-        dlq_topic=topics["dlq"],
-        group_id=group,
-        poll_interval_s=3600.0,
-        fast_retries=False,
-        extra={
-            "RELAIS_DISPATCH__INFLIGHT_LIMIT": str(inflight),
-            "RELAIS_OPCO__OVERRIDES": json.dumps(overrides),
-            **(relais_env_extra or {}),
-        },
-    )
-    relais = RelaisProcess(log_path=log_path, env=env, http_port=port)
-    infra.children.append(relais)
-    relais.start()
-    await relais.wait_ready()
-    return Running(relais, ledger_url)
+    started: list[RelaisProcess] = []
+    for index, roles in enumerate(contender.processes):
+        port = free_port()
+        env = relais_env(
+            bootstrap=infra.bootstrap,
+            ledger_url=ledger_url,
+            http_port=port,
+            profiles_file=infra.profiles_file,
+            keys_file=infra.keys_file,
+            oauth_file=infra.oauth_file,
+            input_topic=topics["input"],
+            status_topic=topics["status"],
+            dlq_topic=topics["dlq"],
+            group_id=group,
+            poll_interval_s=3600.0,
+            fast_retries=False,
+            extra={
+                "RELAIS_DISPATCH__INFLIGHT_LIMIT": str(inflight),
+                "RELAIS_OPCO__OVERRIDES": json.dumps(overrides),
+                **relais_fetch_env(infra.fetch_wait_ms),
+                **(relais_env_extra or {}),
+            },
+        )
+        suffix = f"-{index + 1}" if len(contender.processes) > 1 else ""
+        relais = RelaisProcess(
+            log_path=log_path.with_name(f"{label}{suffix}.log"),
+            env=env,
+            http_port=port,
+            args=("--role", roles) if roles else (),
+        )
+        infra.children.append(relais)
+        relais.start()
+        started.append(relais)
+    for relais in started:
+        await relais.wait_ready()
+    return Running(started[0], ledger_url, list(started[1:]))
 
 
 async def stop(infra: Infra, running: Running) -> None:
-    await asyncio.to_thread(running.child.stop, 20.0)
-    if running.child in infra.children:
-        infra.children.remove(running.child)
+    for child in running.children:
+        await asyncio.to_thread(child.stop, 20.0)
+        if child in infra.children:
+            infra.children.remove(child)
     if running.ledger_url and running.ledger_url.startswith("postgresql"):
         await infra.drop_database(running.ledger_url)

@@ -83,6 +83,11 @@ class Infra:
     admin: SimulatorAdmin | None = None
     children: list[Child] = field(default_factory=list)
     databases: list[str] = field(default_factory=list)
+    # Diagnostic only (``--ledger-sync relaxed``): ledgers that do not wait for the disk flush.
+    relaxed_ledger: bool = False
+    # The consumers' fetch_max_wait_ms (None: aiokafka's 500 ms). Tansu holds a fetch that long
+    # even when records are there, which adds up to this much latency per Kafka hop.
+    fetch_wait_ms: int | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -195,11 +200,15 @@ class Infra:
         assert self.admin is not None
         await self.admin.clear_fault(opco)
 
-    async def create_database(self) -> str:
+    async def create_database(self, *, relaxed: bool = False) -> str:
+        """A fresh database; ``relaxed``: ``synchronous_commit = off`` (a diagnostic: commits
+        stop waiting for the WAL flush; NOT a setting relais may run with, see promise 1)."""
         name = f"bench_{uuid.uuid4().hex[:10]}"
         conn = await asyncpg.connect(POSTGRES_SERVER, timeout=10)
         try:
             await conn.execute(f'CREATE DATABASE "{name}"')
+            if relaxed:
+                await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         finally:
             await conn.close()
         self.databases.append(name)
@@ -215,6 +224,7 @@ class Infra:
         with contextlib.suppress(ValueError):
             self.databases.remove(name)
 
-    def sqlite_url(self, label: str) -> str:
+    def sqlite_url(self, label: str, *, relaxed: bool = False) -> str:
+        """A new SQLite file; ``relaxed``: ``synchronous=normal`` (diagnostic, as above)."""
         path = (self.workdir / f"ledger-{label}-{uuid.uuid4().hex[:6]}.db").resolve()
-        return f"sqlite:///{path}"
+        return f"sqlite:///{path}" + ("?synchronous=normal" if relaxed else "")

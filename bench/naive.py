@@ -126,6 +126,7 @@ class Bridge:
             auto_offset_reset="earliest",
             session_timeout_ms=1000,  # the embedded broker joins a group in ~1 s with these
             heartbeat_interval_ms=333,
+            fetch_max_wait_ms=a.fetch_wait_ms,
         )
         producer = AIOKafkaProducer(bootstrap_servers=a.bootstrap, acks="all")
         await consumer.start()
@@ -176,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", type=Path, required=True)
     parser.add_argument("--oauth", type=Path, required=True)
     parser.add_argument("--profiles", type=Path, required=True)
+    parser.add_argument("--fetch-wait-ms", type=int, default=500, help="aiokafka's default: 500")
     args = parser.parse_args(argv)
 
     async def go() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 import time
@@ -34,7 +33,7 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:
         heartbeat_interval_ms=333,
         max_partition_fetch_bytes=8_388_608,
         fetch_max_bytes=33_554_432,
-        fetch_max_wait_ms=int(os.environ.get("BENCH_FETCH_WAIT_MS", "500")),
+        fetch_max_wait_ms=args.fetch_wait_ms,
     )
     producer = AIOKafkaProducer(
         bootstrap_servers=args.bootstrap,
@@ -80,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", required=True)
     parser.add_argument("--output", required=True)
     parser.add_argument("--group", required=True)
+    parser.add_argument("--fetch-wait-ms", type=int, default=500, help="aiokafka's default: 500")
     args = parser.parse_args(argv)
 
     async def go() -> None:

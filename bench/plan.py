@@ -79,6 +79,7 @@ class Plan:
     pipe: Counts
     relais_scenarios: tuple[str, ...]
     sqlite_scenarios: tuple[str, ...]
+    split_scenarios: tuple[str, ...]
     naive_scenarios: tuple[str, ...]
     backlog: int
     timeout_s: float  # per phase
@@ -100,6 +101,7 @@ QUICK = Plan(
     pipe=Counts(burst=10_000, paced_s=5.0, paced_max=5000),
     relais_scenarios=("lat0", "lat50", "lat200", "slow-opco"),
     sqlite_scenarios=("lat0", "lat200"),
+    split_scenarios=("lat0", "lat200"),
     naive_scenarios=("lat0", "lat50", "lat200", "slow-opco"),
     backlog=5000,
     timeout_s=180.0,
@@ -119,6 +121,7 @@ FULL = Plan(
     pipe=Counts(burst=50_000, paced_s=10.0, paced_max=20_000),
     relais_scenarios=("lat0", "lat50", "lat200", "slow-opco", "down-opco"),
     sqlite_scenarios=("lat0", "lat50", "lat200"),
+    split_scenarios=("lat0", "lat50", "lat200"),
     naive_scenarios=("lat0", "lat50", "lat200", "slow-opco", "down-opco"),
     backlog=100_000,
     timeout_s=900.0,

@@ -18,6 +18,17 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
+def relais_processes(c: Mapping[str, Any]) -> dict[str, float | None]:
+    """The contender's own processes (two for a split relais): max RSS, summed CPU."""
+    mine = [p for name, p in (c.get("processes") or {}).items() if name.startswith("contender")]
+    rss = [p["peak_rss_mb"] for p in mine if p.get("peak_rss_mb") is not None]
+    cpu = [p["cpu_pct_burst"] for p in mine if p.get("cpu_pct_burst") is not None]
+    return {
+        "peak_rss_mb": max(rss) if rss else None,
+        "cpu_pct_burst": round(sum(cpu), 1) if cpu else None,
+    }
+
+
 def table(result: Mapping[str, Any]) -> str:
     cells: Sequence[Mapping[str, Any]] = result.get("cells", [])
     head = (
@@ -37,7 +48,7 @@ def table(result: Mapping[str, Any]) -> str:
             vs_limit = r / (c["inflight_limit"] / (c["latency_ms"] / 1000))
         e2e = paced.get("e2e_ms") or {}
         over = paced.get("overhead_ms") or {}
-        proc = (c.get("processes") or {}).get("contender") or {}
+        proc = relais_processes(c)
         answered = burst.get("answered", 0) + paced.get("answered", 0)
         events = burst.get("events", 0) + paced.get("events", 0)
         status = "" if c.get("ok") else " FAILED"
@@ -121,7 +132,7 @@ def markdown(result: Mapping[str, Any]) -> str:
         + targets_table(result.get("targets", []))
         + "\n## Processes\n\n"
         + processes_table(result)
-        + profile_section(result.get("profile"))
+        + "".join(profile_section(p) for p in result.get("profiles", []))
     )
     return out
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bench import contenders, profiling
@@ -32,8 +34,9 @@ from bench.workload import Event, Producer, generate
 
 def _pids(infra: Infra, running: contenders.Running) -> dict[str, int]:
     pids = {"harness": os.getpid()}
-    if running.child.pid is not None:
-        pids["contender"] = running.child.pid
+    for index, child in enumerate(running.children):
+        if child.pid is not None:
+            pids["contender" if index == 0 else f"contender-{index + 1}"] = child.pid
     if infra.broker is not None and infra.broker.pid is not None:
         pids["broker"] = infra.broker.pid
     if infra.simulator is not None and infra.simulator.pid is not None:
@@ -66,6 +69,57 @@ def latency(
         e2e.append(ms)
         overhead.append(ms - scenario.injected_s(e.opco) * 1000)
     return {"e2e_ms": summary_ms(e2e), "overhead_ms": summary_ms(overhead)}
+
+
+def _log_times(paths: Sequence[Any]) -> dict[str, dict[str, float]]:
+    """``{"ingest.accepted": {event id: epoch s}, "dispatch.submitted": {...}}`` from relais's
+    JSON log lines (their ``timestamp`` is UTC wall clock)."""
+    wanted = ("ingest.accepted", "dispatch.submitted")
+    out: dict[str, dict[str, float]] = {name: {} for name in wanted}
+    for path in paths:
+        with contextlib.suppress(OSError), open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if '"ingest.accepted"' not in line and '"dispatch.submitted"' not in line:
+                    continue
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    doc = json.loads(line)
+                    name = doc["event"]
+                    if name in out and doc.get("event_id"):
+                        ts = datetime.fromisoformat(doc["timestamp"].replace("Z", "+00:00"))
+                        out[name].setdefault(doc["event_id"], ts.timestamp())
+    return out
+
+
+def stages(
+    times: Mapping[str, Mapping[str, float]],
+    collector: Collector,
+    producer: Producer,
+    events: Sequence[Event],
+    scenario: Scenario,
+) -> dict[str, Any]:
+    """Where an event's time goes inside relais (from its log lines; wall clocks of one host):
+
+    kafka_in     produced -> accepted by ingest (broker, consumer fetch, rules, ledger commit)
+    dispatch     accepted -> submitted, minus the injected OPCO delay (claim wait, call, outcome)
+    status_out   submitted -> status read by the harness (outbox, relay, broker, reader)
+    """
+    accepted, submitted = times["ingest.accepted"], times["dispatch.submitted"]
+    kafka_in: list[float] = []
+    dispatch: list[float] = []
+    status_out: list[float] = []
+    for e in events:
+        sent, seen = producer.sent_wall.get(e.id), collector.terminal.get(e.id)
+        a, d = accepted.get(e.id), submitted.get(e.id)
+        if sent is None or seen is None or a is None or d is None:
+            continue
+        kafka_in.append((a - sent) * 1000)
+        dispatch.append((d - a - scenario.injected_s(e.opco)) * 1000)
+        status_out.append((seen.wall - d) * 1000)
+    return {
+        "kafka_in_ms": summary_ms(kafka_in),
+        "dispatch_minus_injected_ms": summary_ms(dispatch),
+        "status_out_ms": summary_ms(status_out),
+    }
 
 
 def rates(
@@ -116,6 +170,8 @@ async def measure(
     collector = Collector(infra.bootstrap, topics["status"], pipe=contender.kind == "pipe")
     await collector.start()
     running: contenders.Running | None = None
+    paced_events: list[Event] = []
+    phase_producers: dict[str, Producer] = {}
     try:
         t0 = time.monotonic()
         running = await contenders.start(
@@ -128,6 +184,7 @@ async def measure(
         )
         result["startup_s"] = round(time.monotonic() - t0, 2)
         async with Producer(infra.bootstrap, burst=True) as producer:
+            phase_producers["burst"] = producer
             await producer.burst(topics["input"], warm)
             warmed = await collector.wait_for({e.id for e in warm}, timeout_s)
             result["warmup"] = accounting(collector, warm)
@@ -147,9 +204,10 @@ async def measure(
         if counts.paced_s > 0 and counts.paced_max > 0 and sat:
             rate = sat / 2
             n = int(max(10, min(counts.paced_max, rate * counts.paced_s)))
-            paced = generate(infra.generator, n, infra.opcos)
+            paced = paced_events = generate(infra.generator, n, infra.opcos)
             log(f"  {label}: saturation {sat:.1f}/s; paced {n} at {rate:.1f}/s")
             async with Producer(infra.bootstrap, burst=False) as producer:
+                phase_producers["paced"] = producer
                 sampler = Sampler(_pids(infra, running))
                 sampler.start()
                 achieved = await producer.paced(topics["input"], paced, rate)
@@ -176,6 +234,13 @@ async def measure(
         if running is not None:
             await contenders.stop(infra, running)
     result["processes"] = _merge_processes(result)
+    if running is not None and contender.kind == "relais":
+        times = _log_times([child.log_path for child in running.children])
+        for phase, events in (("burst", burst), ("paced", paced_events)):
+            if phase in result and events and phase_producers.get(phase) is not None:
+                result[phase]["stages"] = stages(
+                    times, collector, phase_producers[phase], events, scenario
+                )
     return result
 
 

@@ -90,9 +90,11 @@ def check(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                 )
             )
         peaks = [
-            (c["processes"].get("contender") or {}).get("peak_rss_mb")
+            p.get("peak_rss_mb")
             for c in cells
-            if c["contender"] == name and c.get("processes")
+            if c["contender"] == name
+            for proc_name, p in (c.get("processes") or {}).items()
+            if proc_name.startswith("contender")
         ]
         peak = max((p for p in peaks if p is not None), default=None)
         lines.append(
@@ -101,7 +103,7 @@ def check(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                 peak,
                 f"<= {RSS_LIMIT_MB:g}",
                 None if peak is None else peak <= RSS_LIMIT_MB,
-                f"max over {len(peaks)} runs",
+                f"max over {len(peaks)} relais processes",
             )
         )
         slow = cell(cells, name, "slow-opco")

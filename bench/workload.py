@@ -49,6 +49,7 @@ class Producer:
             max_request_size=4_194_304,
         )
         self.sent_at: dict[str, float] = {}
+        self.sent_wall: dict[str, float] = {}  # epoch seconds: compared with relais's log lines
 
     async def __aenter__(self) -> Producer:
         await self._producer.start()
@@ -64,6 +65,7 @@ class Producer:
             futures = []
             for e in events[i : i + chunk]:
                 self.sent_at[e.id] = time.monotonic()
+                self.sent_wall[e.id] = time.time()
                 futures.append(
                     await self._producer.send(topic, e.value, key=e.key, headers=e.headers)
                 )
@@ -81,6 +83,7 @@ class Producer:
             while i < due:
                 e = events[i]
                 self.sent_at[e.id] = time.monotonic()
+                self.sent_wall[e.id] = time.time()
                 futures.append(
                     await self._producer.send(topic, e.value, key=e.key, headers=e.headers)
                 )

@@ -241,9 +241,7 @@ async def amain(args: argparse.Namespace) -> int:
         if do_profile:
             result["profiles"] = []
             for name in ("lat0", "lat200"):
-                log(
-                    f"bench: py-spy profile of relais-pg under load, {name} ({plan.profile_s:.0f} s)"
-                )
+                log(f"bench: py-spy profile of relais-pg, {name} ({plan.profile_s:.0f} s)")
                 result["profiles"].append(
                     await run.profile(
                         infra,

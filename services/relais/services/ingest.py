@@ -529,7 +529,7 @@ class IngestHandler:
             # Do not attribute a refused event to the CFA it claims to come from.
             trigger = trigger.model_copy(update={"cfa": None})
         status = StatusEvent.rejected(
-            trigger, errors=list(rej.errors), occurred_at=self._clock.now()
+            trigger, errors=capped(rej.errors), occurred_at=self._clock.now()
         )
         new = await self._ledger.reject(rej.inbox_key or envelope.id, [outbox_message(status)])
         return Result(
@@ -537,7 +537,7 @@ class IngestHandler:
             event_id=envelope.id,
             dossier_id=envelope.subject,
             kind=envelope.kind,
-            errors=tuple(rej.errors),
+            errors=tuple(capped(rej.errors)),
         )
 
     async def _reject_unreadable_envelope(
@@ -549,7 +549,7 @@ class IngestHandler:
         kind = _kind_of(hdrs.get("ce_type"))
         trigger = Trigger(event_id=event_id, cfa=None, dossier_id=dossier_id, kind=kind)
         status = StatusEvent.rejected(
-            trigger, errors=list(exc.errors), occurred_at=self._clock.now()
+            trigger, errors=capped(exc.errors), occurred_at=self._clock.now()
         )
         # The source is not established: key the inbox by position (see the module docstring).
         new = await self._ledger.reject(record.position, [outbox_message(status)])
@@ -558,7 +558,7 @@ class IngestHandler:
             event_id=event_id,
             dossier_id=dossier_id,
             kind=kind,
-            errors=tuple(exc.errors),
+            errors=tuple(capped(exc.errors)),
         )
 
     async def _dead_letter(
@@ -573,7 +573,9 @@ class IngestHandler:
         cfa: str | None = None,
     ) -> Result:
         errors = (
-            tuple(exc.errors) if exc is not None else (_err(reason, "record", message or reason),)
+            tuple(capped(exc.errors))
+            if exc is not None
+            else (_err(reason, "record", message or reason),)
         )
         headers = [(n, v) for n, v in record.headers if n not in DLQ_HEADERS]
         headers += [
@@ -652,6 +654,33 @@ def _undecodable_value(value: bytes) -> str | None:
     except (UnicodeDecodeError, ValueError):
         return "DATA_NOT_JSON"
     return None if isinstance(obj, dict) else "DATA_NOT_OBJECT"
+
+
+MAX_ERRORS = 200
+MAX_PATH = 256
+MAX_MESSAGE = 512
+
+
+def capped(errors: Sequence[ErrorItem]) -> list[ErrorItem]:
+    """Every error, up to ``MAX_ERRORS`` (then one saying how many more), each path and message
+    cut to a bounded length: a status event (or a dead letter's header) stays far below the
+    broker's record size limit whatever the input (a field name can be a megabyte long)."""
+    out = [_bounded(e) for e in errors[:MAX_ERRORS]]
+    if len(errors) > MAX_ERRORS:
+        more = len(errors) - MAX_ERRORS + 1
+        out[-1] = _err("TOO_MANY_ERRORS", "", f"{more} more errors are not listed")
+    return out
+
+
+def _bounded(error: ErrorItem) -> ErrorItem:
+    if len(error.path) <= MAX_PATH and len(error.message) <= MAX_MESSAGE:
+        return error
+    return error.model_copy(
+        update={
+            "path": error.path[: MAX_PATH - 1] + "…" if len(error.path) > MAX_PATH else error.path,
+            "message": error.message[:MAX_MESSAGE],
+        }
+    )
 
 
 def _usable_id(value: str | None) -> bool:

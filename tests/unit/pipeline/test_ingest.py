@@ -349,3 +349,31 @@ async def test_signatures_required_for_every_cfa(ledger: FakeLedger, sink: ListS
     hdrs, value = event(EventType.DOSSIER_SUBMITTED, source=OTHER_CFA)
     unsigned = await h.handle(record(hdrs, value, offset=1))
     assert [e.code for e in unsigned.errors] == ["SIGNATURE_MISSING"]
+
+
+async def test_thousands_of_errors_stay_a_small_status(ledger: FakeLedger, sink: ListSink) -> None:
+    class ManyErrors(StrictRules):
+        def check_dossier(self, data: DossierSubmittedData, today: date) -> RuleCheck:
+            items = [ErrorItem(code="X", path=f"cerfa.l[{i}]", message="m") for i in range(5000)]
+            return RuleCheck(errors=tuple(items))
+
+    h = IngestHandler(ledger, sink, rules=ManyErrors(), clock=ManualClock())
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED)
+    result = await h.handle(record(hdrs, value))
+    assert len(result.errors) == 200  # what was published is what the logs see
+    (status,) = ledger.statuses()
+    errors = json.loads(status.value)["errors"]
+    assert len(errors) == 200 and errors[-1]["code"] == "TOO_MANY_ERRORS"
+    assert "4801 more" in errors[-1]["message"]
+    assert len(status.value) < 64_000
+
+
+async def test_a_megabyte_field_name_does_not_make_a_megabyte_status(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    data = {"opco": "AKTO", "cerfa": {}, "x" * 500_000: 1}
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, data)
+    result = await handler(ledger, sink, max_message_bytes=2_000_000).handle(record(hdrs, value))
+    assert result.outcome is Outcome.REJECTED
+    (status,) = ledger.statuses()
+    assert len(status.value) < 2_000

@@ -261,6 +261,7 @@ async def amain(args: argparse.Namespace) -> int:
         result["targets"] = targets.check(result)
         paths = report.write(result, args.out, stamp)
         print(report.table(result))
+        print(report.stages_table(result))
         print(report.targets_table(result["targets"]))
         for prof in result.get("profiles", []):
             print(report.profile_section(prof))

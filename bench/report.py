@@ -33,8 +33,9 @@ def table(result: Mapping[str, Any]) -> str:
     cells: Sequence[Mapping[str, Any]] = result.get("cells", [])
     head = (
         "| contender | scenario | C | events (answered) | ev/s | vs naive | vs C/lat "
-        "| e2e p50 / p95 / p99 ms (paced) | overhead p99 ms | peak RSS MB | CPU % (burst) |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| e2e p50 / p95 / p99 ms (paced) | overhead p99 ms | peak RSS MB | CPU % (burst) "
+        "| CPU ms/event | load 1m |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     rows = []
     for c in cells:
@@ -49,6 +50,9 @@ def table(result: Mapping[str, Any]) -> str:
         e2e = paced.get("e2e_ms") or {}
         over = paced.get("overhead_ms") or {}
         proc = relais_processes(c)
+        per_event = burst.get("cpu_ms_per_event") or {}
+        mine = [v for k, v in per_event.items() if k.startswith("contender")]
+        cpu_per_event = sum(mine) if mine else None
         answered = burst.get("answered", 0) + paced.get("answered", 0)
         events = burst.get("events", 0) + paced.get("events", 0)
         status = "" if c.get("ok") else " FAILED"
@@ -60,7 +64,8 @@ def table(result: Mapping[str, Any]) -> str:
             f"| {events} ({answered}) | {_fmt(r)} | {_fmt(vs_naive, 2)} | {_fmt(vs_limit, 2)} "
             f"| {_fmt(e2e.get('p50'))} / {_fmt(e2e.get('p95'))} / {_fmt(e2e.get('p99'))} "
             f"| {_fmt(over.get('p99'))} | {_fmt(proc.get('peak_rss_mb'))} "
-            f"| {_fmt(proc.get('cpu_pct_burst'))} |"
+            f"| {_fmt(proc.get('cpu_pct_burst'))} | {_fmt(cpu_per_event, 2)} "
+            f"| {_fmt((c.get('loadavg_1m') or [None])[0])} |"
         )
     out = head + "\n".join(rows) + "\n"
     backlog = result.get("backlog")
@@ -73,6 +78,28 @@ def table(result: Mapping[str, Any]) -> str:
             f"{backlog.get('peak_rss_mb')} MB\n"
         )
     return out
+
+
+def stages_table(result: Mapping[str, Any]) -> str:
+    """Where relais's end-to-end time goes, paced phase (burst when there is none)."""
+    out = (
+        "| contender | scenario | phase | Kafka in p50 / p99 ms | dispatch minus injected "
+        "p50 / p99 ms | status out p50 / p99 ms |\n|---|---|---|---|---|---|\n"
+    )
+    rows = 0
+    for c in result.get("cells", []):
+        for phase in ("paced", "burst"):
+            st = (c.get(phase) or {}).get("stages")
+            if not st:
+                continue
+            parts = [
+                f"{_fmt(st[k].get('p50'))} / {_fmt(st[k].get('p99'))}"
+                for k in ("kafka_in_ms", "dispatch_minus_injected_ms", "status_out_ms")
+            ]
+            out += f"| {c['contender']} | {c['scenario']} | {phase} | " + " | ".join(parts) + " |\n"
+            rows += 1
+            break
+    return out if rows else ""
 
 
 def targets_table(lines: Sequence[Mapping[str, Any]]) -> str:
@@ -128,6 +155,8 @@ def markdown(result: Mapping[str, Any]) -> str:
         f"# relais benchmark ({meta.get('plan')}, {meta.get('started')})\n\n"
         f"{meta.get('machine')}. {meta.get('note')}\n\n"
         + table(result)
+        + "\n## Where relais's time goes (from its log lines)\n\n"
+        + stages_table(result)
         + "\n## Targets\n\n"
         + targets_table(result.get("targets", []))
         + "\n## Processes\n\n"

@@ -194,12 +194,18 @@ async def measure(
 
             sampler = Sampler(_pids(infra, running))
             sampler.start()
+            load_start = os.getloadavg()[0]
             t_burst = time.monotonic()
             await producer.burst(topics["input"], burst)
             result["burst"] = await _burst_phase(
                 infra, collector, producer, burst, scenario, sampler, timeout_s
             )
             result["burst"]["wall_s"] = round(time.monotonic() - t_burst, 2)
+            result["burst"]["cpu_ms_per_event"] = {
+                name: round(p["cpu_s"] * 1000 / len(burst), 2)
+                for name, p in result["burst"]["processes"].items()
+            }
+            result["loadavg_1m"] = [round(load_start, 2), round(os.getloadavg()[0], 2)]
         sat = result["burst"]["rate"]["steady"] or result["burst"]["rate"]["overall"]
         if counts.paced_s > 0 and counts.paced_max > 0 and sat:
             rate = sat / 2

@@ -6,6 +6,10 @@ by ingest. ``list`` shows them without their value (it may hold personal data); 
 the original key, value and headers back to the original topic (or another one), e.g. once the
 CFA fixed its producer or relais learnt to read the record.
 
+A record too large for the DLQ topic is dead-lettered without its value (``dlq_value_dropped``
+holds the value's size); the original stays at its source position, so such a letter cannot be
+replayed from the DLQ: ``replay`` skips it and says where the original is.
+
 Ingest is idempotent on ``ce_id``: a replayed record whose ``ce_id`` was already answered (a
 ``dead_lettered`` status) is ignored. ``new_id`` gives the replayed record a fresh ``ce_id`` and
 keeps the original one in ``ce_replayof``, so it is processed again.
@@ -24,6 +28,7 @@ from relais.config import KafkaSettings
 from relais.operator.kafka_io import OutRecord, Record, publish, read_topic
 
 DLQ_PREFIX = "dlq_"
+VALUE_DROPPED = "dlq_value_dropped"
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,15 @@ class DeadLetter:
     def event_id(self) -> str | None:
         return self.record.header("ce_id")
 
+    @property
+    def value_dropped(self) -> int | None:
+        """Size of the value ingest left out (too large for the DLQ topic), or None."""
+        raw = self.record.header(VALUE_DROPPED)
+        try:
+            return int(raw) if raw is not None else None
+        except ValueError:
+            return -1
+
     def errors(self) -> list[dict[str, Any]]:
         raw = self.record.header("dlq_errors")
         try:
@@ -68,6 +82,7 @@ class DeadLetter:
             "type": self.record.header("ce_type"),
             "key": self.record.key_text,
             "valueBytes": len(self.record.value or b""),
+            "valueDropped": self.value_dropped,
             "errors": [{k: e.get(k) for k in ("code", "path")} for e in self.errors()],
         }
 
@@ -76,8 +91,13 @@ class DeadLetter:
         return (
             f"{self.record.partition}:{self.offset:<6} {self.reason or '?':<20} from {self.origin}"
             f"  event={self.event_id or '-'} key={self.record.key_text or '-'}"
-            f"  {len(self.record.value or b'')} bytes  {codes}"
+            f"  {self._size()}  {codes}"
         )
+
+    def _size(self) -> str:
+        if self.value_dropped is not None:
+            return f"value of {self.value_dropped} bytes left at the origin"
+        return f"{len(self.record.value or b'')} bytes"
 
     def replay_record(self, *, new_id: bool = False) -> OutRecord:
         headers = [(k, v) for k, v in self.record.headers if not k.startswith(DLQ_PREFIX)]
@@ -118,10 +138,18 @@ async def replay(
     topic: str | None = None,
     new_id: bool = False,
 ) -> list[tuple[DeadLetter, str, int, int]]:
-    """Send each dead letter back to its origin topic (or ``topic``); in DLQ order."""
+    """Send each dead letter back to its origin topic (or ``topic``); in DLQ order. Letters
+    whose value was dropped are not sent (see ``unreplayable``)."""
     out = []
     for letter in letters:
+        if letter.value_dropped is not None:
+            continue
         target = topic or letter.record.header("dlq_topic") or kafka.input_topic
         [(partition, offset)] = await publish(kafka, target, [letter.replay_record(new_id=new_id)])
         out.append((letter, target, partition, offset))
     return out
+
+
+def unreplayable(letters: Sequence[DeadLetter]) -> list[DeadLetter]:
+    """Letters without their value: the original must be read at its source position."""
+    return [d for d in letters if d.value_dropped is not None]

@@ -14,7 +14,7 @@ from relais.adapters.ledger import open_ledger
 from relais.config import KafkaSettings, LedgerSettings, Settings
 from relais.domain.opco import OpcoCode
 from relais.domain.status import StatusEvent, Trigger
-from relais.operator.dlq import list_dead_letters, replay, select
+from relais.operator.dlq import list_dead_letters, replay, select, unreplayable
 from relais.operator.dossier import render_text, show
 from relais.services.ledger_port import CommandKind, NewCommand, OutboxMessage
 from tests.fixtures.broker import Out, consume_all, produce
@@ -49,20 +49,32 @@ async def test_dead_letters_are_listed_and_replayed_without_dlq_headers(
         dlq_topic=topic_factory("dlq"),
         input_topic=topic_factory("in"),
     )
+    too_large = dead_letter(2, "TOO_LARGE")
+    too_large = Out(
+        value=None,
+        key=too_large.key,
+        headers=[*too_large.headers, ("dlq_value_dropped", "5000000")],
+    )
     await produce(
-        kafka_bootstrap, kafka.dlq_topic, [dead_letter(0, "DATA_NOT_JSON"), dead_letter(1, "X")]
+        kafka_bootstrap,
+        kafka.dlq_topic,
+        [dead_letter(0, "DATA_NOT_JSON"), dead_letter(1, "X"), too_large],
     )
 
     letters = await list_dead_letters(kafka, idle_s=0.5)
 
-    assert [d.reason for d in letters] == ["DATA_NOT_JSON", "X"]
+    assert [d.reason for d in letters] == ["DATA_NOT_JSON", "X", "TOO_LARGE"]
+    assert unreplayable(letters) == [letters[2]]
+    assert "5000000 bytes left at the origin" in letters[2].text()
     assert letters[0].origin == "cfa.origin:2:40"
     assert letters[0].as_dict()["errors"] == [{"code": "DATA_NOT_JSON", "path": "data"}]
     assert "not json" not in letters[0].text()  # values are not shown
 
     chosen = select(letters, reason="DATA_NOT_JSON", every=True)
     sent = await replay(kafka, chosen, topic=kafka.input_topic)
-    sent += await replay(kafka, select(letters, offsets=[1]), topic=kafka.input_topic, new_id=True)
+    sent += await replay(
+        kafka, select(letters, offsets=[1, 2]), topic=kafka.input_topic, new_id=True
+    )  # offset 2 has no value to send: skipped
 
     got = await consume_all(kafka_bootstrap, kafka.input_topic, expected=2)
     assert [(s[0].offset, s[1]) for s in sent] == [(0, kafka.input_topic), (1, kafka.input_topic)]

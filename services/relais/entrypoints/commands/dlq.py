@@ -55,7 +55,7 @@ def handle_list(args: argparse.Namespace) -> int:
 
 
 def handle_replay(args: argparse.Namespace) -> int:
-    from relais.operator.dlq import list_dead_letters, replay, select
+    from relais.operator.dlq import list_dead_letters, replay, select, unreplayable
 
     if not args.offsets and not args.all and args.reason is None:
         print("relais dlq replay: give offsets, --reason or --all", file=sys.stderr)
@@ -70,6 +70,12 @@ def handle_replay(args: argparse.Namespace) -> int:
             for letter in chosen:
                 print(f"would replay {letter.text()}")
             return 0
+        for letter in unreplayable(chosen):
+            print(
+                f"relais dlq replay: offset {letter.offset} has no value in the DLQ; the original "
+                f"is at {letter.origin}",
+                file=sys.stderr,
+            )
         sent = asyncio.run(replay(kafka, chosen, topic=args.to_topic, new_id=args.new_id))
     except RelaisError as exc:
         print(f"relais dlq: {exc}", file=sys.stderr)

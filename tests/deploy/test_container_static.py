@@ -32,6 +32,7 @@ def test_dockerfile_is_slim_multistage_and_non_root() -> None:
     assert not any(word == "ADD" for word, _ in instructions)  # no remote fetches
     copies = [rest for word, rest in instructions if word == "COPY"]
     assert any(c.startswith("schemas ") for c in copies), "referentials must ship in the image"
+    assert "RELAIS_SCHEMAS_DIR=/app/schemas" in " ".join(r for w, r in instructions if w == "ENV")
 
 
 def test_compose_wires_kafka_postgres_simulator_and_relais() -> None:

@@ -90,7 +90,7 @@ class Plan:
 QUICK = Plan(
     name="quick",
     inflight=64,
-    relais=Counts(burst=1500, paced_s=8.0, paced_max=2000),
+    relais=Counts(burst=1200, paced_s=6.0, paced_max=2000),
     naive={
         "lat0": Counts(burst=300, paced_s=5.0, paced_max=300),
         "lat50": Counts(burst=100, paced_s=5.0, paced_max=60),
@@ -103,7 +103,7 @@ QUICK = Plan(
     sqlite_scenarios=("lat0", "lat200"),
     split_scenarios=("lat0", "lat200"),
     naive_scenarios=("lat0", "lat50", "lat200", "slow-opco"),
-    backlog=5000,
+    backlog=3000,
     timeout_s=180.0,
 )
 

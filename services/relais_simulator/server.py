@@ -9,8 +9,10 @@ without sending a byte.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -64,6 +66,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a caught SIGTERM/SIGINT after its graceful shutdown (exit status -15);
+    a stop asked for is a clean stop here: exit 0, as ``relais run`` does."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
+
+
 async def serve(config: SimulatorConfig, *, log_level: str = "warning") -> None:
     app = create_app(config)
     sock = bind(config.host, config.port)
@@ -78,7 +93,7 @@ async def serve(config: SimulatorConfig, *, log_level: str = "warning") -> None:
         timeout_graceful_shutdown=2,  # hung (fault-injected) requests must not hold a stop
         backlog=2048,
     )
-    server = uvicorn.Server(uv_config)
+    server = _Server(uv_config)
     host = f"[{config.host}]" if ":" in config.host else config.host
 
     async def announce() -> None:

@@ -2,7 +2,8 @@
 
 Order of the gates for a request to ``/<OPCO>/ApiEchangeCFA/vN/<route>``:
 fault injection (down, latency, drop, timeout, 5xx, 429) -> rate limit (429) -> capability (501)
--> EDITEUR/LOGICIEL/VERSION (400) -> OAuth2 bearer where the profile asks (401) -> X-API-KEY (403)
+-> EDITEUR/LOGICIEL/VERSION (400) -> OAuth2 bearer where the profile asks (401) -> X-API-KEY
+(401 missing, 403 unknown or expired)
 -> the route's own checks (400/403/404/409/422) -> the answer. Every request leaves one record.
 """
 
@@ -239,7 +240,13 @@ def authenticate(sim: Simulator, ctx: Context, *, allow_expired: bool = False) -
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
     key_value = headers.get(ctx.profile.auth.api_key_header, "").strip()
-    key = sim.keys.lookup(ctx.opco, key_value) if key_value else None
+    if not key_value:  # no credential at all: 401 (convergence-api.md, appendix A)
+        return error_response(
+            401,
+            "Clé API CFA absente",
+            headers={"WWW-Authenticate": f'ApiKey header="{ctx.profile.auth.api_key_header}"'},
+        )
+    key = sim.keys.lookup(ctx.opco, key_value)
     if key is None:
         return error_response(403, "Clé API CFA absente ou inconnue")
     ctx.cfa = key

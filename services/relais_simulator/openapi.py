@@ -398,8 +398,8 @@ SCHEMAS: Json = {
 
 _ERRORS = {
     "400": "Missing EDITEUR/LOGICIEL/VERSION header, malformed body or parameter",
-    "401": "AKTO only: bearer token missing, invalid or expired",
-    "403": "CFA key missing, unknown or expired; or the object belongs to another CFA",
+    "401": "CFA key (X-API-KEY) missing; AKTO: bearer token missing, invalid or expired",
+    "403": "CFA key unknown or expired; or the object belongs to another CFA",
     "429": "Rate limit exceeded (Retry-After)",
     "501": "Route not implemented by this OPCO",
     "503": "OPCO unavailable (Retry-After)",

@@ -7,7 +7,9 @@ GET    /_admin/oauth-clients   POST /_admin/oauth-clients {opco,client_id,client
 POST   /_admin/oauth/expire-tokens          every issued token becomes invalid (-> 401)
 PUT    /_admin/oauth/ttl {ttl_s}            lifetime of tokens issued from now on
 GET    /_admin/faults          DELETE /_admin/faults
-PUT    /_admin/faults/{opco} {FaultSpec}    DELETE /_admin/faults/{opco}
+PUT    /_admin/faults {"AKTO": {FaultSpec}, "*": {...}}   (the --faults file's shape)
+PUT    /_admin/faults/{opco} {FaultSpec}    DELETE /_admin/faults/{opco}   ({opco} "*": all)
+       (POST is accepted wherever PUT is)
 GET    /_admin/clock           POST /_admin/clock/advance {days}
 POST   /_admin/clock/scale {day_seconds}
 GET    /_admin/settings        PUT /_admin/settings {refusal_rate, days..., rate_limit}
@@ -35,7 +37,7 @@ from starlette.routing import Route
 from relais.domain.dates import parse_date
 from relais.domain.opco import OpcoCode
 from relais_simulator.auth import CfaKey, OAuthClient
-from relais_simulator.faults import FaultSpec
+from relais_simulator.faults import FaultSpec, parse_faults
 from relais_simulator.model import Dossier, Facture
 from relais_simulator.state import Simulator
 from relais_simulator.states import DossierEtat, TransitionError
@@ -245,14 +247,45 @@ def admin_routes(sim: Simulator) -> list[Route]:
         return JsonResponse({"cleared": True})
 
     async def put_fault(request: Request) -> Response:
-        opco = _opco(request.path_params["opco"])
-        if opco is None:
+        name = request.path_params["opco"]
+        opco = _opco(name)
+        if opco is None and name != "*":
             return error_response(404, "OPCO inconnu")
         body = await _body(request, FaultSpec)
         if isinstance(body, Response):
             return body
-        sim.faults.set(opco, body)
-        return JsonResponse({opco.value: body.model_dump()})
+        targets = list(OpcoCode) if opco is None else [opco]
+        for code in targets:
+            sim.faults.set(code, body.model_copy())
+        return JsonResponse({code.value: body.model_dump() for code in targets})
+
+    async def put_faults(request: Request) -> Response:
+        """The ``--faults`` file's shape at run time: ``{"AKTO": {...}, "*": {...}}``; the OPCO
+        it names (every OPCO with ``*``) get their spec, the others keep theirs."""
+        try:
+            raw = json.loads(await request.body() or b"{}")
+            if not isinstance(raw, dict):
+                raise ValueError("an object {OPCO: FaultSpec} is expected")
+            specs = parse_faults(raw)
+        except ValidationError as exc:
+            return error_response(
+                400,
+                "Corps invalide",
+                [
+                    {
+                        "code": e["type"],
+                        "champ": ".".join(map(str, e["loc"])),
+                        "description": e["msg"],
+                    }
+                    for e in exc.errors()
+                ],
+            )
+        except ValueError as exc:
+            return error_response(400, f"Corps invalide: {exc}")
+        named = set(OpcoCode) if "*" in raw else {c for c in OpcoCode if c.value in raw}
+        for code in named:
+            sim.faults.set(code, specs[code])
+        return JsonResponse({c.value: specs[c].model_dump() for c in sorted(named)})
 
     async def delete_fault(request: Request) -> Response:
         opco = _opco(request.path_params["opco"])
@@ -433,16 +466,17 @@ def admin_routes(sim: Simulator) -> list[Route]:
         ("/oauth-clients", list_clients, ["GET"]),
         ("/oauth-clients", add_client, ["POST"]),
         ("/oauth/expire-tokens", expire_tokens, ["POST"]),
-        ("/oauth/ttl", set_ttl, ["PUT"]),
+        ("/oauth/ttl", set_ttl, ["PUT", "POST"]),
         ("/faults", get_faults, ["GET"]),
         ("/faults", clear_faults, ["DELETE"]),
-        ("/faults/{opco}", put_fault, ["PUT"]),
+        ("/faults", put_faults, ["PUT", "POST"]),
+        ("/faults/{opco}", put_fault, ["PUT", "POST"]),
         ("/faults/{opco}", delete_fault, ["DELETE"]),
         ("/clock", get_clock, ["GET"]),
         ("/clock/advance", advance, ["POST"]),
         ("/clock/scale", scale, ["POST"]),
         ("/settings", get_settings, ["GET"]),
-        ("/settings", put_settings, ["PUT"]),
+        ("/settings", put_settings, ["PUT", "POST"]),
         ("/records", records, ["GET"]),
         ("/stats", stats, ["GET"]),
         ("/dossiers", dossiers, ["GET"]),

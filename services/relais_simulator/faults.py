@@ -14,7 +14,8 @@ run time (``PUT /_admin/faults/<OPCO>``). For every request to that OPCO the inj
   answer, whatever it was, is lost (``stored_lost_mode`` = ``drop`` closes the connection, ``hang``
   hangs ``hang_s`` then closes). The record keeps ``created`` and says ``fault:stored_lost``.
 
-``routes`` restricts the faults to some route names (see ``routes.ROUTES``); ``max_faults`` caps how
+``routes`` restricts the faults to some routes, by name (see ``routes.ROUTES``) or as
+``"POST /v2/dossiers"`` (an unknown route is refused); ``max_faults`` caps how
 many faults are injected before the spec goes quiet (``None`` = no cap), so "fail the next 2 calls"
 is ``{"error_rate": 1, "max_faults": 2}``. ``rate_limit_per_s`` overrides the profile's rate limit
 (0 = unlimited).
@@ -27,9 +28,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relais.domain.opco import OpcoCode
+from relais_simulator.routes import ROUTE_NAMES, ROUTES, VERSIONS
 
 ERROR_STATUSES: tuple[Literal[500, 502, 503], ...] = (500, 502, 503)
 
@@ -55,6 +57,11 @@ class FaultSpec(BaseModel):
     max_faults: int | None = Field(default=None, ge=0)
     rate_limit_per_s: float | None = Field(default=None, ge=0)
 
+    @field_validator("routes")
+    @classmethod
+    def _known_routes(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else sorted({n for r in value for n in route_names(r)})
+
     def is_quiet(self) -> bool:
         return (
             not self.down
@@ -66,6 +73,31 @@ class FaultSpec(BaseModel):
             and self.drop_rate == 0
             and self.stored_lost_rate == 0
         )
+
+
+def route_names(text: str) -> list[str]:
+    """A route as a name (``dossiers_post``) or as ``[METHOD] [/OPCO/ApiEchangeCFA][/vN]/path``
+    (``POST /v2/dossiers``, ``dossiers/etats``) -> route names; unknown -> ValueError (a fault
+    on a route that does not exist would silently never fire)."""
+    raw = text.strip()
+    if raw in ROUTE_NAMES:
+        return [raw]
+    method, _, path = raw.partition(" ")
+    if not path:
+        method, path = "", raw
+    method = method.upper()
+    path = path.strip().split("?", 1)[0].strip("/")
+    if "ApiEchangeCFA/" in path:
+        path = path.split("ApiEchangeCFA/", 1)[1]
+    head, _, rest = path.partition("/")
+    if head in VERSIONS:
+        path = rest
+    found = [r.name for r in ROUTES if r.path == path and method in ("", r.method)]
+    if not found:
+        raise ValueError(
+            f"unknown route {text!r}: use one of {sorted(ROUTE_NAMES)} or 'POST /v2/dossiers'"
+        )
+    return found
 
 
 class FaultKind(StrEnum):

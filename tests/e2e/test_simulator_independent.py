@@ -9,6 +9,7 @@ through the admin endpoint and observed from the client side.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import hashlib
@@ -57,13 +58,14 @@ class Sim:
     base: str
     process: subprocess.Popen[str]
     lines: list[str] = field(default_factory=list)
+    admin_token: str = ADMIN_TOKEN
     _tokens: dict[str, str] = field(default_factory=dict)
 
     def url(self, opco: str, path: str) -> str:
         return f"{self.base}/{opco}/ApiEchangeCFA/{path}"
 
     def admin(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        headers = {"Authorization": f"Bearer {self.admin_token}"}
         r = httpx.request(method, f"{self.base}/_admin/{path}", headers=headers, timeout=10, **kw)
         assert r.status_code < 300, (path, r.status_code, r.text)
         return r
@@ -291,12 +293,36 @@ def codes(r: httpx.Response) -> set[str]:
 # ----------------------------------------------------------------------------------- start-up
 
 
-def test_fixed_port_and_clean_stop(tmp_path: Path) -> None:
+def test_fixed_port_faults_file_and_scaled_clock(tmp_path: Path) -> None:
+    """``--port P``, faults set at start (``--faults``), a clock running at 0.4 s per day."""
     port = free_port()
-    proc, url, lines = start(["--port", str(port), "--admin-token", "x"])
+    keys = tmp_path / "keys.csv"
+    keys.write_text(
+        "siret,opco,key,expiry\n"
+        f"{CFA_A.siret},ATLAS,{key(CFA_A.siret, 'ATLAS')},2099-12-31\n"
+        f"{CFA_A.siret},AFDAS,{key(CFA_A.siret, 'AFDAS')},2099-12-31\n"
+    )
+    faults = tmp_path / "faults.json"
+    faults.write_text('{"ATLAS": {"down": true}, "*": {"latency_ms": 0}}')
+    args = ["--port", str(port), "--admin-token", "x", "--keys", str(keys)]
+    args += ["--faults", str(faults), "--day-seconds", "0.4", "--refusal-rate", "0"]
+    proc, url, lines = start(args)
     try:
         assert url == f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+        sim = Sim(url, proc, admin_token="x")
+        assert sim.call("GET", "ATLAS", "v1/status").status_code == 503
+        created = post_dossier(sim, "AFDAS", new_dossier("AFDAS", 40).cerfa, "v1")
+        # faults changed at run time with the file's shape
+        r = httpx.put(f"{url}/_admin/faults", json={"*": {}}, headers={"Authorization": "Bearer x"})
+        assert r.status_code == 200, r.text
+        assert sim.call("GET", "ATLAS", "v1/status").status_code == 200
+        seen = set()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "ENGAGE" not in seen:
+            seen.add(etat_of(sim, "AFDAS", created["numeroInterne"], "v1")["etat"])
+            time.sleep(0.1)
+        assert {"TRANSMIS", "EN_COURS_INSTRUCTION", "ENGAGE"} <= seen, seen
         # the same port twice: the second program fails instead of pretending to listen
         second = subprocess.run(
             [RELAIS, "simulator", "--port", str(port)], capture_output=True, text=True, timeout=30
@@ -305,6 +331,20 @@ def test_fixed_port_and_clean_stop(tmp_path: Path) -> None:
         assert "listening on" not in second.stdout
     finally:
         assert stop(proc) == 0, "".join(lines)
+
+
+async def test_profile_rate_limit_answers_429_with_retry_after(sim: Sim) -> None:
+    headers = sim.headers("OPCOMMERCE")
+    async with httpx.AsyncClient(headers=headers, timeout=10) as client:
+        url = sim.url("OPCOMMERCE", "v1/status")
+        answers = await asyncio.gather(*(client.get(url) for _ in range(150)))
+    statuses = [r.status_code for r in answers]
+    assert set(statuses) <= {200, 429}
+    assert statuses.count(200) >= 40 and statuses.count(429) >= 1, statuses
+    throttled = next(r for r in answers if r.status_code == 429)
+    assert float(throttled.headers["Retry-After"]) >= 0
+    await asyncio.sleep(1.1)
+    assert sim.call("GET", "OPCOMMERCE", "v1/status").status_code == 200
 
 
 # ------------------------------------------------------------------------------- headers and auth
@@ -770,6 +810,18 @@ def test_faults_seen_from_the_client(sim: Sim) -> None:
         faults(error_rate=1.0, max_faults=2)
         got = [sim.call("GET", opco, path).status_code for _ in range(4)]
         assert got[2:] == [200, 200] and all(s >= 500 for s in got[:2]), got
+
+        # a fault limited to one route
+        faults(error_rate=1.0, routes=["POST /v1/dossiers"])
+        assert sim.call("GET", opco, path).status_code == 200
+        r = sim.call("POST", opco, "v1/dossiers", json={"cerfa": new_dossier(opco).cerfa})
+        assert r.status_code >= 500
+        bad = httpx.put(
+            f"{sim.base}/_admin/faults/{opco}",
+            json={"error_rate": 1.0, "routes": ["no/such/route"]},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        assert bad.status_code == 400
 
         # stored but the response lost: the dossier exists, a resend is a 409 with its ids
         faults(stored_lost_rate=1.0)

@@ -92,6 +92,27 @@ def test_routes_filter_restricts_faults() -> None:
     assert injector.decide(OpcoCode.ATLAS, "dossiers_post").kind is FaultKind.DROP
 
 
+@pytest.mark.parametrize(
+    ("given", "names"),
+    [
+        (["dossiers_post"], ["dossiers_post"]),
+        (["POST /v2/dossiers"], ["dossiers_post"]),
+        (["get /v1/dossiers"], ["dossier_detail"]),
+        (["dossiers"], ["dossier_detail", "dossiers_post"]),
+        (["/AKTO/ApiEchangeCFA/v2/dossiers/etats?numeroPage=1"], ["dossiers_etats"]),
+        (["factures/etats", "POST factures"], ["factures", "factures_etats"]),
+    ],
+)
+def test_routes_accept_names_and_paths(given: list[str], names: list[str]) -> None:
+    assert FaultSpec(routes=given).routes == names
+
+
+@pytest.mark.parametrize("given", ["dosiers_post", "POST /v2/dossiers/etats", "v3/status", ""])
+def test_an_unknown_route_is_refused_not_silently_never_faulted(given: str) -> None:
+    with pytest.raises(ValidationError, match="unknown route"):
+        FaultSpec(routes=[given])
+
+
 def test_a_quiet_spec_clears_the_opco() -> None:
     injector = FaultInjector()
     injector.set(OpcoCode.ATLAS, FaultSpec(down=True))

@@ -304,3 +304,33 @@ async def test_key_info_refused_key(make_gateway: GatewayFactory) -> None:
     info = await gateway.key_info(CFA, OpcoCode.AFDAS)
     assert not info.valid
     assert info.comment == "clé API CFA expirée"
+
+
+@pytest.mark.parametrize("bad_key", ["clé-afdas", "key with space", "key\r\nX-Injected: 1", "\t"])
+async def test_a_key_that_is_no_header_value_is_configuration(
+    make_gateway: GatewayFactory, bad_key: str
+) -> None:
+    """Only relais errors leave the client: httpx would raise UnicodeEncodeError (or send a
+    broken header) for such a key; nothing is sent and the key does not show in the error."""
+    store = CredentialStore()
+    store.add_key(CFA, OpcoCode.AFDAS, bad_key)
+    gateway, recorder, _ = make_gateway(created, store=store)
+    with pytest.raises(ConfigurationError) as exc:
+        await gateway.submit_dossier(CFA, OpcoCode.AFDAS, CERFA)
+    assert recorder.requests == []
+    assert bad_key not in str(exc.value) and "AFDAS" in str(exc.value)
+    assert gateway.breaker_state(OpcoCode.AFDAS) == "closed"
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("inf"), object(), {1, 2}], ids=["nan", "inf", "object", "set"]
+)
+async def test_a_body_that_is_not_json_is_permanent_without_a_call(
+    make_gateway: GatewayFactory, value: Any
+) -> None:
+    gateway, recorder, _ = make_gateway(created)
+    with pytest.raises(PermanentOpcoError, match="not valid JSON") as exc:
+        await gateway.submit_dossier(CFA, OpcoCode.AFDAS, {"cerfa": {**CERFA, "x": value}})
+    assert not isinstance(exc.value, RetryableOpcoError)
+    assert recorder.requests == []
+    assert exc.value.__cause__ is None and exc.value.__suppress_context__

@@ -145,6 +145,27 @@ async def test_answer_without_token(make_gateway: GatewayFactory) -> None:
         await submit(gateway)
 
 
+async def test_a_token_that_cannot_be_a_header_is_retryable(make_gateway: GatewayFactory) -> None:
+    """httpx would raise UnicodeEncodeError on such a bearer: only relais errors leave."""
+    answer = {"access_token": "jéton", "token_type": "Bearer", "expires_in": 3600}
+    gateway, recorder, _ = make_gateway(lambda r: reply(200, answer))
+    with pytest.raises(RetryableOpcoError, match="not visible ASCII"):
+        await submit(gateway)
+    assert [r.url.path for r in recorder.requests] == [TOKEN_PATH]
+
+
+async def test_token_answer_that_cannot_be_decoded(make_gateway: GatewayFactory) -> None:
+    """A broken Content-Encoding raises httpx.DecodingError (a RequestError, not a
+    TransportError): still a relais error."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"not gzip", headers={"Content-Encoding": "gzip"})
+
+    gateway, _, _ = make_gateway(handler)
+    with pytest.raises(RetryableOpcoError, match="oauth2 token: DecodingError"):
+        await submit(gateway)
+
+
 async def test_missing_oauth_client(
     make_gateway: GatewayFactory,
 ) -> None:

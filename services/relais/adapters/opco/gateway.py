@@ -15,6 +15,7 @@ never retries anything else: the dispatcher owns the one retry policy. No httpx 
 from __future__ import annotations
 
 import asyncio
+import json as json_module
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from relais.errors import (
     ConfigurationError,
     NotFoundError,
     NotSupportedError,
+    PermanentOpcoError,
     RetryableOpcoError,
 )
 from relais.services.opco_port import (
@@ -386,6 +388,15 @@ class HttpOpcoGateway:
         name = str(OpcoCode(opco))
         self._check_capability(opco, channel, route)
         key = self._credentials.api_key(cfa, opco)
+        key_value = key.value.get_secret_value()
+        if not is_header_value(key_value):
+            # httpx would raise UnicodeEncodeError (non-ASCII) or send a broken request
+            raise ConfigurationError(
+                f"the API key of CFA {cfa} at {name} is not a valid HTTP header value "
+                "(non-ASCII, space or control character)"
+            )
+        if json is not None:
+            _check_json(name, route, json)
         oauth = self._oauth(cfa, opco, channel)
         wait = channel.breaker.before_call()
         if wait is not None:
@@ -394,7 +405,7 @@ class HttpOpcoGateway:
                 opco=name,
                 retry_after=wait,
             )
-        headers = {channel.profile.auth.api_key_header: key.value.get_secret_value()}
+        headers = {channel.profile.auth.api_key_header: key_value}
         try:
             async with channel.semaphore:
                 for attempt in (1, 2):
@@ -456,6 +467,24 @@ class HttpOpcoGateway:
             now=self._clock.now(),
         )
         return decision, body
+
+
+def is_header_value(value: str) -> bool:
+    """Visible ASCII only: what a key or token can be sent as (no encoding, no injection)."""
+    return bool(value) and all("!" <= ch <= "~" for ch in value)
+
+
+def _check_json(name: str, route: Route, body: Json) -> None:
+    """A body httpx cannot encode (NaN, Infinity, a non-JSON value) is refused before any call:
+    the encoder's TypeError/ValueError must not leave the client."""
+    try:
+        json_module.dumps(body, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise PermanentOpcoError(
+            f"{name} {route.label}: the body is not valid JSON ({type(exc).__name__}: "
+            "NaN, Infinity or a non-JSON value)",
+            opco=name,
+        ) from None
 
 
 def _failure(exc: httpx.RequestError) -> TransportFailure:

@@ -71,7 +71,7 @@ class OAuthTokenProvider:
         what = f"{self._opco} oauth2 token"
         try:
             response = await self._http.post(self._token_url, data=form)
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise RetryableOpcoError(f"{what}: {type(exc).__name__}", opco=self._opco) from None
         body = _json(response)
         decision = decide(response.status_code, response.headers, body, now=self._clock.now())
@@ -87,6 +87,9 @@ class OAuthTokenProvider:
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise RetryableOpcoError(f"{what}: answer without access_token", opco=self._opco)
+        if not all("!" <= ch <= "~" for ch in token):
+            # not sendable in a header (httpx would raise UnicodeEncodeError)
+            raise RetryableOpcoError(f"{what}: access_token is not visible ASCII", opco=self._opco)
         expires_in = body.get("expires_in", DEFAULT_EXPIRES_IN_S)
         try:
             lifetime = float(expires_in)

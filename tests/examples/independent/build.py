@@ -951,6 +951,52 @@ def build() -> None:  # one call per variant
         rule="maitre2 present",
     )
 
+    case(
+        "115-maitre1-18-on-start",
+        v(lambda d: d["maitre1"].update(dateNaissance=wire("2008-12-01"))),
+        "valid",
+        rule="maître 18 on the start date (17 at conclusion): the form checks at the start",
+    )
+    case(
+        "116-maitre1-18-day-after-start",
+        v(lambda d: d["maitre1"].update(dateNaissance=wire("2008-12-02"))),
+        "error",
+        ["maitre1.dateNaissance"],
+        rule="maître 17 at the start",
+    )
+    case(
+        "117-16-on-start-no-derogation",
+        v(minor("2010-12-01", None, under18)),
+        "valid",
+        rule="16 on the start date: no derogation needed",
+    )
+    case(
+        "118-15-on-start-derogation-11",
+        v(minor("2011-12-01", 11, under18)),
+        "valid",
+        rule="15 on the start date with derogation 11",
+    )
+    case(
+        "119-29-on-start-derogation-12",
+        v(lambda d: (older("1997-12-01")(d), d[C].update(typeDerogation=12))),
+        "valid",
+        rule="29 on the start date with derogation 12",
+    )
+    case(
+        "119b-31-on-start",
+        v(older("1995-12-01")),
+        "error",
+        [f"{A}.dateNaissance", f"{C}.dateDebutContrat"],
+        rule="31 on the start date, no exception",
+    )
+    adult18 = [("1.1", "2026-12-01", "2027-11-30", 43), ("2.1", "2027-12-01", "2028-11-30", 51)]
+    case(
+        "119c-18-on-conclusion",
+        v(lambda d: (set_birth(d, "2008-11-20"), set_schedule(d, *adult18))),
+        "valid",
+        rule="18 on the conclusion date: no responsable légal",
+    )
+
     # §3.3 dates and durations
     case(
         "120-conclusion-after-start",

@@ -126,7 +126,8 @@ def test_non_eu_minor_is_a_warning(run: Run, dossier: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("section", ["maitre1", "maitre2"])
 def test_maitre_must_be_adult(run: Run, dossier: dict[str, Any], section: str) -> None:
-    dossier[section] = {"nom": "Durand", "prenom": "Léa", "dateNaissance": "2008-11-21"}
+    # Checked at the start of execution (2026-12-01), as the state form does, not at conclusion.
+    dossier[section] = {"nom": "Durand", "prenom": "Léa", "dateNaissance": "2008-12-02"}
     assert ("error", "MAITRE_AGE_MINIMUM", f"{section}.dateNaissance") in codes(run(dossier))
-    dossier[section]["dateNaissance"] = "2008-11-20"  # 18 on the conclusion date
+    dossier[section]["dateNaissance"] = "2008-12-01"  # 18 on the start date (17 at conclusion)
     assert "MAITRE_AGE_MINIMUM" not in only_codes(run(dossier))

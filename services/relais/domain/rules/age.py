@@ -99,7 +99,8 @@ def check_age(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
                 "L'apprenti est mineur non émancipé à la conclusion du contrat : le représentant "
                 "légal doit être renseigné.",
             )
-    reference = conclusion or ctx.today
+    # The state form checks the maître's age at the start of execution (maitres.control.ts).
+    reference = start or conclusion or ctx.today
     for section in ("maitre1", "maitre2"):
         maitre = getattr(cerfa, section)
         if (
@@ -110,5 +111,6 @@ def check_age(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
             yield error(
                 "MAITRE_AGE_MINIMUM",
                 f"{section}.dateNaissance",
-                "Le maître d'apprentissage doit être majeur (18 ans au moins).",
+                "Le maître d'apprentissage doit avoir au moins 18 ans au début d'exécution du "
+                "contrat.",
             )

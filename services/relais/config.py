@@ -177,8 +177,14 @@ class CredentialsSettings(_Group):
     oauth_clients: dict[OpcoCode, OAuthClient] = Field(
         default_factory=dict, description="Per OPCO: client_id, client_secret"
     )
+    keys: dict[OpcoCode, dict[str, SecretStr]] = Field(
+        default_factory=dict,
+        description="Per OPCO, per CFA SIRET: its API key, from the environment (e.g. "
+        "RELAIS_CREDENTIALS__KEYS__ATLAS__73282932000074); overrides the files' key",
+    )
 
     _clients_keys = field_validator("oauth_clients", mode="before")(_upper_keys)
+    _keys_keys = field_validator("keys", mode="before")(_upper_keys)
 
 
 class DispatchSettings(_Group):

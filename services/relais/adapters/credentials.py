@@ -7,7 +7,10 @@ Sources (any combination; a later source overrides an earlier one for the same p
 * a directory, e.g. a Kubernetes secret mount: ``<dir>/<OPCO>/<SIRET>`` holds the key,
   ``<dir>/<OPCO>/<SIRET>.expiry`` its optional expiry date; ``<dir>/oauth/<OPCO>/client_id`` and
   ``client_secret`` the OAuth2 client of the software for that OPCO;
-* a CSV OAuth file, header ``opco,client_id,client_secret``.
+* a CSV OAuth file, header ``opco,client_id,client_secret``;
+* the environment (``RELAIS_CREDENTIALS__KEYS__<OPCO>__<SIRET>``,
+  ``RELAIS_CREDENTIALS__OAUTH_CLIENTS__<OPCO>__CLIENT_ID``/``__CLIENT_SECRET``), read by
+  ``relais.config`` and added by ``relais.operator.config_check.load_credentials`` (they win).
 
 Secrets are held as ``SecretStr``: they never show in a repr, a log line or an exception. Problems
 found while loading (unreadable or group/other-readable files, bad SIRET, unknown OPCO, bad

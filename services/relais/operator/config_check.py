@@ -53,13 +53,24 @@ class Report:
 
 
 def load_credentials(settings: Settings) -> CredentialStore:
-    """The credential store the settings describe (keys file, keys directory, OAuth clients)."""
+    """The credential store the settings describe (keys file, keys directory, OAuth clients,
+    keys from the environment: these last win)."""
     creds = settings.credentials
     store = CredentialStore.load(
         keys_csv=creds.keys_file, secrets_dir=creds.keys_dir, oauth_csv=creds.oauth_clients_file
     )
     for opco, client in creds.oauth_clients.items():
         store.add_oauth(opco, client.client_id, client.client_secret.get_secret_value())
+    for opco, by_siret in creds.keys.items():
+        for raw_siret, key in by_siret.items():
+            siret = raw_siret.strip().replace(" ", "")
+            value = key.get_secret_value().strip()
+            if not (len(siret) == 14 and siret.isdigit()):
+                store.problems.append(f"credentials.keys.{opco}: not a SIRET (14 digits)")
+            elif not value:
+                store.problems.append(f"credentials.keys.{opco}.{siret}: empty key")
+            else:
+                store.add_key(siret, opco, value)
     return store
 
 
@@ -131,7 +142,7 @@ def _check_credentials(
     today: date,
 ) -> None:
     creds = settings.credentials
-    if creds.keys_file is None and creds.keys_dir is None:
+    if creds.keys_file is None and creds.keys_dir is None and not creds.keys:
         report.add("error", "credentials", "no keys_file nor keys_dir: no CFA can be served")
         return
     for name in ("keys_file", "keys_dir", "oauth_clients_file"):

@@ -123,7 +123,7 @@ def apply_demo(settings: Settings, demo: DemoState) -> Settings:
         )
     creds = settings.credentials
     creds_update: dict[str, Any] = {}
-    if creds.keys_file is None and creds.keys_dir is None and demo.keys_file:
+    if creds.keys_file is None and creds.keys_dir is None and not creds.keys and demo.keys_file:
         creds_update["keys_file"] = Path(demo.keys_file)
     if creds.oauth_clients_file is None and not creds.oauth_clients and demo.oauth_file:
         creds_update["oauth_clients_file"] = Path(demo.oauth_file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from relais.config import CredentialsSettings, KafkaSettings, OAuthClient, Settings
@@ -76,3 +77,28 @@ def test_unreadable_profiles_file_is_an_error(tmp_path: Path) -> None:
     settings = Settings.model_validate({"opco": {"profiles_file": broken}})
 
     assert any("invalid" in e and "profiles.json" in e for e in messages(settings, "error"))
+
+
+def test_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 3 item 6: credentials per (CFA, OPCO) from files or the environment."""
+    from relais.config import load_settings
+    from relais.operator.config_check import load_credentials
+
+    monkeypatch.setenv(f"RELAIS_CREDENTIALS__KEYS__ATLAS__{CFA}", "env-key-atlas")
+    monkeypatch.setenv("RELAIS_CREDENTIALS__KEYS__akto__12345678900029", "env-key-akto")
+    monkeypatch.setenv("RELAIS_CREDENTIALS__KEYS__AKTO__123", "not-a-siret")
+    monkeypatch.setenv("RELAIS_CREDENTIALS__OAUTH_CLIENTS__AKTO__CLIENT_ID", "c")
+    monkeypatch.setenv("RELAIS_CREDENTIALS__OAUTH_CLIENTS__AKTO__CLIENT_SECRET", "s")
+    settings = load_settings(secrets_dir=Path("/nonexistent"))
+    assert "env-key" not in repr(settings)
+
+    store = load_credentials(settings)
+
+    assert store.api_key(CFA, OpcoCode.ATLAS).value.get_secret_value() == "env-key-atlas"
+    assert store.has_key("12345678900029", OpcoCode.AKTO)
+    assert store.problems == ["credentials.keys.AKTO: not a SIRET (14 digits)"]
+    report = check(settings, today=TODAY)
+    assert "no keys_file nor keys_dir: no CFA can be served" not in [
+        f.message for f in report.findings
+    ]
+    assert all("env-key" not in f.message for f in report.findings)

@@ -5,6 +5,8 @@ one process). Every method is one transaction. What the promises of DESIGN.md ne
 
 - ``accept``/``reject`` write the inbox row (event id), the command and the first status events in
   one transaction, and say whether the event id was new: ingest commits the Kafka offset only after.
+  ``ingest_batch`` does the same for a whole poll's records (``Accept``/``Reject`` entries in record
+  order) in ONE transaction: one durable commit and, on PostgreSQL, one statement for the batch.
 - ``claim`` hands out due commands, only the oldest open command of each dossier (FIFO per dossier),
   never two commands of one dossier at once, each under a lease so a crashed worker's claims return.
   On PostgreSQL it uses ``FOR UPDATE SKIP LOCKED`` so several dispatchers split the work.
@@ -70,6 +72,22 @@ class NewCommand:
 
 
 @dataclass(frozen=True)
+class Accept:
+    """An entry of ``Ledger.ingest_batch``: what ``Ledger.accept(command, statuses)`` takes."""
+
+    command: NewCommand
+    statuses: Sequence[OutboxMessage] = ()
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An entry of ``Ledger.ingest_batch``: what ``Ledger.reject(event_id, statuses)`` takes."""
+
+    event_id: str
+    statuses: Sequence[OutboxMessage] = ()
+
+
+@dataclass(frozen=True)
 class Command:
     id: int
     event_id: str
@@ -132,6 +150,26 @@ class Ledger(Protocol):
 
     async def reject(self, event_id: str, statuses: Sequence[OutboxMessage]) -> bool:
         """Inbox + statuses for an event that gets no command; False if the event id was seen."""
+        ...
+
+    async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
+        """``accept``/``reject`` each entry in order, all in ONE transaction; one bool per entry.
+
+        The result and the rows written are those of the calls one by one in entry order: an event
+        id seen before, or earlier in the batch, gives False and writes nothing; a command behind an
+        older open one of its dossier (in the ledger or earlier in the batch) waits for it (FIFO);
+        status rows are enqueued in entry order. All or nothing: if it raises, nothing is written.
+        """
+        ...
+
+    async def accept_many(
+        self, items: Sequence[tuple[NewCommand, Sequence[OutboxMessage]]]
+    ) -> list[bool]:
+        """``ingest_batch`` of accepts only."""
+        ...
+
+    async def reject_many(self, items: Sequence[tuple[str, Sequence[OutboxMessage]]]) -> list[bool]:
+        """``ingest_batch`` of rejects only."""
         ...
 
     async def claim(

@@ -19,6 +19,7 @@ from typing import Any
 from relais.domain.opco import OpcoCode
 from relais.errors import MissingCredentialsError, NotSupportedError
 from relais.services.ledger_port import (
+    Accept,
     Command,
     CommandState,
     Completion,
@@ -28,6 +29,7 @@ from relais.services.ledger_port import (
     NewCommand,
     OutboxMessage,
     OutboxRecord,
+    Reject,
 )
 from relais.services.opco_port import (
     Created,
@@ -121,6 +123,23 @@ class FakeLedger:
         self.inbox.add(event_id)
         self._enqueue(statuses)
         return True
+
+    async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
+        results = []
+        for entry in entries:  # nothing here can fail half-way: one by one is all or nothing
+            if isinstance(entry, Accept):
+                results.append(await self.accept(entry.command, entry.statuses))
+            else:
+                results.append(await self.reject(entry.event_id, entry.statuses))
+        return results
+
+    async def accept_many(
+        self, items: Sequence[tuple[NewCommand, Sequence[OutboxMessage]]]
+    ) -> list[bool]:
+        return await self.ingest_batch([Accept(command, statuses) for command, statuses in items])
+
+    async def reject_many(self, items: Sequence[tuple[str, Sequence[OutboxMessage]]]) -> list[bool]:
+        return await self.ingest_batch([Reject(event_id, statuses) for event_id, statuses in items])
 
     # -- dispatch
     def _open(self, row: _Row) -> bool:

@@ -35,6 +35,7 @@ from relais.adapters.ledger import common
 from relais.adapters.ledger.migrations import MigrationStatus, load, status
 from relais.errors import ConfigurationError
 from relais.services.ledger_port import (
+    Accept,
     Command,
     CommandKind,
     CommandState,
@@ -44,6 +45,7 @@ from relais.services.ledger_port import (
     NewCommand,
     OutboxMessage,
     OutboxRecord,
+    Reject,
 )
 
 # pg_advisory_xact_lock key serializing concurrent ``migrate()`` calls ("relais" in ASCII).
@@ -108,6 +110,68 @@ WITH inbox_row AS (
     {_outbox_insert(now=2, first=3, guard="inbox_row, ")}
 )
 SELECT count(*) FROM inbox_row
+"""
+
+
+# ingest_batch: every entry of a Kafka poll in ONE statement, as if accept/reject ran one by one in
+# entry order. Entries come as parallel arrays (ord = position), statuses as parallel arrays with
+# the position of their entry. ``first_seen``: an event id repeated in the batch counts once, at its
+# first position; the inbox insert then says which are new. A command is blocked if its dossier has
+# an open command in the ledger (locked as in _ACCEPT, dossiers in a fixed order so two batches
+# never deadlock on each other) or an earlier new command in the batch (nth > 1), since the
+# statement's snapshot does not see its own inserts. Rows are inserted in entry order (ids and seqs
+# follow it). Returns the positions of the entries that were new.
+_INGEST_BATCH = """
+WITH entry AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::text[])
+        WITH ORDINALITY AS e(event_id, outcome, cfa, dossier_id, opco, kind, payload, depends_on,
+                             ord)
+), first_seen AS (
+    SELECT DISTINCT ON (event_id) event_id, ord FROM entry ORDER BY event_id, ord
+), inbox_rows AS (
+    INSERT INTO inbox (event_id, outcome, received_at)
+    SELECT f.event_id, e.outcome, $1 FROM first_seen AS f JOIN entry AS e USING (ord)
+    ORDER BY f.event_id
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING event_id
+), fresh AS MATERIALIZED (
+    SELECT e.* FROM entry AS e JOIN first_seen AS f USING (ord) JOIN inbox_rows AS i
+        ON i.event_id = f.event_id
+), accepted AS MATERIALIZED (
+    SELECT *, row_number() OVER (PARTITION BY cfa, dossier_id ORDER BY ord) AS nth
+    FROM fresh WHERE outcome = 'accepted'
+), open_dossier AS MATERIALIZED (
+    SELECT d.cfa, d.dossier_id
+    FROM (SELECT DISTINCT cfa, dossier_id FROM accepted ORDER BY cfa, dossier_id) AS d
+    CROSS JOIN LATERAL (
+        SELECT c.id FROM commands AS c
+        WHERE c.cfa = d.cfa AND c.dossier_id = d.dossier_id AND c.state IN ('pending', 'in_flight')
+        ORDER BY c.id DESC
+        LIMIT 1
+        FOR UPDATE
+    ) AS last_open
+), command_rows AS (
+    INSERT INTO commands (event_id, cfa, dossier_id, opco, kind, payload, depends_on, state,
+                          attempts, next_attempt_at, created_at, updated_at, ambiguous, blocked)
+    SELECT a.event_id, a.cfa, a.dossier_id, a.opco, a.kind, a.payload::jsonb,
+           ARRAY(SELECT jsonb_array_elements_text(a.depends_on::jsonb)), 'pending', 0, $1, $1, $1,
+           false,
+           a.nth > 1 OR EXISTS (SELECT 1 FROM open_dossier AS o
+                                WHERE o.cfa = a.cfa AND o.dossier_id = a.dossier_id)
+    FROM accepted AS a
+    ORDER BY a.ord
+    RETURNING id
+), outbox_rows AS (
+    INSERT INTO outbox (event_id, topic, key, headers, value, created_at)
+    SELECT s.event_id, s.topic, s.key, s.headers::jsonb, s.value, $1
+    FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bytea[])
+        WITH ORDINALITY AS s(entry, event_id, topic, key, headers, value, ord)
+    JOIN fresh ON fresh.ord = s.entry
+    ORDER BY s.ord
+    ON CONFLICT (event_id) DO NOTHING
+)
+SELECT ord FROM fresh
 """
 
 
@@ -386,6 +450,53 @@ class PostgresLedger:
         pool = await self._get_pool()
         inserted = await pool.fetchval(_REJECT, event_id, self._now(), *_status_arrays(statuses))
         return bool(inserted)
+
+    async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
+        """One statement (one round trip, one commit) for the whole batch: see _INGEST_BATCH."""
+        if not entries:
+            return []
+        columns: list[list[Any]] = [[] for _ in range(8)]
+        statuses: list[list[Any]] = [[] for _ in range(6)]
+        for position, entry in enumerate(entries, start=1):
+            if isinstance(entry, Accept):
+                command = entry.command
+                row: tuple[Any, ...] = (
+                    command.event_id,
+                    "accepted",
+                    command.cfa,
+                    command.dossier_id,
+                    command.opco,
+                    CommandKind(command.kind).value,
+                    json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False),
+                    json.dumps(list(command.depends_on)),
+                )
+            else:
+                row = (entry.event_id, "rejected", None, None, None, None, None, None)
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+            for message in common.unique_statuses(entry.statuses):
+                values = (
+                    position,
+                    message.event_id,
+                    message.topic,
+                    message.key,
+                    common.headers_json(message.headers),
+                    message.value,
+                )
+                for column, value in zip(statuses, values, strict=True):
+                    column.append(value)
+        pool = await self._get_pool()
+        rows = await pool.fetch(_INGEST_BATCH, self._now(), *columns, *statuses)
+        fresh = {row["ord"] for row in rows}
+        return [position in fresh for position in range(1, len(entries) + 1)]
+
+    async def accept_many(
+        self, items: Sequence[tuple[NewCommand, Sequence[OutboxMessage]]]
+    ) -> list[bool]:
+        return await self.ingest_batch([Accept(command, statuses) for command, statuses in items])
+
+    async def reject_many(self, items: Sequence[tuple[str, Sequence[OutboxMessage]]]) -> list[bool]:
+        return await self.ingest_batch([Reject(event_id, statuses) for event_id, statuses in items])
 
     # -- dispatch -----------------------------------------------------------------------------
 

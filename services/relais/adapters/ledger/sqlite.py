@@ -28,6 +28,7 @@ from relais.adapters.ledger.migrations import MigrationStatus, load, status
 from relais.adapters.ledger.sqlite_worker import GroupCommitWorker
 from relais.errors import ConfigurationError
 from relais.services.ledger_port import (
+    Accept,
     Command,
     CommandKind,
     CommandState,
@@ -37,6 +38,7 @@ from relais.services.ledger_port import (
     NewCommand,
     OutboxMessage,
     OutboxRecord,
+    Reject,
 )
 
 T = TypeVar("T")
@@ -144,6 +146,58 @@ def _append_outbox(conn: sqlite3.Connection, statuses: Sequence[OutboxMessage], 
                 for s in statuses
             ],
         )
+
+
+_INSERT_INBOX = (
+    "INSERT INTO inbox (event_id, outcome, received_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (event_id) DO NOTHING"
+)
+
+# blocked: behind an older open command of its dossier (FIFO; claim skips it until complete
+# unblocks it). Earlier commands of the same batch are rows of this transaction: seen here.
+_INSERT_COMMAND = (
+    "INSERT INTO commands (event_id, cfa, dossier_id, opco, kind, payload, depends_on,"
+    " state, attempts, next_attempt_at, created_at, updated_at, ambiguous, blocked)"
+    " VALUES (:event_id, :cfa, :dossier_id, :opco, :kind, :payload, :depends_on, 'pending', 0,"
+    " :now, :now, :now, 0, EXISTS ("
+    "  SELECT 1 FROM commands WHERE cfa = :cfa AND dossier_id = :dossier_id"
+    "  AND state IN ('pending', 'in_flight')))"
+)
+
+
+def _command_values(command: NewCommand) -> dict[str, Any]:
+    """The parameters of ``_INSERT_COMMAND`` but ``now``."""
+    return {
+        "event_id": command.event_id,
+        "cfa": command.cfa,
+        "dossier_id": command.dossier_id,
+        "opco": command.opco,
+        "kind": CommandKind(command.kind).value,
+        "payload": json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False),
+        "depends_on": json.dumps(list(command.depends_on)),
+    }
+
+
+def _accept(
+    conn: sqlite3.Connection,
+    values: dict[str, Any],
+    statuses: Sequence[OutboxMessage],
+    now: str,
+) -> bool:
+    if conn.execute(_INSERT_INBOX, (values["event_id"], "accepted", now)).rowcount == 0:
+        return False
+    conn.execute(_INSERT_COMMAND, {**values, "now": now})
+    _append_outbox(conn, statuses, now)
+    return True
+
+
+def _reject(
+    conn: sqlite3.Connection, event_id: str, statuses: Sequence[OutboxMessage], now: str
+) -> bool:
+    if conn.execute(_INSERT_INBOX, (event_id, "rejected", now)).rowcount == 0:
+        return False
+    _append_outbox(conn, statuses, now)
+    return True
 
 
 def _seed_etat(
@@ -260,59 +314,36 @@ class SqliteLedger:
     # -- ingest -------------------------------------------------------------------------------
 
     async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
-        payload = json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False)
-        depends_on = json.dumps(list(command.depends_on))
-        kind = CommandKind(command.kind).value
-
-        def run(conn: sqlite3.Connection) -> bool:
-            now = self._now()
-            seen = conn.execute(
-                "INSERT INTO inbox (event_id, outcome, received_at) VALUES (?, 'accepted', ?)"
-                " ON CONFLICT (event_id) DO NOTHING",
-                (command.event_id, now),
-            )
-            if seen.rowcount == 0:
-                return False
-            conn.execute(
-                "INSERT INTO commands (event_id, cfa, dossier_id, opco, kind, payload, depends_on,"
-                " state, attempts, next_attempt_at, created_at, updated_at, ambiguous, blocked)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, 0, EXISTS ("
-                "  SELECT 1 FROM commands WHERE cfa = ? AND dossier_id = ?"
-                "  AND state IN ('pending', 'in_flight')))",
-                (
-                    command.event_id,
-                    command.cfa,
-                    command.dossier_id,
-                    command.opco,
-                    kind,
-                    payload,
-                    depends_on,
-                    now,
-                    now,
-                    now,
-                    command.cfa,
-                    command.dossier_id,
-                ),
-            )
-            _append_outbox(conn, statuses, now)
-            return True
-
-        return await self._run(run)
+        row = _command_values(command)
+        return await self._run(lambda conn: _accept(conn, row, statuses, self._now()))
 
     async def reject(self, event_id: str, statuses: Sequence[OutboxMessage]) -> bool:
-        def run(conn: sqlite3.Connection) -> bool:
+        return await self._run(lambda conn: _reject(conn, event_id, statuses, self._now()))
+
+    async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
+        """One job on the worker thread: the entries one by one, in one savepoint and commit."""
+        if not entries:
+            return []
+        batch = list(entries)
+
+        def run(conn: sqlite3.Connection) -> list[bool]:
             now = self._now()
-            seen = conn.execute(
-                "INSERT INTO inbox (event_id, outcome, received_at) VALUES (?, 'rejected', ?)"
-                " ON CONFLICT (event_id) DO NOTHING",
-                (event_id, now),
-            )
-            if seen.rowcount == 0:
-                return False
-            _append_outbox(conn, statuses, now)
-            return True
+            return [
+                _accept(conn, _command_values(entry.command), entry.statuses, now)
+                if isinstance(entry, Accept)
+                else _reject(conn, entry.event_id, entry.statuses, now)
+                for entry in batch
+            ]
 
         return await self._run(run)
+
+    async def accept_many(
+        self, items: Sequence[tuple[NewCommand, Sequence[OutboxMessage]]]
+    ) -> list[bool]:
+        return await self.ingest_batch([Accept(command, statuses) for command, statuses in items])
+
+    async def reject_many(self, items: Sequence[tuple[str, Sequence[OutboxMessage]]]) -> list[bool]:
+        return await self.ingest_batch([Reject(event_id, statuses) for event_id, statuses in items])
 
     # -- dispatch -----------------------------------------------------------------------------
 

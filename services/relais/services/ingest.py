@@ -10,10 +10,12 @@ record the handler reaches exactly one of four outcomes:
                    this topic, bad signature, schema, control rules, unknown dossier) ->
                    ``ledger.reject`` with ONE ``rejected`` status carrying every error found
 ``duplicate``      the event id was already in the inbox: nothing is written again
-``dead_lettered``  the record cannot be read as an event (no usable ce_id, not JSON, not an object,
-                   not UTF-8, too large, empty) -> the raw record to the DLQ topic (awaited: durable
-                   before the offset commit), then ``ledger.reject`` with a ``dead_lettered`` status
-                   when the dossier can still be identified (ce_subject or the Kafka key)
+``dead_lettered``  the record cannot be read as an event (no usable ce_id, required ce_* headers
+                   missing, not JSON, not an object, nested deeper than 32 levels, not UTF-8, a
+                   NUL in an id, too large, empty) -> the raw record to the DLQ topic (awaited:
+                   durable before the offset commit), then ``ledger.reject`` with a
+                   ``dead_lettered`` status when the dossier can still be identified (ce_subject
+                   or the Kafka key)
 
 Anything else (the ledger or the DLQ topic unreachable) raises: the subscriber does not commit and
 the record comes again.
@@ -276,9 +278,11 @@ def _text_headers(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
         if not lname.startswith("ce_") or lname in out:
             continue
         try:
-            out[lname] = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
         except UnicodeDecodeError:
             continue
+        if not unsafe_text(text):
+            out[lname] = text
     return out
 
 
@@ -286,9 +290,44 @@ def _key_text(key: bytes | None) -> str | None:
     if not key:
         return None
     try:
-        return key.decode("utf-8")
+        text = key.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    return None if unsafe_text(text) else text
+
+
+def unsafe_text(text: str) -> bool:
+    """A NUL or a lone surrogate: valid in JSON, refused by PostgreSQL text and jsonb (and a
+    record that cannot be written would come back forever)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _bad_characters(obj: Any, root: str) -> list[ErrorItem]:
+    """Every string (key or value) of a decoded JSON value that is ``unsafe_text``."""
+    found: list[ErrorItem] = []
+    stack: list[tuple[Any, str]] = [(obj, root)]
+    while stack and len(found) <= MAX_ERRORS:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if unsafe_text(key):
+                    found.append(_err("DATA_INVALID_CHARACTER", path, _BAD_CHARACTER))
+                    continue
+                stack.append((value, f"{path}.{key}"))
+        elif isinstance(node, list):
+            stack.extend((value, f"{path}[{i}]") for i, value in enumerate(node))
+        elif isinstance(node, str) and unsafe_text(node):
+            found.append(_err("DATA_INVALID_CHARACTER", path, _BAD_CHARACTER))
+    return sorted(found, key=lambda e: e.path)
+
+
+_BAD_CHARACTER = "contains a NUL character or an invalid surrogate"
 
 
 _KIND_OF_COMMAND = {kind: CommandKind(kind.value) for kind in EventKind}
@@ -318,6 +357,24 @@ class IngestHandler:
             self._observer.on_result(result, self._latency(record, result))
         return result
 
+    async def ledger_answers(self) -> bool:
+        try:
+            await self._ledger.ping()
+        except Exception:  # noqa: BLE001 - a probe: any failure means "no"
+            return False
+        return True
+
+    async def give_up(self, record: Record, error: BaseException) -> Result:
+        """Dead-letter a record that keeps failing for a reason of its own (a bug, data a
+        database refuses) while the ledger answers: identified by its position only."""
+        hdrs = _text_headers(record.headers)
+        reason = "UNPROCESSABLE"
+        detail = f"relais could not process this record ({type(error).__name__})"
+        result = await self._dead_letter(record, hdrs, reason, detail)
+        if self._observer is not None:
+            self._observer.on_result(result, None)
+        return result
+
     # ---------------------------------------------------------------- steps
 
     async def _handle(self, record: Record) -> Result:
@@ -332,19 +389,42 @@ class IngestHandler:
                 "TOO_LARGE",
                 f"the record value is larger than {self._policy.max_message_bytes} bytes",
             )
+        obj, value_problem = parse_value(value)
         try:
             envelope = envelope_from_headers(record.headers, key=record.key)
         except EnvelopeError as exc:
-            reason = _undecodable_envelope(exc) or _undecodable_value(value)
+            reason = _undecodable_envelope(exc) or value_problem
             if reason is not None:
                 return await self._dead_letter(record, hdrs, reason, "", exc)
             return await self._reject_unreadable_envelope(record, hdrs, exc)
+        if any(unsafe_text(t) for t in (envelope.id, envelope.subject, envelope.source)) or (
+            record.key is not None and _key_text(record.key) is None
+        ):
+            # Nothing of it can be stored or echoed safely: dead letter, identified by position.
+            return await self._dead_letter(
+                record,
+                {},
+                "ENVELOPE_INVALID_CHARACTER",
+                "a ce_* header or the key " + _BAD_CHARACTER,
+            )
         trigger_cfa: str | None = None
         try:
             cfa = self._authorize(record, envelope, hdrs, value)
             trigger_cfa = cfa
+            if obj is not None and (bad := _bad_characters(obj, "data")):
+                raise _Reject(*bad)
+            if obj is None:
+                assert value_problem is not None
+                return await self._dead_letter(
+                    record,
+                    hdrs,
+                    value_problem,
+                    _VALUE_PROBLEMS[value_problem],
+                    envelope=envelope,
+                    cfa=cfa,
+                )
             try:
-                data = decode_data(envelope, value)
+                data = decode_data(envelope, obj)
             except PayloadError as exc:
                 if exc.undecodable:
                     return await self._dead_letter(
@@ -544,7 +624,11 @@ class IngestHandler:
         self, record: Record, hdrs: Mapping[str, str], exc: EventError
     ) -> Result:
         """Envelope errors with a usable ce_id: one rejected status naming every problem."""
-        event_id = hdrs["ce_id"]
+        event_id = hdrs.get("ce_id")
+        if event_id is None:  # usable for the envelope model, not for storage (a NUL in it)
+            return await self._dead_letter(
+                record, {}, "ENVELOPE_INVALID_CHARACTER", "ce_id " + _BAD_CHARACTER, exc
+            )
         dossier_id = hdrs.get("ce_subject") or _key_text(record.key)
         kind = _kind_of(hdrs.get("ce_type"))
         trigger = Trigger(event_id=event_id, cfa=None, dossier_id=dossier_id, kind=kind)
@@ -648,12 +732,41 @@ def _undecodable_envelope(exc: EnvelopeError) -> str | None:
     return None
 
 
-def _undecodable_value(value: bytes) -> str | None:
+MAX_DEPTH = 32  # a cerfa is 5 levels deep; deeper JSON is refused before any recursion
+_VALUE_PROBLEMS = {
+    "DATA_NOT_JSON": "the record value is not JSON (UTF-8)",
+    "DATA_NOT_OBJECT": "the record value must be a JSON object",
+    "DATA_TOO_DEEP": f"the record value nests deeper than {MAX_DEPTH} levels",
+}
+
+
+def parse_value(value: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """The record value as a JSON object, or why not (a ``_VALUE_PROBLEMS`` code). Never raises:
+    absurdly nested JSON is refused here, before the models and serializers recurse into it."""
     try:
         obj = json.loads(value)
+    except RecursionError:
+        return None, "DATA_TOO_DEEP"
     except (UnicodeDecodeError, ValueError):
-        return "DATA_NOT_JSON"
-    return None if isinstance(obj, dict) else "DATA_NOT_OBJECT"
+        return None, "DATA_NOT_JSON"
+    if not isinstance(obj, dict):
+        return None, "DATA_NOT_OBJECT"
+    if _depth_exceeds(obj, MAX_DEPTH):
+        return None, "DATA_TOO_DEEP"
+    return obj, None
+
+
+def _depth_exceeds(obj: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
 
 
 MAX_ERRORS = 200

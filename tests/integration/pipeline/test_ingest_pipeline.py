@@ -231,10 +231,13 @@ async def test_one_topic_per_cfa_by_pattern(
 class FlakyLedger:
     """The real ledger, except that ``accept`` of one event fails ``times`` times first."""
 
-    def __init__(self, inner: Ledger, event_id: str, times: int) -> None:
+    def __init__(
+        self, inner: Ledger, event_id: str, times: int, error: Exception | None = None
+    ) -> None:
         self._inner = inner
         self._event_id = event_id
         self.failures_left = times
+        self._error = error or ConnectionError("ledger unreachable")
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
@@ -242,7 +245,7 @@ class FlakyLedger:
     async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
         if command.event_id == self._event_id and self.failures_left:
             self.failures_left -= 1
-            raise ConnectionError("ledger unreachable")
+            raise self._error
         return await self._inner.accept(command, statuses)
 
 
@@ -305,3 +308,25 @@ async def test_records_too_large_for_the_dlq_do_not_block_the_stream(
     assert all(d.value is None and int(d.headers["dlq_value_dropped"]) > 1 << 20 for d in dlq)
     assert [int(d.headers["dlq_offset"]) for d in dlq] == [0, 1]
     assert [s.json()["status"] for s in statuses] == ["dead_lettered", "dead_lettered", "received"]
+
+
+async def test_a_record_that_always_fails_is_dead_lettered_and_the_stream_goes_on(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: object
+) -> None:
+    topics = make_topics(topic_factory)
+    g = generator(18)
+    dossiers = [g.dossier() for _ in range(4)]
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    poison = dossiers[1]
+    flaky = FlakyLedger(open_ledger(url), poison.event_id, times=10**6, error=ValueError("bug"))
+    settings = settings_for(kafka_bootstrap, topics, url)
+    app = build(settings, ["ingest", "relay"], ledger=flaky)  # type: ignore[arg-type]
+    async with running(app):
+        await produce(kafka_bootstrap, topics.input, [out(d.event) for d in dossiers])
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=4, timeout_s=30)
+        dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=1, timeout_s=10)
+    outcome = {s.json()["eventId"]: s.json()["status"] for s in statuses}
+    assert outcome == {d.event_id: "dead_lettered" if d is poison else "received" for d in dossiers}
+    (letter,) = dlq
+    assert letter.headers["dlq_reason"] == "UNPROCESSABLE"
+    assert letter.value == out(poison.event).value  # the raw record, for a replay once fixed

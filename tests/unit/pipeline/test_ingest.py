@@ -377,3 +377,41 @@ async def test_a_megabyte_field_name_does_not_make_a_megabyte_status(
     assert result.outcome is Outcome.REJECTED
     (status,) = ledger.statuses()
     assert len(status.value) < 2_000
+
+
+async def test_characters_a_database_cannot_store_are_refused(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    h = handler(ledger, sink)
+    data = {"opco": "AKTO", "cerfa": {"employeur": {"denomination": "a\x00b", "\ud800k": 1}}}
+    hdrs, _ = event(EventType.DOSSIER_SUBMITTED, event_id="e-15")
+    value = json.dumps(data).encode()  # JSON escapes: \u0000 and a lone \ud800 are valid JSON
+    result = await h.handle(record(hdrs, value))
+    assert result.outcome is Outcome.REJECTED
+    assert [(e.code, e.path) for e in result.errors] == [
+        ("DATA_INVALID_CHARACTER", "data.cerfa.employeur"),
+        ("DATA_INVALID_CHARACTER", "data.cerfa.employeur.denomination"),
+    ]
+    assert ledger.rows == []
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, subject="D\x00")
+    nul_subject = await h.handle(record(hdrs, value, offset=4))
+    assert nul_subject.outcome is Outcome.DEAD_LETTERED
+    assert nul_subject.reason == "ENVELOPE_INVALID_CHARACTER"
+    assert nul_subject.event_id == "kafka:cfa.events.v1:0:4"
+    assert "\x00" not in "".join(m.key + m.event_id for m in ledger.statuses())
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "DATA_TOO_DEEP"),
+        (b'{"cerfa":' + b'{"a":' * 40 + b"1" + b"}" * 41, "DATA_TOO_DEEP"),
+    ],
+)
+async def test_absurdly_nested_json_is_dead_lettered(
+    ledger: FakeLedger, sink: ListSink, value: bytes, reason: str
+) -> None:
+    hdrs, _ = event(EventType.DOSSIER_SUBMITTED, subject="D-16")
+    result = await handler(ledger, sink).handle(record(hdrs, value))
+    assert result.outcome is Outcome.DEAD_LETTERED and result.reason == reason
+    assert bodies(ledger)[0].dossierId == "D-16"

@@ -10,7 +10,10 @@ Delivery contract (DESIGN promise 1, STYLE 7):
 * when the handler fails (ledger or DLQ topic unreachable, a bug), the records handled so far are
   committed, every partition of the poll is rewound to its first unhandled record (so no later
   commit can cover it) and the subscriber pauses, longer each time. Nothing is skipped;
-  ``/health/ready`` tells the operator why it is stuck.
+  ``/health/ready`` tells the operator why it is stuck;
+* except a poison record: one that failed three times in a row with an error that is neither the
+  ledger's nor the broker's while the ledger answers (a bug meeting odd data) is dead-lettered
+  (``UNPROCESSABLE``), so that one record never stops the stream.
 
 FastStream's default parser decodes every header as UTF-8 and its decoder parses JSON bodies; a
 garbled record would fail there, before our handler, and be skipped. So this subscriber brings its
@@ -34,7 +37,9 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
+from relais.adapters.kafka.producer import PublishError
 from relais.config import KafkaSettings
+from relais.errors import LedgerError
 from relais.logging import bound, get_logger
 from relais.metrics import Metrics
 from relais.services.ingest import IngestHandler, Outcome, Record, Result
@@ -44,6 +49,8 @@ log = get_logger("relais.ingest")
 _BACKOFF_START_S = 0.2
 _BACKOFF_CAP_S = 30.0
 _UNREADY_AFTER_FAILURES = 3
+_POISON_AFTER = 3  # failures of one record, the ledger answering, before it is dead-lettered
+_INFRASTRUCTURE = (LedgerError, PublishError, OSError, TimeoutError)
 
 
 def _clean(record: ConsumerRecord[Any, Any]) -> ConsumerRecord[Any, Any]:
@@ -136,6 +143,8 @@ class IngestSubscriber:
         self.last_error: str | None = None
         self.handled = 0
         self._next: dict[TopicPartition, int] = {}  # next offset to handle, per partition
+        self._failing_record: tuple[str, int, int] | None = None
+        self._record_failures = 0
         topics: tuple[str, ...] = () if kafka.input_pattern else (kafka.input_topic,)
         options: dict[str, Any] = {
             "group_id": kafka.group_id,
@@ -185,11 +194,12 @@ class IngestSubscriber:
                 try:
                     await self._handler.handle(_record(rec))
                 except BaseException as exc:
-                    await self._give_back(consumer, records[index:], done)
-                    if not isinstance(exc, Exception):
-                        raise  # cancelled: shutting down
-                    await self._pause(exc)
-                    return
+                    if not (isinstance(exc, Exception) and await self._poison(rec, exc)):
+                        await self._give_back(consumer, records[index:], done)
+                        if not isinstance(exc, Exception):
+                            raise  # cancelled: shutting down
+                        await self._pause(exc)
+                        return
             done[tp] = rec.offset
             self._next[tp] = rec.offset + 1
             self.handled += 1
@@ -197,6 +207,28 @@ class IngestSubscriber:
         self.refresh_lag()
         self._failures = 0
         self.last_error = None
+
+    async def _poison(self, rec: ConsumerRecord[Any, Any], exc: Exception) -> bool:
+        """Whether the record, not the infrastructure, is what fails: it failed
+        ``_POISON_AFTER`` times in a row with an error that is not the ledger's nor the broker's,
+        while the ledger answers. It is then dead-lettered
+        (reason UNPROCESSABLE) so that one record never stops the stream (DESIGN promise 5)."""
+        if isinstance(exc, _INFRASTRUCTURE):
+            return False  # the ledger or the broker: wait for it, never drop the record
+        position = (rec.topic, rec.partition, rec.offset)
+        if self._failing_record != position:
+            self._failing_record, self._record_failures = position, 0
+        self._record_failures += 1
+        if self._record_failures < _POISON_AFTER or not await self._handler.ledger_answers():
+            return False
+        try:
+            await self._handler.give_up(_record(rec), exc)
+        except Exception as again:  # noqa: BLE001 - still stuck: the caller pauses and retries
+            log.error("ingest.give_up_failed", error=repr(again))
+            return False
+        log.error("ingest.unprocessable", error=repr(exc))
+        self._failing_record, self._record_failures = None, 0
+        return True
 
     async def _give_back(
         self,

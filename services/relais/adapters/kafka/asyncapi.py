@@ -79,8 +79,9 @@ def _status_headers() -> Document:
 
 def _dlq_headers() -> Document:
     descriptions = {
-        "dlq_reason": "Why the record could not be read (DATA_NOT_JSON, DATA_NOT_OBJECT, "
-        "TOO_LARGE, EMPTY_VALUE, ENVELOPE_UNDECODABLE, ENVELOPE_HEADERS_MISSING)",
+        "dlq_reason": "Why the record could not be read: DATA_NOT_JSON, DATA_NOT_OBJECT, "
+        "DATA_TOO_DEEP, TOO_LARGE, EMPTY_VALUE, ENVELOPE_UNDECODABLE, ENVELOPE_HEADERS_MISSING, "
+        "ENVELOPE_INVALID_CHARACTER, or UNPROCESSABLE (it kept failing: a relais bug to report)",
         "dlq_topic": "The topic the record came from",
         "dlq_partition": "Its partition (decimal)",
         "dlq_offset": "Its offset (decimal)",

@@ -132,16 +132,18 @@ class ConvergenceApp:
         sim = self.sim
         params = request.path_params
         opco = OPCO_BY_NAME.get(params.get("opco", ""))
-        if opco is None:
-            return error_response(404, "OPCO inconnu")
         rest: str = params.get("rest", "")
+        if opco is None:
+            return self._other(request, "unknown", error_response(404, "OPCO inconnu"))
         if rest == "openapi.json" and request.method == "GET":
-            return JsonResponse(self._openapi(opco))
+            return self._other(request, "openapi", JsonResponse(self._openapi(opco)), opco)
         spec, version, exists = match(request.method, rest)
         if spec is None or version is None:
             if exists:
-                return error_response(405, "Méthode non autorisée")
-            return error_response(404, "Ressource inconnue")
+                answer = error_response(405, "Méthode non autorisée")
+            else:
+                answer = error_response(404, "Ressource inconnue")
+            return self._other(request, "unknown", answer, opco)
         rec = RequestRecord(
             at=time.time(),
             day=sim.clock.day(),
@@ -159,6 +161,13 @@ class ConvergenceApp:
         finally:
             sim.records.append(rec)
         rec.status = 0 if isinstance(response, LostResponse) else response.status_code
+        return response
+
+    def _other(
+        self, request: Request, route: str, response: Response, opco: OpcoCode | None = None
+    ) -> Response:
+        """Record a request that is not a convergence route's, and answer it."""
+        record_other(self.sim, request, route, response.status_code, opco)
         return response
 
     async def _serve(
@@ -676,7 +685,40 @@ async def post_rupture(sim: Simulator, ctx: Context) -> Response:
 # ---- OAuth2 token endpoint (AKTO) ------------------------------------------------------------
 
 
+def record_other(
+    sim: Simulator, request: Request, route: str, status: int, opco: OpcoCode | None = None
+) -> None:
+    """One record for a request outside the convergence routes (no CFA, no ids; the path is cut
+    so a junk request cannot bloat the log)."""
+    name = opco.value if opco is not None else request.path_params.get("opco", "")[:40]
+    sim.records.append(
+        RequestRecord(
+            at=time.time(),
+            day=sim.clock.day(),
+            method=request.method,
+            opco=name,
+            route=route,
+            version="",
+            status=status,
+            outcome="ok" if status < 400 else "rejected",
+            path=request.url.path[:200],
+        )
+    )
+
+
 async def oauth_token(sim: Simulator, request: Request) -> Response:
+    response = await _oauth_token(sim, request)
+    record_other(
+        sim,
+        request,
+        "oauth2_token",
+        response.status_code,
+        OPCO_BY_NAME.get(request.path_params.get("opco", "")),
+    )
+    return response
+
+
+async def _oauth_token(sim: Simulator, request: Request) -> Response:
     opco = OPCO_BY_NAME.get(request.path_params.get("opco", ""))
     if opco is None or sim.profiles[opco].auth.oauth2 is None:
         return error_response(404, "Ressource inconnue")

@@ -1,8 +1,11 @@
 """The record of every request the simulator received, for invariant checks.
 
 One ``RequestRecord`` per request (including the ones a fault swallowed): what was asked, by which
-CFA, about which object, and what happened. No body is kept and the dossier natural key is stored
-as a digest, so the log carries no personal data. Bounded: the oldest records go first.
+CFA, about which object, and what happened. Requests outside the convergence routes are recorded
+too, with route ``oauth2_token`` (AKTO's token endpoint), ``openapi`` or ``unknown`` (404/405 under
+``/<OPCO>/ApiEchangeCFA/``); only ``/_admin`` and ``/health`` are not. No body is kept and the
+dossier natural key is stored as a digest, so the log carries no personal data. Bounded: the
+oldest records go first.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class RequestRecord:
     natural_key: str | None = None
     ids: dict[str, str] = field(default_factory=dict)
     seq: int = 0  # given by RecordLog.append
+    path: str | None = None  # the path asked, when it is not a convergence route's (404, token)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,7 +42,8 @@ class RequestRecord:
             "at": self.at,
             "day": round(self.day, 6),
             "method": self.method,
-            "path": f"/{self.opco}/ApiEchangeCFA/{self.version}/{ROUTE_PATHS.get(self.route, '')}",
+            "path": self.path
+            or f"/{self.opco}/ApiEchangeCFA/{self.version}/{ROUTE_PATHS.get(self.route, '')}",
             "opco": self.opco,
             "route": self.route,
             "version": self.version,

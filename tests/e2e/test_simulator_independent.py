@@ -878,6 +878,14 @@ def test_record_of_every_request(sim: Sim) -> None:
             assert rec["status"] == want, rec
     seqs = [x["seq"] for x in mine]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    # requests outside the convergence routes are recorded too: AKTO's token endpoint, a 404
+    last = seqs[-1]
+    sim.token(fresh=True)
+    assert sim.call("GET", opco, "v2/no/such/route").status_code == 404
+    later = sim.admin("GET", "records", params={"after": last}).json()["records"]
+    got = [(x["method"], x["path"], x["status"]) for x in later]
+    assert ("POST", "/AKTO/oauth2/token", 200) in got, got
+    assert ("GET", f"/{opco}/ApiEchangeCFA/v2/no/such/route", 404) in got, got
     # no personal data or credentials in the record
     text = str(records)
     for value in (

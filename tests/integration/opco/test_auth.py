@@ -86,7 +86,9 @@ async def test_wrong_oauth_secret(rig: Rig) -> None:
             await gateway.key_info(CFA, OpcoCode.AKTO)
         assert exc.value.messages == ("invalid_client",)
         assert "wrong-secret" not in str(exc.value)
-        assert rig.sim.records(opco="AKTO") == []  # never reached the API
+        records = rig.sim.records(opco="AKTO")
+        assert [r["route"] for r in records] == ["oauth2_token"]  # never reached the API
+        assert records[0]["status"] == 401
     finally:
         await gateway.aclose()
 

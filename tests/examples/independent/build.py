@@ -305,6 +305,31 @@ def build() -> None:  # one call per variant
     }
     case("002-event", event, "valid", rule="CloudEvents structured event", opco="OPCOMMERCE")
 
+    # the event envelope as relais's ingest reads it (DESIGN.md: CloudEvents structured JSON)
+    for name, change, path in (
+        ("003-event-no-id", lambda e: e.pop("id"), "id"),
+        ("004-event-bad-source", lambda e: e.update(source="CFA du Commerce"), "source"),
+        ("005-event-time-no-offset", lambda e: e.update(time="2026-11-27T09:00:00"), "time"),
+        ("006-event-no-subject", lambda e: e.pop("subject"), "subject"),
+        (
+            "007-event-extra-data-key",
+            lambda e: e["data"].update(commentaire="x"),
+            "data.commentaire",
+        ),
+    ):
+        bad_event = copy.deepcopy(event)
+        change(bad_event)
+        case(name, bad_event, "error", [path], rule=f"event envelope: {path}")
+    ok_event = copy.deepcopy(event)
+    ok_event["source"] = "98765432400019"
+    case(
+        "008-event-plain-siret-source",
+        ok_event,
+        "valid",
+        rule="source as a plain SIRET",
+        opco="OPCOMMERCE",
+    )
+
     # §1.7 wire formats
     def all_dates(fmt: Any) -> Any:
         def m(doc: dict[str, Any]) -> None:

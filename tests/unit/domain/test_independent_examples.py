@@ -109,3 +109,55 @@ def test_route_without_an_opco_exits_1_with_a_message(
     code, out, err = run(capsys, "route", "--idcc", idcc)
     assert (code, out) == (1, "")
     assert err.startswith("relais route: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"cerfa": NaN}', "NaN is not JSON"),
+        ('{"a": -Infinity}', "-Infinity is not JSON"),
+        ("{ nope", "line 1 column 3"),
+        ("[" * 100_000, "nested too deeply"),
+    ],
+)
+def test_not_json_says_why_and_exits_2(
+    text: str, reason: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    file = tmp_path / "input.json"
+    file.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "validate", str(file))
+    assert (code, out) == (2, "")
+    assert err.startswith("relais validate: input is not") and reason in err
+
+
+def test_a_closed_pipe_is_no_traceback() -> None:
+    import os
+    import subprocess
+    import sys
+
+    relais = str(Path(sys.executable).parent / "relais")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before relais writes (as with `| head`)
+    try:
+        proc = subprocess.run(
+            [relais, "validate", str(HERE / "000-valid-initial.json"), "--today", "2026-11-27"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_event_envelope_findings_name_the_attribute_in_french(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "validate", str(HERE / "004-event-bad-source.json"))
+    assert code == 1
+    [finding] = json.loads(out)["errors"]
+    assert finding["code"] == "EVENEMENT_ENVELOPPE_INVALIDE" and finding["path"] == "source"
+    assert "SIRET du CFA" in finding["message"]

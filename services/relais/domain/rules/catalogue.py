@@ -36,6 +36,8 @@ CATALOGUE: dict[str, RuleInfo] = {
     "CORPS_NON_OBJET": _e("2.10-2.14", "the follow-up body is not a JSON object"),
     "TYPE_SUIVI_INCONNU": _e("2.10-2.14", "unknown follow-up kind"),
     "EVENEMENT_TYPE_INCONNU": _e("DESIGN", "unknown CFA event type (relais validate)"),
+    "EVENEMENT_ENVELOPPE_INVALIDE": _e("DESIGN", "CloudEvents attribute missing or invalid"),
+    "EVENEMENT_DONNEES_CHAMP_INCONNU": _e("DESIGN", "unexpected key in an event's data"),
     "TYPE_INVALIDE": _e("1.7", "wrong JSON type (string, integer, number, boolean, object, list)"),
     "DATE_INVALIDE": _e("1.7", "not a date (YYYY-MM-DD, optional time and offset, 1900-2199)"),
     "TROP_IMBRIQUE": _e("-", "document too large or too deeply nested"),

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from relais.domain.dates import paris_today
-from relais.domain.findings import error
+from relais.domain.events import DATA_MODELS, Envelope, EventType
+from relais.domain.findings import Finding, error
 from relais.domain.followups import FOLLOWUP_KINDS
 from relais.domain.referentials import Referentials, load_referentials
 from relais.domain.rules.catalogue import catalogue_json
@@ -71,13 +76,17 @@ def handle(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         text = _read(args.file)
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_reject_constant)
     except OSError as exc:
         return _bad_input(f"cannot read {args.file}: {exc.strerror or exc}")
-    except (UnicodeDecodeError, RecursionError):
+    except UnicodeDecodeError:
         return _bad_input("input is not UTF-8 JSON")
+    except RecursionError:
+        return _bad_input("input is not usable JSON (nested too deeply)")
+    except json.JSONDecodeError as exc:
+        return _bad_input(f"input is not JSON ({exc.msg}, line {exc.lineno} column {exc.colno})")
     except ValueError as exc:
-        return _bad_input(f"input is not JSON ({exc.__class__.__name__})")
+        return _bad_input(f"input is not JSON ({exc})")
     if not isinstance(doc, dict):
         return _bad_input("input must be a JSON object (a cerfa, {'cerfa': ...} or an event)")
     today: date = args.today or paris_today(datetime.now(UTC))
@@ -87,8 +96,23 @@ def handle(args: argparse.Namespace) -> int:
         print(f"relais validate: cannot load referentials: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     result = validate_document(doc, today=today, referentials=referentials)
-    print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    _emit(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     return EXIT_OK if result.valid else EXIT_INVALID
+
+
+def _emit(text: str) -> None:
+    """Print the report; a reader that went away (``| head``) is not an error worth a traceback."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush at exit
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are Python's JSON extensions, not JSON."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def validate_document(
@@ -101,17 +125,22 @@ def validate_document(
         kind = _kind_of(event_type)
         if kind is None:
             return report([error("EVENEMENT_TYPE_INCONNU", "type", "Type d'événement inconnu.")])
+        envelope = envelope_findings(doc)
         if kind == "dossier":
             cerfa = data.get("cerfa") if isinstance(data, dict) else None
             opco = data.get("opco") if isinstance(data, dict) else None
-            return validate_cerfa(
+            result = validate_cerfa(
                 cerfa,
                 today=today,
                 referentials=referentials,
                 explicit_opco=opco if isinstance(opco, str) else None,
             )
-        body = data.get(kind) if isinstance(data, dict) and kind in data else data
-        return validate_followup(kind, body, today=today)
+        else:
+            body = data.get(kind) if isinstance(data, dict) and kind in data else data
+            result = validate_followup(kind, body, today=today)
+        if not envelope:
+            return result
+        return report([*envelope, *result.findings], opco=result.opco)
     if "cerfa" in doc:
         opco = doc.get("opco")
         return validate_cerfa(
@@ -121,6 +150,63 @@ def validate_document(
             explicit_opco=opco if isinstance(opco, str) else None,
         )
     return validate_cerfa(doc, today=today, referentials=referentials)
+
+
+_ENVELOPE_EXPECTED = {
+    "specversion": "« 1.0 »",
+    "id": "l'identifiant unique de l'événement (1 à 200 caractères)",
+    "type": "un type d'événement CFA (fr.cfa.<objet>.<action>.v1)",
+    "source": "le SIRET du CFA (urn:siret:<14 chiffres>) ou son UAI",
+    "subject": "l'identifiant du dossier chez le CFA (1 à 200 caractères)",
+    "time": "une date-heure RFC 3339 avec son fuseau",
+    "datacontenttype": "« application/json »",
+    "signature": "une signature HMAC hexadécimale",
+}
+
+
+def envelope_findings(doc: dict[str, Any]) -> list[Finding]:
+    """What relais's ingest would reject in a structured event besides its cerfa or body.
+
+    The CloudEvents attributes (``Envelope``, as ingest reads them) and, for a known type, the
+    keys of ``data`` next to the body (the data models forbid any other). Paths name the event's
+    own attributes (``source``, ``data.autre``), outside the cerfa.
+    """
+    findings: list[Finding] = []
+    try:
+        Envelope.model_validate({k: v for k, v in doc.items() if k != "data"})
+    except ValidationError as exc:
+        seen: set[str] = set()
+        for err in exc.errors(include_input=False, include_url=False):
+            attr = str(err["loc"][0]) if err["loc"] else ""
+            if attr in seen:
+                continue
+            seen.add(attr)
+            if err["type"] == "missing":
+                text = f"attribut CloudEvents obligatoire manquant ({attr})"
+            elif err["type"] == "extra_forbidden":
+                text = f"attribut inconnu ({attr}), refusé par relais"
+            else:
+                expected = _ENVELOPE_EXPECTED.get(attr)
+                text = f"attribut {attr} invalide" + (f", attendu : {expected}" if expected else "")
+            findings.append(error("EVENEMENT_ENVELOPPE_INVALIDE", attr, f"Événement : {text}."))
+    data = doc.get("data")
+    event_type = doc.get("type")
+    if isinstance(data, dict) and event_type in {t.value for t in EventType}:
+        allowed = set(DATA_MODELS[EventType(event_type)].model_fields)
+        for key in data:
+            if key not in allowed:
+                findings.append(
+                    error(
+                        "EVENEMENT_DONNEES_CHAMP_INCONNU",
+                        f"data.{key}" if _PLAIN_KEY.match(str(key)) else "data",
+                        "Événement : champ inattendu dans data (attendus : "
+                        f"{', '.join(sorted(allowed))}), refusé par relais.",
+                    )
+                )
+    return findings
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,80}$")
 
 
 def _kind_of(event_type: object) -> str | None:

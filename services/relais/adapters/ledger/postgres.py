@@ -1,9 +1,10 @@
 """The ledger on PostgreSQL: production, several processes sharing one database.
 
-An asyncpg pool (statements are prepared and cached per connection by asyncpg). Every method is ONE
-statement, hence one round trip and one implicit transaction: data-modifying CTEs write the inbox,
-command, dossier/facture and outbox rows together, and a CTE whose lease check or compare-and-set
-returns no row makes the others write nothing. ``claim`` uses ``FOR UPDATE SKIP LOCKED``, so several
+An asyncpg pool (statements are prepared and cached per connection by asyncpg; no reset round trip
+on release, see ``_keep_session``). Every method is ONE statement, hence one round trip and one
+implicit transaction: data-modifying CTEs write the inbox, command, dossier/facture and outbox rows
+together, and a CTE whose lease check or compare-and-set returns no row makes the others write
+nothing; ``ingest_batch`` writes a whole Kafka poll that way. ``claim`` uses ``FOR UPDATE SKIP LOCKED``, so several
 dispatchers split the due commands without waiting on each other.
 
 Isolation is READ COMMITTED. What keeps the promises under concurrency:
@@ -336,6 +337,20 @@ SELECT count(*) FROM changed
 """
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset of a released connection: nothing to do, so no round trip.
+
+    asyncpg's default sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``
+    after every ``pool.fetch*``: one more round trip per ledger call, for state this ledger never
+    leaves on a session. Its only lock is ``pg_advisory_xact_lock`` (released at commit), it SETs
+    nothing, LISTENs to nothing and opens no cursor outside a transaction (leadership's session
+    lock lives on its own connection, not in this pool). asyncpg still rolls back a transaction
+    left open before calling this. ``test_pool`` checks that no session state survives any ledger
+    call: a change that needs some must put it on a dedicated connection or reset it here.
+    """
+    return None
+
+
 @common.translate_errors(
     OSError,
     TimeoutError,
@@ -369,7 +384,10 @@ class PostgresLedger:
             async with self._pool_lock:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
-                        self.url, min_size=self._min_size, max_size=self._max_size
+                        self.url,
+                        min_size=self._min_size,
+                        max_size=self._max_size,
+                        reset=_keep_session,
                     )
         return self._pool
 

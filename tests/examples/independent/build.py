@@ -653,6 +653,13 @@ def build() -> None:  # one call per variant
         rule="RNCP 2-5 digits",
     )
     case(
+        "063b-rncp-too-long",
+        v(lambda d: d[F].update(rncp="RNCP383620")),
+        "error",
+        [f"{F}.rncp"],
+        rule="RNCP 6 digits (also over 9 characters)",
+    )
+    case(
         "064-rncp-digits-only",
         v(lambda d: d[F].update(rncp="38362")),
         "valid",

@@ -161,3 +161,10 @@ def test_event_envelope_findings_name_the_attribute_in_french(
     [finding] = json.loads(out)["errors"]
     assert finding["code"] == "EVENEMENT_ENVELOPPE_INVALIDE" and finding["path"] == "source"
     assert "SIRET du CFA" in finding["message"]
+
+
+@pytest.mark.parametrize("name", ["071-courriel-long", "063b-rncp-too-long", "061-naf"])
+def test_one_problem_one_finding(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", str(HERE / f"{name}.json"), "--today", "2026-11-27")
+    assert code == 1
+    assert len(json.loads(out)["errors"]) == 1

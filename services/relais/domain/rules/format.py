@@ -300,8 +300,22 @@ def _enums(cerfa: Cerfa) -> Iterator[Finding]:
             )
 
 
+LENGTH_IN_FORMAT = frozenset(
+    {
+        "employeur.naf",
+        "employeur.courriel",
+        "apprenti.courriel",
+        "formation.rncp",
+        "formation.codeDiplome",
+    }
+)
+"""Fields whose format rule already refuses a value too long: one problem, one finding."""
+
+
 def _lengths(cerfa: Cerfa) -> Iterator[Finding]:
     for path, limit in MAX_LENGTHS.items():
+        if path in LENGTH_IN_FORMAT:
+            continue
         value = _get(cerfa, path)
         if isinstance(value, str) and len(value) > limit:
             yield error(

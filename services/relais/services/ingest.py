@@ -424,12 +424,8 @@ class IngestHandler:
                     cfa=cfa,
                 )
             try:
-                data = decode_data(envelope, obj)
+                data = decode_data(envelope, obj)  # a JSON object already: schema errors only
             except PayloadError as exc:
-                if exc.undecodable:
-                    return await self._dead_letter(
-                        record, hdrs, exc.errors[0].code, "", exc, envelope=envelope, cfa=cfa
-                    )
                 raise _Reject(*exc.errors) from None
             event = CfaEvent(envelope=envelope, data=data)
             return await self._accept(event, cfa)

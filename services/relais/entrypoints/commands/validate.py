@@ -35,7 +35,8 @@ HELP = """Run the standard's control rules on one input, offline.
 Input: a cerfa object, a request body {"cerfa": {...}, "opco"?: "AKTO"}, or a CFA event in
 CloudEvents structured JSON (dossier, convention, facture, certificat or rupture).
 Output: one JSON object {"valid", "opco", "errors", "warnings"}; each finding has a code,
-a severity, a path (relative to the cerfa or follow-up body) and a French message.
+a severity, a path (relative to the cerfa or follow-up body; an event's own attributes such as
+source or time, checked as relais's ingest reads them, by their name) and a French message.
 Exit: 0 no error (warnings allowed), 1 errors, 2 input not a JSON object.
 
 Example: relais validate tests/examples/dossiers/initial-11.json --today 2026-11-27

@@ -319,9 +319,7 @@ class OpcoStore:
                 [{"code": "ETAT_DOSSIER", "champ": "numeroInterne", "description": d.etat.value}],
             )
         d.date_rupture = date_rupture
-        for e in d.echeances:
-            if e.date_ouverture > date_rupture:
-                e.montant_total = e.montant_regle + e.montant_en_cours
+        prorate_at_rupture(d, date_rupture)
         self._set_etat(d, DossierEtat.RUPTURE, day)
 
     @staticmethod
@@ -354,8 +352,10 @@ class OpcoStore:
         c = Convention(f"C{self._new_id():011d}", d.numero_interne, d.cfa_siret, couts)
         self.conventions[d.numero_interne] = c
         d.convention_id = c.id_convention
-        if d.echeances and all(
-            e.montant_regle == 0 and e.montant_en_cours == 0 for e in d.echeances
+        if (
+            d.etat is DossierEtat.ENGAGE  # not after a rupture: that would undo its prorata
+            and d.echeances
+            and all(e.montant_regle == 0 and e.montant_en_cours == 0 for e in d.echeances)
         ):
             self._compute_engagement(d)
         return c
@@ -566,3 +566,21 @@ def _int(value: object) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return 0
+
+
+def prorate_at_rupture(d: Dossier, date_rupture: date) -> None:
+    """The OPCO pays up to the rupture date (convergence-api.md §3.6, appendix A: "remaining
+    échéances prorated"): an échéance not open at the rupture is cut to what was already invoiced,
+    one whose period straddles the rupture is prorated by day over that period; never below what
+    was invoiced. The engagement follows (échéances + frais annexes)."""
+    for e in d.echeances:
+        floor = e.montant_regle + e.montant_en_cours
+        if e.date_ouverture > date_rupture:
+            e.montant_total = floor
+        elif e.date_fin > date_rupture:
+            length = (e.date_fin - e.date_debut).days + 1
+            kept = max(0, (date_rupture - e.date_debut).days + 1)
+            e.montant_total = max(floor, round(e.montant_total * kept / length))
+    if d.engagement_cents is not None:
+        frais = sum(f.montant_cents for f in d.frais)
+        d.engagement_cents = sum(e.montant_total for e in d.echeances) + frais

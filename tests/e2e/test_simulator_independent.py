@@ -703,6 +703,13 @@ def _lifecycle(sim: Sim, opco: str) -> None:
     r = sim.call("POST", opco, "v2/dossiers/rupture/employeur", json=rupture)
     assert r.status_code == 409 and r.json()["numeroInterne"] == n
     assert etat_of(sim, opco, n)["etat"] == "RUPTURE"
+    after = detail(sim, opco, n)
+    frais = sum(f["montantTotal"] for f in after["engagementsFraisAnnexe"])
+    kept = sum(e["montantTotal"] for e in after["echeances"])
+    assert after["engagement"] == pytest.approx(kept + frais, abs=0.011)
+    assert after["engagement"] < read["engagement"]
+    assert after["echeances"][0]["montantRegle"] == pytest.approx(first)  # paid stays paid
+    assert all(e["montantTotal"] == 0 for e in after["echeances"][1:] if e["montantRegle"] == 0)
     assert (
         detail(sim, opco, n)["cerfa"]["contrat"]["dateRupture"][:10] == rupture["dateRupture"][:10]
     )

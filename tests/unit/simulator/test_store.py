@@ -217,6 +217,33 @@ def test_rupture_needs_an_engaged_dossier_and_happens_once() -> None:
     assert exc.value.status == 409
 
 
+def test_rupture_prorates_the_echeance_it_falls_in_and_the_engagement_follows() -> None:
+    store = make_store()
+    d = engaged(store)
+    e1 = d.echeances[0]
+    before = e1.montant_total
+    frais = sum(f.montant_cents for f in d.frais)
+    length = (e1.date_fin - e1.date_debut).days + 1
+    rupture = e1.date_debut + timedelta(days=length // 2 - 1)  # half of E1's period
+    store.rupture(d, rupture, 5)
+    assert e1.montant_total == round(before * (length // 2) / length)
+    assert all(e.montant_total == 0 for e in d.echeances[1:])
+    assert d.engagement_cents == sum(e.montant_total for e in d.echeances) + frais
+    # a convention arriving after the rupture does not bring the cut échéances back
+    store.add_convention(d, {"coutTotalPedagogieCFA": 9000, "nombreRepasTotaux": 10})
+    assert d.echeances[0].montant_total == e1.montant_total
+    assert all(e.montant_total == 0 for e in d.echeances[1:])
+
+
+def test_rupture_never_cuts_below_what_was_invoiced() -> None:
+    store = make_store()
+    d = engaged(store)
+    e1 = d.echeances[0]
+    facture(store, "F-1", d, 1, e1.montant_total)
+    store.rupture(d, e1.date_debut + timedelta(days=10), 5)
+    assert e1.montant_total == e1.montant_regle + e1.montant_en_cours > 0
+
+
 def test_one_certificat_per_dossier_and_echeance() -> None:
     store = make_store()
     d = engaged(store)

@@ -26,13 +26,16 @@ class Scenario:
     odd_latency_ms: float = 1000.0
     baseline: str | None = None  # the healthy scenario the others' throughput is compared to
 
-    def faults(self) -> dict[str, dict[str, Any]]:
+    def faults(self, *, odd: bool = True) -> dict[str, dict[str, Any]]:
+        """The simulator's fault specs; ``odd=False``: the healthy part only (warm-up)."""
         out: dict[str, dict[str, Any]] = {}
         if self.latency_ms > 0:
             out["*"] = {
                 "latency_ms": self.latency_ms - self.jitter_ms / 2,
                 "jitter_ms": self.jitter_ms,
             }
+        if not odd:
+            return out
         if self.odd == "slow":
             jitter = self.odd_latency_ms / 10
             out[self.odd_opco] = {

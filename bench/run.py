@@ -150,7 +150,7 @@ async def measure(
 ) -> dict[str, Any]:
     label = f"{contender.name}-{scenario.name}"
     await infra.reset_simulator()
-    await infra.set_faults(scenario.faults())
+    await infra.set_faults(scenario.faults(odd=False))  # the odd OPCO goes wrong after warm-up
     topics = await infra.topics(label)
     warm = generate(infra.generator, counts.warmup, infra.opcos)
     burst = generate(infra.generator, counts.burst, infra.opcos)
@@ -192,6 +192,8 @@ async def measure(
                 raise TimeoutError(f"{label}: warm-up events not answered in {timeout_s}s")
             log(f"  {label}: ready in {result['startup_s']}s, warm-up done; burst {len(burst)}")
 
+            if scenario.odd:
+                await infra.set_faults(scenario.faults())
             sampler = Sampler(_pids(infra, running))
             sampler.start()
             load_start = os.getloadavg()[0]
@@ -207,7 +209,7 @@ async def measure(
             }
             result["loadavg_1m"] = [round(load_start, 2), round(os.getloadavg()[0], 2)]
         sat = result["burst"]["rate"]["steady"] or result["burst"]["rate"]["overall"]
-        if counts.paced_s > 0 and counts.paced_max > 0 and sat:
+        if counts.paced_s > 0 and counts.paced_max > 0 and sat and not scenario.odd:
             rate = sat / 2
             n = int(max(10, min(counts.paced_max, rate * counts.paced_s)))
             paced = paced_events = generate(infra.generator, n, infra.opcos)
@@ -324,7 +326,7 @@ async def profile(
     pauses the process at each sample)."""
     label = f"profile-{contender.name}-{scenario.name}"
     await infra.reset_simulator()
-    await infra.set_faults(scenario.faults())
+    await infra.set_faults(scenario.faults())  # profiles use healthy scenarios
     topics = await infra.topics(label)
     warm = generate(infra.generator, 20, infra.opcos)
     burst = generate(infra.generator, events, infra.opcos)

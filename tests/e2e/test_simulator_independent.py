@@ -13,6 +13,7 @@ import asyncio
 import base64
 import csv
 import hashlib
+import json
 import socket
 import subprocess
 import sys
@@ -902,3 +903,38 @@ def test_record_of_every_request(sim: Sim) -> None:
         key(CFA_A.siret, opco),
     ):
         assert value not in text, value
+
+
+def test_openapi_document_served_per_opco(sim: Sim) -> None:
+    committed = json.loads(
+        (Path(__file__).parents[2] / "schemas" / "convergence" / "openapi.json").read_text()
+    )
+    for opco in ("AKTO", "SANTE"):
+        r = httpx.get(sim.url(opco, "openapi.json"), timeout=10)
+        assert r.status_code == 200
+        doc = r.json()
+        assert str(doc["openapi"]).startswith("3.")
+        assert doc["paths"] == committed["paths"]
+        assert any(opco in server["url"] for server in doc["servers"])
+        for path in ("/v1/dossiers", "/v2/dossiers/etats", "/v2/cfakeyinfo", "/v1/factures"):
+            assert path in doc["paths"], path
+
+
+def test_wire_date_forms_of_the_standard(sim: Sim) -> None:
+    """§1.7: the spec's examples use ``YYYY-MM-DDT00:00:00+0000``; ``+00:00`` and ``Z`` are seen
+    too. The same dossier in any of these forms is one dossier (409 on the resend)."""
+
+    def dated(value: Any, suffix: str) -> Any:
+        if isinstance(value, dict):
+            return {k: dated(v, suffix) for k, v in value.items()}
+        if isinstance(value, list):
+            return [dated(v, suffix) for v in value]
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            return value + suffix
+        return value
+
+    d = new_dossier("MOBILITES", sim=sim)
+    ids = post_dossier(sim, "MOBILITES", dated(d.cerfa, "T00:00:00+0000"))
+    for suffix in ("T00:00:00+00:00", "T00:00:00Z", ""):
+        r = sim.call("POST", "MOBILITES", "v2/dossiers", json={"cerfa": dated(d.cerfa, suffix)})
+        assert r.status_code == 409 and r.json()["numeroInterne"] == ids["numeroInterne"]

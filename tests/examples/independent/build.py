@@ -1376,6 +1376,26 @@ def build() -> None:  # one call per variant
         rule="SMIC|SMC",
     )
 
+    case(
+        "166-periods-listed-backwards",
+        v(lambda d: d[C]["remunerationsAnnuelles"].reverse()),
+        "lenient",
+        rule="periods listed in reverse order: the notes set no list order (ordre says it)",
+    )
+
+    def backwards_with_low_rate(d: dict[str, Any]) -> None:
+        d[C]["remunerationsAnnuelles"].reverse()
+        d[C]["remunerationsAnnuelles"][1].update(taux=50)  # now the 1.1 period
+
+    case(
+        "167-periods-backwards-low-rate",
+        v(backwards_with_low_rate),
+        "error",
+        [f"{C}.remunerationsAnnuelles[1].taux"],
+        also=[f"{C}.salaireEmbauche"],
+        rule="grid year 1 on a list in reverse order: the error names the 1.1 entry",
+    )
+
     # bracket change inside year 1: 20 at the start, 21 on 2027-03-15 -> 1.2 from 2027-04-01
     def split(periods: list[tuple[str, str, str, int]]) -> Any:
         def m(d: dict[str, Any]) -> None:

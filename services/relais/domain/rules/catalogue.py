@@ -145,6 +145,7 @@ CATALOGUE: dict[str, RuleInfo] = {
     # wages
     "REMUNERATION_DATES_INVERSEES": _e("2.5.3", "period ends before it starts"),
     "REMUNERATION_DEBUT_CONTRAT": _e("3.5", "first period does not start with the contract"),
+    "REMUNERATION_ORDRE_LISTE": _w("3.5", "periods not listed in date order (checked by date)"),
     "REMUNERATION_PERIODES_DISCONTINUES": _e("3.5", "gap or overlap between periods"),
     "REMUNERATION_FIN_CONTRAT": _e("3.5", "last period does not end with the contract"),
     "REMUNERATION_PREMIERE_ANNEE": _w("3.5", "first contract whose wages do not start at 1.1"),

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 
 from relais.domain.cerfa import Cerfa, RemunerationAnnuelle
 from relais.domain.dates import add_years, age_on, birthday, next_day
@@ -94,6 +95,14 @@ def schedule_as_wire(periods: list[Period], type_salaire: str = "SMIC") -> list[
     ]
 
 
+def chronological(periods: list[RemunerationAnnuelle]) -> list[int]:
+    """Indexes of ``periods`` in date order (list order when a start date is missing)."""
+    starts = [p.dateDebut for p in periods]
+    if any(d is None for d in starts):
+        return list(range(len(periods)))
+    return sorted(range(len(periods)), key=lambda i: (starts[i], i))
+
+
 def _declared_year(period: RemunerationAnnuelle) -> int | None:
     if period.ordre is None:
         return None
@@ -115,21 +124,30 @@ def check_wages(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
                 join(base, i, "dateFin"),
                 "La fin de cette période de rémunération précède son début.",
             )
-    if start is not None and periods[0].dateDebut is not None and periods[0].dateDebut != start:
+    chrono = chronological(periods)
+    if chrono != list(range(len(periods))):
+        yield warning(
+            "REMUNERATION_ORDRE_LISTE",
+            base,
+            "Les périodes de rémunération ne sont pas listées dans l'ordre chronologique : "
+            "elles sont contrôlées dans l'ordre de leurs dates.",
+        )
+    first = chrono[0]
+    if start is not None and periods[first].dateDebut not in (None, start):
         yield error(
             "REMUNERATION_DEBUT_CONTRAT",
-            join(base, 0, "dateDebut"),
+            join(base, first, "dateDebut"),
             "La première période de rémunération doit commencer à la date de début du contrat.",
         )
-    for i in range(1, len(periods)):
-        prev_end, cur_start = periods[i - 1].dateFin, periods[i].dateDebut
+    for previous, i in pairwise(chrono):
+        prev_end, cur_start = periods[previous].dateFin, periods[i].dateDebut
         if prev_end is not None and cur_start is not None and cur_start != next_day(prev_end):
             yield error(
                 "REMUNERATION_PERIODES_DISCONTINUES",
                 join(base, i, "dateDebut"),
                 "Les périodes de rémunération doivent se suivre sans trou ni chevauchement.",
             )
-    last = len(periods) - 1
+    last = chrono[-1]
     if end is not None and periods[last].dateFin is not None and periods[last].dateFin != end:
         yield error(
             "REMUNERATION_FIN_CONTRAT",
@@ -140,13 +158,13 @@ def check_wages(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
     dob = a.dateNaissance if a is not None else None
     if dob is None or start is None or end is None or end <= start or not grid.bands:
         return
-    declared_first = _declared_year(periods[0])
+    declared_first = _declared_year(periods[first])
     first_year = 1
     if declared_first is not None and declared_first != 1:
         if c.typeContratApp == 11:
             yield warning(
                 "REMUNERATION_PREMIERE_ANNEE",
-                join(base, 0, "ordre"),
+                join(base, first, "ordre"),
                 "Pour un premier contrat, la rémunération commence en 1re année (ordre 1.1).",
             )
         else:
@@ -167,7 +185,7 @@ def check_wages(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
                 "ou du SMC, selon l'année du contrat et l'âge de l'apprenti).",
             )
     yield from _smc(cerfa, ctx, expected, dob)
-    yield from _salaire_embauche(cerfa, ctx)
+    yield from _salaire_embauche(cerfa, ctx, periods[first])
 
 
 def _smc(cerfa: Cerfa, ctx: RuleContext, expected: list[Period], dob: date) -> Iterator[Finding]:
@@ -189,10 +207,12 @@ def _smc(cerfa: Cerfa, ctx: RuleContext, expected: list[Period], dob: date) -> I
             )
 
 
-def _salaire_embauche(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
+def _salaire_embauche(
+    cerfa: Cerfa, ctx: RuleContext, first: RemunerationAnnuelle
+) -> Iterator[Finding]:
+    """``salaireEmbauche`` against the rate of the first period (in date order)."""
     c = cerfa.contrat
-    assert c is not None and c.remunerationsAnnuelles
-    first = c.remunerationsAnnuelles[0]
+    assert c is not None
     if c.salaireEmbauche is None or first.taux is None or c.dateDebutContrat is None:
         return
     smic = ctx.referentials.smic.at(c.dateDebutContrat)

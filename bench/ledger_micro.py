@@ -16,6 +16,8 @@ Modes:
 - ``ingest_batch B``: one call per B commands (one transaction; one statement on PostgreSQL);
 - ``pipelined accepts B`` (PostgreSQL): the alternative to the unnest statement, the single accept
   statement once per command through ``fetchmany`` in one transaction (one pipelined round trip);
+- ``claim + complete``: dispatch's writes for the same commands (claims of 64, one complete each,
+  with a status), PostgreSQL with and without the pool reset;
 - ``ping``: round trips per second of ``SELECT 1`` through the pool, with and without the reset.
 """
 
@@ -29,6 +31,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -38,7 +41,15 @@ import asyncpg
 from relais.adapters.ledger import postgres as pg
 from relais.adapters.ledger.postgres import PostgresLedger
 from relais.adapters.ledger.sqlite import SqliteLedger
-from relais.services.ledger_port import Accept, CommandKind, Ledger, NewCommand, OutboxMessage
+from relais.services.ledger_port import (
+    Accept,
+    CommandKind,
+    CommandState,
+    Completion,
+    Ledger,
+    NewCommand,
+    OutboxMessage,
+)
 
 CFA = "19750000000011"
 
@@ -141,6 +152,27 @@ def pipelined(size: int) -> Mode:
     return run
 
 
+async def claim_and_complete(ledger: Ledger, events: list[Accept]) -> float:
+    """Accept ``events`` (untimed), then claim and complete them all: commands/s of the latter."""
+    for start in range(0, len(events), 500):
+        await ledger.ingest_batch(events[start : start + 500])
+    done = 0
+    started = time.perf_counter()
+    while done < len(events):
+        claimed = await ledger.claim("bench", 64, datetime.now(UTC), timedelta(seconds=60))
+        if not claimed:
+            raise RuntimeError("claim found nothing to do before every command was completed")
+        for command in claimed:
+            status = OutboxMessage(f"{command.event_id}-submitted", command.dossier_id, {}, b"{}")
+            outcome = Completion(
+                CommandState.DONE, [status], dossier_ids={"numeroInterne": str(command.id)}
+            )
+            if not await ledger.complete(command.id, "bench", outcome):
+                raise RuntimeError("lost a lease during the benchmark")
+            done += 1
+    return done / (time.perf_counter() - started)
+
+
 async def default_reset_pool(ledger: PostgresLedger) -> None:
     """Swap the ledger's pool for one with asyncpg's default reset (the state before)."""
     await ledger.close()
@@ -169,7 +201,13 @@ async def bench_engine(
             if size > 1:
                 modes[f"pipelined accepts {size} (alternative)"] = (pipelined(size), False)
     rates: dict[str, list[float]] = {mode: [] for mode in modes}
-    ping_rates: dict[str, list[float]] = {"ping": [], "ping, default pool reset": []}
+    ping_rates: dict[str, list[float]] = {"claim + complete": []}
+    if is_pg:
+        ping_rates |= {
+            "claim + complete, default pool reset (before)": [],
+            "ping": [],
+            "ping, default pool reset (before)": [],
+        }
     setup = make_ledger()
     await setup.migrate()
     await setup.close()
@@ -188,26 +226,33 @@ async def bench_engine(
                 rates[mode].append(args.events / (time.perf_counter() - started))
             finally:
                 await ledger.close()
-        if is_pg:
-            for label, old_reset in (("ping", False), ("ping, default pool reset", True)):
-                ledger = make_ledger()
-                try:
-                    if old_reset:
-                        assert isinstance(ledger, PostgresLedger)
-                        await default_reset_pool(ledger)
-                    await ledger.ping()
+        for label in ping_rates:
+            ledger = make_ledger()
+            try:
+                if label.endswith("(before)"):
+                    assert isinstance(ledger, PostgresLedger)
+                    await default_reset_pool(ledger)
+                await ledger.ping()
+                if label.startswith("ping"):
                     ping_rates[label].append(await pings(ledger, args.events))
-                finally:
-                    await ledger.close()
+                else:
+                    events = make_events(f"r{round_no}-{secrets.token_hex(3)}", args.events)
+                    ping_rates[label].append(await claim_and_complete(ledger, events))
+            finally:
+                await ledger.close()
     rows = [
         {"engine": name, "mode": mode, "rates": values, "unit": "commands/s"}
         for mode, values in rates.items()
     ]
-    if is_pg:
-        rows += [
-            {"engine": name, "mode": label, "rates": values, "unit": "calls/s"}
-            for label, values in ping_rates.items()
-        ]
+    rows += [
+        {
+            "engine": name,
+            "mode": label,
+            "rates": values,
+            "unit": "calls/s" if label.startswith("ping") else "commands/s",
+        }
+        for label, values in ping_rates.items()
+    ]
     return rows
 
 
@@ -237,7 +282,8 @@ def table(rows: list[dict[str, Any]], baseline: dict[str, float]) -> str:
     ]
     for row in rows:
         median = statistics.median(row["rates"])
-        base = baseline.get(row["engine"]) if row["unit"] == "commands/s" else None
+        ingest = not row["mode"].startswith(("claim", "ping"))
+        base = baseline.get(row["engine"]) if ingest else None
         ratio = f"{median / base:.1f}x" if base else ""
         lines.append(
             f"| {row['engine']} | {row['mode']} | {median:,.0f} {row['unit']} |"

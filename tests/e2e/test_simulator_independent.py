@@ -793,6 +793,15 @@ def test_faults_seen_from_the_client(sim: Sim) -> None:
         assert sim.call("GET", "ATLAS", path).status_code == 200
         assert time.monotonic() - t0 < 0.3
 
+        faults(latency_ms=100, jitter_ms=300)
+        spent = []
+        for _ in range(6):
+            t0 = time.monotonic()
+            assert sim.call("GET", opco, path).status_code == 200
+            spent.append(time.monotonic() - t0)
+        assert min(spent) >= 0.095 and max(spent) < 0.6, spent
+        assert max(spent) - min(spent) > 0.02, spent  # jitter: not a fixed delay
+
         faults(error_rate=1.0, error_statuses=[502])
         assert sim.call("GET", opco, path).status_code == 502
         faults(error_rate=1.0)

@@ -1277,6 +1277,32 @@ def build() -> None:  # one call per variant
     )
     case("143-deca-corse", v(succession(22, "02B202212000000")), "valid", rule="DECA 02B example")
 
+    def succession_year2(rates: tuple[int, int]) -> Any:
+        def m(d: dict[str, Any]) -> None:
+            succession(22, deca)(d)
+            set_schedule(
+                d,
+                ("2.1", "2026-12-01", "2027-11-30", rates[0]),
+                ("3.1", "2027-12-01", "2028-11-30", rates[1]),
+            )
+
+        return m
+
+    case(
+        "144-succession-from-year-2",
+        v(succession_year2((61, 78))),
+        "valid",
+        rule="succession continuing in contract year 2 (ordre 2.1, 3.1)",
+    )
+    case(
+        "145-succession-year-2-paid-year-1",
+        v(succession_year2((53, 61))),
+        "error",
+        [f"{C}.remunerationsAnnuelles[0].taux", f"{C}.remunerationsAnnuelles[1].taux"],
+        also=[f"{C}.remunerationsAnnuelles*"],
+        rule="succession in year 2 paid at year-1 rates",
+    )
+
     def avenant(effet: str | None, prev: str | None = deca) -> Any:
         def m(d: dict[str, Any]) -> None:
             d[C].update(
@@ -1289,6 +1315,33 @@ def build() -> None:  # one call per variant
         return m
 
     case("150-avenant-36", v(avenant("2027-03-01")), "valid", rule="avenant 36")
+
+    def avenant_on_running_contract(d: dict[str, Any]) -> None:
+        set_birth(d, "2004-06-10")
+        d[C].update(
+            typeContratApp=36,
+            numeroContratPrecedent=deca,
+            noContrat=deca,
+            dateConclusion=wire("2025-08-25"),
+            dateDebutContrat=wire("2025-09-01"),
+            dateDebutFormationPratique=wire("2025-09-01"),
+            dateFinContrat=wire("2027-08-31"),
+            dateEffetAvenant=wire("2026-11-25"),
+        )
+        d[F].update(dateDebutFormation=wire("2025-09-01"), dateFinFormation=wire("2027-08-31"))
+        set_schedule(
+            d,
+            ("1.1", "2025-09-01", "2026-08-31", 53),
+            ("2.1", "2026-09-01", "2027-08-31", 61),
+            smic=SMIC_2025,
+        )
+
+    case(
+        "150b-avenant-running-contract",
+        v(avenant_on_running_contract),
+        "valid",
+        rule="avenant taking effect 2026-11-25 on a contract started in 2025 (SMIC of 2025)",
+    )
     case(
         "151-avenant-no-effet",
         v(avenant(None)),

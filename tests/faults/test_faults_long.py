@@ -1,0 +1,40 @@
+"""Long mode of the fault suite (``make faults``: ``pytest -m slow tests/faults``), for manual runs.
+
+The same phases as the CI mode with >= 5,000 events, three rounds of kill -9 of every role, more
+PostgreSQL drops and longer OPCO outages; then the broker restart phase with a bigger workload and
+three restarts. Reports under ``.relais/faults/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.faults.harness import run_mode
+from tests.faults.s3broker import moto_available
+from tests.faults.scenario import LONG
+from tests.faults.test_broker_restart import run_broker_restart
+from tests.faults.test_faults_ci import FAULTS
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(5400)]
+
+
+async def test_long_run_every_fault_type(
+    kafka_bootstrap: str, fault_pg_url: str, fault_workdir: Path
+) -> None:
+    verdict, timeline, _ = await run_mode(
+        "long", LONG, kafka_bootstrap, fault_pg_url, fault_workdir, seed=29
+    )
+    assert set(timeline.faults()) >= FAULTS, timeline.faults()
+    assert verdict.counts["events_produced"] >= 5000
+    assert verdict.ok, {k: v[:10] for k, v in verdict.problems.items() if v}
+
+
+@pytest.mark.skipif(not moto_available(), reason="moto[server] (dev extra) is not installed")
+async def test_long_broker_restarts(fault_workdir: Path, fault_pg_url: str) -> None:
+    verdict, timeline = await run_broker_restart(
+        fault_workdir, fault_pg_url, first=200, second=100, restarts=3
+    )
+    assert timeline.faults()["broker_restart"] == 3
+    assert verdict.ok, {k: v[:10] for k, v in verdict.problems.items() if v}  # type: ignore[attr-defined]

@@ -46,6 +46,7 @@ from relais.domain.events import structured_to_record
 from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.referentials import referential
 from relais.sampledata import Generator, InvalidKind
+from relais.services.ingest import sign
 from tests.fixtures.simulator import SimulatorProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -171,6 +172,7 @@ class Workload:
     subject_of: dict[str, str] = field(default_factory=dict)
     garbage: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     personal: set[str] = field(default_factory=set)
+    hmac_secrets: dict[str, str] = field(default_factory=dict)  # CFA SIRET -> secret: signed
     _n: int = 0
 
     @classmethod
@@ -231,10 +233,14 @@ class Workload:
             if "__garbage__" in ev:
                 headers, value = garbage[ev["__garbage__"]]
                 key = headers["ce_subject"].encode()
-                out.append((key, value, [(k, v.encode()) for k, v in headers.items()]))
             else:
                 rec = structured_to_record(ev)
-                out.append((rec.key, rec.value, list(rec.headers)))
+                headers = {k: v.decode() for k, v in rec.headers}
+                key, value = rec.key or b"", rec.value
+            secret = self.hmac_secrets.get(headers["ce_source"].rsplit(":", 1)[-1])
+            if secret is not None:
+                headers = {**headers, "ce_signature": sign(secret, headers, value)}
+            out.append((key, value, [(k, v.encode()) for k, v in headers.items()]))
         return out
 
 
@@ -917,11 +923,17 @@ def write_report(
     out = REPORT_ROOT / f"{stamp}-{mode}"
     out.mkdir(parents=True, exist_ok=True)
     duration = time.monotonic() - timeline.t0
+    phases: dict[str, float] = {}
+    marks = [e for e in timeline.entries if e["kind"] == "phase"]
+    for here, following in zip(marks, [*marks[1:], None], strict=True):
+        end = following["t_s"] if following else round(duration, 2)
+        phases[here["detail"]] = round(end - here["t_s"], 1)
     doc = {
         "mode": mode,
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": round(duration, 1),
         "ok": verdict.ok,
+        "phase_durations_s": phases,
         "faults_injected": dict(timeline.faults()),
         "counts": verdict.counts,
         "problems": {k: v[:50] for k, v in verdict.problems.items()},
@@ -941,6 +953,12 @@ def write_report(
         f"- finished {doc['finished_utc']}, duration {doc['duration_s']} s, verdict "
         f"**{'PASS' if verdict.ok else 'FAIL'}**",
         f"- events produced: {verdict.counts.get('events_produced')}",
+        "",
+        "## Phases (s)",
+        "",
+        "| phase | duration |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in phases.items()],
         "",
         "## Faults injected",
         "",
@@ -1005,7 +1023,15 @@ async def run_mode(
 
     timeline = Timeline()
     workload = Workload.create(seed, paris_today(datetime.now(UTC)))
-    cluster = Cluster(workdir=workdir, bootstrap=bootstrap, pg_url=pg_url, timeline=timeline)
+    # the first CFA signs its events (HMAC): its secret is one more needle for the leak scan
+    workload.hmac_secrets = {workload.gen.cfas[0].siret: "hmac-" + secrets.token_urlsafe(18)}
+    cluster = Cluster(
+        workdir=workdir,
+        bootstrap=bootstrap,
+        pg_url=pg_url,
+        timeline=timeline,
+        hmac_secrets=workload.hmac_secrets,
+    )
     try:
         cluster.start([c.siret for c in workload.gen.cfas])
         try:

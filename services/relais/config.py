@@ -77,6 +77,13 @@ class KafkaSettings(_Group):
         default=3_000, ge=50, description="Consumer heartbeat (below session_timeout_ms)"
     )
     max_poll_records: int | None = Field(default=None, ge=1, description="aiokafka's cap per poll")
+    fetch_max_wait_ms: int = Field(
+        default=500,
+        ge=0,
+        description="Longest wait of the broker for data on a fetch (aiokafka's default). Real "
+        "Kafka answers as soon as one record is there; some brokers (Tansu) hold every fetch "
+        "this long: set ~20 there",
+    )
     ingest_batch_size: int = Field(
         default=200,
         ge=1,

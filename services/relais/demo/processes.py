@@ -213,6 +213,8 @@ def relais_env(
         # The embedded broker joins a group in ~1 s with these (5-18 s with the defaults).
         "RELAIS_KAFKA__SESSION_TIMEOUT_MS": "1000",
         "RELAIS_KAFKA__HEARTBEAT_INTERVAL_MS": "333",
+        # The embedded broker holds every fetch this long even when records are there.
+        "RELAIS_KAFKA__FETCH_MAX_WAIT_MS": "20",
         "RELAIS_KAFKA__AUTO_OFFSET_RESET": "earliest",
         "RELAIS_LEDGER__URL": ledger_url,
         "RELAIS_HTTP__HOST": "127.0.0.1",

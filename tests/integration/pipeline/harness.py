@@ -53,6 +53,7 @@ def settings_for(
             "group_id": group_id or f"relais-test-{uuid.uuid4().hex[:8]}",
             "session_timeout_ms": 1000,
             "heartbeat_interval_ms": 333,
+            "fetch_max_wait_ms": 20,  # Tansu holds every fetch this long
             "auto_offset_reset": "earliest",
             "relay_idle_s": 0.05,
             **kafka,

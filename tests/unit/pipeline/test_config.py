@@ -24,6 +24,7 @@ def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None
     assert s.dispatch.max_attempts == 12
     assert s.dispatch.max_age_hours == 24
     assert s.kafka.session_timeout_ms == 10_000  # the client library's default
+    assert s.kafka.fetch_max_wait_ms == 500  # the client library's default too
     assert s.profiles_file.name == "opco-profiles.json"
 
 
@@ -33,7 +34,9 @@ def test_environment_nested_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RELAIS_OPCO__OVERRIDES__AKTO__BASE_URL", "https://api.akto.example")
     monkeypatch.setenv("RELAIS_DISPATCH__INFLIGHT_LIMIT", "16")
     monkeypatch.setenv("RELAIS_LOG__JSON", "false")
+    monkeypatch.setenv("RELAIS_KAFKA__FETCH_MAX_WAIT_MS", "20")
     s = load_settings()
+    assert s.kafka.fetch_max_wait_ms == 20
     assert s.kafka.bootstrap_servers == "k1:9092,k2:9092"
     assert s.kafka.topic_sources == {"cfa.a.v1": ["12345678901234"]}
     assert s.opco.overrides[OpcoCode.AKTO].base_url == "https://api.akto.example"

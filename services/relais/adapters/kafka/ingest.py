@@ -79,6 +79,12 @@ async def raw_decoder(message: StreamMessage[Any], original: Any = None) -> Any:
     return message.body
 
 
+def batch_timeout_ms(kafka: KafkaSettings) -> int:
+    """The subscriber's wait for records when the fetch buffer is empty (see ``IngestSubscriber``):
+    at most 50 ms, at most one fetch hold, at least 10 ms."""
+    return max(10, min(50, kafka.fetch_max_wait_ms))
+
+
 def _record(rec: ConsumerRecord[Any, Any]) -> Record:
     return Record(
         topic=rec.topic,
@@ -152,7 +158,10 @@ class IngestSubscriber:
             "auto_offset_reset": kafka.auto_offset_reset,
             "batch": True,
             "max_records": kafka.ingest_batch_size,
-            "batch_timeout_ms": 200,
+            # FastStream waits this long for records, then SLEEPS as long again when none came:
+            # a record arriving then waits up to twice this. Short, not zero (a busy loop).
+            "batch_timeout_ms": batch_timeout_ms(kafka),
+            "fetch_max_wait_ms": kafka.fetch_max_wait_ms,
             "session_timeout_ms": kafka.session_timeout_ms,
             "heartbeat_interval_ms": kafka.heartbeat_interval_ms,
             "parser": lenient_parser,
@@ -166,6 +175,7 @@ class IngestSubscriber:
             options["pattern"] = kafka.input_pattern.replace("{", "{{").replace("}", "}}")
         if kafka.max_poll_records is not None:
             options["max_poll_records"] = kafka.max_poll_records
+        self.options = options  # what the subscriber (and its aiokafka consumer) was given
         self.subscriber = broker.subscriber(*topics, **options)
         self.subscriber(self._on_batch)
 

@@ -32,6 +32,8 @@ FAULTS = {
     "rebalance_leave",
 }
 
+OPCO_FAULTS = ("down", "timeout", "throttle", "error", "stored_lost", "drop")
+
 
 async def test_every_fault_type_nothing_lost_nothing_leaked(
     kafka_bootstrap: str, fault_pg_url: str, fault_workdir: Path
@@ -39,4 +41,7 @@ async def test_every_fault_type_nothing_lost_nothing_leaked(
     verdict, timeline, _ = await run_mode("ci", CI, kafka_bootstrap, fault_pg_url, fault_workdir)
     assert set(timeline.faults()) >= FAULTS, timeline.faults()
     assert verdict.counts["events_produced"] >= 300
+    # the simulator did inject each OPCO fault (its request record says so), not just accept it
+    injected = verdict.counts["opco_requests_by_outcome"]
+    assert all(injected.get(f"fault:{kind}", 0) > 0 for kind in OPCO_FAULTS), injected
     assert verdict.ok, {k: v[:10] for k, v in verdict.problems.items() if v}

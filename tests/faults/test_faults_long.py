@@ -15,7 +15,7 @@ from tests.faults.harness import run_mode
 from tests.faults.s3broker import moto_available
 from tests.faults.scenario import LONG
 from tests.faults.test_broker_restart import run_broker_restart
-from tests.faults.test_faults_ci import FAULTS
+from tests.faults.test_faults_ci import FAULTS, OPCO_FAULTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(5400)]
 
@@ -28,6 +28,8 @@ async def test_long_run_every_fault_type(
     )
     assert set(timeline.faults()) >= FAULTS, timeline.faults()
     assert verdict.counts["events_produced"] >= 5000
+    injected = verdict.counts["opco_requests_by_outcome"]
+    assert all(injected.get(f"fault:{kind}", 0) > 0 for kind in OPCO_FAULTS), injected
     assert verdict.ok, {k: v[:10] for k, v in verdict.problems.items() if v}
 
 

@@ -42,7 +42,9 @@ NOTE = (
     "system on one box, not for relais alone. ev/s is the steady end-to-end rate (10th to 90th "
     "percentile of completions) of a burst produced at once; latencies come from a second phase "
     "paced at half that rate. Overhead = end to end minus the MEAN injected OPCO delay "
-    "(jitter is uniform, so at p99 it overstates relais's overhead by up to half the jitter)."
+    "(jitter is uniform, so at p99 it overstates relais's overhead by up to half the jitter). "
+    "Every consumer (contenders and the harness) fetches with fetch_max_wait_ms=20 unless "
+    "--fetch-wait-ms says otherwise: Tansu holds each fetch that long."
 )
 
 
@@ -81,9 +83,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--fetch-wait-ms",
         type=int,
-        help="consumers' fetch_max_wait_ms for every contender (default: aiokafka's 500 ms). "
-        "Tansu holds every fetch this long, so it adds up to this much latency per Kafka hop; "
-        "relais gets it only if its KafkaSettings has fetch_max_wait_ms",
+        default=20,
+        help="every contender's consumer fetch_max_wait_ms (default 20). Tansu holds each fetch "
+        "this long even when records are there (real Kafka does not), so it adds up to this much "
+        "latency per Kafka hop; relais gets it as RELAIS_KAFKA__FETCH_MAX_WAIT_MS",
     )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     p.add_argument("--workdir", type=Path, help="logs and files (default: <out>/<stamp>-work)")

@@ -83,8 +83,8 @@ def relais_can_set_fetch_wait() -> bool:
 
 
 def relais_fetch_env(fetch_wait_ms: int | None) -> dict[str, str]:
-    """``RELAIS_KAFKA__FETCH_MAX_WAIT_MS`` when relais has that setting (else nothing: relais's
-    consumer keeps aiokafka's 500 ms, and the bench says so)."""
+    """``RELAIS_KAFKA__FETCH_MAX_WAIT_MS`` when relais has that setting (older relais: nothing,
+    its consumer keeps aiokafka's 500 ms; the JSON's meta says which)."""
     if fetch_wait_ms is None or not relais_can_set_fetch_wait():
         return {}
     return {"RELAIS_KAFKA__FETCH_MAX_WAIT_MS": str(fetch_wait_ms)}

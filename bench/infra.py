@@ -85,9 +85,9 @@ class Infra:
     databases: list[str] = field(default_factory=list)
     # Diagnostic only (``--ledger-sync relaxed``): ledgers that do not wait for the disk flush.
     relaxed_ledger: bool = False
-    # The consumers' fetch_max_wait_ms (None: aiokafka's 500 ms). Tansu holds a fetch that long
-    # even when records are there, which adds up to this much latency per Kafka hop.
-    fetch_wait_ms: int | None = None
+    # Every contender's consumer fetch_max_wait_ms (None: aiokafka's 500 ms). Tansu holds a
+    # fetch that long even when records are there: up to this much latency per Kafka hop.
+    fetch_wait_ms: int | None = 20
 
     @property
     def bootstrap(self) -> str:

@@ -17,7 +17,8 @@ Modes:
 - ``pipelined accepts B`` (PostgreSQL): the alternative to the unnest statement, the single accept
   statement once per command through ``fetchmany`` in one transaction (one pipelined round trip);
 - ``claim + complete``: dispatch's writes for the same commands (claims of 64, one complete each,
-  with a status), PostgreSQL with and without the pool reset;
+  with a status), one after the other or ``x64`` together (the dispatcher's in-flight tasks; the
+  pool has 10 connections), PostgreSQL with and without the pool reset;
 - ``ping``: round trips per second of ``SELECT 1`` through the pool, with and without the reset.
 """
 
@@ -43,6 +44,7 @@ from relais.adapters.ledger.postgres import PostgresLedger
 from relais.adapters.ledger.sqlite import SqliteLedger
 from relais.services.ledger_port import (
     Accept,
+    Command,
     CommandKind,
     CommandState,
     Completion,
@@ -152,24 +154,32 @@ def pipelined(size: int) -> Mode:
     return run
 
 
-async def claim_and_complete(ledger: Ledger, events: list[Accept]) -> float:
-    """Accept ``events`` (untimed), then claim and complete them all: commands/s of the latter."""
+async def claim_and_complete(ledger: Ledger, events: list[Accept], concurrent: bool) -> float:
+    """Accept ``events`` (untimed), then claim and complete them all: commands/s of the latter.
+    ``concurrent``: the completes of a claim run together, as the dispatcher's in-flight tasks."""
     for start in range(0, len(events), 500):
         await ledger.ingest_batch(events[start : start + 500])
+
+    async def complete(command: Command) -> None:
+        status = OutboxMessage(f"{command.event_id}-submitted", command.dossier_id, {}, b"{}")
+        outcome = Completion(
+            CommandState.DONE, [status], dossier_ids={"numeroInterne": str(command.id)}
+        )
+        if not await ledger.complete(command.id, "bench", outcome):
+            raise RuntimeError("lost a lease during the benchmark")
+
     done = 0
     started = time.perf_counter()
     while done < len(events):
         claimed = await ledger.claim("bench", 64, datetime.now(UTC), timedelta(seconds=60))
         if not claimed:
             raise RuntimeError("claim found nothing to do before every command was completed")
-        for command in claimed:
-            status = OutboxMessage(f"{command.event_id}-submitted", command.dossier_id, {}, b"{}")
-            outcome = Completion(
-                CommandState.DONE, [status], dossier_ids={"numeroInterne": str(command.id)}
-            )
-            if not await ledger.complete(command.id, "bench", outcome):
-                raise RuntimeError("lost a lease during the benchmark")
-            done += 1
+        if concurrent:
+            await asyncio.gather(*(complete(command) for command in claimed))
+        else:
+            for command in claimed:
+                await complete(command)
+        done += len(claimed)
     return done / (time.perf_counter() - started)
 
 
@@ -201,10 +211,11 @@ async def bench_engine(
             if size > 1:
                 modes[f"pipelined accepts {size} (alternative)"] = (pipelined(size), False)
     rates: dict[str, list[float]] = {mode: [] for mode in modes}
-    ping_rates: dict[str, list[float]] = {"claim + complete": []}
+    ping_rates: dict[str, list[float]] = {"claim + complete": [], "claim + complete x64": []}
     if is_pg:
         ping_rates |= {
             "claim + complete, default pool reset (before)": [],
+            "claim + complete x64, default pool reset (before)": [],
             "ping": [],
             "ping, default pool reset (before)": [],
         }
@@ -237,7 +248,9 @@ async def bench_engine(
                     ping_rates[label].append(await pings(ledger, args.events))
                 else:
                     events = make_events(f"r{round_no}-{secrets.token_hex(3)}", args.events)
-                    ping_rates[label].append(await claim_and_complete(ledger, events))
+                    concurrent = label.startswith("claim + complete x64")
+                    rate = await claim_and_complete(ledger, events, concurrent)
+                    ping_rates[label].append(rate)
             finally:
                 await ledger.close()
     rows = [

@@ -220,6 +220,41 @@ def _status_arrays(statuses: Sequence[OutboxMessage]) -> list[list[Any]]:
     ]
 
 
+def _batch_arrays(entries: Sequence[Accept | Reject]) -> list[list[Any]]:
+    """The 14 array parameters of ``_INGEST_BATCH`` after ``now``: entries, then statuses."""
+    columns: list[list[Any]] = [[] for _ in range(8)]
+    statuses: list[list[Any]] = [[] for _ in range(6)]
+    for position, entry in enumerate(entries, start=1):
+        if isinstance(entry, Accept):
+            command = entry.command
+            row: tuple[Any, ...] = (
+                command.event_id,
+                "accepted",
+                command.cfa,
+                command.dossier_id,
+                command.opco,
+                CommandKind(command.kind).value,
+                json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False),
+                json.dumps(list(command.depends_on)),
+            )
+        else:
+            row = (entry.event_id, "rejected", None, None, None, None, None, None)
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+        for message in common.unique_statuses(entry.statuses):
+            values = (
+                position,
+                message.event_id,
+                message.topic,
+                message.key,
+                common.headers_json(message.headers),
+                message.value,
+            )
+            for column, value in zip(statuses, values, strict=True):
+                column.append(value)
+    return [*columns, *statuses]
+
+
 def _command(row: asyncpg.Record) -> Command:
     return Command(
         id=row["id"],
@@ -481,38 +516,8 @@ class PostgresLedger:
             if isinstance(entry, Accept):
                 return [await self.accept(entry.command, entry.statuses)]
             return [await self.reject(entry.event_id, entry.statuses)]
-        columns: list[list[Any]] = [[] for _ in range(8)]
-        statuses: list[list[Any]] = [[] for _ in range(6)]
-        for position, entry in enumerate(entries, start=1):
-            if isinstance(entry, Accept):
-                command = entry.command
-                row: tuple[Any, ...] = (
-                    command.event_id,
-                    "accepted",
-                    command.cfa,
-                    command.dossier_id,
-                    command.opco,
-                    CommandKind(command.kind).value,
-                    json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False),
-                    json.dumps(list(command.depends_on)),
-                )
-            else:
-                row = (entry.event_id, "rejected", None, None, None, None, None, None)
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-            for message in common.unique_statuses(entry.statuses):
-                values = (
-                    position,
-                    message.event_id,
-                    message.topic,
-                    message.key,
-                    common.headers_json(message.headers),
-                    message.value,
-                )
-                for column, value in zip(statuses, values, strict=True):
-                    column.append(value)
         pool = await self._get_pool()
-        rows = await pool.fetch(_INGEST_BATCH, self._now(), *columns, *statuses)
+        rows = await pool.fetch(_INGEST_BATCH, self._now(), *_batch_arrays(entries))
         fresh = {row["ord"] for row in rows}
         return [position in fresh for position in range(1, len(entries) + 1)]
 

@@ -262,6 +262,11 @@ def build(
         ledger = open_ledger(ledger_url, **ledger_opts)
     app = App(settings=settings, roles=chosen, metrics=metrics, ledger=ledger, clock=clock)
     app.checks["ledger"] = ledger.ping
+    # Wake-ups between the roles of this process: ingest's commits wake the dispatcher and the
+    # relay, dispatch's the relay, instead of their next poll. Across processes the polls remain.
+    dispatching = "dispatch" in chosen and settings.dispatch.enabled
+    dispatch_wake = asyncio.Event() if dispatching else None
+    relay_wake = asyncio.Event() if "relay" in chosen else None
 
     if "ingest" in chosen or "relay" in chosen:
         app.producer = KafkaProducer(settings.kafka)
@@ -279,6 +284,8 @@ def build(
             policy=ingest_policy(settings),
             clock=clock,
             observer=IngestObserverAdapter(metrics),
+            wake_dispatch=dispatch_wake,
+            wake_relay=relay_wake,
         )
         app.ingest = IngestSubscriber(app.broker, app.handler, settings.kafka, metrics)
         app.checks["ingest"] = app.ingest.check
@@ -293,11 +300,10 @@ def build(
             idle_s=settings.kafka.relay_idle_s,
             final_drain_s=settings.shutdown_grace_s * 0.3,
             observer=_RelayObserver(metrics),
+            wake=relay_wake,
         )
 
-    if ("dispatch" in chosen and settings.dispatch.enabled) or (
-        "poll" in chosen and settings.poll.enabled
-    ):
+    if dispatching or ("poll" in chosen and settings.poll.enabled):
         credentials = _credentials(settings)
         _configured_key_expiry(metrics, credentials)
         if gateway is None:
@@ -305,7 +311,7 @@ def build(
 
             gateway = build_gateway(settings, credentials, base_urls=base_urls, observer=metrics)
         app.gateway = gateway
-        if "dispatch" in chosen and settings.dispatch.enabled:
+        if dispatching:
             from relais.services.dispatch import Dispatcher, DispatchOptions
 
             idle = timedelta(seconds=settings.dispatch.idle_s)
@@ -323,6 +329,8 @@ def build(
                 ),
                 clock=clock,
                 metrics=metrics,
+                wake=dispatch_wake,
+                wake_relay=relay_wake,
             )
         if "poll" in chosen and settings.poll.enabled:
             from relais.services.poll import Poller, PollOptions

@@ -117,6 +117,10 @@ class _Outcome:
     LEDGER_ERROR = "ledger_error"
 
 
+# Outcomes whose ledger write may carry status rows (a retry: on its first and every Nth attempt).
+_WROTE_STATUSES = frozenset({_Outcome.SUBMITTED, _Outcome.FAILED, _Outcome.RETRIED})
+
+
 @dataclass(frozen=True)
 class _Wait:
     """A follow-up whose dossier(s) have no numeroInterne yet but are still being submitted."""
@@ -134,6 +138,7 @@ class Dispatcher:
         worker_id: str | None = None,
         metrics: CommandMetrics | None = None,
         wake: asyncio.Event | None = None,
+        wake_relay: asyncio.Event | None = None,
     ) -> None:
         self.ledger = ledger
         self.gateway = gateway
@@ -142,6 +147,8 @@ class Dispatcher:
         self.worker_id = worker_id or default_worker_id()
         self.metrics: CommandMetrics = metrics or _NoMetrics()
         self._wake = wake or asyncio.Event()
+        # Set after an outcome that wrote status rows, for a relay in this process.
+        self._wake_relay = wake_relay
         self._running: set[asyncio.Task[str]] = set()
         self._touched: set[int] = set()  # commands whose lookup or OPCO call has started
 
@@ -259,6 +266,8 @@ class Dispatcher:
                 self._touched.discard(command.id)
         if outcome not in (_Outcome.LOST, _Outcome.LEDGER_ERROR):
             self.metrics.command(command.opco, command.kind.value, outcome)
+        if self._wake_relay is not None and outcome in _WROTE_STATUSES:
+            self._wake_relay.set()
         return outcome
 
     async def _handle(self, command: Command) -> str:

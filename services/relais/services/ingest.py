@@ -32,6 +32,7 @@ real CFA's event id.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -343,8 +344,14 @@ class IngestHandler:
         policy: IngestPolicy | None = None,
         clock: Clock | None = None,
         observer: IngestObserver | None = None,
+        wake_dispatch: asyncio.Event | None = None,
+        wake_relay: asyncio.Event | None = None,
     ) -> None:
         self._ledger = ledger
+        # Set after a ledger commit that accepted a command / wrote status rows, for a dispatcher
+        # and a relay running in this process (they poll otherwise).
+        self._wake_dispatch = wake_dispatch
+        self._wake_relay = wake_relay
         self._dead_letters = dead_letters
         self._rules: Rules = rules if rules is not None else ExplicitOpcoRules()
         self._policy = policy or IngestPolicy()
@@ -356,6 +363,12 @@ class IngestHandler:
         if self._observer is not None:
             self._observer.on_result(result, self._latency(record, result))
         return result
+
+    def _committed(self, *, accepted: bool, outbox: bool) -> None:
+        if accepted and self._wake_dispatch is not None:
+            self._wake_dispatch.set()
+        if outbox and self._wake_relay is not None:
+            self._wake_relay.set()
 
     async def ledger_answers(self) -> bool:
         try:
@@ -533,6 +546,7 @@ class IngestHandler:
         trigger = Trigger.from_envelope(event.envelope, cfa=cfa)
         received = StatusEvent.received(trigger, occurred_at=self._clock.now(), opco=opco)
         new = await self._ledger.accept(command, [outbox_message(received)])
+        self._committed(accepted=new, outbox=new)
         return Result(
             Outcome.ACCEPTED if new else Outcome.DUPLICATE,
             event_id=event.id,
@@ -608,6 +622,7 @@ class IngestHandler:
             trigger, errors=capped(rej.errors), occurred_at=self._clock.now()
         )
         new = await self._ledger.reject(rej.inbox_key or envelope.id, [outbox_message(status)])
+        self._committed(accepted=False, outbox=new)
         return Result(
             Outcome.REJECTED if new else Outcome.DUPLICATE,
             event_id=envelope.id,
@@ -633,6 +648,7 @@ class IngestHandler:
         )
         # The source is not established: key the inbox by position (see the module docstring).
         new = await self._ledger.reject(record.position, [outbox_message(status)])
+        self._committed(accepted=False, outbox=new)
         return Result(
             Outcome.REJECTED if new else Outcome.DUPLICATE,
             event_id=event_id,
@@ -692,6 +708,7 @@ class IngestHandler:
             )
             statuses.append(outbox_message(status))
         new = await self._ledger.reject(inbox_key, statuses)
+        self._committed(accepted=False, outbox=new and bool(statuses))
         return Result(
             Outcome.DEAD_LETTERED if new else Outcome.DUPLICATE,
             event_id=trigger.event_id,

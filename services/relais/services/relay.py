@@ -70,6 +70,7 @@ class Relay:
         idle_s: float = 0.2,
         final_drain_s: float = 5.0,
         observer: RelayObserver | None = None,
+        wake: asyncio.Event | None = None,
     ) -> None:
         self._ledger = ledger
         self._sink = sink
@@ -78,6 +79,9 @@ class Relay:
         self._idle_s = idle_s
         self._final_drain_s = final_drain_s
         self._observer = observer
+        # Set by the roles of this process after a commit that wrote outbox rows: the idle pause
+        # ends at once (across processes, the ``idle_s`` poll is what remains).
+        self._wake = wake if wake is not None else asyncio.Event()
         self.published = 0
         self.is_leader = False
 
@@ -101,16 +105,24 @@ class Relay:
             total += n
         return total
 
+    def notify(self) -> None:
+        """Outbox rows were just committed in this process: publish now, not after the pause."""
+        self._wake.set()
+
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0
+        forward = asyncio.create_task(self._forward(stop))
         try:
             while not stop.is_set():
                 pause = self._idle_s
+                wakeable = False
                 try:
                     self.is_leader = await self._leadership.acquire()
                     if self.is_leader:
+                        self._wake.clear()  # a commit from now on is seen by this turn or the next
                         count = await self.publish_once()
                         pause = 0.0 if count >= self._batch_size else self._idle_s
+                        wakeable = True
                     else:
                         pause = max(self._idle_s, 1.0)
                     failures = 0
@@ -120,8 +132,11 @@ class Relay:
                         self._observer.on_failure(exc)
                     pause = min(_FAILURE_PAUSE_CAP_S, _FAILURE_PAUSE_START_S * 2**failures)
                 if pause > 0:
+                    # Only the idle pause of a leader ends early on a wake-up; a follower and a
+                    # failure backoff wait their time (stop ends every pause).
+                    waiter = self._wake if wakeable else stop
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=pause)
+                        await asyncio.wait_for(waiter.wait(), timeout=pause)
                 else:
                     await asyncio.sleep(0)
             if self.is_leader:
@@ -129,6 +144,11 @@ class Relay:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.drain(), self._final_drain_s)
         finally:
+            forward.cancel()
             self.is_leader = False
             with contextlib.suppress(Exception):
                 await self._leadership.release()
+
+    async def _forward(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()

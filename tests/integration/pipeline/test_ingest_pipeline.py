@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -66,6 +68,25 @@ async def test_every_event_type_is_received_in_order(
     raw = b"".join(s.value or b"" for s in statuses)
     for value in dossier.personal_values():
         assert value.encode() not in raw
+
+
+async def test_the_received_status_does_not_wait_for_the_relay_poll(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], ledger_url: str
+) -> None:
+    """Ingest wakes the relay of its process: with a 30 s relay poll, statuses come at once."""
+    topics = make_topics(topic_factory)
+    g = generator(12)
+    events = [d.event for d in g.dossiers(3)]
+    settings = settings_for(kafka_bootstrap, topics, ledger_url, relay_idle_s=30.0)
+    app = build(settings, ["ingest", "relay"])
+    async with running(app):
+        await asyncio.sleep(0.5)  # the relay's first turn found nothing: it sleeps 30 s
+        started = time.monotonic()
+        await produce(kafka_bootstrap, topics.input, [out(e) for e in events])
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=3, timeout_s=20)
+        elapsed = time.monotonic() - started
+    assert [s.json()["status"] for s in statuses] == ["received"] * 3
+    assert elapsed < 10, elapsed
 
 
 async def test_same_event_twice_makes_one_command(

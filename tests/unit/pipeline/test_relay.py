@@ -99,6 +99,44 @@ async def test_shutdown_drains_what_is_left() -> None:
     assert sink.sent == ["s-99"]
 
 
+async def test_a_wake_up_ends_the_idle_pause() -> None:
+    ledger = await _filled(0)
+    sink = Sink(expect=1)
+    wake = asyncio.Event()
+    relay = Relay(ledger, sink, idle_s=30.0, wake=wake)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    await asyncio.sleep(0.05)  # the relay found nothing and sleeps its 30 s
+    await ledger.reject("now", [_message(1, "D1")])
+    relay.notify()
+    await asyncio.wait_for(sink.done.wait(), 2)  # long before the 30 s poll
+    assert sink.sent == ["s-1"] and wake is relay._wake
+    stop.set()
+    await asyncio.wait_for(task, 2)  # stop ends the pause too
+
+
+async def test_a_follower_is_not_woken_by_commits() -> None:
+    ledger = await _filled(1)
+    sink = Sink()
+    turns = 0
+
+    class CountingFollower(NeverLeader):
+        async def acquire(self) -> bool:
+            nonlocal turns
+            turns += 1
+            return False
+
+    relay = Relay(ledger, sink, leadership=CountingFollower(), idle_s=5.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    for _ in range(20):
+        relay.notify()
+        await asyncio.sleep(0.005)
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    assert turns == 1 and sink.sent == []
+
+
 async def test_file_leadership_is_exclusive(tmp_path: Path) -> None:
     a, b = FileLeadership(tmp_path / "relay.lock"), FileLeadership(tmp_path / "relay.lock")
     assert await a.acquire()

@@ -109,3 +109,48 @@ async def test_the_probe_sees_what_a_previous_pool_user_left(pg_ledger_url: str)
         assert state["LISTEN channels"] == 1
     finally:
         await ledger.close()
+
+
+async def test_each_ledger_call_is_one_statement(pg_ledger_url: str) -> None:
+    """One round trip per call once statements are prepared: no reset, no second query."""
+    truncate_ledger(pg_ledger_url)
+    ledger = PostgresLedger(pg_ledger_url, min_size=1, max_size=1)
+    queries: list[str] = []
+    try:
+        pool = await ledger._get_pool()
+        async with pool.acquire() as conn:
+            conn.add_query_logger(lambda record: queries.append(record.query))
+
+        async def calls(tag: str) -> dict[str, int]:
+            """Run the hot ledger calls once; how many queries each sent."""
+            counts: dict[str, int] = {}
+
+            async def count(name: str, call: Any) -> Any:
+                before = len(queries)
+                result = await call
+                counts[name] = len(queries) - before
+                return result
+
+            await count(
+                "accept", ledger.accept(command(f"{tag}a", f"{tag}D1"), [status(f"{tag}s")])
+            )
+            await count("reject", ledger.reject(f"{tag}r", [status(f"{tag}rs")]))
+            batch = [Accept(command(f"{tag}b{i}", f"{tag}D{i % 2}")) for i in range(3)]
+            await count("ingest_batch", ledger.ingest_batch([*batch, Reject(f"{tag}r2")]))
+            first, second = await count("claim", ledger.claim("w", 10, now(), LEASE))
+            await count(
+                "complete", ledger.complete(first.id, "w", Completion(CommandState.DONE, []))
+            )
+            await count(
+                "reschedule", ledger.reschedule(second.id, "w", now(), "x", ambiguous=False)
+            )
+            records = await count("outbox_batch", ledger.outbox_batch(100))
+            await count("mark_published", ledger.mark_published([r.seq for r in records]))
+            await count("counts", ledger.counts())
+            return counts
+
+        await calls("warm-")  # statements prepared, types introspected
+        truncate_ledger(pg_ledger_url)
+        assert set((await calls("hot-")).values()) == {1}
+    finally:
+        await ledger.close()

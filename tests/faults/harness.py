@@ -570,6 +570,7 @@ class Cluster:
         finally:
             await consumer.stop()
         self.timeline.note("group_reset", f"{self.group} -> earliest, committed now {committed}")
+        assert committed == [0] * self.partitions, f"the group reset did not take: {committed}"
 
     async def produce(self, records: Sequence[tuple[bytes, bytes, list[Any]]], what: str) -> None:
         await produce_records(self.bootstrap, self.topics["input"], records)

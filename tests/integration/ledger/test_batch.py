@@ -7,13 +7,14 @@ import asyncio
 import random
 import sqlite3
 from contextlib import closing
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
-from relais.adapters.ledger import open_ledger, sqlite_path
+from relais.adapters.ledger import open_ledger, postgres, sqlite_path
 from relais.errors import LedgerError
 from relais.services.ledger_port import (
     Accept,
@@ -24,6 +25,7 @@ from relais.services.ledger_port import (
     NewCommand,
     Reject,
 )
+from tests.fixtures.postgres import truncate_ledger
 from tests.integration.ledger.conftest import CFA, OTHER_CFA, command, now, status
 from tests.integration.ledger.test_concurrency import heads_blocked
 
@@ -110,10 +112,7 @@ async def snapshot(url: str, tag: str) -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_a_batch_writes_what_the_calls_one_by_one_write(
-    ledger: Ledger, ledger_url: str, seed: int
-) -> None:
+async def check_same_as_one_by_one(ledger: Ledger, url: str, seed: int) -> None:
     results = {}
     for tag, batched in (("single", False), ("batch", True)):
         rng = random.Random(seed)  # the same entries for both, under their own tag
@@ -130,10 +129,41 @@ async def test_a_batch_writes_what_the_calls_one_by_one_write(
             results[tag] = await one_by_one(ledger, entries)
     assert results["batch"] == results["single"]
     assert True in results["batch"] and False in results["batch"]
-    single, batch = await snapshot(ledger_url, "single"), await snapshot(ledger_url, "batch")
+    single, batch = await snapshot(url, "single"), await snapshot(url, "batch")
     assert batch == single
-    blocked = await raw(ledger_url, "SELECT count(*) FROM commands WHERE blocked")
+    blocked = await raw(url, "SELECT count(*) FROM commands WHERE blocked")
     assert blocked[0][0] > 0, "some commands wait for their dossier"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_a_batch_writes_what_the_calls_one_by_one_write(
+    ledger: Ledger, ledger_url: str, seed: int
+) -> None:
+    await check_same_as_one_by_one(ledger, ledger_url, seed)
+
+
+async def test_a_large_batch_in_several_statements_writes_the_same(
+    pg_ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL splits a batch of large records into statements of one transaction."""
+    truncate_ledger(pg_ledger_url)
+    monkeypatch.setattr(postgres, "BATCH_STATEMENT_BYTES", 1500)
+    encoded = [postgres._encode(e) for e in random_entries(random.Random(4), "x", 60)]
+    assert len(postgres._statement_chunks(encoded)) > 5
+    ledger = open_ledger(pg_ledger_url)
+    try:
+        await check_same_as_one_by_one(ledger, pg_ledger_url, 4)
+        # all or nothing across the statements: a failure in the last one undoes the first ones
+        big = {"blob": "z" * 2000}
+        entries: list[Accept | Reject] = [Accept(command(f"big{i}", payload=big)) for i in range(3)]
+        entries.append(Accept(replace(command("broken"), cfa=None)))  # type: ignore[arg-type]
+        with pytest.raises(LedgerError):
+            await ledger.ingest_batch(entries)
+        assert await raw(
+            pg_ledger_url, "SELECT count(*) FROM inbox WHERE event_id LIKE 'big%'"
+        ) == [(0,)]
+    finally:
+        await ledger.close()
 
 
 # -- the promises, one by one ---------------------------------------------------------------------

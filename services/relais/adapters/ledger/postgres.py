@@ -220,37 +220,62 @@ def _status_arrays(statuses: Sequence[OutboxMessage]) -> list[list[Any]]:
     ]
 
 
-def _batch_arrays(entries: Sequence[Accept | Reject]) -> list[list[Any]]:
-    """The 14 array parameters of ``_INGEST_BATCH`` after ``now``: entries, then statuses."""
+# Above this many bytes of payloads and statuses, ingest_batch sends several statements in one
+# transaction (each sees the rows of the previous ones: the same result), so that a poll of large
+# records never makes one statement of hundreds of megabytes.
+BATCH_STATEMENT_BYTES = 4 << 20
+
+_Entry = tuple[tuple[Any, ...], list[tuple[Any, ...]], int]  # entry row, status rows, size
+
+
+def _encode(entry: Accept | Reject) -> _Entry:
+    """An entry as a row of ``_INGEST_BATCH``'s entry arrays, its status rows and its size."""
+    if isinstance(entry, Accept):
+        command = entry.command
+        payload = json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False)
+        row: tuple[Any, ...] = (
+            command.event_id,
+            "accepted",
+            command.cfa,
+            command.dossier_id,
+            command.opco,
+            CommandKind(command.kind).value,
+            payload,
+            json.dumps(list(command.depends_on)),
+        )
+        size = len(payload)
+    else:
+        row, size = (entry.event_id, "rejected", None, None, None, None, None, None), 0
+    statuses = [
+        (s.event_id, s.topic, s.key, common.headers_json(s.headers), s.value)
+        for s in common.unique_statuses(entry.statuses)
+    ]
+    return row, statuses, size + sum(len(s[3]) + len(s[4]) for s in statuses)
+
+
+def _statement_chunks(encoded: list[_Entry]) -> list[list[_Entry]]:
+    """Consecutive runs of entries of at most ``BATCH_STATEMENT_BYTES`` (at least one entry)."""
+    chunks: list[list[_Entry]] = [[]]
+    size = 0
+    for entry in encoded:
+        if chunks[-1] and size + entry[2] > BATCH_STATEMENT_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(entry)
+        size += entry[2]
+    return chunks
+
+
+def _batch_arrays(chunk: list[_Entry]) -> list[list[Any]]:
+    """The 14 array parameters of ``_INGEST_BATCH`` after ``now``: entries, then statuses (each
+    with the 1-based position of its entry in ``chunk``)."""
     columns: list[list[Any]] = [[] for _ in range(8)]
     statuses: list[list[Any]] = [[] for _ in range(6)]
-    for position, entry in enumerate(entries, start=1):
-        if isinstance(entry, Accept):
-            command = entry.command
-            row: tuple[Any, ...] = (
-                command.event_id,
-                "accepted",
-                command.cfa,
-                command.dossier_id,
-                command.opco,
-                CommandKind(command.kind).value,
-                json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False),
-                json.dumps(list(command.depends_on)),
-            )
-        else:
-            row = (entry.event_id, "rejected", None, None, None, None, None, None)
+    for position, (row, status_rows, _) in enumerate(chunk, start=1):
         for column, value in zip(columns, row, strict=True):
             column.append(value)
-        for message in common.unique_statuses(entry.statuses):
-            values = (
-                position,
-                message.event_id,
-                message.topic,
-                message.key,
-                common.headers_json(message.headers),
-                message.value,
-            )
-            for column, value in zip(statuses, values, strict=True):
+        for status_row in status_rows:
+            for column, value in zip(statuses, (position, *status_row), strict=True):
                 column.append(value)
     return [*columns, *statuses]
 
@@ -508,7 +533,8 @@ class PostgresLedger:
         return bool(inserted)
 
     async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
-        """One statement (one round trip, one commit) for the whole batch: see _INGEST_BATCH."""
+        """One statement (one round trip, one commit) for the whole batch, see _INGEST_BATCH;
+        several in one transaction above ``BATCH_STATEMENT_BYTES``."""
         if not entries:
             return []
         if len(entries) == 1:  # a poll of one record: the simpler statement plans faster
@@ -516,10 +542,20 @@ class PostgresLedger:
             if isinstance(entry, Accept):
                 return [await self.accept(entry.command, entry.statuses)]
             return [await self.reject(entry.event_id, entry.statuses)]
+        chunks = _statement_chunks([_encode(entry) for entry in entries])
         pool = await self._get_pool()
-        rows = await pool.fetch(_INGEST_BATCH, self._now(), *_batch_arrays(entries))
-        fresh = {row["ord"] for row in rows}
-        return [position in fresh for position in range(1, len(entries) + 1)]
+        now = self._now()
+        if len(chunks) == 1:
+            rows = await pool.fetch(_INGEST_BATCH, now, *_batch_arrays(chunks[0]))
+            fresh = {row["ord"] for row in rows}
+            return [position in fresh for position in range(1, len(entries) + 1)]
+        results: list[bool] = []
+        async with pool.acquire() as conn, conn.transaction():
+            for chunk in chunks:
+                rows = await conn.fetch(_INGEST_BATCH, now, *_batch_arrays(chunk))
+                fresh = {row["ord"] for row in rows}
+                results += [position in fresh for position in range(1, len(chunk) + 1)]
+        return results
 
     async def accept_many(
         self, items: Sequence[tuple[NewCommand, Sequence[OutboxMessage]]]

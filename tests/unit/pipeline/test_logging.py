@@ -140,3 +140,60 @@ def test_nested_structures() -> None:
         "cerfa": {"apprenti": {"nom": REDACTED, "adresse": {"ville": "Lyon"}}},
         "l": [REDACTED],
     }
+
+
+def test_httpx_request_lines_are_not_logged(captured: io.StringIO) -> None:
+    """One INFO line per OPCO call duplicates dispatch.*: httpx and httpcore log warnings only."""
+    logging.getLogger("httpx").info('HTTP Request: POST http://opco/v2/dossiers "HTTP/1.1 201"')
+    logging.getLogger("httpcore.http11").debug("send_request_headers.started")
+    logging.getLogger("httpx").warning("something odd")
+    assert [line["event"] for line in _lines(captured)] == ["something odd"]
+
+
+def test_level_logger_and_timestamp_are_added_after_the_redaction(captured: io.StringIO) -> None:
+    get_logger("relais.test").info("ingest.accepted", dossier="D1")
+    logging.getLogger("aiokafka.test").warning("library line")
+    first, second = _lines(captured)
+    assert (first["level"], first["logger"]) == ("info", "relais.test")
+    assert (second["level"], second["logger"]) == ("warning", "aiokafka.test")
+    assert str(first["timestamp"]).endswith("Z") and str(second["timestamp"]).endswith("Z")
+
+
+def _full_scan(text: str) -> str:
+    from relais.logging import _PATTERNS
+
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ingest.accepted",
+        "cfa.events.v1",
+        f"nir {NIR}",
+        f"iban {IBAN}",
+        "mail jean.dupont@example.org",
+        "Authorization: BEARER abc.def",
+        "basic dXNlcjpwdw==",
+        "١٢٣٤٥٦٧٨٩٠١٢٣",  # digits of another script are digits for the patterns too
+        "no digit, no at sign, no credential word",
+    ],
+)
+def test_the_quick_check_never_skips_what_a_full_scan_redacts(text: str) -> None:
+    assert redact_text(text) == _full_scan(text)
+
+
+def test_the_quick_check_agrees_with_a_full_scan_on_random_text() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from("0123456789 @.AZaz-_:/FRbearBASIC١٢")
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet, max_size=40) | st.text(max_size=40))
+    def check(text: str) -> None:
+        assert redact_text(text) == _full_scan(text)
+
+    check()

@@ -37,7 +37,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -69,8 +69,16 @@ from relais.domain.opco import OpcoCode
 from relais.domain.referentials import Referentials
 from relais.domain.status import StatusEvent, Trigger
 from relais.domain.validation import validate_cerfa, validate_followup
+from relais.logging import bound
 from relais.services.clock import Clock, SystemClock
-from relais.services.ledger_port import CommandKind, Ledger, NewCommand, OutboxMessage
+from relais.services.ledger_port import (
+    Accept,
+    CommandKind,
+    Ledger,
+    NewCommand,
+    OutboxMessage,
+    Reject,
+)
 
 SIGNATURE_HEADER = "ce_signature"
 DLQ_HEADERS = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset")
@@ -334,6 +342,40 @@ _BAD_CHARACTER = "contains a NUL character or an invalid surrogate"
 _KIND_OF_COMMAND = {kind: CommandKind(kind.value) for kind in EventKind}
 
 
+@dataclass
+class _Plan:
+    """One record's decision before it is written: its ledger entry, its dead letter (published
+    before the entry is written) and its result (``duplicate`` instead when the ledger has seen
+    the inbox key)."""
+
+    entry: Accept | Reject
+    result: Result
+    letter: DeadLetter | None = None
+    sent: bool = False  # the dead letter is on the DLQ topic already
+
+
+class _Batch:
+    """The decisions of a poll not written yet, and the results of those written."""
+
+    def __init__(self, handled: list[Result]) -> None:
+        self.handled = handled
+        self._pending: list[tuple[Record, _Plan]] = []
+        self._dossiers: set[tuple[str, str]] = set()  # (cfa, dossier id) of pending commands
+
+    def add(self, record: Record, plan: _Plan) -> None:
+        self._pending.append((record, plan))
+        if isinstance(plan.entry, Accept):
+            self._dossiers.add((plan.entry.command.cfa, plan.entry.command.dossier_id))
+
+    def decides_any(self, cfa: str, dossier_ids: Sequence[str]) -> bool:
+        return any((cfa, d) in self._dossiers for d in dossier_ids)
+
+    def take(self) -> list[tuple[Record, _Plan]]:
+        pending, self._pending = self._pending, []
+        self._dossiers.clear()
+        return pending
+
+
 class IngestHandler:
     def __init__(
         self,
@@ -359,10 +401,37 @@ class IngestHandler:
         self._observer = observer
 
     async def handle(self, record: Record) -> Result:
-        result = await self._handle(record)
-        if self._observer is not None:
-            self._observer.on_result(result, self._latency(record, result))
-        return result
+        """One record to one durable outcome (``handle_batch`` of one)."""
+        return (await self.handle_batch([record]))[0]
+
+    async def handle_batch(
+        self, records: Sequence[Record], handled: list[Result] | None = None
+    ) -> list[Result]:
+        """The records of one poll, in order, to one outcome each, in as few ledger transactions
+        as their order allows (one, usually); the results in record order.
+
+        Per record, the decision is taken first (decode, rules, routing: CPU, plus reads of the
+        ledger for follow-ups); then, per segment of decisions: the dead letters are published
+        (awaited), then ONE ``ledger.ingest_batch`` writes every inbox row, command and status of
+        the segment. A follow-up whose dossier is decided earlier in the same poll first has what
+        precedes it written, so that it reads the ledger as one-by-one handling would.
+
+        ``handled`` (when given) receives each result once its record is durable: if this raises,
+        ``records[len(handled)]`` is the first record not handled (the caller commits the offsets
+        before it and sees that record again). A write failing for another reason than the
+        infrastructure is retried record by record, so that the record to blame is that one.
+        """
+        done: list[Result] = handled if handled is not None else []
+        batch = _Batch(done)
+        for record in records:
+            try:
+                plan = await self._plan(record, batch)
+            except Exception:
+                await self._flush(batch)  # the decisions before this record stand
+                raise
+            batch.add(record, plan)
+        await self._flush(batch)
+        return done
 
     def _committed(self, *, accepted: bool, outbox: bool) -> None:
         if accepted and self._wake_dispatch is not None:
@@ -383,20 +452,59 @@ class IngestHandler:
         hdrs = _text_headers(record.headers)
         reason = "UNPROCESSABLE"
         detail = f"relais could not process this record ({type(error).__name__})"
-        result = await self._dead_letter(record, hdrs, reason, detail)
-        if self._observer is not None:
-            self._observer.on_result(result, None)
-        return result
+        plan = self._dead_letter(record, hdrs, reason, detail)
+        done: list[Result] = []
+        await self._write(_Batch(done), [(record, plan)], latency=False)
+        return done[0]
+
+    # ---------------------------------------------------------------- writes
+
+    async def _flush(self, batch: _Batch) -> None:
+        pending = batch.take()
+        if not pending:
+            return
+        try:
+            await self._write(batch, pending)
+        except Exception:
+            if len(pending) == 1:
+                raise
+            # One record at a time: the first that fails is the first unhandled one (a record the
+            # database refuses must not hold back the others, see the Kafka adapter's poison).
+            for item in pending:
+                await self._write(batch, [item])
+
+    async def _write(
+        self, batch: _Batch, items: Sequence[tuple[Record, _Plan]], *, latency: bool = True
+    ) -> None:
+        """Dead letters first (durable before their status can be), then one transaction."""
+        for _, plan in items:
+            if plan.letter is not None and not plan.sent:
+                await self._dead_letters.dead_letter(plan.letter)
+                plan.sent = True
+        news = await self._ledger.ingest_batch([plan.entry for _, plan in items])
+        written = [plan.entry for new, (_, plan) in zip(news, items, strict=True) if new]
+        self._committed(
+            accepted=any(isinstance(entry, Accept) for entry in written),
+            outbox=any(entry.statuses for entry in written),
+        )
+        for new, (record, plan) in zip(news, items, strict=True):
+            result = plan.result if new else replace(plan.result, outcome=Outcome.DUPLICATE)
+            batch.handled.append(result)
+            if self._observer is not None:
+                with bound(topic=record.topic, partition=record.partition, offset=record.offset):
+                    self._observer.on_result(
+                        result, self._latency(record, result) if latency else None
+                    )
 
     # ---------------------------------------------------------------- steps
 
-    async def _handle(self, record: Record) -> Result:
+    async def _plan(self, record: Record, batch: _Batch) -> _Plan:
         hdrs = _text_headers(record.headers)
         value = record.value
         if value is None or len(value) == 0:
-            return await self._dead_letter(record, hdrs, "EMPTY_VALUE", "the record has no value")
+            return self._dead_letter(record, hdrs, "EMPTY_VALUE", "the record has no value")
         if len(value) > self._policy.max_message_bytes:
-            return await self._dead_letter(
+            return self._dead_letter(
                 record,
                 hdrs,
                 "TOO_LARGE",
@@ -408,13 +516,13 @@ class IngestHandler:
         except EnvelopeError as exc:
             reason = _undecodable_envelope(exc) or value_problem
             if reason is not None:
-                return await self._dead_letter(record, hdrs, reason, "", exc)
-            return await self._reject_unreadable_envelope(record, hdrs, exc)
+                return self._dead_letter(record, hdrs, reason, "", exc)
+            return self._reject_unreadable_envelope(record, hdrs, exc)
         if any(unsafe_text(t) for t in (envelope.id, envelope.subject, envelope.source)) or (
             record.key is not None and _key_text(record.key) is None
         ):
             # Nothing of it can be stored or echoed safely: dead letter, identified by position.
-            return await self._dead_letter(
+            return self._dead_letter(
                 record,
                 {},
                 "ENVELOPE_INVALID_CHARACTER",
@@ -428,7 +536,7 @@ class IngestHandler:
                 raise _Reject(*bad)
             if obj is None:
                 assert value_problem is not None
-                return await self._dead_letter(
+                return self._dead_letter(
                     record,
                     hdrs,
                     value_problem,
@@ -441,9 +549,9 @@ class IngestHandler:
             except PayloadError as exc:
                 raise _Reject(*exc.errors) from None
             event = CfaEvent(envelope=envelope, data=data)
-            return await self._accept(event, cfa)
+            return await self._accept(event, cfa, batch)
         except _Reject as rej:
-            return await self._reject(record, envelope, trigger_cfa, rej)
+            return self._reject(record, envelope, trigger_cfa, rej)
 
     def _authorize(
         self, record: Record, envelope: Envelope, hdrs: Mapping[str, str], value: bytes
@@ -505,7 +613,7 @@ class IngestHandler:
                 )
         return siret
 
-    async def _accept(self, event: CfaEvent, cfa: str) -> Result:
+    async def _accept(self, event: CfaEvent, cfa: str, batch: _Batch) -> _Plan:
         today = paris_today(self._clock.now())
         data = event.data
         payload: dict[str, Any] = {
@@ -525,7 +633,7 @@ class IngestHandler:
                 )
         else:
             check = self._rules.check_followup(event, today)
-            opco, found_errors, numero = await self._followup_opco(event, cfa)
+            opco, found_errors, numero = await self._followup_opco(event, cfa, batch)
             errors = (*check.errors, *found_errors)
             if errors:
                 raise _Reject(*errors)
@@ -545,18 +653,19 @@ class IngestHandler:
         )
         trigger = Trigger.from_envelope(event.envelope, cfa=cfa)
         received = StatusEvent.received(trigger, occurred_at=self._clock.now(), opco=opco)
-        new = await self._ledger.accept(command, [outbox_message(received)])
-        self._committed(accepted=new, outbox=new)
-        return Result(
-            Outcome.ACCEPTED if new else Outcome.DUPLICATE,
-            event_id=event.id,
-            dossier_id=event.dossier_id,
-            kind=event.kind,
-            opco=opco,
+        return _Plan(
+            Accept(command, [outbox_message(received)]),
+            Result(
+                Outcome.ACCEPTED,
+                event_id=event.id,
+                dossier_id=event.dossier_id,
+                kind=event.kind,
+                opco=opco,
+            ),
         )
 
     async def _followup_opco(
-        self, event: CfaEvent, cfa: str
+        self, event: CfaEvent, cfa: str, batch: _Batch
     ) -> tuple[OpcoCode | None, list[ErrorItem], str | None]:
         """The OPCO of a follow-up: the one of its dossier(s) in the ledger."""
         data = event.data
@@ -572,6 +681,8 @@ class IngestHandler:
         errors: list[ErrorItem] = []
         opcos: dict[str, str] = {}
         numero: str | None = None
+        if batch.decides_any(cfa, ids):
+            await self._flush(batch)  # read the ledger as if the poll's records came one by one
         for dossier_id in ids:
             opco_code, numero_interne = await self._dossier_opco(cfa, dossier_id)
             if opco_code is None:
@@ -611,9 +722,7 @@ class IngestHandler:
                 return command.opco, None
         return None, None
 
-    async def _reject(
-        self, record: Record, envelope: Envelope, cfa: str | None, rej: _Reject
-    ) -> Result:
+    def _reject(self, record: Record, envelope: Envelope, cfa: str | None, rej: _Reject) -> _Plan:
         trigger = Trigger.from_envelope(envelope, cfa=cfa)
         if not rej.trusted:
             # Do not attribute a refused event to the CFA it claims to come from.
@@ -621,23 +730,24 @@ class IngestHandler:
         status = StatusEvent.rejected(
             trigger, errors=capped(rej.errors), occurred_at=self._clock.now()
         )
-        new = await self._ledger.reject(rej.inbox_key or envelope.id, [outbox_message(status)])
-        self._committed(accepted=False, outbox=new)
-        return Result(
-            Outcome.REJECTED if new else Outcome.DUPLICATE,
-            event_id=envelope.id,
-            dossier_id=envelope.subject,
-            kind=envelope.kind,
-            errors=tuple(capped(rej.errors)),
+        return _Plan(
+            Reject(rej.inbox_key or envelope.id, [outbox_message(status)]),
+            Result(
+                Outcome.REJECTED,
+                event_id=envelope.id,
+                dossier_id=envelope.subject,
+                kind=envelope.kind,
+                errors=tuple(capped(rej.errors)),
+            ),
         )
 
-    async def _reject_unreadable_envelope(
+    def _reject_unreadable_envelope(
         self, record: Record, hdrs: Mapping[str, str], exc: EventError
-    ) -> Result:
+    ) -> _Plan:
         """Envelope errors with a usable ce_id: one rejected status naming every problem."""
         event_id = hdrs.get("ce_id")
         if event_id is None:  # usable for the envelope model, not for storage (a NUL in it)
-            return await self._dead_letter(
+            return self._dead_letter(
                 record, {}, "ENVELOPE_INVALID_CHARACTER", "ce_id " + _BAD_CHARACTER, exc
             )
         dossier_id = hdrs.get("ce_subject") or _key_text(record.key)
@@ -647,17 +757,18 @@ class IngestHandler:
             trigger, errors=capped(exc.errors), occurred_at=self._clock.now()
         )
         # The source is not established: key the inbox by position (see the module docstring).
-        new = await self._ledger.reject(record.position, [outbox_message(status)])
-        self._committed(accepted=False, outbox=new)
-        return Result(
-            Outcome.REJECTED if new else Outcome.DUPLICATE,
-            event_id=event_id,
-            dossier_id=dossier_id,
-            kind=kind,
-            errors=tuple(capped(exc.errors)),
+        return _Plan(
+            Reject(record.position, [outbox_message(status)]),
+            Result(
+                Outcome.REJECTED,
+                event_id=event_id,
+                dossier_id=dossier_id,
+                kind=kind,
+                errors=tuple(capped(exc.errors)),
+            ),
         )
 
-    async def _dead_letter(
+    def _dead_letter(
         self,
         record: Record,
         hdrs: Mapping[str, str],
@@ -667,7 +778,7 @@ class IngestHandler:
         *,
         envelope: Envelope | None = None,
         cfa: str | None = None,
-    ) -> Result:
+    ) -> _Plan:
         errors = (
             tuple(capped(exc.errors))
             if exc is not None
@@ -687,7 +798,7 @@ class IngestHandler:
             # source position (dlq_topic/partition/offset) for as long as the topic keeps it.
             headers.append((DLQ_VALUE_DROPPED, str(len(value)).encode()))
             value = None
-        await self._dead_letters.dead_letter(DeadLetter(record.key, value, headers))
+        letter = DeadLetter(record.key, value, headers)
         if envelope is not None:
             trigger = Trigger.from_envelope(envelope, cfa=cfa)
             inbox_key = envelope.id
@@ -707,15 +818,17 @@ class IngestHandler:
                 trigger, reason=reason, errors=list(errors), occurred_at=self._clock.now()
             )
             statuses.append(outbox_message(status))
-        new = await self._ledger.reject(inbox_key, statuses)
-        self._committed(accepted=False, outbox=new and bool(statuses))
-        return Result(
-            Outcome.DEAD_LETTERED if new else Outcome.DUPLICATE,
-            event_id=trigger.event_id,
-            dossier_id=trigger.dossier_id,
-            kind=trigger.kind,
-            errors=errors,
-            reason=reason,
+        return _Plan(
+            Reject(inbox_key, statuses),
+            Result(
+                Outcome.DEAD_LETTERED,
+                event_id=trigger.event_id,
+                dossier_id=trigger.dossier_id,
+                kind=trigger.kind,
+                errors=errors,
+                reason=reason,
+            ),
+            letter=letter,
         )
 
     def _latency(self, record: Record, result: Result) -> float | None:

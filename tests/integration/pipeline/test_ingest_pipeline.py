@@ -16,7 +16,7 @@ from relais.adapters.ledger import open_ledger
 from relais.bootstrap import build
 from relais.domain.status import status_event_id
 from relais.services.ingest import sign
-from relais.services.ledger_port import Ledger, NewCommand, OutboxMessage
+from relais.services.ledger_port import Accept, Ledger, NewCommand, OutboxMessage, Reject
 from tests.fixtures.broker import Out, consume_all, produce
 from tests.integration.pipeline.harness import (
     by_status,
@@ -250,7 +250,8 @@ async def test_one_topic_per_cfa_by_pattern(
 
 
 class FlakyLedger:
-    """The real ledger, except that ``accept`` of one event fails ``times`` times first."""
+    """The real ledger, except that writing one event (alone or in a poll's batch) fails
+    ``times`` times first."""
 
     def __init__(
         self, inner: Ledger, event_id: str, times: int, error: Exception | None = None
@@ -268,6 +269,13 @@ class FlakyLedger:
             self.failures_left -= 1
             raise self._error
         return await self._inner.accept(command, statuses)
+
+    async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
+        ids = {e.command.event_id for e in entries if isinstance(e, Accept)}
+        if self._event_id in ids and self.failures_left:
+            self.failures_left -= 1
+            raise self._error  # all or nothing, like the real one
+        return await self._inner.ingest_batch(entries)
 
 
 async def test_a_failing_ledger_holds_the_stream_and_skips_nothing(

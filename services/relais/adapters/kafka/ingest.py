@@ -3,10 +3,12 @@
 Delivery contract (DESIGN promise 1, STYLE 7):
 
 * an explicit consumer group and ``AckPolicy.MANUAL``: FastStream never commits by itself;
-* the records of one poll (up to ``kafka.ingest_batch_size``) are handled one at a time, in order;
-  then the next offset after each handled record is committed explicitly. A record counts as
-  handled only once ``IngestHandler.handle`` returned, i.e. after the ledger commit (and, for a
-  dead letter, after the broker acknowledged the DLQ publish);
+* the records of one poll (up to ``kafka.ingest_batch_size``) are handled in order by
+  ``IngestHandler.handle_batch``: decisions per record, then the dead letters (awaited), then ONE
+  ledger transaction for the poll (more only when a follow-up reads what the same poll decides);
+  then the next offset after each handled record is committed explicitly, once per poll. A record
+  counts as handled only once its ledger transaction committed (and, for a dead letter, after the
+  broker acknowledged the DLQ publish);
 * when the handler fails (ledger or DLQ topic unreachable, a bug), the records handled so far are
   committed, every partition of the poll is rewound to its first unhandled record (so no later
   commit can cover it) and the subscriber pauses, longer each time. Nothing is skipped;
@@ -189,34 +191,60 @@ class IngestSubscriber:
             raise ConnectionError(f"ingest stuck: {self.last_error}")
 
     async def _on_batch(self, msg: KafkaMessage) -> None:
-        """Handle the records of one poll in order; commit exactly the handled ones.
+        """Handle the records of one poll in order (one ledger transaction, usually); commit
+        exactly the handled ones.
 
         On a failure, what was handled is committed, every partition of the batch is rewound to
-        its first unhandled record (so no later commit can cover it), and the subscriber pauses.
+        its first unhandled record (so no later commit can cover it) and the subscriber pauses;
+        unless the first unhandled record is a poison one: it is dead-lettered and the rest of the
+        poll goes on.
         """
         raw = msg.raw_message
         records: tuple[ConsumerRecord[Any, Any], ...] = raw if isinstance(raw, tuple) else (raw,)
         consumer: Any = msg.consumer
         done: dict[TopicPartition, int] = {}
-        for index, rec in enumerate(records):
-            tp = TopicPartition(rec.topic, rec.partition)
-            with bound(topic=rec.topic, partition=rec.partition, offset=rec.offset):
-                try:
-                    await self._handler.handle(_record(rec))
-                except BaseException as exc:
-                    if not (isinstance(exc, Exception) and await self._poison(rec, exc)):
-                        await self._give_back(consumer, records[index:], done)
-                        if not isinstance(exc, Exception):
-                            raise  # cancelled: shutting down
+        position = 0
+        while position < len(records):
+            handled: list[Result] = []
+            try:
+                await self._handler.handle_batch(
+                    [_record(rec) for rec in records[position:]], handled
+                )
+            except BaseException as exc:
+                self._handled(records[position : position + len(handled)], done)
+                position += len(handled)
+                if position < len(records) and isinstance(exc, Exception):
+                    rec = records[position]
+                    with bound(topic=rec.topic, partition=rec.partition, offset=rec.offset):
+                        if await self._poison(rec, exc):
+                            self._handled([rec], done)
+                            position += 1
+                            continue
+                await self._give_back(consumer, records[position:], done)
+                if not isinstance(exc, Exception):
+                    raise  # cancelled: shutting down
+                if position < len(records):
+                    rec = records[position]
+                    with bound(topic=rec.topic, partition=rec.partition, offset=rec.offset):
                         await self._pause(exc)
-                        return
-            done[tp] = rec.offset
-            self._next[tp] = rec.offset + 1
-            self.handled += 1
+                    return
+                log.error("ingest.after_commit_failed", error=repr(exc))  # all handled anyway
+                break
+            self._handled(records[position:], done)
+            position = len(records)
         await _commit(consumer, done)
         self.refresh_lag()
         self._failures = 0
         self.last_error = None
+
+    def _handled(
+        self, records: Sequence[ConsumerRecord[Any, Any]], done: dict[TopicPartition, int]
+    ) -> None:
+        for rec in records:
+            tp = TopicPartition(rec.topic, rec.partition)
+            done[tp] = rec.offset
+            self._next[tp] = rec.offset + 1
+        self.handled += len(records)
 
     async def _poison(self, rec: ConsumerRecord[Any, Any], exc: Exception) -> bool:
         """Whether the record, not the infrastructure, is what fails: it failed

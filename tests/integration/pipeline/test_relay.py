@@ -14,7 +14,7 @@ from relais.adapters.ledger import open_ledger
 from relais.config import KafkaSettings
 from relais.domain.events import EventKind
 from relais.domain.status import StatusEvent, Trigger
-from relais.services.ingest import outbox_message
+from relais.services.ingest import DeadLetter, outbox_message
 from relais.services.ledger_port import Ledger, OutboxMessage
 from relais.services.relay import Relay
 from tests.fixtures.broker import consume_all
@@ -164,3 +164,29 @@ async def test_one_active_relay_on_postgresql(
     assert both_leaders == 0
     assert relays[first].published == 100 and relays[1 - first].published == 100
     assert [p.headers["ce_id"] for p in published] == [m.event_id for m in messages]
+
+
+async def test_a_dead_letter_with_neither_key_nor_value_is_sent(
+    kafka_bootstrap: str, unique_topic: str
+) -> None:
+    """Finding F4: a keyless record whose value is dropped (too large) or absent must still
+    reach the DLQ topic (aiokafka refuses a record with neither key nor value)."""
+    producer = KafkaProducer(
+        KafkaSettings(bootstrap_servers=kafka_bootstrap, dlq_topic=unique_topic),
+        max_request_size=64 * 1024,
+    )
+    letters = [
+        DeadLetter(None, None, [("dlq_reason", b"TOO_LARGE"), ("dlq_value_dropped", b"9999999")]),
+        # Too large for the producer: sent again without its value and original headers.
+        DeadLetter(None, b"v", [("x-junk", b"j" * (128 * 1024)), ("dlq_reason", b"X")]),
+        DeadLetter(b"D-1", None, [("dlq_reason", b"EMPTY_VALUE")]),
+    ]
+    try:
+        for letter in letters:
+            await asyncio.wait_for(producer.dead_letter(letter), 10)
+    finally:
+        await producer.stop()
+    got = await consume_all(kafka_bootstrap, unique_topic, expected=3, timeout_s=15)
+    assert [(g.key, g.value) for g in got] == [(None, b""), (None, b""), (b"D-1", None)]
+    assert [g.headers["dlq_reason"] for g in got] == ["TOO_LARGE", "X", "EMPTY_VALUE"]
+    assert "x-junk" not in got[1].headers and int(got[1].headers["dlq_value_dropped"]) > 1

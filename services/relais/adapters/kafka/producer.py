@@ -93,13 +93,16 @@ class KafkaProducer:
     async def dead_letter(self, letter: DeadLetter) -> None:
         """Publish the dead letter; if the record is too large for the producer or the broker
         (huge headers), publish it without its value and original headers rather than block the
-        stream: the ``dlq_*`` headers still say where the original is."""
+        stream: the ``dlq_*`` headers still say where the original is. A letter with neither key
+        nor value (a keyless record whose value was dropped or absent) is sent with an empty
+        value: Kafka clients refuse a record with neither (finding F4)."""
         producer = await self._ready()
+        value = letter.value if letter.value is not None or letter.key is not None else b""
         try:
             try:
                 await producer.send_and_wait(
                     self._kafka.dlq_topic,
-                    value=letter.value,
+                    value=value,
                     key=letter.key,
                     headers=letter.headers,
                 )
@@ -108,7 +111,10 @@ class KafkaProducer:
                 stripped = [(k, v) for k, v in letter.headers if k.startswith("dlq_")]
                 stripped.append((DLQ_VALUE_DROPPED, str(size).encode()))
                 await producer.send_and_wait(
-                    self._kafka.dlq_topic, value=None, key=letter.key, headers=stripped
+                    self._kafka.dlq_topic,
+                    value=None if letter.key is not None else b"",  # a key or a value, always
+                    key=letter.key,
+                    headers=stripped,
                 )
         except KafkaError as exc:
             raise PublishError(f"dead-letter publish failed: {exc!r}") from exc

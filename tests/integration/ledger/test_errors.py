@@ -39,9 +39,16 @@ async def test_the_ledger_survives_its_connections_being_killed(pg_ledger_url: s
         assert await ledger.accept(command("e1"), [])
         admin = await asyncpg.connect(ledger_url)
         try:
-            killed = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            pids = await admin.fetchval(
+                "SELECT array_agg(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            # wait=10 s: return once they are gone (termination is asynchronous otherwise, and a
+            # call could still succeed on a connection that dies right after)
+            killed = await admin.fetchval(
+                "SELECT count(*) FROM unnest($1::int[]) AS pid"
+                " WHERE pg_terminate_backend(pid, 10000)",
+                pids,
             )
         finally:
             await admin.close()

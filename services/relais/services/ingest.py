@@ -67,7 +67,7 @@ from relais.domain.events import (
 from relais.domain.findings import Finding
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import Referentials
-from relais.domain.status import StatusEvent, Trigger
+from relais.domain.status import StatusEvent, Trigger, status_event_id
 from relais.domain.validation import validate_cerfa, validate_followup
 from relais.logging import bound
 from relais.services.clock import Clock, SystemClock
@@ -730,8 +730,9 @@ class IngestHandler:
         status = StatusEvent.rejected(
             trigger, errors=capped(rej.errors), occurred_at=self._clock.now()
         )
+        inbox_key = rej.inbox_key or envelope.id
         return _Plan(
-            Reject(rej.inbox_key or envelope.id, [outbox_message(status)]),
+            Reject(inbox_key, [outbox_message(_status_keyed(status, inbox_key, envelope.id))]),
             Result(
                 Outcome.REJECTED,
                 event_id=envelope.id,
@@ -758,7 +759,7 @@ class IngestHandler:
         )
         # The source is not established: key the inbox by position (see the module docstring).
         return _Plan(
-            Reject(record.position, [outbox_message(status)]),
+            Reject(record.position, [outbox_message(_status_keyed(status, record.position))]),
             Result(
                 Outcome.REJECTED,
                 event_id=event_id,
@@ -817,7 +818,7 @@ class IngestHandler:
             status = StatusEvent.dead_lettered(
                 trigger, reason=reason, errors=list(errors), occurred_at=self._clock.now()
             )
-            statuses.append(outbox_message(status))
+            statuses.append(outbox_message(_status_keyed(status, inbox_key, trigger.event_id)))
         return _Plan(
             Reject(inbox_key, statuses),
             Result(
@@ -931,6 +932,18 @@ def _kind_of(ce_type: str | None) -> EventKind | None:
         return KIND_OF_TYPE[EventType(ce_type)] if ce_type else None
     except ValueError:
         return None
+
+
+def _status_keyed(
+    status: StatusEvent, inbox_key: str, claimed_id: str | None = None
+) -> StatusEvent:
+    """A refusal keyed by the record's position (its source is not established) gets a status id
+    derived from that position too, stable across redeliveries of the record: a forged or
+    misrouted copy of an event must not take the outbox slot (status id) of the real event's own
+    answer (finding F3). The body still names the claimed ``eventId``."""
+    if inbox_key == claimed_id:
+        return status
+    return status.model_copy(update={"id": status_event_id(inbox_key, status.body.status)})
 
 
 def outbox_message(status: StatusEvent) -> OutboxMessage:

@@ -148,7 +148,9 @@ async def test_sigterm_mid_stream_stops_cleanly_with_nothing_to_redo(
     ledger = tmp_path / "ledger.db"
     g = generator(22)
     events = [g.dossier().event for _ in range(N)]
-    env = _env(kafka_bootstrap, topics, group, ledger)
+    # Small polls (one ledger transaction each): the stop lands between two of them, not after
+    # the whole stream was handled in two polls.
+    env = {**_env(kafka_bootstrap, topics, group, ledger), "RELAIS_KAFKA__INGEST_BATCH_SIZE": "10"}
 
     first = _start(env, tmp_path / "first.log")
     try:

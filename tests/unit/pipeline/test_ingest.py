@@ -331,8 +331,31 @@ async def test_missing_headers_dead_letter_even_with_an_id(
     assert result.reason == "ENVELOPE_HEADERS_MISSING"
     assert dict(sink.letters[0].headers)["dlq_reason"] == b"ENVELOPE_HEADERS_MISSING"
     (status,) = ledger.statuses()
-    assert status.event_id == status_event_id("e-14", "dead_lettered")
+    # Its source is not established: keyed by position, inbox and status id alike (F3); the
+    # body still names the event id it claims.
+    assert status.event_id == status_event_id("kafka:cfa.events.v1:0:9", "dead_lettered")
+    assert StatusBody.model_validate_json(status.value).eventId == "e-14"
     assert "kafka:cfa.events.v1:0:9" in ledger.inbox and "e-14" not in ledger.inbox
+
+
+async def test_a_forged_refusal_does_not_take_the_real_events_status_id(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    """F3: B's copy of A's event (same ce_id) on a topic that may not carry A, then A's own
+    (invalid) event: both refusals reach the outbox, each under its own status id."""
+    h = handler(ledger, sink, topic_sources={"cfa.a": [CFA], "cfa.b": [OTHER_CFA]})
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, {"cerfa": "x"}, event_id="e-a", subject="D")
+    forged = await h.handle(record(hdrs, value, topic="cfa.b", offset=3))
+    real = await h.handle(record(hdrs, value, topic="cfa.a", offset=3))
+    assert forged.outcome is real.outcome is Outcome.REJECTED
+    first, second = ledger.statuses()
+    assert first.event_id == status_event_id("kafka:cfa.b:0:3", "rejected")
+    assert second.event_id == status_event_id("e-a", "rejected")  # the trusted one keeps its id
+    forged_body, real_body = bodies(ledger)
+    assert forged_body.eventId == real_body.eventId == "e-a"
+    assert [e.code for e in forged_body.errors] == ["SOURCE_NOT_ALLOWED_ON_TOPIC"]
+    assert forged_body.cfa is None and real_body.cfa == CFA
+    assert "SOURCE_NOT_ALLOWED_ON_TOPIC" not in {e.code for e in real_body.errors}
 
 
 async def test_wrong_envelope_and_bad_json_dead_letter(ledger: FakeLedger, sink: ListSink) -> None:

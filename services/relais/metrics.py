@@ -139,6 +139,10 @@ class Metrics:
     def command(self, opco: str, kind: str, outcome: str) -> None:
         self.commands.labels(opco=opco, kind=kind, outcome=outcome).inc()
 
+    def terminal_latency(self, kind: str, seconds: float) -> None:
+        """An event reached its terminal status (submitted/failed by dispatch)."""
+        self.event_latency.labels(kind=kind).observe(seconds)
+
     def opco_request(self, opco: str, route: str, status: int | None, seconds: float) -> None:
         self.opco_requests.labels(opco=opco, route=route, status_class=status_class(status)).inc()
         self.opco_request_duration.labels(opco=opco, route=route).observe(seconds)

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -79,6 +79,13 @@ class CommandMetrics(Protocol):
     """What dispatch reports (``relais.metrics.Metrics`` satisfies it)."""
 
     def command(self, opco: str, kind: str, outcome: str) -> None: ...
+
+
+@runtime_checkable
+class LatencyMetrics(Protocol):
+    """Optional: event time -> terminal status (``relais_event_latency_seconds{kind}``)."""
+
+    def terminal_latency(self, kind: str, seconds: float) -> None: ...
 
 
 class _NoMetrics:
@@ -146,6 +153,7 @@ class Dispatcher:
         self.clock: Clock = clock or SystemClock()
         self.worker_id = worker_id or default_worker_id()
         self.metrics: CommandMetrics = metrics or _NoMetrics()
+        self._latency = metrics if isinstance(metrics, LatencyMetrics) else None
         self._wake = wake or asyncio.Event()
         # Set after an outcome that wrote status rows, for a relay in this process.
         self._wake_relay = wake_relay
@@ -266,9 +274,21 @@ class Dispatcher:
                 self._touched.discard(command.id)
         if outcome not in (_Outcome.LOST, _Outcome.LEDGER_ERROR):
             self.metrics.command(command.opco, command.kind.value, outcome)
+        if self._latency is not None and outcome in (_Outcome.SUBMITTED, _Outcome.FAILED):
+            self._latency.terminal_latency(command.kind.value, self._since_event(command))
         if self._wake_relay is not None and outcome in _WROTE_STATUSES:
             self._wake_relay.set()
         return outcome
+
+    def _since_event(self, command: Command) -> float:
+        """Seconds from the CFA event's time (``ce_time``; else when ingest accepted it) to now."""
+        try:
+            at = datetime.fromisoformat(str(command.payload["time"]))
+            if at.tzinfo is None:
+                raise ValueError("naive time")
+        except (KeyError, ValueError):
+            at = command.created_at
+        return max(0.0, (self.clock.now() - at).total_seconds())
 
     async def _handle(self, command: Command) -> str:
         now = self.clock.now()

@@ -90,3 +90,29 @@ def test_is_the_opco_client_observer_and_the_poll_metrics() -> None:
     assert sample == expected
     observer.on_breaker("ATLAS", "half_open")
     assert 'relais_opco_circuit_open{opco="ATLAS"} 0.0' in m.render().decode()
+
+
+async def test_dispatch_records_the_event_latency_of_submitted_and_failed() -> None:
+    """relais_event_latency_seconds{kind}: event time (ce_time) -> submitted or failed."""
+    import dataclasses
+    from datetime import timedelta
+
+    from relais.services.dispatch import Dispatcher
+    from tests.unit.services.fakes import FakeGateway, FakeLedger, ManualClock
+    from tests.unit.services.samples import dossier_cmd
+
+    clock = ManualClock()  # 08:00 UTC, the samples' ce_time
+    ledger = FakeLedger(clock)
+    metrics = Metrics()
+    dispatcher = Dispatcher(ledger, FakeGateway(), clock=clock, metrics=metrics)
+    ok = dossier_cmd("e1", "D1")
+    bad = dataclasses.replace(dossier_cmd("e2", "D2"), opco="NOT_AN_OPCO")  # fails at once
+    assert await ledger.accept(ok, []) and await ledger.accept(bad, [])
+    clock.advance(timedelta(seconds=90))
+    assert await dispatcher.run_once() == 2
+    text = metrics.render().decode()
+    assert 'relais_event_latency_seconds_count{kind="dossier"} 2.0' in text
+    assert 'relais_event_latency_seconds_sum{kind="dossier"} 180.0' in text
+    outcomes = [line for line in text.splitlines() if line.startswith("relais_commands_total{")]
+    assert any('outcome="submitted"' in line and line.endswith(" 1.0") for line in outcomes)
+    assert any('outcome="failed"' in line and line.endswith(" 1.0") for line in outcomes)

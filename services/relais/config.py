@@ -87,7 +87,8 @@ class KafkaSettings(_Group):
     ingest_batch_size: int = Field(
         default=200,
         ge=1,
-        description="Records ingest handles per poll, one at a time, before one offset commit",
+        description="Records per poll: decided one by one, written in one ledger transaction, "
+        "then one offset commit",
     )
     max_message_bytes: int = Field(
         default=1_048_576,

@@ -1,8 +1,10 @@
 """Ingest: one Kafka record of a CFA in, one durable decision in the ledger out.
 
-The Kafka subscriber (``relais.adapters.kafka.ingest``) decodes nothing: it hands the raw record to
-``IngestHandler.handle`` and commits the offset only after it returns (DESIGN promise 1). For each
-record the handler reaches exactly one of four outcomes:
+The Kafka subscriber (``relais.adapters.kafka.ingest``) decodes nothing: it hands the raw records of
+a poll to ``IngestHandler.handle_batch`` and commits their offsets only after it returns (DESIGN
+promise 1). The handler decides each record in order, then publishes the poll's dead letters, then
+writes every decision in ONE ledger transaction (``Ledger.ingest_batch``; the ``accept``/``reject``
+below are its entries). For each record it reaches exactly one of four outcomes:
 
 ``accepted``       envelope + data + control rules + routing OK -> ``ledger.accept`` writes the
                    inbox row, the command and a ``received`` status in ONE transaction

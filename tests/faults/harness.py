@@ -40,7 +40,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from relais.adapters.embedded_broker import create_topics_sync, free_port
+from relais.adapters.embedded_broker import create_topics_sync
 from relais.demo.processes import RelaisProcess, relais_env, write_profiles
 from relais.domain.events import structured_to_record
 from relais.domain.opco import ALL_OPCO, OpcoCode
@@ -443,19 +443,41 @@ class Cluster:
         return env
 
     async def add_node(self, name: str, roles: str, extra: dict[str, str] | None = None) -> Node:
-        port = free_port()
+        # HTTP port 0: the process picks a free one and logs it (no race with other programs
+        # for a port chosen here and bound there)
         proc = RelaisProcess(
             log_path=self.workdir / f"relais-{name}.log",
-            env=self.env(port, extra),
-            http_port=port,
+            env=self.env(0, extra),
+            http_port=0,
             args=["--role", roles],
         )
-        proc.start()
-        node = Node(name, roles, proc)
+        node = Node(name, roles, proc, wanted=False)
         self.nodes[name] = node
-        await proc.wait_ready(timeout_s=90)
+        await self._start(node)
+        node.wanted = True
         self.timeline.note("info", f"node {name} ({roles}) ready, pid {proc.pid}")
         return node
+
+    async def _start(self, node: Node, timeout_s: float = 90.0) -> None:
+        """Start the node's process, read its HTTP port from its ``relais.started`` line, wait
+        until ``/health/ready`` answers 200."""
+        log = node.proc.log_path
+        offset = log.stat().st_size if log.exists() else 0
+        node.proc.start()
+        deadline = time.monotonic() + timeout_s
+        port = None
+        while port is None:
+            node.proc.check_alive()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{node.name} did not start in {timeout_s:.0f}s")
+            with log.open("rb") as f:
+                f.seek(offset)
+                for line in f.read().decode(errors="replace").splitlines():
+                    if '"relais.started"' in line:
+                        port = int(json.loads(line)["http_port"])
+            await asyncio.sleep(0.1)
+        node.proc.http_port = port
+        await node.proc.wait_ready(timeout_s=max(5.0, deadline - time.monotonic()))
 
     async def supervise(self) -> None:
         """What an orchestrator does: a process that exited on its own is noted and restarted."""
@@ -469,7 +491,10 @@ class Cluster:
                     node.crashes += 1
                     self.crashes.append(f"{node.name} exited with {code}")
                     self.timeline.note("crash", f"{node.name} exited on its own (code {code})")
-                    node.proc.start()
+                    try:
+                        await self._start(node)
+                    except Exception as exc:  # tried again at the next turn
+                        self.timeline.note("info", f"{node.name} restart failed: {exc!r}")
 
     def start_supervisor(self) -> None:
         self._supervisor = asyncio.create_task(self.supervise())
@@ -494,10 +519,9 @@ class Cluster:
 
     async def restart(self, name: str) -> None:
         node = self.nodes[name]
-        node.proc.start()
-        node.wanted = True
         node.restarts += 1
-        await node.proc.wait_ready(timeout_s=90)
+        await self._start(node)
+        node.wanted = True
         self.timeline.note("info", f"{name} restarted, pid {node.proc.pid}")
 
     async def stop_node(self, name: str, *, note: str = "stop") -> int | None:

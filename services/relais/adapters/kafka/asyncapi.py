@@ -60,7 +60,12 @@ def _status_headers() -> Document:
             "ce_specversion": {"type": "string", "const": "1.0"},
             "ce_id": {
                 "type": "string",
-                "description": "Stable id (uuid5): a redelivery repeats it; dedupe on it",
+                "description": "Stable id (uuid5): a redelivery repeats it; dedupe on it. "
+                "Derived from the CFA event's id and the status, or, for a refusal of a record "
+                "whose source is not established (source not allowed on the topic, signature, "
+                "unknown UAI, unreadable envelope), from the record's Kafka position: a forged "
+                "copy never takes the id of the real event's status (data.eventId is the claimed "
+                "id in both cases)",
             },
             "ce_type": {"type": "string", "enum": types},
             "ce_source": {"type": "string", "const": "relais"},

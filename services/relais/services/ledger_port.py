@@ -19,7 +19,7 @@ one process). Every method is one transaction. What the promises of DESIGN.md ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -173,8 +173,17 @@ class Ledger(Protocol):
         ...
 
     async def claim(
-        self, worker: str, limit: int, now: datetime, lease: timedelta
-    ) -> list[Command]: ...
+        self,
+        worker: str,
+        limit: int,
+        now: datetime,
+        lease: timedelta,
+        exclude_opcos: Collection[str] = (),
+    ) -> list[Command]:
+        """Up to ``limit`` due commands; none of an OPCO in ``exclude_opcos`` (a dispatcher whose
+        share of slots for that OPCO is full). An excluded OPCO's commands stay where they are:
+        FIFO per dossier is unchanged, they are handed out by a later claim."""
+        ...
 
     async def complete(self, command_id: int, worker: str, completion: Completion) -> bool:
         """False if this worker no longer holds the command (lease lost): nothing written."""

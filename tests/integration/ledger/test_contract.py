@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from relais.services.ledger_port import (
+    Command,
     CommandKind,
     CommandState,
     Completion,
@@ -173,6 +174,32 @@ async def test_a_failed_command_does_not_block_its_dossier(ledger: Ledger) -> No
     [stored, _] = await ledger.commands_for(CFA, "D1")
     assert (stored.state, stored.last_error) == (CommandState.FAILED, "422")
     assert [c.event_id for c in await ledger.claim("w1", 10, now(), LEASE)] == ["a1"]
+
+
+async def test_claim_skips_excluded_opcos_and_keeps_fifo(ledger: Ledger) -> None:
+    await ledger.accept(command("a1", "D1", opco="ATLAS"), [])
+    await ledger.accept(command("k1", "D2", opco="AKTO"), [])
+    await ledger.accept(command("a2", "D1", opco="ATLAS"), [])  # behind a1: same dossier
+    await ledger.accept(command("u1", "D3", opco="UNIFORMATION"), [])
+    t0 = now()
+
+    def ids(commands: list[Command]) -> list[str]:
+        return [c.event_id for c in commands]
+
+    assert ids(await ledger.claim("w1", 10, t0, LEASE, exclude_opcos={"ATLAS"})) == ["k1", "u1"]
+    assert await ledger.claim("w1", 10, t0, LEASE, exclude_opcos=("ATLAS", "AKTO")) == []
+    [a1] = await ledger.claim("w1", 10, t0, LEASE, exclude_opcos=["OCAPIAT"])
+    assert a1.event_id == "a1"  # a2 waits for a1 whatever the exclusions
+    assert await ledger.complete(a1.id, "w1", Completion(CommandState.DONE, [])) is True
+    assert await ledger.claim("w1", 10, t0, LEASE, exclude_opcos={"ATLAS"}) == []
+    assert ids(await ledger.claim("w1", 10, t0, LEASE)) == ["a2"]
+
+    # expired leases come back through the same filter
+    later = t0 + LEASE
+    [u1] = await ledger.claim("w2", 10, later, LEASE, exclude_opcos={"ATLAS", "AKTO"})
+    assert (u1.event_id, u1.ambiguous) == ("u1", True)
+    assert ids(await ledger.claim("w2", 10, later, LEASE, exclude_opcos={"ATLAS"})) == ["k1"]
+    assert ids(await ledger.claim("w2", 10, later, LEASE, exclude_opcos=())) == ["a2"]
 
 
 # -- leases: a crashed worker's commands come back; a late worker writes nothing ------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -74,6 +74,7 @@ class FakeLedger:
         self.etats: dict[tuple[str, str, str], str] = {}
         self.completions: dict[int, Completion] = {}
         self.reschedules: list[tuple[int, datetime, str, bool, bool]] = []
+        self.claims: list[frozenset[str]] = []  # the OPCOs each claim excluded
         self._ids = itertools.count(1)
         self._seq = itertools.count(1)
 
@@ -146,8 +147,14 @@ class FakeLedger:
         return row.command.state in (CommandState.PENDING, CommandState.IN_FLIGHT)
 
     async def claim(
-        self, worker: str, limit: int, now: datetime, lease: timedelta
+        self,
+        worker: str,
+        limit: int,
+        now: datetime,
+        lease: timedelta,
+        exclude_opcos: Collection[str] = (),
     ) -> list[Command]:
+        self.claims.append(frozenset(exclude_opcos))
         heads: dict[tuple[str, str], _Row] = {}
         for row in self.rows:  # rows are in insertion (= publication) order
             key = (row.command.cfa, row.command.dossier_id)
@@ -158,6 +165,8 @@ class FakeLedger:
             if len(claimed) >= limit:
                 break
             cmd = row.command
+            if cmd.opco in exclude_opcos:
+                continue  # the dossier's head stays its head: FIFO per dossier is unchanged
             if cmd.state is CommandState.IN_FLIGHT:
                 assert row.lease_until is not None
                 if row.lease_until > now:

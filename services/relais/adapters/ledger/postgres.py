@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -188,13 +188,15 @@ _NO_OLDER_OPEN = """NOT EXISTS (
 _CLAIM = f"""
 WITH expired AS (
     SELECT c.id FROM commands AS c
-    WHERE c.state = 'in_flight' AND c.locked_until <= $1 AND {_NO_OLDER_OPEN}
+    WHERE c.state = 'in_flight' AND c.locked_until <= $1 AND c.opco <> ALL($5::text[])
+      AND {_NO_OLDER_OPEN}
     ORDER BY c.locked_until
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 ), due AS (
     SELECT c.id FROM commands AS c
-    WHERE c.state = 'pending' AND NOT c.blocked AND c.next_attempt_at <= $1 AND {_NO_OLDER_OPEN}
+    WHERE c.state = 'pending' AND NOT c.blocked AND c.next_attempt_at <= $1
+      AND c.opco <> ALL($5::text[]) AND {_NO_OLDER_OPEN}
     ORDER BY c.next_attempt_at, c.id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -568,13 +570,19 @@ class PostgresLedger:
     # -- dispatch -----------------------------------------------------------------------------
 
     async def claim(
-        self, worker: str, limit: int, now: datetime, lease: timedelta
+        self,
+        worker: str,
+        limit: int,
+        now: datetime,
+        lease: timedelta,
+        exclude_opcos: Collection[str] = (),
     ) -> list[Command]:
         if limit <= 0:
             return []
         pool = await self._get_pool()
         now = common.as_utc(now)
-        rows = await pool.fetch(_CLAIM, now, limit, worker, now + lease)
+        excluded = sorted(set(exclude_opcos))
+        rows = await pool.fetch(_CLAIM, now, limit, worker, now + lease, excluded)
         return sorted((_command(row) for row in rows), key=lambda c: c.id)
 
     async def complete(self, command_id: int, worker: str, completion: Completion) -> bool:

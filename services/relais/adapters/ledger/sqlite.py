@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,6 +67,7 @@ WHERE id IN (
     SELECT id FROM (
         SELECT c.id, c.next_attempt_at AS due FROM commands AS c
         WHERE c.state = 'pending' AND c.blocked = 0 AND c.next_attempt_at <= :now
+          AND c.opco NOT IN (SELECT value FROM json_each(:exclude))
           AND NOT EXISTS (
             SELECT 1 FROM commands AS o
             WHERE o.cfa = c.cfa AND o.dossier_id = c.dossier_id AND o.id < c.id
@@ -76,6 +77,7 @@ WHERE id IN (
     SELECT id FROM (
         SELECT c.id, c.locked_until AS due FROM commands AS c
         WHERE c.state = 'in_flight' AND c.locked_until <= :now
+          AND c.opco NOT IN (SELECT value FROM json_each(:exclude))
           AND NOT EXISTS (
             SELECT 1 FROM commands AS o
             WHERE o.cfa = c.cfa AND o.dossier_id = c.dossier_id AND o.id < c.id
@@ -348,11 +350,22 @@ class SqliteLedger:
     # -- dispatch -----------------------------------------------------------------------------
 
     async def claim(
-        self, worker: str, limit: int, now: datetime, lease: timedelta
+        self,
+        worker: str,
+        limit: int,
+        now: datetime,
+        lease: timedelta,
+        exclude_opcos: Collection[str] = (),
     ) -> list[Command]:
         if limit <= 0:
             return []
-        params = {"worker": worker, "limit": limit, "now": ts(now), "until": ts(now + lease)}
+        params = {
+            "worker": worker,
+            "limit": limit,
+            "now": ts(now),
+            "until": ts(now + lease),
+            "exclude": json.dumps(sorted(set(exclude_opcos))),
+        }
 
         def run(conn: sqlite3.Connection) -> list[Command]:
             return [_command(row) for row in conn.execute(_CLAIM, params).fetchall()]

@@ -11,8 +11,8 @@ After them, valid events of CFA A (signed, on its topic) and CFA C (shared topic
 - every OPCO request used the key of the CFA the event came from; no request was refused for
   its credentials (401); nothing created twice.
 
-Oversized records carry a key: without one they are finding F4, a poison pill shown by
-``test_poison_records.py`` (as is F2, deep nesting, fixed).
+Findings F2 (deep nesting) and F4 (a keyless oversized record) were poison pills found this way;
+``test_poison_records.py`` keeps one test each.
 """
 
 from __future__ import annotations

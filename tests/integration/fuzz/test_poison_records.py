@@ -1,5 +1,5 @@
 """Records that must not stall a partition, through the real broker (one each, then a valid event
-that must still be received). The open findings are marked xfail(strict): see FINDINGS.md."""
+that must still be received). Findings F2 and F4 (FINDINGS.md) were such records."""
 
 from __future__ import annotations
 
@@ -32,16 +32,13 @@ def _tombstone(valid: Out) -> Out:
     return Out(value=None, key=valid.key, headers=valid.headers)
 
 
-F4 = pytest.mark.xfail(strict=True, reason="finding F4: a DLQ record without key nor value")
-
-
 @pytest.mark.parametrize(
     "poison",
     [
         pytest.param(_tombstone, id="tombstone"),
         pytest.param(_deep(40), id="nested-40"),
         pytest.param(_deep(400), id="nested-400"),  # finding F2, fixed
-        pytest.param(_oversized_without_key, id="oversized-no-key"),  # F4: no stall since 1dae9b7
+        pytest.param(_oversized_without_key, id="oversized-no-key"),  # finding F4, fixed
     ],
 )
 async def test_a_poison_record_does_not_stall_the_partition(
@@ -66,11 +63,11 @@ async def test_a_poison_record_does_not_stall_the_partition(
     assert after.event_id in received, [s.json()["status"] for s in statuses]
 
 
-@F4
 async def test_a_keyless_oversized_record_is_dead_lettered_as_too_large(
     kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: Path
 ) -> None:
-    """At once and for what it is (TOO_LARGE), not after failed attempts as UNPROCESSABLE."""
+    """At once and for what it is (TOO_LARGE), not after failed attempts as UNPROCESSABLE
+    (finding F4, fixed in 32a7db7: the dead letter had neither key nor value)."""
     topics = make_topics(topic_factory)
     g = generator(52)
     first = g.dossier()

@@ -26,7 +26,7 @@ from relais.adapters.embedded_broker import create_topics_sync
 from relais.bootstrap import build
 from relais.config import Settings
 from relais.domain.opco import OpcoCode
-from relais.sampledata import Generator
+from relais.sampledata import Generator, InvalidKind
 from relais.services.ingest import sign
 from tests.fixtures.broker import Out, consume_all, produce
 from tests.fixtures.simulator import SimulatorProcess
@@ -120,24 +120,17 @@ async def test_topic_source_binding_and_signatures_at_ingest(
     assert late == ["received", "rejected"]
 
 
-F3 = pytest.mark.xfail(
-    strict=True,
-    reason="finding F3 (tests/faults/FINDINGS.md): the status id of a refused forged event is "
-    "derived from the claimed ce_id, so it takes the outbox slot of the real event's rejection",
-)
-
-
-@F3
 async def test_a_forged_copy_does_not_replace_the_real_rejection(
     kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: Path
 ) -> None:
     """B replays A's (invalid) event on B's topic before A's own copy arrives: A must still get
-    its own ``rejected`` status (its rule errors, its CFA), under its own id."""
+    its own ``rejected`` status (its rule errors, its CFA), under its own id. (Finding F3: before
+    ce87939 the forged copy's refusal took the outbox slot and A's answer was dropped.)"""
     g = Generator(33, date(2026, 11, 27), cfa_count=2)
     cfa_a, cfa_b = g.cfas
-    bad = g.invalid_dossier("NIR_KEY")
+    bad = g.invalid_dossier(InvalidKind.NIR_KEY)
     while bad.dossier.cfa.siret != cfa_a.siret:
-        bad = g.invalid_dossier("NIR_KEY")
+        bad = g.invalid_dossier(InvalidKind.NIR_KEY)
     prefix = f"ten-{uuid.uuid4().hex[:8]}"
     topic_a, topic_b = f"{prefix}-a", f"{prefix}-b"
     create_topics_sync(kafka_bootstrap, [topic_a, topic_b], 1)

@@ -19,9 +19,11 @@ call may have reached the OPCO), so the next holder looks it up before resending
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import secrets
 import socket
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -93,9 +95,15 @@ class _NoMetrics:
         return None
 
 
+AUTO_SHARE = -1  # DispatchOptions.per_opco_inflight: a quarter of inflight_limit
+
+
 @dataclass(frozen=True)
 class DispatchOptions:
     inflight_limit: int = 256  # commands handled at once by this worker (many dossiers)
+    # At most this many of those slots for one OPCO, so a slow OPCO cannot starve the others
+    # (AUTO_SHARE: max(1, ceil(inflight_limit / 4)); 0 or None: no cap). See Dispatcher.run.
+    per_opco_inflight: int | None = AUTO_SHARE
     lease: timedelta = timedelta(seconds=120)  # a crashed worker's claims return after this
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     idle_min: timedelta = timedelta(milliseconds=50)  # ledger poll when work just ran out...
@@ -109,6 +117,16 @@ class DispatchOptions:
     def __post_init__(self) -> None:
         if self.inflight_limit < 1:
             raise ValueError("inflight_limit must be >= 1")
+        if self.per_opco_inflight is not None and self.per_opco_inflight < AUTO_SHARE:
+            raise ValueError("per_opco_inflight must be >= 0 (or AUTO_SHARE, or None)")
+
+    @property
+    def opco_cap(self) -> int | None:
+        """Slots one OPCO may fill at once; None: no cap."""
+        share = self.per_opco_inflight
+        if share == AUTO_SHARE:
+            return max(1, math.ceil(self.inflight_limit / 4))
+        return share or None
 
 
 def default_worker_id() -> str:
@@ -157,7 +175,8 @@ class Dispatcher:
         self._wake = wake or asyncio.Event()
         # Set after an outcome that wrote status rows, for a relay in this process.
         self._wake_relay = wake_relay
-        self._running: set[asyncio.Task[str]] = set()
+        self._running: dict[asyncio.Task[str], str] = {}  # handler -> its command's OPCO
+        self._by_opco: Counter[str] = Counter()  # handlers running per OPCO
         self._touched: set[int] = set()  # commands whose lookup or OPCO call has started
 
     # ------------------------------------------------------------------ loop
@@ -169,6 +188,9 @@ class Dispatcher:
     @property
     def in_flight(self) -> int:
         return len(self._running)
+
+    def in_flight_by_opco(self) -> dict[str, int]:
+        return {opco: n for opco, n in self._by_opco.items() if n > 0}
 
     async def run_once(self) -> int:
         """Claim what is due now and handle it all; the number of commands handled (tests)."""
@@ -188,10 +210,12 @@ class Dispatcher:
             while not stop.is_set():
                 self._wake.clear()
                 free = self.options.inflight_limit - len(self._running)
+                cap = self.options.opco_cap
+                asked = free if cap is None else min(free, cap)
                 claimed = 0
-                if free > 0:
+                if asked > 0:
                     try:
-                        commands = await self._claim(free)
+                        commands = await self._claim_share(asked)
                     except (RelaisError, OSError) as exc:
                         log.warning("dispatch.claim_failed", error=str(exc))
                         commands = []
@@ -201,8 +225,8 @@ class Dispatcher:
                     claimed = len(commands)
                 if claimed:
                     idle = self.options.idle_min
-                    if claimed == free:
-                        continue  # maybe more is due: claim again once a slot frees
+                    if claimed == asked:
+                        continue  # maybe more is due: claim again at once
                 if self._wake.is_set():
                     continue
                 with suppress(TimeoutError):
@@ -224,13 +248,40 @@ class Dispatcher:
     async def _claim(self, limit: int) -> list[Command]:
         return await self.ledger.claim(self.worker_id, limit, self.clock.now(), self.options.lease)
 
+    async def _claim_share(self, limit: int) -> list[Command]:
+        """Claim up to ``limit``, leaving out every OPCO whose share of the slots is full.
+
+        A handler holds its slot for as long as its OPCO takes to answer (or while it waits on
+        the client's per-OPCO concurrency limit), so without a share a slow OPCO ends up holding
+        most slots and the others' throughput falls. An excluded OPCO's commands wait in the
+        ledger (FIFO per dossier unchanged) until one of its handlers ends, which wakes the loop.
+        The loop asks for at most ``cap`` commands a claim, so an OPCO just under its cap can
+        exceed it by less than one claim: it never holds more than ``2 * cap - 1`` slots.
+        """
+        cap = self.options.opco_cap
+        if cap is None:
+            return await self._claim(limit)
+        full = [opco for opco, n in self._by_opco.items() if n >= cap]
+        return await self.ledger.claim(
+            self.worker_id,
+            limit,
+            self.clock.now(),
+            self.options.lease,
+            exclude_opcos=full,
+        )
+
     def _spawn(self, command: Command) -> None:
         task = asyncio.create_task(self.handle(command), name=f"dispatch-{command.id}")
-        self._running.add(task)
+        self._running[task] = command.opco
+        self._by_opco[command.opco] += 1
         task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[str]) -> None:
-        self._running.discard(task)
+        opco = self._running.pop(task, None)
+        if opco is not None:
+            self._by_opco[opco] -= 1
+            if self._by_opco[opco] <= 0:
+                del self._by_opco[opco]
         self._wake.set()  # a slot is free, and the dossier's next command may be due now
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()

@@ -702,3 +702,104 @@ async def test_an_ambiguous_avenant_is_not_mistaken_for_its_contract() -> None:
     assert w.state("e2") is CommandState.DONE
     assert w.gateway.calls_to("find_dossier") == [], "a search would find the contract itself"
     assert w.gateway.created["submit_dossier"] == 2, "the avenant was created by the resend"
+
+
+# ---------------------------------------------------------------------------- per-OPCO share
+
+
+class GatedGateway(FakeGateway):
+    """A FakeGateway whose dossier submissions to some OPCO wait until their gate opens."""
+
+    def __init__(self, gated: OpcoCode) -> None:
+        super().__init__()
+        self.gated = gated
+        self.gate = asyncio.Event()
+        self.waiting = 0
+        self.max_waiting = 0
+
+    async def submit_dossier(self, cfa: str, opco: OpcoCode, cerfa: Any) -> Any:
+        if opco is self.gated:
+            self.waiting += 1
+            self.max_waiting = max(self.max_waiting, self.waiting)
+            try:
+                await self.gate.wait()
+            finally:
+                self.waiting -= 1
+        return await super().submit_dossier(cfa, opco, cerfa)
+
+
+async def _slow_atlas_world(**opts: Any) -> tuple[World, GatedGateway]:
+    w = World(idle_min=timedelta(milliseconds=1), idle_max=timedelta(milliseconds=5), **opts)
+    gateway = GatedGateway(OpcoCode.ATLAS)
+    w.gateway = gateway
+    w.dispatcher = w.make_dispatcher("w1")
+    # the slow OPCO's commands are the oldest: a plain FIFO claim hands them out first
+    await w.accept(*(dossier_cmd(f"a{i}", f"A{i}", n=i, opco="ATLAS") for i in range(6)))
+    await w.accept(*(dossier_cmd(f"k{i}", f"K{i}", n=10 + i) for i in range(6)))
+    return w, gateway
+
+
+async def _run_until(w: World, done: Any, *, rounds: int = 200) -> bool:
+    for _ in range(rounds):
+        await asyncio.sleep(0.005)
+        if done():
+            return True
+    return False
+
+
+def _akto_done(w: World) -> bool:
+    return all(w.state(f"k{i}") is CommandState.DONE for i in range(6))
+
+
+async def test_a_slow_opco_cannot_take_the_slots_of_the_others() -> None:
+    w, gateway = await _slow_atlas_world(inflight_limit=4, per_opco_inflight=2)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(w.dispatcher.run(stop))
+
+    # ATLAS does not answer: two slots wait on it, the other two serve AKTO
+    assert await _run_until(w, lambda: _akto_done(w))
+    assert w.dispatcher.in_flight_by_opco() == {"ATLAS": 2}
+    assert gateway.waiting == 2
+    assert sorted(r.command.state for r in w.ledger.rows if r.command.opco == "ATLAS") == sorted(
+        [CommandState.IN_FLIGHT] * 2 + [CommandState.PENDING] * 4
+    )
+    assert frozenset({"ATLAS"}) in w.ledger.claims  # left out of the claims while full
+
+    # ATLAS answers again: each command that ends frees its share for the next one
+    gateway.gate.set()
+    assert await _run_until(
+        w, lambda: all(r.command.state is CommandState.DONE for r in w.ledger.rows)
+    )
+    assert gateway.max_waiting == 2
+    assert w.dispatcher.in_flight_by_opco() == {}
+    stop.set()
+    await asyncio.wait_for(runner, 2)
+
+
+async def test_without_a_share_a_slow_opco_fills_every_slot() -> None:
+    w, gateway = await _slow_atlas_world(inflight_limit=4, per_opco_inflight=0)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(w.dispatcher.run(stop))
+
+    assert not await _run_until(w, lambda: _akto_done(w), rounds=20)
+    assert w.dispatcher.in_flight_by_opco() == {"ATLAS": 4}
+    assert all(w.state(f"k{i}") is CommandState.PENDING for i in range(6))
+    assert set(w.ledger.claims) == {frozenset()}
+
+    gateway.gate.set()
+    assert await _run_until(w, lambda: _akto_done(w))
+    stop.set()
+    await asyncio.wait_for(runner, 2)
+
+
+@pytest.mark.parametrize(
+    ("limit", "share", "cap"),
+    [(256, -1, 64), (64, -1, 16), (5, -1, 2), (1, -1, 1), (8, 3, 3), (8, 0, None), (8, None, None)],
+)
+def test_the_per_opco_share(limit: int, share: int | None, cap: int | None) -> None:
+    assert DispatchOptions(inflight_limit=limit, per_opco_inflight=share).opco_cap == cap
+
+
+def test_options_refuse_a_negative_share() -> None:
+    with pytest.raises(ValueError):
+        DispatchOptions(per_opco_inflight=-2)

@@ -87,6 +87,7 @@ class App:
     dispatcher: Any = None
     poller: Any = None
     keywatch: KeyWatch | None = None
+    wakeups: Any = None  # PgWakeups: the roles' wake-ups across processes (PostgreSQL)
     http: HttpServer | None = None
     checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -114,6 +115,8 @@ class App:
             self._spawn("poll", self.poller.run)
         if self.keywatch is not None:
             self._spawn("keys", self.keywatch.run)
+        if self.wakeups is not None:
+            self._spawn("wakeups", self.wakeups.run)
         if self.broker is not None:
             await self.broker.start()
         self._started = True
@@ -262,11 +265,28 @@ def build(
         ledger = open_ledger(ledger_url, **ledger_opts)
     app = App(settings=settings, roles=chosen, metrics=metrics, ledger=ledger, clock=clock)
     app.checks["ledger"] = ledger.ping
-    # Wake-ups between the roles of this process: ingest's commits wake the dispatcher and the
-    # relay, dispatch's the relay, instead of their next poll. Across processes the polls remain.
+    # Wake-ups between the roles: ingest's commits wake the dispatcher and the relay, dispatch's
+    # the relay, instead of their next poll. In one process they share events; across processes
+    # on PostgreSQL, LISTEN/NOTIFY carries them (best effort: the polls remain).
     dispatching = "dispatch" in chosen and settings.dispatch.enabled
     dispatch_wake = asyncio.Event() if dispatching else None
     relay_wake = asyncio.Event() if "relay" in chosen else None
+    postgres = ledger_url.startswith(("postgresql://", "postgres://"))
+    if postgres and not (dispatching and "relay" in chosen and "ingest" in chosen):
+        from relais.adapters.wakeups import DISPATCH_CHANNEL, RELAY_CHANNEL, PgWakeups
+
+        notify: dict[str, asyncio.Event] = {}
+        listen: dict[str, asyncio.Event] = {}
+        if "ingest" in chosen and dispatch_wake is None:
+            dispatch_wake = notify[DISPATCH_CHANNEL] = asyncio.Event()
+        elif dispatch_wake is not None:
+            listen[DISPATCH_CHANNEL] = dispatch_wake
+        if ("ingest" in chosen or dispatching) and relay_wake is None:
+            relay_wake = notify[RELAY_CHANNEL] = asyncio.Event()
+        elif relay_wake is not None:
+            listen[RELAY_CHANNEL] = relay_wake
+        wakeups = PgWakeups(ledger_url, notify=notify, listen=listen)
+        app.wakeups = wakeups if wakeups.needed else None
 
     if "ingest" in chosen or "relay" in chosen:
         app.producer = KafkaProducer(settings.kafka)

@@ -71,3 +71,25 @@ def test_roles_of_one_process_share_their_wake_ups(tmp_path: Path) -> None:
     alone = build(settings, ["ingest"])
     assert alone.handler is not None
     assert alone.handler._wake_dispatch is None and alone.handler._wake_relay is None
+
+
+def test_split_processes_on_postgresql_bridge_their_wake_ups() -> None:
+    """Nothing connects at build time: the bridge's channels are decided by the roles."""
+    settings = Settings(
+        ledger={"url": "postgresql://relais@127.0.0.1:1/none"},
+        http={"enabled": False},
+        poll={"enabled": False},
+    )
+    front = build(settings, ["ingest", "relay"])
+    back = build(settings, ["dispatch"], gateway=FakeGateway())
+    whole = build(settings, ["ingest", "dispatch", "relay"], gateway=FakeGateway())
+    assert front.wakeups is not None and back.wakeups is not None and whole.wakeups is None
+    assert front.handler is not None and front.relay is not None and back.dispatcher is not None
+    # ingest+relay: tells the dispatchers elsewhere, hears the dispatchers' statuses.
+    assert front.wakeups._notify == {"relais_dispatch": front.handler._wake_dispatch}
+    assert front.wakeups._listen == {"relais_relay": front.relay._wake}
+    # dispatch: hears ingest, tells the relay elsewhere.
+    assert back.wakeups._listen == {"relais_dispatch": back.dispatcher._wake}
+    assert back.wakeups._notify == {"relais_relay": back.dispatcher._wake_relay}
+    sqlite = build(Settings(http={"enabled": False}), ["ingest"])
+    assert sqlite.wakeups is None  # one process per SQLite ledger: nobody to tell

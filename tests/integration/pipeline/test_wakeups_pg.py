@@ -1,0 +1,97 @@
+"""Wake-ups across processes on PostgreSQL (LISTEN/NOTIFY), best effort next to the polls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+
+import asyncpg
+import pytest
+
+from relais.adapters.wakeups import DISPATCH_CHANNEL, RELAY_CHANNEL, PgWakeups
+from relais.bootstrap import build
+from tests.fixtures.broker import consume_all, produce
+from tests.fixtures.postgres import truncate_ledger
+from tests.integration.pipeline.harness import (
+    generator,
+    make_topics,
+    out,
+    running,
+    settings_for,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def _bridge(url: str) -> None:
+    local = asyncio.Event()
+    woken = asyncio.Event()
+    sender = PgWakeups(url, notify={DISPATCH_CHANNEL: local})
+    receiver = PgWakeups(url, listen={DISPATCH_CHANNEL: woken})
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(w.run(stop)) for w in (receiver, sender)]
+    try:
+        await asyncio.wait_for(receiver.connected.wait(), 10)
+        await asyncio.wait_for(sender.connected.wait(), 10)
+        await asyncio.sleep(0.2)  # the sender's hello on connect, if any, has come
+        woken.clear()
+        sent = sender.sent
+        for _ in range(5):  # commits close together: few notifications, at least one
+            local.set()
+        await asyncio.wait_for(woken.wait(), 5)
+        assert 1 <= sender.sent - sent <= 2 and receiver.received >= 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 10)
+
+
+async def test_a_notification_wakes_the_other_process(pg_ledger_url: str) -> None:
+    await _bridge(pg_ledger_url)
+
+
+async def test_the_bridge_survives_its_connection_being_killed(pg_ledger_url: str) -> None:
+    woken = asyncio.Event()
+    receiver = PgWakeups(pg_ledger_url, listen={RELAY_CHANNEL: woken})
+    stop = asyncio.Event()
+    task = asyncio.create_task(receiver.run(stop))
+    try:
+        admin = await asyncpg.connect(pg_ledger_url)
+        try:
+            await asyncio.sleep(1.0)
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND query LIKE 'LISTEN%'"
+            )
+            deadline = time.monotonic() + 15
+            while not woken.is_set() and time.monotonic() < deadline:
+                await admin.execute(f"NOTIFY {RELAY_CHANNEL}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), 0.5)
+        finally:
+            await admin.close()
+        assert woken.is_set() and not task.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_statuses_of_another_process_do_not_wait_for_the_relay_poll(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], pg_ledger_url: str
+) -> None:
+    """Ingest in one process, the relay (polling every 30 s) in another: NOTIFY wakes it."""
+    truncate_ledger(pg_ledger_url)
+    topics = make_topics(topic_factory)
+    events = [d.event for d in generator(41).dossiers(3)]
+    settings = settings_for(kafka_bootstrap, topics, pg_ledger_url, relay_idle_s=30.0)
+    ingest, relay = build(settings, ["ingest"]), build(settings, ["relay"])
+    assert ingest.wakeups is not None and relay.wakeups is not None
+    async with running(relay), running(ingest):
+        await asyncio.sleep(1.0)  # the relay found nothing and sleeps its 30 s
+        started = time.monotonic()
+        await produce(kafka_bootstrap, topics.input, [out(e) for e in events])
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=3, timeout_s=20)
+        elapsed = time.monotonic() - started
+    assert [s.json()["status"] for s in statuses] == ["received"] * 3
+    assert elapsed < 10, elapsed

@@ -332,15 +332,17 @@ def build(
             gateway = build_gateway(settings, credentials, base_urls=base_urls, observer=metrics)
         app.gateway = gateway
         if dispatching:
-            from relais.services.dispatch import Dispatcher, DispatchOptions
+            from relais.services.dispatch import AUTO_SHARE, Dispatcher, DispatchOptions
 
             idle = timedelta(seconds=settings.dispatch.idle_s)
+            share = settings.dispatch.per_opco_inflight_limit
 
             app.dispatcher = Dispatcher(
                 ledger,
                 gateway,
                 DispatchOptions(
                     inflight_limit=settings.dispatch.inflight_limit,
+                    per_opco_inflight=AUTO_SHARE if share is None else share,
                     lease=timedelta(seconds=settings.dispatch.lease_s),
                     retry=retry_policy(settings),
                     idle_min=min(timedelta(milliseconds=50), idle),

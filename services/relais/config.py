@@ -197,6 +197,14 @@ class CredentialsSettings(_Group):
 
 class DispatchSettings(_Group):
     inflight_limit: int = Field(default=256, ge=1, description="OPCO calls in flight per process")
+    per_opco_inflight_limit: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "At most this many of those calls for one OPCO, so a slow OPCO cannot starve the"
+            " others (unset: a quarter of inflight_limit; 0: no cap)"
+        ),
+    )
     lease_s: float = Field(
         default=120.0, gt=0, description="A crashed worker's claimed commands return after this"
     )

@@ -212,10 +212,10 @@ class Dispatcher:
                 free = self.options.inflight_limit - len(self._running)
                 cap = self.options.opco_cap
                 asked = free if cap is None else min(free, cap)
-                claimed = 0
+                claimed, more = 0, False
                 if asked > 0:
                     try:
-                        commands = await self._claim_share(asked)
+                        commands, more = await self._claim_share(asked)
                     except (RelaisError, OSError) as exc:
                         log.warning("dispatch.claim_failed", error=str(exc))
                         commands = []
@@ -225,7 +225,7 @@ class Dispatcher:
                     claimed = len(commands)
                 if claimed:
                     idle = self.options.idle_min
-                    if claimed == asked:
+                    if more:
                         continue  # maybe more is due: claim again at once
                 if self._wake.is_set():
                     continue
@@ -248,27 +248,37 @@ class Dispatcher:
     async def _claim(self, limit: int) -> list[Command]:
         return await self.ledger.claim(self.worker_id, limit, self.clock.now(), self.options.lease)
 
-    async def _claim_share(self, limit: int) -> list[Command]:
-        """Claim up to ``limit``, leaving out every OPCO whose share of the slots is full.
+    async def _claim_share(self, limit: int) -> tuple[list[Command], bool]:
+        """Claim up to ``limit`` (at most the per-OPCO cap), no OPCO beyond its share of the
+        slots; also whether more may be due (every claim got all it asked for).
 
         A handler holds its slot for as long as its OPCO takes to answer (or while it waits on
         the client's per-OPCO concurrency limit), so without a share a slow OPCO ends up holding
-        most slots and the others' throughput falls. An excluded OPCO's commands wait in the
-        ledger (FIFO per dossier unchanged) until one of its handlers ends, which wakes the loop.
-        The loop asks for at most ``cap`` commands a claim, so an OPCO just under its cap can
-        exceed it by less than one claim: it never holds more than ``2 * cap - 1`` slots.
+        most slots and the others' throughput falls. An OPCO whose share is full is left out of
+        the claims; its commands wait in the ledger (FIFO per dossier unchanged) until one of its
+        handlers ends, which wakes the loop. An OPCO with less room left than ``limit`` ("tight")
+        is left out of the first claim too, which could hand it more than its room; if that
+        claim does not fill ``limit``, a second one asks for no more than the smallest room.
         """
         cap = self.options.opco_cap
         if cap is None:
-            return await self._claim(limit)
-        full = [opco for opco, n in self._by_opco.items() if n >= cap]
-        return await self.ledger.claim(
-            self.worker_id,
-            limit,
-            self.clock.now(),
-            self.options.lease,
-            exclude_opcos=full,
-        )
+            commands = await self._claim(limit)
+            return commands, len(commands) == limit
+        room = {opco: cap - n for opco, n in self._by_opco.items()}
+        full = [opco for opco, left in room.items() if left <= 0]
+        tight = {opco: left for opco, left in room.items() if 0 < left < limit}
+        commands = await self._claim_without(limit, [*full, *tight])
+        if len(commands) == limit or not tight:
+            return commands, len(commands) == limit
+        second = min(min(tight.values()), limit - len(commands))
+        # Within the smallest room: no OPCO can get past its cap whatever this claim returns.
+        more = await self._claim_without(second, full)
+        return commands + more, len(more) == second
+
+    async def _claim_without(self, limit: int, opcos: Sequence[str]) -> list[Command]:
+        now = self.clock.now()
+        lease = self.options.lease
+        return await self.ledger.claim(self.worker_id, limit, now, lease, exclude_opcos=opcos)
 
     def _spawn(self, command: Command) -> None:
         task = asyncio.create_task(self.handle(command), name=f"dispatch-{command.id}")

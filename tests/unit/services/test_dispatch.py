@@ -776,6 +776,40 @@ async def test_a_slow_opco_cannot_take_the_slots_of_the_others() -> None:
     await asyncio.wait_for(runner, 2)
 
 
+async def test_an_opco_just_under_its_share_gets_no_more_than_its_room() -> None:
+    w = World(
+        inflight_limit=8,
+        per_opco_inflight=3,
+        idle_min=timedelta(milliseconds=1),
+        idle_max=timedelta(milliseconds=5),
+    )
+    gateway = GatedGateway(OpcoCode.ATLAS)
+    w.gateway = gateway
+    w.dispatcher = w.make_dispatcher("w1")
+    await w.accept(dossier_cmd("a0", "A0", n=0, opco="ATLAS"))
+    stop = asyncio.Event()
+    runner = asyncio.create_task(w.dispatcher.run(stop))
+    assert await _run_until(w, lambda: gateway.waiting == 1)
+
+    # ATLAS has room for 2 more; a claim of 3 could hand out 3: it is asked for 2 at most
+    await w.accept(*(dossier_cmd(f"a{i}", f"A{i}", n=i, opco="ATLAS") for i in range(1, 6)))
+    await w.accept(dossier_cmd("k0", "K0", n=10))
+    w.dispatcher.notify()
+    assert await _run_until(w, lambda: w.state("k0") is CommandState.DONE)
+    assert await _run_until(w, lambda: gateway.waiting == 3)
+    await asyncio.sleep(0.02)
+    assert gateway.max_waiting == 3
+    assert w.dispatcher.in_flight_by_opco() == {"ATLAS": 3}
+
+    gateway.gate.set()
+    assert await _run_until(
+        w, lambda: all(r.command.state is CommandState.DONE for r in w.ledger.rows)
+    )
+    assert gateway.max_waiting == 3
+    stop.set()
+    await asyncio.wait_for(runner, 2)
+
+
 async def test_without_a_share_a_slow_opco_fills_every_slot() -> None:
     w, gateway = await _slow_atlas_world(inflight_limit=4, per_opco_inflight=0)
     stop = asyncio.Event()

@@ -162,16 +162,6 @@ class Ledger(Protocol):
         """
         ...
 
-    async def accept_many(
-        self, items: Sequence[tuple[NewCommand, Sequence[OutboxMessage]]]
-    ) -> list[bool]:
-        """``ingest_batch`` of accepts only."""
-        ...
-
-    async def reject_many(self, items: Sequence[tuple[str, Sequence[OutboxMessage]]]) -> list[bool]:
-        """``ingest_batch`` of rejects only."""
-        ...
-
     async def claim(
         self,
         worker: str,

@@ -1,4 +1,4 @@
-"""``ingest_batch`` (and ``accept_many``/``reject_many``), on both engines: a Kafka poll's records
+"""``ingest_batch``, on both engines: a Kafka poll's records
 in one transaction, with the result of ``accept``/``reject`` called one by one in record order."""
 
 from __future__ import annotations
@@ -272,15 +272,18 @@ async def test_a_failing_entry_writes_nothing_of_the_batch(ledger: Ledger) -> No
 
 async def test_an_empty_batch_is_nothing(ledger: Ledger) -> None:
     assert await ledger.ingest_batch([]) == []
-    assert await ledger.accept_many([]) == []
-    assert await ledger.reject_many([]) == []
     assert (await ledger.counts())["outbox"] == 0
 
 
-async def test_accept_many_and_reject_many(ledger: Ledger) -> None:
+async def test_accepts_then_rejects_in_separate_batches(ledger: Ledger) -> None:
     new = command("e1", payload={"n": 1}, kind=CommandKind.FACTURE, depends_on=("D7", "D8"))
-    assert await ledger.accept_many([(new, [status("s1")]), (command("e1"), [])]) == [True, False]
-    assert await ledger.reject_many([("r1", [status("r1")]), ("e1", [status("x")])]) == [
+    assert await ledger.ingest_batch([Accept(new, [status("s1")]), Accept(command("e1"))]) == [
+        True,
+        False,
+    ]
+    assert await ledger.ingest_batch(
+        [Reject("r1", [status("r1")]), Reject("e1", [status("x")])]
+    ) == [
         True,
         False,
     ]

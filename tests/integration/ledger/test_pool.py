@@ -56,8 +56,8 @@ async def test_no_ledger_call_leaves_session_state_on_a_pooled_connection(
         await ledger.accept(command("e1", "D1"), [status("s1")])
         await ledger.reject("r1", [status("r1")])
         await ledger.ingest_batch([Accept(command("e2", "D2")), Reject("r2")])
-        await ledger.accept_many([(command("e3", "D3"), [])])
-        await ledger.reject_many([("r3", [])])
+        await ledger.ingest_batch([Accept(command("e3", "D3"))])
+        await ledger.ingest_batch([Reject("r3")])
         first, second, third = await ledger.claim("w", 10, now(), LEASE)
         done = Completion(
             CommandState.DONE,

@@ -134,14 +134,6 @@ class FakeLedger:
                 results.append(await self.reject(entry.event_id, entry.statuses))
         return results
 
-    async def accept_many(
-        self, items: Sequence[tuple[NewCommand, Sequence[OutboxMessage]]]
-    ) -> list[bool]:
-        return await self.ingest_batch([Accept(command, statuses) for command, statuses in items])
-
-    async def reject_many(self, items: Sequence[tuple[str, Sequence[OutboxMessage]]]) -> list[bool]:
-        return await self.ingest_batch([Reject(event_id, statuses) for event_id, statuses in items])
-
     # -- dispatch
     def _open(self, row: _Row) -> bool:
         return row.command.state in (CommandState.PENDING, CommandState.IN_FLIGHT)

@@ -81,8 +81,6 @@ PUBLIC_METHODS = (
     "accept",
     "reject",
     "ingest_batch",
-    "accept_many",
-    "reject_many",
     "claim",
     "complete",
     "reschedule",

@@ -339,14 +339,6 @@ class SqliteLedger:
 
         return await self._run(run)
 
-    async def accept_many(
-        self, items: Sequence[tuple[NewCommand, Sequence[OutboxMessage]]]
-    ) -> list[bool]:
-        return await self.ingest_batch([Accept(command, statuses) for command, statuses in items])
-
-    async def reject_many(self, items: Sequence[tuple[str, Sequence[OutboxMessage]]]) -> list[bool]:
-        return await self.ingest_batch([Reject(event_id, statuses) for event_id, statuses in items])
-
     # -- dispatch -----------------------------------------------------------------------------
 
     async def claim(

@@ -42,6 +42,9 @@ def steady_rate(done_at: Sequence[float], low: float = 0.1, high: float = 0.9) -
     if n < 20 or j >= n:
         i, j = 0, n - 1
     span = times[j] - times[i]
+    if span <= 0:  # completions bunched in one clock tick: use the whole sample
+        i, j = 0, n - 1
+        span = times[j] - times[i]
     return (j - i) / span if span > 0 else None
 
 

@@ -399,9 +399,15 @@ def _kafka_broker(settings: Settings) -> Any:
 
 
 def _credentials(settings: Settings) -> Any:
+    """The CFA keys and OAuth clients; every problem the store found (a loose file mode, an empty
+    key, a bad row) is logged at start, not only by ``relais config check``. Messages name files
+    and rows, never values."""
     from relais.operator.config_check import load_credentials
 
-    return load_credentials(settings)
+    credentials = load_credentials(settings)
+    for problem in credentials.problems:
+        log.warning("credentials.problem", problem=problem)
+    return credentials
 
 
 def _configured_key_expiry(metrics: Metrics, credentials: Any) -> None:

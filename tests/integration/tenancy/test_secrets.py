@@ -5,11 +5,11 @@
 - ``Settings`` with a secrets directory (Kubernetes secret mounts, one file per value): the values
   are read, stay ``SecretStr`` and never show in ``repr``/``str``/JSON dumps.
 - ``relais config check``: reports loose permissions as errors and prints no secret value.
-- ``relais run``: secrets never reach its log, even when set through the environment.
+- ``relais run``: secrets never reach its log, even when set through the environment, and a
+  group/world-readable key file is named in a ``credentials.problem`` warning at start (G1).
 
-Gaps (reported, see FINDINGS.md G1/G2): ``relais run`` loads a group/world-readable key file
-without a word (only ``relais config check`` says it); the ``Settings`` secrets directory is not
-checked for permissions at all.
+Gap (reported, see FINDINGS.md G2): the ``Settings`` secrets directory is not checked for
+permissions.
 """
 
 from __future__ import annotations
@@ -193,11 +193,6 @@ def test_relais_run_never_logs_its_secrets(tmp_path: Path, kafka_bootstrap: str)
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap G1 (tests/faults/FINDINGS.md): relais run loads a group/world-readable key file "
-    "without a warning (only relais config check reports it)",
-)
 def test_relais_run_warns_about_a_world_readable_key_file(
     tmp_path: Path, kafka_bootstrap: str
 ) -> None:

@@ -38,7 +38,7 @@ from relais.adapters.kafka.ingest import IngestObserverAdapter, IngestSubscriber
 from relais.adapters.kafka.producer import KafkaProducer
 from relais.adapters.leadership import FileLeadership, PostgresLeadership
 from relais.adapters.ledger import open_ledger, sqlite_path
-from relais.config import ALL_ROLES, Role, Settings
+from relais.config import ALL_ROLES, Role, Settings, loose_secret_files
 from relais.domain.dates import PARIS
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import load_referentials
@@ -405,7 +405,7 @@ def _credentials(settings: Settings) -> Any:
     from relais.operator.config_check import load_credentials
 
     credentials = load_credentials(settings)
-    for problem in credentials.problems:
+    for problem in [*credentials.problems, *loose_secret_files()]:
         log.warning("credentials.problem", problem=problem)
     return credentials
 

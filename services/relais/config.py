@@ -320,6 +320,24 @@ class Settings(BaseSettings):
         return self.opco.profiles_file or self.schemas_dir / "referentials" / "opco-profiles.json"
 
 
+def secrets_dir_in_use() -> Path:
+    """The secrets directory ``load_settings`` reads: ``RELAIS_SECRETS_DIR`` or the default."""
+    return Path(os.environ.get("RELAIS_SECRETS_DIR") or DEFAULT_SECRETS_DIR)
+
+
+def loose_secret_files(directory: Path | None = None) -> list[str]:
+    """Files of the secrets directory that group or others may read (names only, never values)."""
+    root = directory if directory is not None else secrets_dir_in_use()
+    if not root.is_dir():
+        return []
+    loose = []
+    for path in sorted(p for p in root.iterdir() if p.is_file()):
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            loose.append(f"{path}: readable by group or others (mode {mode:o}); use 0600/0400")
+    return loose
+
+
 def load_settings(
     *, secrets_dir: Path | None = None, env_file: Path | None = None, **overrides: Any
 ) -> Settings:

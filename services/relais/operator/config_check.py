@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from relais.adapters.credentials import CredentialStore
-from relais.config import Settings, load_settings
+from relais.config import Settings, load_settings, loose_secret_files
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
 from relais.operator.target import DemoState, apply_demo
@@ -150,7 +150,7 @@ def _check_credentials(
         if path is not None and not path.exists():
             report.add("error", "credentials", f"{name}: nothing at {path}")
     store = load_credentials(settings)
-    for problem in store.problems:
+    for problem in [*store.problems, *loose_secret_files()]:
         report.add("error", "credentials", problem)
     for code, profile in sorted(profiles.items()):
         if profile.auth.oauth2 is not None and code not in store.oauth:

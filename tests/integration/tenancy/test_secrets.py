@@ -8,8 +8,7 @@
 - ``relais run``: secrets never reach its log, even when set through the environment, and a
   group/world-readable key file is named in a ``credentials.problem`` warning at start (G1).
 
-Gap (reported, see FINDINGS.md G2): the ``Settings`` secrets directory is not checked for
-permissions.
+- The ``Settings`` secrets directory: a group/world-readable file is named (G2).
 """
 
 from __future__ import annotations
@@ -199,3 +198,22 @@ def test_relais_run_warns_about_a_world_readable_key_file(
     text = _run_once(tmp_path, kafka_bootstrap, 0o644)
     assert "readable by group or others" in text
     assert KEY not in text
+
+
+def test_loose_files_in_the_secrets_directory_are_named_never_read_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """G2: a secret file group/world-readable is reported by name (config check and at start)."""
+    from relais.config import loose_secret_files
+
+    tight = tmp_path / "relais_ledger__url"
+    tight.write_text("postgresql://relais:s3cr3t-pw@db/relais")
+    tight.chmod(0o600)
+    loose = tmp_path / "relais_kafka__sasl_password"
+    loose.write_text("kafka-s3cr3t")
+    loose.chmod(0o644)
+    monkeypatch.setenv("RELAIS_SECRETS_DIR", str(tmp_path))
+    problems = loose_secret_files()
+    assert problems == [f"{loose}: readable by group or others (mode 644); use 0600/0400"]
+    assert not any("s3cr3t" in p for p in problems)
+    assert loose_secret_files(tmp_path / "missing") == []

@@ -3,8 +3,10 @@ they are checked statically."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -45,3 +47,41 @@ def test_compose_wires_kafka_postgres_simulator_and_relais() -> None:
     assert relais["environment"]["RELAIS_LEDGER__URL"].startswith("postgresql://")
     assert services["migrate"]["command"] == ["migrate"]
     assert (DEPLOY.parent / services["simulator"]["build"]["dockerfile"]).exists()
+
+
+def test_compose_environment_is_valid_relais_settings_with_the_sandbox_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from relais.config import load_settings
+    from relais.domain.opco import OpcoCode
+    from relais.operator.config_check import load_credentials
+
+    doc = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for name, value in doc["services"]["relais"]["environment"].items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setenv("RELAIS_SECRETS_DIR", "/nonexistent")
+    settings = load_settings()
+    assert settings.kafka.bootstrap_servers == "kafka:9092"
+    store = load_credentials(settings)
+    assert store.problems == []
+    assert {(e.siret, e.opco) for e in store.entries()} == {
+        ("73282932000074", code) for code in OpcoCode
+    }
+    assert OpcoCode.AKTO in store.oauth
+
+
+def test_sandbox_profiles_are_the_bundled_ones_pointed_at_the_simulator() -> None:
+    bundled = json.loads(
+        (DEPLOY.parent / "schemas" / "referentials" / "opco-profiles.json").read_text()
+    )["opcos"]
+    sandbox = json.loads((DEPLOY / "sandbox" / "opco-profiles.json").read_text())["opcos"]
+    assert set(sandbox) == set(bundled)
+    for code, body in sandbox.items():
+        assert body["base_url"] == f"http://simulator:8765/{code}/ApiEchangeCFA"
+        expected = json.loads(json.dumps(bundled[code]))
+        expected["base_url"] = body["base_url"]
+        if expected["auth"].get("oauth2"):
+            expected["auth"]["oauth2"]["token_url"] = f"http://simulator:8765/{code}/oauth2/token"
+        assert body == expected
+    keys = (DEPLOY / "sandbox" / "keys.csv").read_text().splitlines()
+    assert keys[0] == "siret,opco,key,expiry" and len(keys) == 1 + len(bundled)

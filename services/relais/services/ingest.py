@@ -81,6 +81,7 @@ from relais.services.ledger_port import (
     OutboxMessage,
     Reject,
 )
+from relais.services.statuses import to_outbox
 
 SIGNATURE_HEADER = "ce_signature"
 DLQ_HEADERS = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset")
@@ -656,7 +657,7 @@ class IngestHandler:
         trigger = Trigger.from_envelope(event.envelope, cfa=cfa)
         received = StatusEvent.received(trigger, occurred_at=self._clock.now(), opco=opco)
         return _Plan(
-            Accept(command, [outbox_message(received)]),
+            Accept(command, [to_outbox(received)]),
             Result(
                 Outcome.ACCEPTED,
                 event_id=event.id,
@@ -734,7 +735,7 @@ class IngestHandler:
         )
         inbox_key = rej.inbox_key or envelope.id
         return _Plan(
-            Reject(inbox_key, [outbox_message(_status_keyed(status, inbox_key, envelope.id))]),
+            Reject(inbox_key, [to_outbox(_status_keyed(status, inbox_key, envelope.id))]),
             Result(
                 Outcome.REJECTED,
                 event_id=envelope.id,
@@ -761,7 +762,7 @@ class IngestHandler:
         )
         # The source is not established: key the inbox by position (see the module docstring).
         return _Plan(
-            Reject(record.position, [outbox_message(_status_keyed(status, record.position))]),
+            Reject(record.position, [to_outbox(_status_keyed(status, record.position))]),
             Result(
                 Outcome.REJECTED,
                 event_id=event_id,
@@ -820,7 +821,7 @@ class IngestHandler:
             status = StatusEvent.dead_lettered(
                 trigger, reason=reason, errors=list(errors), occurred_at=self._clock.now()
             )
-            statuses.append(outbox_message(_status_keyed(status, inbox_key, trigger.event_id)))
+            statuses.append(to_outbox(_status_keyed(status, inbox_key, trigger.event_id)))
         return _Plan(
             Reject(inbox_key, statuses),
             Result(
@@ -946,12 +947,6 @@ def _status_keyed(
     if inbox_key == claimed_id:
         return status
     return status.model_copy(update={"id": status_event_id(inbox_key, status.body.status)})
-
-
-def outbox_message(status: StatusEvent) -> OutboxMessage:
-    return OutboxMessage(
-        event_id=status.id, key=status.key, headers=status.headers(), value=status.value()
-    )
 
 
 def command_event(payload: Mapping[str, Any]) -> tuple[EventType, datetime, EventData]:

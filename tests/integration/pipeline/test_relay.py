@@ -14,9 +14,10 @@ from relais.adapters.ledger import open_ledger
 from relais.config import KafkaSettings
 from relais.domain.events import EventKind
 from relais.domain.status import StatusEvent, Trigger
-from relais.services.ingest import DeadLetter, outbox_message
+from relais.services.ingest import DeadLetter
 from relais.services.ledger_port import Ledger, OutboxMessage
 from relais.services.relay import Relay
+from relais.services.statuses import to_outbox
 from tests.fixtures.broker import consume_all
 from tests.fixtures.postgres import truncate_ledger
 from tests.integration.pipeline.harness import wait_until
@@ -38,7 +39,7 @@ def _statuses(dossiers: int, per_dossier: int) -> list[OutboxMessage]:
                 kind=EventKind.DOSSIER,
             )
             out.append(
-                outbox_message(StatusEvent.received(trigger, occurred_at=T0 + timedelta(seconds=i)))
+                to_outbox(StatusEvent.received(trigger, occurred_at=T0 + timedelta(seconds=i)))
             )
     return out
 

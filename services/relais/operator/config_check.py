@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from relais.adapters.credentials import CredentialStore
-from relais.config import Settings, load_settings, loose_secret_files
+from relais.config import Settings, isolation_problem, load_settings, loose_secret_files
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
 from relais.operator.target import DemoState, apply_demo
@@ -91,6 +91,11 @@ def _check_kafka(settings: Settings, report: Report) -> None:
     for topic in k.topic_sources:
         if k.input_pattern is None and topic != k.input_topic:
             report.add("warning", "kafka", f"topic_sources names {topic}, which is not read")
+    unbound = isolation_problem(settings)
+    if unbound is not None:
+        report.add("error", "kafka", unbound)
+    elif k.allow_unbound_sources and not (k.topic_sources or settings.cfa.require_signature):
+        report.add("warning", "kafka", "tenant isolation waived (allow_unbound_sources)")
     topic_desc = k.input_pattern or k.input_topic
     report.add(
         "ok",

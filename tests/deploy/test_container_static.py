@@ -88,3 +88,12 @@ def test_sandbox_profiles_are_the_bundled_ones_pointed_at_the_simulator() -> Non
     keys = (DEPLOY / "sandbox" / "keys.csv").read_text().splitlines()
     assert keys[0] == "siret,opco,key,expiry" and len(keys) == 1 + len(bundled)
 
+
+def test_compose_publishes_ports_on_the_loopback_interface_only() -> None:
+    doc = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    published = [
+        (name, port) for name, svc in doc["services"].items() for port in svc.get("ports", [])
+    ]
+    assert published, "the simulator and relais are reachable from the host"
+    for name, port in published:
+        assert str(port).startswith("127.0.0.1:"), (name, port)

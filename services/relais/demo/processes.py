@@ -21,6 +21,7 @@ from typing import IO, Any
 import httpx
 
 from relais.errors import ConfigurationError
+from relais_simulator.config import ADMIN_TOKEN_ENV
 
 HANDSHAKE = "relais-simulator listening on"
 _GRACE_S = 10.0
@@ -125,7 +126,7 @@ class SimulatorProcess(Child):
         seed: int = 0,
         extra_args: Sequence[str] = (),
     ) -> None:
-        args = ["simulator", "--port", "0", f"--admin-token={admin_token}", "--seed", str(seed)]
+        args = ["simulator", "--port", "0", "--seed", str(seed)]
         args += ["--day-seconds", str(day_seconds)]
         if keys_file is not None:
             args += ["--keys", str(keys_file)]
@@ -136,7 +137,9 @@ class SimulatorProcess(Child):
         if refusal_rate is not None:
             args += ["--refusal-rate", str(refusal_rate)]
         args += list(extra_args)
-        super().__init__("simulator", cli_argv(*args), log_path, child_env({}))
+        # By environment, not argv: a command line is readable by every user of the machine.
+        env = child_env({ADMIN_TOKEN_ENV: admin_token})
+        super().__init__("simulator", cli_argv(*args), log_path, env)
         self.admin_token = admin_token
         self.url: str | None = None
 

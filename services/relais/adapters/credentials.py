@@ -239,7 +239,7 @@ class CredentialStore:
 
     def _siret(self, raw: str, where: str) -> str | None:
         siret = raw.strip().replace(" ", "")
-        if len(siret) == 14 and siret.isdigit():
+        if len(siret) == 14 and siret.isascii() and siret.isdigit():
             return siret
         self.problems.append(f"{where}: not a SIRET (14 digits)")
         return None

@@ -65,7 +65,7 @@ def load_credentials(settings: Settings) -> CredentialStore:
         for raw_siret, key in by_siret.items():
             siret = raw_siret.strip().replace(" ", "")
             value = key.get_secret_value().strip()
-            if not (len(siret) == 14 and siret.isdigit()):
+            if not (len(siret) == 14 and siret.isascii() and siret.isdigit()):
                 store.problems.append(f"credentials.keys.{opco}: not a SIRET (14 digits)")
             elif not value:
                 store.problems.append(f"credentials.keys.{opco}.{siret}: empty key")
@@ -194,7 +194,7 @@ def _check_cfa(settings: Settings, report: Report) -> None:
     if cfa.require_signature and not cfa.hmac_secrets:
         report.add("error", "cfa", "require_signature is set but no CFA has an HMAC secret")
     for uai, siret in cfa.uai_siret.items():
-        if not (len(siret) == 14 and siret.isdigit()):
+        if not (len(siret) == 14 and siret.isascii() and siret.isdigit()):
             report.add("error", "cfa", f"uai_siret[{uai}] is not a SIRET")
 
 

@@ -97,3 +97,22 @@ def test_compose_publishes_ports_on_the_loopback_interface_only() -> None:
     assert published, "the simulator and relais are reachable from the host"
     for name, port in published:
         assert str(port).startswith("127.0.0.1:"), (name, port)
+
+
+def test_pip_and_setuptools_are_upgraded_in_both_image_stages() -> None:
+    """The bundled setuptools 65.5 has known CVEs (CVE-2024-6345, CVE-2025-47273)."""
+    runs = [rest for word, rest in dockerfile_instructions() if word == "RUN"]
+    upgrades = [r for r in runs if "--upgrade pip" in r and '"setuptools>=78.1.1"' in r]
+    assert len(upgrades) == 2, runs  # the venv of the build stage, the final stage's python
+
+
+def test_the_development_venv_has_a_patched_setuptools() -> None:
+    """scripts/setup.sh upgrades pip and setuptools in .venv."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("setuptools")
+    except PackageNotFoundError:
+        return  # no setuptools at all (Python 3.12+ venvs): nothing vulnerable either
+    major, minor, patch = (int(p) for p in installed.split(".")[:3])
+    assert (major, minor, patch) >= (78, 1, 1), installed

@@ -9,7 +9,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.relais-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
+  # setuptools: the venv's bundled 65.5 has known CVEs (CVE-2024-6345, CVE-2025-47273).
+  .venv/bin/python -m pip install -q --upgrade pip "setuptools>=78.1.1"
   .venv/bin/python -m pip install -q -e ".[dev]"
   touch "$stamp"
 fi

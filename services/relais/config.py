@@ -56,6 +56,12 @@ class KafkaSettings(_Group):
         "carry. Empty: any source on any input topic; once it names a topic, an unnamed topic "
         "carries nothing",
     )
+    allow_unbound_sources: bool = Field(
+        default=False,
+        description="Waive tenant isolation: let ingest run with neither topic_sources nor "
+        "cfa.require_signature, any CFA then able to submit for any other on a shared input "
+        "topic (demo, tests, a single-CFA bus). Off: `relais run` refuses to start so",
+    )
     status_topic: str = Field(default="relais.status.v1", description="Where status events go")
     dlq_topic: str = Field(default="relais.dlq.v1", description="Where unreadable records go")
     group_id: str = Field(default="relais-ingest", description="Consumer group of ingest")
@@ -318,6 +324,24 @@ class Settings(BaseSettings):
     @property
     def profiles_file(self) -> Path:
         return self.opco.profiles_file or self.schemas_dir / "referentials" / "opco-profiles.json"
+
+
+def isolation_problem(settings: Settings) -> str | None:
+    """Why ingest would not bind events to their CFA (None: it does, or the waiver is set).
+
+    A CFA is bound to its events by ``kafka.topic_sources`` (a topic carries only the sources it
+    names) or by ``cfa.require_signature`` (every event signed with its CFA's HMAC secret).
+    Without either, any producer on the input topic may submit in any CFA's name.
+    """
+    if settings.kafka.topic_sources or settings.cfa.require_signature:
+        return None
+    if settings.kafka.allow_unbound_sources:
+        return None
+    return (
+        "tenant isolation is off: neither RELAIS_KAFKA__TOPIC_SOURCES nor "
+        "RELAIS_CFA__REQUIRE_SIGNATURE is set, so any CFA could submit in another's name; set "
+        "one of them, or waive isolation explicitly with RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES=true"
+    )
 
 
 def secrets_dir_in_use() -> Path:

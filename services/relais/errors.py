@@ -18,8 +18,10 @@ Every failure that crosses a module boundary is one of these. Adapters translate
             ├── NotSupportedError   501: the OPCO has not implemented this route
             └── NotFoundError       404: the resource does not exist at the OPCO
 
-Messages never contain personal data nor secrets: they carry codes, field paths, HTTP statuses and
-the OPCO's own messages (which the OPCO returns about fields, not values).
+Messages never contain personal data nor secrets: they carry codes, field paths and HTTP statuses.
+An OPCO's own text (``OpcoError.messages``) is treated as personal data: it may echo an apprentice's
+name, birth date or NIR. It is kept out of ``str(error)`` (which is logged) and only travels to the
+CFA's own status event (``opcoMessages``).
 """
 
 from __future__ import annotations

@@ -11,8 +11,10 @@ alerts search for them. Library logs (aiokafka, faststream, uvicorn) go through 
 Redaction is not left to the caller's memory (DESIGN promise 6): ``redact`` runs on every event and
 replaces the value of any key that names personal data or a secret (nom, prenom, nir, iban,
 dateNaissance, courriel, telephone, key, secret, token, password...) and, inside any string,
-NIR-like numbers (13 or 15 digits), IBANs, e-mail addresses and bearer tokens. A CFA's dossier id is
-bound as ``dossier``, never as ``key``.
+NIR-like numbers (13 or 15 digits), IBANs, e-mail addresses, bearer tokens, dates (dd/mm/yyyy,
+yyyy-mm-dd) and name-like words ("M./Mme X", "Prénom NOM"). A CFA's dossier id is bound as
+``dossier``, never as ``key``. The patterns are a safety net, not the rule: text an OPCO wrote is
+never logged at all (its length or a count only), and errors are logged as ``CODE:path``.
 """
 
 from __future__ import annotations
@@ -66,6 +68,14 @@ _SENSITIVE_PARTS = (
 # Keys that contain a sensitive part but are not personal data.
 _SAFE_KEYS = frozenset({"numerointerne", "numeroexterne", "numerodeca", "numerointernedossier"})
 
+# Letters of French names (Latin-1 letters; the multiplication/division signs are harmless here).
+_UPPER = "A-ZÀ-Þ"
+_LOWER = "a-zß-ÿ"
+_CIVILITIES = r"M\.|Mr\.?|Mme\.?|Mlle\.?|Monsieur|Madame|Mademoiselle"
+_MONTHS = (
+    "janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre"
+)
+
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Bearer / Basic credentials inside a string (an Authorization header echoed by a library).
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
@@ -83,6 +93,28 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<!\d)(?:\d{15}|\d{13})(?!\d)"), REDACTED),
     # E-mail addresses.
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), REDACTED),
+    # Dates (a birth date): dd/mm/yyyy (also with "." or "-"), yyyy-mm-dd or yyyy/mm/dd alone (an
+    # ISO timestamp, "2026-11-27T03:07:06", is relais's own and stays), "14 mars 2006".
+    (re.compile(r"(?<![\d/.-])\d{1,2}[/.-]\d{1,2}[/.-]\d{4}(?![\d/.-])"), REDACTED),
+    (re.compile(r"(?<![\d/-])\d{4}[/-]\d{1,2}[/-]\d{1,2}(?![\d/T-])"), REDACTED),
+    (re.compile(rf"(?i)(?<!\d)\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\s+\d{{4}}(?!\d)"), REDACTED),
+    # A civility and the capitalised words after it: "M. Jean Dupont", "Madame DURAND".
+    (re.compile(rf"\b(?:{_CIVILITIES})\s+[{_UPPER}][\w'-]*(?:\s+[{_UPPER}][\w'-]*)*"), REDACTED),
+    # "Prénom NOM" and "NOM Prénom" (a capitalised word next to an all-capitals one).
+    (
+        re.compile(
+            rf"\b[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)*\s+[{_UPPER}]{{2,}}"
+            rf"(?:[-' ][{_UPPER}]{{2,}})*\b"
+        ),
+        REDACTED,
+    ),
+    (
+        re.compile(
+            rf"\b[{_UPPER}]{{2,}}(?:[-'][{_UPPER}]{{2,}})*\s+[{_UPPER}][{_LOWER}]+"
+            rf"(?:-[{_UPPER}][{_LOWER}]+)*\b"
+        ),
+        REDACTED,
+    ),
 )
 
 _MAX_DEPTH = 8
@@ -112,9 +144,13 @@ def _sensitive_key(key: str) -> bool:
     return any(part in norm for part in _SENSITIVE_PARTS)
 
 
-# Every pattern above needs a digit, an "@" or the word bearer/basic: a string with none of them
-# (most log values: event names, topics, codes) is returned after this one scan.
-_MAYBE_SENSITIVE = re.compile(r"[\d@]|(?i:bearer|basic)")
+# Every pattern above needs a digit, an "@", the word bearer/basic, a civility, or a lower case
+# letter and an all-capitals word side by side (either order): a string with none of them (most
+# log values: event names, topics, codes) is returned after this one scan.
+_MAYBE_SENSITIVE = re.compile(
+    rf"[\d@]|(?i:bearer|basic)|{_CIVILITIES}"
+    rf"|[{_LOWER}]\s+[{_UPPER}]{{2}}|[{_UPPER}]{{2}}\s+[{_UPPER}][{_LOWER}]"
+)
 
 
 def redact_text(text: str) -> str:

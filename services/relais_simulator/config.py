@@ -16,6 +16,9 @@ from relais_simulator.auth import CfaKey, OAuthClient, load_keys_csv, load_oauth
 from relais_simulator.faults import FaultSpec, parse_faults
 from relais_simulator.store import Instruction
 
+# The admin token by environment (a command-line argument is readable by every local user).
+ADMIN_TOKEN_ENV = "RELAIS_SIMULATOR_ADMIN_TOKEN"  # noqa: S105 (a variable name)
+
 
 def default_npec_path() -> Path:
     return referential("npec-synthetic.csv")

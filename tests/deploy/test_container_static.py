@@ -52,7 +52,7 @@ def test_compose_wires_kafka_postgres_simulator_and_relais() -> None:
 def test_compose_environment_is_valid_relais_settings_with_the_sandbox_credentials(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from relais.config import load_settings
+    from relais.config import isolation_problem, load_settings
     from relais.domain.opco import OpcoCode
     from relais.operator.config_check import load_credentials
 
@@ -62,6 +62,8 @@ def test_compose_environment_is_valid_relais_settings_with_the_sandbox_credentia
     monkeypatch.setenv("RELAIS_SECRETS_DIR", "/nonexistent")
     settings = load_settings()
     assert settings.kafka.bootstrap_servers == "kafka:9092"
+    assert settings.kafka.topic_sources == {settings.kafka.input_topic: ["73282932000074"]}
+    assert isolation_problem(settings) is None
     store = load_credentials(settings)
     assert store.problems == []
     assert {(e.siret, e.opco) for e in store.entries()} == {
@@ -85,3 +87,32 @@ def test_sandbox_profiles_are_the_bundled_ones_pointed_at_the_simulator() -> Non
         assert body == expected
     keys = (DEPLOY / "sandbox" / "keys.csv").read_text().splitlines()
     assert keys[0] == "siret,opco,key,expiry" and len(keys) == 1 + len(bundled)
+
+
+def test_compose_publishes_ports_on_the_loopback_interface_only() -> None:
+    doc = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    published = [
+        (name, port) for name, svc in doc["services"].items() for port in svc.get("ports", [])
+    ]
+    assert published, "the simulator and relais are reachable from the host"
+    for name, port in published:
+        assert str(port).startswith("127.0.0.1:"), (name, port)
+
+
+def test_pip_and_setuptools_are_upgraded_in_both_image_stages() -> None:
+    """The bundled setuptools 65.5 has known CVEs (CVE-2024-6345, CVE-2025-47273)."""
+    runs = [rest for word, rest in dockerfile_instructions() if word == "RUN"]
+    upgrades = [r for r in runs if "--upgrade pip" in r and '"setuptools>=78.1.1"' in r]
+    assert len(upgrades) == 2, runs  # the venv of the build stage, the final stage's python
+
+
+def test_the_development_venv_has_a_patched_setuptools() -> None:
+    """scripts/setup.sh upgrades pip and setuptools in .venv."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("setuptools")
+    except PackageNotFoundError:
+        return  # no setuptools at all (Python 3.12+ venvs): nothing vulnerable either
+    major, minor, patch = (int(p) for p in installed.split(".")[:3])
+    assert (major, minor, patch) >= (78, 1, 1), installed

@@ -4,6 +4,7 @@ every manifest validated against the Kubernetes schemas (kubernetes-validate).""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,22 @@ def test_every_rendered_setting_is_a_real_settings_field(name: str) -> None:
         assert env_name.startswith("RELAIS_")
         path = env_name.removeprefix("RELAIS_").lower().split("__")
         assert _settings_field_exists(path), f"{env_name} is not a relais setting"
+
+
+@pytest.mark.parametrize(("name", "bound"), [("defaults", False), ("production", True)])
+def test_tenant_binding_is_explicit(
+    name: str, bound: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defaults leave the binding for the operator to fill in (relais refuses to start without
+    it, the waiver being explicitly off); the production values bind the input topic."""
+    from relais.config import isolation_problem, load_settings
+
+    data = by_kind(render(VALUE_SETS[name]), "ConfigMap")[0]["data"]
+    assert data["RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES"] == "false"
+    for env_name in list(os.environ):
+        if env_name.startswith("RELAIS_"):
+            monkeypatch.delenv(env_name)
+    for env_name, value in data.items():
+        monkeypatch.setenv(env_name, value)
+    monkeypatch.setenv("RELAIS_SECRETS_DIR", "/nonexistent")
+    assert (isolation_problem(load_settings()) is None) is bound

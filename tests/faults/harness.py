@@ -120,12 +120,13 @@ def start_simulator(directory: Path, keys: Path, oauth: Path, token: str) -> Sim
         "-m",
         "relais.entrypoints.cli",
         "simulator",
-        *("--port", "0", "--admin-token", token, "--day-seconds", "0"),
+        *("--port", "0", "--day-seconds", "0"),
         *("--refusal-rate", "0", "--seed", "3"),
         *("--keys", str(keys), "--oauth-clients", str(oauth)),
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELAIS_")}
     env["PYTHONUNBUFFERED"] = "1"
+    env["RELAIS_SIMULATOR_ADMIN_TOKEN"] = token  # not on the command line: ps shows it
     process = subprocess.Popen(
         args,
         stdout=out_path.open("wb"),

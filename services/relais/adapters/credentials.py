@@ -123,7 +123,9 @@ class CredentialStore:
         rows = self._csv_rows(path, ("siret", "opco", "key"))
         for line, row in rows:
             where = f"{path}:{line}"
-            siret, opco = self._siret(row["siret"], where), self._opco(row["opco"], where)
+            # A short row lacks its last columns: .get, never [] (a problem, not a crash).
+            siret = self._siret(row.get("siret", ""), where)
+            opco = self._opco(row.get("opco", ""), where)
             key = (row.get("key") or "").strip()
             expiry = self._date(row.get("expiry") or "", where)
             if siret is None or opco is None:
@@ -136,7 +138,7 @@ class CredentialStore:
     def load_oauth_csv(self, path: Path) -> None:
         for line, row in self._csv_rows(path, ("opco", "client_id", "client_secret")):
             where = f"{path}:{line}"
-            opco = self._opco(row["opco"], where)
+            opco = self._opco(row.get("opco", ""), where)
             client_id = (row.get("client_id") or "").strip()
             secret = (row.get("client_secret") or "").strip()
             if opco is None:
@@ -154,7 +156,7 @@ class CredentialStore:
             if opco_dir.name == OAUTH_DIR:
                 self._load_oauth_dir(opco_dir)
                 continue
-            opco = self._opco(opco_dir.name, str(opco_dir))
+            opco = self._opco(opco_dir.name, str(opco_dir), show=True)
             if opco is None:
                 continue
             for entry in sorted(opco_dir.iterdir()):
@@ -174,7 +176,7 @@ class CredentialStore:
 
     def _load_oauth_dir(self, oauth_root: Path) -> None:
         for opco_dir in _visible_dirs(oauth_root):
-            opco = self._opco(opco_dir.name, str(opco_dir))
+            opco = self._opco(opco_dir.name, str(opco_dir), show=True)
             if opco is None:
                 continue
             id_file, secret_file = opco_dir / "client_id", opco_dir / "client_secret"
@@ -237,16 +239,19 @@ class CredentialStore:
 
     def _siret(self, raw: str, where: str) -> str | None:
         siret = raw.strip().replace(" ", "")
-        if len(siret) == 14 and siret.isdigit():
+        if len(siret) == 14 and siret.isascii() and siret.isdigit():
             return siret
         self.problems.append(f"{where}: not a SIRET (14 digits)")
         return None
 
-    def _opco(self, raw: str, where: str) -> OpcoCode | None:
+    def _opco(self, raw: str, where: str, *, show: bool = False) -> OpcoCode | None:
+        """``show``: the value may be echoed (a folder name). A CSV cell never is: in a row
+        missing its OPCO column, the key sits there."""
         try:
             return OpcoCode(raw.strip().upper())
         except ValueError:
-            self.problems.append(f"{where}: unknown OPCO {raw.strip()[:20]!r}")
+            shown = f" {raw.strip()[:20]!r}" if show else " (value not shown)"
+            self.problems.append(f"{where}: unknown OPCO{shown}")
             return None
 
     def _date(self, raw: str, where: str) -> date | None:

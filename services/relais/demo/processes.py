@@ -21,6 +21,7 @@ from typing import IO, Any
 import httpx
 
 from relais.errors import ConfigurationError
+from relais_simulator.config import ADMIN_TOKEN_ENV
 
 HANDSHAKE = "relais-simulator listening on"
 _GRACE_S = 10.0
@@ -125,7 +126,7 @@ class SimulatorProcess(Child):
         seed: int = 0,
         extra_args: Sequence[str] = (),
     ) -> None:
-        args = ["simulator", "--port", "0", f"--admin-token={admin_token}", "--seed", str(seed)]
+        args = ["simulator", "--port", "0", "--seed", str(seed)]
         args += ["--day-seconds", str(day_seconds)]
         if keys_file is not None:
             args += ["--keys", str(keys_file)]
@@ -136,7 +137,9 @@ class SimulatorProcess(Child):
         if refusal_rate is not None:
             args += ["--refusal-rate", str(refusal_rate)]
         args += list(extra_args)
-        super().__init__("simulator", cli_argv(*args), log_path, child_env({}))
+        # By environment, not argv: a command line is readable by every user of the machine.
+        env = child_env({ADMIN_TOKEN_ENV: admin_token})
+        super().__init__("simulator", cli_argv(*args), log_path, env)
         self.admin_token = admin_token
         self.url: str | None = None
 
@@ -205,9 +208,15 @@ def relais_env(
     group_id: str | None = None,
     poll_interval_s: float = 1.0,
     fast_retries: bool = True,
+    topic_sources: Mapping[str, Sequence[str]] | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """``RELAIS_*`` variables for a ``relais run`` child on the embedded broker."""
+    """``RELAIS_*`` variables for a ``relais run`` child on the embedded broker.
+
+    ``topic_sources`` binds the input topics to their CFAs; without it, tenant isolation is waived
+    explicitly (``RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES``): the demo, the fault runs and the bench
+    play every CFA on one private broker.
+    """
     env = {
         "RELAIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
         # The embedded broker joins a group in ~1 s with these (5-18 s with the defaults).
@@ -233,6 +242,12 @@ def relais_env(
         "RELAIS_KAFKA__GROUP_ID": group_id,
     }
     env.update({k: str(v) for k, v in optional.items() if v is not None})
+    if topic_sources:
+        env["RELAIS_KAFKA__TOPIC_SOURCES"] = json.dumps(
+            {t: list(s) for t, s in topic_sources.items()}
+        )
+    else:
+        env["RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES"] = "true"
     if fast_retries:
         env["RELAIS_DISPATCH__BACKOFF_BASE_S"] = "0.2"
         env["RELAIS_DISPATCH__BACKOFF_CAP_S"] = "2"

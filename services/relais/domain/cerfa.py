@@ -48,8 +48,9 @@ def _idcc(value: object) -> object:
     """``43`` or ``"43"`` -> ``"0043"``: the standard writes IDCC zero-padded to 4 characters."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9999:
         return f"{value:04d}"
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 4:
-        return value.strip().zfill(4)
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= 4:  # ASCII digits only
+        return text.zfill(4)
     return value
 
 

@@ -24,7 +24,8 @@ PARIS = ZoneInfo("Europe/Paris")
 _DATE_RE = re.compile(
     r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
     r"(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
-    r"(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?)?$"
+    r"(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?)?$",
+    re.ASCII,  # "\d" is 0-9 only: full-width or Arabic-Indic digits are not a date
 )
 
 

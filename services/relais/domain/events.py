@@ -21,6 +21,7 @@ published and logged without leaking personal data.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -42,6 +43,7 @@ from relais.errors import InputError
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 HEADER_PREFIX = "ce_"
+NOT_FINITE = "the value holds a number that is not finite (NaN, Infinity or out of range)"
 
 
 class EventType(StrEnum):
@@ -88,6 +90,11 @@ class ErrorItem(BaseModel):
     path: str = ""
     message: str = ""
 
+    @property
+    def ref(self) -> str:
+        """``CODE:path``: what logs and error texts name (no "@": it would read as an e-mail)."""
+        return f"{self.code}:{self.path}" if self.path else self.code
+
 
 class EventError(InputError):
     """A CFA event that cannot be accepted. ``errors`` lists every problem found, not the first.
@@ -103,7 +110,7 @@ class EventError(InputError):
         self.errors: tuple[ErrorItem, ...] = tuple(errors)
         if undecodable is not None:
             self.undecodable = undecodable
-        summary = ", ".join(f"{e.code}@{e.path}" for e in self.errors[:5])
+        summary = ", ".join(e.ref for e in self.errors[:5])
         more = f" (+{len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
         super().__init__(f"{self.code}: {summary}{more}")
 
@@ -592,6 +599,27 @@ class CfaEvent(BaseModel):
         return self.envelope.subject
 
 
+class NonFiniteNumberError(ValueError):
+    """A JSON number that is not finite: ``NaN``, ``Infinity`` or one out of range (``1e999999``).
+    Python reads them as floats that JSON cannot carry: sent on, they become ``null``."""
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise NonFiniteNumberError("a JSON number is out of range")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise NonFiniteNumberError(f"{name} is not a JSON number")
+
+
+def loads_json(value: bytes | str) -> Any:
+    """``json.loads`` that refuses non-finite numbers (``NonFiniteNumberError``, a ValueError)."""
+    return json.loads(value, parse_float=_finite_float, parse_constant=_no_constant)
+
+
 def decode_data(envelope: Envelope, value: bytes | str | Mapping[str, Any]) -> EventData:
     """Parse and check the JSON ``data`` against the model of ``envelope.type``.
 
@@ -601,7 +629,12 @@ def decode_data(envelope: Envelope, value: bytes | str | Mapping[str, Any]) -> E
         obj: Any = dict(value)
     else:
         try:
-            obj = json.loads(value)
+            obj = loads_json(value)
+        except NonFiniteNumberError:
+            raise PayloadError(
+                [ErrorItem(code="DATA_NOT_FINITE", path="data", message=NOT_FINITE)],
+                undecodable=True,
+            ) from None
         except (UnicodeDecodeError, ValueError):
             raise PayloadError(
                 [ErrorItem(code="DATA_NOT_JSON", path="data", message="value is not JSON")],
@@ -695,5 +728,5 @@ def record_to_structured(
     envelope = envelope_from_headers(headers, key=key)
     decode_data(envelope, value)
     out: dict[str, Any] = envelope.model_dump(mode="json", exclude_none=True)
-    out["data"] = json.loads(value)
+    out["data"] = loads_json(value)
     return out

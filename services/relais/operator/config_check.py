@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from relais.adapters.credentials import CredentialStore
-from relais.config import Settings, load_settings, loose_secret_files
+from relais.config import Settings, isolation_problem, load_settings, loose_secret_files
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
 from relais.operator.target import DemoState, apply_demo
@@ -65,7 +65,7 @@ def load_credentials(settings: Settings) -> CredentialStore:
         for raw_siret, key in by_siret.items():
             siret = raw_siret.strip().replace(" ", "")
             value = key.get_secret_value().strip()
-            if not (len(siret) == 14 and siret.isdigit()):
+            if not (len(siret) == 14 and siret.isascii() and siret.isdigit()):
                 store.problems.append(f"credentials.keys.{opco}: not a SIRET (14 digits)")
             elif not value:
                 store.problems.append(f"credentials.keys.{opco}.{siret}: empty key")
@@ -91,6 +91,11 @@ def _check_kafka(settings: Settings, report: Report) -> None:
     for topic in k.topic_sources:
         if k.input_pattern is None and topic != k.input_topic:
             report.add("warning", "kafka", f"topic_sources names {topic}, which is not read")
+    unbound = isolation_problem(settings)
+    if unbound is not None:
+        report.add("error", "kafka", unbound)
+    elif k.allow_unbound_sources and not (k.topic_sources or settings.cfa.require_signature):
+        report.add("warning", "kafka", "tenant isolation waived (allow_unbound_sources)")
     topic_desc = k.input_pattern or k.input_topic
     report.add(
         "ok",
@@ -189,7 +194,7 @@ def _check_cfa(settings: Settings, report: Report) -> None:
     if cfa.require_signature and not cfa.hmac_secrets:
         report.add("error", "cfa", "require_signature is set but no CFA has an HMAC secret")
     for uai, siret in cfa.uai_siret.items():
-        if not (len(siret) == 14 and siret.isdigit()):
+        if not (len(siret) == 14 and siret.isascii() and siret.isdigit()):
             report.add("error", "cfa", f"uai_siret[{uai}] is not a SIRET")
 
 

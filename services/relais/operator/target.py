@@ -109,6 +109,8 @@ def apply_demo(settings: Settings, demo: DemoState) -> Settings:
     ):
         if getattr(settings.kafka, name) == getattr(kafka_defaults, name):
             kafka_update[name] = value
+    if not (settings.kafka.topic_sources or settings.cfa.require_signature):
+        kafka_update["allow_unbound_sources"] = True  # as the demo runs relais (relais_env)
     update: dict[str, Any] = {}
     if kafka_update:
         update["kafka"] = settings.kafka.model_copy(update=kafka_update)

@@ -62,9 +62,11 @@ from relais.domain.events import (
     EventKind,
     EventType,
     FactureSubmittedData,
+    NonFiniteNumberError,
     PayloadError,
     decode_data,
     envelope_from_headers,
+    loads_json,
 )
 from relais.domain.findings import Finding
 from relais.domain.opco import OpcoCode
@@ -865,6 +867,8 @@ def _undecodable_envelope(exc: EnvelopeError) -> str | None:
 MAX_DEPTH = 32  # a cerfa is 5 levels deep; deeper JSON is refused before any recursion
 _VALUE_PROBLEMS = {
     "DATA_NOT_JSON": "the record value is not JSON (UTF-8)",
+    "DATA_NOT_FINITE": "the record value holds a number that is not finite (NaN, Infinity or "
+    "out of range)",
     "DATA_NOT_OBJECT": "the record value must be a JSON object",
     "DATA_TOO_DEEP": f"the record value nests deeper than {MAX_DEPTH} levels",
 }
@@ -874,9 +878,11 @@ def parse_value(value: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """The record value as a JSON object, or why not (a ``_VALUE_PROBLEMS`` code). Never raises:
     absurdly nested JSON is refused here, before the models and serializers recurse into it."""
     try:
-        obj = json.loads(value)
+        obj = loads_json(value)
     except RecursionError:
         return None, "DATA_TOO_DEEP"
+    except NonFiniteNumberError:
+        return None, "DATA_NOT_FINITE"
     except (UnicodeDecodeError, ValueError):
         return None, "DATA_NOT_JSON"
     if not isinstance(obj, dict):

@@ -16,6 +16,7 @@ independently: one OPCO down (or one CFA key refused) backs off that pair only.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -281,7 +282,9 @@ class Poller:
         )
         self._known[cache_key] = item.etat
         if changed:
-            log.info("poll.etat_changed", kind="dossier", etat=item.etat, previous=previous)
+            log.info(
+                "poll.etat_changed", kind="dossier", etat=_code(item.etat), previous=_code(previous)
+            )
         return 1 if changed else 0
 
     async def _details(
@@ -328,7 +331,9 @@ class Poller:
         )
         self._known[cache_key] = item.etat
         if changed:
-            log.info("poll.etat_changed", kind="facture", etat=item.etat, previous=previous)
+            log.info(
+                "poll.etat_changed", kind="facture", etat=_code(item.etat), previous=_code(previous)
+            )
         return 1 if changed else 0
 
 
@@ -340,6 +345,17 @@ def _log_crash(task: asyncio.Task[None]) -> None:
 
 def _is_due(next_due: datetime | None, now: datetime) -> bool:
     return next_due is None or next_due <= now
+
+
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
+
+
+def _code(etat: str | None) -> str | None:
+    """An etat as logged: a code as is; anything else the OPCO wrote (free text may name the
+    apprentice) only as its length. The status event carries it whole, to its CFA only."""
+    if etat is None or _CODE.fullmatch(etat):
+        return etat
+    return f"<{len(etat)} chars>"
 
 
 def _engagement(detail: Mapping[str, Any]) -> float | None:

@@ -56,6 +56,8 @@ def settings_for(
             "fetch_max_wait_ms": 20,  # Tansu holds every fetch this long
             "auto_offset_reset": "earliest",
             "relay_idle_s": 0.05,
+            # Tests that bind topics to CFAs pass topic_sources; the others waive it explicitly.
+            "allow_unbound_sources": "topic_sources" not in kafka,
             **kafka,
         },
         ledger={"url": ledger_url},

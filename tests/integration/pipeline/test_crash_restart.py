@@ -42,6 +42,7 @@ def _env(bootstrap: str, topics: Topics, group: str, ledger: Path) -> dict[str, 
         RELAIS_KAFKA__SESSION_TIMEOUT_MS="1000",
         RELAIS_KAFKA__HEARTBEAT_INTERVAL_MS="333",
         RELAIS_KAFKA__FETCH_MAX_WAIT_MS="20",
+        RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES="true",  # events of any CFA on this private topic
         RELAIS_LEDGER__URL=f"sqlite:///{ledger}",
         RELAIS_HTTP__PORT="0",
         RELAIS_DISPATCH__ENABLED="false",

@@ -154,6 +154,7 @@ def _run_once(tmp_path: Path, kafka_bootstrap: str, keys_mode: int) -> str:
         RELAIS_CREDENTIALS__KEYS_FILE=str(_keys_csv(tmp_path, keys_mode)),
         RELAIS_CREDENTIALS__OAUTH_CLIENTS_FILE=str(_oauth_csv(tmp_path, 0o600)),
         RELAIS_CFA__HMAC_SECRETS=json.dumps({SIRET: HMAC}),
+        RELAIS_KAFKA__TOPIC_SOURCES=json.dumps({f"secrets-{port}": [SIRET]}),
         RELAIS_HTTP__PORT=str(port),
         RELAIS_LOG__LEVEL="DEBUG",
         RELAIS_LOG__JSON="true",

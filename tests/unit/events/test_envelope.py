@@ -168,6 +168,22 @@ def test_a_value_that_is_not_json_is_undecodable() -> None:
     assert exc2.value.errors[0].code == "DATA_NOT_OBJECT"
 
 
+@pytest.mark.parametrize("number", [b"1e999999", b"-1e999999", b"NaN", b"Infinity"])
+def test_a_non_finite_number_is_refused_at_decoding(number: bytes) -> None:
+    """Python reads these as floats JSON cannot carry: sent on, ``1e999999`` became ``null``."""
+    event = rupture_event()
+    _, headers, value = structured_to_record(event)
+    env = envelope_from_headers(headers)
+    decode_data(env, value)  # the event itself is fine
+    bad = value.replace(b'"rupture":', b'"x": ' + number + b', "rupture":', 1)
+    assert bad != value
+    with pytest.raises(PayloadError) as exc:
+        decode_data(env, bad)
+    (error,) = exc.value.errors
+    assert error.code == "DATA_NOT_FINITE" and "not finite" in error.message
+    assert exc.value.undecodable
+
+
 def test_facture_lists_its_dossiers_once() -> None:
     data = FactureSubmittedData.model_validate(
         {

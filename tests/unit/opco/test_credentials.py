@@ -60,7 +60,7 @@ def test_keys_csv_problems_skip_bad_rows(tmp_path: Path) -> None:
     text = "\n".join(store.problems)
     assert "readable by group or others (mode 644)" in text
     assert ":2: not a SIRET" in text
-    assert ":3: unknown OPCO 'NOPE'" in text
+    assert ":3: unknown OPCO" in text and "NOPE" not in text  # a value there may be a key
     assert ":4: empty key" in text
     assert ":5: expiry is not a date" in text
     assert SECRET not in text
@@ -155,3 +155,38 @@ def test_key_expiry() -> None:
     key = store.api_key(SIRET, OpcoCode.AFDAS)
     assert key.expired(date(2026, 11, 27))
     assert not key.expired(date(2026, 11, 26))
+
+
+def test_a_row_missing_its_opco_column_never_shows_the_key(tmp_path: Path) -> None:
+    """``siret,key`` under a ``siret,opco,key`` header: the key lands in the OPCO column."""
+    keys = write(tmp_path / "keys.csv", f"siret,opco,key,expiry\n{SIRET},{SECRET}\n")
+    store = CredentialStore.load(keys_csv=keys)
+    assert store.keys == {}
+    text = "\n".join(store.problems)
+    assert ":2: unknown OPCO" in text
+    assert SECRET[:4] not in text  # not even its first characters
+
+
+def test_short_and_long_rows_are_problems_not_crashes(tmp_path: Path) -> None:
+    keys = write(
+        tmp_path / "keys.csv",
+        f"siret,opco,key,expiry\n{SIRET}\n{SIRET},AFDAS\n{SIRET},AKTO,{SECRET},,extra\n",
+    )
+    oauth = write(tmp_path / "oauth.csv", "opco,client_id,client_secret\nAKTO\n")
+    store = CredentialStore.load(keys_csv=keys, oauth_csv=oauth)
+    text = "\n".join(store.problems)
+    assert ":2: unknown OPCO" in text and ":3: empty key" in text
+    assert ":2: empty client_id or client_secret" in text
+    assert list(store.keys) == [(SIRET, OpcoCode.AKTO)]
+    assert SECRET not in text
+
+
+def test_config_check_reports_a_short_row(tmp_path: Path) -> None:
+    from relais.config import CredentialsSettings, Settings
+    from relais.operator.config_check import check
+
+    keys = write(tmp_path / "keys.csv", f"siret,opco,key,expiry\n{SIRET}\n")
+    report = check(
+        Settings(credentials=CredentialsSettings(keys_file=keys)), today=date(2026, 11, 27)
+    )
+    assert any(":2: unknown OPCO" in f.message for f in report.findings if f.level == "error")

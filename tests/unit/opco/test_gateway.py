@@ -270,8 +270,10 @@ async def test_get_dossier_normalises_quirks(make_gateway: GatewayFactory) -> No
 
 async def test_get_dossier_v1_and_404(make_gateway: GatewayFactory) -> None:
     gateway, recorder, _ = make_gateway(lambda r: reply(404, {"message": "Dossier inconnu"}))
-    with pytest.raises(NotFoundError, match="Dossier inconnu"):
+    with pytest.raises(NotFoundError) as exc:
         await gateway.get_dossier(CFA, OpcoCode.AFDAS, "N404")
+    assert exc.value.messages == ("Dossier inconnu",)  # the OPCO's text: never in str(error)
+    assert "Dossier inconnu" not in str(exc.value)
     assert recorder.requests[0].url.path == "/AFDAS/ApiEchangeCFA/v1/dossiers"
 
 

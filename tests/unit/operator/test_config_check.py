@@ -30,10 +30,11 @@ def messages(settings: Settings, level: str) -> list[str]:
 def test_complete_settings_have_no_error(tmp_path: Path) -> None:
     rows = [f"{CFA},{opco},k-{opco},2027-06-30" for opco in OpcoCode]
     settings = Settings(
+        kafka=KafkaSettings(topic_sources={"cfa.events.v1": [CFA]}),
         credentials=CredentialsSettings(
             keys_file=keys_csv(tmp_path, rows),
             oauth_clients={OpcoCode.AKTO: OAuthClient(client_id="c", client_secret=SecretStr("s"))},
-        )
+        ),
     )
 
     report = check(settings, today=TODAY)

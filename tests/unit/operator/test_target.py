@@ -45,6 +45,9 @@ def test_demo_fills_only_values_left_at_their_defaults() -> None:
     assert merged.kafka.status_topic == "prod.status"
     assert merged.ledger.url.get_secret_value() == "sqlite:///tmp/demo.db"
     assert merged.credentials.keys_file == Path("/tmp/keys.csv")
+    assert merged.kafka.allow_unbound_sources  # the demo waives tenant isolation explicitly
+    bound = Settings(kafka=KafkaSettings(topic_sources={"cfa.events.v1": ["12345678900011"]}))
+    assert not apply_demo(bound, DEMO).kafka.allow_unbound_sources
 
 
 def test_explicit_ledger_is_kept() -> None:

@@ -197,3 +197,70 @@ def test_the_quick_check_agrees_with_a_full_scan_on_random_text() -> None:
         assert redact_text(text) == _full_scan(text)
 
     check()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "14/03/2006",
+        "4.3.2006",
+        "2006-03-14",
+        "14 mars 2006",
+        "1er août 2006",
+        "M. Jean Dupont",
+        "Madame DURAND",
+        "Mme Léa",
+        "Jean DUPONT",
+        "Jean-Pierre LE-GOFF",
+        "DUPONT Jean",
+        "Élodie MARTIN",
+    ],
+)
+def test_dates_and_names_are_redacted(text: str) -> None:
+    assert text not in redact_text(f"x {text} y")
+    assert redact_text(f"x {text} y").startswith("x ")
+
+
+def test_an_opco_message_naming_an_apprentice_keeps_nothing_personal() -> None:
+    message = (
+        "Dossier refusé : l'apprenti Jean DUPONT né le 14/03/2006 (NIR 1 06 03 75 123 456 78) "
+        "est déjà sous contrat ; Madame Léa Martin, née le 2006-03-14"
+    )
+    out = redact_text(message)
+    for leaked in ("Jean", "DUPONT", "14/03/2006", "456", "Léa", "Martin", "2006-03-14"):
+        assert leaked not in out, leaked
+    assert out.startswith("Dossier refusé")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "REQUIRED:apprenti.nom",
+        "DATE_FORMAT:contrat.dateDebutContrat",
+        "ENVELOPE_INVALID: SOURCE_NOT_ALLOWED:ce_source",
+        "AKTO POST /v2/dossiers answered 422 (2 OPCO message(s), in the CFA's status)",
+        "poll.pair_failed",
+    ],
+)
+def test_codes_paths_and_relais_texts_stay(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_rejection_codes_and_paths_survive_the_redaction(captured: io.StringIO) -> None:
+    """``ingest.rejected`` used to log ``errors: ["[redacted]"]``: "CODE@path" read as an e-mail."""
+    from relais.adapters.kafka.ingest import IngestObserverAdapter
+    from relais.domain.events import ErrorItem, EventError
+    from relais.metrics import Metrics
+    from relais.services.ingest import Outcome, Result
+
+    items = (
+        ErrorItem(code="REQUIRED", path="apprenti.nom", message="missing"),
+        ErrorItem(code="NIR_FORMAT", path="apprenti.nir"),
+        ErrorItem(code="ENVELOPE_TIME"),
+    )
+    result = Result(Outcome.REJECTED, event_id="e-1", dossier_id="D1", errors=items)
+    IngestObserverAdapter(Metrics()).on_result(result, None)
+    (line,) = _lines(captured)
+    assert line["event"] == "ingest.rejected"
+    assert line["errors"] == ["REQUIRED:apprenti.nom", "NIR_FORMAT:apprenti.nir", "ENVELOPE_TIME"]
+    assert "REQUIRED:apprenti.nom, NIR_FORMAT:apprenti.nir" in redact_text(str(EventError(items)))

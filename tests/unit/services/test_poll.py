@@ -242,3 +242,32 @@ async def test_a_hanging_opco_does_not_hold_back_the_other_pairs() -> None:
     assert [e["etat"] for e in w.etat_events()] == ["EN_COURS_INSTRUCTION"]
     stop.set()
     await asyncio.wait_for(runner, 1)  # the hanging poll is cancelled at stop
+
+
+async def test_an_etat_in_free_text_reaches_the_status_not_the_log() -> None:
+    """An OPCO's etat is a code; one written as free text (naming the apprentice) is the CFA's to
+    read in its status event, and is logged only as its length."""
+    import io
+
+    from relais.logging import configure_logging, reset_logging
+
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", json_output=True, stream=stream, force=True)
+    try:
+        w = World()
+        numero = await w.submit("e1", "D1", 1)
+        w.gateway.set_etat(CFA, AKTO, numero, "EN_COURS_INSTRUCTION")
+        await w.poller.poll_once()
+        free_text = "REFUSE : APPRENTI LEA MARTIN NEE LE 14/03/2006"
+        w.gateway.set_etat(CFA, AKTO, numero, free_text)
+        assert (await w.poller.poll_once()).changes == 1
+    finally:
+        reset_logging()
+    assert w.etat_events()[-1]["etat"] == free_text
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    changed = [line for line in lines if line["event"] == "poll.etat_changed"]
+    assert [line["etat"] for line in changed] == [
+        "EN_COURS_INSTRUCTION",
+        f"<{len(free_text)} chars>",
+    ]
+    assert "MARTIN" not in stream.getvalue() and "14/03/2006" not in stream.getvalue()

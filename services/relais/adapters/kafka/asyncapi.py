@@ -84,7 +84,8 @@ def _status_headers() -> Document:
 
 def _dlq_headers() -> Document:
     descriptions = {
-        "dlq_reason": "Why the record could not be read: DATA_NOT_JSON, DATA_NOT_OBJECT, "
+        "dlq_reason": "Why the record could not be read: DATA_NOT_JSON, DATA_NOT_FINITE, "
+        "DATA_NOT_OBJECT, "
         "DATA_TOO_DEEP, TOO_LARGE, EMPTY_VALUE, ENVELOPE_UNDECODABLE, ENVELOPE_HEADERS_MISSING, "
         "ENVELOPE_INVALID_CHARACTER, or UNPROCESSABLE (it kept failing: a relais bug to report)",
         "dlq_topic": "The topic the record came from",

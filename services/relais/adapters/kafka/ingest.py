@@ -128,7 +128,7 @@ class IngestObserverAdapter:
             "opco": result.opco.value if result.opco else None,
         }
         if result.errors:
-            fields["errors"] = [f"{e.code}@{e.path}" for e in result.errors[:20]]
+            fields["errors"] = [e.ref for e in result.errors[:20]]
         if result.reason:
             fields["reason"] = result.reason
         level = "warning" if result.outcome is Outcome.DEAD_LETTERED else "info"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -242,7 +243,7 @@ class SqliteLedger:
     def _open(self) -> sqlite3.Connection:
         """The one connection (called on the worker thread, at the first job)."""
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _private_files(Path(self.path))
         conn = sqlite3.connect(self.path, isolation_level=None, cached_statements=256)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
@@ -687,3 +688,17 @@ def _statements(script: str) -> list[str]:
 
 def _only_comments(text: str) -> bool:
     return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())
+
+
+def _private_files(path: Path) -> None:
+    """The ledger file (NIRs, IBANs inside) readable by its owner only: created 0600 before SQLite
+    opens it (SQLite gives its -wal and -shm files the database file's mode), and an existing
+    looser file, or companion, tightened."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except FileNotFoundError:
+            continue

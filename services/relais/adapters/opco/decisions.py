@@ -96,7 +96,9 @@ class Decision:
         status = f" answered {self.status}" if self.status is not None else f": {self.reason}"
         head = f"{what}{status}"
         if self.messages:
-            head = f"{head}: {self.messages[0]}"
+            # The OPCO's own text may name the apprentice: it travels in ``messages`` (to the
+            # CFA's own status event only), never in the error's text, which is logged.
+            head = f"{head} ({len(self.messages)} OPCO message(s), in the CFA's status)"
         common: dict[str, Any] = {"opco": opco, "status": self.status, "messages": self.messages}
         match self.outcome:
             case Outcome.INVALID:

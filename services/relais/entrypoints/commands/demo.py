@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,14 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from relais.adapters.embedded_broker import BrokerStartError, tansu_binary
     from relais.demo.runner import DemoOptions, run_demo
 
+    try:
+        tansu_binary()  # an optional extra: say how to get it before starting anything
+    except BrokerStartError as exc:
+        print(f"relais demo: {exc}", file=sys.stderr)
+        return 2
     if args.events < 1:
         print("relais demo: --events must be at least 1")
         return 2

@@ -39,7 +39,7 @@ def handle(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from relais.bootstrap import build, parse_roles
-    from relais.config import load_settings
+    from relais.config import isolation_problem, load_settings
     from relais.errors import ConfigurationError
     from relais.logging import configure_logging, get_logger
 
@@ -50,6 +50,10 @@ def handle(args: argparse.Namespace) -> int:
         )
     except (ValidationError, ConfigurationError) as exc:
         print(f"relais run: invalid configuration: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    unbound = isolation_problem(settings) if "ingest" in roles else None
+    if unbound is not None:
+        print(f"relais run: invalid configuration: {unbound}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.log)
     log = get_logger("relais.run")

@@ -3,15 +3,31 @@
 Thin: parse the flags, build a ``SimulatorConfig``, run uvicorn. Prints one handshake line on
 stdout once listening (``relais-simulator listening on http://HOST:PORT``) and, when the admin
 token was not given, the generated one on stderr.
+
+The admin token is best given by the ``RELAIS_SIMULATOR_ADMIN_TOKEN`` environment variable or a
+file (``--admin-token-file``): a command-line argument is visible to every user of the machine
+(``ps``, ``/proc/PID/cmdline``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+
+def admin_token(args: argparse.Namespace) -> str | None:
+    """The admin token: ``--admin-token``, else ``--admin-token-file``, else the environment."""
+    if args.admin_token:
+        return str(args.admin_token)
+    if args.admin_token_file is not None:
+        return args.admin_token_file.read_text(encoding="utf-8").strip() or None
+    from relais_simulator.config import ADMIN_TOKEN_ENV
+
+    return os.environ.get(ADMIN_TOKEN_ENV) or None
 
 
 def register(sub: Any) -> None:
@@ -31,7 +47,14 @@ def register(sub: Any) -> None:
         default=0.0,
         help="real seconds per simulated day (0 = time moves only through the admin API)",
     )
-    parser.add_argument("--admin-token", help="bearer token of /_admin (generated if absent)")
+    parser.add_argument(
+        "--admin-token",
+        help="bearer token of /_admin (visible in ps: prefer $RELAIS_SIMULATOR_ADMIN_TOKEN or "
+        "--admin-token-file; generated if none is given)",
+    )
+    parser.add_argument(
+        "--admin-token-file", type=Path, help="a file holding the bearer token of /_admin"
+    )
     parser.add_argument("--start-date", type=date.fromisoformat, help="simulated first day")
     parser.add_argument("--refusal-rate", type=float, help="share of dossiers refused (0-1)")
     parser.add_argument(
@@ -104,8 +127,13 @@ def handle(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "max_records": args.max_records,
     }
-    if args.admin_token:
-        kwargs["admin_token"] = args.admin_token
+    try:
+        token = admin_token(args)
+    except OSError as exc:
+        print(f"relais simulator: admin token file: {exc.strerror}", file=sys.stderr)
+        return 2
+    if token:
+        kwargs["admin_token"] = token
     if args.start_date:
         kwargs["start_date"] = args.start_date
     if args.profiles:
@@ -128,6 +156,6 @@ def handle(args: argparse.Namespace) -> int:
     if args.facture_refusal_rate is not None:
         config.instruction.facture_refusal_rate = args.facture_refusal_rate
     config.instruction.seed = args.seed
-    if not args.admin_token:
+    if not token:
         print(f"relais simulator: admin token {config.admin_token}", file=sys.stderr, flush=True)
     return run(config, log_level=args.log_level)

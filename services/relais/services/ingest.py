@@ -86,6 +86,7 @@ from relais.services.statuses import to_outbox
 SIGNATURE_HEADER = "ce_signature"
 DLQ_HEADERS = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset")
 DLQ_VALUE_DROPPED = "dlq_value_dropped"  # the size of a value left out of the dead letter
+DLQ_KEY_DROPPED = "dlq_key_dropped"  # the size of a key left out of the dead letter
 
 
 class Outcome(StrEnum):

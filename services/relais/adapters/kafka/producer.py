@@ -24,11 +24,10 @@ from aiokafka.errors import (
 from relais.adapters.kafka.client import aiokafka_options
 from relais.config import KafkaSettings
 from relais.errors import RelaisError
-from relais.services.ingest import DLQ_HEADERS, DLQ_VALUE_DROPPED, DeadLetter
+from relais.services.ingest import DLQ_HEADERS, DLQ_KEY_DROPPED, DLQ_VALUE_DROPPED, DeadLetter
 from relais.services.ledger_port import OutboxMessage
 from relais.services.relay import TOO_LARGE, SetAside, Unpublishable
 
-DLQ_KEY_DROPPED = "dlq_key_dropped"  # the size of a key left out of the dead letter
 OUTBOX_ORIGIN = "outbox"  # dlq_topic of a set-aside report: the row is in the ledger's outbox
 
 # The broker (or the client, before sending) refuses the record itself: retrying cannot help.

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from relais.domain.events import EventType
+from relais.domain.events import ErrorItem, EventType
 from relais.domain.opco import OpcoCode
 from relais.domain.status import StatusBody, StatusEvent, Trigger
 from relais.services.ingest import MAX_ID, DeadLetter, IngestHandler, IngestPolicy, Outcome
@@ -116,10 +116,27 @@ def test_a_status_over_the_cap_is_truncated_under_it_with_its_ids() -> None:
     message = to_outbox(_failed(2_000))
     assert _size(message) <= MAX_STATUS_BYTES
     body = StatusBody.model_validate_json(message.value)
-    assert body.opcoMessages is None and body.errors is not None
+    assert body.opcoMessages is not None and body.errors is not None
+    kept = len(body.opcoMessages)
+    assert 400 < kept < 2_000  # as many as fit, in order
+    assert body.opcoMessages == [f"message {i} " + "m" * 100 for i in range(kept)]
     (error,) = body.errors
-    assert error.code == "STATUS_TRUNCATED" and "2000" in error.message
+    assert error.code == "STATUS_TRUNCATED" and f"{2_000 - kept} errors" in error.message
     assert (message.event_id, message.key, body.status) == (_failed(1).id, "D-1", "failed")
+
+
+def test_a_rejection_keeps_the_errors_that_fit() -> None:
+    trigger = Trigger(event_id="e-1", dossier_id="D-1")
+    errors = [ErrorItem(code="X", path="p" * 256, message="m" * 512) for _ in range(200)]
+    status = StatusEvent.rejected(
+        trigger, errors=errors, occurred_at=datetime(2026, 9, 1, tzinfo=UTC)
+    )
+    message = to_outbox(status)
+    assert _size(message) <= MAX_STATUS_BYTES
+    body = StatusBody.model_validate_json(message.value)
+    assert body.errors is not None and 50 < len(body.errors) < 200
+    assert body.errors[:-1] == errors[: len(body.errors) - 1]
+    assert body.errors[-1].code == "STATUS_TRUNCATED"
 
 
 def test_a_status_under_the_cap_is_unchanged() -> None:

@@ -20,7 +20,7 @@ from relais.adapters.kafka.producer import KafkaProducer
 from relais.adapters.ledger import open_ledger
 from relais.bootstrap import build
 from relais.config import KafkaSettings
-from relais.services.ledger_port import OutboxMessage
+from relais.services.ledger_port import Accept, Ledger, OutboxMessage, Reject
 from relais.services.relay import Relay
 from relais.services.statuses import MAX_STATUS_BYTES
 from tests.fixtures.broker import In, Out, consume_all, produce
@@ -179,3 +179,44 @@ async def test_the_relay_sets_aside_a_row_the_broker_refuses_and_goes_on(
     assert int(reports[0].headers["dlq_value_dropped"]) > 1_350_000
     assert "S" * 100 not in str(reports[0].header_list)  # nothing of the row's content
     assert (relay.published, relay.set_aside) == (3, 2)
+
+
+class _DownLedger:
+    """The real ledger, except that ingest's writes fail (the database unreachable)."""
+
+    def __init__(self, inner: Ledger) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
+        raise ConnectionError("ledger unreachable")
+
+
+async def test_readiness_names_an_ingest_that_fails_the_same_records_again_and_again(
+    kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    topics = make_topics(topic_factory)
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    app = build(
+        settings_for(kafka_bootstrap, topics, url),
+        ["ingest", "relay"],
+        ledger=_DownLedger(open_ledger(url)),  # type: ignore[arg-type]
+    )
+    async with (
+        running(app),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.http_port}") as http,
+    ):
+        await produce(kafka_bootstrap, topics.input, [out(generator(63).dossier().event)])
+
+        async def ingest_check() -> str:
+            return str((await http.get("/health/ready")).json()["checks"]["ingest"])
+
+        for _ in range(100):
+            if (check := await ingest_check()) != "ok":
+                break
+            await asyncio.sleep(0.2)
+        ready = await http.get("/health/ready")
+    assert check == "error: ConnectionError"
+    assert ready.status_code == 503 and ready.json()["checks"]["relay"] == "ok"

@@ -134,6 +134,7 @@ class Relay:
         self._reporter = reporter
         self._stuck_after_s = stuck_after_s
         self._failing_since: float | None = None  # monotonic time of the first failed turn
+        self._turn_since: float | None = None  # monotonic start of the publish under way
         self.last_error: str | None = None
         self.published = 0
         self.set_aside = 0
@@ -181,10 +182,12 @@ class Relay:
 
     async def check(self) -> None:
         """Readiness: raises when every turn has failed for ``stuck_after_s`` (the outbox does not
-        move: the broker refuses, the ledger fails...)."""
-        since = self._failing_since
-        if since is not None and time.monotonic() - since >= self._stuck_after_s:
+        move: the broker refuses, the ledger fails...), or one turn has lasted that long."""
+        now = time.monotonic()
+        if self._failing_since is not None and now - self._failing_since >= self._stuck_after_s:
             raise ConnectionError(f"relay stuck: {self.last_error}")
+        if self._turn_since is not None and now - self._turn_since >= self._stuck_after_s:
+            raise ConnectionError("relay stuck: a publish does not return")
 
     async def drain(self) -> int:
         """Publish until the outbox is empty (shutdown, tests)."""
@@ -208,7 +211,11 @@ class Relay:
                     self.is_leader = await self._leadership.acquire()
                     if self.is_leader:
                         self._wake.clear()  # a commit from now on is seen by this turn or the next
-                        count = await self.publish_once()
+                        self._turn_since = time.monotonic()
+                        try:
+                            count = await self.publish_once()
+                        finally:
+                            self._turn_since = None
                         pause = 0.0 if count >= self._batch_size else self._idle_s
                         wakeable = True
                     else:

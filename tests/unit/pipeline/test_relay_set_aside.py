@@ -129,3 +129,32 @@ async def test_readiness_fails_while_no_turn_succeeds_and_recovers() -> None:
     finally:
         stop.set()
         await task
+
+
+async def test_readiness_fails_while_a_publish_does_not_return() -> None:
+    ledger = await _ledger(_message("s-0"))
+    release = asyncio.Event()
+
+    class HangingSink(Sink):
+        async def publish(self, messages: Sequence[OutboxMessage]) -> None:
+            await release.wait()
+            await super().publish(messages)
+
+    sink = HangingSink()
+    relay = Relay(ledger, sink, idle_s=0.01, stuck_after_s=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(0.3)
+        with pytest.raises(ConnectionError, match="a publish does not return"):
+            await relay.check()
+        release.set()
+        for _ in range(100):
+            if sink.sent:
+                break
+            await asyncio.sleep(0.02)
+        await relay.check()
+        assert sink.sent == ["s-0"]
+    finally:
+        stop.set()
+        await task

@@ -292,7 +292,9 @@ def _text_headers(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
         lname = name.lower()
         if not lname.startswith("ce_") or lname in out:
             continue
-        text = _bounded_text(raw if isinstance(raw, bytes) else str(raw).encode())
+        text = _bounded_text(
+            raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "surrogatepass")
+        )
         if text is not None:
             out[lname] = text
     return out

@@ -49,7 +49,7 @@ from relais.services.clock import Clock, SystemClock
 from relais.services.ingest import DomainRules, IngestHandler, IngestPolicy, Rules
 from relais.services.keywatch import KeyWatch
 from relais.services.ledger_port import Ledger, OutboxMessage
-from relais.services.relay import AlwaysLeader, Leadership, Relay
+from relais.services.relay import AlwaysLeader, Leadership, Relay, SetAside
 from relais.services.retry import RetryPolicy
 
 log = get_logger("relais.runtime")
@@ -67,6 +67,17 @@ class _RelayObserver:
 
     def on_failure(self, error: BaseException) -> None:
         log.warning("relay.publish_failed", error=repr(error))
+
+    def on_set_aside(self, row: SetAside) -> None:
+        self._metrics.status_set_aside.labels(reason=row.reason).inc()
+        log.error(
+            "relay.set_aside",
+            seq=row.seq,
+            status_id=row.event_id,
+            type=row.status_type,
+            size=row.size,
+            reason=row.reason,
+        )
 
 
 @dataclass
@@ -321,7 +332,9 @@ def build(
             final_drain_s=settings.shutdown_grace_s * 0.3,
             observer=_RelayObserver(metrics),
             wake=relay_wake,
+            reporter=app.producer,
         )
+        app.checks["relay"] = app.relay.check
 
     if dispatching or ("poll" in chosen and settings.poll.enabled):
         credentials = _credentials(settings)

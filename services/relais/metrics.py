@@ -103,6 +103,12 @@ class Metrics:
             ["type"],
             registry=r,
         )
+        self.status_set_aside = Counter(
+            "relais_status_set_aside",
+            "Outbox rows the relay could not publish and set aside (reported on the DLQ topic)",
+            ["reason"],
+            registry=r,
+        )
         self.event_latency = Histogram(
             "relais_event_latency_seconds",
             "From a CFA event's time to its terminal status",

@@ -7,8 +7,10 @@ the original key, value and headers back to the original topic (or another one),
 CFA fixed its producer or relais learnt to read the record.
 
 A record too large for the DLQ topic is dead-lettered without its value (``dlq_value_dropped``
-holds the value's size); the original stays at its source position, so such a letter cannot be
-replayed from the DLQ: ``replay`` skips it and says where the original is.
+holds the value's size), and without its key too when even that is too large (``dlq_key_dropped``);
+the original stays at its source position, so such a letter cannot be replayed from the DLQ:
+``replay`` skips it and says where the original is. The relay reports a status event it set aside
+the same way (``dlq_reason`` STATUS_*, origin ``outbox:?:<seq>``): never replayed either.
 
 Ingest is idempotent on ``ce_id``: a replayed record whose ``ce_id`` was already answered (a
 ``dead_lettered`` status) is ignored. ``new_id`` gives the replayed record a fresh ``ce_id`` and

@@ -88,6 +88,7 @@ from relais.services.statuses import to_outbox
 SIGNATURE_HEADER = "ce_signature"
 DLQ_HEADERS = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset")
 DLQ_VALUE_DROPPED = "dlq_value_dropped"  # the size of a value left out of the dead letter
+DLQ_KEY_DROPPED = "dlq_key_dropped"  # the size of a key left out of the dead letter
 
 
 class Outcome(StrEnum):
@@ -285,29 +286,36 @@ def _err(code: str, path: str, message: str) -> ErrorItem:
 
 
 def _text_headers(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
-    """The ce_* headers that decode as UTF-8 (first occurrence), for correlation only."""
+    """The ce_* headers that decode as UTF-8 (first occurrence), for correlation only. A value
+    longer than ``MAX_ID`` characters is left out, its size checked before it is decoded: what
+    comes from a record is bounded before it is copied anywhere (a status, a log line)."""
     out: dict[str, str] = {}
     for name, raw in headers:
         lname = name.lower()
         if not lname.startswith("ce_") or lname in out:
             continue
-        try:
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        except UnicodeDecodeError:
-            continue
-        if not unsafe_text(text):
+        text = _bounded_text(
+            raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "surrogatepass")
+        )
+        if text is not None:
             out[lname] = text
     return out
 
 
 def _key_text(key: bytes | None) -> str | None:
-    if not key:
+    """The Kafka key as text when it is usable as an id (UTF-8, at most ``MAX_ID`` characters,
+    storable), else None: the caller then uses ce_subject or the record's position."""
+    return _bounded_text(key) if key else None
+
+
+def _bounded_text(raw: bytes | None) -> str | None:
+    if raw is None or len(raw) > 4 * MAX_ID:  # at most 4 bytes a character in UTF-8
         return None
     try:
-        text = key.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return None if unsafe_text(text) else text
+    return None if len(text) > MAX_ID or unsafe_text(text) else text
 
 
 def unsafe_text(text: str) -> bool:
@@ -932,8 +940,11 @@ def _bounded(error: ErrorItem) -> ErrorItem:
     )
 
 
+MAX_ID = 200  # ids from headers or the key (the envelope's own limit for ce_id and ce_subject)
+
+
 def _usable_id(value: str | None) -> bool:
-    return value is not None and 0 < len(value) <= 200
+    return value is not None and 0 < len(value) <= MAX_ID
 
 
 def _kind_of(ce_type: str | None) -> EventKind | None:

@@ -12,7 +12,8 @@ one process). Every method is one transaction. What the promises of DESIGN.md ne
   On PostgreSQL it uses ``FOR UPDATE SKIP LOCKED`` so several dispatchers split the work.
 - ``complete``/``reschedule``/``defer`` record the outcome of one OPCO call together with its status
   events (transactional outbox) and the dossier/facture ids the OPCO gave.
-- ``outbox_batch``/``mark_published`` feed the relay, in outbox order (= per-dossier order).
+- ``outbox_batch``/``mark_published`` feed the relay, in outbox order (= per-dossier order);
+  ``set_aside`` takes out a row the broker refuses for itself, so that it blocks nothing.
 - ``record_etat`` is a compare-and-set on the last known OPCO etat and writes the change event in
   the same transaction, so a change is published under one stable id, once.
 """
@@ -219,6 +220,11 @@ class Ledger(Protocol):
     async def outbox_batch(self, limit: int) -> list[OutboxRecord]: ...
 
     async def mark_published(self, seqs: Sequence[int]) -> None: ...
+
+    async def set_aside(self, seq: int, reason: str) -> None:
+        """Take an outbox row the relay cannot publish out of the queue, with why (a reason code):
+        the rows after it flow on (``outbox_batch`` no longer returns it)."""
+        ...
 
     async def commands_for(self, cfa: str, dossier_id: str) -> list[Command]: ...
 

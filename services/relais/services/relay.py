@@ -11,6 +11,14 @@ A crash between publish and mark publishes the batch again with the same event i
 dedupe on ``ce_id``). A failed publish marks nothing and the same batch is tried again after a
 pause, so a later row never overtakes an earlier one.
 
+Except a row that can never be published (DESIGN: "a row that cannot be published is set aside
+and reported, never blocks the rest"): larger than ``MAX_STATUS_BYTES``, or refused by the broker
+for itself (``Unpublishable``: too large for it, an invalid topic). The rows before it that the
+broker acknowledged are marked published, the row is reported (``SetAsideReporter``: a record on
+the DLQ topic saying why, without its key nor value) then ``ledger.set_aside``, and the rows after
+it flow on. ``check`` (readiness) fails while the relay has made no progress for ``stuck_after_s``
+(every turn failing: broker down, or a fault no one classified yet).
+
 Only one relay may publish at a time, or two replicas could interleave their batches and reorder a
 dossier's statuses: each loop turn first makes sure this process holds the ``Leadership`` (a
 PostgreSQL advisory lock, a file lock for SQLite), and stops publishing as soon as it lost it.
@@ -20,13 +28,50 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from relais.services.ledger_port import Ledger, OutboxMessage
+from relais.errors import RelaisError
+from relais.services.ledger_port import Ledger, OutboxMessage, OutboxRecord
+from relais.services.statuses import MAX_STATUS_BYTES, message_size
 
 _FAILURE_PAUSE_START_S = 0.2
 _FAILURE_PAUSE_CAP_S = 10.0
+STUCK_AFTER_S = 60.0  # readiness fails after this long without a successful turn
+
+TOO_LARGE = "TOO_LARGE"  # set-aside reason: over MAX_STATUS_BYTES, or too large for the broker
+MAX_TYPE = 100  # characters of a status type reported with a row set aside
+
+
+class Unpublishable(RelaisError):
+    """The broker refuses the message at ``index`` of a publish for the message itself (too large,
+    an invalid topic): retrying cannot help. Every message before it was acknowledged."""
+
+    code = "UNPUBLISHABLE"
+
+    def __init__(self, message: str, *, index: int, reason: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """What is reported of a row set aside: where it is and why, nothing of its content."""
+
+    seq: int
+    event_id: str  # the status event's own id (a uuid5, no personal data)
+    status_type: str
+    size: int  # bytes (key + headers + value)
+    reason: str
+
+
+class SetAsideReporter(Protocol):
+    async def report_set_aside(self, row: SetAside) -> None:
+        """Publish a record saying a row was set aside (DLQ topic); return once durable."""
+        ...
 
 
 class StatusSink(Protocol):
@@ -58,6 +103,8 @@ class RelayObserver(Protocol):
 
     def on_failure(self, error: BaseException) -> None: ...
 
+    def on_set_aside(self, row: SetAside) -> None: ...
+
 
 class Relay:
     def __init__(
@@ -71,6 +118,8 @@ class Relay:
         final_drain_s: float = 5.0,
         observer: RelayObserver | None = None,
         wake: asyncio.Event | None = None,
+        reporter: SetAsideReporter | None = None,
+        stuck_after_s: float = STUCK_AFTER_S,
     ) -> None:
         self._ledger = ledger
         self._sink = sink
@@ -82,21 +131,63 @@ class Relay:
         # Set by the roles of this process after a commit that wrote outbox rows: the idle pause
         # ends at once (across processes, the ``idle_s`` poll is what remains).
         self._wake = wake if wake is not None else asyncio.Event()
+        self._reporter = reporter
+        self._stuck_after_s = stuck_after_s
+        self._failing_since: float | None = None  # monotonic time of the first failed turn
+        self._turn_since: float | None = None  # monotonic start of the publish under way
+        self.last_error: str | None = None
         self.published = 0
+        self.set_aside = 0
         self.is_leader = False
 
     async def publish_once(self) -> int:
-        """Publish one batch; the number of status events published (0: nothing to do)."""
+        """Publish one batch; the number of outbox rows done (published or set aside; 0: nothing
+        to do). A row that can never be published is set aside, not retried (module docstring)."""
         batch = await self._ledger.outbox_batch(self._batch_size)
         if not batch:
             return 0
         messages = [record.message for record in batch]
-        await self._sink.publish(messages)
-        await self._ledger.mark_published([record.seq for record in batch])
-        self.published += len(messages)
+        sizes = [message_size(m) for m in messages]
+        end = next((i for i, size in enumerate(sizes) if size > MAX_STATUS_BYTES), len(batch))
+        reason = TOO_LARGE
+        try:
+            if end:
+                await self._sink.publish(messages[:end])
+        except Unpublishable as exc:
+            end, reason = exc.index, exc.reason
+        if end:
+            await self._ledger.mark_published([record.seq for record in batch[:end]])
+            self.published += end
+            if self._observer is not None:
+                self._observer.on_published(messages[:end])
+        if end < len(batch):
+            await self._set_aside(batch[end], sizes[end], reason)
+            return end + 1
+        return end
+
+    async def _set_aside(self, record: OutboxRecord, size: int, reason: str) -> None:
+        row = SetAside(
+            seq=record.seq,
+            event_id=record.message.event_id,
+            status_type=record.message.headers.get("ce_type", "unknown")[:MAX_TYPE],
+            size=size,
+            reason=reason,
+        )
+        if self._reporter is not None:
+            await self._reporter.report_set_aside(row)  # durable before the row leaves the queue
+        await self._ledger.set_aside(record.seq, reason)
+        self.set_aside += 1
         if self._observer is not None:
-            self._observer.on_published(messages)
-        return len(messages)
+            self._observer.on_set_aside(row)
+
+    async def check(self) -> None:
+        """Readiness: raises when every turn has failed for ``stuck_after_s`` (the outbox does not
+        move: the broker refuses, the ledger fails...), or one turn has lasted that long."""
+        now = time.monotonic()
+        if self._failing_since is not None and now - self._failing_since >= self._stuck_after_s:
+            raise ConnectionError(f"relay stuck: {self.last_error}")
+        if self._turn_since is not None and now - self._turn_since >= self._stuck_after_s:
+            raise ConnectionError("relay stuck: a publish does not return")
 
     async def drain(self) -> int:
         """Publish until the outbox is empty (shutdown, tests)."""
@@ -120,14 +211,22 @@ class Relay:
                     self.is_leader = await self._leadership.acquire()
                     if self.is_leader:
                         self._wake.clear()  # a commit from now on is seen by this turn or the next
-                        count = await self.publish_once()
+                        self._turn_since = time.monotonic()
+                        try:
+                            count = await self.publish_once()
+                        finally:
+                            self._turn_since = None
                         pause = 0.0 if count >= self._batch_size else self._idle_s
                         wakeable = True
                     else:
                         pause = max(self._idle_s, 1.0)
                     failures = 0
+                    self._failing_since, self.last_error = None, None
                 except Exception as exc:  # noqa: BLE001 - broker or ledger down: pause, retry
                     failures += 1
+                    if self._failing_since is None:
+                        self._failing_since = time.monotonic()
+                    self.last_error = type(exc).__name__
                     if self._observer is not None:
                         self._observer.on_failure(exc)
                     pause = min(_FAILURE_PAUSE_CAP_S, _FAILURE_PAUSE_START_S * 2**failures)

@@ -443,6 +443,20 @@ async def test_outbox_batches_in_order_until_published(ledger: Ledger) -> None:
     assert await ledger.outbox_batch(10) == []
 
 
+async def test_a_row_set_aside_leaves_the_queue_and_the_rows_after_it_flow(
+    ledger: Ledger,
+) -> None:
+    for i in range(3):
+        await ledger.reject(f"r{i}", [status(f"s{i}", key=f"D{i}")])
+    first, second, third = await ledger.outbox_batch(10)
+    await ledger.set_aside(first.seq, "TOO_LARGE")
+    await ledger.set_aside(first.seq, "TOO_LARGE")  # idempotent
+    await ledger.mark_published([third.seq])
+    await ledger.set_aside(third.seq, "TOO_LARGE")  # a published row stays published
+    assert await ledger.outbox_batch(10) == [second]
+    assert (await ledger.counts())["outbox"] == 1
+
+
 async def test_outbox_keeps_a_topic_and_binary_values(ledger: Ledger) -> None:
     message = status("dl1", key="D1")
     binary = type(message)(

@@ -37,7 +37,7 @@ async def test_ready_when_broker_and_ledger_answer(
         metrics = await http.get("/metrics")
     assert live.status_code == 200
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"ledger": "ok", "kafka": "ok", "ingest": "ok"}
+    assert ready.json()["checks"] == {"ledger": "ok", "kafka": "ok", "ingest": "ok", "relay": "ok"}
     assert metrics.headers["content-type"].startswith("text/plain")
     for name in (
         "relais_events_consumed_total",

@@ -14,6 +14,7 @@ EXPECTED = {
     "relais_outbox_backlog": "gauge",
     "relais_dlq_messages_total": "counter",
     "relais_status_published_total": "counter",
+    "relais_status_set_aside_total": "counter",
     "relais_event_latency_seconds": "histogram",
     "relais_poll_last_success_timestamp_seconds": "gauge",
     "relais_cfa_key_expiry_timestamp_seconds": "gauge",
@@ -31,6 +32,7 @@ def test_exact_names_and_types() -> None:
     m.ledger_counts({"pending": 3, "done": 2, "outbox": 7})
     m.dlq_messages.inc()
     m.status_out("received")
+    m.status_set_aside.labels(reason="TOO_LARGE").inc()
     m.event_latency.labels(kind="dossier").observe(1.5)
     m.poll_last_success.labels(opco="AKTO").set(1.0)
     m.cfa_key_expiry.labels(opco="AKTO", cfa="12345678901234").set(2.0)

@@ -69,6 +69,7 @@ class FakeLedger:
         self.rows: list[_Row] = []
         self.outbox: list[OutboxRecord] = []
         self.published: set[int] = set()
+        self.set_aside_rows: dict[int, str] = {}  # seq -> reason
         self.dossiers: dict[tuple[str, str], DossierRecord] = {}
         self.factures: dict[tuple[str, str], FactureRecord] = {}
         self.etats: dict[tuple[str, str, str], str] = {}
@@ -298,6 +299,11 @@ class FakeLedger:
 
     async def mark_published(self, seqs: Sequence[int]) -> None:
         self.published.update(seqs)
+
+    async def set_aside(self, seq: int, reason: str) -> None:
+        if seq not in self.published:
+            self.published.add(seq)
+            self.set_aside_rows[seq] = reason
 
     async def commands_for(self, cfa: str, dossier_id: str) -> list[Command]:
         return [

@@ -14,7 +14,7 @@ from typing import Any
 from relais.config import KafkaSettings
 from relais.domain.events import DATA_MODELS, KIND_OF_TYPE, Envelope, EventType
 from relais.domain.status import StatusName
-from relais.services.ingest import DLQ_HEADERS, DLQ_VALUE_DROPPED
+from relais.services.ingest import DLQ_HEADERS, DLQ_KEY_DROPPED, DLQ_VALUE_DROPPED
 
 ASYNCAPI_FILE = "asyncapi.json"
 EVENTS_DIR = "events"
@@ -87,10 +87,12 @@ def _dlq_headers() -> Document:
         "dlq_reason": "Why the record could not be read: DATA_NOT_JSON, DATA_NOT_FINITE, "
         "DATA_NOT_OBJECT, "
         "DATA_TOO_DEEP, TOO_LARGE, EMPTY_VALUE, ENVELOPE_UNDECODABLE, ENVELOPE_HEADERS_MISSING, "
-        "ENVELOPE_INVALID_CHARACTER, or UNPROCESSABLE (it kept failing: a relais bug to report)",
-        "dlq_topic": "The topic the record came from",
-        "dlq_partition": "Its partition (decimal)",
-        "dlq_offset": "Its offset (decimal)",
+        "ENVELOPE_INVALID_CHARACTER, or UNPROCESSABLE (it kept failing: a relais bug to report); "
+        "STATUS_TOO_LARGE, STATUS_INVALID_TOPIC or STATUS_INVALID_TEXT for a status event the "
+        "relay could not publish and set aside (a record with headers only)",
+        "dlq_topic": "The topic the record came from ('outbox' for a status event set aside)",
+        "dlq_partition": "Its partition (decimal; absent for a status event set aside)",
+        "dlq_offset": "Its offset (decimal; the outbox row's seq for a status event set aside)",
     }
     properties: Document = {
         name: {"type": "string", "description": descriptions[name]} for name in DLQ_HEADERS
@@ -104,6 +106,19 @@ def _dlq_headers() -> Document:
         "description": "Set when the record was too large to be copied: its size in bytes; the "
         "value (and, for huge headers, the original headers) are left out, the original stays "
         "at dlq_topic/dlq_partition/dlq_offset",
+    }
+    properties[DLQ_KEY_DROPPED] = {
+        "type": "string",
+        "description": "Set when the record was too large to be sent even without its value: "
+        "the key is left out too (this header: its size in bytes)",
+    }
+    properties["dlq_status_id"] = {
+        "type": "string",
+        "description": "A status event set aside: its ce_id (the row stays in the ledger)",
+    }
+    properties["dlq_status_type"] = {
+        "type": "string",
+        "description": "A status event set aside: its ce_type",
     }
     return {
         "type": "object",

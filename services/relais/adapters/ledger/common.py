@@ -92,6 +92,7 @@ PUBLIC_METHODS = (
     "record_etat",
     "outbox_batch",
     "mark_published",
+    "set_aside",
     "commands_for",
     "counts",
     "describe_schema",

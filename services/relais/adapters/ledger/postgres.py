@@ -749,6 +749,16 @@ class PostgresLedger:
             [int(seq) for seq in seqs],
         )
 
+    async def set_aside(self, seq: int, reason: str) -> None:
+        pool = await self._get_pool()
+        await pool.execute(
+            "UPDATE outbox SET published_at = $1, set_aside = $2"
+            " WHERE seq = $3 AND published_at IS NULL",
+            self._now(),
+            reason,
+            int(seq),
+        )
+
     # -- operations ---------------------------------------------------------------------------
 
     async def counts(self) -> Mapping[str, int]:

@@ -642,6 +642,18 @@ class SqliteLedger:
 
         await self._run(run)
 
+    async def set_aside(self, seq: int, reason: str) -> None:
+        values = (self._now(), reason, int(seq))
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE outbox SET published_at = ?, set_aside = ?"
+                " WHERE seq = ? AND published_at IS NULL",
+                values,
+            )
+
+        await self._run(run)
+
     # -- operations ---------------------------------------------------------------------------
 
     async def counts(self) -> Mapping[str, int]:

@@ -778,7 +778,8 @@ class PostgresLedger:
                 "SELECT cl.relname AS table_name, co.conname, pg_get_constraintdef(co.oid) AS def"
                 " FROM pg_constraint AS co JOIN pg_class AS cl ON cl.oid = co.conrelid"
                 " JOIN pg_namespace AS ns ON ns.oid = cl.relnamespace"
-                " WHERE ns.nspname = $1 ORDER BY 1, 2",
+                # PostgreSQL 18 lists NOT NULL as constraints too: the columns say it already
+                " WHERE ns.nspname = $1 AND co.contype <> 'n' ORDER BY 1, 2",
                 schema,
             )
             functions = await conn.fetch(

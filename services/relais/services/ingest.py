@@ -345,6 +345,39 @@ def _bad_characters(obj: Any, root: str) -> list[ErrorItem]:
 _BAD_CHARACTER = "contains a NUL character or an invalid surrogate"
 
 
+def _explicit_numero(data: EventData) -> tuple[str, Any] | None:
+    """(path, value) of the OPCO dossier id a follow-up gives itself, if it gives one."""
+    if isinstance(data, ConventionSubmittedData) and data.numeroInterneDossier is not None:
+        return "data.numeroInterneDossier", data.numeroInterneDossier
+    if isinstance(data, CertificatSubmittedData) and "numeroInterneDossier" in data.certificat:
+        return "data.certificat.numeroInterneDossier", data.certificat["numeroInterneDossier"]
+    return None
+
+
+def _numero_errors(explicit: tuple[str, Any], known: str | None) -> list[ErrorItem]:
+    """An explicit numeroInterneDossier against the ledger's for (CFA, dossier id); neither value
+    is echoed (one may be another CFA's)."""
+    path, value = explicit
+    if known is None:
+        return [
+            _err(
+                "DOSSIER_NUMERO_UNVERIFIABLE",
+                path,
+                "relais does not know the OPCO's id of this dossier yet, so it cannot check "
+                "numeroInterneDossier: leave it out (relais fills it in) or send it later",
+            )
+        ]
+    if value != known:
+        return [
+            _err(
+                "DOSSIER_NUMERO_MISMATCH",
+                path,
+                "numeroInterneDossier is not the OPCO's id of this CFA's dossier",
+            )
+        ]
+    return []
+
+
 _KIND_OF_COMMAND = {kind: CommandKind(kind.value) for kind in EventKind}
 
 
@@ -711,10 +744,14 @@ class IngestHandler:
                     "an invoice must cover dossiers of one OPCO only",
                 )
             )
-        if isinstance(data, ConventionSubmittedData | CertificatSubmittedData) and (
-            getattr(data, "numeroInterneDossier", None) is not None
-        ):
-            numero = None  # the CFA gave it explicitly
+        explicit = _explicit_numero(data)
+        if explicit is not None:
+            # The CFA gave the OPCO's id itself: it must be the one of this CFA's dossier, or the
+            # OPCO would be called with this CFA's key on another CFA's dossier. When the ledger
+            # does not know the id yet, relais cannot prove the dossier is this CFA's: refused.
+            if not errors:
+                errors.extend(_numero_errors(explicit, numero))
+            numero = None  # the CFA's own value goes to the OPCO (it is the ledger's)
         if errors or not opcos:
             return None, errors, None
         return OpcoCode(next(iter(opcos.values()))), [], numero

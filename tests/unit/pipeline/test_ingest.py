@@ -20,7 +20,7 @@ from relais.services.ingest import (
     RuleCheck,
     command_event,
 )
-from relais.services.ledger_port import CommandKind, Ledger
+from relais.services.ledger_port import CommandKind, DossierRecord, Ledger
 from tests.unit.pipeline.samples import CFA, OTHER_CFA, event, facture, record, signed
 from tests.unit.services.fakes import FakeLedger, ManualClock
 
@@ -451,3 +451,50 @@ async def test_absurdly_nested_json_is_dead_lettered(
     result = await handler(ledger, sink).handle(record(hdrs, value))
     assert result.outcome is Outcome.DEAD_LETTERED and result.reason == reason
     assert bodies(ledger)[0].dossierId == "D-16"
+
+
+async def test_an_explicit_numero_interne_must_be_the_one_of_the_cfas_dossier(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    """A follow-up naming the OPCO's dossier id itself: accepted only if it is the ledger's for
+    (CFA, dossier id); refused while the ledger does not know it (ownership cannot be proven)."""
+    h = handler(ledger, sink)
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, subject="D-20")
+    assert (await h.handle(record(hdrs, value))).outcome is Outcome.ACCEPTED
+
+    def convention(numero: str) -> tuple[dict[str, str], bytes]:
+        data = {"numeroInterneDossier": numero, "convention": {"couts": {"total": 6000}}}
+        return event(EventType.CONVENTION_SUBMITTED, data, subject="D-20")
+
+    def certificat(numero: str) -> tuple[dict[str, str], bytes]:
+        data = {"certificat": {"numeroInterneDossier": numero, "echeance": {"numero": 1}}}
+        return event(EventType.CERTIFICAT_SUBMITTED, data, subject="D-20")
+
+    # the dossier command is not done yet: the ledger knows no OPCO id for it
+    unverifiable = await h.handle(record(*convention("NI-OWN"), offset=1))
+    assert [(e.code, e.path) for e in unverifiable.errors] == [
+        ("DOSSIER_NUMERO_UNVERIFIABLE", "data.numeroInterneDossier")
+    ]
+    ledger.dossiers[(CFA, "D-20")] = DossierRecord(
+        cfa=CFA,
+        dossier_id="D-20",
+        opco="AKTO",
+        numero_interne="NI-OWN",
+        numero_externe=None,
+        etat=None,
+        updated_at=ledger.clock.now(),
+    )
+    for make, path in (
+        (convention, "data.numeroInterneDossier"),
+        (certificat, "data.certificat.numeroInterneDossier"),
+    ):
+        other = await h.handle(record(*make("NI-OTHER-CFA"), offset=2))
+        assert [(e.code, e.path) for e in other.errors] == [("DOSSIER_NUMERO_MISMATCH", path)]
+        assert "NI-OTHER-CFA" not in repr(other.errors)
+        own = await h.handle(record(*make("NI-OWN"), offset=3))
+        assert own.outcome is Outcome.ACCEPTED, own.errors
+    assert [r.command.kind for r in ledger.rows] == [
+        CommandKind.DOSSIER,
+        CommandKind.CONVENTION,
+        CommandKind.CERTIFICAT,
+    ]

@@ -20,6 +20,7 @@ from relais.config import KafkaSettings
 from relais.errors import RelaisError
 from relais.services.ingest import DLQ_VALUE_DROPPED, DeadLetter
 from relais.services.ledger_port import OutboxMessage
+from relais.services.statuses import StatusTopics
 
 
 class PublishError(RelaisError):
@@ -31,6 +32,11 @@ class PublishError(RelaisError):
 class KafkaProducer:
     def __init__(self, kafka: KafkaSettings, **overrides: Any) -> None:
         self._kafka = kafka
+        self._status_topics = StatusTopics(
+            shared=kafka.status_topic,
+            rejected=kafka.rejected_topic,
+            per_cfa=kafka.status_topic_pattern,
+        )
         options = aiokafka_options(kafka)
         options.update(
             acks="all",
@@ -74,12 +80,13 @@ class KafkaProducer:
             raise PublishError(f"kafka unreachable: {exc!r}") from exc
 
     async def publish(self, messages: Sequence[OutboxMessage]) -> None:
-        """Send status events in order; return when the broker has acknowledged all of them."""
+        """Send status events in order (each to its topic: ``StatusTopics``); return when the
+        broker has acknowledged all of them."""
         producer = await self._ready()
         try:
             futures = [
                 await producer.send(
-                    message.topic or self._kafka.status_topic,
+                    self._status_topics.topic_for(message),
                     value=message.value,
                     key=message.key.encode(),
                     headers=[(k, v.encode()) for k, v in message.headers.items()],

@@ -17,6 +17,7 @@ Defaults are the embedded ones (``relais demo``): a local broker, SQLite, the bu
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +37,9 @@ DEFAULT_SECRETS_DIR = Path("/run/secrets/relais")
 
 class _Group(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
 class KafkaSettings(_Group):
@@ -62,7 +66,22 @@ class KafkaSettings(_Group):
         "cfa.require_signature, any CFA then able to submit for any other on a shared input "
         "topic (demo, tests, a single-CFA bus). Off: `relais run` refuses to start so",
     )
-    status_topic: str = Field(default="relais.status.v1", description="Where status events go")
+    status_topic: str = Field(
+        default="relais.status.v1",
+        description="Where status events go (every CFA's, unless status_topic_pattern is set)",
+    )
+    status_topic_pattern: str | None = Field(
+        default=None,
+        description="One status topic per CFA: a topic name with `{siret}` (e.g. "
+        "`cfa.{siret}.status`), where each CFA's statuses go instead of status_topic; the "
+        "topics must exist (or be auto-created) with ACLs letting each CFA read its own only",
+    )
+    rejected_topic: str = Field(
+        default="relais.rejected.v1",
+        description="Operators' topic: the refusals of records whose source is not established "
+        "(unknown or forbidden source on its topic, bad signature, unreadable envelope), named "
+        "by their Kafka position, never by the ids they claim",
+    )
     dlq_topic: str = Field(default="relais.dlq.v1", description="Where unreadable records go")
     group_id: str = Field(default="relais-ingest", description="Consumer group of ingest")
     client_id: str = Field(default="relais", description="Kafka client id")
@@ -106,6 +125,19 @@ class KafkaSettings(_Group):
     relay_idle_s: float = Field(
         default=0.2, gt=0, description="Relay sleep when the outbox is empty"
     )
+
+    @field_validator("status_topic_pattern")
+    @classmethod
+    def _check_status_pattern(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        example = value.replace("{siret}", "12345678901234")
+        if value.count("{siret}") != 1 or not _TOPIC_NAME.fullmatch(example):
+            raise ValueError(
+                "status_topic_pattern must hold `{siret}` once and otherwise only letters, "
+                "digits, '.', '_' and '-' (a Kafka topic name)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check_security(self) -> KafkaSettings:

@@ -338,7 +338,9 @@ class Demo:
             await create_topics(
                 broker.bootstrap, [self.kafka.input_topic, self.kafka.status_topic], 4
             )
-            await create_topics(broker.bootstrap, [self.kafka.dlq_topic], 1)
+            await create_topics(
+                broker.bootstrap, [self.kafka.dlq_topic, self.kafka.rejected_topic], 1
+            )
             self.log(f"broker {broker.bootstrap}")
             simulator = SimulatorProcess(
                 log_path=files.workdir / "simulator.log",

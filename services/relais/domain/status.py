@@ -13,6 +13,16 @@ by polling. On Kafka a status event is a record::
 Ids are stable: ``status_event_id`` and ``etat_event_id`` are uuid5 over what identifies the
 outcome, so a redelivery or a restart that recomputes an outcome publishes it under the same id.
 
+An event's identity is (CFA, event id): CloudEvents ids are unique per source only, so the same
+``ce_id`` from two CFAs is two events, with two inbox rows and two sets of status ids. The id of
+a status is ``uuid5(NAMESPACE, "status" US cfa US event id US status US attempt)`` (US = the unit
+separator ``\\x1f``; attempt empty but for ``retrying``) when the CFA is established, and
+``uuid5(NAMESPACE, "status" US event id US status US attempt)`` when it is not: a record whose
+source is not established is named by its Kafka position (``kafka:<topic>:<partition>:<offset>``,
+``Trigger.for_record``). Before the CFA was part of the identity, every status id had the second
+form with the CFA's ``ce_id``: the ids already written (and published) keep it, the ledger never
+rewrites a stored status id.
+
 A status event carries NO personal data: no names, NIR, birth dates, IBAN. Its fields are ids,
 codes, amounts and dates of the OPCO's financial schedule; ``EcheanceSummary`` drops the IBAN of
 the OPCO read model on purpose.
@@ -68,12 +78,17 @@ def _uuid5(*parts: object) -> str:
     return str(uuid.uuid5(NAMESPACE, text))
 
 
-def status_event_id(trigger_event_id: str, status: str, attempt: int | None = None) -> str:
-    """Stable id of the status ``status`` of the CFA event ``trigger_event_id``.
+def status_event_id(
+    trigger_event_id: str, status: str, attempt: int | None = None, *, cfa: str | None = None
+) -> str:
+    """Stable id of the status ``status`` of the event ``trigger_event_id`` of the CFA ``cfa``.
 
-    ``attempt`` tells apart the ``retrying`` notes of one event (one per attempt).
+    ``attempt`` tells apart the ``retrying`` notes of one event (one per attempt). ``cfa`` None:
+    the source is not established and ``trigger_event_id`` is the record's Kafka position.
     """
-    return _uuid5("status", trigger_event_id, str(status), attempt)
+    if cfa is None:
+        return _uuid5("status", trigger_event_id, str(status), attempt)
+    return _uuid5("status", cfa, trigger_event_id, str(status), attempt)
 
 
 def etat_event_id(
@@ -119,7 +134,9 @@ class StatusBody(BaseModel):
 
     status: StatusName
     eventId: str | None = Field(
-        default=None, description="Id of the triggering CFA event (correlation id)"
+        default=None,
+        description="Id of the triggering CFA event (correlation id); the record's Kafka "
+        "position (kafka:<topic>:<partition>:<offset>) when its source is not established",
     )
     cfa: str | None = Field(default=None, description="The CFA (SIRET)")
     dossierId: str | None = Field(default=None, description="The CFA's own dossier id")
@@ -220,7 +237,9 @@ class StatusEvent(BaseModel):
         )
         subject = trigger.dossier_id or trigger.event_id
         return cls(
-            id=status_event_id(trigger.event_id, status, attempt), subject=subject, body=body
+            id=status_event_id(trigger.event_id, status, attempt, cfa=trigger.cfa),
+            subject=subject,
+            body=body,
         )
 
     @classmethod

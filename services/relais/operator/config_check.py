@@ -8,6 +8,7 @@ never a secret's value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -88,6 +89,12 @@ def _check_kafka(settings: Settings, report: Report) -> None:
         report.add("warning", "kafka", "PLAINTEXT to a non-local broker: events travel in clear")
     if k.input_topic in (k.status_topic, k.dlq_topic) or k.status_topic == k.dlq_topic:
         report.add("error", "kafka", "input, status and DLQ topics must be distinct")
+    published = [k.rejected_topic]
+    if k.status_topic_pattern is not None:
+        published.append(k.status_topic_pattern.replace("{siret}", "12345678901234"))
+    for topic in published:
+        if topic == k.input_topic or (k.input_pattern and re.fullmatch(k.input_pattern, topic)):
+            report.add("error", "kafka", f"relais would read its own topic {topic} as input")
     for topic in k.topic_sources:
         if k.input_pattern is None and topic != k.input_topic:
             report.add("warning", "kafka", f"topic_sources names {topic}, which is not read")

@@ -16,8 +16,8 @@ below are its entries). For each record it reaches exactly one of four outcomes:
                    missing, not JSON, not an object, nested deeper than 32 levels, not UTF-8, a
                    NUL in an id, too large, empty) -> the raw record to the DLQ topic (awaited:
                    durable before the offset commit), then ``ledger.reject`` with a
-                   ``dead_lettered`` status when the dossier can still be identified (ce_subject
-                   or the Kafka key)
+                   ``dead_lettered`` status (for the CFA when its source is established, else
+                   for the operators, named by the record's Kafka position)
 
 Anything else (the ledger or the DLQ topic unreachable) raises: the subscriber does not commit and
 the record comes again.
@@ -26,10 +26,13 @@ The command payload (what dispatch reads) is ``{"type": <ce_type>, "time": <ce_t
 <the event's data as published, validated>}`` plus, for follow-ups, ``"numeroInterneDossier"`` when
 the ledger already knows the OPCO's id; ``command_event`` turns it back into typed data.
 
-Inbox keys: the CFA's ``ce_id`` for events whose source is trusted. An event refused because its
-source may not use this topic or its signature is wrong is keyed by its Kafka position instead
-(``kafka:<topic>:<partition>:<offset>``), so a forged event can never take the inbox slot of the
-real CFA's event id.
+Inbox keys: (the CFA's SIRET, its ``ce_id``) for events whose source is trusted: CloudEvents ids
+are unique per source only, so the same id from two CFAs is two events. An event refused because
+its source may not use this topic or its signature is wrong is keyed by its Kafka position instead
+(``kafka:<topic>:<partition>:<offset>``, no CFA), so a forged event can never take the inbox slot
+of the real CFA's event id. Its refusal is named by that position too (status id, Kafka key,
+``eventId``), carries no CFA and none of the ids it claims, and so goes to the operators' topic
+(``kafka.rejected_topic``), never to a CFA's status topic.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ from relais.domain.events import (
 from relais.domain.findings import Finding
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import Referentials
-from relais.domain.status import StatusEvent, Trigger, status_event_id
+from relais.domain.status import StatusEvent, Trigger
 from relais.domain.validation import validate_cerfa, validate_followup
 from relais.logging import bound
 from relais.services.clock import Clock, SystemClock
@@ -350,6 +353,39 @@ def _bad_characters(obj: Any, root: str) -> list[ErrorItem]:
 
 
 _BAD_CHARACTER = "contains a NUL character or an invalid surrogate"
+
+
+def _explicit_numero(data: EventData) -> tuple[str, Any] | None:
+    """(path, value) of the OPCO dossier id a follow-up gives itself, if it gives one."""
+    if isinstance(data, ConventionSubmittedData) and data.numeroInterneDossier is not None:
+        return "data.numeroInterneDossier", data.numeroInterneDossier
+    if isinstance(data, CertificatSubmittedData) and "numeroInterneDossier" in data.certificat:
+        return "data.certificat.numeroInterneDossier", data.certificat["numeroInterneDossier"]
+    return None
+
+
+def _numero_errors(explicit: tuple[str, Any], known: str | None) -> list[ErrorItem]:
+    """An explicit numeroInterneDossier against the ledger's for (CFA, dossier id); neither value
+    is echoed (one may be another CFA's)."""
+    path, value = explicit
+    if known is None:
+        return [
+            _err(
+                "DOSSIER_NUMERO_UNVERIFIABLE",
+                path,
+                "relais does not know the OPCO's id of this dossier yet, so it cannot check "
+                "numeroInterneDossier: leave it out (relais fills it in) or send it later",
+            )
+        ]
+    if value != known:
+        return [
+            _err(
+                "DOSSIER_NUMERO_MISMATCH",
+                path,
+                "numeroInterneDossier is not the OPCO's id of this CFA's dossier",
+            )
+        ]
+    return []
 
 
 _KIND_OF_COMMAND = {kind: CommandKind(kind.value) for kind in EventKind}
@@ -718,10 +754,14 @@ class IngestHandler:
                     "an invoice must cover dossiers of one OPCO only",
                 )
             )
-        if isinstance(data, ConventionSubmittedData | CertificatSubmittedData) and (
-            getattr(data, "numeroInterneDossier", None) is not None
-        ):
-            numero = None  # the CFA gave it explicitly
+        explicit = _explicit_numero(data)
+        if explicit is not None:
+            # The CFA gave the OPCO's id itself: it must be the one of this CFA's dossier, or the
+            # OPCO would be called with this CFA's key on another CFA's dossier. When the ledger
+            # does not know the id yet, relais cannot prove the dossier is this CFA's: refused.
+            if not errors:
+                errors.extend(_numero_errors(explicit, numero))
+            numero = None  # the CFA's own value goes to the OPCO (it is the ledger's)
         if errors or not opcos:
             return None, errors, None
         return OpcoCode(next(iter(opcos.values()))), [], numero
@@ -736,16 +776,15 @@ class IngestHandler:
         return None, None
 
     def _reject(self, record: Record, envelope: Envelope, cfa: str | None, rej: _Reject) -> _Plan:
-        trigger = Trigger.from_envelope(envelope, cfa=cfa)
-        if not rej.trusted:
-            # Do not attribute a refused event to the CFA it claims to come from.
-            trigger = trigger.model_copy(update={"cfa": None})
+        # A refusal of a record whose source is not established is neither attributed to the CFA
+        # it claims to come from nor names the ids it claims: named by its position, it goes to
+        # the operators' topic (no ce_cfa).
+        trigger = Trigger.from_envelope(envelope, cfa=cfa) if rej.trusted else _unattributed(record)
         status = StatusEvent.rejected(
             trigger, errors=capped(rej.errors), occurred_at=self._clock.now()
         )
-        inbox_key = rej.inbox_key or envelope.id
         return _Plan(
-            Reject(inbox_key, [to_outbox(_status_keyed(status, inbox_key, envelope.id))]),
+            Reject(trigger.event_id, [to_outbox(status)], cfa=trigger.cfa),
             Result(
                 Outcome.REJECTED,
                 event_id=envelope.id,
@@ -766,13 +805,12 @@ class IngestHandler:
             )
         dossier_id = hdrs.get("ce_subject") or _key_text(record.key)
         kind = _kind_of(hdrs.get("ce_type"))
-        trigger = Trigger(event_id=event_id, cfa=None, dossier_id=dossier_id, kind=kind)
         status = StatusEvent.rejected(
-            trigger, errors=capped(exc.errors), occurred_at=self._clock.now()
+            _unattributed(record), errors=capped(exc.errors), occurred_at=self._clock.now()
         )
-        # The source is not established: key the inbox by position (see the module docstring).
+        # The source is not established: key the inbox and the status by position.
         return _Plan(
-            Reject(record.position, [to_outbox(_status_keyed(status, record.position))]),
+            Reject(record.position, [to_outbox(status)]),
             Result(
                 Outcome.REJECTED,
                 event_id=event_id,
@@ -813,32 +851,28 @@ class IngestHandler:
             headers.append((DLQ_VALUE_DROPPED, str(len(value)).encode()))
             value = None
         letter = DeadLetter(record.key, value, headers)
+        # claimed ids, for the result (logs) only
+        dossier_id = _key_text(record.key) or hdrs.get("ce_subject")
+        event_id = hdrs.get("ce_id") if _usable_id(hdrs.get("ce_id")) else None
+        kind = _kind_of(hdrs.get("ce_type"))
         if envelope is not None:
             trigger = Trigger.from_envelope(envelope, cfa=cfa)
-            inbox_key = envelope.id
+            event_id, dossier_id, kind = envelope.id, envelope.subject, envelope.kind
         else:
-            dossier_id = _key_text(record.key) or hdrs.get("ce_subject")
-            event_id = hdrs.get("ce_id") if _usable_id(hdrs.get("ce_id")) else None
-            trigger = Trigger(
-                event_id=event_id or record.position,
-                dossier_id=dossier_id,
-                kind=_kind_of(hdrs.get("ce_type")),
-                cfa=None,
-            )
-            inbox_key = record.position
+            trigger = _unattributed(record)  # to the operators' topic, named by its position
         statuses: list[OutboxMessage] = []
-        if trigger.dossier_id:
+        if trigger.dossier_id or envelope is None:
             status = StatusEvent.dead_lettered(
                 trigger, reason=reason, errors=list(errors), occurred_at=self._clock.now()
             )
-            statuses.append(to_outbox(_status_keyed(status, inbox_key, trigger.event_id)))
+            statuses.append(to_outbox(status))
         return _Plan(
-            Reject(inbox_key, statuses),
+            Reject(trigger.event_id, statuses, cfa=trigger.cfa),
             Result(
                 Outcome.DEAD_LETTERED,
-                event_id=trigger.event_id,
-                dossier_id=trigger.dossier_id,
-                kind=trigger.kind,
+                event_id=event_id or record.position,
+                dossier_id=dossier_id,
+                kind=kind,
                 errors=errors,
                 reason=reason,
             ),
@@ -954,16 +988,13 @@ def _kind_of(ce_type: str | None) -> EventKind | None:
         return None
 
 
-def _status_keyed(
-    status: StatusEvent, inbox_key: str, claimed_id: str | None = None
-) -> StatusEvent:
-    """A refusal keyed by the record's position (its source is not established) gets a status id
-    derived from that position too, stable across redeliveries of the record: a forged or
-    misrouted copy of an event must not take the outbox slot (status id) of the real event's own
-    answer (finding F3). The body still names the claimed ``eventId``."""
-    if inbox_key == claimed_id:
-        return status
-    return status.model_copy(update={"id": status_event_id(inbox_key, status.body.status)})
+def _unattributed(record: Record) -> Trigger:
+    """The trigger of a refusal of a record whose source is not established: named by its Kafka
+    position only (inbox key, status id, Kafka key, ``eventId``), never by the ids it claims nor
+    the CFA it claims to come from, so a forged record cannot earn a status about another CFA's
+    event or dossier, nor take the outbox slot of the real event's answer (finding F3). Without a
+    CFA, the status goes to the operators' topic (``kafka.rejected_topic``)."""
+    return Trigger.for_record(record.topic, record.partition, record.offset)
 
 
 def command_event(payload: Mapping[str, Any]) -> tuple[EventType, datetime, EventData]:

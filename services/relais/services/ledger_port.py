@@ -3,8 +3,11 @@
 One ledger, two engines: PostgreSQL (production, several processes) and SQLite (embedded default,
 one process). Every method is one transaction. What the promises of DESIGN.md need from it:
 
-- ``accept``/``reject`` write the inbox row (event id), the command and the first status events in
-  one transaction, and say whether the event id was new: ingest commits the Kafka offset only after.
+- ``accept``/``reject`` write the inbox row, the command and the first status events in one
+  transaction, and say whether the event was new: ingest commits the Kafka offset only after. An
+  event is identified by (CFA SIRET, event id): CloudEvents ids are unique per source only, so the
+  same id from two CFAs is two events. A record whose CFA is not established is keyed by its Kafka
+  position (``kafka:<topic>:<partition>:<offset>``) with no CFA (stored as ``''``).
   ``ingest_batch`` does the same for a whole poll's records (``Accept``/``Reject`` entries in record
   order) in ONE transaction: one durable commit and, on PostgreSQL, one statement for the batch.
 - ``claim`` hands out due commands, only the oldest open command of each dossier (FIFO per dossier),
@@ -63,7 +66,7 @@ class OutboxRecord:
 
 @dataclass(frozen=True)
 class NewCommand:
-    event_id: str  # the CFA event's ce_id (inbox key)
+    event_id: str  # the CFA event's ce_id (inbox key, with cfa)
     cfa: str  # CFA SIRET (from ce_source)
     dossier_id: str  # the CFA's own dossier id (ce_subject / Kafka key)
     opco: str
@@ -82,10 +85,12 @@ class Accept:
 
 @dataclass(frozen=True)
 class Reject:
-    """An entry of ``Ledger.ingest_batch``: what ``Ledger.reject(event_id, statuses)`` takes."""
+    """An entry of ``Ledger.ingest_batch``: what ``Ledger.reject(event_id, statuses, cfa)``
+    takes."""
 
     event_id: str
     statuses: Sequence[OutboxMessage] = ()
+    cfa: str | None = None  # the CFA SIRET; None: not established (event_id is a Kafka position)
 
 
 @dataclass(frozen=True)
@@ -146,20 +151,25 @@ class Ledger(Protocol):
     async def close(self) -> None: ...
 
     async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
-        """Inbox + command + statuses; False (and nothing written) if the event id was seen."""
+        """Inbox + command + statuses; False (and nothing written) if (command.cfa, event id) was
+        seen."""
         ...
 
-    async def reject(self, event_id: str, statuses: Sequence[OutboxMessage]) -> bool:
-        """Inbox + statuses for an event that gets no command; False if the event id was seen."""
+    async def reject(
+        self, event_id: str, statuses: Sequence[OutboxMessage], cfa: str | None = None
+    ) -> bool:
+        """Inbox + statuses for an event that gets no command; False if (cfa, event id) was seen.
+        ``cfa`` None: the CFA is not established (``event_id`` is then the Kafka position)."""
         ...
 
     async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
         """``accept``/``reject`` each entry in order, all in ONE transaction; one bool per entry.
 
-        The result and the rows written are those of the calls one by one in entry order: an event
-        id seen before, or earlier in the batch, gives False and writes nothing; a command behind an
-        older open one of its dossier (in the ledger or earlier in the batch) waits for it (FIFO);
-        status rows are enqueued in entry order. All or nothing: if it raises, nothing is written.
+        The result and the rows written are those of the calls one by one in entry order: a (CFA,
+        event id) seen before, or earlier in the batch, gives False and writes nothing; a command
+        behind an older open one of its dossier (in the ledger or earlier in the batch) waits for it
+        (FIFO); status rows are enqueued in entry order. All or nothing: if it raises, nothing is
+        written.
         """
         ...
 

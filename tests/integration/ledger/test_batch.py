@@ -75,7 +75,8 @@ def random_entries(rng: random.Random, tag: str, n: int) -> list[Accept | Reject
         if rng.random() < 0.3:
             statuses.append(status(f"{tag}-s{rng.randrange(i + 1)}-0", dossier))  # seen already
         if rng.random() < 0.25:
-            entries.append(Reject(event_id, statuses))
+            # a refusal of the CFA's event, or of a record whose CFA is not established (None)
+            entries.append(Reject(event_id, statuses, cfa=rng.choice([CFA, OTHER_CFA, None])))
         else:
             cfa = rng.choice([CFA, CFA, OTHER_CFA])
             kind = rng.choice(list(CommandKind))
@@ -90,7 +91,7 @@ async def one_by_one(ledger: Ledger, entries: list[Accept | Reject]) -> list[boo
         await (
             ledger.accept(entry.command, entry.statuses)
             if isinstance(entry, Accept)
-            else ledger.reject(entry.event_id, entry.statuses)
+            else ledger.reject(entry.event_id, entry.statuses, entry.cfa)
         )
         for entry in entries
     ]
@@ -102,7 +103,8 @@ async def snapshot(url: str, tag: str) -> dict[str, list[str]]:
     tables = {
         "commands": "SELECT event_id, cfa, dossier_id, kind, payload, depends_on, state, blocked"
         f" FROM commands WHERE event_id LIKE {like} ORDER BY id",
-        "inbox": f"SELECT event_id, outcome FROM inbox WHERE event_id LIKE {like} ORDER BY 1",
+        "inbox": f"SELECT event_id, cfa, outcome FROM inbox WHERE event_id LIKE {like}"
+        " ORDER BY 1, 2",
         "outbox": f"SELECT event_id, key, headers, value FROM outbox WHERE event_id LIKE {like}"
         " ORDER BY seq",
     }
@@ -177,8 +179,8 @@ async def test_an_event_id_counts_once_in_a_batch_and_across_batches(ledger: Led
             Accept(command("e0", payload={"again": 0}), [status("s0-again")]),  # seen before
             Accept(command("e1"), [status("s1")]),
             Accept(command("e1", payload={"again": 1}), [status("s1-again")]),  # earlier here
-            Reject("e1", [status("r1")]),
-            Reject("e2", [status("r2")]),
+            Reject("e1", [status("r1")], cfa=CFA),
+            Reject("e2", [status("r2")], cfa=CFA),
             Accept(command("e2"), [status("s2")]),
         ]
     )
@@ -190,7 +192,7 @@ async def test_an_event_id_counts_once_in_a_batch_and_across_batches(ledger: Led
         ("e1", {"event": "e1"}),
     ]
     assert await outbox_ids(ledger) == ["s0", "s1", "r2"]
-    assert await ledger.ingest_batch([Reject("e2", []), Accept(command("e1"), [])]) == [
+    assert await ledger.ingest_batch([Reject("e2", [], cfa=CFA), Accept(command("e1"), [])]) == [
         False,
         False,
     ]
@@ -282,7 +284,7 @@ async def test_accepts_then_rejects_in_separate_batches(ledger: Ledger) -> None:
         False,
     ]
     assert await ledger.ingest_batch(
-        [Reject("r1", [status("r1")]), Reject("e1", [status("x")])]
+        [Reject("r1", [status("r1")]), Reject("e1", [status("x")], cfa=CFA)]
     ) == [
         True,
         False,

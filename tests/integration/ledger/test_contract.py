@@ -8,12 +8,14 @@ from datetime import timedelta
 import pytest
 
 from relais.services.ledger_port import (
+    Accept,
     Command,
     CommandKind,
     CommandState,
     Completion,
     FactureRecord,
     Ledger,
+    Reject,
 )
 from tests.integration.ledger.conftest import CFA, OTHER_CFA, command, now, status
 
@@ -63,14 +65,51 @@ async def test_accept_twice_writes_nothing_the_second_time(ledger: Ledger) -> No
 
 
 async def test_reject_is_idempotent_and_shares_the_inbox_with_accept(ledger: Ledger) -> None:
-    assert await ledger.reject("e1", [status("rejected-e1")]) is True
-    assert await ledger.reject("e1", [status("rejected-e1-again")]) is False
+    assert await ledger.reject("e1", [status("rejected-e1")], CFA) is True
+    assert await ledger.reject("e1", [status("rejected-e1-again")], CFA) is False
     assert await ledger.accept(command("e1"), [status("s1")]) is False
     assert await ledger.accept(command("e2"), [status("s2")]) is True
-    assert await ledger.reject("e2", [status("rejected-e2")]) is False
+    assert await ledger.reject("e2", [status("rejected-e2")], CFA) is False
 
     assert [c.event_id for c in await ledger.commands_for(CFA, "D1")] == ["e2"]
     assert await outbox_ids(ledger) == ["rejected-e1", "s2"]
+
+
+async def test_the_same_event_id_from_two_cfas_is_two_events(ledger: Ledger) -> None:
+    """CloudEvents ids are unique per source only: the inbox key is (CFA, event id). A record whose
+    CFA is not established is keyed by its Kafka position, with no CFA."""
+    assert await ledger.reject("e1", [status("rejected-e1-other")], OTHER_CFA) is True
+    assert await ledger.accept(command("e1"), [status("s1")]) is True  # CFA's own e1
+    assert await ledger.accept(command("e1", cfa=OTHER_CFA), [status("s1-other")]) is False
+    assert await ledger.accept(command("e2", cfa=OTHER_CFA), [status("s2-other")]) is True
+    assert await ledger.accept(command("e2"), [status("s2")]) is True
+    assert await ledger.reject("e2", [status("rejected-e2")], CFA) is False
+    assert await ledger.reject("kafka:t:0:7", [status("position")]) is True
+    assert await ledger.reject("kafka:t:0:7", [status("position-again")]) is False
+    assert await ledger.reject("e1", [status("no-cfa-e1")]) is True  # not CFA's e1 either
+
+    assert [c.event_id for c in await ledger.commands_for(CFA, "D1")] == ["e1", "e2"]
+    assert [c.event_id for c in await ledger.commands_for(OTHER_CFA, "D1")] == ["e2"]
+    assert await outbox_ids(ledger) == [
+        "rejected-e1-other",
+        "s1",
+        "s2-other",
+        "s2",
+        "position",
+        "no-cfa-e1",
+    ]
+    results = await ledger.ingest_batch(
+        [
+            Reject("e3", [status("r3-other")], cfa=OTHER_CFA),
+            Accept(command("e3"), [status("s3")]),
+            Accept(command("e3", payload={"again": 3}), [status("s3-again")]),
+            Accept(command("e1", cfa=OTHER_CFA), []),  # rejected before (same CFA)
+            Reject("kafka:t:0:8", [status("position-8")]),
+            Reject("kafka:t:0:8", [status("position-8-again")]),
+        ]
+    )
+    assert results == [True, True, False, False, True, False]
+    assert [c.event_id for c in await ledger.commands_for(CFA, "D1")] == ["e1", "e2", "e3"]
 
 
 async def test_a_status_id_is_enqueued_once(ledger: Ledger) -> None:

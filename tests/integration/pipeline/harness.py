@@ -24,6 +24,7 @@ class Topics:
     input: str
     status: str
     dlq: str
+    rejected: str  # the operators' topic: refusals of records whose source is not established
 
 
 def make_topics(topic_factory: Callable[..., str], partitions: int = 1) -> Topics:
@@ -31,6 +32,7 @@ def make_topics(topic_factory: Callable[..., str], partitions: int = 1) -> Topic
         input=topic_factory("cfa", partitions),
         status=topic_factory("status", 1),
         dlq=topic_factory("dlq", 1),
+        rejected=topic_factory("rejected", 1),
     )
 
 
@@ -50,6 +52,7 @@ def settings_for(
             "input_topic": topics.input,
             "status_topic": topics.status,
             "dlq_topic": topics.dlq,
+            "rejected_topic": topics.rejected,
             "group_id": group_id or f"relais-test-{uuid.uuid4().hex[:8]}",
             "session_timeout_ms": 1000,
             "heartbeat_interval_ms": 333,

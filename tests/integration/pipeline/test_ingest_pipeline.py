@@ -52,7 +52,7 @@ async def test_every_event_type_is_received_in_order(
     bodies = [s.json() for s in statuses]
     assert [b["status"] for b in bodies] == ["received"] * 5, bodies
     assert [s.headers["ce_id"] for s in statuses] == [
-        status_event_id(e["id"], "received") for e in events
+        status_event_id(e["id"], "received", cfa=dossier.cfa.siret) for e in events
     ]
     assert [b["kind"] for b in bodies] == [
         "dossier",
@@ -119,7 +119,8 @@ async def test_malformed_input_never_stops_the_stream(
     wrong_types = g.dossier(cfa=cfa)
     wrong_types.event["data"]["cerfa"]["contrat"]["dateDebutContrat"] = 12
     wrong_types.event["data"]["cerfa"]["apprenti"]["nir"] = "123"
-    bad = out(g.dossier(cfa=cfa).event)
+    not_json = g.dossier(cfa=cfa)
+    bad = out(not_json.event)
     forged = g.dossier(cfa=other)
     forged_record = out(forged.event)
     missing = out(g.dossier(cfa=cfa).event)
@@ -149,8 +150,9 @@ async def test_malformed_input_never_stops_the_stream(
         await wait_until(lambda: app.ingest is not None and app.ingest.handled == len(records))
         dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=4, timeout_s=15)
         statuses = await consume_all(
-            kafka_bootstrap, topics.status, expected=accepted_expected + 5, timeout_s=15
+            kafka_bootstrap, topics.status, expected=accepted_expected + 2, timeout_s=15
         )
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=4, timeout_s=15)
     reasons = sorted(d.headers["dlq_reason"] for d in dlq)
     assert reasons == sorted(
         ["DATA_NOT_JSON", "TOO_LARGE", "ENVELOPE_HEADERS_MISSING", "ENVELOPE_UNDECODABLE"]
@@ -160,15 +162,19 @@ async def test_malformed_input_never_stops_the_stream(
         assert int(d.headers["dlq_offset"]) in range(len(records))
     groups = by_status(statuses)
     assert len(groups["received"]) == accepted_expected
-    rejected = {s.json()["eventId"]: s.json() for s in groups["rejected"]}
-    assert set(rejected) == {wrong_types.event_id, forged.event_id}
-    wrong_paths = {e["path"] for e in rejected[wrong_types.event_id]["errors"]}
+    (rejected,) = [s.json() for s in groups["rejected"]]
+    assert rejected["eventId"] == wrong_types.event_id
+    wrong_paths = {e["path"] for e in rejected["errors"]}
     assert {"data.cerfa.contrat.dateDebutContrat", "data.cerfa.apprenti.nir"} <= wrong_paths
-    assert [e["code"] for e in rejected[forged.event_id]["errors"]] == [
-        "SOURCE_NOT_ALLOWED_ON_TOPIC"
-    ]
-    # Dead letters that still name a dossier get a dead_lettered status (3 of the 4 here).
-    assert len(groups["dead_lettered"]) == 3
+    # The dead letter whose source is established (the CFA's, on its topic) gets its status...
+    assert [s.json()["dossierId"] for s in groups["dead_lettered"]] == [not_json.dossier_id]
+    # ...the others (too large, headers missing or unreadable, forged source) are answered on the
+    # operators' topic, named by their Kafka position only.
+    operators = {r.key_str: r.json() for r in refusals}
+    assert set(operators) == {f"kafka:{topics.input}:0:{offset}" for offset in (3, 4, 5, 6)}
+    forged_answer = operators[f"kafka:{topics.input}:0:5"]
+    assert [e["code"] for e in forged_answer["errors"]] == ["SOURCE_NOT_ALLOWED_ON_TOPIC"]
+    assert all("dossierId" not in b and "cfa" not in b for b in operators.values())
 
 
 def _wrong_types_record(event: dict[str, object]) -> Out:
@@ -209,9 +215,12 @@ async def test_signed_events(
     app = build(settings, ["ingest", "relay"])
     async with running(app):
         await produce(kafka_bootstrap, topics.input, [signed, unsigned])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=2, timeout_s=15)
-    assert [s.json()["status"] for s in statuses] == ["received", "rejected"]
-    assert statuses[1].json()["errors"][0]["code"] == "SIGNATURE_MISSING"
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=1, timeout_s=15)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=1, timeout_s=15)
+    assert [s.json()["status"] for s in statuses] == ["received"]
+    # unsigned: its source is not established, answered on the operators' topic
+    assert [r.json()["status"] for r in refusals] == ["rejected"]
+    assert refusals[0].json()["errors"][0]["code"] == "SIGNATURE_MISSING"
 
 
 async def test_one_topic_per_cfa_by_pattern(
@@ -237,14 +246,15 @@ async def test_one_topic_per_cfa_by_pattern(
     async with running(app):
         await produce(kafka_bootstrap, topic_a, [out(a1.event)])
         await produce(kafka_bootstrap, topic_b, [out(b1.event), out(forged.event)])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=3, timeout_s=20)
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=2, timeout_s=20)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=1, timeout_s=20)
         text = app.metrics.render().decode()
     outcome = {s.json()["eventId"]: s.json()["status"] for s in statuses}
-    assert outcome == {
-        a1.event_id: "received",
-        b1.event_id: "received",
-        forged.event_id: "rejected",
-    }
+    assert outcome == {a1.event_id: "received", b1.event_id: "received"}
+    # the forged one is answered on the operators' topic, named by its position
+    assert [(r.key_str, r.json()["status"]) for r in refusals] == [
+        (f"kafka:{topic_b}:0:1", "rejected")
+    ]
     # The lag gauge follows each input topic (0: everything consumed).
     assert f'relais_consumer_lag_messages{{topic="{topic_b}"}} 0.0' in text
 
@@ -332,7 +342,8 @@ async def test_records_too_large_for_the_dlq_do_not_block_the_stream(
     async with running(app):
         await wait_until(lambda: app.ingest is not None and app.ingest.handled == 3, timeout_s=30)
         dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=2, timeout_s=15)
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=3, timeout_s=15)
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=1, timeout_s=15)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=2, timeout_s=15)
     assert [d.headers["dlq_reason"] for d in dlq] == ["TOO_LARGE", "ENVELOPE_UNDECODABLE"]
     assert all(
         d.value in (None, b"") and int(d.headers["dlq_value_dropped"]) > 1 << 20 for d in dlq
@@ -340,7 +351,8 @@ async def test_records_too_large_for_the_dlq_do_not_block_the_stream(
     # Too large for the DLQ topic even without its value: sent without its key either.
     assert dlq[1].key is None and int(dlq[1].headers["dlq_key_dropped"]) == len(junk.key or b"")
     assert [int(d.headers["dlq_offset"]) for d in dlq] == [0, 1]
-    assert [s.json()["status"] for s in statuses] == ["dead_lettered", "dead_lettered", "received"]
+    assert [s.json()["status"] for s in statuses] == ["received"]
+    assert [r.json()["status"] for r in refusals] == ["dead_lettered", "dead_lettered"]
 
 
 async def test_a_record_that_always_fails_is_dead_lettered_and_the_stream_goes_on(
@@ -356,10 +368,16 @@ async def test_a_record_that_always_fails_is_dead_lettered_and_the_stream_goes_o
     app = build(settings, ["ingest", "relay"], ledger=flaky)  # type: ignore[arg-type]
     async with running(app):
         await produce(kafka_bootstrap, topics.input, [out(d.event) for d in dossiers])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=4, timeout_s=30)
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=3, timeout_s=30)
         dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=1, timeout_s=10)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=1, timeout_s=10)
     outcome = {s.json()["eventId"]: s.json()["status"] for s in statuses}
-    assert outcome == {d.event_id: "dead_lettered" if d is poison else "received" for d in dossiers}
+    assert outcome == {d.event_id: "received" for d in dossiers if d is not poison}
+    # given up on: identified by its position only (its source was never established), for the
+    # operators, who have the raw record on the DLQ
+    assert [(r.json()["eventId"], r.json()["status"]) for r in refusals] == [
+        (f"kafka:{topics.input}:0:1", "dead_lettered")
+    ]
     (letter,) = dlq
     assert letter.headers["dlq_reason"] == "UNPROCESSABLE"
     assert letter.value == out(poison.event).value  # the raw record, for a replay once fixed

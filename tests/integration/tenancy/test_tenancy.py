@@ -3,7 +3,9 @@
 - Ingest binds topics to CFAs (``kafka.topic_sources``) and, per CFA, an HMAC-SHA256 signature
   (``cfa.hmac_secrets``): a CFA cannot publish as another (forged ``ce_source``), nor on another's
   topic, nor unsigned / badly signed when it has a secret; a forged event does not take the inbox
-  slot of the real event id; the valid events after the refused ones still go through.
+  slot of the real event id; the valid events after the refused ones still go through. Those
+  refusals go to the operators' topic, named by the record's Kafka position, never by the ids
+  or the CFA the record claims.
 - A CFA publishing a follow-up for another CFA's dossier is refused (the dossier is looked up
   under the publishing CFA only), and dispatch never calls an OPCO with another CFA's key: every
   request in the simulator's record is made with the key of the event's CFA.
@@ -17,7 +19,6 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -79,15 +80,15 @@ async def test_topic_source_binding_and_signatures_at_ingest(
     # the inbox slot of the real event, which comes later on A's topic
     forged_copy = with_header(out(a_late.event), "ce_source", f"urn:siret:{cfa_a.siret}")
     forged_as_a = with_header(out(b_as_a.event), "ce_source", f"urn:siret:{cfa_a.siret}")
-    expected = {
-        a_ok.event_id: ("received", None),
-        a_unsigned.event_id: ("rejected", "SIGNATURE_MISSING"),
-        a_badsig.event_id: ("rejected", "SIGNATURE_INVALID"),
-        b_ok.event_id: ("received", None),
-        b_on_a.event_id: ("rejected", "SOURCE_NOT_ALLOWED_ON_TOPIC"),
-        b_as_a.event_id: ("rejected", "SOURCE_NOT_ALLOWED_ON_TOPIC"),
-        c_shared.event_id: ("received", None),
-        c_unmapped.event_id: ("rejected", "SOURCE_NOT_ALLOWED_ON_TOPIC"),
+    received = {a_ok.event_id, b_ok.event_id, c_shared.event_id, a_late.event_id}
+    # refusals of records whose source is not established: named by their Kafka position only
+    refused = {
+        f"kafka:{topic_b}:0:0": "SOURCE_NOT_ALLOWED_ON_TOPIC",  # forged copy of a_late
+        f"kafka:{topic_b}:0:1": "SOURCE_NOT_ALLOWED_ON_TOPIC",  # b_as_a
+        f"kafka:{topic_a}:0:1": "SIGNATURE_MISSING",  # a_unsigned
+        f"kafka:{topic_a}:0:2": "SIGNATURE_INVALID",  # a_badsig
+        f"kafka:{topic_a}:0:3": "SOURCE_NOT_ALLOWED_ON_TOPIC",  # b_on_a
+        f"kafka:{topic_unmapped}:0:0": "SOURCE_NOT_ALLOWED_ON_TOPIC",  # c_unmapped
     }
     app = build(settings, ["ingest", "relay"])
     async with running(app):
@@ -105,19 +106,20 @@ async def test_topic_source_binding_and_signatures_at_ingest(
         )
         await produce(kafka_bootstrap, topic_shared, [out(c_shared.event)])
         await produce(kafka_bootstrap, topic_unmapped, [out(c_unmapped.event)])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=10, timeout_s=30)
-    seen: dict[str, list[dict[str, Any]]] = {}
-    for s in statuses:
-        seen.setdefault(s.json()["eventId"], []).append(s.json())
-    for event_id, (status, code) in expected.items():
-        (body,) = seen[event_id]
-        assert body["status"] == status, (event_id, body)
-        if code is not None:
-            assert [e["code"] for e in body["errors"]] == [code]
-            assert body.get("cfa") is None  # never attributed to the CFA it claims to be
+        statuses = await consume_all(kafka_bootstrap, topics.status, expected=4, timeout_s=30)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=6, timeout_s=30)
     # the forged copy was refused and the real event (same id) accepted afterwards
-    late = sorted(b["status"] for b in seen[a_late.event_id])
-    assert late == ["received", "rejected"]
+    assert sorted((s.json()["eventId"], s.json()["status"]) for s in statuses) == sorted(
+        (event_id, "received") for event_id in received
+    )
+    seen = {r.key_str: r.json() for r in refusals}
+    assert {k: [e["code"] for e in b["errors"]] for k, b in seen.items()} == {
+        k: [code] for k, code in refused.items()
+    }
+    for position, body in seen.items():
+        assert body["status"] == "rejected" and body["eventId"] == position
+        assert body.get("cfa") is None  # never attributed to the CFA it claims to be
+        assert body.get("dossierId") is None  # nor naming the dossier it claims
 
 
 async def test_a_forged_copy_does_not_replace_the_real_rejection(
@@ -145,11 +147,12 @@ async def test_a_forged_copy_does_not_replace_the_real_rejection(
     app = build(settings, ["ingest", "relay"])
     async with running(app):
         await produce(kafka_bootstrap, topic_b, [out(bad.event)])  # the forged copy first
-        await consume_all(kafka_bootstrap, topics.status, expected=1, timeout_s=20)
+        await consume_all(kafka_bootstrap, topics.rejected, expected=1, timeout_s=20)
         await produce(kafka_bootstrap, topic_a, [out(bad.event)])  # then A's own
         assert app.ingest is not None
         await wait_until(lambda: app.ingest is not None and app.ingest.handled >= 2, timeout_s=20)
         statuses = await consume_all(kafka_bootstrap, topics.status, timeout_s=8, idle_s=2.0)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, timeout_s=8, idle_s=1.0)
     own = [
         s.json()
         for s in statuses
@@ -157,8 +160,9 @@ async def test_a_forged_copy_does_not_replace_the_real_rejection(
     ]
     assert len(own) == 1 and own[0]["status"] == "rejected", [s.json() for s in statuses]
     assert "SOURCE_NOT_ALLOWED_ON_TOPIC" not in {e["code"] for e in own[0]["errors"]}
-    ids = [s.headers["ce_id"] for s in statuses]
+    ids = [s.headers["ce_id"] for s in [*statuses, *refusals]]
     assert len(set(ids)) == 2  # two different refusals, two different status ids
+    assert [r.json()["eventId"] for r in refusals] == [f"kafka:{topic_b}:0:0"]
 
 
 async def test_no_call_with_another_cfas_key(

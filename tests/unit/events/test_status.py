@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from relais.domain.events import ErrorItem, EventKind, envelope_from_headers, structured_to_record
 from relais.domain.opco import OpcoCode
 from relais.domain.status import (
+    NAMESPACE,
     StatusEvent,
     StatusName,
     Trigger,
@@ -50,10 +52,34 @@ def test_ids_are_stable_and_distinct() -> None:
     assert a != etat_event_id(SIRET, "AKTO", "facture", "N1", "TRANSMIS", "ENGAGE")
 
 
+def test_identity_is_the_cfa_and_the_event_id() -> None:
+    """CloudEvents ids are unique per source only: the same id from two CFAs is two events, with
+    two status ids. A record whose CFA is not established is named by its Kafka position and its
+    status id keeps the form every id had before the CFA was part of it."""
+    other = "41234567800017"
+    mine = status_event_id("evt-42", "received", cfa=SIRET)
+    assert mine != status_event_id("evt-42", "received", cfa=other)
+    assert mine != status_event_id("evt-42", "received")  # the derivation without a CFA
+    sep = "\x1f"
+    assert mine == str(uuid.uuid5(NAMESPACE, sep.join(["status", SIRET, "evt-42", "received", ""])))
+    position = "kafka:cfa.events.v1:0:7"
+    assert status_event_id(position, "rejected") == str(
+        uuid.uuid5(NAMESPACE, sep.join(["status", position, "rejected", ""]))
+    )
+    assert status_event_id("evt-42", "retrying", 2, cfa=SIRET) == str(
+        uuid.uuid5(NAMESPACE, sep.join(["status", SIRET, "evt-42", "retrying", "2"]))
+    )
+    assert StatusEvent.received(trigger(), occurred_at=NOW).id == mine
+    unattributed = Trigger.for_record("cfa.events.v1", 0, 7)
+    assert StatusEvent.rejected(unattributed, errors=[], occurred_at=NOW).id == status_event_id(
+        position, "rejected"
+    )
+
+
 def test_a_recomputed_status_is_byte_identical() -> None:
     one = StatusEvent.submitted(trigger(), opco=OpcoCode.AKTO, occurred_at=NOW, numero_interne="N1")
     two = StatusEvent.submitted(trigger(), opco=OpcoCode.AKTO, occurred_at=NOW, numero_interne="N1")
-    assert one.id == two.id == status_event_id("evt-42", "submitted")
+    assert one.id == two.id == status_event_id("evt-42", "submitted", cfa=SIRET)
     assert one.value() == two.value()
     assert one.headers() == two.headers()
 
@@ -63,7 +89,7 @@ def test_headers_carry_cloudevents_and_extensions() -> None:
     assert event.key == "D-42"
     assert event.headers() == {
         "ce_specversion": "1.0",
-        "ce_id": status_event_id("evt-42", "received"),
+        "ce_id": status_event_id("evt-42", "received", cfa=SIRET),
         "ce_type": "fr.relais.status.received.v1",
         "ce_source": "relais",
         "ce_subject": "D-42",

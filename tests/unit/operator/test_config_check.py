@@ -72,6 +72,18 @@ def test_no_credentials_and_clashing_topics_are_errors() -> None:
     assert "no keys_file nor keys_dir: no CFA can be served" in errors
 
 
+def test_a_status_or_rejected_topic_read_as_input_is_an_error() -> None:
+    pattern = KafkaSettings(input_pattern=r"cfa\..*", status_topic_pattern="cfa.{siret}.status")
+    errors = messages(Settings(kafka=pattern), "error")
+    assert "relais would read its own topic cfa.12345678901234.status as input" in errors
+    errors = messages(Settings(kafka=KafkaSettings(input_topic="relais.rejected.v1")), "error")
+    assert "relais would read its own topic relais.rejected.v1 as input" in errors
+    fine = KafkaSettings(
+        input_pattern=r"cfa\.[0-9]{14}\.events", status_topic_pattern="cfa.{siret}.status"
+    )
+    assert not [e for e in messages(Settings(kafka=fine), "error") if "own topic" in e]
+
+
 def test_unreadable_profiles_file_is_an_error(tmp_path: Path) -> None:
     broken = tmp_path / "profiles.json"
     broken.write_text("{not json")

@@ -46,11 +46,20 @@ def test_every_reference_resolves() -> None:
 
 def test_channels_messages_and_group_follow_the_settings() -> None:
     kafka = KafkaSettings(
-        input_topic="in.v1", status_topic="st.v1", dlq_topic="dl.v1", group_id="g"
+        input_topic="in.v1",
+        status_topic="st.v1",
+        rejected_topic="rj.v1",
+        dlq_topic="dl.v1",
+        group_id="g",
     )
     doc = asyncapi_document(kafka)
     addresses = {name: ch["address"] for name, ch in doc["channels"].items()}
-    assert addresses == {"cfaEvents": "in.v1", "status": "st.v1", "deadLetters": "dl.v1"}
+    assert addresses == {
+        "cfaEvents": "in.v1",
+        "status": "st.v1",
+        "rejected": "rj.v1",
+        "deadLetters": "dl.v1",
+    }
     titles = {m["name"] for m in doc["components"]["messages"].values()}
     assert {t.value for t in EventType} <= titles
     status_types = doc["components"]["messages"]["status"]["headers"]["properties"]["ce_type"]

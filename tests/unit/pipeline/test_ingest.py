@@ -20,7 +20,7 @@ from relais.services.ingest import (
     RuleCheck,
     command_event,
 )
-from relais.services.ledger_port import CommandKind, Ledger
+from relais.services.ledger_port import CommandKind, DossierRecord, Ledger
 from tests.unit.pipeline.samples import CFA, OTHER_CFA, event, facture, record, signed
 from tests.unit.services.fakes import FakeLedger, ManualClock
 
@@ -74,7 +74,7 @@ async def test_dossier_accepted_with_received_status(ledger: FakeLedger, sink: L
     assert event_type is EventType.DOSSIER_SUBMITTED
     assert isinstance(data, DossierSubmittedData) and data.cerfa["employeur"]["siret"]
     (status,) = ledger.statuses()
-    assert status.event_id == status_event_id("e-1", "received")
+    assert status.event_id == status_event_id("e-1", "received", cfa=CFA)
     assert status.key == "D-1"
     assert status.headers["ce_type"] == "fr.relais.status.received.v1"
     (body,) = bodies(ledger)
@@ -127,7 +127,12 @@ async def test_undecodable_value_goes_to_the_dlq(
     assert (h["dlq_topic"], h["dlq_partition"], h["dlq_offset"]) == (b"cfa.events.v1", b"0", b"12")
     assert h["ce_id"] == b"e-3"  # the original headers travel along
     (body,) = bodies(ledger)
-    assert (body.status, body.dossierId, body.reason) == ("dead_lettered", "D-3", reason)
+    if reason in ("EMPTY_VALUE", "TOO_LARGE"):  # read before the envelope: source not established
+        position = "kafka:cfa.events.v1:0:12"
+        assert (body.status, body.eventId, body.reason) == ("dead_lettered", position, reason)
+        assert body.dossierId is None and body.cfa is None
+    else:
+        assert (body.status, body.dossierId, body.reason) == ("dead_lettered", "D-3", reason)
     assert ledger.rows == []
 
 
@@ -141,7 +146,8 @@ async def test_no_event_id_dead_letter_keyed_by_position(
     assert result.outcome is Outcome.DEAD_LETTERED
     assert result.event_id == "kafka:cfa.events.v1:0:3"
     (body,) = bodies(ledger)
-    assert body.status == "dead_lettered" and body.dossierId == "D-4"
+    assert body.status == "dead_lettered" and body.eventId == "kafka:cfa.events.v1:0:3"
+    assert body.dossierId is None and ledger.statuses()[0].key == "kafka:cfa.events.v1:0:3"
     assert ledger.statuses()[0].event_id == status_event_id(
         "kafka:cfa.events.v1:0:3", "dead_lettered"
     )
@@ -150,14 +156,16 @@ async def test_no_event_id_dead_letter_keyed_by_position(
     assert len(ledger.statuses()) == 1
 
 
-async def test_no_headers_no_key_dead_letter_without_status(
+async def test_no_headers_no_key_dead_letter_with_an_operators_status(
     ledger: FakeLedger, sink: ListSink
 ) -> None:
     rec = Record(topic="cfa.events.v1", partition=0, offset=0, key=None, value=b'{"a":1}')
     result = await handler(ledger, sink).handle(rec)
     assert result.outcome is Outcome.DEAD_LETTERED
-    assert len(sink.letters) == 1 and ledger.statuses() == []
-    assert "kafka:cfa.events.v1:0:0" in ledger.inbox
+    assert len(sink.letters) == 1
+    (status,) = ledger.statuses()  # for the operators: no CFA, named by its position
+    assert status.key == "kafka:cfa.events.v1:0:0" and "ce_cfa" not in status.headers
+    assert ("", "kafka:cfa.events.v1:0:0") in ledger.inbox
 
 
 async def test_garbled_header_bytes_dead_letter(ledger: FakeLedger, sink: ListSink) -> None:
@@ -165,7 +173,8 @@ async def test_garbled_header_bytes_dead_letter(ledger: FakeLedger, sink: ListSi
     rec = record({**hdrs, "ce_id": b"\xff\xfe"}, value)
     result = await handler(ledger, sink).handle(rec)
     assert result.outcome is Outcome.DEAD_LETTERED
-    assert bodies(ledger)[0].dossierId == "D-5"
+    assert bodies(ledger)[0].dossierId is None  # source not established: no claimed id echoed
+    assert bodies(ledger)[0].eventId == "kafka:cfa.events.v1:0:0"
 
 
 async def test_schema_errors_rejected_with_every_error(ledger: FakeLedger, sink: ListSink) -> None:
@@ -189,7 +198,9 @@ async def test_envelope_errors_with_a_usable_id_are_rejected(
     result = await handler(ledger, sink).handle(record(hdrs, value))
     assert result.outcome is Outcome.REJECTED
     (body,) = bodies(ledger)
-    assert body.eventId == "e-7" and body.dossierId == "D-7" and body.cfa is None
+    # source not established: named by its position, no claimed id echoed, no CFA
+    assert body.eventId == "kafka:cfa.events.v1:0:0" and body.dossierId is None
+    assert body.cfa is None
     assert {e.code for e in body.errors or []} >= {
         "ENVELOPE_UNKNOWN_TYPE",
         "ENVELOPE_INVALID_ATTRIBUTE",
@@ -334,11 +345,12 @@ async def test_missing_headers_dead_letter_even_with_an_id(
     assert result.reason == "ENVELOPE_HEADERS_MISSING"
     assert dict(sink.letters[0].headers)["dlq_reason"] == b"ENVELOPE_HEADERS_MISSING"
     (status,) = ledger.statuses()
-    # Its source is not established: keyed by position, inbox and status id alike (F3); the
-    # body still names the event id it claims.
+    # Its source is not established: keyed by position, inbox and status id alike (F3), and the
+    # body names that position, not the event id it claims.
     assert status.event_id == status_event_id("kafka:cfa.events.v1:0:9", "dead_lettered")
-    assert StatusBody.model_validate_json(status.value).eventId == "e-14"
-    assert "kafka:cfa.events.v1:0:9" in ledger.inbox and "e-14" not in ledger.inbox
+    assert StatusBody.model_validate_json(status.value).eventId == "kafka:cfa.events.v1:0:9"
+    assert ("", "kafka:cfa.events.v1:0:9") in ledger.inbox
+    assert not any(event_id == "e-14" for _, event_id in ledger.inbox)
 
 
 async def test_a_forged_refusal_does_not_take_the_real_events_status_id(
@@ -353,9 +365,10 @@ async def test_a_forged_refusal_does_not_take_the_real_events_status_id(
     assert forged.outcome is real.outcome is Outcome.REJECTED
     first, second = ledger.statuses()
     assert first.event_id == status_event_id("kafka:cfa.b:0:3", "rejected")
-    assert second.event_id == status_event_id("e-a", "rejected")  # the trusted one keeps its id
+    assert second.event_id == status_event_id("e-a", "rejected", cfa=CFA)
     forged_body, real_body = bodies(ledger)
-    assert forged_body.eventId == real_body.eventId == "e-a"
+    assert forged_body.eventId == "kafka:cfa.b:0:3" and real_body.eventId == "e-a"
+    assert forged_body.dossierId is None and first.key == "kafka:cfa.b:0:3"
     assert [e.code for e in forged_body.errors] == ["SOURCE_NOT_ALLOWED_ON_TOPIC"]
     assert forged_body.cfa is None and real_body.cfa == CFA
     assert "SOURCE_NOT_ALLOWED_ON_TOPIC" not in {e.code for e in real_body.errors}
@@ -441,3 +454,50 @@ async def test_absurdly_nested_json_is_dead_lettered(
     result = await handler(ledger, sink).handle(record(hdrs, value))
     assert result.outcome is Outcome.DEAD_LETTERED and result.reason == reason
     assert bodies(ledger)[0].dossierId == "D-16"
+
+
+async def test_an_explicit_numero_interne_must_be_the_one_of_the_cfas_dossier(
+    ledger: FakeLedger, sink: ListSink
+) -> None:
+    """A follow-up naming the OPCO's dossier id itself: accepted only if it is the ledger's for
+    (CFA, dossier id); refused while the ledger does not know it (ownership cannot be proven)."""
+    h = handler(ledger, sink)
+    hdrs, value = event(EventType.DOSSIER_SUBMITTED, subject="D-20")
+    assert (await h.handle(record(hdrs, value))).outcome is Outcome.ACCEPTED
+
+    def convention(numero: str) -> tuple[dict[str, str], bytes]:
+        data = {"numeroInterneDossier": numero, "convention": {"couts": {"total": 6000}}}
+        return event(EventType.CONVENTION_SUBMITTED, data, subject="D-20")
+
+    def certificat(numero: str) -> tuple[dict[str, str], bytes]:
+        data = {"certificat": {"numeroInterneDossier": numero, "echeance": {"numero": 1}}}
+        return event(EventType.CERTIFICAT_SUBMITTED, data, subject="D-20")
+
+    # the dossier command is not done yet: the ledger knows no OPCO id for it
+    unverifiable = await h.handle(record(*convention("NI-OWN"), offset=1))
+    assert [(e.code, e.path) for e in unverifiable.errors] == [
+        ("DOSSIER_NUMERO_UNVERIFIABLE", "data.numeroInterneDossier")
+    ]
+    ledger.dossiers[(CFA, "D-20")] = DossierRecord(
+        cfa=CFA,
+        dossier_id="D-20",
+        opco="AKTO",
+        numero_interne="NI-OWN",
+        numero_externe=None,
+        etat=None,
+        updated_at=ledger.clock.now(),
+    )
+    for make, path in (
+        (convention, "data.numeroInterneDossier"),
+        (certificat, "data.certificat.numeroInterneDossier"),
+    ):
+        other = await h.handle(record(*make("NI-OTHER-CFA"), offset=2))
+        assert [(e.code, e.path) for e in other.errors] == [("DOSSIER_NUMERO_MISMATCH", path)]
+        assert "NI-OTHER-CFA" not in repr(other.errors)
+        own = await h.handle(record(*make("NI-OWN"), offset=3))
+        assert own.outcome is Outcome.ACCEPTED, own.errors
+    assert [r.command.kind for r in ledger.rows] == [
+        CommandKind.DOSSIER,
+        CommandKind.CONVENTION,
+        CommandKind.CERTIFICAT,
+    ]

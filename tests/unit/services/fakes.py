@@ -65,7 +65,7 @@ class _Row:
 class FakeLedger:
     def __init__(self, clock: ManualClock | None = None) -> None:
         self.clock = clock or ManualClock()
-        self.inbox: set[str] = set()
+        self.inbox: set[tuple[str, str]] = set()  # (cfa, event id); cfa "" when not established
         self.rows: list[_Row] = []
         self.outbox: list[OutboxRecord] = []
         self.published: set[int] = set()
@@ -95,9 +95,9 @@ class FakeLedger:
             self.outbox.append(OutboxRecord(seq=next(self._seq), message=message))
 
     async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
-        if command.event_id in self.inbox:
+        if (command.cfa, command.event_id) in self.inbox:
             return False
-        self.inbox.add(command.event_id)
+        self.inbox.add((command.cfa, command.event_id))
         now = self.clock.now()
         row = Command(
             id=next(self._ids),
@@ -119,10 +119,12 @@ class FakeLedger:
         self._enqueue(statuses)
         return True
 
-    async def reject(self, event_id: str, statuses: Sequence[OutboxMessage]) -> bool:
-        if event_id in self.inbox:
+    async def reject(
+        self, event_id: str, statuses: Sequence[OutboxMessage], cfa: str | None = None
+    ) -> bool:
+        if (cfa or "", event_id) in self.inbox:
             return False
-        self.inbox.add(event_id)
+        self.inbox.add((cfa or "", event_id))
         self._enqueue(statuses)
         return True
 
@@ -132,7 +134,7 @@ class FakeLedger:
             if isinstance(entry, Accept):
                 results.append(await self.accept(entry.command, entry.statuses))
             else:
-                results.append(await self.reject(entry.event_id, entry.statuses))
+                results.append(await self.reject(entry.event_id, entry.statuses, entry.cfa))
         return results
 
     # -- dispatch

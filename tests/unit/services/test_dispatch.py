@@ -107,7 +107,7 @@ async def test_dossier_is_submitted_and_its_ids_recorded() -> None:
     assert record is not None and record.numero_interne == "NI000001"
     assert record.etat == "TRANSMIS"
     [message] = w.ledger.statuses()
-    assert message.event_id == status_event_id("e1", "submitted")
+    assert message.event_id == status_event_id("e1", "submitted", cfa=CFA)
     assert message.key == "D1"
     body = json.loads(message.value)
     assert body["status"] == "submitted"
@@ -319,7 +319,7 @@ async def test_retryable_errors_reschedule_with_backoff_and_rate_limited_notes()
     assert [b["status"] for b in bodies] == ["retrying", "retrying", "submitted"]
     assert [b.get("attempts") for b in bodies] == [1, 2, 4]
     ids = [m.event_id for m in w.ledger.statuses()]
-    assert ids[0] == status_event_id("e1", "retrying", 1)
+    assert ids[0] == status_event_id("e1", "retrying", 1, cfa=CFA)
     assert len(set(ids)) == 3
 
 

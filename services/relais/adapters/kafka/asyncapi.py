@@ -60,23 +60,35 @@ def _status_headers() -> Document:
             "ce_specversion": {"type": "string", "const": "1.0"},
             "ce_id": {
                 "type": "string",
-                "description": "Stable id (uuid5): a redelivery repeats it; dedupe on it. "
-                "Derived from the CFA event's id and the status, or, for a refusal of a record "
-                "whose source is not established (source not allowed on the topic, signature, "
-                "unknown UAI, unreadable envelope), from the record's Kafka position: a forged "
-                "copy never takes the id of the real event's status (data.eventId is the claimed "
-                "id in both cases)",
+                "description": "Stable id (uuid5): a redelivery repeats it; dedupe on it. An "
+                "event is identified by (CFA, event id): the id is derived from the CFA's SIRET, "
+                "the CFA event's id and the status (and the attempt of a retrying note), so the "
+                "same ce_id from two CFAs gives two ids. For a refusal of a record whose source "
+                "is not established (source not allowed on the topic, signature, unknown UAI, "
+                "unreadable envelope) it is derived from the record's Kafka position "
+                "(kafka:<topic>:<partition>:<offset>) and the status, without a CFA: a forged "
+                "copy never takes the id of the real event's status. Statuses written before "
+                "relais keyed events by CFA keep their ids (event id and status, no CFA)",
             },
             "ce_type": {"type": "string", "enum": types},
             "ce_source": {"type": "string", "const": "relais"},
-            "ce_subject": {"type": "string", "description": "The CFA's dossier id (= key)"},
+            "ce_subject": {
+                "type": "string",
+                "description": "The CFA's dossier id (= key); the Kafka position for a refusal "
+                "of a record whose source is not established",
+            },
             "ce_time": {"type": "string", "format": "date-time"},
             "ce_datacontenttype": {"type": "string", "const": "application/json"},
             "ce_correlationid": {
                 "type": "string",
-                "description": "Id of the triggering CFA event (absent for OPCO-side changes)",
+                "description": "Id of the triggering CFA event (absent for OPCO-side changes); "
+                "the Kafka position for a refusal of a record whose source is not established",
             },
-            "ce_cfa": {"type": "string", "description": "The CFA's SIRET"},
+            "ce_cfa": {
+                "type": "string",
+                "description": "The CFA's SIRET; absent when the record's source is not "
+                "established (such a status goes to the operators' rejected topic)",
+            },
             "ce_opco": {"type": "string", "description": "The OPCO's code"},
         },
     }
@@ -204,7 +216,22 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Document:
             "status": {
                 "address": kafka.status_topic,
                 "title": "Status events",
-                "description": "Outbox order per dossier; key = dossier id",
+                "description": (
+                    "Outbox order per dossier; key = dossier id. One shared topic, or one topic "
+                    "per CFA (RELAIS_KAFKA__STATUS_TOPIC_PATTERN, e.g. cfa.{siret}.status): then "
+                    "a CFA's statuses go to its own topic only"
+                ),
+                "messages": status_ref,
+            },
+            "rejected": {
+                "address": kafka.rejected_topic,
+                "title": "Refusals for operators",
+                "description": (
+                    "Statuses (rejected, dead_lettered) of records whose source is not "
+                    "established (source unknown or not allowed on its topic, bad signature, "
+                    "unreadable envelope): named by the record's Kafka position (key, ce_subject, "
+                    "data.eventId), no ce_cfa, none of the ids the record claims"
+                ),
                 "messages": status_ref,
             },
             "deadLetters": {
@@ -234,6 +261,12 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Document:
                 "channel": _ref("#/channels/status"),
                 "summary": "Relay: transactional outbox -> status topic, at least once, in order",
                 "messages": [_ref("#/channels/status/messages/status")],
+            },
+            "publishRejected": {
+                "action": "send",
+                "channel": _ref("#/channels/rejected"),
+                "summary": "Relay: refusals of records whose source is not established",
+                "messages": [_ref("#/channels/rejected/messages/status")],
             },
             "publishDeadLetters": {
                 "action": "send",

@@ -27,6 +27,7 @@ from relais.errors import RelaisError
 from relais.services.ingest import DLQ_HEADERS, DLQ_KEY_DROPPED, DLQ_VALUE_DROPPED, DeadLetter
 from relais.services.ledger_port import OutboxMessage
 from relais.services.relay import TOO_LARGE, SetAside, Unpublishable
+from relais.services.statuses import StatusTopics
 
 OUTBOX_ORIGIN = "outbox"  # dlq_topic of a set-aside report: the row is in the ledger's outbox
 
@@ -53,6 +54,11 @@ class PublishError(RelaisError):
 class KafkaProducer:
     def __init__(self, kafka: KafkaSettings, **overrides: Any) -> None:
         self._kafka = kafka
+        self._status_topics = StatusTopics(
+            shared=kafka.status_topic,
+            rejected=kafka.rejected_topic,
+            per_cfa=kafka.status_topic_pattern,
+        )
         options = aiokafka_options(kafka)
         options.update(
             acks="all",
@@ -109,7 +115,7 @@ class KafkaProducer:
                 try:
                     futures.append(
                         await producer.send(
-                            message.topic or self._kafka.status_topic,
+                            self._status_topics.topic_for(message),
                             value=message.value,
                             key=message.key.encode(),
                             headers=[(k, v.encode()) for k, v in message.headers.items()],

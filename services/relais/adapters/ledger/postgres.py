@@ -8,7 +8,8 @@ nothing; ``ingest_batch`` writes a whole Kafka poll that way. ``claim`` uses ``F
 LOCKED``, so several dispatchers split the due commands without waiting on each other.
 
 Isolation is READ COMMITTED. What keeps the promises under concurrency:
-- inbox primary key + ``ON CONFLICT DO NOTHING``: a redelivered event id writes nothing;
+- inbox primary key (cfa, event_id) + ``ON CONFLICT DO NOTHING``: a redelivered event writes
+  nothing;
 - claim re-checks a candidate's state on the row it locks (PostgreSQL re-evaluates the WHERE
   clause on the newest row version), so a command claimed or finished meanwhile is skipped, and a
   dossier's next command is a candidate only once every older command of it is terminal (FIFO);
@@ -17,8 +18,8 @@ Isolation is READ COMMITTED. What keeps the promises under concurrency:
   command and complete unblocks the next one with a fresh snapshot (``relais_unblock_next``), so
   neither order of a racing accept and complete strands a dossier;
 - ``ingest_batch`` takes those locks for each dossier of the batch, after inserting its inbox rows,
-  both in sorted order (event ids, then dossiers): two batches (a redelivery racing itself) take
-  them in the same order and cannot deadlock;
+  both in sorted order ((cfa, event id), then dossiers): two batches (a redelivery racing itself)
+  take them in the same order and cannot deadlock;
 - complete/reschedule update ``WHERE locked_by = worker AND state = 'in_flight'``: a worker that
   lost its lease writes nothing;
 - record_etat is ``INSERT ... ON CONFLICT DO UPDATE ... WHERE etat IS DISTINCT FROM``, which locks
@@ -85,8 +86,8 @@ def _outbox_insert(*, now: int, first: int, guard: str = "") -> str:
 # the command terminal: not blocked).
 _ACCEPT = f"""
 WITH inbox_row AS (
-    INSERT INTO inbox (event_id, outcome, received_at) VALUES ($1, 'accepted', $2)
-    ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+    INSERT INTO inbox (cfa, event_id, outcome, received_at) VALUES ($3, $1, 'accepted', $2)
+    ON CONFLICT (cfa, event_id) DO NOTHING RETURNING event_id
 ), last_open AS (
     SELECT id FROM commands
     WHERE cfa = $3 AND dossier_id = $4 AND state IN ('pending', 'in_flight')
@@ -108,8 +109,8 @@ SELECT count(*) FROM inbox_row
 
 _REJECT = f"""
 WITH inbox_row AS (
-    INSERT INTO inbox (event_id, outcome, received_at) VALUES ($1, 'rejected', $2)
-    ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+    INSERT INTO inbox (cfa, event_id, outcome, received_at) VALUES ($8, $1, 'rejected', $2)
+    ON CONFLICT (cfa, event_id) DO NOTHING RETURNING event_id
 ), outbox_rows AS (
     {_outbox_insert(now=2, first=3, guard="inbox_row, ")}
 )
@@ -119,12 +120,13 @@ SELECT count(*) FROM inbox_row
 
 # ingest_batch: every entry of a Kafka poll in ONE statement, as if accept/reject ran one by one in
 # entry order. Entries come as parallel arrays (ord = position), statuses as parallel arrays with
-# the position of their entry. ``first_seen``: an event id repeated in the batch counts once, at its
-# first position; the inbox insert then says which are new. A command is blocked if its dossier has
-# an open command in the ledger (locked as in _ACCEPT, dossiers in a fixed order so two batches
-# never deadlock on each other) or an earlier new command in the batch (nth > 1), since the
-# statement's snapshot does not see its own inserts. Rows are inserted in entry order (ids and seqs
-# follow it). Returns the positions of the entries that were new.
+# the position of their entry. ``first_seen``: a (cfa, event id) repeated in the batch counts once,
+# at its first position (cfa '' for a record whose CFA is not established); the inbox insert then
+# says which are new. A command is blocked if its dossier has an open command in the ledger
+# (locked as in _ACCEPT, dossiers in a fixed order so two batches never deadlock on each other) or
+# an earlier new command in the batch (nth > 1), since the statement's snapshot does not see its
+# own inserts. Rows are inserted in entry order (ids and seqs follow it). Returns the positions
+# of the entries that were new.
 _INGEST_BATCH = """
 WITH entry AS (
     SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -132,16 +134,16 @@ WITH entry AS (
         WITH ORDINALITY AS e(event_id, outcome, cfa, dossier_id, opco, kind, payload, depends_on,
                              ord)
 ), first_seen AS (
-    SELECT DISTINCT ON (event_id) event_id, ord FROM entry ORDER BY event_id, ord
+    SELECT DISTINCT ON (cfa, event_id) cfa, event_id, ord FROM entry ORDER BY cfa, event_id, ord
 ), inbox_rows AS (
-    INSERT INTO inbox (event_id, outcome, received_at)
-    SELECT f.event_id, e.outcome, $1 FROM first_seen AS f JOIN entry AS e USING (ord)
-    ORDER BY f.event_id
-    ON CONFLICT (event_id) DO NOTHING
-    RETURNING event_id
+    INSERT INTO inbox (cfa, event_id, outcome, received_at)
+    SELECT f.cfa, f.event_id, e.outcome, $1 FROM first_seen AS f JOIN entry AS e USING (ord)
+    ORDER BY f.cfa, f.event_id
+    ON CONFLICT (cfa, event_id) DO NOTHING
+    RETURNING cfa, event_id
 ), fresh AS MATERIALIZED (
     SELECT e.* FROM entry AS e JOIN first_seen AS f USING (ord) JOIN inbox_rows AS i
-        ON i.event_id = f.event_id
+        ON i.cfa = f.cfa AND i.event_id = f.event_id
 ), accepted AS MATERIALIZED (
     SELECT *, row_number() OVER (PARTITION BY cfa, dossier_id ORDER BY ord) AS nth
     FROM fresh WHERE outcome = 'accepted'
@@ -247,7 +249,7 @@ def _encode(entry: Accept | Reject) -> _Entry:
         )
         size = len(payload)
     else:
-        row, size = (entry.event_id, "rejected", None, None, None, None, None, None), 0
+        row, size = (entry.event_id, "rejected", entry.cfa or "", None, None, None, None, None), 0
     statuses = [
         (s.event_id, s.topic, s.key, common.headers_json(s.headers), s.value)
         for s in common.unique_statuses(entry.statuses)
@@ -529,9 +531,13 @@ class PostgresLedger:
         )
         return bool(inserted)
 
-    async def reject(self, event_id: str, statuses: Sequence[OutboxMessage]) -> bool:
+    async def reject(
+        self, event_id: str, statuses: Sequence[OutboxMessage], cfa: str | None = None
+    ) -> bool:
         pool = await self._get_pool()
-        inserted = await pool.fetchval(_REJECT, event_id, self._now(), *_status_arrays(statuses))
+        inserted = await pool.fetchval(
+            _REJECT, event_id, self._now(), *_status_arrays(statuses), cfa or ""
+        )
         return bool(inserted)
 
     async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
@@ -543,7 +549,7 @@ class PostgresLedger:
             [entry] = entries
             if isinstance(entry, Accept):
                 return [await self.accept(entry.command, entry.statuses)]
-            return [await self.reject(entry.event_id, entry.statuses)]
+            return [await self.reject(entry.event_id, entry.statuses, entry.cfa)]
         chunks = _statement_chunks([_encode(entry) for entry in entries])
         pool = await self._get_pool()
         now = self._now()

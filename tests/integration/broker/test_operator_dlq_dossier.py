@@ -76,7 +76,8 @@ async def test_dead_letters_are_listed_and_replayed_without_dlq_headers(
         kafka, select(letters, offsets=[1, 2]), topic=kafka.input_topic, new_id=True
     )  # offset 2 has no value to send: skipped
 
-    got = await consume_all(kafka_bootstrap, kafka.input_topic, expected=2)
+    got = await consume_all(kafka_bootstrap, kafka.input_topic, at_least=2)
+    assert len(got) == 2
     assert [(s[0].offset, s[1]) for s in sent] == [(0, kafka.input_topic), (1, kafka.input_topic)]
     by_key = {r.key_str: r for r in got}
     assert by_key["DOS-0"].value == b"{not json"

@@ -51,7 +51,8 @@ async def test_send_publishes_binary_mode_records_keyed_by_subject(
 
     sent = await send(settings, [event(1), event(2, "DOS-2"), event(3)])
 
-    got = await consume_all(kafka_bootstrap, settings.input_topic, expected=3)
+    got = await consume_all(kafka_bootstrap, settings.input_topic, at_least=3)
+    assert len(got) == 3
     assert sorted(s.event_id for s in sent) == ["evt-1", "evt-2", "evt-3"]
     by_id = {r.headers["ce_id"]: r for r in got}
     assert by_id["evt-2"].key_str == "DOS-2"
@@ -74,7 +75,7 @@ async def test_send_refuses_an_invalid_event_unless_told_not_to_check(
     assert any(e.path.startswith("[1].") for e in caught.value.errors)
 
     await send(settings, [bad], check=False)
-    got = await consume_all(kafka_bootstrap, settings.input_topic, expected=1)
+    got = await consume_all(kafka_bootstrap, settings.input_topic, at_least=1)
     assert [r.headers["ce_type"] for r in got] == ["fr.cfa.unknown.v1"]
 
 

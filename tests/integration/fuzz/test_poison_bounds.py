@@ -80,8 +80,8 @@ async def test_a_450kb_subject_does_not_stop_the_statuses_of_another_cfa(
             kafka_bootstrap, topics.input, [Out(value=record.value, key=subject, headers=headers)]
         )
         await produce(kafka_bootstrap, topics.input, [out(valid.event)])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=1, timeout_s=30)
-        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=1, timeout_s=30)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=1, timeout_s=30)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, at_least=1, timeout_s=30)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.http_port}") as http:
             ready = await http.get("/health/ready")
     assert [s.json()["eventId"] for s in statuses] == [valid.event_id]
@@ -122,8 +122,8 @@ async def test_a_1_2mb_key_with_a_value_that_is_not_json_stops_no_partition(
                 for i, r in enumerate(records)
             ],
         )
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=5, timeout_s=30)
-        dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=1, timeout_s=15)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=5, timeout_s=30)
+        dlq = await consume_all(kafka_bootstrap, topics.dlq, at_least=1, timeout_s=15)
         assert app.ingest is not None
         await wait_until(lambda: app.ingest is not None and app.ingest.handled == 5, timeout_s=30)
         assert not app.ingest.failing
@@ -172,8 +172,8 @@ async def test_the_relay_sets_aside_a_row_the_broker_refuses_and_goes_on(
         done = 0
         while done < len(rows):
             done += await asyncio.wait_for(relay.publish_once(), 30)
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=3, timeout_s=15)
-        reports = await consume_all(kafka_bootstrap, topics.dlq, expected=2, timeout_s=15)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=3, timeout_s=15)
+        reports = await consume_all(kafka_bootstrap, topics.dlq, at_least=2, timeout_s=15)
         assert await ledger.outbox_batch(10) == []
     finally:
         await producer.stop()

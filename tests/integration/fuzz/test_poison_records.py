@@ -79,7 +79,7 @@ async def test_a_keyless_oversized_record_is_dead_lettered_as_too_large(
     )
     async with running(app):
         await produce(kafka_bootstrap, topics.input, [_oversized_without_key(out(first.event))])
-        dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=1, timeout_s=30)
+        dlq = await consume_all(kafka_bootstrap, topics.dlq, at_least=1, timeout_s=30)
         assert app.ingest is not None
         failed_before = app.ingest.failing
     assert [d.headers["dlq_reason"] for d in dlq] == ["TOO_LARGE"]

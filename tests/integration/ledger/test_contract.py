@@ -1,12 +1,21 @@
-"""The ``Ledger`` contract, on both engines: what the promises of DESIGN.md need from it."""
+"""The ``Ledger`` contract: what the promises of DESIGN.md need from it.
+
+Every test runs on SQLite, on PostgreSQL and on the in-memory ``FakeLedger`` the unit tests use, so
+the fake cannot drift from the real engines.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
+from relais.adapters.ledger import open_ledger
+from relais.services.clock import SystemClock
 from relais.services.ledger_port import (
     Accept,
     Command,
@@ -17,11 +26,32 @@ from relais.services.ledger_port import (
     Ledger,
     Reject,
 )
+from tests.fixtures.postgres import sqlite_url, truncate_ledger
 from tests.integration.ledger.conftest import CFA, OTHER_CFA, command, now, status
+from tests.unit.services.fakes import FakeLedger
 
 pytestmark = pytest.mark.integration
 
 LEASE = timedelta(seconds=30)
+
+
+@pytest_asyncio.fixture(loop_scope="function", params=["sqlite", "postgres", "fake"])
+async def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Ledger]:
+    """An empty ledger of each kind in turn (overrides the two-engine ``ledger`` of conftest)."""
+    opened: Ledger
+    if request.param == "fake":
+        opened = FakeLedger(clock=SystemClock())
+    elif request.param == "sqlite":
+        opened = open_ledger(sqlite_url(tmp_path))
+        await opened.migrate()
+    else:
+        url = request.getfixturevalue("pg_ledger_url")
+        truncate_ledger(url)
+        opened = open_ledger(url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 async def outbox_ids(ledger: Ledger) -> list[str]:
@@ -540,5 +570,10 @@ async def test_counts_and_commands_for(ledger: Ledger) -> None:
 
 async def test_ping_and_close(ledger: Ledger) -> None:
     await ledger.ping()
+    await ledger.accept(command("e1"), [])
     await ledger.close()
     await ledger.close()  # twice is fine
+    with pytest.raises(RuntimeError, match="closed"):
+        await ledger.ping()
+    with pytest.raises(RuntimeError, match="closed"):
+        await ledger.accept(command("e2"), [])

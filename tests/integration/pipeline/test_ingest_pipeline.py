@@ -47,7 +47,7 @@ async def test_every_event_type_is_received_in_order(
     app = build(settings_for(kafka_bootstrap, topics, ledger_url), ["ingest", "relay"])
     async with running(app):
         await produce(kafka_bootstrap, topics.input, [out(e) for e in events])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=5, timeout_s=20)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=5, timeout_s=20)
         commands = await app.ledger.commands_for(dossier.cfa.siret, dossier.dossier_id)
     bodies = [s.json() for s in statuses]
     assert [b["status"] for b in bodies] == ["received"] * 5, bodies
@@ -83,8 +83,9 @@ async def test_the_received_status_does_not_wait_for_the_relay_poll(
         await asyncio.sleep(0.5)  # the relay's first turn found nothing: it sleeps 30 s
         started = time.monotonic()
         await produce(kafka_bootstrap, topics.input, [out(e) for e in events])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=3, timeout_s=20)
+        await consume_all(kafka_bootstrap, topics.status, at_least=3, timeout_s=20, idle_s=0)
         elapsed = time.monotonic() - started
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=3)
     assert [s.json()["status"] for s in statuses] == ["received"] * 3
     assert elapsed < 10, elapsed
 
@@ -99,7 +100,7 @@ async def test_same_event_twice_makes_one_command(
     app = build(settings_for(kafka_bootstrap, topics, ledger_url), ["ingest", "relay"])
     async with running(app):
         await produce(kafka_bootstrap, topics.input, records)
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=2, timeout_s=20)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=2, timeout_s=20)
         await wait_until(lambda: app.ingest is not None and app.ingest.handled == 4)
         assert len(await app.ledger.commands_for(first.cfa.siret, first.dossier_id)) == 1
         assert len(await app.ledger.commands_for(second.cfa.siret, second.dossier_id)) == 1
@@ -148,11 +149,11 @@ async def test_malformed_input_never_stops_the_stream(
     async with running(app):
         await produce(kafka_bootstrap, topics.input, records)
         await wait_until(lambda: app.ingest is not None and app.ingest.handled == len(records))
-        dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=4, timeout_s=15)
+        dlq = await consume_all(kafka_bootstrap, topics.dlq, at_least=4, timeout_s=15)
         statuses = await consume_all(
-            kafka_bootstrap, topics.status, expected=accepted_expected + 2, timeout_s=15
+            kafka_bootstrap, topics.status, at_least=accepted_expected + 2, timeout_s=15
         )
-        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=4, timeout_s=15)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, at_least=4, timeout_s=15)
     reasons = sorted(d.headers["dlq_reason"] for d in dlq)
     assert reasons == sorted(
         ["DATA_NOT_JSON", "TOO_LARGE", "ENVELOPE_HEADERS_MISSING", "ENVELOPE_UNDECODABLE"]
@@ -160,6 +161,7 @@ async def test_malformed_input_never_stops_the_stream(
     for d in dlq:
         assert d.headers["dlq_topic"] == topics.input
         assert int(d.headers["dlq_offset"]) in range(len(records))
+    assert len(statuses) == accepted_expected + 2 and len(refusals) == 4
     groups = by_status(statuses)
     assert len(groups["received"]) == accepted_expected
     (rejected,) = [s.json() for s in groups["rejected"]]
@@ -215,8 +217,8 @@ async def test_signed_events(
     app = build(settings, ["ingest", "relay"])
     async with running(app):
         await produce(kafka_bootstrap, topics.input, [signed, unsigned])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=1, timeout_s=15)
-        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=1, timeout_s=15)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=1, timeout_s=15)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, at_least=1, timeout_s=15)
     assert [s.json()["status"] for s in statuses] == ["received"]
     # unsigned: its source is not established, answered on the operators' topic
     assert [r.json()["status"] for r in refusals] == ["rejected"]
@@ -246,9 +248,10 @@ async def test_one_topic_per_cfa_by_pattern(
     async with running(app):
         await produce(kafka_bootstrap, topic_a, [out(a1.event)])
         await produce(kafka_bootstrap, topic_b, [out(b1.event), out(forged.event)])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=2, timeout_s=20)
-        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=1, timeout_s=20)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=2, timeout_s=20)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, at_least=1, timeout_s=20)
         text = app.metrics.render().decode()
+    assert len(statuses) == 2 and len(refusals) == 1
     outcome = {s.json()["eventId"]: s.json()["status"] for s in statuses}
     assert outcome == {a1.event_id: "received", b1.event_id: "received"}
     # the forged one is answered on the operators' topic, named by its position
@@ -299,7 +302,7 @@ async def test_a_failing_ledger_holds_the_stream_and_skips_nothing(
     app = build(settings_for(kafka_bootstrap, topics, url), ["ingest", "relay"], ledger=flaky)  # type: ignore[arg-type]
     async with running(app):
         await produce(kafka_bootstrap, topics.input, [out(d.event) for d in dossiers])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=12, timeout_s=20)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=12, timeout_s=20)
         assert app.ingest is not None
         await wait_until(lambda: app.ingest is not None and not app.ingest.failing)
     assert flaky.failures_left == 0
@@ -307,7 +310,7 @@ async def test_a_failing_ledger_holds_the_stream_and_skips_nothing(
     assert sorted(received) == sorted(d.event_id for d in dossiers)  # each once, none skipped
     # Per dossier key the order holds: each partition's statuses follow the topic's order.
     by_partition: dict[int, list[str]] = {}
-    for rec in await consume_all(kafka_bootstrap, topics.input, expected=12):
+    for rec in await consume_all(kafka_bootstrap, topics.input, at_least=12):
         by_partition.setdefault(rec.partition, []).append(rec.headers["ce_id"])
     for ids in by_partition.values():
         assert [i for i in received if i in ids] == ids
@@ -341,9 +344,9 @@ async def test_records_too_large_for_the_dlq_do_not_block_the_stream(
     )
     async with running(app):
         await wait_until(lambda: app.ingest is not None and app.ingest.handled == 3, timeout_s=30)
-        dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=2, timeout_s=15)
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=1, timeout_s=15)
-        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=2, timeout_s=15)
+        dlq = await consume_all(kafka_bootstrap, topics.dlq, at_least=2, timeout_s=15)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=1, timeout_s=15)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, at_least=2, timeout_s=15)
     assert [d.headers["dlq_reason"] for d in dlq] == ["TOO_LARGE", "ENVELOPE_UNDECODABLE"]
     assert all(
         d.value in (None, b"") and int(d.headers["dlq_value_dropped"]) > 1 << 20 for d in dlq
@@ -368,11 +371,12 @@ async def test_a_record_that_always_fails_is_dead_lettered_and_the_stream_goes_o
     app = build(settings, ["ingest", "relay"], ledger=flaky)  # type: ignore[arg-type]
     async with running(app):
         await produce(kafka_bootstrap, topics.input, [out(d.event) for d in dossiers])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=3, timeout_s=30)
-        dlq = await consume_all(kafka_bootstrap, topics.dlq, expected=1, timeout_s=10)
-        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=1, timeout_s=10)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=3, timeout_s=30)
+        dlq = await consume_all(kafka_bootstrap, topics.dlq, at_least=1, timeout_s=10)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, at_least=1, timeout_s=10)
     outcome = {s.json()["eventId"]: s.json()["status"] for s in statuses}
     assert outcome == {d.event_id: "received" for d in dossiers if d is not poison}
+    assert len(statuses) == len(outcome) and len(refusals) == 1  # no duplicate
     # given up on: identified by its position only (its source was never established), for the
     # operators, who have the raw record on the DLQ
     assert [(r.json()["eventId"], r.json()["status"]) for r in refusals] == [

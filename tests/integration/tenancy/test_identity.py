@@ -89,9 +89,9 @@ async def test_a_cfa_reusing_another_cfas_event_id_does_not_cancel_it(
     app = build(settings, ["ingest", "relay"])
     async with running(app):
         await produce(kafka_bootstrap, topic_b, [signed(out(b_event), SECRET_B)])
-        await consume_all(kafka_bootstrap, topics.status, expected=1, timeout_s=20)
+        await consume_all(kafka_bootstrap, topics.status, at_least=1, timeout_s=20)
         await produce(kafka_bootstrap, topic_a, [signed(out(a_event.event), SECRET_A)])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=2, timeout_s=20)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=2, timeout_s=20)
     seen = {(b["cfa"], b["status"]) for b in bodies(statuses)}
     assert seen == {(cfa_b.siret, "rejected"), (cfa_a.siret, "received")}, bodies(statuses)
     assert {b["eventId"] for b in bodies(statuses)} == {a_event.event_id}
@@ -199,9 +199,9 @@ async def test_per_cfa_status_topics_and_forged_records(
     async with running(app):
         await produce(kafka_bootstrap, topic_b, [forged, out(b_ok.event)])
         await produce(kafka_bootstrap, topic_a, [out(a_ok.event), out(a_bad)])
-        own_a = await consume_all(kafka_bootstrap, status_a, expected=2, timeout_s=20)
-        own_b = await consume_all(kafka_bootstrap, status_b, expected=1, timeout_s=20)
-        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=1, timeout_s=20)
+        own_a = await consume_all(kafka_bootstrap, status_a, at_least=2, timeout_s=20)
+        own_b = await consume_all(kafka_bootstrap, status_b, at_least=1, timeout_s=20)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, at_least=1, timeout_s=20)
         assert app.ingest is not None
         await wait_until(lambda: app.ingest is not None and app.ingest.handled >= 4)
         shared = await consume_all(kafka_bootstrap, topics.status, timeout_s=3, idle_s=1.0)
@@ -250,7 +250,7 @@ async def test_a_forged_record_earns_no_status_naming_its_victim_on_the_shared_t
     async with running(app):
         await produce(kafka_bootstrap, topic_b, [forged, out(b_ok.event)])
         await wait_until(lambda: app.ingest is not None and app.ingest.handled >= 2)
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=1, timeout_s=20)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=1, timeout_s=20)
         statuses = await consume_all(kafka_bootstrap, topics.status, timeout_s=3, idle_s=1.0)
         operators = await consume_all(kafka_bootstrap, topics.rejected, timeout_s=10, idle_s=1.0)
     assert [(s.json()["eventId"], s.json()["status"]) for s in statuses] == [

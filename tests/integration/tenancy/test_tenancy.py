@@ -106,13 +106,14 @@ async def test_topic_source_binding_and_signatures_at_ingest(
         )
         await produce(kafka_bootstrap, topic_shared, [out(c_shared.event)])
         await produce(kafka_bootstrap, topic_unmapped, [out(c_unmapped.event)])
-        statuses = await consume_all(kafka_bootstrap, topics.status, expected=4, timeout_s=30)
-        refusals = await consume_all(kafka_bootstrap, topics.rejected, expected=6, timeout_s=30)
+        statuses = await consume_all(kafka_bootstrap, topics.status, at_least=4, timeout_s=30)
+        refusals = await consume_all(kafka_bootstrap, topics.rejected, at_least=6, timeout_s=30)
     # the forged copy was refused and the real event (same id) accepted afterwards
     assert sorted((s.json()["eventId"], s.json()["status"]) for s in statuses) == sorted(
         (event_id, "received") for event_id in received
     )
     seen = {r.key_str: r.json() for r in refusals}
+    assert len(seen) == len(refusals)  # one refusal per record, no duplicate
     assert {k: [e["code"] for e in b["errors"]] for k, b in seen.items()} == {
         k: [code] for k, code in refused.items()
     }
@@ -147,7 +148,7 @@ async def test_a_forged_copy_does_not_replace_the_real_rejection(
     app = build(settings, ["ingest", "relay"])
     async with running(app):
         await produce(kafka_bootstrap, topic_b, [out(bad.event)])  # the forged copy first
-        await consume_all(kafka_bootstrap, topics.rejected, expected=1, timeout_s=20)
+        await consume_all(kafka_bootstrap, topics.rejected, at_least=1, timeout_s=20)
         await produce(kafka_bootstrap, topic_a, [out(bad.event)])  # then A's own
         assert app.ingest is not None
         await wait_until(lambda: app.ingest is not None and app.ingest.handled >= 2, timeout_s=20)

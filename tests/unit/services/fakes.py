@@ -16,8 +16,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from relais.adapters.ledger.common import (
+    OUTBOX_BACKLOG,
+    check_completion,
+    check_etat_kind,
+    touches_dossier,
+)
 from relais.domain.opco import OpcoCode
 from relais.errors import MissingCredentialsError, NotSupportedError
+from relais.services.clock import Clock
 from relais.services.ledger_port import (
     Accept,
     Command,
@@ -63,8 +70,8 @@ class _Row:
 
 
 class FakeLedger:
-    def __init__(self, clock: ManualClock | None = None) -> None:
-        self.clock = clock or ManualClock()
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or ManualClock()
         self.inbox: set[tuple[str, str]] = set()  # (cfa, event id); cfa "" when not established
         self.rows: list[_Row] = []
         self.outbox: list[OutboxRecord] = []
@@ -72,29 +79,39 @@ class FakeLedger:
         self.set_aside_rows: dict[int, str] = {}  # seq -> reason
         self.dossiers: dict[tuple[str, str], DossierRecord] = {}
         self.factures: dict[tuple[str, str], FactureRecord] = {}
-        self.etats: dict[tuple[str, str, str], str] = {}
+        self.etats: dict[tuple[str, str, str, str], str] = {}  # (cfa, opco, kind, numero)
         self.completions: dict[int, Completion] = {}
         self.reschedules: list[tuple[int, datetime, str, bool, bool]] = []
         self.claims: list[frozenset[str]] = []  # the OPCOs each claim excluded
+        self._outbox_ids: set[str] = set()  # a status id is enqueued once, ever
         self._ids = itertools.count(1)
         self._seq = itertools.count(1)
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the ledger is closed")
 
     # -- lifecycle
     async def migrate(self) -> None:
-        return None
+        self._check_open()
 
     async def ping(self) -> None:
-        return None
+        self._check_open()
 
     async def close(self) -> None:
-        return None
+        self._closed = True
 
     # -- intake
     def _enqueue(self, statuses: Sequence[OutboxMessage]) -> None:
         for message in statuses:
+            if message.event_id in self._outbox_ids:
+                continue
+            self._outbox_ids.add(message.event_id)
             self.outbox.append(OutboxRecord(seq=next(self._seq), message=message))
 
     async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
+        self._check_open()
         if (command.cfa, command.event_id) in self.inbox:
             return False
         self.inbox.add((command.cfa, command.event_id))
@@ -122,6 +139,7 @@ class FakeLedger:
     async def reject(
         self, event_id: str, statuses: Sequence[OutboxMessage], cfa: str | None = None
     ) -> bool:
+        self._check_open()
         if (cfa or "", event_id) in self.inbox:
             return False
         self.inbox.add((cfa or "", event_id))
@@ -129,6 +147,7 @@ class FakeLedger:
         return True
 
     async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
+        self._check_open()
         results = []
         for entry in entries:  # nothing here can fail half-way: one by one is all or nothing
             if isinstance(entry, Accept):
@@ -149,32 +168,49 @@ class FakeLedger:
         lease: timedelta,
         exclude_opcos: Collection[str] = (),
     ) -> list[Command]:
+        self._check_open()
         self.claims.append(frozenset(exclude_opcos))
+        if limit <= 0:
+            return []
         heads: dict[tuple[str, str], _Row] = {}
         for row in self.rows:  # rows are in insertion (= publication) order
             key = (row.command.cfa, row.command.dossier_id)
             if key not in heads and self._open(row):
                 heads[key] = row
+        # As the engines do: expired leases first (oldest lease first), then due commands (by
+        # next_attempt_at, then id); a dossier's head stays its head whatever the exclusions.
+        expired = sorted(
+            (
+                r
+                for r in heads.values()
+                if r.command.state is CommandState.IN_FLIGHT
+                and r.lease_until is not None
+                and r.lease_until <= now
+                and r.command.opco not in exclude_opcos
+            ),
+            key=lambda r: (r.lease_until, r.command.id),
+        )
+        due = sorted(
+            (
+                r
+                for r in heads.values()
+                if r.command.state is CommandState.PENDING
+                and r.command.next_attempt_at <= now
+                and r.command.opco not in exclude_opcos
+            ),
+            key=lambda r: (r.command.next_attempt_at, r.command.id),
+        )
         claimed: list[Command] = []
-        for row in heads.values():
-            if len(claimed) >= limit:
-                break
+        for row in (*expired, *due)[:limit]:
             cmd = row.command
-            if cmd.opco in exclude_opcos:
-                continue  # the dossier's head stays its head: FIFO per dossier is unchanged
             if cmd.state is CommandState.IN_FLIGHT:
-                assert row.lease_until is not None
-                if row.lease_until > now:
-                    continue
                 # The lease expired: the previous holder may have reached the OPCO.
                 cmd = replace(cmd, ambiguous=True)
-            elif cmd.next_attempt_at > now:
-                continue
             row.command = replace(cmd, state=CommandState.IN_FLIGHT)
             row.worker = worker
             row.lease_until = now + lease
             claimed.append(row.command)
-        return claimed
+        return sorted(claimed, key=lambda c: c.id)
 
     def _held(self, command_id: int, worker: str) -> _Row | None:
         for row in self.rows:
@@ -184,6 +220,8 @@ class FakeLedger:
         return None
 
     async def complete(self, command_id: int, worker: str, completion: Completion) -> bool:
+        self._check_open()
+        check_completion(completion)
         row = self._held(command_id, worker)
         if row is None:
             return False
@@ -192,9 +230,9 @@ class FakeLedger:
         row.worker = None
         row.lease_until = None
         self.completions[command_id] = completion
-        if completion.dossier_ids:
+        if touches_dossier(cmd.kind.value, completion):
             old = self.dossiers.get((cmd.cfa, cmd.dossier_id))
-            self.dossiers[(cmd.cfa, cmd.dossier_id)] = DossierRecord(
+            dossier = DossierRecord(
                 cfa=cmd.cfa,
                 dossier_id=cmd.dossier_id,
                 opco=cmd.opco,
@@ -207,9 +245,24 @@ class FakeLedger:
                 etat=completion.dossier_etat or (old.etat if old else None),
                 updated_at=self.clock.now(),
             )
+            self.dossiers[(cmd.cfa, cmd.dossier_id)] = dossier
+            if completion.dossier_etat is not None and dossier.numero_interne is not None:
+                # what the OPCO said at submission is known: polling reports later changes only
+                key = (cmd.cfa, cmd.opco, "dossier", dossier.numero_interne)
+                self.etats[key] = completion.dossier_etat
         if completion.facture is not None:
             f = completion.facture
-            self.factures[(f.cfa, f.reference)] = f
+            old_f = self.factures.get((f.cfa, f.reference))
+            stored = replace(
+                f,
+                numero_interne_facture=f.numero_interne_facture
+                or (old_f.numero_interne_facture if old_f else None),
+                etat=f.etat or (old_f.etat if old_f else None),
+            )
+            self.factures[(f.cfa, f.reference)] = stored
+            if stored.etat is not None and stored.numero_interne_facture is not None:
+                key = (f.cfa, f.opco, "facture", stored.numero_interne_facture)
+                self.etats[key] = stored.etat
         self._enqueue(completion.statuses)
         return True
 
@@ -224,6 +277,7 @@ class FakeLedger:
         count_attempt: bool = True,
         statuses: Sequence[OutboxMessage] = (),
     ) -> bool:
+        self._check_open()
         row = self._held(command_id, worker)
         if row is None:
             return False
@@ -243,6 +297,7 @@ class FakeLedger:
         return True
 
     async def release(self, worker: str) -> int:
+        self._check_open()
         n = 0
         for row in self.rows:
             if row.worker == worker and row.command.state is CommandState.IN_FLIGHT:
@@ -254,21 +309,27 @@ class FakeLedger:
 
     # -- reads
     async def dossier(self, cfa: str, dossier_id: str) -> DossierRecord | None:
+        self._check_open()
         return self.dossiers.get((cfa, dossier_id))
 
     async def dossier_by_numero(self, opco: str, numero_interne: str) -> DossierRecord | None:
-        for record in self.dossiers.values():
-            if record.opco == opco and record.numero_interne == numero_interne:
-                return record
-        return None
+        self._check_open()
+        found = [
+            record
+            for record in self.dossiers.values()
+            if record.opco == opco and record.numero_interne == numero_interne
+        ]
+        return max(found, key=lambda r: r.updated_at) if found else None
 
     async def has_open_command(self, cfa: str, dossier_id: str) -> bool:
+        self._check_open()
         return any(
             self._open(r) and r.command.cfa == cfa and r.command.dossier_id == dossier_id
             for r in self.rows
         )
 
     async def facture(self, cfa: str, reference: str) -> FactureRecord | None:
+        self._check_open()
         return self.factures.get((cfa, reference))
 
     async def record_etat(
@@ -281,25 +342,29 @@ class FakeLedger:
         etat: str,
         statuses: Sequence[OutboxMessage],
     ) -> bool:
-        key = (opco, kind, numero_interne)
+        self._check_open()
+        check_etat_kind(kind)
+        key = (cfa, opco, kind, numero_interne)
         if self.etats.get(key) == etat:
             return False
         self.etats[key] = etat
         if kind == "dossier":
             for k, record in self.dossiers.items():
-                if record.opco == opco and record.numero_interne == numero_interne:
+                if (record.cfa, record.opco, record.numero_interne) == (cfa, opco, numero_interne):
                     self.dossiers[k] = replace(record, etat=etat)
         else:
             for k, f in self.factures.items():
-                if f.opco == opco and f.numero_interne_facture == numero_interne:
+                if (f.cfa, f.opco, f.numero_interne_facture) == (cfa, opco, numero_interne):
                     self.factures[k] = replace(f, etat=etat)
         self._enqueue(statuses)
         return True
 
     async def outbox_batch(self, limit: int) -> list[OutboxRecord]:
+        self._check_open()
         return [r for r in self.outbox if r.seq not in self.published][:limit]
 
     async def mark_published(self, seqs: Sequence[int]) -> None:
+        self._check_open()
         self.published.update(seqs)
 
     async def set_aside(self, seq: int, reason: str) -> None:
@@ -308,6 +373,7 @@ class FakeLedger:
             self.set_aside_rows[seq] = reason
 
     async def commands_for(self, cfa: str, dossier_id: str) -> list[Command]:
+        self._check_open()
         return [
             r.command
             for r in self.rows
@@ -315,11 +381,12 @@ class FakeLedger:
         ]
 
     async def counts(self) -> Mapping[str, int]:
-        out: dict[str, int] = defaultdict(int)
+        self._check_open()
+        out = {state.value: 0 for state in CommandState}
         for row in self.rows:
             out[row.command.state.value] += 1
-        out["outbox"] = len(self.outbox) - len(self.published)
-        return dict(out)
+        out[OUTBOX_BACKLOG] = len(self.outbox) - len(self.published)
+        return out
 
     # -- test helpers
     def command(self, command_id: int) -> Command:

@@ -4,6 +4,11 @@ The literals below were computed once from the code (uuid5 over ``relais.domain.
 and are written out on purpose: a change of namespace, of the parts hashed or of their order would
 give a redelivered outcome a new id after an upgrade, and consumers would see it twice. If one of
 these tests fails, the change breaks that promise; do not update the literals to make it pass.
+
+One deliberate change so far: identity became (CFA, event id) (ledger migration 0005, issue
+"Poison records and tenant isolation"), so the status of an event whose CFA is established hashes
+the CFA SIRET too. Statuses written before that migration keep the ids stored in the outbox; only
+statuses created after it use the new form, so no published status changes its id.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import pytest
 
 from relais.domain.events import EventKind
 from relais.domain.opco import OpcoCode
-from relais.domain.status import StatusEvent, Trigger
+from relais.domain.status import StatusEvent, Trigger, status_event_id
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 CFA = "19750000000011"
@@ -26,10 +31,10 @@ TRIGGER = Trigger(event_id=EVENT_ID, cfa=CFA, dossier_id="D-42", kind=EventKind.
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        (StatusEvent.received(TRIGGER, occurred_at=NOW), "26b59fbf-b627-51c4-8cc3-4e7762474b06"),
+        (StatusEvent.received(TRIGGER, occurred_at=NOW), "d57d17ee-92bf-5f92-a8c5-1c94c5e5fa0e"),
         (
             StatusEvent.rejected(TRIGGER, errors=[], occurred_at=NOW),
-            "fa297183-8abc-565a-8510-0919d2475f6a",
+            "1864eb38-5cae-571c-8c4a-ca7ca223f9aa",
         ),
         (
             StatusEvent.retrying(
@@ -40,7 +45,7 @@ TRIGGER = Trigger(event_id=EVENT_ID, cfa=CFA, dossier_id="D-42", kind=EventKind.
                 reason="http_503",
                 occurred_at=NOW,
             ),
-            "d3d8a06e-b60b-5c33-bd8e-07cb61762ed5",
+            "e18748a9-8e95-5318-bad1-164c1503c819",
         ),
         (
             StatusEvent.retrying(
@@ -51,21 +56,21 @@ TRIGGER = Trigger(event_id=EVENT_ID, cfa=CFA, dossier_id="D-42", kind=EventKind.
                 reason="http_503",
                 occurred_at=NOW,
             ),
-            "9eda5f18-4503-58be-bac3-bb4f5868774b",
+            "a8a73e61-3e20-5b41-815b-26c8b5e1e2a5",
         ),
         (
             StatusEvent.submitted(TRIGGER, opco=OpcoCode.AKTO, occurred_at=NOW),
-            "15240561-6850-54b7-ac9d-5edb0ed56543",
+            "0ee44a1d-5fa6-5016-8c71-68f38d57bac7",
         ),
         (
             StatusEvent.failed(
                 TRIGGER, opco=OpcoCode.AKTO, reason="not_supported", occurred_at=NOW
             ),
-            "6d90a99a-1c77-5301-b04f-a7a863d70c25",
+            "90378399-f390-50a7-a2f0-6b0ea1331253",
         ),
         (
             StatusEvent.dead_lettered(TRIGGER, reason="undecodable", occurred_at=NOW),
-            "b62f3944-231f-53a2-88d7-e8ccf9e31acf",
+            "0a975bb5-7353-59de-bd23-b0406c79d991",
         ),
         (
             StatusEvent.dead_lettered(
@@ -140,3 +145,17 @@ def test_an_etat_change_id_never_changes(
         occurred_at=NOW,
     )
     assert status.id == expected
+
+
+def test_the_same_event_id_from_two_cfas_gives_two_status_ids() -> None:
+    other = Trigger(event_id=EVENT_ID, cfa="19750000000029", dossier_id="D-42", kind=TRIGGER.kind)
+    ours = StatusEvent.received(TRIGGER, occurred_at=NOW)
+    theirs = StatusEvent.received(other, occurred_at=NOW)
+    assert ours.id != theirs.id
+
+
+def test_the_form_without_a_cfa_is_the_one_before_migration_0005() -> None:
+    """A record whose source is not established is still named as every status was before the
+    identity change (its Kafka position as event id, no CFA hashed): this literal is the id that
+    the received status of EVENT_ID had before it."""
+    assert status_event_id(EVENT_ID, "received") == "26b59fbf-b627-51c4-8cc3-4e7762474b06"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -44,8 +45,10 @@ from relais.adapters.embedded_broker import create_topics_sync
 from relais.demo.processes import RelaisProcess, relais_env, write_profiles
 from relais.domain.events import structured_to_record
 from relais.domain.opco import ALL_OPCO, OpcoCode
+from relais.domain.profiles import Capabilities
 from relais.domain.referentials import referential
 from relais.sampledata import Generator, InvalidKind
+from relais.sampledata.generator import GeneratedDossier
 from relais.services.ingest import sign
 from tests.fixtures.simulator import SimulatorProcess
 
@@ -170,6 +173,10 @@ class Workload:
     cfa_of: dict[str, str] = field(default_factory=dict)  # event id -> CFA SIRET
     kind_of: dict[str, str] = field(default_factory=dict)  # event id -> dossier|convention|...
     subject_of: dict[str, str] = field(default_factory=dict)
+    # event id -> what names its object at the OPCO beyond the dossier: a facture's
+    # referenceFactureCFA, a certificat's échéance number
+    object_of: dict[str, str] = field(default_factory=dict)
+    submitted: list[GeneratedDossier] = field(default_factory=list)  # valid, expected submitted
     garbage: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     personal: set[str] = field(default_factory=set)
     hmac_secrets: dict[str, str] = field(default_factory=dict)  # CFA SIRET -> secret: signed
@@ -220,9 +227,47 @@ class Workload:
             self.personal.update(d.personal_values())
             expected = "failed" if opco is OpcoCode.SANTE else "submitted"
             self._add(d.event, expected, "dossier", cfa.siret)
+            if expected == "submitted":
+                self.submitted.append(d)
             if i % 4 == 0 and opco is not OpcoCode.SANTE:
                 conv = gen.convention(d)
                 self._add(conv, "submitted", "convention", cfa.siret)
+        return self.events[start:]
+
+    def followups(
+        self,
+        targets: Sequence[tuple[GeneratedDossier, float]],
+        capabilities: Mapping[OpcoCode, Capabilities],
+    ) -> list[dict[str, Any]]:
+        """Several follow-ups per dossier, published in this order, each one a new object at the
+        OPCO that does not depend on the previous one (so nothing but relais's per-dossier FIFO
+        keeps them in order): two factures on échéance 1 (the next échéance opens 6 months after
+        the start: the OPCO refuses it before), the certificats of échéances 1 and 2, a rupture.
+        Each only where the dossier's OPCO offers the route. ``targets``: ENGAGE dossiers with
+        what échéance 1 still has to be invoiced (euros)."""
+        start = len(self.events)
+        gen = self.gen
+        for d, remaining in targets:
+            can = capabilities[d.opco]
+            cfa = d.cfa.siret
+            if can.has("factures") and remaining >= 1.0:
+                part = int(remaining * 30) / 100  # 30 % each, in cents, below what is left
+                for _ in range(2):
+                    facture = gen.facture([d], montants={d.dossier_id: part})
+                    self._add(facture, "submitted", "facture", cfa)
+                    self.object_of[facture["id"]] = facture["data"]["facture"][
+                        "referenceFactureCFA"
+                    ]
+            if can.has("certificats"):
+                for numero in (1, 2):
+                    certificat = gen.certificat(d, numero_echeance=numero)
+                    self._add(certificat, "submitted", "certificat", cfa)
+                    self.object_of[certificat["id"]] = str(numero)
+            if can.has("rupture"):
+                # dated the start (as late as relais accepts: not after its today)
+                rupture = gen.rupture(d, date_rupture=d.start)
+                self._add(rupture, "submitted", "rupture", cfa)
+            self.personal.update(d.personal_values())  # a certificat names its signatory
         return self.events[start:]
 
     def records(self, events: Iterable[dict[str, Any]]) -> list[tuple[bytes, bytes, list[Any]]]:
@@ -681,6 +726,29 @@ def _key(dossier: dict[str, Any]) -> tuple[str, str]:
     return (dossier["opco"], dossier["numeroInterne"])
 
 
+# the simulator's route of each kind of event the workload sends
+OBJECT_ROUTE = {
+    "dossier": "dossiers_post",
+    "convention": "conventions",
+    "facture": "factures",
+    "certificat": "certificats",
+    "rupture": "rupture",
+}
+
+
+def _object_key(record: dict[str, Any]) -> tuple[str, ...] | None:
+    """The object a creation record is about: OPCO, route, dossier, and what tells apart the
+    dossier's objects of one route (a facture's reference, a certificat's échéance)."""
+    numero = _numero(record)
+    if numero is None:
+        return None
+    ids = record.get("ids") or {}
+    detail = {"factures": "referenceFactureCFA", "certificats": "numeroEcheance"}.get(
+        record["route"]
+    )
+    return (record["opco"], record["route"], numero, str(ids.get(detail, "")) if detail else "")
+
+
 def _numero(record: dict[str, Any]) -> str | None:
     """The OPCO dossier a request record is about (a dossier's or a follow-up's)."""
     ids = record.get("ids") or {}
@@ -814,10 +882,10 @@ async def check_invariants(
     created = [r for r in records if r["created"]]
     twice = Counter((r["opco"], r["route"], r["naturalKey"]) for r in created if r["naturalKey"])
     problems["created_twice"] += [f"{k}: {n}" for k, n in twice.items() if n > 1]
-    # the workload sends at most one object of a kind per dossier: one creation per dossier
-    created_per_dossier = Counter((r["opco"], r["route"], _numero(r)) for r in created)
+    # every object the workload sends is created once (its identity at the OPCO: _object_key)
+    created_per_object = Counter(_object_key(r) for r in created)
     problems["created_twice"] += [
-        f"{k}: {n}" for k, n in created_per_dossier.items() if n > 1 and k[2] is not None
+        f"{k}: {n}" for k, n in created_per_object.items() if n > 1 and k is not None
     ]
     want_dossiers = sum(
         1
@@ -847,24 +915,46 @@ async def check_invariants(
                 body["opco"],
                 body["numeroInterne"],
             )
-    first_created: dict[tuple[str, str, str], int] = {}
+    # The order the OPCO created each dossier's objects in (the simulator's record: seq) must be
+    # the order the CFA published them in. A follow-up that needs the dossier's numeroInterne
+    # cannot overtake it anyway; successive follow-ups (factures, certificats, rupture) can.
+    first_created: dict[tuple[str, ...], int] = {}
     for r in created:
-        num = _numero(r)
-        if num:
-            first_created.setdefault((r["opco"], r["route"], num), r["seq"])
-    checked_order = 0
-    for event_id, kind in workload.kind_of.items():
-        if kind != "convention" or workload.expected[event_id] != "submitted":
+        key = _object_key(r)
+        if key is not None:
+            first_created.setdefault(key, r["seq"])
+    published_order: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for ev in workload.events:  # in publication order; a replayed event counts at its first
+        event_id = ev["id"]
+        if workload.expected.get(event_id) == "submitted" and event_id not in published_order.get(
+            (workload.cfa_of[event_id], workload.subject_of[event_id]), ()
+        ):
+            published_order[(workload.cfa_of[event_id], workload.subject_of[event_id])].append(
+                event_id
+            )
+    # independent pairs: neither needs what the other creates (not a dossier and its follow-up):
+    # only the FIFO keeps them in order, so these are the pairs the check can catch out of order
+    order = {"dossiers": 0, "pairs": 0, "independent_pairs": 0}
+    for (cfa, subject), event_ids in published_order.items():
+        where = dossier_numero.get((cfa, subject))
+        if where is None or len(event_ids) < 2:
             continue
-        where = dossier_numero.get((workload.cfa_of[event_id], workload.subject_of[event_id]))
-        if where is None:
-            continue
-        d_seq = first_created.get((where[0], "dossiers_post", where[1]))
-        c_seq = first_created.get((where[0], "conventions", where[1]))
-        checked_order += 1
-        if d_seq is None or c_seq is None or c_seq < d_seq:
-            problems["out_of_order"].append(f"{workload.subject_of[event_id]}: {d_seq} {c_seq}")
-    counts["order_checked_dossiers"] = checked_order
+        opco, numero = where
+        seqs = []
+        for event_id in event_ids:
+            kind = workload.kind_of[event_id]
+            key = (opco, OBJECT_ROUTE[kind], numero, workload.object_of.get(event_id, ""))
+            seqs.append((first_created.get(key), kind, event_id))
+        order["dossiers"] += 1
+        for (seq_a, kind_a, _), (seq_b, kind_b, id_b) in itertools.pairwise(seqs):
+            order["pairs"] += 1
+            order["independent_pairs"] += kind_a != "dossier"
+            if seq_a is None or seq_b is None or seq_b < seq_a:
+                problems["out_of_order"].append(
+                    f"{subject}: {kind_b} {id_b} created at seq {seq_b}, "
+                    f"the {kind_a} published_order before it at seq {seq_a}"
+                )
+    counts["order_checked"] = order
     for d in sim_dossiers:
         want = numero_cfa.get((d["opco"], d["numeroInterne"]))
         if want is None:

@@ -186,16 +186,26 @@ async def phase_replays(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
 
 
 async def phase_rebalance(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    """A second ingest process joins mid-batch, then leaves mid-batch. The join took effect if
+    the group lists it and it consumed events produced once it was a member (its partitions)."""
     cluster.timeline.start_phase("rebalance")
     batch = wl.batch(sizes.batch)
+    half, three_quarters = len(batch) // 2, len(batch) * 3 // 4
     inbox0 = await _inbox_count(cluster)
-    producing = asyncio.create_task(cluster.produce(wl.records(batch), "events"))
+    producing = asyncio.create_task(cluster.produce(wl.records(batch[:half]), "events"))
     await wait_inbox(cluster, inbox0 + max(3, len(batch) // 6))
     await cluster.add_node("ingest-2", "ingest")
     cluster.timeline.note("rebalance_join", "ingest-2 joined the group")
     await producing
-    await wait_inbox(cluster, inbox0 + max(6, len(batch) // 2))
-    await cluster.stop_node("ingest-2", note="rebalance_leave")
+    await cluster.wait_member("ingest-2", present=True)
+    await cluster.produce(wl.records(batch[half:three_quarters]), "events")
+    await cluster.wait_consumed("ingest-2")
+    producing = asyncio.create_task(cluster.produce(wl.records(batch[three_quarters:]), "events"))
+    await cluster.stop_node("ingest-2", note="rebalance_leave")  # scraped first
+    await producing
+    cluster.joined["ingest-2"] = cluster.consumed("ingest-2")
+    await cluster.wait_member("ingest-2", present=False)
+    cluster.timeline.note("info", f"ingest-2 consumed {cluster.joined['ingest-2']} events")
     await settle(cluster, wl, sizes)
 
 

@@ -1034,46 +1034,9 @@ async def check_invariants(
                 body["opco"],
                 body["numeroInterne"],
             )
-    # The order the OPCO created each dossier's objects in (the simulator's record: seq) must be
-    # the order the CFA published them in. A follow-up that needs the dossier's numeroInterne
-    # cannot overtake it anyway; successive follow-ups (factures, certificats, rupture) can.
-    first_created: dict[tuple[str, ...], int] = {}
-    for r in created:
-        key = _object_key(r)
-        if key is not None:
-            first_created.setdefault(key, r["seq"])
-    published_order: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for ev in workload.events:  # in publication order; a replayed event counts at its first
-        event_id = ev["id"]
-        if workload.expected.get(event_id) == "submitted" and event_id not in published_order.get(
-            (workload.cfa_of[event_id], workload.subject_of[event_id]), ()
-        ):
-            published_order[(workload.cfa_of[event_id], workload.subject_of[event_id])].append(
-                event_id
-            )
-    # independent pairs: neither needs what the other creates (not a dossier and its follow-up):
-    # only the FIFO keeps them in order, so these are the pairs the check can catch out of order
-    order = {"dossiers": 0, "pairs": 0, "independent_pairs": 0}
-    for (cfa, subject), event_ids in published_order.items():
-        where = dossier_numero.get((cfa, subject))
-        if where is None or len(event_ids) < 2:
-            continue
-        opco, numero = where
-        seqs = []
-        for event_id in event_ids:
-            kind = workload.kind_of[event_id]
-            key = (opco, OBJECT_ROUTE[kind], numero, workload.object_of.get(event_id, ""))
-            seqs.append((first_created.get(key), kind, event_id))
-        order["dossiers"] += 1
-        for (seq_a, kind_a, _), (seq_b, kind_b, id_b) in itertools.pairwise(seqs):
-            order["pairs"] += 1
-            order["independent_pairs"] += kind_a != "dossier"
-            if seq_a is None or seq_b is None or seq_b < seq_a:
-                problems["out_of_order"].append(
-                    f"{subject}: {kind_b} {id_b} created at seq {seq_b}, "
-                    f"the {kind_a} published_order before it at seq {seq_a}"
-                )
-    counts["order_checked"] = order
+    problems["out_of_order"], counts["order_checked"] = check_order(
+        workload, dossier_numero, created
+    )
     for d in sim_dossiers:
         want = numero_cfa.get((d["opco"], d["numeroInterne"]))
         if want is None:
@@ -1188,17 +1151,81 @@ async def check_invariants(
     # 9. no relais process died on its own (a fault must be absorbed, not crash a role)
     problems["process_crashed"] += cluster.crashes
     # 10. each scan scanned something: an empty scan finds no leak and proves nothing
-    for what in ("log_lines", "metrics_series", "status", "dlq"):
-        if scanned[what] <= 0:
-            problems["leak_scan_empty"].append(f"{what}: nothing scanned")
-    for name in cluster.nodes:
-        if lines_of.get(f"relais-{name}.log", 0) <= 0:
-            problems["leak_scan_empty"].append(f"relais-{name}.log: no line")
-    if not needles or not secret_needles:
-        problems["leak_scan_empty"].append(f"{len(needles)} personal values, {len(secret_needles)}")
+    problems["leak_scan_empty"] += empty_scans(
+        scanned, lines_of, list(cluster.nodes), len(needles), len(secret_needles)
+    )
     # 11. each fault took effect, not only asked for
     check_effects(cluster, problems, counts)
     return Verdict(counts=counts, problems={k: v for k, v in problems.items()})
+
+
+def check_order(
+    workload: Workload,
+    dossier_numero: Mapping[tuple[str, str], tuple[str, str]],
+    created: Iterable[dict[str, Any]],
+) -> tuple[list[str], dict[str, int]]:
+    """The order the OPCO created each dossier's objects in (the simulator's request record:
+    ``seq``) must be the order the CFA published them in. ``dossier_numero``: (CFA, CFA dossier
+    id) -> (OPCO, numeroInterne); ``created``: the records of requests that created an object.
+
+    A follow-up that needs its dossier's numeroInterne cannot overtake the dossier anyway; one
+    follow-up after another (factures, certificats, rupture) can: those "independent" pairs are
+    what catches a broken per-dossier FIFO. Returns the problems and what was compared."""
+    first_created: dict[tuple[str, ...], int] = {}
+    for r in created:
+        key = _object_key(r)
+        if key is not None:
+            first_created.setdefault(key, r["seq"])
+    published: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for ev in workload.events:  # in publication order (replays produce no new event)
+        event_id = ev["id"]
+        if workload.expected.get(event_id) == "submitted":
+            published[(workload.cfa_of[event_id], workload.subject_of[event_id])].append(event_id)
+    problems: list[str] = []
+    order = {"dossiers": 0, "pairs": 0, "independent_pairs": 0}
+    for (cfa, subject), event_ids in published.items():
+        where = dossier_numero.get((cfa, subject))
+        if where is None or len(event_ids) < 2:
+            continue
+        opco, numero = where
+        seqs = []
+        for event_id in event_ids:
+            kind = workload.kind_of[event_id]
+            key = (opco, OBJECT_ROUTE[kind], numero, workload.object_of.get(event_id, ""))
+            seqs.append((first_created.get(key), kind, event_id))
+        order["dossiers"] += 1
+        for (seq_a, kind_a, _), (seq_b, kind_b, id_b) in itertools.pairwise(seqs):
+            order["pairs"] += 1
+            order["independent_pairs"] += kind_a != "dossier"
+            if seq_a is None or seq_b is None or seq_b < seq_a:
+                problems.append(
+                    f"{subject}: {kind_b} {id_b} created at seq {seq_b}, "
+                    f"the {kind_a} published before it at seq {seq_a}"
+                )
+    return problems, order
+
+
+def empty_scans(
+    scanned: Mapping[str, int],
+    lines_of: Mapping[str, int],
+    nodes: Iterable[str],
+    personal_needles: int,
+    secret_needles: int,
+) -> list[str]:
+    """The leak scans that scanned nothing (or searched for nothing): each proves nothing."""
+    found = [
+        f"{what}: nothing scanned"
+        for what in ("log_lines", "metrics_series", "status", "dlq")
+        if scanned.get(what, 0) <= 0
+    ]
+    found += [
+        f"relais-{name}.log: no line"
+        for name in nodes
+        if lines_of.get(f"relais-{name}.log", 0) <= 0
+    ]
+    if personal_needles <= 0 or secret_needles <= 0:
+        found.append(f"needles: {personal_needles} personal values, {secret_needles} secrets")
+    return found
 
 
 def check_effects(cluster: Cluster, problems: dict[str, list[str]], counts: dict[str, Any]) -> None:

@@ -27,8 +27,9 @@ import itertools
 import random
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from relais.domain.opco import OpcoCode
+from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.profiles import load_profiles
 from relais.sampledata.generator import GeneratedDossier
 from tests.faults.harness import Cluster, Workload, wait_for
@@ -270,21 +271,28 @@ async def phase_followups(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
     targets = await engaged_targets(cluster, wl, sizes.followup_dossiers)
     batch = wl.followups(targets, capabilities)
     cluster.timeline.note("info", f"{len(batch)} follow-ups of {len(targets)} ENGAGE dossiers")
-    # On the follow-up routes only (the poller, not backed off, sees the ruptures at once), a few
-    # times each (a retry waits 1 s, 2 s, 4 s...: more would only make the phase longer).
-    limit = {"routes": ["factures", "certificats", "rupture"], "max_faults": 4}
-    cluster.set_fault(OpcoCode.OPCO2I, "opco_5xx_burst", error_rate=0.5, **limit)
-    cluster.set_fault(
-        OpcoCode.OPCOEP, "opco_stored_lost", stored_lost_rate=0.5, stored_lost_mode="drop", **limit
-    )
-    cluster.set_fault(OpcoCode.AKTO, "opco_429_storm", throttle_rate=0.5, retry_after_s=1, **limit)
+    # On the follow-up routes only (the poller, not backed off, sees the ruptures at once):
+    # every OPCO answers after a random 0-400 ms, so follow-ups of one dossier sent together
+    # would reach the OPCO in any order (only the FIFO sends them one at a time); and a few
+    # faults each at three OPCOs (a retry waits 1 s, 2 s, 4 s...: more would only take longer).
+    routes = ["factures", "certificats", "rupture"]
+    extra: dict[OpcoCode, tuple[str, dict[str, Any]]] = {
+        OpcoCode.OPCO2I: ("opco_5xx_burst", {"error_rate": 0.5}),
+        OpcoCode.OPCOEP: (
+            "opco_stored_lost",
+            {"stored_lost_rate": 0.5, "stored_lost_mode": "drop"},
+        ),
+        OpcoCode.AKTO: ("opco_429_storm", {"throttle_rate": 0.5, "retry_after_s": 1}),
+    }
+    for opco in ALL_OPCO:
+        kind, spec = extra.get(opco, ("opco_jitter", {}))
+        cluster.set_fault(opco, kind, routes=routes, jitter_ms=400, max_faults=4, **spec)
     done0 = await _done_count(cluster)
     await cluster.produce(wl.records(batch), "events")
     await wait_done(cluster, done0 + max(2, len(batch) // 4))
     await cluster.terminate_pg_connections()
-    await asyncio.sleep(2.0)
-    cluster.clear_fault()
     await settle(cluster, wl, sizes)
+    cluster.clear_fault()
     await cluster.wait_polled(timeout_s=sizes.settle_s)  # the ruptures' new etat
     cluster.timeline.note("info", "every follow-up answered, every rupture seen by the poller")
 

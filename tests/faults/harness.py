@@ -10,7 +10,9 @@ One ``Cluster`` is the real thing, each part in its own process with its output 
 - several ``relais run`` processes, roles split and combined, each with its own HTTP port.
 
 A ``Workload`` is what the CFAs publish (valid dossiers for every OPCO, conventions after their
-dossier, invalid dossiers, undecodable records) with the terminal status each event must end with.
+dossier, invalid dossiers, undecodable records, then several follow-ups per ENGAGE dossier) with
+the terminal status each event must end with. The ``Cluster`` keeps the evidence that each fault
+took effect (connections terminated, group membership, scrapes, exit codes).
 ``Timeline`` notes every fault injected (monotonic offset and UTC time). ``check_invariants``
 computes the verdict from the status topic, the DLQ topic, the simulator's request record, the
 ledger, every captured log line and every scraped ``/metrics`` page; ``write_report`` prints it
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -30,22 +33,26 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from relais.adapters.embedded_broker import create_topics_sync
 from relais.demo.processes import RelaisProcess, relais_env, write_profiles
 from relais.domain.events import structured_to_record
 from relais.domain.opco import ALL_OPCO, OpcoCode
+from relais.domain.profiles import Capabilities
 from relais.domain.referentials import referential
 from relais.sampledata import Generator, InvalidKind
+from relais.sampledata.generator import GeneratedDossier
 from relais.services.ingest import sign
 from tests.fixtures.simulator import SimulatorProcess
 
@@ -171,6 +178,10 @@ class Workload:
     cfa_of: dict[str, str] = field(default_factory=dict)  # event id -> CFA SIRET
     kind_of: dict[str, str] = field(default_factory=dict)  # event id -> dossier|convention|...
     subject_of: dict[str, str] = field(default_factory=dict)
+    # event id -> what names its object at the OPCO beyond the dossier: a facture's
+    # referenceFactureCFA, a certificat's échéance number
+    object_of: dict[str, str] = field(default_factory=dict)
+    submitted: list[GeneratedDossier] = field(default_factory=list)  # valid, expected submitted
     garbage: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     personal: set[str] = field(default_factory=set)
     hmac_secrets: dict[str, str] = field(default_factory=dict)  # CFA SIRET -> secret: signed
@@ -221,9 +232,47 @@ class Workload:
             self.personal.update(d.personal_values())
             expected = "failed" if opco is OpcoCode.SANTE else "submitted"
             self._add(d.event, expected, "dossier", cfa.siret)
+            if expected == "submitted":
+                self.submitted.append(d)
             if i % 4 == 0 and opco is not OpcoCode.SANTE:
                 conv = gen.convention(d)
                 self._add(conv, "submitted", "convention", cfa.siret)
+        return self.events[start:]
+
+    def followups(
+        self,
+        targets: Sequence[tuple[GeneratedDossier, float]],
+        capabilities: Mapping[OpcoCode, Capabilities],
+    ) -> list[dict[str, Any]]:
+        """Several follow-ups per dossier, published in this order, each one a new object at the
+        OPCO that does not depend on the previous one (so nothing but relais's per-dossier FIFO
+        keeps them in order): two factures on échéance 1 (the next échéance opens 6 months after
+        the start: the OPCO refuses it before), the certificats of échéances 1 and 2, a rupture.
+        Each only where the dossier's OPCO offers the route. ``targets``: ENGAGE dossiers with
+        what échéance 1 still has to be invoiced (euros)."""
+        start = len(self.events)
+        gen = self.gen
+        for d, remaining in targets:
+            can = capabilities[d.opco]
+            cfa = d.cfa.siret
+            if can.has("factures") and remaining >= 1.0:
+                part = int(remaining * 30) / 100  # 30 % each, in cents, below what is left
+                for _ in range(2):
+                    facture = gen.facture([d], montants={d.dossier_id: part})
+                    self._add(facture, "submitted", "facture", cfa)
+                    self.object_of[facture["id"]] = facture["data"]["facture"][
+                        "referenceFactureCFA"
+                    ]
+            if can.has("certificats"):
+                for numero in (1, 2):
+                    certificat = gen.certificat(d, numero_echeance=numero)
+                    self._add(certificat, "submitted", "certificat", cfa)
+                    self.object_of[certificat["id"]] = str(numero)
+            if can.has("rupture"):
+                # dated the start (as late as relais accepts: not after its today)
+                rupture = gen.rupture(d, date_rupture=d.start)
+                self._add(rupture, "submitted", "rupture", cfa)
+            self.personal.update(d.personal_values())  # a certificat names its signatory
         return self.events[start:]
 
     def records(self, events: Iterable[dict[str, Any]]) -> list[tuple[bytes, bytes, list[Any]]]:
@@ -326,6 +375,30 @@ async def read_topic(
 # ------------------------------------------------------------------------------------------------
 
 
+def with_application_name(url: str, name: str) -> str:
+    """``url`` with ``application_name=name`` (asyncpg passes it to the server): the node's
+    connections are then named in ``pg_stat_activity``."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "application_name"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("application_name", name)])))
+
+
+def events_consumed(page: str) -> int:
+    """``relais_events_consumed_total`` summed over its outcomes, from a Prometheus text page."""
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in page.splitlines()
+            if line.startswith("relais_events_consumed_total{")
+        )
+    )
+
+
+def metric_series(page: str) -> int:
+    """How many ``relais_*`` samples a Prometheus text page holds."""
+    return sum(1 for line in page.splitlines() if line.startswith("relais_"))
+
+
 @dataclass
 class Node:
     name: str
@@ -372,6 +445,12 @@ class Cluster:
         self.sim_today: date | None = None
         self.crashes: list[str] = []
         self._supervisor: asyncio.Task[None] | None = None
+        # evidence that each fault took effect (not only that it was asked for)
+        self.pg_terminations: list[dict[str, int]] = []  # per drop: relais connections killed
+        self.scrapes: list[dict[str, Any]] = []  # per /metrics scrape: node, ok, series, error
+        self.exits: list[dict[str, Any]] = []  # per stop: node, signal, exit code, expected
+        self.group_changes: list[dict[str, Any]] = []  # a member joined / left the ingest group
+        self.joined: dict[str, int] = {}  # a member that joined: events it consumed
 
     # ---- setup ----------------------------------------------------------------------------
 
@@ -412,10 +491,13 @@ class Cluster:
         create_topics_sync(self.bootstrap, [self.topics["status"]], 2)
         create_topics_sync(self.bootstrap, [self.topics["dlq"]], 1)
 
-    def env(self, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+    def env(
+        self, port: int, extra: dict[str, str] | None = None, name: str = "relais"
+    ) -> dict[str, str]:
         env = relais_env(
             bootstrap=self.bootstrap,
-            ledger_url=self.pg_url,
+            # the node's PostgreSQL connections and Kafka client say whose they are
+            ledger_url=with_application_name(self.pg_url, f"relais-{name}"),
             http_port=port,
             profiles_file=self.profiles,
             keys_file=self.keys_file,
@@ -436,6 +518,7 @@ class Cluster:
                 "RELAIS_OPCO__CONNECT_TIMEOUT_S": "2",
                 "RELAIS_LEDGER__POOL_MAX": "4",
                 "RELAIS_SHUTDOWN_GRACE_S": "8",
+                "RELAIS_KAFKA__CLIENT_ID": f"relais-{name}",
             }
         )
         if self.hmac_secrets:
@@ -448,7 +531,7 @@ class Cluster:
         # for a port chosen here and bound there)
         proc = RelaisProcess(
             log_path=self.workdir / f"relais-{name}.log",
-            env=self.env(0, extra),
+            env=self.env(0, extra, name),
             http_port=0,
             args=["--role", roles],
         )
@@ -514,9 +597,10 @@ class Cluster:
         node.wanted = False
         node.proc.process.send_signal(signal.SIGKILL)
         node.proc.process.wait(10)
-        node.proc.stop()
+        code = node.proc.stop()
         node.kills += 1
-        self.timeline.note("kill9", f"{name} ({node.roles})")
+        self.exits.append({"node": name, "signal": "SIGKILL", "code": code, "expected": -9})
+        self.timeline.note("kill9", f"{name} ({node.roles}) exit {code}")
 
     async def restart(self, name: str) -> None:
         node = self.nodes[name]
@@ -530,19 +614,32 @@ class Cluster:
         node.wanted = False
         await self.scrape(name)
         code = await asyncio.to_thread(node.proc.stop, 20.0)
+        # SIGTERM: a graceful stop within the grace period exits 0 (``relais run``'s EXIT_OK);
+        # past 20 s the process is SIGKILLed (-9): a stop that hangs is a finding
+        self.exits.append({"node": name, "signal": "SIGTERM", "code": code, "expected": 0})
         self.timeline.note(note, f"{name} ({node.roles}) exit {code}")
         return code
 
     async def scrape(self, name: str) -> None:
+        """``/metrics`` of a running node, kept for the leak scan; every scrape is noted, and one
+        that fails (not running, an HTTP error, no ``relais_`` series) is a violation."""
         node = self.nodes[name]
+        entry: dict[str, Any] = {"node": name, "ok": False, "series": 0, "error": None}
+        self.scrapes.append(entry)
         if not node.proc.running:
+            entry["error"] = "not running"
             return
         try:
             async with httpx.AsyncClient(timeout=5) as client:
                 resp = await client.get(f"http://127.0.0.1:{node.proc.http_port}/metrics")
-            self.metrics_pages.append((name, resp.text))
-        except httpx.HTTPError:
-            pass
+        except httpx.HTTPError as exc:
+            entry["error"] = repr(exc)
+            return
+        self.metrics_pages.append((name, resp.text))
+        entry["series"] = metric_series(resp.text)
+        entry["ok"] = resp.status_code == 200 and entry["series"] > 0
+        if not entry["ok"]:
+            entry["error"] = f"HTTP {resp.status_code}, {entry['series']} relais series"
 
     async def stop_all(self) -> dict[str, int | None]:
         codes = {}
@@ -556,6 +653,13 @@ class Cluster:
             node.proc.stop(5)
         if self.sim is not None:
             self.sim.close()
+            process = self.sim.process
+            if process is not None and process.returncode is not None:
+                # the simulator (uvicorn) stops gracefully on SIGTERM
+                code = process.returncode
+                self.exits.append(
+                    {"node": "simulator", "signal": "SIGTERM", "code": code, "expected": 0}
+                )
 
     # ---- faults ---------------------------------------------------------------------------
 
@@ -570,16 +674,76 @@ class Cluster:
         self.timeline.note("info", f"faults cleared at {opco.value if opco else 'every OPCO'}")
 
     async def terminate_pg_connections(self) -> int:
+        """``pg_terminate_backend`` of every relais connection (application name ``relais-*``);
+        returns how many it did terminate (the function returned true)."""
         conn = await asyncpg.connect(self.pg_url)
         try:
-            n = await conn.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            rows = await conn.fetch(
+                "SELECT application_name AS node, pg_terminate_backend(pid) AS killed"
+                " FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND application_name LIKE 'relais-%'"
             )
         finally:
             await conn.close()
-        self.timeline.note("pg_terminate", f"{n} relais connections terminated")
-        return int(n or 0)
+        by_node = Counter(r["node"] for r in rows if r["killed"])
+        n = sum(by_node.values())
+        self.pg_terminations.append({"terminated": n, **by_node})
+        self.timeline.note("pg_terminate", f"{n} relais connections terminated {dict(by_node)}")
+        return n
+
+    async def group_members(self) -> list[str]:
+        """The ingest group's member ids, as the group coordinator describes the group (a member
+        id starts with the Kafka client id: ``relais-<node>-``). Tansu describes no member's
+        assignment, so whether a member got partitions shows in what it consumed."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            responses = await admin.describe_consumer_groups([self.group])
+        finally:
+            await admin.close()
+        return [str(member[0]) for r in responses for group in r.groups for member in group[5]]
+
+    async def wait_member(self, name: str, *, present: bool, timeout_s: float = 30.0) -> bool:
+        """Until the node ``name`` is (or is no longer) a member of the ingest group; False if
+        that did not happen in time (the verdict says it)."""
+        prefix = f"relais-{name}-"
+        members: list[str] = []
+
+        async def there() -> bool:
+            nonlocal members
+            members = await self.group_members()
+            return any(m.startswith(prefix) for m in members) is present
+
+        try:
+            await wait_for(there, timeout_s=timeout_s, every_s=0.3, what=f"{name} in the group")
+        except TimeoutError:
+            ok = False
+        else:
+            ok = True
+        self.group_changes.append({"node": name, "joined" if present else "left": ok})
+        self.timeline.note("info", f"group members now {len(members)}: {name} present={present}")
+        return ok
+
+    def consumed(self, name: str) -> int:
+        """Events the node counted as consumed (any outcome), from its last scraped page."""
+        pages = [page for node, page in self.metrics_pages if node == name]
+        return events_consumed(pages[-1]) if pages else 0
+
+    async def wait_consumed(self, name: str, timeout_s: float = 30.0) -> None:
+        """Until the node has consumed an event (its ``/metrics``, not kept: the scrape that
+        counts is the one before it stops); no failure here, the verdict reads that scrape."""
+        port = self.nodes[name].proc.http_port
+
+        async def some() -> bool:
+            try:
+                async with httpx.AsyncClient(timeout=5) as client:
+                    resp = await client.get(f"http://127.0.0.1:{port}/metrics")
+            except httpx.HTTPError:
+                return False
+            return events_consumed(resp.text) > 0
+
+        with contextlib.suppress(TimeoutError):
+            await wait_for(some, timeout_s=timeout_s, every_s=0.3, what=f"{name} consumed")
 
     async def reset_group_to_earliest(self) -> None:
         """Commit offset 0 on every partition for the (empty) ingest group."""
@@ -680,6 +844,29 @@ def _status_body(c: Consumed) -> dict[str, Any]:
 
 def _key(dossier: dict[str, Any]) -> tuple[str, str]:
     return (dossier["opco"], dossier["numeroInterne"])
+
+
+# the simulator's route of each kind of event the workload sends
+OBJECT_ROUTE = {
+    "dossier": "dossiers_post",
+    "convention": "conventions",
+    "facture": "factures",
+    "certificat": "certificats",
+    "rupture": "rupture",
+}
+
+
+def _object_key(record: dict[str, Any]) -> tuple[str, ...] | None:
+    """The object a creation record is about: OPCO, route, dossier, and what tells apart the
+    dossier's objects of one route (a facture's reference, a certificat's échéance)."""
+    numero = _numero(record)
+    if numero is None:
+        return None
+    ids = record.get("ids") or {}
+    detail = {"factures": "referenceFactureCFA", "certificats": "numeroEcheance"}.get(
+        record["route"]
+    )
+    return (record["opco"], record["route"], numero, str(ids.get(detail, "")) if detail else "")
 
 
 def _numero(record: dict[str, Any]) -> str | None:
@@ -815,10 +1002,10 @@ async def check_invariants(
     created = [r for r in records if r["created"]]
     twice = Counter((r["opco"], r["route"], r["naturalKey"]) for r in created if r["naturalKey"])
     problems["created_twice"] += [f"{k}: {n}" for k, n in twice.items() if n > 1]
-    # the workload sends at most one object of a kind per dossier: one creation per dossier
-    created_per_dossier = Counter((r["opco"], r["route"], _numero(r)) for r in created)
+    # every object the workload sends is created once (its identity at the OPCO: _object_key)
+    created_per_object = Counter(_object_key(r) for r in created)
     problems["created_twice"] += [
-        f"{k}: {n}" for k, n in created_per_dossier.items() if n > 1 and k[2] is not None
+        f"{k}: {n}" for k, n in created_per_object.items() if n > 1 and k is not None
     ]
     want_dossiers = sum(
         1
@@ -848,24 +1035,9 @@ async def check_invariants(
                 body["opco"],
                 body["numeroInterne"],
             )
-    first_created: dict[tuple[str, str, str], int] = {}
-    for r in created:
-        num = _numero(r)
-        if num:
-            first_created.setdefault((r["opco"], r["route"], num), r["seq"])
-    checked_order = 0
-    for event_id, kind in workload.kind_of.items():
-        if kind != "convention" or workload.expected[event_id] != "submitted":
-            continue
-        where = dossier_numero.get((workload.cfa_of[event_id], workload.subject_of[event_id]))
-        if where is None:
-            continue
-        d_seq = first_created.get((where[0], "dossiers_post", where[1]))
-        c_seq = first_created.get((where[0], "conventions", where[1]))
-        checked_order += 1
-        if d_seq is None or c_seq is None or c_seq < d_seq:
-            problems["out_of_order"].append(f"{workload.subject_of[event_id]}: {d_seq} {c_seq}")
-    counts["order_checked_dossiers"] = checked_order
+    problems["out_of_order"], counts["order_checked"] = check_order(
+        workload, dossier_numero, created
+    )
     for d in sim_dossiers:
         want = numero_cfa.get((d["opco"], d["numeroInterne"]))
         if want is None:
@@ -935,18 +1107,28 @@ async def check_invariants(
     secret_needles = [s for s in cluster.secrets() if s]
     personal_scan, secret_scan = Scanner(needles), Scanner(secret_needles)
     every_scan = Scanner(needles + secret_needles)
-    scanned = {"log_files": 0, "log_lines": 0, "metrics_pages": 0, "status": 0, "dlq": 0}
+    scanned = {
+        "log_files": 0,
+        "log_lines": 0,
+        "metrics_pages": 0,
+        "metrics_series": 0,
+        "status": 0,
+        "dlq": 0,
+    }
+    lines_of: dict[str, int] = {}
     log_files = sorted(cluster.workdir.glob("*.log")) + sorted(cluster.workdir.glob("simulator.*"))
     for path in log_files:
         text = path.read_text(errors="replace")
         scanned["log_files"] += 1
         scanned["log_lines"] += text.count("\n")
+        lines_of[path.name] = text.count("\n")
         for hit in leaks_in(text, personal_scan):
             problems["personal_data_in_logs"].append(f"{path.name}: {hit[:3]}…")
         for hit in leaks_in(text, secret_scan):
             problems["secret_in_logs"].append(f"{path.name}: {hit[:6]}…")
     for name, page in cluster.metrics_pages:
         scanned["metrics_pages"] += 1
+        scanned["metrics_series"] += metric_series(page)
         for hit in leaks_in(page, every_scan):
             problems["leak_in_metrics"].append(f"{name}: {hit[:3]}…")
     for c in statuses:
@@ -969,7 +1151,123 @@ async def check_invariants(
     counts["dlq_records"] = len(dlq)
     # 9. no relais process died on its own (a fault must be absorbed, not crash a role)
     problems["process_crashed"] += cluster.crashes
+    # 10. each scan scanned something: an empty scan finds no leak and proves nothing
+    problems["leak_scan_empty"] += empty_scans(
+        scanned, lines_of, list(cluster.nodes), len(needles), len(secret_needles)
+    )
+    # 11. each fault took effect, not only asked for
+    check_effects(cluster, problems, counts)
     return Verdict(counts=counts, problems={k: v for k, v in problems.items()})
+
+
+def check_order(
+    workload: Workload,
+    dossier_numero: Mapping[tuple[str, str], tuple[str, str]],
+    created: Iterable[dict[str, Any]],
+) -> tuple[list[str], dict[str, int]]:
+    """The order the OPCO created each dossier's objects in (the simulator's request record:
+    ``seq``) must be the order the CFA published them in. ``dossier_numero``: (CFA, CFA dossier
+    id) -> (OPCO, numeroInterne); ``created``: the records of requests that created an object.
+
+    A follow-up that needs its dossier's numeroInterne cannot overtake the dossier anyway; one
+    follow-up after another (factures, certificats, rupture) can: those "independent" pairs are
+    what catches a broken per-dossier FIFO. Returns the problems and what was compared."""
+    first_created: dict[tuple[str, ...], int] = {}
+    for r in created:
+        key = _object_key(r)
+        if key is not None:
+            first_created.setdefault(key, r["seq"])
+    published: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for ev in workload.events:  # in publication order (replays produce no new event)
+        event_id = ev["id"]
+        if workload.expected.get(event_id) == "submitted":
+            published[(workload.cfa_of[event_id], workload.subject_of[event_id])].append(event_id)
+    problems: list[str] = []
+    order = {"dossiers": 0, "pairs": 0, "independent_pairs": 0}
+    for (cfa, subject), event_ids in published.items():
+        where = dossier_numero.get((cfa, subject))
+        if where is None or len(event_ids) < 2:
+            continue
+        opco, numero = where
+        seqs = []
+        for event_id in event_ids:
+            kind = workload.kind_of[event_id]
+            key = (opco, OBJECT_ROUTE[kind], numero, workload.object_of.get(event_id, ""))
+            seqs.append((first_created.get(key), kind, event_id))
+        order["dossiers"] += 1
+        for (seq_a, kind_a, _), (seq_b, kind_b, id_b) in itertools.pairwise(seqs):
+            order["pairs"] += 1
+            order["independent_pairs"] += kind_a != "dossier"
+            if seq_a is None or seq_b is None or seq_b < seq_a:
+                problems.append(
+                    f"{subject}: {kind_b} {id_b} created at seq {seq_b}, "
+                    f"the {kind_a} published before it at seq {seq_a}"
+                )
+    return problems, order
+
+
+def empty_scans(
+    scanned: Mapping[str, int],
+    lines_of: Mapping[str, int],
+    nodes: Iterable[str],
+    personal_needles: int,
+    secret_needles: int,
+) -> list[str]:
+    """The leak scans that scanned nothing (or searched for nothing): each proves nothing."""
+    found = [
+        f"{what}: nothing scanned"
+        for what in ("log_lines", "metrics_series", "status", "dlq")
+        if scanned.get(what, 0) <= 0
+    ]
+    found += [
+        f"relais-{name}.log: no line"
+        for name in nodes
+        if lines_of.get(f"relais-{name}.log", 0) <= 0
+    ]
+    if personal_needles <= 0 or secret_needles <= 0:
+        found.append(f"needles: {personal_needles} personal values, {secret_needles} secrets")
+    return found
+
+
+def check_effects(cluster: Cluster, problems: dict[str, list[str]], counts: dict[str, Any]) -> None:
+    """Evidence that each fault did what it is there for: a PostgreSQL drop terminated relais
+    connections, a joining consumer got partitions, every ``/metrics`` scrape answered, every
+    stopped process exited with the code of how it was stopped (-9 for SIGKILL, 0 for a graceful
+    SIGTERM). The OPCO faults' evidence is the simulator's request record (the test checks it)."""
+    for i, drop in enumerate(cluster.pg_terminations, 1):
+        if drop["terminated"] <= 0:
+            problems["fault_no_effect"].append(f"pg_terminate #{i}: no relais connection")
+    joins = [e for e in cluster.timeline.entries if e["kind"] == "rebalance_join"]
+    if len(cluster.joined) < len(joins):
+        problems["fault_no_effect"].append(f"{len(joins)} joins, {len(cluster.joined)} checked")
+    for name, consumed in cluster.joined.items():
+        if consumed <= 0:  # it consumed nothing: it got no partition (or came too late)
+            problems["fault_no_effect"].append(f"{name} joined the group, consumed nothing")
+    for change in cluster.group_changes:
+        if False in change.values():
+            problems["fault_no_effect"].append(f"group membership did not change: {change}")
+    problems["metrics_scrape_failed"] += [
+        f"{s['node']}: {s['error']}" for s in cluster.scrapes if not s["ok"]
+    ]
+    if not cluster.scrapes:
+        problems["metrics_scrape_failed"].append("no scrape at all")
+    problems["unexpected_exit_code"] += exit_problems(cluster.exits)
+    counts["fault_evidence"] = {
+        "pg_connections_terminated": [d["terminated"] for d in cluster.pg_terminations],
+        "joined_consumed": cluster.joined,
+        "group_changes": cluster.group_changes,
+        "metrics_scrapes": len(cluster.scrapes),
+        "metrics_scrapes_ok": sum(1 for s in cluster.scrapes if s["ok"]),
+        "exits": dict(Counter(f"{e['signal']} -> {e['code']}" for e in cluster.exits)),
+    }
+
+
+def exit_problems(exits: Iterable[dict[str, Any]]) -> list[str]:
+    return [
+        f"{e['node']} after {e['signal']}: exit {e['code']}, want {e['expected']}"
+        for e in exits
+        if e["code"] != e["expected"]
+    ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1031,6 +1329,19 @@ def write_report(
         "|---|---|",
         *[f"| {k} | {n} |" for k, n in sorted(doc["faults_injected"].items())],
         "",
+        "## Evidence that the faults took effect and the checks had something to check",
+        "",
+        "| evidence | value |",
+        "|---|---|",
+        *[
+            f"| {k} | {json.dumps(v, sort_keys=True)} |"
+            for k, v in {
+                **verdict.counts.get("fault_evidence", {}),
+                "leak_scan": verdict.counts.get("scanned"),
+                "order_checked": verdict.counts.get("order_checked"),
+            }.items()
+        ],
+        "",
         "## Invariants",
         "",
         "| invariant | violations |",
@@ -1052,6 +1363,10 @@ def write_report(
         "not_in_ledger",
         "ledger_not_settled",
         "process_crashed",
+        "fault_no_effect",
+        "metrics_scrape_failed",
+        "unexpected_exit_code",
+        "leak_scan_empty",
         "personal_data_in_logs",
         "secret_in_logs",
         "leak_in_metrics",
@@ -1067,7 +1382,7 @@ def write_report(
         for e in timeline.entries
     ]
     (out / "report.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[:40]), flush=True)
+    print("\n".join(lines[: lines.index("## Counts")]), flush=True)
     print(f"[faults] report: {out}/report.md", flush=True)
     return out
 
@@ -1109,5 +1424,10 @@ async def run_mode(
         verdict = await check_invariants(cluster, workload)
     finally:
         cluster.close()
+    # the simulator stops last (the verdict reads it): its exit code is checked now
+    verdict.problems["unexpected_exit_code"] = exit_problems(cluster.exits)
+    verdict.counts["fault_evidence"]["exits"] = dict(
+        Counter(f"{e['signal']} -> {e['code']}" for e in cluster.exits)
+    )
     report = write_report(mode, timeline, verdict, cluster)
     return verdict, timeline, report

@@ -14,6 +14,8 @@ until the ledger has settled (every event answered, no open command, outbox publ
 | replays | the same records produced again; the ingest group reset to earliest (full replay) |
 | rebalance | a second ingest process joins mid-batch, then leaves |
 | polls | OPCO state changes while the poller is killed and PostgreSQL connections dropped |
+| followups | several follow-ups per ENGAGE dossier (factures, certificats, rupture) under |
+|           | OPCO faults and PostgreSQL drops: their order at the OPCO is checked per dossier |
 
 The broker restart (Tansu on ``s3://``) is its own test (``test_broker_restart.py``).
 """
@@ -21,11 +23,15 @@ The broker restart (Tansu on ``s3://``) is its own test (``test_broker_restart.p
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from relais.domain.opco import OpcoCode
+from relais.domain.opco import ALL_OPCO, OpcoCode
+from relais.domain.profiles import load_profiles
+from relais.sampledata.generator import GeneratedDossier
 from tests.faults.harness import Cluster, Workload, wait_for
 
 NODES = {"ingest": "ingest", "dispatch": "dispatch", "relay-poll": "relay,poll", "all": ""}
@@ -39,10 +45,15 @@ class Sizes:
     replay_fraction: float = 0.2
     opco_fault_s: float = 12.0
     settle_s: float = 300.0
+    followup_dossiers: int = 20  # ENGAGE dossiers that get several follow-ups each
 
 
-CI = Sizes(batch=70, kill_rounds=1, pg_drops=2, opco_fault_s=10.0, settle_s=240.0)
-LONG = Sizes(batch=900, kill_rounds=3, pg_drops=4, opco_fault_s=45.0, settle_s=1500.0)
+CI = Sizes(
+    batch=70, kill_rounds=1, pg_drops=2, opco_fault_s=10.0, settle_s=240.0, followup_dossiers=16
+)
+LONG = Sizes(
+    batch=900, kill_rounds=3, pg_drops=4, opco_fault_s=45.0, settle_s=1500.0, followup_dossiers=250
+)
 
 
 async def start_nodes(cluster: Cluster) -> None:
@@ -176,16 +187,26 @@ async def phase_replays(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
 
 
 async def phase_rebalance(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    """A second ingest process joins mid-batch, then leaves mid-batch. The join took effect if
+    the group lists it and it consumed events produced once it was a member (its partitions)."""
     cluster.timeline.start_phase("rebalance")
     batch = wl.batch(sizes.batch)
+    half, three_quarters = len(batch) // 2, len(batch) * 3 // 4
     inbox0 = await _inbox_count(cluster)
-    producing = asyncio.create_task(cluster.produce(wl.records(batch), "events"))
+    producing = asyncio.create_task(cluster.produce(wl.records(batch[:half]), "events"))
     await wait_inbox(cluster, inbox0 + max(3, len(batch) // 6))
     await cluster.add_node("ingest-2", "ingest")
     cluster.timeline.note("rebalance_join", "ingest-2 joined the group")
     await producing
-    await wait_inbox(cluster, inbox0 + max(6, len(batch) // 2))
-    await cluster.stop_node("ingest-2", note="rebalance_leave")
+    await cluster.wait_member("ingest-2", present=True)
+    await cluster.produce(wl.records(batch[half:three_quarters]), "events")
+    await cluster.wait_consumed("ingest-2")
+    producing = asyncio.create_task(cluster.produce(wl.records(batch[three_quarters:]), "events"))
+    await cluster.stop_node("ingest-2", note="rebalance_leave")  # scraped first
+    await producing
+    cluster.joined["ingest-2"] = cluster.consumed("ingest-2")
+    await cluster.wait_member("ingest-2", present=False)
+    cluster.timeline.note("info", f"ingest-2 consumed {cluster.joined['ingest-2']} events")
     await settle(cluster, wl, sizes)
 
 
@@ -211,6 +232,71 @@ async def phase_polls(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
     cluster.timeline.note("info", "every OPCO state change seen by the poller")
 
 
+async def engaged_targets(
+    cluster: Cluster, wl: Workload, n: int
+) -> list[tuple[GeneratedDossier, float]]:
+    """Up to ``n`` ENGAGE dossiers, OPCOs taken in turn, each with what its échéance 1 still has
+    to be invoiced (euros), read from the simulator."""
+    assert cluster.sim is not None
+    sim = cluster.sim
+    rows = await cluster.ledger(
+        "SELECT cfa, dossier_id, opco, numero_interne FROM dossiers"
+        " WHERE numero_interne IS NOT NULL"
+    )
+    numero = {(r["cfa"], r["dossier_id"]): (r["opco"], r["numero_interne"]) for r in rows}
+    by_opco: dict[str, list[GeneratedDossier]] = {}
+    for d in wl.submitted:
+        if (d.cfa.siret, d.dossier_id) in numero:
+            by_opco.setdefault(d.opco.value, []).append(d)
+    turns = [d for group in itertools.zip_longest(*by_opco.values()) for d in group if d]
+    targets: list[tuple[GeneratedDossier, float]] = []
+    for d in turns:
+        if len(targets) >= n:
+            break
+        opco, numero_interne = numero[(d.cfa.siret, d.dossier_id)]
+        detail = await asyncio.to_thread(sim.dossier, opco, numero_interne)
+        if detail["etat"] != "ENGAGE" or not detail["echeances"]:
+            continue
+        e1 = detail["echeances"][0]
+        remaining = e1["montantTotal"] - e1["montantRegle"] - e1["montantEnCoursInstruction"]
+        targets.append((d, float(remaining)))
+    return targets
+
+
+async def phase_followups(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
+    """Several follow-ups per dossier, in order, under OPCO faults and a PostgreSQL drop: only
+    the per-dossier FIFO keeps successive follow-ups of a dossier in order (checked)."""
+    cluster.timeline.start_phase("followups")
+    capabilities = {code: p.capabilities for code, p in load_profiles(cluster.profiles).items()}
+    targets = await engaged_targets(cluster, wl, sizes.followup_dossiers)
+    batch = wl.followups(targets, capabilities)
+    cluster.timeline.note("info", f"{len(batch)} follow-ups of {len(targets)} ENGAGE dossiers")
+    # On the follow-up routes only (the poller, not backed off, sees the ruptures at once):
+    # every OPCO answers after a random 0-400 ms, so follow-ups of one dossier sent together
+    # would reach the OPCO in any order (only the FIFO sends them one at a time); and a few
+    # faults each at three OPCOs (a retry waits 1 s, 2 s, 4 s...: more would only take longer).
+    routes = ["factures", "certificats", "rupture"]
+    extra: dict[OpcoCode, tuple[str, dict[str, Any]]] = {
+        OpcoCode.OPCO2I: ("opco_5xx_burst", {"error_rate": 0.5}),
+        OpcoCode.OPCOEP: (
+            "opco_stored_lost",
+            {"stored_lost_rate": 0.5, "stored_lost_mode": "drop"},
+        ),
+        OpcoCode.AKTO: ("opco_429_storm", {"throttle_rate": 0.5, "retry_after_s": 1}),
+    }
+    for opco in ALL_OPCO:
+        kind, spec = extra.get(opco, ("opco_jitter", {}))
+        cluster.set_fault(opco, kind, routes=routes, jitter_ms=400, max_faults=4, **spec)
+    done0 = await _done_count(cluster)
+    await cluster.produce(wl.records(batch), "events")
+    await wait_done(cluster, done0 + max(2, len(batch) // 4))
+    await cluster.terminate_pg_connections()
+    await settle(cluster, wl, sizes)
+    cluster.clear_fault()
+    await cluster.wait_polled(timeout_s=sizes.settle_s)  # the ruptures' new etat
+    cluster.timeline.note("info", "every follow-up answered, every rupture seen by the poller")
+
+
 async def run_all(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
     await start_nodes(cluster)
     await phase_kills(cluster, wl, sizes)
@@ -219,7 +305,9 @@ async def run_all(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
     await phase_replays(cluster, wl, sizes)
     await phase_rebalance(cluster, wl, sizes)
     await phase_polls(cluster, wl, sizes)
+    await phase_followups(cluster, wl, sizes)
     cluster.timeline.start_phase("final")
-    for name in list(cluster.nodes):
-        await cluster.scrape(name)
+    for name, node in cluster.nodes.items():
+        if node.wanted:  # ingest-2 left the group (and was scraped) in the rebalance phase
+            await cluster.scrape(name)
     await cluster.stop_all()

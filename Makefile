@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SRC := $(wildcard services tests bench)
 
-.PHONY: setup demo test lint typecheck unit integration faults bench schemas clean
+.PHONY: setup demo test test-timeshift lint typecheck unit integration faults bench schemas clean
 
 setup:
 	bash scripts/setup.sh
@@ -25,9 +25,16 @@ schemas: setup
 unit: setup
 	$(BIN)/python -m pytest tests/unit
 
-# The default test run: quality gate + every suite except the long ones (< 15 min).
+# The default test run: quality gate + every suite except the long ones (< 15 min), then the
+# date-sensitive suites again on two shifted days (test-timeshift, a few minutes more).
 test: lint typecheck
 	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m tests.timeshift
+
+# The date-sensitive suites under libfaketime: today + 7 months, then the first 29 February at
+# least 3 years ahead (tests/timeshift.py; extra pytest options: make test-timeshift ARGS=-x).
+test-timeshift: setup
+	$(BIN)/python -m tests.timeshift $(ARGS)
 
 faults: setup
 	$(BIN)/python -m pytest -m slow tests/faults

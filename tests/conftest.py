@@ -4,9 +4,23 @@
 out): a test that needs a tool fails with a clear message when it is missing.
 """
 
+from __future__ import annotations
+
+import os
+
+from tests.today import TODAY
+
 pytest_plugins = [
     "tests.fixtures.broker",
     "tests.fixtures.no_skip",
     "tests.fixtures.postgres",
     "tests.fixtures.simulator",
 ]
+
+
+def pytest_report_header() -> str:
+    """Which day the tests run on (``FAKETIME`` is set by ``python -m tests.timeshift``)."""
+    faked = os.environ.get("FAKETIME")
+    return f"relais tests' today (Europe/Paris): {TODAY.isoformat()}" + (
+        f" (FAKETIME={faked!r})" if faked else ""
+    )

@@ -1398,11 +1398,11 @@ async def run_mode(
     mode: str, sizes: Any, bootstrap: str, pg_url: str, workdir: Path, seed: int = 17
 ) -> tuple[Verdict, Timeline, Path]:
     """The whole scenario (``tests.faults.scenario``), the invariants, the report."""
-    from relais.domain.dates import paris_today
     from tests.faults.scenario import run_all
+    from tests.today import TODAY
 
     timeline = Timeline()
-    workload = Workload.create(seed, paris_today(datetime.now(UTC)))
+    workload = Workload.create(seed, TODAY)
     # the first CFA signs its events (HMAC): its secret is one more needle for the leak scan
     workload.hmac_secrets = {workload.gen.cfas[0].siret: "hmac-" + secrets.token_urlsafe(18)}
     cluster = Cluster(

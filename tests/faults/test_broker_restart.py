@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from relais.domain.dates import paris_today
 from tests.faults.harness import (
     Cluster,
     Timeline,
@@ -23,6 +22,7 @@ from tests.faults.harness import (
     write_report,
 )
 from tests.faults.s3broker import S3Broker, moto_available
+from tests.today import TODAY
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -30,12 +30,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 async def run_broker_restart(
     workdir: Path, pg_url: str, *, first: int, second: int, restarts: int
 ) -> tuple[object, Timeline]:
-    from datetime import UTC, datetime
-
     timeline = Timeline()
     broker = S3Broker(workdir).start()
     timeline.note("info", f"tansu s3 at {broker.bootstrap}, moto at {broker.endpoint}")
-    workload = Workload.create(23, paris_today(datetime.now(UTC)))
+    workload = Workload.create(23, TODAY)
     cluster = Cluster(
         workdir=workdir, bootstrap=broker.bootstrap, pg_url=pg_url, timeline=timeline, partitions=2
     )

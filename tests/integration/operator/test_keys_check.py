@@ -40,7 +40,8 @@ async def test_keys_are_listed_soonest_trouble_first(
     store.add_oauth(OpcoCode.AKTO, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET)
     key = fresh_simulator.key_for(OTHER_CFA, OpcoCode.AFDAS, expiry=soon)
     store.add_key(OTHER_CFA, OpcoCode.AFDAS, key, None)
-    store.add_key(OTHER_CFA, OpcoCode.OPCO2I, "not-a-key-the-opco-knows", date(2030, 1, 1))
+    later = today + timedelta(days=400)  # configured, not expired: the OPCO alone says invalid
+    store.add_key(OTHER_CFA, OpcoCode.OPCO2I, "not-a-key-the-opco-knows", later)
 
     rows = await check_keys(settings, store, today=today)
 

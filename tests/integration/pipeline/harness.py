@@ -8,15 +8,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from relais.bootstrap import App
 from relais.config import Settings
-from relais.domain.dates import paris_today
 from relais.domain.events import structured_to_record
 from relais.sampledata.generator import Generator
 from tests.fixtures.broker import Out
+from tests.today import TODAY
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def settings_for(
 
 
 def generator(seed: int = 7) -> Generator:
-    return Generator(seed, paris_today(datetime.now(UTC)))
+    return Generator(seed, TODAY)
 
 
 def out(event: dict[str, Any]) -> Out:

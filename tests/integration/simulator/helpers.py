@@ -9,8 +9,7 @@ import httpx
 
 from relais.sampledata.generator import Generator
 from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess
-
-TODAY = date(2026, 11, 27)
+from tests.today import TODAY  # the simulator's clock starts on it
 
 
 def cerfa_for(opco: str, seed: int = 1, siret: str = DEFAULT_CFA_SIRET) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Any
 
 import httpx
@@ -11,12 +10,13 @@ import pytest
 
 from relais.sampledata.generator import Generator
 from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess
+from tests.today import TODAY
 
 pytestmark = pytest.mark.integration
 
 
 def cerfa_for(opco: str, seed: int = 1) -> dict[str, Any]:
-    cerfa = Generator(seed, date(2026, 11, 27)).dossier(opco).cerfa
+    cerfa = Generator(seed, TODAY).dossier(opco).cerfa
     cerfa["organismeFormation"]["siret"] = DEFAULT_CFA_SIRET
     return cerfa
 

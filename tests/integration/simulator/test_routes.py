@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -11,9 +12,8 @@ from relais.domain.opco import OpcoCode
 from relais.domain.profiles import load_profiles
 from relais.sampledata.generator import Generator
 from relais_simulator.config import default_profiles_path
-from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess
+from tests.fixtures.simulator import DEFAULT_CFA_SIRET, FAR_EXPIRY, SimulatorProcess
 from tests.integration.simulator.helpers import (
-    TODAY,
     advance_until,
     cerfa_for,
     engaged,
@@ -21,6 +21,7 @@ from tests.integration.simulator.helpers import (
     post,
     submit,
 )
+from tests.today import TODAY
 
 pytestmark = pytest.mark.integration
 PROFILES = load_profiles(default_profiles_path())
@@ -35,7 +36,7 @@ def test_status_and_key_info_at_every_opco(simulator: SimulatorProcess, opco: st
     info = get(simulator, opco, "v2/cfakeyinfo")
     assert info.status_code == 200
     assert info.json()["status"] == "success"
-    assert info.json()["dateFinValidite"].startswith("2099-12-31")
+    assert info.json()["dateFinValidite"].startswith(FAR_EXPIRY)
 
 
 @pytest.mark.parametrize(
@@ -77,10 +78,13 @@ def test_unknown_and_expired_keys_answer_403(fresh_simulator: SimulatorProcess) 
     sim = fresh_simulator
     r = httpx.get(sim.opco_url("ATLAS") + "/v1/status", headers=sim.headers("ATLAS", key="nope"))
     assert r.status_code == 403
-    sim.add_key("11111111111111", "ATLAS", "old-key", "2026-12-01")
+    last_day = TODAY + timedelta(days=2)  # a key is valid through its expiry date included
+    sim.add_key("11111111111111", "ATLAS", "old-key", last_day.isoformat())
     headers = sim.headers("ATLAS", key="old-key")
     assert httpx.get(sim.opco_url("ATLAS") + "/v1/status", headers=headers).status_code == 200
-    sim.advance(5)
+    sim.advance(2)
+    assert httpx.get(sim.opco_url("ATLAS") + "/v1/status", headers=headers).status_code == 200
+    sim.advance(1)
     expired = httpx.get(sim.opco_url("ATLAS") + "/v1/status", headers=headers)
     assert expired.status_code == 403
     assert expired.json()["message"] == "clé API CFA expirée"
@@ -216,7 +220,7 @@ def test_facture_lifecycle_with_akto_quirks(fresh_simulator: SimulatorProcess) -
     e2 = detail["echeances"][1]
     facture = {
         "referenceFactureCFA": "FAC-2026-001",
-        "dateFacture": "2026-12-10T00:00:00+00:00",
+        "dateFacture": e1["dateOuverture"],  # invoiced on the day E1 opens
         "montantFacture": e1["montantTotal"],
         "organismeFormation": {"siret": DEFAULT_CFA_SIRET, "IBAN": "FR7630006000011234567890189"},
         "dossiers": [
@@ -280,12 +284,14 @@ def test_certificat_rupture_and_documents(fresh_simulator: SimulatorProcess) -> 
     assert post(sim, "AFDAS", "v1/documents", missing).status_code == 404
     # rupture: ATLAS has the route
     atlas = engaged(sim, "ATLAS", seed=3)
-    body = {"numeroInterne": atlas["cerfa"]["numeroInterne"], "dateRupture": "2027-02-01"}
+    start = date.fromisoformat(atlas["cerfa"]["contrat"]["dateDebutContrat"][:10])
+    rupture = (start + timedelta(days=60)).isoformat()
+    body = {"numeroInterne": atlas["cerfa"]["numeroInterne"], "dateRupture": rupture}
     r = post(sim, "ATLAS", "v2/dossiers/rupture/employeur", body)
     assert r.status_code == 200 and r.json()["etat"] == "RUPTURE"
     assert post(sim, "ATLAS", "v2/dossiers/rupture/employeur", body).status_code == 409
     not_engaged = submit(sim, "ATLAS", seed=4)
-    body = {"numeroInterne": not_engaged["numeroInterne"], "dateRupture": "2027-02-01"}
+    body = {"numeroInterne": not_engaged["numeroInterne"], "dateRupture": rupture}
     assert post(sim, "ATLAS", "v2/dossiers/rupture/employeur", body).status_code == 422
 
 

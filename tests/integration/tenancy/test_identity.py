@@ -30,6 +30,7 @@ from relais.services.ingest import sign
 from tests.fixtures.broker import In, Out, consume_all, produce
 from tests.fixtures.simulator import SimulatorProcess
 from tests.integration.pipeline.harness import make_topics, out, running, settings_for, wait_until
+from tests.today import TODAY
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +70,7 @@ async def test_a_cfa_reusing_another_cfas_event_id_does_not_cancel_it(
     """B publishes an invalid event under the id A will use, on B's own topic, signed with B's
     secret (topic binding and signatures on): it is B's event, rejected. A's valid event with that
     id comes next on A's topic: it is a different event, accepted, and A gets its ``received``."""
-    g = Generator(41, date(2026, 11, 27), cfa_count=2)
+    g = Generator(41, TODAY, cfa_count=2)
     cfa_a, cfa_b = g.cfas
     prefix = f"idn-{uuid.uuid4().hex[:8]}"
     topic_a, topic_b = f"{prefix}-a", f"{prefix}-b"
@@ -177,7 +178,7 @@ async def test_per_cfa_status_topics_and_forged_records(
     status topic gets nothing. A forged record (B's topic, A's ce_source, A's dossier and event
     ids) gets no status on A's topic: its refusal goes to the operators' topic, named by its Kafka
     position, without any of the ids it claims."""
-    g = Generator(43, date(2026, 11, 27), cfa_count=2)
+    g = Generator(43, TODAY, cfa_count=2)
     cfa_a, cfa_b = g.cfas
     prefix = f"idn-{uuid.uuid4().hex[:8]}"
     topic_a, topic_b = f"{prefix}-a", f"{prefix}-b"
@@ -231,7 +232,7 @@ async def test_a_forged_record_earns_no_status_naming_its_victim_on_the_shared_t
     """The default (one shared status topic): a record whose source is not allowed on its topic
     gets no status carrying the victim's dossier or event id on the status topic; its refusal is
     on the operators' topic, named by its position."""
-    g = Generator(44, date(2026, 11, 27), cfa_count=2)
+    g = Generator(44, TODAY, cfa_count=2)
     cfa_a, cfa_b = g.cfas
     prefix = f"idn-{uuid.uuid4().hex[:8]}"
     topic_a, topic_b = f"{prefix}-a", f"{prefix}-b"

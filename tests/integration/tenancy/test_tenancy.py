@@ -32,6 +32,7 @@ from relais.services.ingest import sign
 from tests.fixtures.broker import Out, consume_all, produce
 from tests.fixtures.simulator import SimulatorProcess
 from tests.integration.pipeline.harness import make_topics, out, running, settings_for, wait_until
+from tests.today import TODAY
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +57,7 @@ def with_header(record: Out, name: str, value: str) -> Out:
 async def test_topic_source_binding_and_signatures_at_ingest(
     kafka_bootstrap: str, topic_factory: Callable[..., str], tmp_path: Path
 ) -> None:
-    g = Generator(31, date(2026, 11, 27), cfa_count=3)
+    g = Generator(31, TODAY, cfa_count=3)
     cfa_a, cfa_b, cfa_c = g.cfas
     prefix = f"ten-{uuid.uuid4().hex[:8]}"
     topic_a, topic_b, topic_shared = f"{prefix}-a", f"{prefix}-b", f"{prefix}-shared"
@@ -129,7 +130,7 @@ async def test_a_forged_copy_does_not_replace_the_real_rejection(
     """B replays A's (invalid) event on B's topic before A's own copy arrives: A must still get
     its own ``rejected`` status (its rule errors, its CFA), under its own id. (Finding F3: before
     ce87939 the forged copy's refusal took the outbox slot and A's answer was dropped.)"""
-    g = Generator(33, date(2026, 11, 27), cfa_count=2)
+    g = Generator(33, TODAY, cfa_count=2)
     cfa_a, cfa_b = g.cfas
     bad = g.invalid_dossier(InvalidKind.NIR_KEY)
     while bad.dossier.cfa.siret != cfa_a.siret:

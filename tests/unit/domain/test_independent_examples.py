@@ -140,7 +140,13 @@ def test_a_closed_pipe_is_no_traceback() -> None:
     os.close(read_end)  # the reader is gone before relais writes (as with `| head`)
     try:
         proc = subprocess.run(
-            [relais, "validate", str(HERE / "000-valid-initial.json"), "--today", "2026-11-27"],
+            [
+                relais,
+                "validate",
+                str(HERE / "000-valid-initial.json"),
+                "--today",
+                MANIFEST["today"],
+            ],
             stdout=write_end,
             stderr=subprocess.PIPE,
             text=True,
@@ -156,7 +162,8 @@ def test_a_closed_pipe_is_no_traceback() -> None:
 def test_event_envelope_findings_name_the_attribute_in_french(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, _ = run(capsys, "validate", str(HERE / "004-event-bad-source.json"))
+    event = str(HERE / "004-event-bad-source.json")
+    code, out, _ = run(capsys, "validate", event, "--today", MANIFEST["today"])
     assert code == 1
     [finding] = json.loads(out)["errors"]
     assert finding["code"] == "EVENEMENT_ENVELOPPE_INVALIDE" and finding["path"] == "source"
@@ -165,6 +172,6 @@ def test_event_envelope_findings_name_the_attribute_in_french(
 
 @pytest.mark.parametrize("name", ["071-courriel-long", "063b-rncp-too-long", "061-naf"])
 def test_one_problem_one_finding(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "validate", str(HERE / f"{name}.json"), "--today", "2026-11-27")
+    code, out, _ = run(capsys, "validate", str(HERE / f"{name}.json"), "--today", MANIFEST["today"])
     assert code == 1
     assert len(json.loads(out)["errors"]) == 1

@@ -82,6 +82,8 @@ class Relay:
         # Set by the roles of this process after a commit that wrote outbox rows: the idle pause
         # ends at once (across processes, the ``idle_s`` poll is what remains).
         self._wake = wake if wake is not None else asyncio.Event()
+        # Status events the broker acknowledged, counted before they are marked published: once
+        # the outbox backlog reads 0, this count is final (tests wait on that, not on a pause).
         self.published = 0
         self.is_leader = False
 
@@ -92,8 +94,8 @@ class Relay:
             return 0
         messages = [record.message for record in batch]
         await self._sink.publish(messages)
-        await self._ledger.mark_published([record.seq for record in batch])
         self.published += len(messages)
+        await self._ledger.mark_published([record.seq for record in batch])
         if self._observer is not None:
             self._observer.on_published(messages)
         return len(messages)

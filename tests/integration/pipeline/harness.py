@@ -16,7 +16,7 @@ from relais.config import Settings
 from relais.domain.dates import paris_today
 from relais.domain.events import structured_to_record
 from relais.sampledata.generator import Generator
-from tests.fixtures.broker import Out
+from tests.fixtures.broker import In, Out, consume_all
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,21 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(every_s)
+
+
+async def published_statuses(
+    app: App, bootstrap: str, topic: str, timeout_s: float = 20.0
+) -> list[In]:
+    """Every status the app's relay has published, read once its outbox backlog is empty: the
+    count is known, so no "nothing new for N s" guess cuts the read short on a slow machine."""
+    relay = app.relay
+    assert relay is not None
+
+    async def drained() -> bool:
+        return not (await app.ledger.counts()).get("outbox", 0)
+
+    await wait_until(drained, timeout_s=timeout_s)
+    return await consume_all(bootstrap, topic, expected=relay.published, timeout_s=timeout_s)
 
 
 def by_status(statuses: Iterable[Any]) -> dict[str, list[Any]]:

@@ -16,7 +16,7 @@ GET    /_admin/clock           POST /_admin/clock/advance {days}
 POST   /_admin/clock/scale {day_seconds}
 GET    /_admin/settings        PUT /_admin/settings {refusal_rate, days..., rate_limit}
 GET    /_admin/records?after=&limit=&opco=&route=&siret=&numeroInterne=
-GET    /_admin/stats
+GET    /_admin/stats                        counts; "delayed": requests sleeping their latency now
 GET    /_admin/dossiers?opco=&siret=        GET /_admin/dossiers/{opco}/{numeroInterne}
 POST   /_admin/dossiers/{opco}/{numeroInterne}/etat {etat, commentaire}
 GET    /_admin/factures?opco=&siret=

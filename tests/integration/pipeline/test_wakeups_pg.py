@@ -59,15 +59,19 @@ async def test_the_bridge_survives_its_connection_being_killed(pg_ledger_url: st
     woken = asyncio.Event()
     receiver = PgWakeups(pg_ledger_url, listen={RELAY_CHANNEL: woken})
     stop = asyncio.Event()
+    admin = await asyncpg.connect(pg_ledger_url)
+    # (a listener of an earlier test may still be exiting: only this test's one is killed)
+    since = await admin.fetchval("SELECT clock_timestamp()")
     task = asyncio.create_task(receiver.run(stop))
     try:
-        admin = await asyncpg.connect(pg_ledger_url)
         try:
             await asyncio.wait_for(receiver.connected.wait(), 10)  # listening: not a 1 s nap
             killed = await admin.fetchval(
                 "SELECT count(*) FILTER (WHERE t.killed) FROM ("
                 "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity "
-                "WHERE pid <> pg_backend_pid() AND query LIKE 'LISTEN%') AS t"
+                "WHERE pid <> pg_backend_pid() AND query LIKE 'LISTEN%' AND backend_start >= $1"
+                ") AS t",
+                since,
             )
             assert killed == 1, "the listening connection was found and killed"
             deadline = time.monotonic() + 15

@@ -6,6 +6,8 @@ DELETE /_admin/keys/{opco}/{key}
 GET    /_admin/oauth-clients   POST /_admin/oauth-clients {opco,client_id,client_secret}
 POST   /_admin/oauth/expire-tokens          every issued token becomes invalid (-> 401)
 PUT    /_admin/oauth/ttl {ttl_s}            lifetime of tokens issued from now on
+POST   /_admin/oauth/age {seconds}          every issued token is that much older (tests: expiry
+                                            without waiting for it on the wall clock)
 GET    /_admin/faults          DELETE /_admin/faults
 PUT    /_admin/faults {"AKTO": {FaultSpec}, "*": {...}}   (the --faults file's shape)
 PUT    /_admin/faults/{opco} {FaultSpec}    DELETE /_admin/faults/{opco}   ({opco} "*": all)
@@ -14,7 +16,7 @@ GET    /_admin/clock           POST /_admin/clock/advance {days}
 POST   /_admin/clock/scale {day_seconds}
 GET    /_admin/settings        PUT /_admin/settings {refusal_rate, days..., rate_limit}
 GET    /_admin/records?after=&limit=&opco=&route=&siret=&numeroInterne=
-GET    /_admin/stats
+GET    /_admin/stats                        counts; "delayed": requests sleeping their latency now
 GET    /_admin/dossiers?opco=&siret=        GET /_admin/dossiers/{opco}/{numeroInterne}
 POST   /_admin/dossiers/{opco}/{numeroInterne}/etat {etat, commentaire}
 GET    /_admin/factures?opco=&siret=
@@ -74,6 +76,10 @@ class ScaleIn(_Body):
 
 class TtlIn(_Body):
     ttl_s: float = Field(gt=0)
+
+
+class AgeIn(_Body):
+    seconds: float = Field(ge=0)
 
 
 class EtatIn(_Body):
@@ -226,6 +232,12 @@ def admin_routes(sim: Simulator) -> list[Route]:
 
     async def expire_tokens(request: Request) -> Response:
         return JsonResponse({"expired": sim.oauth.expire_all()})
+
+    async def age_tokens(request: Request) -> Response:
+        body = await _body(request, AgeIn)
+        if isinstance(body, Response):
+            return body
+        return JsonResponse({"aged": sim.oauth.age(body.seconds)})
 
     async def set_ttl(request: Request) -> Response:
         body = await _body(request, TtlIn)
@@ -384,6 +396,7 @@ def admin_routes(sim: Simulator) -> list[Route]:
             {
                 "requests": len(sim.records),
                 "by_opco_route_status_outcome": dict(sorted(by.items())),
+                "delayed": {code.value: n for code, n in sorted(sim.delayed.items()) if n},
                 "dossiers": {
                     code.value: dict(Counter(d.etat.value for d in s.dossiers.values()))
                     for code, s in sim.stores.items()
@@ -467,6 +480,7 @@ def admin_routes(sim: Simulator) -> list[Route]:
         ("/oauth-clients", add_client, ["POST"]),
         ("/oauth/expire-tokens", expire_tokens, ["POST"]),
         ("/oauth/ttl", set_ttl, ["PUT", "POST"]),
+        ("/oauth/age", age_tokens, ["POST"]),
         ("/faults", get_faults, ["GET"]),
         ("/faults", clear_faults, ["DELETE"]),
         ("/faults", put_faults, ["PUT", "POST"]),

@@ -13,7 +13,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -138,6 +138,12 @@ class OAuthRegistry:
         n = len(self._tokens)
         self._tokens.clear()
         return n
+
+    def age(self, seconds: float) -> int:
+        """Make every issued token ``seconds`` older (its expiry comes that much closer)."""
+        for token, found in self._tokens.items():
+            self._tokens[token] = replace(found, expires_at=found.expires_at - seconds)
+        return len(self._tokens)
 
     def clear(self) -> None:
         self._clients.clear()

@@ -152,6 +152,7 @@ class ConvergenceApp:
             route=spec.name,
             version=version,
         )
+        generation = sim.generation
         try:
             response = await self._serve(request, opco, spec, version, rec)
         except Exception:  # a server answers even on its own bugs (logged, recorded as "error")
@@ -159,7 +160,8 @@ class ConvergenceApp:
             rec.outcome = "error"
             response = error_response(500, "Erreur interne du simulateur")
         finally:
-            sim.records.append(rec)
+            if sim.generation == generation:  # a request from before a reset leaves no record
+                sim.records.append(rec)
         rec.status = 0 if isinstance(response, LostResponse) else response.status_code
         return response
 
@@ -176,7 +178,16 @@ class ConvergenceApp:
         sim = self.sim
         decision = sim.faults.decide(opco, spec.name)
         if decision.delay_s > 0:
-            await asyncio.sleep(decision.delay_s)
+            rec.delay_ms = decision.delay_s * 1000
+            generation = sim.generation
+            sim.delayed[opco] += 1
+            try:
+                await asyncio.sleep(decision.delay_s)
+            finally:
+                sim.delayed[opco] -= 1
+            if sim.generation != generation:
+                # reset while it slept: it must not act on (nor be recorded in) the new state
+                return LostResponse()
         kind = decision.kind
         if kind is not FaultKind.NONE and kind is not FaultKind.STORED_LOST:
             rec.outcome = f"fault:{kind.value}"

@@ -35,6 +35,7 @@ class RequestRecord:
     ids: dict[str, str] = field(default_factory=dict)
     seq: int = 0  # given by RecordLog.append
     path: str | None = None  # the path asked, when it is not a convergence route's (404, token)
+    delay_ms: float = 0.0  # the latency injected before the answer (latency_ms + jitter)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +54,7 @@ class RequestRecord:
             "created": self.created,
             "naturalKey": self.natural_key,
             "ids": self.ids,
+            "delayMs": round(self.delay_ms, 3),
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import replace
 
 from relais.domain.opco import OpcoCode
@@ -29,6 +30,11 @@ class Simulator:
         for opco, spec in config.faults.items():
             self.faults.set(opco, spec)
         self.records = RecordLog(config.max_records)
+        # Requests sleeping an injected latency right now, per OPCO (not cleared by a reset: the
+        # sleepers still count themselves out).
+        self.delayed: Counter[OpcoCode] = Counter()
+        # Bumped by ``reset``: a request still sleeping its latency then drops its answer.
+        self.generation = 0
         self.npec: NpecTable = load_npec_csv(config.npec_path)
         self.checker = CerfaChecker(config.use_rules)
         self.instruction: Instruction = replace(config.instruction)
@@ -89,7 +95,9 @@ class Simulator:
             raise Rejection(422, "Corps non conforme aux règles de contrôle", errors)
 
     def reset(self, *, credentials: bool = True) -> None:
-        """Forget every object, record, fault and clock offset; reload start credentials."""
+        """Forget every object, record, fault and clock offset; reload start credentials.
+        Requests still sleeping an injected latency are dropped when they wake."""
+        self.generation += 1
         self._ids = itertools.count(1)
         self.instruction = replace(self.config.instruction)
         self._build_stores()

@@ -136,6 +136,8 @@ class Relay:
         self._failing_since: float | None = None  # monotonic time of the first failed turn
         self._turn_since: float | None = None  # monotonic start of the publish under way
         self.last_error: str | None = None
+        # Status events the broker acknowledged, counted before they are marked published: once
+        # the outbox backlog reads 0, this count is final (tests wait on that, not on a pause).
         self.published = 0
         self.set_aside = 0
         self.is_leader = False
@@ -156,8 +158,8 @@ class Relay:
         except Unpublishable as exc:
             end, reason = exc.index, exc.reason
         if end:
+            self.published += end  # acknowledged: counted before the mark (see __init__)
             await self._ledger.mark_published([record.seq for record in batch[:end]])
-            self.published += end
             if self._observer is not None:
                 self._observer.on_published(messages[:end])
         if end < len(batch):

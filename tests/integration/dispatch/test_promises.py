@@ -12,10 +12,11 @@ import pytest
 
 from relais.domain.opco import OpcoCode
 from relais.sampledata import GeneratedDossier
-from relais.services.dispatch import Dispatcher
+from relais.services.dispatch import Dispatcher, DispatchOptions
 from relais.services.retry import RetryPolicy
 from tests.integration.dispatch.conftest import Rig
 from tests.integration.dispatch.order import published_label, received_order
+from tests.unit.services.fakes import ManualClock
 
 pytestmark = pytest.mark.integration
 
@@ -92,13 +93,19 @@ async def test_a_crash_between_the_opco_call_and_the_ledger_commit(rig: Rig) -> 
     d = rig.dossier(MOBILITES)
     command = await rig.send(d.event, MOBILITES)
     # A worker claims under a short lease, calls the OPCO, and dies before writing the outcome.
-    now = datetime.now(UTC)
-    [claimed] = await rig.ledger.claim("dead-worker", 10, now, timedelta(milliseconds=300))
+    # The survivor's clock is the test's: "before" and "after" the lease end do not depend on
+    # how long the OPCO call took on a loaded machine.
+    lease = timedelta(milliseconds=300)
+    clock = ManualClock(datetime.now(UTC))
+    [claimed] = await rig.ledger.claim("dead-worker", 10, clock.now(), lease)
     assert claimed.event_id == command.event_id
     await rig.gateway.submit_dossier(rig.cfa, MOBILITES, claimed.payload["data"]["cerfa"])
-    dispatcher = rig.dispatcher()
+    dispatcher = Dispatcher(
+        rig.ledger, rig.gateway, DispatchOptions(retry=RetryPolicy.instant()), clock, "w1"
+    )
+    clock.advance(lease - timedelta(milliseconds=1))
     assert await dispatcher.run_once() == 0, "the lease still holds"
-    await asyncio.sleep(0.35)
+    clock.advance(timedelta(milliseconds=2))
     assert await dispatcher.run_once() == 1
     assert await rig.state(command) == "done"
     assert len(rig.sim.records(opco="MOBILITES", route="dossiers_post")) == 1

@@ -36,7 +36,13 @@ from relais.domain.opco import OpcoCode
 from relais.services.ingest import Record
 from tests.fixtures.broker import In, Out, consume_all, produce
 from tests.fixtures.simulator import SimulatorProcess
-from tests.integration.pipeline.harness import make_topics, running, settings_for, wait_until
+from tests.integration.pipeline.harness import (
+    make_topics,
+    published_statuses,
+    running,
+    settings_for,
+    wait_until,
+)
 from tests.unit.fuzz import test_ingest_fuzz as unit
 
 pytestmark = [
@@ -169,7 +175,7 @@ async def run_fuzz(
                 f"{per_topic} next={app.ingest._next}"
             ) from None
         assert not app.ingest.failing
-        statuses = await consume_all(kafka_bootstrap, topics.status, timeout_s=10, idle_s=1.0)
+        statuses = await published_statuses(app, kafka_bootstrap, topics.status, topics.rejected)
         dlq = await consume_all(kafka_bootstrap, topics.dlq, timeout_s=10, idle_s=1.0)
     final = {
         s.json()["eventId"]: s.json()["status"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -100,26 +101,33 @@ async def test_concurrent_dispatchers_never_share_a_dossier_and_keep_its_order(
 
 
 def _dispatch_process(
-    url: str, name: str, total: int, start_at: float
+    url: str, name: str, total: int, start: threading.Barrier
 ) -> list[tuple[str, int, float, float]]:
     """One dispatcher process: claims and completes until ``total`` commands are done."""
 
     async def main() -> list[tuple[str, int, float, float]]:
-        await asyncio.sleep(max(0.0, start_at - time.time()))  # all processes start together
         ledger = open_ledger(url, max_size=2)
         spans: list[tuple[str, int, float, float]] = []
-        idle_since = time.monotonic()
         try:
-            while time.monotonic() - idle_since < 1.0:
+            await ledger.counts()  # connected: the start line is not a race against connecting
+            # All processes start together, however long the spawned interpreters took to import
+            # (a fixed head start was too short on a loaded machine)...
+            await asyncio.to_thread(start.wait, 120)
+            first = True
+            while True:
                 batch = await ledger.claim(name, 3, now(), LEASE)
                 claimed_at = time.monotonic()
+                if first:
+                    # ...and each holds its first claim until all do (20 heads, at most 9 taken):
+                    # the work is really split, whichever process a busy machine runs first.
+                    assert batch, f"{name}: no head left to claim"
+                    await asyncio.to_thread(start.wait, 120)
+                    first = False
                 if not batch:
-                    counts = await ledger.counts()
-                    if counts["done"] >= total:
+                    if (await ledger.counts())["done"] >= total:
                         break
                     await asyncio.sleep(0.002)
                     continue
-                idle_since = claimed_at
                 await asyncio.sleep(0.001)
                 for c in batch:
                     spans.append((c.dossier_id, c.id, claimed_at, time.monotonic()))
@@ -138,17 +146,21 @@ async def test_dispatcher_processes_split_the_work_safely(pg_ledger_url: str) ->
     dossiers, per_dossier, processes = 20, 5, 3
     total = dossiers * per_dossier
     ledger = open_ledger(pg_ledger_url)
+    context = get_context("spawn")
     try:
         for n in range(per_dossier):
             for d in range(dossiers):
                 await ledger.accept(command(f"e{d}-{n}", f"D{d}"), [])
         loop = asyncio.get_running_loop()
-        start_at = time.time() + 4  # after the spawned interpreters have imported relais
-        with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
+        with (
+            context.Manager() as manager,
+            ProcessPoolExecutor(processes, mp_context=context) as pool,
+        ):
+            start = manager.Barrier(processes)
             results = await asyncio.gather(
                 *(
                     loop.run_in_executor(
-                        pool, _dispatch_process, pg_ledger_url, f"p{i}", total, start_at
+                        pool, _dispatch_process, pg_ledger_url, f"p{i}", total, start
                     )
                     for i in range(processes)
                 )
@@ -160,7 +172,7 @@ async def test_dispatcher_processes_split_the_work_safely(pg_ledger_url: str) ->
     spans = [span for result in results for span in result]
     ids = [span[1] for span in spans]
     assert len(ids) == len(set(ids)) == total  # each command handled once
-    assert sum(1 for result in results if result) >= 2  # the work was really split
+    assert all(results)  # the work was really split
     by_dossier: dict[str, list[tuple[str, int, float, float]]] = defaultdict(list)
     for span in spans:
         by_dossier[span[0]].append(span)

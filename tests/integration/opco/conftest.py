@@ -27,8 +27,9 @@ from tests.fixtures.simulator import (
 
 Json = dict[str, Any]
 CFA = DEFAULT_CFA_SIRET
-# Short timeouts: a dropped response is noticed at once; a "hang" fault outlives the read timeout.
-TIMEOUT = httpx.Timeout(connect=2.0, read=0.5, write=2.0, pool=5.0)
+# A dropped response is noticed at once; a "hang" fault (60 s in these tests) outlives the read
+# timeout, which a normal answer from a loaded machine does not reach.
+TIMEOUT = httpx.Timeout(connect=2.0, read=2.0, write=2.0, pool=5.0)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from relais.bootstrap import App
 from relais.config import Settings
 from relais.domain.events import structured_to_record
 from relais.sampledata.generator import Generator
-from tests.fixtures.broker import Out
+from tests.fixtures.broker import In, Out, consume_all
 from tests.today import TODAY
 
 
@@ -118,6 +118,28 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(every_s)
+
+
+async def published_statuses(
+    app: App, bootstrap: str, *topics: str, timeout_s: float = 20.0
+) -> list[In]:
+    """Every status the app's relay has published, across ``topics`` (the status topic, and the
+    operators' topic where refusals of records whose source is not established go), read once its
+    outbox backlog is empty: the total is known, so no "nothing new for N s" guess cuts the read
+    short on a slow machine, and a duplicate still shows (the reads go on until the topics are
+    idle)."""
+    relay = app.relay
+    assert relay is not None and topics
+
+    async def drained() -> bool:
+        return not (await app.ledger.counts()).get("outbox", 0)
+
+    await wait_until(drained, timeout_s=timeout_s)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        records = [r for topic in topics for r in await consume_all(bootstrap, topic)]
+        if len(records) >= relay.published or time.monotonic() > deadline:
+            return records
 
 
 def by_status(statuses: Iterable[Any]) -> dict[str, list[Any]]:

@@ -16,7 +16,7 @@ from relais.domain.events import EventKind
 from relais.domain.status import StatusEvent, Trigger
 from relais.services.ingest import DeadLetter
 from relais.services.ledger_port import Ledger, OutboxMessage
-from relais.services.relay import Relay
+from relais.services.relay import Leadership, Relay
 from relais.services.statuses import to_outbox
 from tests.fixtures.broker import consume_all
 from tests.fixtures.postgres import truncate_ledger
@@ -47,6 +47,22 @@ def _statuses(dossiers: int, per_dossier: int) -> list[OutboxMessage]:
 async def _fill(ledger: Ledger, messages: Sequence[OutboxMessage]) -> None:
     for message in messages:
         assert await ledger.reject(f"inbox-{message.event_id}", [message])
+
+
+class Attempts:
+    """A leadership that remembers the answer to each of its relay's attempts."""
+
+    def __init__(self, inner: Leadership) -> None:
+        self._inner = inner
+        self.results: list[bool] = []
+
+    async def acquire(self) -> bool:
+        won = await self._inner.acquire()
+        self.results.append(won)
+        return won
+
+    async def release(self) -> None:
+        await self._inner.release()
 
 
 class MarkFailsOnce:
@@ -108,21 +124,10 @@ async def test_one_active_relay_on_postgresql(
     messages = _statuses(dossiers=4, per_dossier=50)
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, status_topic=unique_topic)
     producers = [KafkaProducer(kafka), KafkaProducer(kafka)]
+    leaderships = [Attempts(PostgresLeadership(pg_ledger_url)) for _ in range(2)]
     relays = [
-        Relay(
-            ledger_a,
-            producers[0],
-            leadership=PostgresLeadership(pg_ledger_url),
-            batch_size=10,
-            idle_s=0.01,
-        ),
-        Relay(
-            ledger_b,
-            producers[1],
-            leadership=PostgresLeadership(pg_ledger_url),
-            batch_size=10,
-            idle_s=0.01,
-        ),
+        Relay(ledger_a, producers[0], leadership=leaderships[0], batch_size=10, idle_s=0.01),
+        Relay(ledger_b, producers[1], leadership=leaderships[1], batch_size=10, idle_s=0.01),
     ]
     stops = [asyncio.Event(), asyncio.Event()]
     tasks = [asyncio.create_task(r.run(s)) for r, s in zip(relays, stops, strict=True)]
@@ -136,9 +141,11 @@ async def test_one_active_relay_on_postgresql(
 
     watcher = asyncio.create_task(watch())
     try:
-        await asyncio.sleep(0.5)
+        # Both relays have asked (events, not a 0.5 s nap): one won, the other was refused.
+        await wait_until(lambda: all(a.results for a in leaderships), timeout_s=20, every_s=0.005)
         first = 0 if relays[0].is_leader else 1
         assert relays[first].is_leader and not relays[1 - first].is_leader
+        assert leaderships[first].results[0] and not any(leaderships[1 - first].results)
         await _fill(ledger_a, messages[:100])
 
         async def outbox_empty() -> bool:

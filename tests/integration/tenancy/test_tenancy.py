@@ -31,7 +31,14 @@ from relais.sampledata import Generator, InvalidKind
 from relais.services.ingest import sign
 from tests.fixtures.broker import Out, consume_all, produce
 from tests.fixtures.simulator import SimulatorProcess
-from tests.integration.pipeline.harness import make_topics, out, running, settings_for, wait_until
+from tests.integration.pipeline.harness import (
+    make_topics,
+    out,
+    published_statuses,
+    running,
+    settings_for,
+    wait_until,
+)
 from tests.today import TODAY
 
 pytestmark = pytest.mark.integration
@@ -153,8 +160,9 @@ async def test_a_forged_copy_does_not_replace_the_real_rejection(
         await produce(kafka_bootstrap, topic_a, [out(bad.event)])  # then A's own
         assert app.ingest is not None
         await wait_until(lambda: app.ingest is not None and app.ingest.handled >= 2, timeout_s=20)
-        statuses = await consume_all(kafka_bootstrap, topics.status, timeout_s=8, idle_s=2.0)
-        refusals = await consume_all(kafka_bootstrap, topics.rejected, timeout_s=8, idle_s=1.0)
+        published = await published_statuses(app, kafka_bootstrap, topics.status, topics.rejected)
+        statuses = [s for s in published if s.topic == topics.status]
+        refusals = [s for s in published if s.topic == topics.rejected]
     own = [
         s.json()
         for s in statuses
@@ -216,7 +224,7 @@ async def test_no_call_with_another_cfas_key(
             return len({s.json()["eventId"] for s in got if s.json()["status"] in terminal}) >= 3
 
         await wait_until(answered, timeout_s=60, every_s=0.5)
-        statuses = await consume_all(kafka_bootstrap, topics.status, timeout_s=5, idle_s=0.5)
+        statuses = await published_statuses(app, kafka_bootstrap, topics.status, topics.rejected)
     final = {
         s.json()["eventId"]: s.json()
         for s in statuses

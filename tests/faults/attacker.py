@@ -9,8 +9,9 @@ What it publishes (``Attack``), each record kept with its Kafka position once pr
 - ``collide_before`` / ``collide_after``: its own (invalid) event under the ``ce_id`` of a
   legitimate CFA's event published after it (a follow-up not produced yet) / before it;
 - ``forged``: a record claiming a legitimate CFA's ``ce_source`` (with that CFA's event id and
-  dossier id) on the attacker's topic; ``forged_signed``: the same for the CFA that signs its
-  events, with a made-up signature;
+  dossier id) on the attacker's topic: before the real event, the attacker's invalid content;
+  after it, a copy of it; ``forged_signed``: the same for the CFA that signs its events, with a
+  made-up signature;
 - ``foreign_numero``: a convention for the attacker's own dossier naming the OPCO's
   ``numeroInterneDossier`` of a legitimate CFA's dossier.
 
@@ -152,11 +153,22 @@ class Builder:
             key, value, headers = _headers(event)
             self.attack.add(kind, key, value, headers, victim_id)
 
-    def forge(self, victim_events: Iterable[Mapping[str, Any]], signers: Iterable[str]) -> None:
-        """Legitimate CFAs' events as they are (their source, id, dossier), on the attacker's
-        topic; a signing CFA's with a made-up signature."""
+    def forge(
+        self,
+        victim_events: Iterable[Mapping[str, Any]],
+        signers: Iterable[str],
+        *,
+        tamper: bool = False,
+    ) -> None:
+        """Records claiming legitimate CFAs' events (their source, id, dossier) on the attacker's
+        topic: the events as they are, or (``tamper``) the attacker's invalid content under their
+        source, id and dossier (taken for theirs, it would be refused in their name and their real
+        event later seen as a duplicate); a signing CFA's with a made-up signature."""
         signing = set(signers)
-        for event in victim_events:
+        for victim in victim_events:
+            event = dict(victim)
+            if tamper:
+                event = {**self._invalid(), **{k: victim[k] for k in ("source", "id", "subject")}}
             key, value, headers = _headers(event)
             kind = "forged"
             if headers["ce_source"].rsplit(":", 1)[-1] in signing:

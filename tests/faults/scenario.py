@@ -365,7 +365,10 @@ async def attack(
     # 1. before the legitimate events: their ids reused, and forged
     mark = len(cluster.attack.records)
     build.collide("collide_before", [e["id"] for e in upcoming[:n]])
-    build.forge(upcoming[n : n + sizes.attack_forged], wl.hmac_secrets)
+    unsigned = [e for e in upcoming[n:] if wl.cfa_of[e["id"]] not in wl.hmac_secrets]
+    signed = [e for e in upcoming[n:] if wl.cfa_of[e["id"]] in wl.hmac_secrets]
+    forged = [*unsigned[: sizes.attack_forged - 1], *signed[:1]]
+    build.forge(forged, wl.hmac_secrets, tamper=True)
     await _produce_attack(cluster, cluster.attack.records[mark:], "attack_collide")
     first_strike.set()
     # 2. along with them: its own dossier, oversized records, ids of answered events reused,

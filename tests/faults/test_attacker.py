@@ -230,6 +230,7 @@ def test_the_builder_makes_each_kind_of_record() -> None:
     victim = Generator(3, date(2026, 12, 3), cfa_count=1)
     event = victim.dossier(cfa=victim.cfas[0]).event
     build.forge([event], [victim.cfas[0].siret])
+    build.forge([event], [], tamper=True)
     own = gen.dossier(cfa=gen.cfas[0])
     build.foreign_numero(own, VICTIM_NUMERO)
     kinds = [r.kind for r in attack.records]
@@ -239,13 +240,17 @@ def test_the_builder_makes_each_kind_of_record() -> None:
         "huge_key_garbage",
         "collide_after",
         "forged_signed",
+        "forged",
         "foreign_numero",
     ]
-    subject, key, garbage, collide, forged, foreign = attack.records
+    subject, key, garbage, collide, forged, tampered, foreign = attack.records
     assert len(dict(subject.headers)["ce_subject"]) == 300_000
     assert len(key.key) == 400_000 and len(garbage.key) == 1_200_000
     assert dict(collide.headers)["ce_id"] == VICTIM_EVENT.encode()
     assert dict(collide.headers)["ce_source"] == gen.cfas[0].source.encode()
     assert dict(forged.headers)["ce_source"] == victim.cfas[0].source.encode()
     assert json.loads(foreign.value)["numeroInterneDossier"] == VICTIM_NUMERO
+    claimed = {k: dict(tampered.headers)[k] for k in ("ce_source", "ce_id", "ce_subject")}
+    assert claimed == {k: dict(forged.headers)[k] for k in claimed}
+    assert tampered.value != forged.value and "ce_signature" not in dict(tampered.headers)
     assert attack.own_claims() == {r.ce_id for r in (subject, key, collide, foreign)}

@@ -54,6 +54,14 @@ from relais.domain.referentials import referential
 from relais.sampledata import Generator, InvalidKind
 from relais.sampledata.generator import GeneratedDossier
 from relais.services.ingest import sign
+from tests.faults.attacker import (
+    ATTACKER_SEED,
+    Attack,
+    check_accounted,
+    check_opco,
+    check_statuses,
+    victim_numeros,
+)
 from tests.fixtures.simulator import SimulatorProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -294,12 +302,20 @@ class Workload:
         return out
 
 
+MAX_REQUEST_BYTES = 4 << 20  # the attacker's records: keys and headers over 1 MB
+
+
 async def produce_records(
     bootstrap: str, topic: str, records: Sequence[tuple[bytes, bytes, list[Any]]]
-) -> None:
-    """Send records with acks=all, in order per key, batched (linger) to keep it quick."""
+) -> list[tuple[int, int]]:
+    """Send records with acks=all, in order per key, batched (linger) to keep it quick; returns
+    each record's (partition, offset)."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        max_request_size=MAX_REQUEST_BYTES,
     )
     await producer.start()
     try:
@@ -307,9 +323,10 @@ async def produce_records(
             await producer.send(topic, value=value, key=key, headers=headers)
             for key, value, headers in records
         ]
-        await asyncio.gather(*futures)
+        sent = await asyncio.gather(*futures)
     finally:
         await producer.stop()
+    return [(m.partition, m.offset) for m in sent]
 
 
 @dataclass(frozen=True)
@@ -422,6 +439,7 @@ class Cluster:
         timeline: Timeline,
         partitions: int = 4,
         hmac_secrets: dict[str, str] | None = None,
+        attacker: str | None = None,
     ) -> None:
         self.workdir = workdir
         self.bootstrap = bootstrap
@@ -434,7 +452,14 @@ class Cluster:
             "input": f"faults-cfa-{suffix}",
             "status": f"faults-status-{suffix}",
             "dlq": f"faults-dlq-{suffix}",
+            "rejected": f"faults-rejected-{suffix}",  # the operators' topic
         }
+        # Tenant binding (no waiver): the legitimate CFAs' topic carries their sources only; the
+        # attacker CFA (``tests.faults.attacker``) publishes on a topic of its own.
+        self.attacker = attacker
+        if attacker is not None:
+            self.topics["attacker"] = f"faults-cfa-{suffix}-atk"
+        self.cfa_sirets: list[str] = []
         self.group = f"relais-faults-{suffix}"
         self.admin_token = secrets.token_urlsafe(24)
         self.oauth_secret = "oauth-" + secrets.token_urlsafe(18)
@@ -451,6 +476,8 @@ class Cluster:
         self.exits: list[dict[str, Any]] = []  # per stop: node, signal, exit code, expected
         self.group_changes: list[dict[str, Any]] = []  # a member joined / left the ingest group
         self.joined: dict[str, int] = {}  # a member that joined: events it consumed
+        self.ready_at_end: dict[str, int | str] = {}  # node -> /health/ready status at the end
+        self.attack: Attack | None = None  # what the attacker published (its phase)
 
     # ---- setup ----------------------------------------------------------------------------
 
@@ -464,9 +491,10 @@ class Cluster:
 
     def start(self, cfa_sirets: Sequence[str]) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.cfa_sirets = list(cfa_sirets)
         keys = self.workdir / "keys.csv"
         rows = ["siret,opco,key,expiry"]
-        for siret in cfa_sirets:
+        for siret in [*cfa_sirets, *([self.attacker] if self.attacker else [])]:
             for opco in ALL_OPCO:
                 key = f"fk-{opco.value.lower()}-{secrets.token_hex(12)}"
                 self.api_keys[(siret, opco.value)] = key
@@ -486,10 +514,19 @@ class Cluster:
         self.create_topics()
         self.timeline.note("info", f"simulator {self.sim.base_url}, topics {self.topics}")
 
+    def input_topics(self) -> list[str]:
+        return [self.topics[t] for t in ("input", "attacker") if t in self.topics]
+
+    def topic_sources(self) -> dict[str, list[str]]:
+        bound = {self.topics["input"]: list(self.cfa_sirets)}
+        if self.attacker is not None:
+            bound[self.topics["attacker"]] = [self.attacker]
+        return bound
+
     def create_topics(self) -> None:
-        create_topics_sync(self.bootstrap, [self.topics["input"]], self.partitions)
+        create_topics_sync(self.bootstrap, self.input_topics(), self.partitions)
         create_topics_sync(self.bootstrap, [self.topics["status"]], 2)
-        create_topics_sync(self.bootstrap, [self.topics["dlq"]], 1)
+        create_topics_sync(self.bootstrap, [self.topics["dlq"], self.topics["rejected"]], 1)
 
     def env(
         self, port: int, extra: dict[str, str] | None = None, name: str = "relais"
@@ -507,6 +544,7 @@ class Cluster:
             dlq_topic=self.topics["dlq"],
             group_id=self.group,
             poll_interval_s=1.0,
+            topic_sources=self.topic_sources(),
         )
         env.update(
             {
@@ -519,8 +557,11 @@ class Cluster:
                 "RELAIS_LEDGER__POOL_MAX": "4",
                 "RELAIS_SHUTDOWN_GRACE_S": "8",
                 "RELAIS_KAFKA__CLIENT_ID": f"relais-{name}",
+                "RELAIS_KAFKA__REJECTED_TOPIC": self.topics["rejected"],
             }
         )
+        if self.attacker is not None:  # both input topics (the topics exist before the nodes)
+            env["RELAIS_KAFKA__INPUT_PATTERN"] = re.escape(self.topics["input"]) + "(-atk)?$"
         if self.hmac_secrets:
             env["RELAIS_CFA__HMAC_SECRETS"] = json.dumps(self.hmac_secrets)
         env.update(extra or {})
@@ -752,18 +793,54 @@ class Cluster:
         )
         await consumer.start()
         try:
-            tps = [TopicPartition(self.topics["input"], p) for p in range(self.partitions)]
+            tps = [
+                TopicPartition(topic, p)
+                for topic in self.input_topics()
+                for p in range(self.partitions)
+            ]
             consumer.assign(tps)
             await consumer.commit({tp: 0 for tp in tps})
             committed = [await consumer.committed(tp) for tp in tps]
         finally:
             await consumer.stop()
         self.timeline.note("group_reset", f"{self.group} -> earliest, committed now {committed}")
-        assert committed == [0] * self.partitions, f"the group reset did not take: {committed}"
+        assert committed == [0] * len(tps), f"the group reset did not take: {committed}"
 
-    async def produce(self, records: Sequence[tuple[bytes, bytes, list[Any]]], what: str) -> None:
-        await produce_records(self.bootstrap, self.topics["input"], records)
+    async def produce(
+        self,
+        records: Sequence[tuple[bytes, bytes, list[Any]]],
+        what: str,
+        topic: str = "input",
+    ) -> list[tuple[int, int]]:
+        """Produce to one of ``self.topics``; returns each record's (partition, offset)."""
+        positions = await produce_records(self.bootstrap, self.topics[topic], records)
         self.timeline.note("produce" if what == "events" else what, f"{len(records)} records")
+        return positions
+
+    async def committed(self, topic: str) -> dict[int, int]:
+        """The ingest group's committed offset of each partition of one of ``self.topics``."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            tps = [TopicPartition(self.topics[topic], p) for p in range(self.partitions)]
+            return {tp.partition: (await consumer.committed(tp)) or 0 for tp in tps}
+        finally:
+            await consumer.stop()
+
+    async def check_ready(self) -> None:
+        """``/health/ready`` of every node that should be running, kept for the verdict."""
+        for name, node in self.nodes.items():
+            if not node.wanted:
+                continue
+            try:
+                async with httpx.AsyncClient(timeout=5) as client:
+                    resp = await client.get(f"http://127.0.0.1:{node.proc.http_port}/health/ready")
+                self.ready_at_end[name] = resp.status_code
+            except httpx.HTTPError as exc:
+                self.ready_at_end[name] = repr(exc)
+        self.timeline.note("info", f"readiness at the end: {self.ready_at_end}")
 
     # ---- ledger ---------------------------------------------------------------------------
 
@@ -934,15 +1011,17 @@ async def check_invariants(
     sim = cluster.sim
     statuses = await read_topic(cluster.bootstrap, cluster.topics["status"])
     dlq = await read_topic(cluster.bootstrap, cluster.topics["dlq"], idle_s=1.5)
+    rejected = await read_topic(cluster.bootstrap, cluster.topics["rejected"], idle_s=1.5)
     records = await asyncio.to_thread(sim.records)
     sim_dossiers = await asyncio.to_thread(sim.dossiers)
     problems: dict[str, list[str]] = defaultdict(list)
     counts: dict[str, Any] = {}
 
-    # 1. exactly one terminal status per event, the expected one, under one stable id
-    terminal_ids: dict[str, set[str]] = defaultdict(set)
-    terminal_names: dict[str, set[str]] = defaultdict(set)
-    body_of: dict[str, dict[str, Any]] = {}
+    # 1. exactly one terminal status per event, the expected one, under one stable id; an event
+    # is (CFA, event id): another CFA's event under the same id (the attacker's) is another one
+    terminal_ids: dict[tuple[str, str], set[str]] = defaultdict(set)
+    terminal_names: dict[tuple[str, str], set[str]] = defaultdict(set)
+    body_of: dict[tuple[str, str], dict[str, Any]] = {}
     etat_ids: dict[tuple[Any, ...], set[str]] = defaultdict(set)
     change_of_id: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
     status_counter: Counter[str] = Counter()
@@ -952,9 +1031,10 @@ async def check_invariants(
         status_counter[str(name)] += 1
         ce_id = c.header_map.get("ce_id", "")
         if name in TERMINAL and body.get("eventId"):
-            terminal_ids[body["eventId"]].add(ce_id)
-            terminal_names[body["eventId"]].add(name)
-            body_of.setdefault(body["eventId"], body)
+            event = (str(body.get("cfa")), body["eventId"])
+            terminal_ids[event].add(ce_id)
+            terminal_names[event].add(name)
+            body_of.setdefault(event, body)
         if name == "etat_changed":
             change = (
                 body.get("cfa"),
@@ -968,18 +1048,19 @@ async def check_invariants(
             change_of_id[ce_id].add(change)
     produced = list(workload.expected)
     for event_id in produced:
-        ids = terminal_ids.get(event_id, set())
+        event = (workload.cfa_of[event_id], event_id)
+        ids = terminal_ids.get(event, set())
         if not ids:
             problems["lost"].append(event_id)
-        elif len(ids) > 1 or len(terminal_names[event_id]) > 1:
-            problems["multi_terminal"].append(f"{event_id}: {sorted(terminal_names[event_id])}")
-        got = body_of.get(event_id, {}).get("status")
+        elif len(ids) > 1 or len(terminal_names[event]) > 1:
+            problems["multi_terminal"].append(f"{event_id}: {sorted(terminal_names[event])}")
+        got = body_of.get(event, {}).get("status")
         if ids and got != workload.expected[event_id]:
             problems["unexpected_status"].append(
                 f"{event_id} ({workload.kind_of[event_id]}): want "
-                f"{workload.expected[event_id]}, got {got} {body_of[event_id].get('errors')}"
+                f"{workload.expected[event_id]}, got {got} {body_of[event].get('errors')}"
             )
-    unknown_terminal = set(terminal_ids) - set(workload.expected)
+    unknown_terminal = set(terminal_ids) - {(workload.cfa_of[e], e) for e in produced}
     counts["events_produced"] = len(produced)
     counts["status_records"] = len(statuses)
     counts["statuses_by_name"] = dict(status_counter)
@@ -1024,10 +1105,11 @@ async def check_invariants(
     # 4. per-dossier order at the OPCO; 5. every request with the key of the event's CFA
     numero_cfa: dict[tuple[str, str], str] = {}
     dossier_numero: dict[tuple[str, str], tuple[str, str]] = {}
-    for event_id, body in body_of.items():
+    for (_, event_id), body in body_of.items():
         if (
             body.get("status") == "submitted"
             and workload.kind_of.get(event_id) == "dossier"
+            and workload.cfa_of.get(event_id) == body.get("cfa")
             and body.get("numeroInterne")
         ):
             numero_cfa[(body["opco"], body["numeroInterne"])] = workload.cfa_of[event_id]
@@ -1157,7 +1239,48 @@ async def check_invariants(
     )
     # 11. each fault took effect, not only asked for
     check_effects(cluster, problems, counts)
+    # 12. the attacker harmed no one, and each of its records was answered
+    if cluster.attack is not None:
+        check_attack(cluster.attack, workload, statuses, rejected, dlq, records, sim_dossiers)(
+            problems, counts
+        )
+    counts["operators_topic_records"] = len(rejected)
+    # 13. every node ready at the end (nothing left stuck), nothing set aside by the relay
+    problems["not_ready_at_end"] += [
+        f"{name}: {code}" for name, code in cluster.ready_at_end.items() if code != 200
+    ]
+    if not cluster.ready_at_end:
+        problems["not_ready_at_end"].append("readiness not checked")
+    set_aside = await cluster.ledger(
+        "SELECT set_aside, count(*) AS n FROM outbox WHERE set_aside IS NOT NULL GROUP BY 1"
+    )
+    counts["outbox_set_aside"] = {r["set_aside"]: r["n"] for r in set_aside}
     return Verdict(counts=counts, problems={k: v for k, v in problems.items()})
+
+
+def check_attack(
+    attack: Attack,
+    workload: Workload,
+    statuses: Sequence[Consumed],
+    rejected: Sequence[Consumed],
+    dlq: Sequence[Consumed],
+    requests: Sequence[dict[str, Any]],
+    sim_dossiers: Sequence[dict[str, Any]],
+) -> Callable[[dict[str, list[str]], dict[str, Any]], None]:
+    """The attacker's checks (``tests.faults.attacker``) on what the run left behind."""
+    legit = {e: cfa for e, cfa in workload.cfa_of.items() if cfa != attack.siret}
+    dossiers = {workload.subject_of[e] for e in legit}
+    numeros = victim_numeros(sim_dossiers, attack.siret)
+
+    def apply(problems: dict[str, list[str]], counts: dict[str, Any]) -> None:
+        problems["attack_unaccounted"], accounted = check_accounted(attack, statuses, rejected, dlq)
+        problems["attack_status_leak"], seen = check_statuses(
+            attack, statuses, legit, dossiers, numeros
+        )
+        problems["attack_reached_opco"], opco = check_opco(attack, requests, numeros)
+        counts["attack"] = {**accounted, **seen, **opco, "victim_numeros": len(numeros)}
+
+    return apply
 
 
 def check_order(
@@ -1339,6 +1462,7 @@ def write_report(
                 **verdict.counts.get("fault_evidence", {}),
                 "leak_scan": verdict.counts.get("scanned"),
                 "order_checked": verdict.counts.get("order_checked"),
+                "attack": verdict.counts.get("attack"),
             }.items()
         ],
         "",
@@ -1372,6 +1496,10 @@ def write_report(
         "leak_in_metrics",
         "leak_in_status",
         "leak_in_dlq_headers",
+        "attack_unaccounted",
+        "attack_status_leak",
+        "attack_reached_opco",
+        "not_ready_at_end",
     ]
     names += [k for k in verdict.problems if k not in names]
     lines += [f"| {k} | {len(verdict.problems.get(k, []))} |" for k in names]
@@ -1405,13 +1533,17 @@ async def run_mode(
     workload = Workload.create(seed, TODAY)
     # the first CFA signs its events (HMAC): its secret is one more needle for the leak scan
     workload.hmac_secrets = {workload.gen.cfas[0].siret: "hmac-" + secrets.token_urlsafe(18)}
+    # the attacker: a CFA of its own, on its own topic (phase followups)
+    attacker = Generator(ATTACKER_SEED, workload.gen.today, cfa_count=1).cfas[0].siret
     cluster = Cluster(
         workdir=workdir,
         bootstrap=bootstrap,
         pg_url=pg_url,
         timeline=timeline,
         hmac_secrets=workload.hmac_secrets,
+        attacker=attacker,
     )
+    cluster.attack = Attack(attacker)
     try:
         cluster.start([c.siret for c in workload.gen.cfas])
         try:

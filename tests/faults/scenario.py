@@ -16,6 +16,9 @@ until the ledger has settled (every event answered, no open command, outbox publ
 | polls | OPCO state changes while the poller is killed and PostgreSQL connections dropped |
 | followups | several follow-ups per ENGAGE dossier (factures, certificats, rupture) under |
 |           | OPCO faults and PostgreSQL drops: their order at the OPCO is checked per dossier |
+| (attacker)| during followups, an attacker CFA on its own topic: oversized subject and keys, |
+|           | the legitimate CFAs' event ids reused (before and after them), forged sources, |
+|           | a follow-up naming another CFA's OPCO number (``tests.faults.attacker``) |
 
 The broker restart (Tansu on ``s3://``) is its own test (``test_broker_restart.py``).
 """
@@ -31,7 +34,9 @@ from typing import Any
 
 from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.profiles import load_profiles
+from relais.sampledata import Generator
 from relais.sampledata.generator import GeneratedDossier
+from tests.faults.attacker import ATTACKER_SEED, AttackRecord, Builder
 from tests.faults.harness import Cluster, Workload, wait_for
 
 NODES = {"ingest": "ingest", "dispatch": "dispatch", "relay-poll": "relay,poll", "all": ""}
@@ -46,13 +51,31 @@ class Sizes:
     opco_fault_s: float = 12.0
     settle_s: float = 300.0
     followup_dossiers: int = 20  # ENGAGE dossiers that get several follow-ups each
+    # the attacker (during the followups phase): event ids reused before / after the
+    # legitimate event, forged records before / after, follow-ups naming another CFA's number
+    attack_collisions: int = 3
+    attack_forged: int = 2
+    attack_foreign: int = 1
+    attack_subject_bytes: int = 300_000
+    attack_key_bytes: int = 400_000
+    attack_garbage_key_bytes: int = 1_200_000
 
 
 CI = Sizes(
     batch=70, kill_rounds=1, pg_drops=2, opco_fault_s=10.0, settle_s=240.0, followup_dossiers=16
 )
 LONG = Sizes(
-    batch=900, kill_rounds=3, pg_drops=4, opco_fault_s=45.0, settle_s=1500.0, followup_dossiers=250
+    batch=900,
+    kill_rounds=3,
+    pg_drops=4,
+    opco_fault_s=45.0,
+    settle_s=1500.0,
+    followup_dossiers=250,
+    attack_collisions=15,
+    attack_forged=8,
+    attack_foreign=4,
+    attack_subject_bytes=1_100_000,
+    attack_key_bytes=900_000,
 )
 
 
@@ -288,13 +311,110 @@ async def phase_followups(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
         kind, spec = extra.get(opco, ("opco_jitter", {}))
         cluster.set_fault(opco, kind, routes=routes, jitter_ms=400, max_faults=4, **spec)
     done0 = await _done_count(cluster)
+    attacking = None
+    if cluster.attack is not None:  # the attacker strikes first, then along with the CFAs
+        first_strike = asyncio.Event()
+        attacking = asyncio.create_task(attack(cluster, wl, sizes, batch, first_strike))
+        striking = attacking
+        await wait_for(lambda: first_strike.is_set() or striking.done(), timeout_s=180)
     await cluster.produce(wl.records(batch), "events")
     await wait_done(cluster, done0 + max(2, len(batch) // 4))
     await cluster.terminate_pg_connections()
+    if attacking is not None:
+        await attacking
     await settle(cluster, wl, sizes)
     cluster.clear_fault()
     await cluster.wait_polled(timeout_s=sizes.settle_s)  # the ruptures' new etat
     cluster.timeline.note("info", "every follow-up answered, every rupture seen by the poller")
+
+
+async def _produce_attack(cluster: Cluster, records: list[AttackRecord], what: str) -> None:
+    """Produce the attacker's records on its topic (each keeps its position), then wait until
+    ingest has committed past them (it keeps up: nothing poisons the topic)."""
+    t0 = time.monotonic()
+    positions = await cluster.produce(
+        [(r.key, r.value, r.headers) for r in records], what, "attacker"
+    )
+    ends: dict[int, int] = {}
+    for r, (partition, offset) in zip(records, positions, strict=True):
+        r.topic, r.partition, r.offset = cluster.topics["attacker"], partition, offset
+        ends[partition] = max(ends.get(partition, 0), offset + 1)
+
+    async def past() -> bool:
+        committed = await cluster.committed("attacker")
+        return all(committed.get(p, 0) >= end for p, end in ends.items())
+
+    await wait_for(past, timeout_s=120, every_s=0.3, what=f"ingest past {what}")
+    cluster.timeline.note(
+        "info", f"{what}: ingest committed past them in {time.monotonic() - t0:.1f}s"
+    )
+
+
+async def attack(
+    cluster: Cluster,
+    wl: Workload,
+    sizes: Sizes,
+    upcoming: list[dict[str, Any]],
+    first_strike: asyncio.Event,
+) -> None:
+    """The attacker CFA (``tests.faults.attacker``), on its own topic, while the legitimate
+    follow-ups (``upcoming``, not produced yet) flow under OPCO faults and a PostgreSQL drop."""
+    assert cluster.attack is not None and cluster.sim_today is not None
+    build = Builder(cluster.attack, Generator(ATTACKER_SEED, wl.gen.today, cfa_count=1))
+    n = sizes.attack_collisions
+    # 1. before the legitimate events: their ids reused, and forged
+    mark = len(cluster.attack.records)
+    build.collide("collide_before", [e["id"] for e in upcoming[:n]])
+    unsigned = [e for e in upcoming[n:] if wl.cfa_of[e["id"]] not in wl.hmac_secrets]
+    signed = [e for e in upcoming[n:] if wl.cfa_of[e["id"]] in wl.hmac_secrets]
+    forged = [*unsigned[: sizes.attack_forged - 1], *signed[:1]]
+    build.forge(forged, wl.hmac_secrets, tamper=True)
+    await _produce_attack(cluster, cluster.attack.records[mark:], "attack_collide")
+    first_strike.set()
+    # 2. along with them: its own dossier, oversized records, ids of answered events reused,
+    # answered events forged
+    profiles = load_profiles(cluster.profiles)
+    rows = await cluster.ledger(
+        "SELECT opco, numero_interne FROM dossiers WHERE numero_interne IS NOT NULL ORDER BY 1, 2"
+    )
+    by_opco: dict[str, list[str]] = {}
+    for r in rows:
+        by_opco.setdefault(r["opco"], []).append(r["numero_interne"])
+    opco = next(
+        code
+        for code in ALL_OPCO
+        if profiles[code].capabilities.has("conventions") and by_opco.get(code.value)
+    )
+    own = build.gen.dossier(opco, cfa=build.gen.cfas[0], start=wl.gen.today)
+    wl._add(own.event, "submitted", "dossier", own.cfa.siret)
+    wl.personal.update(own.personal_values())
+    await cluster.produce(wl.records([own.event]), "events", "attacker")
+    answered = [e for e in wl.events if "__garbage__" not in e and e["id"] in wl.expected]
+    answered = [e for e in answered if wl.cfa_of[e["id"]] != own.cfa.siret]
+    mark = len(cluster.attack.records)
+    build.oversized(
+        sizes.attack_subject_bytes, sizes.attack_key_bytes, sizes.attack_garbage_key_bytes
+    )
+    build.collide("collide_after", [e["id"] for e in answered[:n]])
+    build.forge(answered[n : n + sizes.attack_forged], wl.hmac_secrets)
+    await _produce_attack(cluster, cluster.attack.records[mark:], "attack_poison")
+    # 3. once its dossier has its OPCO number: follow-ups naming other CFAs' numbers there
+    await wait_for(
+        lambda: _numero_known(cluster, own.cfa.siret, own.dossier_id),
+        timeout_s=sizes.settle_s,
+        what="the attacker's dossier numbered",
+    )
+    mark = len(cluster.attack.records)
+    for numero in by_opco[opco.value][: sizes.attack_foreign]:
+        build.foreign_numero(own, numero)
+    await _produce_attack(cluster, cluster.attack.records[mark:], "attack_foreign_numero")
+
+
+async def _numero_known(cluster: Cluster, cfa: str, dossier_id: str) -> bool:
+    rows = await cluster.ledger(
+        "SELECT numero_interne FROM dossiers WHERE cfa = $1 AND dossier_id = $2", cfa, dossier_id
+    )
+    return bool(rows and rows[0]["numero_interne"])
 
 
 async def run_all(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
@@ -310,4 +430,5 @@ async def run_all(cluster: Cluster, wl: Workload, sizes: Sizes) -> None:
     for name, node in cluster.nodes.items():
         if node.wanted:  # ingest-2 left the group (and was scraped) in the rebalance phase
             await cluster.scrape(name)
+    await cluster.check_ready()
     await cluster.stop_all()

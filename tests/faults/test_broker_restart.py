@@ -64,6 +64,7 @@ async def run_broker_restart(
         timeline.start_phase("final")
         for name in list(cluster.nodes):
             await cluster.scrape(name)
+        await cluster.check_ready()
         await cluster.stop_supervisor()
         await cluster.stop_all()
         timeline.start_phase("invariants")

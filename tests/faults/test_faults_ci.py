@@ -30,6 +30,9 @@ FAULTS = {
     "group_reset",
     "rebalance_join",
     "rebalance_leave",
+    "attack_collide",
+    "attack_poison",
+    "attack_foreign_numero",
 }
 
 OPCO_FAULTS = ("down", "timeout", "throttle", "error", "stored_lost", "drop")
@@ -48,4 +51,9 @@ async def test_every_fault_type_nothing_lost_nothing_leaked(
     # in order (successive factures, certificats, a rupture), not only a dossier and its follow-up
     order = verdict.counts["order_checked"]
     assert order["independent_pairs"] >= CI.followup_dossiers // 2, order
+    # the attacker's records were each answered, the three ways (its own statuses, the operators'
+    # topic for the forged ones, the DLQ), and the foreign number never reached the OPCO
+    attack = verdict.counts["attack"]
+    assert set(attack["attack_answered_by"]) == {"own", "operators", "dlq"}, attack
+    assert attack["attack_kinds"]["foreign_numero"] == CI.attack_foreign, attack
     assert verdict.ok, {k: v[:10] for k, v in verdict.problems.items() if v}

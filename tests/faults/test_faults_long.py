@@ -34,6 +34,9 @@ async def test_long_run_every_fault_type(
     # in order (successive factures, certificats, a rupture), not only a dossier and its follow-up
     order = verdict.counts["order_checked"]
     assert order["independent_pairs"] >= LONG.followup_dossiers // 2, order
+    attack = verdict.counts["attack"]
+    assert set(attack["attack_answered_by"]) == {"own", "operators", "dlq"}, attack
+    assert attack["attack_kinds"]["foreign_numero"] == LONG.attack_foreign, attack
     assert verdict.ok, {k: v[:10] for k, v in verdict.problems.items() if v}
 
 

@@ -14,6 +14,7 @@ from relais.bootstrap import App
 from relais.config import Settings
 from relais.domain.events import structured_to_record
 from relais.sampledata.generator import Generator
+from relais.services.ingest import sign
 from tests.fixtures.broker import In, Out, consume_all
 from tests.today import TODAY
 
@@ -140,6 +141,23 @@ async def published_statuses(
         records = [r for topic in topics for r in await consume_all(bootstrap, topic)]
         if len(records) >= relay.published or time.monotonic() > deadline:
             return records
+
+
+def signed(record: Out, secret: str) -> Out:
+    """``record`` with a valid ``ce_signature`` (HMAC-SHA256 of its headers and value)."""
+    headers = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in record.headers]
+    text = {k: v.decode() for k, v in headers}
+    return Out(
+        value=record.value,
+        key=record.key,
+        headers=[*headers, ("ce_signature", sign(secret, text, record.value).encode())],
+    )
+
+
+def with_header(record: Out, name: str, value: str) -> Out:
+    """``record`` with its header ``name`` replaced by ``value``."""
+    headers = [(k, v) for k, v in record.headers if k != name]
+    return Out(value=record.value, key=record.key, headers=[*headers, (name, value.encode())])
 
 
 def by_status(statuses: Iterable[Any]) -> dict[str, list[Any]]:

@@ -26,31 +26,23 @@ from relais.bootstrap import build
 from relais.config import Settings
 from relais.domain.opco import OpcoCode
 from relais.sampledata import Cfa, Generator, InvalidKind
-from relais.services.ingest import sign
-from tests.fixtures.broker import In, Out, consume_all, produce
+from tests.fixtures.broker import In, consume_all, produce
 from tests.fixtures.simulator import SimulatorProcess
-from tests.integration.pipeline.harness import make_topics, out, running, settings_for, wait_until
+from tests.integration.pipeline.harness import (
+    make_topics,
+    out,
+    running,
+    settings_for,
+    signed,
+    wait_until,
+    with_header,
+)
 from tests.today import TODAY
 
 pytestmark = pytest.mark.integration
 
 SECRET_A = "identity-hmac-secret-a-1b2c3d4e"
 SECRET_B = "identity-hmac-secret-b-5f6a7b8c"
-
-
-def signed(record: Out, secret: str) -> Out:
-    headers = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in record.headers]
-    text = {k: v.decode() for k, v in headers}
-    return Out(
-        value=record.value,
-        key=record.key,
-        headers=[*headers, ("ce_signature", sign(secret, text, record.value).encode())],
-    )
-
-
-def with_header(record: Out, name: str, value: str) -> Out:
-    headers = [(k, v) for k, v in record.headers if k != name]
-    return Out(value=record.value, key=record.key, headers=[*headers, (name, value.encode())])
 
 
 def invalid_dossier_of(g: Generator, cfa: Cfa) -> dict[str, Any]:

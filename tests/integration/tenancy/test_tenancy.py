@@ -28,8 +28,7 @@ from relais.bootstrap import build
 from relais.config import Settings
 from relais.domain.opco import OpcoCode
 from relais.sampledata import Generator, InvalidKind
-from relais.services.ingest import sign
-from tests.fixtures.broker import Out, consume_all, produce
+from tests.fixtures.broker import consume_all, produce
 from tests.fixtures.simulator import SimulatorProcess
 from tests.integration.pipeline.harness import (
     make_topics,
@@ -37,28 +36,15 @@ from tests.integration.pipeline.harness import (
     published_statuses,
     running,
     settings_for,
+    signed,
     wait_until,
+    with_header,
 )
 from tests.today import TODAY
 
 pytestmark = pytest.mark.integration
 
 SECRET_A = "tenancy-hmac-secret-a-9f8e7d6c"
-
-
-def signed(record: Out, secret: str) -> Out:
-    headers = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in record.headers]
-    text = {k: v.decode() for k, v in headers}
-    return Out(
-        value=record.value,
-        key=record.key,
-        headers=[*headers, ("ce_signature", sign(secret, text, record.value).encode())],
-    )
-
-
-def with_header(record: Out, name: str, value: str) -> Out:
-    headers = [(k, v) for k, v in record.headers if k != name]
-    return Out(value=record.value, key=record.key, headers=[*headers, (name, value.encode())])
 
 
 async def test_topic_source_binding_and_signatures_at_ingest(

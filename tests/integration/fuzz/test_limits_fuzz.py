@@ -7,8 +7,8 @@ ONE relais (ingest, dispatch, relay; the real OPCO simulator) runs for the whole
 and ledger kept across hypothesis examples; each example (``plans.py``) sends a few hostile records
 then one valid dossier event of each CFA (A: own topic, signed; B: own topic; C: the shared topic):
 
-- ids (key, ce_id, ce_subject, dossier id, other headers) of MAX_ID - 1, MAX_ID, MAX_ID + 1,
-  4 * MAX_ID (+1) characters of 1 to 4 bytes, and of 450 KB / 1.2 MB;
+- ids (key, ce_id, ce_subject, dossier id, other headers) of 199, 200, 201, 800, 801 characters
+  of 1 to 4 bytes (the id limit, ingest's MAX_ID, and its bound in bytes), and of 450 KB / 1.2 MB;
 - values of kafka.max_message_bytes - 1, exactly, + 1, + 1 KB, + 1.1 MB (beyond Kafka's 1 MiB);
 - MAX_ERRORS +- 1 errors with paths around MAX_PATH: ``rejected`` statuses around
   MAX_STATUS_BYTES;
@@ -18,12 +18,13 @@ then one valid dossier event of each CFA (A: own topic, signed; B: own topic; C:
 
 After each example, checked: each valid event got exactly one ``received`` on its own CFA's view
 (its status topic, or the shared one with its SIRET) and never a ``rejected``; what a plan's
-boundary promises (an id of MAX_ID accepted, one of MAX_ID + 1 not; a value at the limit accepted,
-above it dead-lettered; forged records refused on the operators' topic by Kafka position); nothing
-stalls (ingest handled every record and is not failing, the outbox is drained, nothing set aside,
-``/health/ready`` answers 200); every status fits MAX_STATUS_BYTES; no status on a CFA's view names
-an event, dossier or OPCO number that CFA did not send or get. At the end: every valid event
-reached exactly one terminal status (``submitted``), every OPCO request used its CFA's key.
+boundary promises (an id of 200 characters accepted, one of 201 not; a value at the limit
+accepted, above it dead-lettered; forged records refused on the operators' topic by Kafka
+position); nothing stalls (ingest handled every record and is not failing, the outbox is drained,
+nothing set aside, ``/health/ready`` answers 200); every status fits MAX_STATUS_BYTES; no log field
+copies a long id; no status on a CFA's view names an event, dossier or OPCO number that CFA did not
+send or get. At the end: every valid event reached exactly one terminal status (``submitted``),
+every OPCO request used its CFA's key.
 
 Twice: one shared status topic (SQLite ledger), and one status topic per CFA
 (``kafka.status_topic_pattern``, PostgreSQL ledger).
@@ -57,6 +58,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
@@ -88,6 +90,7 @@ pytestmark = [
 
 SECRET_A = "limits-fuzz-hmac-secret-a-0123456789"
 MAX_BYTES = 128 * 1024  # kafka.max_message_bytes of the fuzzed relais
+MAX_LOG_FIELD = 4096  # ids <= 200, error paths <= 256, messages <= 512 characters
 TERMINAL = {"submitted", "rejected", "failed", "dead_lettered"}
 T = TypeVar("T")
 
@@ -183,6 +186,18 @@ class Collector:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
+def _texts(value: Any) -> Iterator[str]:
+    """The text leaves of a log field."""
+    if isinstance(value, str | bytes):
+        yield str(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _texts(item)
+
+
 def _size(rec: In) -> int:
     return (
         len(rec.key or b"")
@@ -271,6 +286,11 @@ class Harness:
     # -- running ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        # relais's log events are captured (not printed) for the whole run: no field may copy an
+        # unbounded id from a record (ingest's MAX_ID bounds what it copies "anywhere (a status, a
+        # log line)")
+        self._capture = structlog.testing.capture_logs()
+        self.logs = self._capture.__enter__()
         self.loop.run(self._start())
 
     async def _start(self) -> None:
@@ -292,6 +312,7 @@ class Harness:
             self.loop.run(self._stack.aclose(), 60)
         finally:
             self.loop.close()
+            self._capture.__exit__(None, None, None)
 
     def run_example(self, plan: list[p.Hostile]) -> None:
         self.examples += 1
@@ -563,6 +584,15 @@ class Harness:
             got = [s for s in self._statuses_of(cfa, event_id) if s in ("received", "rejected")]
             assert got == ["received"], (where, "valid event", event_id, got)
         self.check_isolation(where)
+        self.check_logs(where)
+
+    def check_logs(self, where: str) -> None:
+        """No log field longer than MAX_LOG_FIELD characters, then forget the example's logs."""
+        events, self.logs[:] = list(self.logs), []
+        for event in events:
+            for name, value in event.items():
+                longest = max((len(s) for s in _texts(value)), default=0)
+                assert longest <= MAX_LOG_FIELD, (where, event.get("event"), name, longest)
 
     def check_isolation(self, where: str) -> None:
         sent_ids: dict[int, set[str]] = {i: set() for i in p.CFAS}

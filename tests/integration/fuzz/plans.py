@@ -15,6 +15,7 @@ from typing import Literal
 from hypothesis import strategies as st
 
 from relais.services.ingest import MAX_ERRORS, MAX_PATH
+from relais.services.statuses import MAX_STATUS_BYTES
 
 A, B, C = 0, 1, 2
 CFAS = (A, B, C)
@@ -33,6 +34,9 @@ ID_LENGTHS = (ID_LIMIT - 1, ID_LIMIT, ID_LIMIT + 1, 4 * ID_LIMIT, 4 * ID_LIMIT +
 VALUE_DELTAS = (-1, 0, 1, 1024, 1_100_000)
 ERROR_COUNTS = (1, MAX_ERRORS - 1, MAX_ERRORS, MAX_ERRORS + 1)
 PATH_LENGTHS = (8, 120, MAX_PATH - 5, MAX_PATH + 20)
+# outbox rows written before the bounds existed: around MAX_STATUS_BYTES, and beyond the producer's
+# 1 MiB (what the relay sets aside, or once published, or retried forever)
+ROW_SIZES = (MAX_STATUS_BYTES - 1, MAX_STATUS_BYTES, MAX_STATUS_BYTES + 1, 1_200_000)
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,25 @@ class Forged:
     signature: Literal["none", "wrong"]
 
 
-Hostile = SizedId | SizedValue | ManyErrors | ReusedId | ReusedDossier | ForeignNumero | Forged
+@dataclass(frozen=True)
+class LegacyRow:
+    """A status row of ``cfa`` of ``size`` bytes written straight into the outbox, as rows were
+    before statuses were bounded: published when it fits MAX_STATUS_BYTES, else set aside."""
+
+    cfa: int
+    size: int
+
+
+Hostile = (
+    SizedId
+    | SizedValue
+    | ManyErrors
+    | ReusedId
+    | ReusedDossier
+    | ForeignNumero
+    | Forged
+    | LegacyRow
+)
 
 
 def _forgeable(victim: int, topic: str) -> bool:
@@ -123,14 +145,20 @@ def _forgeable(victim: int, topic: str) -> bool:
 cfas = st.sampled_from(CFAS)
 other_pairs = st.tuples(cfas, cfas).filter(lambda p: p[0] != p[1])
 
-hostile: st.SearchStrategy[Hostile] = st.one_of(
-    st.builds(
+
+def sized_ids(lengths: tuple[int, ...]) -> st.SearchStrategy[SizedId]:
+    return st.builds(
         SizedId,
         cfa=cfas,
         field=st.sampled_from(["key", "ce_id", "ce_subject", "dossier", "ce_other", "x-header"]),
-        length=st.sampled_from(ID_LENGTHS),
+        length=st.sampled_from(lengths),
         char=st.sampled_from(CHARS),
-    ),
+    )
+
+
+hostile: st.SearchStrategy[Hostile] = st.one_of(
+    sized_ids(ID_LENGTHS[: -len(HUGE)]),  # around the limit
+    sized_ids(HUGE),  # the poison records' sizes
     st.builds(SizedValue, cfa=cfas, delta=st.sampled_from(VALUE_DELTAS)),
     st.builds(
         ManyErrors,
@@ -161,6 +189,7 @@ hostile: st.SearchStrategy[Hostile] = st.one_of(
             signature=st.sampled_from(["none", "wrong"]),
         )
     ),
+    st.builds(LegacyRow, cfa=cfas, size=st.sampled_from(ROW_SIZES)),
 )
 
 plans = st.lists(hostile, min_size=1, max_size=6)

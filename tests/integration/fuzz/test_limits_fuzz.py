@@ -69,7 +69,8 @@ from relais.domain.events import structured_to_record
 from relais.domain.opco import OpcoCode
 from relais.sampledata import Cfa, GeneratedDossier, Generator
 from relais.services.ingest import sign
-from relais.services.statuses import MAX_STATUS_BYTES
+from relais.services.ledger_port import OutboxMessage
+from relais.services.statuses import MAX_STATUS_BYTES, message_size
 from tests.fixtures.broker import In
 from tests.fixtures.postgres import PgDatabases
 from tests.fixtures.simulator import SimulatorProcess
@@ -281,6 +282,7 @@ class Harness:
         self.tails: dict[str, int] = {}  # valid event id -> its CFA
         self.dossiers: dict[int, list[GeneratedDossier]] = {i: [] for i in p.CFAS}
         self.examples = 0
+        self.legacy: dict[str, tuple[int, bool]] = {}  # legacy row id -> (CFA, publishable)
         self.kinds: Counter[str] = Counter()  # hostile records sent, by kind (printed at the end)
 
     # -- running ------------------------------------------------------------------------------
@@ -320,6 +322,11 @@ class Harness:
         self.loop.run(self._run(plan, records))
 
     async def _run(self, plan: list[p.Hostile], records: list[Sent]) -> None:
+        assert self.app is not None
+        for i, spec in enumerate(plan):
+            if isinstance(spec, p.LegacyRow):
+                row = self._legacy_row(spec, f"legacy-{self.examples:04d}-{i}")
+                assert await self.app.ledger.reject(row.event_id, [row], self.cfa[spec.cfa].siret)
         for rec in records:
             meta = await self.producer.send_and_wait(
                 rec.topic, value=rec.value, key=rec.key, headers=rec.headers
@@ -345,7 +352,14 @@ class Harness:
         assert app is not None and app.ingest is not None
         if app.ingest.handled < len(self.sent) or not self._expectations_met(records):
             return False
-        return await app.ledger.outbox_batch(1) == []
+        return self._legacy_done() and await app.ledger.outbox_batch(1) == []
+
+    def _legacy_done(self) -> bool:
+        reported = {d.headers.get("dlq_status_id") for d in self.collector.got[self.topics.dlq]}
+        return all(
+            bool(self._of(cfa, row_id)) if publishable else row_id in reported
+            for row_id, (cfa, publishable) in self.legacy.items()
+        )
 
     # -- what an example sends ------------------------------------------------------------------
 
@@ -364,6 +378,11 @@ class Harness:
             out.append(self._sent(d.event, i, expect="received"))
             self.tails[d.event_id] = i
             self.dossiers[i].append(d)
+        seen = {(r.owner, r.event_id) for r in self.sent if r.owner is not None}
+        for rec in out:
+            if rec.owner is not None and (rec.owner, rec.event_id) in seen:
+                rec.expect = None  # the same CFA's event id again: a duplicate, no status
+            seen.add((rec.owner, rec.event_id))
         return out
 
     def _sent(
@@ -403,6 +422,17 @@ class Harness:
             codes=codes,
         )
 
+    def _legacy_row(self, spec: p.LegacyRow, event_id: str) -> OutboxMessage:
+        siret = self.cfa[spec.cfa].siret
+        body = {"status": "rejected", "eventId": event_id, "cfa": siret, "errors": []}
+        headers = {"ce_id": event_id, "ce_type": "fr.relais.status.rejected.v1", "ce_cfa": siret}
+        topic = self.status_of[spec.cfa] if self.per_cfa else None
+        bare = OutboxMessage(event_id, "", headers, json.dumps(body).encode(), topic)
+        row = dataclasses.replace(bare, key="L" * (spec.size - message_size(bare)))
+        assert message_size(row) == spec.size
+        self.legacy[event_id] = (spec.cfa, spec.size <= MAX_STATUS_BYTES)
+        return row
+
     def _fresh(self, cfa: int) -> GeneratedDossier:
         return self.g.dossier(OpcoCode.ATLAS, cfa=self.cfa[cfa], start=self.today)
 
@@ -435,6 +465,8 @@ class Harness:
             return [self._sent(event, spec.by, expect="received")]
         if isinstance(spec, p.ForeignNumero):
             return self._foreign_numero(spec, tails)
+        if isinstance(spec, p.LegacyRow):
+            return []  # written to the outbox by _run
         return [self._forged(spec, tails[spec.victim])]
 
     def _sized_id(self, spec: p.SizedId, tag: str) -> Sent:
@@ -556,7 +588,12 @@ class Harness:
         where = f"example {self.examples}"
         assert app.ingest.handled >= len(self.sent), (where, app.ingest.handled, len(self.sent))
         assert not app.ingest.failing, where
-        assert app.relay.set_aside == 0, f"{where}: the relay set aside {app.relay.set_aside}"
+        set_aside = sum(not publishable for _, publishable in self.legacy.values())
+        assert app.relay.set_aside == set_aside, (where, "set aside", app.relay.set_aside)
+        for row_id, (cfa, publishable) in self.legacy.items():
+            published = [s.body["status"] for s in self._of(cfa, row_id)]
+            assert published == (["rejected"] if publishable else []), (where, row_id, published)
+        assert self._legacy_done(), (where, "a set-aside row not reported on the DLQ topic")
         refusals, letters = self._refusals(), self._letters()
         for rec in records:
             what = (where, rec.expect, rec.topic, rec.offset, (rec.event_id or "")[:40])
@@ -601,6 +638,8 @@ class Harness:
             if rec.owner is not None and rec.event_id is not None and rec.dossier_id is not None:
                 sent_ids[rec.owner].add(rec.event_id)
                 sent_dossiers[rec.owner].add(rec.dossier_id)
+        for row_id, (cfa, _) in self.legacy.items():
+            sent_ids[cfa].add(row_id)
         numeros = {i: set(self.numeros(i).values()) for i in p.CFAS}
         for i in p.CFAS:
             others = set().union(*(numeros[j] for j in p.CFAS if j != i))

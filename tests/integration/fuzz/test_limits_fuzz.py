@@ -199,6 +199,11 @@ def _texts(value: Any) -> Iterator[str]:
             yield from _texts(item)
 
 
+def _dlq(letter: In) -> dict[str, str]:
+    """relais's own headers of a dead letter (the record's own may not be UTF-8)."""
+    return {k: v.decode() for k, v in letter.header_list if k.startswith("dlq_")}
+
+
 def _size(rec: In) -> int:
     return (
         len(rec.key or b"")
@@ -355,7 +360,7 @@ class Harness:
         return self._legacy_done() and await app.ledger.outbox_batch(1) == []
 
     def _legacy_done(self) -> bool:
-        reported = {d.headers.get("dlq_status_id") for d in self.collector.got[self.topics.dlq]}
+        reported = {_dlq(d).get("dlq_status_id") for d in self.collector.got[self.topics.dlq]}
         return all(
             bool(self._of(cfa, row_id)) if publishable else row_id in reported
             for row_id, (cfa, publishable) in self.legacy.items()
@@ -563,9 +568,9 @@ class Harness:
 
     def _letters(self) -> set[tuple[str, str]]:
         return {
-            (d.headers["dlq_topic"], d.headers["dlq_offset"])
+            (h["dlq_topic"], h["dlq_offset"])
             for d in self.collector.got[self.topics.dlq]
-            if "dlq_topic" in d.headers
+            if "dlq_topic" in (h := _dlq(d))
         }
 
     def _expectations_met(self, records: list[Sent]) -> bool:

@@ -560,13 +560,18 @@ async def test_run_wakes_on_notify_and_stops() -> None:
 
 async def test_drain_on_stop_lets_running_calls_finish() -> None:
     w = World()
-    w.gateway.latency = 0.05
-    await w.accept(dossier_cmd("e1", "D1"))
+    gateway = GatedGateway(OpcoCode.ATLAS)  # the call waits until the test opens the gate
+    w.gateway = gateway
+    w.dispatcher = w.make_dispatcher("w1")
+    await w.accept(dossier_cmd("e1", "D1", opco="ATLAS"))
     stop = asyncio.Event()
     runner = asyncio.create_task(w.dispatcher.run(stop))
-    await asyncio.sleep(0.01)
+    assert await _run_until(w, lambda: gateway.waiting == 1)
     assert w.dispatcher.in_flight == 1
     stop.set()
+    await asyncio.sleep(0.05)
+    assert not runner.done()  # stopping, but the call under way is waited for
+    gateway.gate.set()
     await asyncio.wait_for(runner, 2)
     assert w.state("e1") is CommandState.DONE
 
@@ -771,7 +776,8 @@ async def test_a_slow_opco_cannot_take_the_slots_of_the_others() -> None:
         w, lambda: all(r.command.state is CommandState.DONE for r in w.ledger.rows)
     )
     assert gateway.max_waiting == 2
-    assert w.dispatcher.in_flight_by_opco() == {}
+    # a handler releases its slot just after its ledger commit: wait for the last one to return
+    assert await _run_until(w, lambda: w.dispatcher.in_flight_by_opco() == {})
     stop.set()
     await asyncio.wait_for(runner, 2)
 

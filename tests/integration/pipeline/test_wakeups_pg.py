@@ -45,6 +45,9 @@ async def _bridge(url: str) -> None:
         for _ in range(5):  # commits close together: few notifications, at least one
             local.set()
         await asyncio.wait_for(woken.wait(), 5)
+        # the receiver may be woken before the sender's NOTIFY call has returned and been counted
+        await wait_until(lambda: sender.sent > sent, timeout_s=5, every_s=0.01)
+        await asyncio.sleep(0.2)  # a third notification, if one were sent, would be counted by now
         assert 1 <= sender.sent - sent <= 2 and receiver.received > received
     finally:
         stop.set()

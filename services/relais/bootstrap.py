@@ -204,6 +204,7 @@ class App:
                 self.metrics.ledger_counts(await self.ledger.counts())
             if self.ingest is not None:
                 self.ingest.refresh_lag()
+                await self.ingest.refresh_partition_lag()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), _COUNTS_EVERY_S)
 

@@ -413,6 +413,37 @@ class KafkaCluster:
         self.stop()
 
 
+def run_tool(
+    main_class: str, *args: str, version: str = KAFKA_VERSION, timeout_s: float = 120
+) -> str:
+    """Run one of Kafka's own command-line tools (``kafka-consumer-groups`` is
+    ``org.apache.kafka.tools.consumer.group.ConsumerGroupCommand``, ``kafka-acls`` is
+    ``org.apache.kafka.tools.AclCommand``...) and return its output; raise when it fails."""
+    libs = ensure_kafka_libs(version)
+    result = subprocess.run(  # noqa: S603 - fixed command, no shell
+        [
+            java_binary(),
+            "-Xmx256m",
+            "-XX:TieredStopAtLevel=1",
+            "-Dlog4j2.level=WARN",
+            "-cp",
+            f"{libs}/*",
+            main_class,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise KafkaLauncherError(
+            f"{main_class} {' '.join(args)} failed ({result.returncode}):\n"
+            + (result.stdout + result.stderr)[-3000:]
+        )
+    return result.stdout
+
+
 def broker_count(bootstrap: str) -> int:
     """How many live brokers the cluster's metadata lists (run on a thread of its own, so this
     works from sync code, even from a thread that runs an event loop)."""

@@ -124,8 +124,8 @@ class KafkaSettings(_Group):
     enable_idempotence: bool = Field(
         default=False,
         description="Idempotent producer for status events and dead letters (no duplicate from a "
-        "producer retry; needs IDEMPOTENT_WRITE on the cluster). Off by default: relais's "
-        "promises do not rely on it, and some brokers (Tansu) lack it",
+        "producer retry). Off by default: relais's promises do not rely on it, and some brokers "
+        "(Tansu) lack it",
     )
     relay_batch_size: int = Field(default=500, ge=1, description="Outbox rows per relay batch")
     relay_idle_s: float = Field(

@@ -149,6 +149,7 @@ async def measure(
     log: Any = print,
 ) -> dict[str, Any]:
     label = f"{contender.name}-{scenario.name}"
+    infra.active = contender.broker  # its broker: topics, bootstrap, settings
     await infra.reset_simulator()
     await infra.set_faults(scenario.faults(odd=False))  # the odd OPCO goes wrong after warm-up
     topics = await infra.topics(label)
@@ -325,6 +326,7 @@ async def profile(
     """py-spy on ``contender`` while it drains a burst of ``events`` (not a timed cell: py-spy
     pauses the process at each sample)."""
     label = f"profile-{contender.name}-{scenario.name}"
+    infra.active = contender.broker  # its broker: topics, bootstrap, settings
     await infra.reset_simulator()
     await infra.set_faults(scenario.faults())  # profiles use healthy scenarios
     topics = await infra.topics(label)
@@ -385,6 +387,7 @@ async def backlog(
     between 10 % and 30 % (+ 10 MB of slack): a leak grows with the events handled.
     """
     label = f"backlog-{contender.name}-{scenario.name}"
+    infra.active = contender.broker  # its broker: topics, bootstrap, settings
     await infra.reset_simulator()
     await infra.set_faults(scenario.faults())
     topics = await infra.topics(label)

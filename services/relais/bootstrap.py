@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from relais.adapters.http_server import HttpServer, ReadinessCheck, build_app
-from relais.adapters.kafka.client import security
+from relais.adapters.kafka.client import bootstrap_hosts, security
 from relais.adapters.kafka.ingest import IngestObserverAdapter, IngestSubscriber
 from relais.adapters.kafka.producer import KafkaProducer
 from relais.adapters.leadership import FileLeadership, PostgresLeadership
@@ -400,7 +400,7 @@ def _kafka_broker(settings: Settings) -> Any:
 
     k = settings.kafka
     return KafkaBroker(
-        k.bootstrap_servers,
+        bootstrap_hosts(k),
         client_id=k.client_id,
         request_timeout_ms=k.request_timeout_ms,
         security=security(k),

@@ -194,9 +194,16 @@ class KafkaNode:
 
     def stop(self, timeout_s: float = _STOP_GRACE_S) -> None:
         """Controlled shutdown (SIGTERM: leadership moved away first), SIGKILL if it hangs."""
+        self.terminate()
+        self.wait_stopped(timeout_s)
+
+    def terminate(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+
+    def wait_stopped(self, timeout_s: float = _STOP_GRACE_S) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
+        if process is not None:
             try:
                 process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
@@ -320,8 +327,11 @@ class KafkaCluster:
         raise KafkaLauncherError(f"{expected} brokers not live after {timeout_s}s: {last!r}")
 
     def stop(self) -> None:
+        """Every node at once (one by one, the last ones would wait for a lost quorum)."""
         for node in self.nodes:
-            node.stop()
+            node.terminate()
+        for node in self.nodes:
+            node.wait_stopped()
 
     def kill(self) -> None:
         for node in self.nodes:

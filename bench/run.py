@@ -37,7 +37,9 @@ def _pids(infra: Infra, running: contenders.Running) -> dict[str, int]:
     for index, child in enumerate(running.children):
         if child.pid is not None:
             pids["contender" if index == 0 else f"contender-{index + 1}"] = child.pid
-    if infra.broker is not None and infra.broker.pid is not None:
+    if infra.active == "kafka" and infra.kafka is not None and infra.kafka.nodes[0].pid:
+        pids["broker"] = infra.kafka.nodes[0].pid  # the Apache Kafka JVM
+    elif infra.broker is not None and infra.broker.pid is not None:
         pids["broker"] = infra.broker.pid
     if infra.simulator is not None and infra.simulator.pid is not None:
         pids["simulator"] = infra.simulator.pid

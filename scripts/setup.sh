@@ -37,7 +37,7 @@ PY
 # Apache Kafka for the broker matrix, the fault suite and the benchmark: its jars from Maven Central
 # into ~/.cache/relais/kafka-<version>/libs (deploy/kafka/pom.xml), once; Java 17+ runs them.
 if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
-  .venv/bin/python -c 'from relais.adapters.embedded_kafka import ensure_kafka_libs; ensure_kafka_libs()' \
+  .venv/bin/python -c 'from relais.adapters.kafka_dist import ensure_kafka_libs; ensure_kafka_libs()' \
     || missing+=("Apache Kafka jars: mvn dependency:copy-dependencies -f deploy/kafka/pom.xml failed")
 else
   missing+=("java (17+) and mvn (Maven), then run this script again for Apache Kafka")

@@ -1,15 +1,13 @@
 """A real Apache Kafka (4.x, KRaft: no ZooKeeper) for the tests, the fault suite and the benchmark:
 one broker, or a three-broker cluster, on loopback ports, each node in a directory of ours.
 
-    libs = ensure_kafka_libs()                       # mvn, once: later runs reuse the cache folder
     with KafkaCluster(workdir, size=3) as cluster:   # format storage + start every node
         cluster.bootstrap                            # "127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3"
         cluster.nodes[0].kill()                      # kill -9 (fault tests); .stop(): controlled
         cluster.nodes[0].start()                     # same ports, same data on disk
 
-The broker's jars come from Maven Central with ``mvn dependency:copy-dependencies`` run on the
-checkout's ``deploy/kafka/pom.xml`` into ``~/.cache/relais/kafka-<version>/libs`` (a lock keeps two
-sessions from resolving at once); Java 17+ runs them (``$JAVA_HOME/bin/java``, else ``java``). Each
+The broker's jars and Java come from ``kafka_dist`` (Maven Central, resolved once into
+``~/.cache/relais/kafka-<version>/libs``; ``run_tool`` runs Kafka's command-line tools). Each
 node is a combined broker + controller (``process.roles=broker,controller``) of one KRaft quorum.
 Settings tuned for test speed change no client semantics (no initial rebalance delay, a small
 heap, fewer ``__consumer_offsets`` partitions); group session limits stay Kafka's defaults
@@ -22,9 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import fcntl
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -39,82 +35,26 @@ from typing import IO, Self
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-KAFKA_VERSION = "4.1.1"
-POM = Path(__file__).resolve().parents[3] / "deploy" / "kafka" / "pom.xml"
+from relais.adapters.kafka_dist import (
+    KAFKA_VERSION,
+    KafkaLauncherError,
+    ensure_kafka_libs,
+    java_binary,
+    run_tool,
+)
+
+__all__ = ["KAFKA_VERSION", "KafkaCluster", "KafkaLauncherError", "KafkaNode", "run_tool"]
+
 HOST = "127.0.0.1"
 DEFAULT_JVM_OPTS = ("-Xmx512m", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 START_TIMEOUT_S = 180.0  # a JVM on a loaded 2-core machine: a minute is common
 _STOP_GRACE_S = 60.0
-_MAVEN_TIMEOUT_S = 1200.0
-
-
-class KafkaLauncherError(RuntimeError):
-    """Apache Kafka could not be resolved, formatted or started (the message says why)."""
 
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
-
-
-def java_binary() -> str:
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").is_file():
-        return str(Path(home) / "bin" / "java")
-    found = shutil.which("java")
-    if found is None:
-        raise KafkaLauncherError("Apache Kafka needs Java 17+: no java on PATH nor in $JAVA_HOME")
-    return found
-
-
-def cache_root() -> Path:
-    return Path.home() / ".cache" / "relais"
-
-
-def ensure_kafka_libs(version: str = KAFKA_VERSION, root: Path | None = None) -> Path:
-    """The folder of Apache Kafka ``version``'s jars, resolved by Maven the first time only."""
-    libs = (root or cache_root()) / f"kafka-{version}" / "libs"
-    done = libs / ".complete"
-    if done.is_file():
-        return libs
-    libs.parent.mkdir(parents=True, exist_ok=True)
-    with (libs.parent / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another session may be resolving the same version
-        if done.is_file():
-            return libs
-        _resolve(version, libs)
-        done.touch()
-    return libs
-
-
-def _resolve(version: str, libs: Path) -> None:
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise KafkaLauncherError("resolving Apache Kafka needs Maven (mvn) on PATH")
-    if not POM.is_file():
-        raise KafkaLauncherError(f"no {POM}: Apache Kafka is resolved from a relais checkout")
-    partial = libs.with_name("libs.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    command = [
-        mvn,
-        "-q",
-        "-B",
-        "-f",
-        str(POM),
-        f"-Dkafka.version={version}",
-        "dependency:copy-dependencies",
-        f"-DoutputDirectory={partial}",
-        "-DincludeScope=runtime",
-    ]
-    result = subprocess.run(  # noqa: S603 - fixed command, no shell
-        command, capture_output=True, text=True, timeout=_MAVEN_TIMEOUT_S, check=False
-    )
-    if result.returncode != 0 or not any(partial.glob("kafka_2.13-*.jar")):
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
-        raise KafkaLauncherError(f"mvn could not resolve Apache Kafka {version}:\n{tail}")
-    shutil.rmtree(libs, ignore_errors=True)
-    partial.rename(libs)
 
 
 @dataclass
@@ -421,37 +361,6 @@ class KafkaCluster:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def run_tool(
-    main_class: str, *args: str, version: str = KAFKA_VERSION, timeout_s: float = 120
-) -> str:
-    """Run one of Kafka's own command-line tools (``kafka-consumer-groups`` is
-    ``org.apache.kafka.tools.consumer.group.ConsumerGroupCommand``, ``kafka-acls`` is
-    ``org.apache.kafka.tools.AclCommand``...) and return its output; raise when it fails."""
-    libs = ensure_kafka_libs(version)
-    result = subprocess.run(  # noqa: S603 - fixed command, no shell
-        [
-            java_binary(),
-            "-Xmx256m",
-            "-XX:TieredStopAtLevel=1",
-            "-Dlog4j2.level=WARN",
-            "-cp",
-            f"{libs}/*",
-            main_class,
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise KafkaLauncherError(
-            f"{main_class} {' '.join(args)} failed ({result.returncode}):\n"
-            + (result.stdout + result.stderr)[-3000:]
-        )
-    return result.stdout
 
 
 def broker_count(bootstrap: str) -> int:

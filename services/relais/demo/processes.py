@@ -194,6 +194,15 @@ class RelaisProcess(Child):
         raise ProcessError(f"relais run not ready after {timeout_s}s ({last}); log {self.log_path}")
 
 
+TANSU_TIMINGS = {
+    # The embedded broker joins a group in ~1 s with these (5-18 s with the defaults).
+    "RELAIS_KAFKA__SESSION_TIMEOUT_MS": "1000",
+    "RELAIS_KAFKA__HEARTBEAT_INTERVAL_MS": "333",
+    # The embedded broker holds every fetch this long even when records are there.
+    "RELAIS_KAFKA__FETCH_MAX_WAIT_MS": "20",
+}
+
+
 def relais_env(
     *,
     bootstrap: str,
@@ -221,16 +230,9 @@ def relais_env(
     explicitly (``RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES``): the demo, the fault runs and the bench
     play every CFA on one private broker.
     """
-    timings = {
-        # The embedded broker joins a group in ~1 s with these (5-18 s with the defaults).
-        "RELAIS_KAFKA__SESSION_TIMEOUT_MS": "1000",
-        "RELAIS_KAFKA__HEARTBEAT_INTERVAL_MS": "333",
-        # The embedded broker holds every fetch this long even when records are there.
-        "RELAIS_KAFKA__FETCH_MAX_WAIT_MS": "20",
-    }
     env = {
         "RELAIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-        **(timings if tansu_timings else {}),
+        **(TANSU_TIMINGS if tansu_timings else {}),
         "RELAIS_KAFKA__AUTO_OFFSET_RESET": "earliest",
         "RELAIS_LEDGER__URL": ledger_url,
         "RELAIS_HTTP__HOST": "127.0.0.1",

@@ -293,6 +293,12 @@ class IngestSubscriber:
         log.error("ingest.handler_failed", error=repr(exc), retry_in_s=pause)
         await asyncio.sleep(pause)
 
+    async def refresh_lags(self) -> None:
+        """Both lag gauges: the fetcher's estimate, and per partition the broker's figure
+        (``relais_kafka_consumer_lag{topic,partition}``, ``lag.py``)."""
+        self.refresh_lag()
+        await self.refresh_partition_lag()
+
     async def refresh_partition_lag(self) -> None:
         """``relais_kafka_consumer_lag{topic,partition}`` from the broker (``lag.py``)."""
         consumer: Any = getattr(self.subscriber, "consumer", None)

@@ -43,7 +43,7 @@ import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -51,7 +51,6 @@ from pydantic import SecretStr
 
 from relais.domain.dates import paris_today
 from relais.domain.events import (
-    DATA_MODELS,
     KIND_OF_TYPE,
     CertificatSubmittedData,
     CfaEvent,
@@ -78,6 +77,7 @@ from relais.domain.status import StatusEvent, Trigger
 from relais.domain.validation import validate_cerfa, validate_followup
 from relais.logging import bound
 from relais.services.clock import Clock, SystemClock
+from relais.services.command_payload import CommandPayload
 from relais.services.ledger_port import (
     Accept,
     CommandKind,
@@ -665,11 +665,7 @@ class IngestHandler:
     async def _accept(self, event: CfaEvent, cfa: str, batch: _Batch) -> _Plan:
         today = paris_today(self._clock.now())
         data = event.data
-        payload: dict[str, Any] = {
-            "type": event.type.value,
-            "time": event.envelope.time.isoformat(),
-            "data": data.model_dump(mode="json", exclude_none=True),
-        }
+        numero: str | None = None
         depends_on: list[str] = []
         if isinstance(data, DossierSubmittedData):
             check = self._rules.check_dossier(data, today)
@@ -687,8 +683,6 @@ class IngestHandler:
             if errors:
                 raise _Reject(*errors)
             assert opco is not None
-            if numero is not None:
-                payload["numeroInterneDossier"] = numero
             if isinstance(data, FactureSubmittedData):
                 depends_on = [d for d in data.facture.dossier_ids if d != event.dossier_id]
         command = NewCommand(
@@ -697,7 +691,7 @@ class IngestHandler:
             dossier_id=event.dossier_id,
             opco=opco.value,
             kind=_KIND_OF_COMMAND[event.kind],
-            payload=payload,
+            payload=CommandPayload(event.type, event.envelope.time, data, numero),
             depends_on=tuple(depends_on),
         )
         trigger = Trigger.from_envelope(event.envelope, cfa=cfa)
@@ -995,10 +989,3 @@ def _unattributed(record: Record) -> Trigger:
     event or dossier, nor take the outbox slot of the real event's answer (finding F3). Without a
     CFA, the status goes to the operators' topic (``kafka.rejected_topic``)."""
     return Trigger.for_record(record.topic, record.partition, record.offset)
-
-
-def command_event(payload: Mapping[str, Any]) -> tuple[EventType, datetime, EventData]:
-    """Read back what ingest stored in a command's payload (for dispatch)."""
-    event_type = EventType(payload["type"])
-    data = DATA_MODELS[event_type].model_validate(payload["data"])
-    return event_type, datetime.fromisoformat(payload["time"]), data  # type: ignore[return-value]

@@ -186,7 +186,7 @@ def parse_source(source: str) -> SourceRef:
 # The envelope
 # --------------------------------------------------------------------------------------------
 
-_ID_MAX = 200
+MAX_ID = 200  # characters of an id: ce_id, ce_subject (= the Kafka key), a dossierId
 _SOURCE_PATTERN = r"^(?:(?:urn:siret:)?[0-9]{14}|(?:urn:uai:)?[0-9]{7}[A-Za-z])$"
 
 SpecVersion = Annotated[Literal["1.0"], Field(description="CloudEvents spec version")]
@@ -194,7 +194,7 @@ EventId = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=_ID_MAX,
+        max_length=MAX_ID,
         description="Unique event id: the CFA's idempotency key (a resend keeps it)",
     ),
 ]
@@ -208,7 +208,7 @@ Source = Annotated[
 ]
 Subject = Annotated[
     str,
-    Field(min_length=1, max_length=_ID_MAX, description="The CFA's own dossier id (= Kafka key)"),
+    Field(min_length=1, max_length=MAX_ID, description="The CFA's own dossier id (= Kafka key)"),
 ]
 Time = Annotated[
     datetime, Field(description="When the CFA emitted the event (RFC 3339, with an offset)")
@@ -394,7 +394,7 @@ def _build_envelope(
         _check_key(envelope, key, errors)
     if errors:
         event_id = attrs.get("id")
-        usable_id = isinstance(event_id, str) and 0 < len(event_id) <= _ID_MAX
+        usable_id = isinstance(event_id, str) and 0 < len(event_id) <= MAX_ID
         raise EnvelopeError(errors, undecodable=not usable_id)
     assert envelope is not None
     return envelope
@@ -445,7 +445,7 @@ class LigneFacture(BaseModel):
 
     model_config = _Data
 
-    dossierId: str = Field(min_length=1, max_length=_ID_MAX)
+    dossierId: str = Field(min_length=1, max_length=MAX_ID)
     numeroEcheance: int = Field(ge=1)
     montant: float = Field(gt=0)
 

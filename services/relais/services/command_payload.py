@@ -106,7 +106,7 @@ def parse(obj: Any) -> CommandPayload:
     if not isinstance(obj, dict):
         raise PayloadError([_error("PAYLOAD_NOT_OBJECT", "", "a payload is a JSON object")])
     try:
-        event_type = EventType(obj.get("type"))
+        event_type = EventType(str(obj.get("type")))
     except ValueError:
         raise PayloadError([_error("PAYLOAD_UNKNOWN_TYPE", "type", "no event type")]) from None
     try:

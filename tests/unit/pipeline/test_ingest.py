@@ -21,6 +21,7 @@ from relais.services.ingest import (
     RuleCheck,
 )
 from relais.services.ledger_port import CommandKind, DossierRecord, Ledger
+from tests.unit.pipeline.rules import ExplicitOpcoRules
 from tests.unit.pipeline.samples import CFA, OTHER_CFA, event, facture, record, signed
 from tests.unit.services.fakes import FakeLedger, ManualClock
 
@@ -51,7 +52,13 @@ def sink() -> ListSink:
 
 
 def handler(ledger: FakeLedger, sink: ListSink | BrokenSink, **policy: object) -> IngestHandler:
-    return IngestHandler(ledger, sink, policy=IngestPolicy(**policy), clock=ManualClock())  # type: ignore[arg-type]
+    return IngestHandler(
+        ledger,
+        sink,
+        rules=ExplicitOpcoRules(),
+        policy=IngestPolicy(**policy),  # type: ignore[arg-type]
+        clock=ManualClock(),
+    )  # type: ignore[arg-type]
 
 
 def bodies(ledger: FakeLedger) -> list[StatusBody]:

@@ -135,13 +135,14 @@ def errors_from_validation(exc: ValidationError, prefix: str = "") -> list[Error
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
         items.append(
-            ErrorItem(
-                code=f"SCHEMA_{err['type'].upper()}",
-                path=path,
-                message=str(err["msg"]),
-            )
+            ErrorItem(code=schema_error_code(err["type"]), path=path, message=str(err["msg"]))
         )
     return items
+
+
+def schema_error_code(error_type: str) -> str:
+    """The code of a problem with the data against its model (a pydantic error type)."""
+    return f"SCHEMA_{error_type.upper()}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,18 +313,25 @@ def _envelope_errors(
     for err in exc.errors(include_input=False, include_url=False):
         attr = str(err["loc"][0]) if err["loc"] else ""
         path = f"{HEADER_PREFIX}{attr}" if where == "headers" else attr
-        code = {
-            "missing": "ENVELOPE_MISSING_ATTRIBUTE",
-            "extra_forbidden": "ENVELOPE_UNKNOWN_ATTRIBUTE",
-        }.get(err["type"], "ENVELOPE_INVALID_ATTRIBUTE")
-        if attr == "type" and err["type"] == "enum":
-            code = "ENVELOPE_UNKNOWN_TYPE"
-        elif attr == "specversion" and err["type"] != "missing":
-            code = "ENVELOPE_UNSUPPORTED_SPECVERSION"
-        elif attr == "source" and err["type"] != "missing":
-            code = "ENVELOPE_INVALID_SOURCE"
+        code = envelope_error_code(attr, err["type"])
         items.append(ErrorItem(code=code, path=path, message=str(err["msg"])))
     return items
+
+
+def envelope_error_code(attr: str, error_type: str) -> str:
+    """The code of a problem with the envelope attribute ``attr`` (a pydantic error type):
+    the same for ingest (headers) and ``relais validate`` (structured events)."""
+    if error_type == "missing":
+        return "ENVELOPE_MISSING_ATTRIBUTE"
+    if error_type == "extra_forbidden":
+        return "ENVELOPE_UNKNOWN_ATTRIBUTE"
+    if attr == "type" and error_type == "enum":
+        return "ENVELOPE_UNKNOWN_TYPE"
+    if attr == "specversion":
+        return "ENVELOPE_UNSUPPORTED_SPECVERSION"
+    if attr == "source":
+        return "ENVELOPE_INVALID_SOURCE"
+    return "ENVELOPE_INVALID_ATTRIBUTE"
 
 
 def _check_key(envelope: Envelope, key: bytes | str | None, errors: list[ErrorItem]) -> None:

@@ -187,6 +187,7 @@ def parse_source(source: str) -> SourceRef:
 # The envelope
 # --------------------------------------------------------------------------------------------
 
+MAX_EVENT_BYTES = 1_048_576  # default largest record value of a CFA event (Kafka's record limit)
 MAX_ID = 200  # characters of an id: ce_id, ce_subject (= the Kafka key), a dossierId
 _SOURCE_PATTERN = r"^(?:(?:urn:siret:)?[0-9]{14}|(?:urn:uai:)?[0-9]{7}[A-Za-z])$"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from relais.domain.events import Envelope, ErrorItem
+from relais.domain.events import MAX_EVENT_BYTES, Envelope, ErrorItem
 from relais.services.ingest.hygiene import error
 from relais.services.ingest.signature import SIGNATURE_HEADER, verify
 
@@ -18,7 +18,7 @@ from relais.services.ingest.signature import SIGNATURE_HEADER, verify
 class IngestPolicy:
     """What ingest needs from the settings (built by ``bootstrap`` from ``Settings``)."""
 
-    max_message_bytes: int = 1_048_576
+    max_message_bytes: int = MAX_EVENT_BYTES  # larger: dead letter (settings: kafka.*)
     # topic -> allowed CFA SIRETs/UAIs ("*": any); empty: any source on any topic.
     topic_sources: Mapping[str, Sequence[str]] = field(default_factory=dict)
     uai_siret: Mapping[str, str] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import pytest
@@ -131,3 +132,27 @@ async def test_a_decision_that_raises_leaves_the_earlier_records_written() -> No
     assert isinstance(stopped.value.cause, RuntimeError)
     assert [r.event_id for r in stopped.value.handled] == ["e-0", "e-1"]
     assert ledger.batches == [["e-0", "e-1"]]
+
+
+async def test_a_cancelled_poll_reports_what_was_made_durable_before() -> None:
+    class StuckSink:
+        def __init__(self) -> None:
+            self.reached = asyncio.Event()
+
+        async def dead_letter(self, letter: DeadLetter) -> None:
+            self.reached.set()
+            await asyncio.Event().wait()  # the DLQ topic never answers
+
+    ledger = CountingLedger()
+    sink = StuckSink()
+    handler = IngestHandler(ledger, sink, rules=ExplicitOpcoRules(), clock=ManualClock())
+    conv_h, conv_v = event(EventType.CONVENTION_SUBMITTED, event_id="c-1", subject="D-1")
+    records = [_dossier(1, "D-1"), record(conv_h, conv_v, offset=2), record({}, b"?", offset=3)]
+    task = asyncio.create_task(handler.handle_batch(records))
+    await sink.reached.wait()  # the dossier is written (the convention read it), then stuck
+    task.cancel()
+    with pytest.raises(BatchInterrupted) as stopped:
+        await task
+    assert isinstance(stopped.value.cause, asyncio.CancelledError)
+    assert [r.event_id for r in stopped.value.handled] == ["e-1"]
+    assert ledger.batches == [["e-1"]]

@@ -27,11 +27,10 @@ from relais.domain.events import (
     EventData,
     EventKind,
     EventType,
+    Json,
     PayloadError,
     errors_from_validation,
 )
-
-Json = dict[str, Any]
 
 NUMERO_FIELD = "numeroInterneDossier"
 

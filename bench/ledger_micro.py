@@ -42,6 +42,8 @@ import asyncpg
 from relais.adapters.ledger import postgres as pg
 from relais.adapters.ledger.postgres import PostgresLedger
 from relais.adapters.ledger.sqlite import SqliteLedger
+from relais.services import command_payload
+from relais.services.command_payload import CommandPayload, parse
 from relais.services.ledger_port import (
     Accept,
     Command,
@@ -58,9 +60,20 @@ CFA = "19750000000011"
 Mode = Callable[[Ledger, list[Accept]], Awaitable[None]]
 
 
-def payload(n: int) -> dict[str, Any]:
+def payload(n: int) -> CommandPayload:
     """About the size of a dossier command's payload (a cerfa and its routing)."""
+    return parse(
+        {
+            "type": "fr.cfa.dossier.submitted.v1",
+            "time": "2026-11-27T04:00:00+00:00",
+            "data": {"cerfa": _cerfa(n), "opco": "AKTO"},
+        }
+    )
+
+
+def _cerfa(n: int) -> dict[str, Any]:
     return {
+        "notes": "x" * 600,
         "cerfa": {
             "apprenti": {
                 "nom": f"Nom{n}",
@@ -78,8 +91,6 @@ def payload(n: int) -> dict[str, Any]:
             "formation": {"rncp": "RNCP12345", "heures": 800, "intitule": "CAP Boulanger" * 4},
             "maitres": [{"nom": "Maitre", "prenom": "Un", "dateNaissance": "1980-01-01"}] * 2,
         },
-        "opco": "AKTO",
-        "notes": "x" * 600,
     }
 
 
@@ -142,7 +153,7 @@ def pipelined(size: int) -> Mode:
                     e.command.dossier_id,
                     e.command.opco,
                     e.command.kind.value,
-                    json.dumps(e.command.payload, separators=(",", ":"), ensure_ascii=False),
+                    command_payload.encode(e.command.payload),
                     list(e.command.depends_on),
                     *pg._status_arrays(e.statuses),
                 )

@@ -29,6 +29,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from relais.domain.events import MAX_EVENT_BYTES
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import default_schemas_dir
 
@@ -116,7 +117,7 @@ class KafkaSettings(_Group):
         "then one offset commit",
     )
     max_message_bytes: int = Field(
-        default=1_048_576,
+        default=MAX_EVENT_BYTES,
         ge=1024,
         description="Largest CFA event accepted (bytes of the record value); larger: dead letter",
     )

@@ -27,9 +27,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
-Json = dict[str, Any]
+from relais.services.command_payload import CommandPayload, StoredPayload
 
 
 class CommandKind(StrEnum):
@@ -71,7 +71,7 @@ class NewCommand:
     dossier_id: str  # the CFA's own dossier id (ce_subject / Kafka key)
     opco: str
     kind: CommandKind
-    payload: Json  # what dispatch needs to build the OPCO call
+    payload: CommandPayload  # what dispatch needs to build the OPCO call
     depends_on: Sequence[str] = ()  # other CFA dossier ids whose numeroInterne is needed (facture)
 
 
@@ -101,7 +101,7 @@ class Command:
     dossier_id: str
     opco: str
     kind: CommandKind
-    payload: Json
+    payload: StoredPayload  # stored JSON read back (``command_payload.load``)
     depends_on: tuple[str, ...]
     state: CommandState
     attempts: int

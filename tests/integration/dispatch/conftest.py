@@ -18,6 +18,7 @@ from relais.domain.opco import OpcoCode
 from relais.domain.profiles import load_profiles
 from relais.domain.referentials import referential
 from relais.sampledata import GeneratedDossier, Generator
+from relais.services.command_payload import CommandPayload
 from relais.services.dispatch import CommandMetrics, Dispatcher, DispatchOptions
 from relais.services.ledger_port import CommandKind, Ledger, NewCommand
 from relais.services.poll import Poller, PollOptions
@@ -50,11 +51,7 @@ def to_command(event: Json, opco: OpcoCode) -> NewCommand:
         dossier_id=parsed.dossier_id,
         opco=opco.value,
         kind=kind,
-        payload={
-            "type": event["type"],
-            "time": event["time"],
-            "data": parsed.data.model_dump(mode="json", exclude_none=True),
-        },
+        payload=CommandPayload(type=parsed.type, time=parsed.envelope.time, data=parsed.data),
         depends_on=tuple(depends_on),
     )
 

@@ -99,7 +99,7 @@ async def test_a_crash_between_the_opco_call_and_the_ledger_commit(rig: Rig) -> 
     clock = ManualClock(datetime.now(UTC))
     [claimed] = await rig.ledger.claim("dead-worker", 10, clock.now(), lease)
     assert claimed.event_id == command.event_id
-    await rig.gateway.submit_dossier(rig.cfa, MOBILITES, claimed.payload["data"]["cerfa"])
+    await rig.gateway.submit_dossier(rig.cfa, MOBILITES, claimed.payload.to_json()["data"]["cerfa"])
     dispatcher = Dispatcher(
         rig.ledger, rig.gateway, DispatchOptions(retry=RetryPolicy.instant()), clock, "w1"
     )

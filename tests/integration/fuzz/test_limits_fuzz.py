@@ -68,7 +68,7 @@ from relais.config import Settings
 from relais.domain.events import structured_to_record
 from relais.domain.opco import OpcoCode
 from relais.sampledata import Cfa, GeneratedDossier, Generator
-from relais.services.ingest import sign
+from relais.services.ingest.signature import sign
 from relais.services.ledger_port import OutboxMessage
 from relais.services.statuses import MAX_STATUS_BYTES, message_size
 from tests.fixtures.broker import In

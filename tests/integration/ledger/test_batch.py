@@ -28,6 +28,7 @@ from relais.services.ledger_port import (
 from tests.fixtures.postgres import truncate_ledger
 from tests.integration.ledger.conftest import CFA, OTHER_CFA, command, now, status
 from tests.integration.ledger.test_concurrency import heads_blocked
+from tests.payloads import payload_of
 
 pytestmark = pytest.mark.integration
 
@@ -188,8 +189,8 @@ async def test_an_event_id_counts_once_in_a_batch_and_across_batches(ledger: Led
     assert results == [False, True, False, False, True, False]
     stored = await ledger.commands_for(CFA, "D1")
     assert [(c.event_id, c.payload) for c in stored] == [
-        ("e0", {"event": "e0"}),
-        ("e1", {"event": "e1"}),
+        ("e0", payload_of({"event": "e0"})),
+        ("e1", payload_of({"event": "e1"})),
     ]
     assert await outbox_ids(ledger) == ["s0", "s1", "r2"]
     assert await ledger.ingest_batch([Reject("e2", [], cfa=CFA), Accept(command("e1"), [])]) == [
@@ -256,7 +257,7 @@ async def test_a_failing_entry_writes_nothing_of_the_batch(ledger: Ledger) -> No
         dossier_id="D1",
         opco="AKTO",
         kind=CommandKind.DOSSIER,
-        payload={},
+        payload=payload_of({}),
     )
     with pytest.raises(LedgerError):
         await ledger.ingest_batch(
@@ -293,7 +294,7 @@ async def test_accepts_then_rejects_in_separate_batches(ledger: Ledger) -> None:
     [stored] = await ledger.commands_for(CFA, "D1")
     assert (stored.kind, stored.payload, stored.depends_on) == (
         CommandKind.FACTURE,
-        {"n": 1},
+        payload_of({"n": 1}),
         ("D7", "D8"),
     )
     assert stored.state is CommandState.PENDING

@@ -28,6 +28,7 @@ from relais.services.ledger_port import (
 )
 from tests.fixtures.postgres import sqlite_url, truncate_ledger
 from tests.integration.ledger.conftest import CFA, OTHER_CFA, command, now, status
+from tests.payloads import payload_of
 from tests.unit.services.fakes import FakeLedger
 
 pytestmark = pytest.mark.integration
@@ -75,7 +76,11 @@ async def test_accept_writes_the_command_and_its_statuses(ledger: Ledger) -> Non
         "AKTO",
     )
     assert stored.kind is CommandKind.FACTURE
-    assert stored.payload == payload
+    assert stored.payload == new.payload
+    assert stored.payload.to_json()["data"]["cerfa"] == {
+        "cerfa": {"apprenti": {"nom": "Éloïse"}, "montants": [1, 2.5]},
+        "n": None,
+    }
     assert stored.depends_on == ("D7", "D8")
     assert stored.state is CommandState.PENDING
     assert (stored.attempts, stored.last_error, stored.ambiguous) == (0, None, False)
@@ -90,7 +95,7 @@ async def test_accept_twice_writes_nothing_the_second_time(ledger: Ledger) -> No
     assert await ledger.accept(command("e1", payload={"other": 1}), [status("s9")]) is False
 
     [stored] = await ledger.commands_for(CFA, "D1")
-    assert stored.payload == {"event": "e1"}
+    assert stored.payload == payload_of({"event": "e1"})
     assert await outbox_ids(ledger) == ["s1"]
 
 

@@ -22,6 +22,7 @@ from relais.adapters.ledger.sqlite import SqliteLedger
 from relais.errors import ConfigurationError
 from relais.services.ledger_port import Accept, CommandKind, NewCommand, Reject
 from tests.fixtures.postgres import PgDatabases, sqlite_url
+from tests.payloads import payload_of
 
 pytestmark = pytest.mark.integration
 
@@ -373,7 +374,7 @@ def command_of(event_id: str, cfa: str) -> NewCommand:
         dossier_id="D1",
         opco="AKTO",
         kind=CommandKind.DOSSIER,
-        payload={},
+        payload=payload_of({}),
     )
 
 

@@ -13,7 +13,7 @@ from relais.adapters.embedded_broker import create_topics_sync
 from relais.adapters.ledger import open_ledger
 from relais.bootstrap import build
 from relais.domain.status import status_event_id
-from relais.services.ingest import sign
+from relais.services.ingest.signature import sign
 from relais.services.ledger_port import Accept, Ledger, NewCommand, OutboxMessage, Reject
 from tests.fixtures.broker import Out, consume_all, produce
 from tests.integration.pipeline.harness import (

@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from relais.adapters.ledger import open_ledger
 from relais.services.ledger_port import CommandKind, CommandState, Completion, NewCommand
+from tests.payloads import payload_of
 
 LEASE = timedelta(seconds=30)
 DOSSIERS = [("CFA1", "D1"), ("CFA1", "D2"), ("CFA2", "D1")]
@@ -82,7 +83,9 @@ class ClaimModel(RuleBasedStateMachine):
     @rule(key=st.sampled_from(DOSSIERS))
     def accept(self, key: tuple[str, str]) -> None:
         self.events += 1
-        new = NewCommand(f"e{self.events}", key[0], key[1], "AKTO", CommandKind.DOSSIER, {})
+        new = NewCommand(
+            f"e{self.events}", key[0], key[1], "AKTO", CommandKind.DOSSIER, payload_of({})
+        )
         assert self.run(self.ledger.accept(new, [])) is True
         [*_, stored] = self.run(self.ledger.commands_for(*key))
         self.commands.append(Expected(stored.id, key, next_at=self.now))

@@ -24,6 +24,7 @@ from relais.adapters.ledger.common import (
 )
 from relais.domain.opco import OpcoCode
 from relais.errors import MissingCredentialsError, NotSupportedError
+from relais.services import command_payload
 from relais.services.clock import Clock
 from relais.services.ledger_port import (
     Accept,
@@ -123,7 +124,7 @@ class FakeLedger:
             dossier_id=command.dossier_id,
             opco=command.opco,
             kind=command.kind,
-            payload=command.payload,
+            payload=command_payload.decode(command_payload.encode(command.payload)),
             depends_on=tuple(command.depends_on),
             state=CommandState.PENDING,
             attempts=0,

@@ -39,6 +39,7 @@ import asyncpg
 from relais.adapters.ledger import common
 from relais.adapters.ledger.migrations import MigrationStatus, load, status
 from relais.errors import ConfigurationError
+from relais.services import command_payload
 from relais.services.ledger_port import (
     Accept,
     Command,
@@ -236,7 +237,7 @@ def _encode(entry: Accept | Reject) -> _Entry:
     """An entry as a row of ``_INGEST_BATCH``'s entry arrays, its status rows and its size."""
     if isinstance(entry, Accept):
         command = entry.command
-        payload = json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False)
+        payload = command_payload.encode(command.payload)
         row: tuple[Any, ...] = (
             command.event_id,
             "accepted",
@@ -292,7 +293,7 @@ def _command(row: asyncpg.Record) -> Command:
         dossier_id=row["dossier_id"],
         opco=row["opco"],
         kind=CommandKind(row["kind"]),
-        payload=json.loads(row["payload"]),
+        payload=command_payload.decode(row["payload"]),
         depends_on=tuple(row["depends_on"]),
         state=CommandState(row["state"]),
         attempts=row["attempts"],
@@ -525,7 +526,7 @@ class PostgresLedger:
             command.dossier_id,
             command.opco,
             CommandKind(command.kind).value,
-            json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False),
+            command_payload.encode(command.payload),
             list(command.depends_on),
             *_status_arrays(statuses),
         )

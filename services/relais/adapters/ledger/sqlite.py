@@ -29,6 +29,7 @@ from relais.adapters.ledger import common
 from relais.adapters.ledger.migrations import MigrationStatus, load, status
 from relais.adapters.ledger.sqlite_worker import GroupCommitWorker
 from relais.errors import ConfigurationError
+from relais.services import command_payload
 from relais.services.ledger_port import (
     Accept,
     Command,
@@ -118,7 +119,7 @@ def _command(row: sqlite3.Row) -> Command:
         dossier_id=row["dossier_id"],
         opco=row["opco"],
         kind=CommandKind(row["kind"]),
-        payload=json.loads(row["payload"]),
+        payload=command_payload.decode(row["payload"]),
         depends_on=tuple(json.loads(row["depends_on"])),
         state=CommandState(row["state"]),
         attempts=row["attempts"],
@@ -178,7 +179,7 @@ def _command_values(command: NewCommand) -> dict[str, Any]:
         "dossier_id": command.dossier_id,
         "opco": command.opco,
         "kind": CommandKind(command.kind).value,
-        "payload": json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False),
+        "payload": command_payload.encode(command.payload),
         "depends_on": json.dumps(list(command.depends_on)),
     }
 

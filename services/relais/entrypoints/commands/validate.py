@@ -21,7 +21,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from relais.domain.dates import paris_today
-from relais.domain.events import DATA_MODELS, Envelope, EventType
+from relais.domain.events import (
+    DATA_MODELS,
+    MAX_ID,
+    Envelope,
+    EventType,
+    envelope_error_code,
+    schema_error_code,
+)
 from relais.domain.findings import Finding, error
 from relais.domain.followups import FOLLOWUP_KINDS
 from relais.domain.referentials import Referentials, load_referentials
@@ -125,7 +132,8 @@ def validate_document(
         data = doc.get("data")
         kind = _kind_of(event_type)
         if kind is None:
-            return report([error("EVENEMENT_TYPE_INCONNU", "type", "Type d'événement inconnu.")])
+            code = envelope_error_code("type", "missing" if event_type is None else "enum")
+            return report([error(code, "type", "Type d'événement inconnu.")])
         envelope = envelope_findings(doc)
         if kind == "dossier":
             cerfa = data.get("cerfa") if isinstance(data, dict) else None
@@ -155,10 +163,10 @@ def validate_document(
 
 _ENVELOPE_EXPECTED = {
     "specversion": "« 1.0 »",
-    "id": "l'identifiant unique de l'événement (1 à 200 caractères)",
+    "id": f"l'identifiant unique de l'événement (1 à {MAX_ID} caractères)",
     "type": "un type d'événement CFA (fr.cfa.<objet>.<action>.v1)",
     "source": "le SIRET du CFA (urn:siret:<14 chiffres>) ou son UAI",
-    "subject": "l'identifiant du dossier chez le CFA (1 à 200 caractères)",
+    "subject": f"l'identifiant du dossier chez le CFA (1 à {MAX_ID} caractères)",
     "time": "une date-heure RFC 3339 avec son fuseau",
     "datacontenttype": "« application/json »",
     "signature": "une signature HMAC hexadécimale",
@@ -189,7 +197,8 @@ def envelope_findings(doc: dict[str, Any]) -> list[Finding]:
             else:
                 expected = _ENVELOPE_EXPECTED.get(attr)
                 text = f"attribut {attr} invalide" + (f", attendu : {expected}" if expected else "")
-            findings.append(error("EVENEMENT_ENVELOPPE_INVALIDE", attr, f"Événement : {text}."))
+            code = envelope_error_code(attr, err["type"])
+            findings.append(error(code, attr, f"Événement : {text}."))
     data = doc.get("data")
     event_type = doc.get("type")
     if isinstance(data, dict) and event_type in {t.value for t in EventType}:
@@ -198,7 +207,7 @@ def envelope_findings(doc: dict[str, Any]) -> list[Finding]:
             if key not in allowed:
                 findings.append(
                     error(
-                        "EVENEMENT_DONNEES_CHAMP_INCONNU",
+                        schema_error_code("extra_forbidden"),
                         f"data.{key}" if _PLAIN_KEY.match(str(key)) else "data",
                         "Événement : champ inattendu dans data (attendus : "
                         f"{', '.join(sorted(allowed))}), refusé par relais.",

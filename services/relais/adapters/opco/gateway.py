@@ -27,7 +27,6 @@ import httpx
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.opco import routes
 from relais.adapters.opco.breaker import BreakerSettings, CircuitBreaker
-from relais.adapters.opco.clock import Clock, SystemClock
 from relais.adapters.opco.decisions import (
     Decision,
     Outcome,
@@ -52,6 +51,7 @@ from relais.errors import (
     PermanentOpcoError,
     RetryableOpcoError,
 )
+from relais.services.clock import Clock, SystemClock
 from relais.services.opco_port import (
     Created,
     DossierEtat,

@@ -29,6 +29,7 @@ from tests.fixtures.simulator import (
     SimulatorProcess,
     default_key,
 )
+from tests.ledger_entries import accept
 
 Json = dict[str, Any]
 
@@ -98,7 +99,7 @@ class Rig:
 
     async def send(self, event: Json, opco: OpcoCode) -> NewCommand:
         command = to_command(event, opco)
-        assert await self.ledger.accept(command, [])
+        assert await accept(self.ledger, command, [])
         return command
 
     async def settle(self, dispatcher: Dispatcher, rounds: int = 30) -> None:

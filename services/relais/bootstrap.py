@@ -29,15 +29,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
+from relais.adapters.credentials import CredentialStore, load_credentials
 from relais.adapters.http_server import HttpServer, ReadinessCheck, build_app
 from relais.adapters.kafka.client import security
 from relais.adapters.kafka.ingest import IngestObserverAdapter, IngestSubscriber
 from relais.adapters.kafka.producer import KafkaProducer
-from relais.adapters.leadership import FileLeadership, PostgresLeadership
-from relais.adapters.ledger import open_ledger, sqlite_path
+from relais.adapters.ledger import LedgerEngine, open_engine
 from relais.config import ALL_ROLES, Role, Settings, loose_secret_files
 from relais.domain.dates import PARIS
 from relais.domain.opco import OpcoCode
@@ -49,8 +48,16 @@ from relais.services.clock import Clock, SystemClock
 from relais.services.ingest import DomainRules, IngestHandler, IngestPolicy, Rules
 from relais.services.keywatch import KeyWatch
 from relais.services.ledger_port import Ledger, OutboxMessage
-from relais.services.relay import AlwaysLeader, Leadership, Relay, SetAside
+from relais.services.opco_port import OpcoGateway
+from relais.services.relay import Leadership, Relay, SetAside
 from relais.services.retry import RetryPolicy
+
+if TYPE_CHECKING:  # imported where built: only the roles a process runs load them
+    from faststream.kafka import KafkaBroker
+
+    from relais.adapters.wakeups import PgWakeups
+    from relais.services.dispatch import Dispatcher
+    from relais.services.poll import Poller
 
 log = get_logger("relais.runtime")
 
@@ -89,16 +96,16 @@ class App:
     metrics: Metrics
     ledger: Ledger
     clock: Clock
-    gateway: Any = None  # OpcoGateway when dispatch or poll runs
-    broker: Any = None  # faststream.kafka.KafkaBroker when ingest runs
+    gateway: OpcoGateway | None = None  # when dispatch or poll runs
+    broker: KafkaBroker | None = None  # when ingest runs
     producer: KafkaProducer | None = None
     ingest: IngestSubscriber | None = None
     handler: IngestHandler | None = None
     relay: Relay | None = None
-    dispatcher: Any = None
-    poller: Any = None
+    dispatcher: Dispatcher | None = None
+    poller: Poller | None = None
     keywatch: KeyWatch | None = None
-    wakeups: Any = None  # PgWakeups: the roles' wake-ups across processes (PostgreSQL)
+    wakeups: PgWakeups | None = None  # the roles' wake-ups across processes (PostgreSQL)
     http: HttpServer | None = None
     checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -226,15 +233,6 @@ def ingest_policy(settings: Settings) -> IngestPolicy:
     )
 
 
-def leadership_for(ledger_url: str) -> Leadership:
-    if ledger_url.startswith(("postgresql://", "postgres://")):
-        return PostgresLeadership(ledger_url)
-    path = sqlite_path(ledger_url)
-    if path == ":memory:":
-        return AlwaysLeader()
-    return FileLeadership(Path(path + ".relay.lock"))
-
-
 def retry_policy(settings: Settings) -> RetryPolicy:
     d = settings.dispatch
     return RetryPolicy(
@@ -252,7 +250,7 @@ def build(
     *,
     clock: Clock | None = None,
     rules: Rules | None = None,
-    gateway: Any = None,
+    gateway: OpcoGateway | None = None,
     ledger: Ledger | None = None,
     base_urls: dict[OpcoCode, str] | None = None,
 ) -> App:
@@ -263,136 +261,164 @@ def build(
     """
     chosen = parse_roles(roles)
     clock = clock or SystemClock()
-    metrics = Metrics()
-    ledger_url = settings.ledger.url.get_secret_value()
-    ledger_opts: dict[str, Any] = {}
-    if ledger_url.startswith(("postgresql://", "postgres://")):
-        ledger_opts = {"min_size": settings.ledger.pool_min, "max_size": settings.ledger.pool_max}
-    else:
-        path = sqlite_path(ledger_url)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    if ledger is None:
-        ledger = open_ledger(ledger_url, **ledger_opts)
-    app = App(settings=settings, roles=chosen, metrics=metrics, ledger=ledger, clock=clock)
-    app.checks["ledger"] = ledger.ping
-    # Wake-ups between the roles: ingest's commits wake the dispatcher and the relay, dispatch's
-    # the relay, instead of their next poll. In one process they share events; across processes
-    # on PostgreSQL, LISTEN/NOTIFY carries them (best effort: the polls remain).
+    engine = open_engine(
+        settings.ledger.url.get_secret_value(),
+        pool_min=settings.ledger.pool_min,
+        pool_max=settings.ledger.pool_max,
+        ledger=ledger,
+    )
+    app = App(settings=settings, roles=chosen, metrics=Metrics(), ledger=engine.ledger, clock=clock)
+    app.checks["ledger"] = app.ledger.ping
     dispatching = "dispatch" in chosen and settings.dispatch.enabled
-    dispatch_wake = asyncio.Event() if dispatching else None
-    relay_wake = asyncio.Event() if "relay" in chosen else None
-    postgres = ledger_url.startswith(("postgresql://", "postgres://"))
-    if postgres and not (dispatching and "relay" in chosen and "ingest" in chosen):
-        from relais.adapters.wakeups import DISPATCH_CHANNEL, RELAY_CHANNEL, PgWakeups
-
-        notify: dict[str, asyncio.Event] = {}
-        listen: dict[str, asyncio.Event] = {}
-        if "ingest" in chosen and dispatch_wake is None:
-            dispatch_wake = notify[DISPATCH_CHANNEL] = asyncio.Event()
-        elif dispatch_wake is not None:
-            listen[DISPATCH_CHANNEL] = dispatch_wake
-        if ("ingest" in chosen or dispatching) and relay_wake is None:
-            relay_wake = notify[RELAY_CHANNEL] = asyncio.Event()
-        elif relay_wake is not None:
-            listen[RELAY_CHANNEL] = relay_wake
-        wakeups = PgWakeups(ledger_url, notify=notify, listen=listen)
-        app.wakeups = wakeups if wakeups.needed else None
+    polling = "poll" in chosen and settings.poll.enabled
+    wakes = _wakeups(app, engine, dispatching)
 
     if "ingest" in chosen or "relay" in chosen:
-        app.producer = KafkaProducer(settings.kafka)
-        app.checks["kafka"] = app.producer.ping
+        producer = app.producer = KafkaProducer(settings.kafka)
+        app.checks["kafka"] = producer.ping
+        if "ingest" in chosen:
+            _add_ingest(app, producer, rules, wakes)
+        if "relay" in chosen:
+            _add_relay(app, producer, engine.leadership, wakes)
 
-    if "ingest" in chosen:
-        assert app.producer is not None
-        app.broker = _kafka_broker(settings)
-        app.handler = IngestHandler(
-            ledger,
-            app.producer,
-            rules=rules
-            if rules is not None
-            else DomainRules(load_referentials(settings.schemas_dir)),
-            policy=ingest_policy(settings),
-            clock=clock,
-            observer=IngestObserverAdapter(metrics),
-            wake_dispatch=dispatch_wake,
-            wake_relay=relay_wake,
-        )
-        app.ingest = IngestSubscriber(app.broker, app.handler, settings.kafka, metrics)
-        app.checks["ingest"] = app.ingest.check
-
-    if "relay" in chosen:
-        assert app.producer is not None
-        app.relay = Relay(
-            ledger,
-            app.producer,
-            leadership=leadership_for(ledger_url),
-            batch_size=settings.kafka.relay_batch_size,
-            idle_s=settings.kafka.relay_idle_s,
-            final_drain_s=settings.shutdown_grace_s * 0.3,
-            observer=_RelayObserver(metrics),
-            wake=relay_wake,
-            reporter=app.producer,
-        )
-        app.checks["relay"] = app.relay.check
-
-    if dispatching or ("poll" in chosen and settings.poll.enabled):
+    if dispatching or polling:
         credentials = _credentials(settings)
-        _configured_key_expiry(metrics, credentials)
+        _configured_key_expiry(app.metrics, credentials)
         if gateway is None:
             from relais.adapters.opco.factory import build_gateway
 
-            gateway = build_gateway(settings, credentials, base_urls=base_urls, observer=metrics)
+            gateway = build_gateway(
+                settings, credentials, base_urls=base_urls, observer=app.metrics
+            )
         app.gateway = gateway
         if dispatching:
-            from relais.services.dispatch import AUTO_SHARE, Dispatcher, DispatchOptions
-
-            idle = timedelta(seconds=settings.dispatch.idle_s)
-            share = settings.dispatch.per_opco_inflight_limit
-
-            app.dispatcher = Dispatcher(
-                ledger,
-                gateway,
-                DispatchOptions(
-                    inflight_limit=settings.dispatch.inflight_limit,
-                    per_opco_inflight=AUTO_SHARE if share is None else share,
-                    lease=timedelta(seconds=settings.dispatch.lease_s),
-                    retry=retry_policy(settings),
-                    idle_min=min(timedelta(milliseconds=50), idle),
-                    idle_max=idle,
-                    drain=timedelta(seconds=settings.shutdown_grace_s * 0.6),
-                ),
-                clock=clock,
-                metrics=metrics,
-                wake=dispatch_wake,
-                wake_relay=relay_wake,
-            )
-        if "poll" in chosen and settings.poll.enabled:
-            from relais.services.poll import Poller, PollOptions
-
-            app.poller = Poller(
-                ledger,
-                gateway,
-                PollOptions(interval=timedelta(seconds=settings.poll.interval_s)),
-                clock=clock,
-                pairs=[(entry.siret, entry.opco) for entry in credentials.entries()],
-                metrics=metrics,
-            )
-            app.keywatch = KeyWatch(
-                gateway,
-                [(entry.siret, entry.opco, entry.expiry) for entry in credentials.entries()],
-                metrics,
-                interval=timedelta(seconds=settings.poll.keys_interval_s),
-            )
+            app.dispatcher = _dispatcher(app, gateway, wakes)
+        if polling:
+            _add_poll(app, gateway, credentials)
 
     if settings.http.enabled:
         app.http = HttpServer(
-            build_app(metrics, app.checks), settings.http.host, settings.http.port
+            build_app(app.metrics, app.checks), settings.http.host, settings.http.port
         )
     return app
 
 
-def _kafka_broker(settings: Settings) -> Any:
+class _Wakes(NamedTuple):
+    """The events that wake dispatch and the relay (None: nobody to wake)."""
+
+    dispatch: asyncio.Event | None
+    relay: asyncio.Event | None
+
+
+def _add_ingest(app: App, producer: KafkaProducer, rules: Rules | None, wakes: _Wakes) -> None:
+    settings = app.settings
+    app.broker = _kafka_broker(settings)
+    app.handler = IngestHandler(
+        app.ledger,
+        producer,
+        rules=rules if rules is not None else DomainRules(load_referentials(settings.schemas_dir)),
+        policy=ingest_policy(settings),
+        clock=app.clock,
+        observer=IngestObserverAdapter(app.metrics),
+        wake_dispatch=wakes.dispatch,
+        wake_relay=wakes.relay,
+    )
+    app.ingest = IngestSubscriber(app.broker, app.handler, settings.kafka, app.metrics)
+    app.checks["ingest"] = app.ingest.check
+
+
+def _add_relay(app: App, producer: KafkaProducer, leadership: Leadership, wakes: _Wakes) -> None:
+    kafka = app.settings.kafka
+    app.relay = Relay(
+        app.ledger,
+        producer,
+        leadership=leadership,
+        batch_size=kafka.relay_batch_size,
+        idle_s=kafka.relay_idle_s,
+        final_drain_s=app.settings.shutdown_grace_s * 0.3,
+        observer=_RelayObserver(app.metrics),
+        wake=wakes.relay,
+        reporter=producer,
+    )
+    app.checks["relay"] = app.relay.check
+
+
+def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
+    from relais.services.dispatch import AUTO_SHARE, Dispatcher, DispatchOptions
+
+    settings = app.settings
+    idle = timedelta(seconds=settings.dispatch.idle_s)
+    share = settings.dispatch.per_opco_inflight_limit
+    return Dispatcher(
+        app.ledger,
+        gateway,
+        DispatchOptions(
+            inflight_limit=settings.dispatch.inflight_limit,
+            per_opco_inflight=AUTO_SHARE if share is None else share,
+            lease=timedelta(seconds=settings.dispatch.lease_s),
+            retry=retry_policy(settings),
+            idle_min=min(timedelta(milliseconds=50), idle),
+            idle_max=idle,
+            drain=timedelta(seconds=settings.shutdown_grace_s * 0.6),
+        ),
+        clock=app.clock,
+        metrics=app.metrics,
+        wake=wakes.dispatch,
+        wake_relay=wakes.relay,
+    )
+
+
+def _add_poll(app: App, gateway: OpcoGateway, credentials: CredentialStore) -> None:
+    from relais.services.poll import Poller, PollOptions
+
+    poll = app.settings.poll
+    app.poller = Poller(
+        app.ledger,
+        gateway,
+        PollOptions(interval=timedelta(seconds=poll.interval_s)),
+        clock=app.clock,
+        pairs=[(entry.siret, entry.opco) for entry in credentials.entries()],
+        metrics=app.metrics,
+    )
+    app.keywatch = KeyWatch(
+        gateway,
+        [(entry.siret, entry.opco, entry.expiry) for entry in credentials.entries()],
+        app.metrics,
+        interval=timedelta(seconds=poll.keys_interval_s),
+    )
+
+
+def _wakeups(app: App, engine: LedgerEngine, dispatching: bool) -> _Wakes:
+    """The events that wake dispatch and the relay (None: not run here, or nobody to wake).
+
+    Ingest's commits wake the dispatcher and the relay, dispatch's the relay, instead of their next
+    poll. In one process they share events; across processes on PostgreSQL, LISTEN/NOTIFY carries
+    them (best effort: the polls remain), and ``app.wakeups`` is that bridge.
+    """
+    chosen = app.roles
+    dispatch_wake = asyncio.Event() if dispatching else None
+    relay_wake = asyncio.Event() if "relay" in chosen else None
+    all_here = dispatching and "relay" in chosen and "ingest" in chosen
+    if engine.wakeups is None or all_here:
+        return _Wakes(dispatch_wake, relay_wake)
+    from relais.adapters.wakeups import DISPATCH_CHANNEL, RELAY_CHANNEL
+
+    notify: dict[str, asyncio.Event] = {}
+    listen: dict[str, asyncio.Event] = {}
+    if "ingest" in chosen and dispatch_wake is None:
+        dispatch_wake = notify[DISPATCH_CHANNEL] = asyncio.Event()
+    elif dispatch_wake is not None:
+        listen[DISPATCH_CHANNEL] = dispatch_wake
+    if ("ingest" in chosen or dispatching) and relay_wake is None:
+        relay_wake = notify[RELAY_CHANNEL] = asyncio.Event()
+    elif relay_wake is not None:
+        listen[RELAY_CHANNEL] = relay_wake
+    wakeups = engine.wakeups(notify=notify, listen=listen)
+    app.wakeups = wakeups if wakeups.needed else None
+    return _Wakes(dispatch_wake, relay_wake)
+
+
+def _kafka_broker(settings: Settings) -> KafkaBroker:
     import logging
 
     from faststream.kafka import KafkaBroker
@@ -411,19 +437,17 @@ def _kafka_broker(settings: Settings) -> Any:
     )
 
 
-def _credentials(settings: Settings) -> Any:
+def _credentials(settings: Settings) -> CredentialStore:
     """The CFA keys and OAuth clients; every problem the store found (a loose file mode, an empty
     key, a bad row) is logged at start, not only by ``relais config check``. Messages name files
     and rows, never values."""
-    from relais.operator.config_check import load_credentials
-
     credentials = load_credentials(settings)
     for problem in [*credentials.problems, *loose_secret_files()]:
         log.warning("credentials.problem", problem=problem)
     return credentials
 
 
-def _configured_key_expiry(metrics: Metrics, credentials: Any) -> None:
+def _configured_key_expiry(metrics: Metrics, credentials: CredentialStore) -> None:
     """The expiry dates of the credentials files (the poll role also asks the OPCO)."""
     for entry in credentials.entries():
         if entry.expiry is not None:

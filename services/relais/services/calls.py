@@ -28,10 +28,9 @@ from relais.domain.events import (
     RuptureDeclaredData,
     errors_from_validation,
 )
+from relais.domain.json_types import Json
 from relais.services.ledger_port import Command, CommandKind
 from relais.services.opco_port import DossierNaturalKey
-
-Json = dict[str, Any]
 
 _MODELS: dict[CommandKind, type[BaseModel]] = {
     CommandKind.DOSSIER: DossierSubmittedData,

@@ -22,6 +22,7 @@ from relais.adapters.ledger.common import (
     check_etat_kind,
     has_dossier_facts,
 )
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.errors import MissingCredentialsError, NotSupportedError
 from relais.services.clock import Clock
@@ -48,7 +49,6 @@ from relais.services.opco_port import (
     OpcoGateway,
 )
 
-Json = dict[str, Any]
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 

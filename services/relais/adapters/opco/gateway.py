@@ -41,6 +41,7 @@ from relais.adapters.opco.pages import paginate, unwrap
 from relais.adapters.opco.ratelimit import TokenBucket
 from relais.adapters.opco.readmodel import dossier_etat, facture_etat, normalise, parse_date
 from relais.adapters.opco.routes import Route
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import Capabilities, OpcoProfile
 from relais.errors import (
@@ -57,7 +58,6 @@ from relais.services.opco_port import (
     DossierEtat,
     DossierNaturalKey,
     FactureEtat,
-    Json,
     KeyInfo,
 )
 

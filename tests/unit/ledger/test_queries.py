@@ -1,4 +1,4 @@
-"""The named query files: each engine's SQL loads once, includes resolved, each rule written once."""
+"""The named query files: each engine's SQL loaded once, includes resolved, rules written once."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
     engine.py        the URL read once: ``open_ledger(url)``, ``open_engine(url)`` (ledger +
                      relay leadership + wake-ups, for a relais process)
     postgres.py      the PostgreSQL engine (asyncpg pool, one statement per call)
-    sqlite.py        the SQLite engine (one connection on a group-commit worker thread)
+    sqlite.py        the SQLite engine (one connection on a group-commit worker thread:
+                     sqlite_connection.py, sqlite_worker.py)
     common.py        what both share: checks, payload and row codecs, the reads, counts, the
                      migration plan, error translation
     queries/         each engine's SQL, named queries in one ``.sql`` file, loaded once

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
-import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 from relais.adapters.ledger import common
-from relais.adapters.ledger.migrations import MigrationStatus, status
+from relais.adapters.ledger.migrations import MigrationStatus, sqlite_statements, status
 from relais.adapters.ledger.queries import queries
+from relais.adapters.ledger.sqlite_connection import connect
 from relais.adapters.ledger.sqlite_worker import GroupCommitWorker
 from relais.domain.clock import Clock
 from relais.errors import ConfigurationError
@@ -220,28 +218,9 @@ class SqliteLedger(common.LedgerReads):
 
     def _open(self) -> sqlite3.Connection:
         """The one connection (called on the worker thread, at the first job)."""
-        if self.path != ":memory:":
-            _private_files(Path(self.path))
-        conn = sqlite3.connect(self.path, isolation_level=None, cached_statements=256)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-        self._enable_wal(conn)
-        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        return conn
-
-    def _enable_wal(self, conn: sqlite3.Connection) -> None:
-        """Switching a fresh file to WAL needs a moment alone with it, and SQLite answers "locked"
-        at once (busy_timeout does not apply) when another connection opens it at the same time:
-        retry within the busy timeout."""
-        deadline = time.monotonic() + self._busy_timeout_ms / 1000
-        while True:
-            try:
-                conn.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.02)
+        return connect(
+            self.path, synchronous=self._synchronous, busy_timeout_ms=self._busy_timeout_ms
+        )
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` atomically on the worker thread; return once it is committed."""
@@ -264,7 +243,7 @@ class SqliteLedger(common.LedgerReads):
             conn.execute(SQL["create_schema_migrations"])
             applied = dict(conn.execute(SQL["applied_migrations"]).fetchall())
             for migration in common.migrations_to_apply("sqlite", applied):
-                for statement in _statements(migration.sql):
+                for statement in sqlite_statements(migration.sql):
                     conn.execute(statement)
                 conn.execute(
                     SQL["record_migration"],
@@ -412,36 +391,3 @@ class SqliteLedger(common.LedgerReads):
     async def set_aside(self, seq: int, reason: str) -> None:
         values = (self._now(), reason, int(seq))
         await self._run(lambda conn: conn.execute(SQL["set_aside"], values))
-
-
-def _statements(script: str) -> list[str]:
-    """Split a SQL script into statements (``sqlite3.complete_statement`` knows triggers)."""
-    statements, buffer = [], ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statement = buffer.strip()
-            if statement.rstrip(";").strip() and not _only_comments(statement):
-                statements.append(statement)
-            buffer = ""
-    if buffer.strip() and not _only_comments(buffer):
-        raise ValueError("incomplete SQL statement at the end of a migration")
-    return statements
-
-
-def _only_comments(text: str) -> bool:
-    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())
-
-
-def _private_files(path: Path) -> None:
-    """The ledger file (NIRs, IBANs inside) readable by its owner only: created 0600 before SQLite
-    opens it (SQLite gives its -wal and -shm files the database file's mode), and an existing
-    looser file, or companion, tightened."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
-        try:
-            if file.stat().st_mode & 0o077:
-                file.chmod(0o600)
-        except FileNotFoundError:
-            continue

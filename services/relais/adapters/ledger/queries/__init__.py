@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from importlib import resources
 from types import MappingProxyType
 
-from relais.adapters.ledger.migrations import Engine
+from relais.adapters.ledger.migrations import Engine, only_comments
 
 _HEADER = re.compile(r"^-- ([a-z0-9_]+) --$", re.MULTILINE)
 _INCLUDE = re.compile(r"\{([a-z0-9_]+)\}")
@@ -30,7 +30,7 @@ def queries(engine: Engine) -> Mapping[str, str]:
 def parse(text: str) -> dict[str, str]:
     """The named blocks of a queries file, their ``{name}`` includes resolved."""
     parts = _HEADER.split(text)
-    if parts[0].strip() and not _only_comments(parts[0]):
+    if parts[0].strip() and not only_comments(parts[0]):
         raise ValueError("SQL before the first named query")
     blocks: dict[str, str] = {}
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
@@ -58,7 +58,3 @@ def _strip_description(body: str) -> str:
     while lines and lines[0].lstrip().startswith("--"):
         lines.pop(0)
     return "\n".join(lines).strip()
-
-
-def _only_comments(text: str) -> bool:
-    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())

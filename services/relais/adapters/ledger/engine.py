@@ -19,10 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from relais.adapters.leadership import FileLeadership, PostgresLeadership
+from relais.adapters.ledger.migrations import Engine
 from relais.adapters.wakeups import PgWakeups
 from relais.errors import ConfigurationError
 from relais.services.ledger_port import Ledger
@@ -44,7 +45,7 @@ class LedgerUrl:
     """A ledger URL read once: its engine, and the options it carries."""
 
     url: str
-    engine: Literal["postgres", "sqlite"]
+    engine: Engine
     path: str = ""  # SQLite: the file (or ``:memory:``)
     options: Mapping[str, Any] = field(default_factory=dict)  # SQLite: from the query string
 

@@ -9,7 +9,7 @@ status each, a quarter as many dossiers so that FIFO blocking is exercised), on 
 the median rate and the spread (min-max) of the rounds.
 
 Modes:
-- ``accept`` one call per command (what ingest does today);
+- ``accept`` one call per command (a batch of one: the single-accept statement);
 - ``accept, default pool reset`` (PostgreSQL): the same with asyncpg's default reset on release
   (``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``), as before the no-op
   reset;
@@ -40,9 +40,10 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from relais.adapters.ledger import postgres as pg
+from relais.adapters.ledger.common import encode_payload
 from relais.adapters.ledger.postgres import PostgresLedger
+from relais.adapters.ledger.queries import queries
 from relais.adapters.ledger.sqlite import SqliteLedger
-from relais.services import command_payload
 from relais.services.command_payload import CommandPayload, parse
 from relais.services.ledger_port import (
     Accept,
@@ -127,7 +128,7 @@ def make_events(tag: str, count: int) -> list[Accept]:
 
 async def one_by_one(ledger: Ledger, events: list[Accept]) -> None:
     for event in events:
-        await ledger.accept(event.command, event.statuses)
+        await ledger.ingest_batch([event])  # a batch of one: the single-accept statement
 
 
 def batched(size: int) -> Mode:
@@ -153,14 +154,14 @@ def pipelined(size: int) -> Mode:
                     e.command.dossier_id,
                     e.command.opco,
                     e.command.kind.value,
-                    command_payload.encode(e.command.payload),
+                    encode_payload(e.command.payload),
                     list(e.command.depends_on),
                     *pg._status_arrays(e.statuses),
                 )
                 for e in events[start : start + size]
             ]
             async with pool.acquire() as conn, conn.transaction():
-                await conn.fetchmany(pg._ACCEPT, args)
+                await conn.fetchmany(queries("postgres")["accept"], args)
 
     return run
 

@@ -52,9 +52,9 @@ def test_compose_wires_kafka_postgres_simulator_and_relais() -> None:
 def test_compose_environment_is_valid_relais_settings_with_the_sandbox_credentials(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from relais.adapters.credentials import load_credentials
     from relais.config import isolation_problem, load_settings
     from relais.domain.opco import OpcoCode
-    from relais.operator.config_check import load_credentials
 
     doc = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     for name, value in doc["services"]["relais"]["environment"].items():

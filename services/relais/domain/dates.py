@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated, Protocol
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -34,12 +34,6 @@ DATE_PATTERN = (
     r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
 )
 """The same forms as ``_DATE_RE``, for JSON Schema (no named groups, ECMA-262 compatible)."""
-
-
-class Clock(Protocol):
-    """Where "now" comes from (a real clock in production, a fixed one in tests)."""
-
-    def now(self) -> datetime: ...
 
 
 def parse_date(value: object) -> date:

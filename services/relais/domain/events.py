@@ -37,6 +37,7 @@ from pydantic import (
     field_validator,
 )
 
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.errors import InputError
 
@@ -413,9 +414,8 @@ def _build_envelope(
 # Data models, one per event type
 # --------------------------------------------------------------------------------------------
 
-Json: TypeAlias = dict[str, Any]
-"""A JSON object of the convergence standard (cerfa, convention, certificat), checked by the
-control rules of ``relais.domain.validation`` rather than by the event contract."""
+# ``Json`` (a cerfa, convention, certificat object of the convergence standard) is checked by the
+# control rules of ``relais.domain.validation`` rather than by the event contract.
 
 _Data = ConfigDict(extra="forbid", frozen=True)
 

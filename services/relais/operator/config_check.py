@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from relais.adapters.credentials import CredentialStore
+from relais.adapters.credentials import load_credentials
 from relais.config import Settings, isolation_problem, load_settings, loose_secret_files
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
@@ -51,28 +51,6 @@ class Report:
     @property
     def warnings(self) -> int:
         return sum(1 for f in self.findings if f.level == "warning")
-
-
-def load_credentials(settings: Settings) -> CredentialStore:
-    """The credential store the settings describe (keys file, keys directory, OAuth clients,
-    keys from the environment: these last win)."""
-    creds = settings.credentials
-    store = CredentialStore.load(
-        keys_csv=creds.keys_file, secrets_dir=creds.keys_dir, oauth_csv=creds.oauth_clients_file
-    )
-    for opco, client in creds.oauth_clients.items():
-        store.add_oauth(opco, client.client_id, client.client_secret.get_secret_value())
-    for opco, by_siret in creds.keys.items():
-        for raw_siret, key in by_siret.items():
-            siret = raw_siret.strip().replace(" ", "")
-            value = key.get_secret_value().strip()
-            if not (len(siret) == 14 and siret.isascii() and siret.isdigit()):
-                store.problems.append(f"credentials.keys.{opco}: not a SIRET (14 digits)")
-            elif not value:
-                store.problems.append(f"credentials.keys.{opco}.{siret}: empty key")
-            else:
-                store.add_key(siret, opco, value)
-    return store
 
 
 def _check_kafka(settings: Settings, report: Report) -> None:

@@ -22,10 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from relais.domain.events import EventType
+from relais.domain.json_types import Json
 from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.referentials import referential
 from relais.sampledata import catalogue as cat
@@ -35,8 +36,6 @@ from relais.sampledata.invalid import InvalidKind
 
 PARIS = ZoneInfo("Europe/Paris")
 CERFA_VERSION = "10103*14"
-
-Json = dict[str, Any]
 
 
 def load_idcc_by_opco(path: Path | None = None) -> dict[OpcoCode, tuple[str, ...]]:

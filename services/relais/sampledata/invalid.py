@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Any
 
+from relais.domain.json_types import Json
 from relais.sampledata import identifiers as ids
 from relais.sampledata import wages
-
-Json = dict[str, Any]
 
 
 class InvalidKind(StrEnum):

@@ -23,11 +23,10 @@ from relais.domain.events import (
     FactureSubmittedData,
     RuptureDeclaredData,
 )
+from relais.domain.json_types import Json
 from relais.services.command_payload import CommandPayload
 from relais.services.ledger_port import CommandKind
 from relais.services.opco_port import DossierNaturalKey
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ from relais.domain.events import (
     EventData,
     EventKind,
     EventType,
-    Json,
     PayloadError,
     errors_from_validation,
 )
+from relais.domain.json_types import Json
 
 NUMERO_FIELD = "numeroInterneDossier"
 

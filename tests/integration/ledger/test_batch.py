@@ -28,6 +28,7 @@ from relais.services.ledger_port import (
 from tests.fixtures.postgres import truncate_ledger
 from tests.integration.ledger.conftest import CFA, OTHER_CFA, command, now, status
 from tests.integration.ledger.test_concurrency import heads_blocked
+from tests.ledger_entries import accept, reject
 from tests.payloads import payload_of
 
 pytestmark = pytest.mark.integration
@@ -90,9 +91,9 @@ def random_entries(rng: random.Random, tag: str, n: int) -> list[Accept | Reject
 async def one_by_one(ledger: Ledger, entries: list[Accept | Reject]) -> list[bool]:
     return [
         await (
-            ledger.accept(entry.command, entry.statuses)
+            accept(ledger, entry.command, entry.statuses)
             if isinstance(entry, Accept)
-            else ledger.reject(entry.event_id, entry.statuses, entry.cfa)
+            else reject(ledger, entry.event_id, entry.statuses, entry.cfa)
         )
         for entry in entries
     ]
@@ -173,7 +174,7 @@ async def test_a_large_batch_in_several_statements_writes_the_same(
 
 
 async def test_an_event_id_counts_once_in_a_batch_and_across_batches(ledger: Ledger) -> None:
-    assert await ledger.accept(command("e0"), [status("s0")]) is True
+    assert await accept(ledger, command("e0"), [status("s0")]) is True
 
     results = await ledger.ingest_batch(
         [
@@ -215,7 +216,7 @@ async def test_statuses_are_enqueued_in_entry_order_each_once(ledger: Ledger) ->
 
 
 async def test_a_batch_keeps_fifo_per_dossier(ledger: Ledger) -> None:
-    await ledger.accept(command("x0", "D9"), [])  # D9 has an open command before the batch
+    await accept(ledger, command("x0", "D9"), [])  # D9 has an open command before the batch
     results = await ledger.ingest_batch(
         [
             Accept(command("a0", "D1"), []),
@@ -242,7 +243,7 @@ async def test_a_batch_keeps_fifo_per_dossier(ledger: Ledger) -> None:
 
 
 async def test_a_command_queued_behind_a_done_one_is_due(ledger: Ledger) -> None:
-    await ledger.accept(command("a0"), [])
+    await accept(ledger, command("a0"), [])
     [head] = await ledger.claim("w", 10, now(), LEASE)
     assert await ledger.complete(head.id, "w", Completion(CommandState.DONE, []))
 

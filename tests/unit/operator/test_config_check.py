@@ -94,8 +94,8 @@ def test_unreadable_profiles_file_is_an_error(tmp_path: Path) -> None:
 
 def test_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 3 item 6: credentials per (CFA, OPCO) from files or the environment."""
+    from relais.adapters.credentials import load_credentials
     from relais.config import load_settings
-    from relais.operator.config_check import load_credentials
 
     monkeypatch.setenv(f"RELAIS_CREDENTIALS__KEYS__ATLAS__{CFA}", "env-key-atlas")
     monkeypatch.setenv("RELAIS_CREDENTIALS__KEYS__akto__12345678900029", "env-key-akto")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from relais.metrics import Metrics, status_class
+from tests.ledger_entries import accept
 
 EXPECTED = {
     "relais_events_consumed_total": "counter",
@@ -109,7 +110,7 @@ async def test_dispatch_records_the_event_latency_of_submitted_and_failed() -> N
     dispatcher = Dispatcher(ledger, FakeGateway(), clock=clock, metrics=metrics)
     ok = dossier_cmd("e1", "D1")
     bad = dataclasses.replace(dossier_cmd("e2", "D2"), opco="NOT_AN_OPCO")  # fails at once
-    assert await ledger.accept(ok, []) and await ledger.accept(bad, [])
+    assert await accept(ledger, ok, []) and await accept(ledger, bad, [])
     clock.advance(timedelta(seconds=90))
     assert await dispatcher.run_once() == 2
     text = metrics.render().decode()

@@ -11,6 +11,7 @@ from relais.domain.events import EventType
 from relais.services.dispatch import Dispatcher
 from relais.services.ingest import DeadLetter, IngestHandler, Outcome
 from relais.services.ingest.writer import Wakeups
+from tests.ledger_entries import accept
 from tests.unit.pipeline.rules import ExplicitOpcoRules
 from tests.unit.pipeline.samples import event, record
 from tests.unit.services.fakes import FakeGateway, FakeLedger, ManualClock
@@ -59,7 +60,7 @@ async def test_a_dispatch_outcome_wakes_the_relay() -> None:
     ledger = FakeLedger(clock)
     relay = asyncio.Event()
     dispatcher = Dispatcher(ledger, FakeGateway(), clock=clock, wake_relay=relay)
-    assert await ledger.accept(dossier_cmd("e1", "D1"), [])
+    assert await accept(ledger, dossier_cmd("e1", "D1"), [])
     assert await dispatcher.run_once() == 1
     assert relay.is_set() and ledger.statuses()
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from relais.domain.json_types import Json
 from relais.services.command_payload import CommandPayload, parse
 from relais.services.ledger_port import CommandKind, NewCommand
 
 CFA = "12345678900011"
 OTHER_CFA = "98765432100022"
-
-Json = dict[str, Any]
 
 
 TYPES = {

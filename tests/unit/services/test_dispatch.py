@@ -24,6 +24,7 @@ from relais.services.command_payload import load, parse
 from relais.services.dispatch import Dispatcher, DispatchOptions
 from relais.services.ledger_port import CommandState, NewCommand
 from relais.services.retry import RetryPolicy
+from tests.ledger_entries import accept
 from tests.unit.services.fakes import FakeGateway, FakeLedger, ManualClock
 from tests.unit.services.samples import (
     CFA,
@@ -70,7 +71,7 @@ class World:
 
     async def accept(self, *commands: NewCommand) -> None:
         for command in commands:
-            assert await self.ledger.accept(command, [])
+            assert await accept(self.ledger, command, [])
 
     async def run_until_quiet(self, *, max_rounds: int = 50, step: timedelta = timedelta(0)) -> int:
         total = 0

@@ -8,10 +8,10 @@ import httpx
 
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.opco.breaker import BreakerSettings
-from relais.adapters.opco.clock import Clock
 from relais.adapters.opco.gateway import HttpOpcoGateway
 from relais.adapters.opco.observer import RequestObserver
 from relais.config import OpcoSettings, Settings
+from relais.domain.clock import Clock
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
 

@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from relais.operator.config_check import load_credentials
+    from relais.adapters.credentials import load_credentials
     from relais.operator.keys import check_keys
 
     today = datetime.now(ZoneInfo("Europe/Paris")).date()

@@ -416,9 +416,13 @@ class Generator:
             "dureeTravailHebdoMinutes": 0,
             "travailRisque": opco in (OpcoCode.CONSTRUCTYS, OpcoCode.OPCO2I)
             and self.rng.random() < 0.5,
+            "avantageNature": False,
             "salaireEmbauche": salaire,
             "remunerationsAnnuelles": remunerations,
         }
+        if wages.age_on(birth, end) >= 21:  # the state form asks the SMC from 21 at the end
+            # the state form asks the SMC from 21 at the contract's end; none above the SMIC here
+            contrat["smc"] = wages.monthly_amount(100, wages.smic_at(self._smic, start))
         if _previous is not None:
             contrat["numeroContratPrecedent"] = _previous
         cerfa: Json = {

@@ -23,11 +23,13 @@ from relais.domain.rules.followups import (
 )
 from relais.domain.rules.format import check_format
 from relais.domain.rules.required import check_required
+from relais.domain.rules.text import check_text
 from relais.domain.rules.wages import check_wages
 
 CERFA_RULES: tuple[CerfaRule, ...] = (
     check_required,
     check_format,
+    check_text,
     check_age,
     check_contract,
     check_contract_dates,

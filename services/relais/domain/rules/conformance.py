@@ -60,17 +60,25 @@ CONFORMANCE: dict[str, Conformance] = {
     "DATE_INVALIDE": _c(_WIRE, SAME, "the form's date pickers only give real dates"),
     "TROP_IMBRIQUE": _c(_STRUCT, OUTSIDE, "bounds hostile input (promise 5)"),
     "CONTROLE_NON_EXECUTE": _c(_STRUCT, OUTSIDE, "a relais bug never blocks a dossier"),
+    "CHAMP_INCONNU": _c(
+        "notes 1.7, 2.x (the standard's fields)", OUTSIDE, "never forwarded to the OPCO"
+    ),
+    "DATE_HEURE_NON_MINUIT": _c(
+        _WIRE, OUTSIDE, "read in Europe/Paris (never the previous day), warned"
+    ),
     "CHAMP_OBLIGATOIRE": _c(
-        "schema:*Schema.ts required / requiredMessage; notes 2.x",
+        "schema:*Schema.ts required / requiredMessage (with their conditions: smc from 21 at "
+        "the end, rncp, the maître's job, diploma, level and e-mail, dateDebutFormationPratique, "
+        "travailRisque, avantageNature); notes 2.x",
         STRICTER,
-        "also requires fields the notes list as mandatory for DECA (e.g. the apprentice's NIR, "
-        "except for a birth abroad), which the form leaves optional",
+        "also requires the apprentice's NIR when born in France (notes 2.3: DECA needs it), "
+        "which the form leaves optional",
     ),
     "VALEUR_NON_AUTORISEE": _c("schema:*Schema.ts options; notes 2.x", SAME),
     "LONGUEUR_MAX": _c(
-        "notes 2.x field lengths; schema:formationSchema (rncp 9)",
+        "notes 2.x field lengths; schema:formationSchema (rncp 9); 255 for any other text",
         STRICTER,
-        "the form caps few fields; DECA truncates or refuses longer texts (notes 2.x)",
+        "the form caps few fields; every free text is bounded (DECA columns, hostile input)",
     ),
     "MONTANT_NEGATIF": _c("schema:contratSchema (min 0); notes 2.5, 2.10", SAME),
     # format rules
@@ -138,12 +146,22 @@ CONFORMANCE: dict[str, Conformance] = {
     "CONTRAT_DEROGATION_11_AGE": _c(FORM_DEROGATION, SAME),
     "CONTRAT_DEROGATION_12_AGE": _c(FORM_DEROGATION, SAME),
     "APPRENTI_AGE_MAXIMUM": _c(
-        f"{FORM_DATES} (age > 30 without handicap / sportif / création-reprise)", SAME
+        f"C. trav. L6222-1, L6222-2; {FORM_DATES} (age > 30 without the three flags)",
+        STRICTER,
+        "« 29 ans révolus »: 30 on the first day is too old (issue 15); the form only errs "
+        "above 30. Lifted by the three flags (as on the form) and for a successor contract "
+        "up to 35 (L6222-2)",
     ),
-    "APPRENTI_AGE_LIMITE_LEGALE": _c(
-        "C. trav. L6222-1 (29 ans révolus)",
+    "APPRENTI_AGE_SUCCESSION_UN_AN": _c(
+        "C. trav. L6222-2 (successor contract within one year, up to 35)",
         LENIENT,
-        "the form accepts 30 at the start; the legal reading is kept as a warning",
+        "the form errs above 30 on a successor contract; the law allows it up to 35 when the "
+        "previous contract ended less than a year before (not on the CERFA: a warning)",
+    ),
+    "CONTRAT_DEROGATION_12_SANS_CAS": _c(
+        "C. trav. L6222-2; schema:contratSchema typeDerogation 12",
+        STRICTER,
+        "the form accepts derogation 12 on its own; it is only valid in a legal case",
     ),
     "APPRENTI_RESPONSABLE_LEGAL_OBLIGATOIRE": _c(f"{FORM_DATES} (dateSignature)", SAME),
     "APPRENTI_MINEUR_HORS_UE": _c(f"{FORM_DATES} (ASE information message)", SAME),
@@ -154,10 +172,9 @@ CONFORMANCE: dict[str, Conformance] = {
     "CONTRAT_FIN_AVANT_DEBUT": _c(FORM_DATES, SAME),
     "CONTRAT_DUREE_MIN": _c(
         f"{FORM_DATES} (differenceInMonths < 6)",
-        LENIENT,
-        "counts the end day (01/09 -> 28/02 = 6 months); the form's reading is the warning",
+        SAME,
+        "the form's measure; the message names the end-day reading when it would give 6",
     ),
-    "CONTRAT_DUREE_MIN_STRICTE": _c(FORM_DATES, LENIENT, "the form's measure, as a warning"),
     "CONTRAT_DUREE_MAX": _c(f"{FORM_DATES} (differenceInMonths > 54)", SAME),
     "CONTRAT_DUREE_MAX_STRICTE": _c("notes 3.3", SAME, "a warning the form does not give"),
     "CONTRAT_FIN_PASSEE": _c(f"{FORM_DATES} (dateFinContrat before today)", SAME),
@@ -169,15 +186,18 @@ CONFORMANCE: dict[str, Conformance] = {
     ),
     "CONTRAT_DEBUT_PRATIQUE_APRES_FIN": _c(f"{FORM_DATES} (dateDebutFormationPratique)", SAME),
     "CONTRAT_DEPOT_TARDIF": _c(
-        "C. trav. D6224-1 (5 jours ouvrables)", OUTSIDE, "the form does not deposit"
+        "C. trav. D6224-1 (5 jours ouvrables: Monday-Saturday, holidays off, Alsace-Moselle "
+        "+ Good Friday and 26/12 by the employer's département)",
+        OUTSIDE,
+        "the form does not deposit",
     ),
     "FORMATION_FIN_AVANT_DEBUT": _c(FORM_FORMATION, SAME),
     "FORMATION_DUREE_CYCLE_MIN": _c(
         f"{FORM_FORMATION} (differenceInMonths < 6)",
-        LENIENT,
-        "counts the end day; the form's reading is the warning",
+        SAME,
+        "the form's measure; the message names the end-day reading when it would give 6",
     ),
-    "FORMATION_DUREE_CYCLE_MIN_STRICTE": _c(FORM_FORMATION, LENIENT, "the form's measure"),
+    "FORMATION_FIN_HORS_CONTRAT": _c(f"{FORM_FORMATION} (dateFinFormation)", SAME),
     "FORMATION_DUREE_CYCLE_MAX": _c(f"{FORM_FORMATION} (differenceInMonths > 48)", SAME),
     "FORMATION_DUREE_CYCLE_MAX_STRICTE": _c("notes 3.3", SAME, "a warning only"),
     "FORMATION_DUREE_BORNES": _c(f"{FORM_FORMATION} (dureeFormation <= 9999)", SAME),
@@ -189,15 +209,18 @@ CONFORMANCE: dict[str, Conformance] = {
     "FORMATION_DEBUT_AVANT_PRATIQUE": _c(FORM_FORMATION, SAME),
     "FORMATION_DEBUT_AVANT_CONCLUSION": _c(
         f"{FORM_DATES} (dateDebutFormation before dateSignature)",
-        LENIENT,
-        "the vade-mecum admits it; the form refuses it",
+        SAME,
+        "the vade-mecum admits up to 3 months (then declare the signature date): in the message",
     ),
     "FORMATION_DUREE_25_POURCENT": _c("C. trav. L6211-2 (25 %)", OUTSIDE, "an estimate"),
     # contract type, employer
     "CONTRAT_NUMERO_PRECEDENT_OBLIGATOIRE": _c(
-        "shared/.../isRequiredNumeroContratPrecedent (31-37)",
-        STRICTER,
-        "also required for 21-23 and 38, which the form only asks for",
+        "shared/.../isRequiredNumeroContratPrecedent (31-37)", SAME
+    ),
+    "CONTRAT_NUMERO_PRECEDENT_CONSEILLE": _c(
+        "shared/.../shouldAskContratPrecedent (21-23, 31-38); notes 3.4",
+        LENIENT,
+        "the form asks without requiring for 21-23 and 38; the notes required it: a warning",
     ),
     "CONTRAT_NUMERO_PRECEDENT_INATTENDU": _c(
         "shared/.../shouldAskContratPrecedent", SAME, "not asked for 11"
@@ -210,9 +233,18 @@ CONFORMANCE: dict[str, Conformance] = {
     "EMPLOYEUR_EPIC": _c("notes 3.4", OUTSIDE, "a warning"),
     "EMPLOYEUR_ATTESTATION_NON_COCHEE": _c("schema:employeurSchema attestations", SAME),
     "FORMATION_CERTIFICATION_MANQUANTE": _c(
-        "schema:formationSchema rncp / codeDiplome required",
+        "schema:formationSchema rncp / codeDiplome required", SAME
+    ),
+    "FORMATION_CODE_DIPLOME_ABSENT": _c(
+        "schema:formationSchema codeDiplome required; form:rncp (clears it for a title "
+        "without CFD)",
         LENIENT,
-        "one of the two suffices for relais; the form asks both",
+        "an RNCP title may have no CFD, which relais cannot look up offline",
+    ),
+    "APPRENTI_NIR_ABSENT_NE_ETRANGER": _c(
+        "schema:apprentiSchema (nir not required); notes 2.3",
+        SAME,
+        "the notes required it; an apprentice born abroad may have none yet",
     ),
     "LIEU_FORMATION_OBLIGATOIRE": _c("form:etablissementFormation", SAME),
     # wages
@@ -221,7 +253,19 @@ CONFORMANCE: dict[str, Conformance] = {
     "REMUNERATION_ORDRE_LISTE": _c("form:remunerations", LENIENT, "checked by date anyway"),
     "REMUNERATION_PERIODES_DISCONTINUES": _c("form:remunerations (buildRemuneration)", SAME),
     "REMUNERATION_FIN_CONTRAT": _c("form:remunerations (buildRemuneration)", SAME),
-    "REMUNERATION_PREMIERE_ANNEE": _c("C. trav. D6222-26", LENIENT, "continuity cases exist"),
+    "REMUNERATION_PREMIERE_ANNEE": _c(
+        "C. trav. D6222-26 to D6222-33", LENIENT, "continuity cases exist"
+    ),
+    "REMUNERATION_CONTINUITE_SUCCESSION": _c(
+        "C. trav. D6222-26 to D6222-33 (pay of a successor contract)",
+        OUTSIDE,
+        "the previous contract's rate is not on the CERFA: a warning",
+    ),
+    "REMUNERATION_MAJORATION_15": _c(
+        "C. trav. D6222-26 to D6222-33 (+15 points, 1-year contract, same level)",
+        OUTSIDE,
+        "the form's grid has no increase; « direct relation » is not on the CERFA: a warning",
+    ),
     "REMUNERATION_TAUX_INFERIEUR_MINIMUM": _c(
         "form:remunerations (tauxMinimal); C. trav. D6222-26", SAME
     ),

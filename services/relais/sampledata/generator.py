@@ -43,7 +43,7 @@ def load_idcc_by_opco(path: Path | None = None) -> dict[OpcoCode, tuple[str, ...
     """IDCC codes of each OPCO from the referential (every OPCO is reachable)."""
     out: dict[OpcoCode, list[str]] = {code: [] for code in ALL_OPCO}
     with (path or referential("idcc-opco.csv")).open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
+        for row in csv.DictReader(line for line in fh if not line.lstrip().startswith("#")):
             out[OpcoCode(row["opco"].strip())].append(row["idcc"].strip().zfill(4))
     return {code: tuple(sorted(v)) for code, v in out.items()}
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from relais.domain.npec import NpecTable
 from relais.domain.routing import IdccTable
 
 IDCC_FILE = "idcc-opco.csv"
@@ -202,6 +203,7 @@ class Referentials:
     idcc: IdccTable = field(default_factory=IdccTable)
     smic: SmicTable = field(default_factory=SmicTable)
     wage_grid: WageGrid = field(default_factory=WageGrid)
+    npec: NpecTable = field(default_factory=NpecTable)
     validity: tuple[Validity, ...] = ()
     """What each file said about its age when loaded (``relais config check``, the start-up
     warning and the ``relais_referential_valid_until_timestamp_seconds`` gauge read it)."""
@@ -211,6 +213,12 @@ def npec_file(schemas_dir: Path | None = None) -> Path:
     """The official ``npec.csv`` when installed, else the synthetic table."""
     official = referential(NPEC_FILE, schemas_dir)
     return official if official.exists() else referential(NPEC_SYNTHETIC_FILE, schemas_dir)
+
+
+def load_npec(schemas_dir: Path | None = None) -> NpecTable:
+    path = npec_file(schemas_dir)
+    synthetic = path.name == NPEC_SYNTHETIC_FILE
+    return NpecTable.from_csv_text(path.read_text(encoding="utf-8"), synthetic=synthetic)
 
 
 def referential_files(schemas_dir: Path | None = None) -> tuple[Path, ...]:
@@ -240,6 +248,7 @@ def load_referentials(schemas_dir: Path | None = None) -> Referentials:
         idcc=IdccTable.load(referential(IDCC_FILE, schemas_dir)),
         smic=SmicTable.load(referential(SMIC_FILE, schemas_dir)),
         wage_grid=WageGrid.load(referential(WAGE_GRID_FILE, schemas_dir)),
+        npec=load_npec(schemas_dir),
         validity=read_validity(schemas_dir),
     )
 

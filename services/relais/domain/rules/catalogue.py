@@ -191,6 +191,16 @@ CATALOGUE: dict[str, RuleInfo] = {
     "CERTIFICAT_SIGNE_AVANT_PERIODE": _w("2.12", "signed before the certified period"),
     "CERTIFICAT_SIGNATURE_FUTURE": _w("2.12", "signed after today"),
     "RUPTURE_DATE_FUTURE": _w("2.14", "rupture date after today"),
+    # money (before any call)
+    "CONVENTION_COUT_SUPERIEUR_NPEC": _e("3.6", "pedagogical cost above the NPEC ceiling"),
+    "CONVENTION_NPEC_INCONNU": _w("3.6", "no NPEC for the certification and IDCC"),
+    "CONVENTION_PARTICIPATION_EMPLOYEUR": _w("3.6", "level 6+: 750 € employer participation"),
+    "FACTURE_ECHEANCIER_INCONNU": _w("3.6", "the dossier's échéancier is not known yet"),
+    "FACTURE_ECHEANCE_INCONNUE": _e("3.6", "échéance not in the OPCO's échéancier"),
+    "FACTURE_ECHEANCE_NON_OUVERTE": _e("3.6", "échéance not open at the invoice date"),
+    "FACTURE_ECHEANCE_HORS_CONTRAT": _e("3.6", "échéance opening after the contract's end"),
+    "FACTURE_MONTANT_SUPERIEUR_RESTANT": _e("3.6", "amount above what remains on the échéance"),
+    "FACTURE_DATE_HORS_CONTRAT": _e("3.6", "invoice dated before the contract's start"),
 }
 
 for _block, _who in _BLOCKS_SIRET.items():

@@ -299,6 +299,23 @@ CONFORMANCE: dict[str, Conformance] = {
     "CERTIFICAT_SIGNE_AVANT_PERIODE": _c("notes 2.12", OUTSIDE),
     "CERTIFICAT_SIGNATURE_FUTURE": _c("notes 2.12", OUTSIDE),
     "RUPTURE_DATE_FUTURE": _c("notes 2.14", OUTSIDE),
+    "CONVENTION_COUT_SUPERIEUR_NPEC": _c(
+        "France Compétences NPEC referential; décret 2025-585 (daily prorata); notes 3.6",
+        OUTSIDE,
+        "the OPCO pays min(NPEC, cost): the excess is the employer's, refused before the call",
+    ),
+    "CONVENTION_NPEC_INCONNU": _c("notes 3.6 (valeur d'amorçage)", OUTSIDE, "cannot check"),
+    "CONVENTION_PARTICIPATION_EMPLOYEUR": _c("décret 2025-585 (750 €, level 6+)", OUTSIDE),
+    "FACTURE_ECHEANCIER_INCONNU": _c(
+        "notes 0 (GET /v1/dossiers echeances)", OUTSIDE, "not known yet: a warning, not a block"
+    ),
+    "FACTURE_ECHEANCE_INCONNUE": _c("notes 0 (echeances[].numero)", OUTSIDE),
+    "FACTURE_ECHEANCE_NON_OUVERTE": _c("notes 0 (echeances[].dateOuverture)", OUTSIDE),
+    "FACTURE_ECHEANCE_HORS_CONTRAT": _c("notes 3.6 (rupture: prorata)", OUTSIDE),
+    "FACTURE_MONTANT_SUPERIEUR_RESTANT": _c(
+        "notes 0 (montantTotal, montantRegle, montantEnCoursInstruction)", OUTSIDE
+    ),
+    "FACTURE_DATE_HORS_CONTRAT": _c("notes 3.6", OUTSIDE),
 }
 
 _SIRET_FORMS = {

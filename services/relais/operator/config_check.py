@@ -232,7 +232,7 @@ def _check_referentials(settings: Settings, report: Report, today: date) -> None
             stale += 1
             report.add(
                 "warning",
-                "referentials",
+                "referential",
                 f"{validity.file}: no valid-until date (missing or unreadable file?); "
                 "see schemas/referentials/README.md",
             )
@@ -240,12 +240,12 @@ def _check_referentials(settings: Settings, report: Report, today: date) -> None
             stale += 1
             report.add(
                 "warning",
-                "referentials",
+                "referential",
                 f"{validity.file}: stale, valid until {validity.valid_until.isoformat()}; "
                 "update it (schemas/referentials/README.md)",
             )
     if not stale:
-        report.add("ok", "referentials", "every referential file is within its validity date")
+        report.add("ok", "referential", "every referential file is within its validity date")
 
 
 def check_environment(*, today: date, demo: DemoState | None = None) -> Report:

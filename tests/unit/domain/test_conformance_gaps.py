@@ -319,3 +319,15 @@ def test_unknown_keys_are_warnings(run: Run, dossier: dict[str, Any]) -> None:
     found = codes(report)
     assert ("warning", "CHAMP_INCONNU", "contrat.champMaison") in found
     assert ("warning", "CHAMP_INCONNU", "champRacine") in found
+
+
+def test_unknown_keys_of_a_follow_up_are_warnings_too() -> None:
+    from relais.domain.validation import validate_followup
+
+    report = validate_followup(
+        "rupture",
+        {"numeroInterne": "1234567", "dateRupture": "2026-11-02", "motif": "x", "extra": {"a": 1}},
+        today=date(2026, 11, 27),
+    )
+    assert report.valid
+    assert ("warning", "CHAMP_INCONNU", "extra") in codes(report)

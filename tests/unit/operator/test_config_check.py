@@ -136,4 +136,4 @@ def test_a_stale_referential_is_named(tmp_path: Path) -> None:
         "(schemas/referentials/README.md)"
     ]
     fresh = check(Settings(), today=TODAY).findings
-    assert any(f.area == "referentials" and f.level == "ok" for f in fresh)
+    assert any(f.area == "referential" and f.level == "ok" for f in fresh)

@@ -39,8 +39,8 @@ CERFA_RULES: tuple[CerfaRule, ...] = (
 
 FollowupRule = Callable[[Any, RuleContext], Iterable[Finding]]
 FOLLOWUP_RULES: dict[str, tuple[FollowupRule, ...]] = {
-    "convention": (check_convention,),
-    "facture": (check_facture,),
-    "certificat": (check_certificat,),
-    "rupture": (check_rupture,),
+    "convention": (check_convention, check_text),
+    "facture": (check_facture, check_text),
+    "certificat": (check_certificat, check_text),
+    "rupture": (check_rupture, check_text),
 }

@@ -26,35 +26,76 @@ def _sources() -> list[Path]:
     return [*rules, DOMAIN / "routing.py", DOMAIN / "validation.py", validate]
 
 
-def _text(node: ast.expr) -> str:
-    """A constant string as is; an f-string or an expression with ``{...}`` placeholders."""
+def _text(node: ast.expr, env: dict[str, str] | None = None) -> str:
+    """A constant string as is; computed parts as ``{expression}`` (a local variable holding a
+    constant is replaced by it)."""
+    env = env or {}
     if isinstance(node, ast.Constant):
         return str(node.value)
+    if isinstance(node, ast.Name) and node.id in env:
+        return env[node.id]
     if isinstance(node, ast.JoinedStr):
-        return "".join(str(v.value) if isinstance(v, ast.Constant) else "{…}" for v in node.values)
+        return "".join(
+            str(v.value)
+            if isinstance(v, ast.Constant)
+            else _text(v.value, env)
+            if isinstance(v, ast.FormattedValue) and isinstance(v.value, ast.Name)
+            else "{" + ast.unparse(v.value if isinstance(v, ast.FormattedValue) else v) + "}"
+            for v in node.values
+        )
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _text(node.left) + _text(node.right)
-    return "{…}"
+        return _text(node.left, env) + _text(node.right, env)
+    return "{" + ast.unparse(node) + "}"
+
+
+def _constants(nodes: list[ast.stmt], params: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Names bound to a constant string (``path = "contrat.x"``) by these statements, at any
+    depth; a name bound twice to different strings, or a parameter, is left computed."""
+    out: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for node in (n for stmt in nodes for n in ast.walk(stmt)):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    seen[target.id] = seen.get(target.id, 0) + 1
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            out[node.targets[0].id] = node.value.value
+    return {k: v for k, v in out.items() if seen.get(k) == 1 and k not in params}
 
 
 def _calls() -> Iterator[tuple[str, str, str]]:
     """(code or code template, path, message) of every ``error``/``warning`` call of the rules."""
     for source in _sources():
-        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in ("error", "warning")
-                and len(node.args) >= 3
-            ):
-                code, path, message = (_text(a) for a in node.args[:3])
-                yield code, path, message
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        top = [n for n in tree.body if isinstance(n, ast.Assign)]
+        module_env = _constants(list(top))
+        funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+        for func in funcs:
+            params = frozenset(a.arg for a in [*func.args.args, *func.args.kwonlyargs])
+            env = {**module_env, **_constants(func.body, params)}
+            for node in ast.walk(func):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in ("error", "warning")
+                    and len(node.args) >= 3
+                ):
+                    code, path, message = (_text(a, env) for a in node.args[:3])
+                    yield code, path, message
 
 
 def _matches(template: str, code: str) -> bool:
-    if "{…}" not in template:
+    if "{" not in template:
         return template == code
-    head, _, tail = template.partition("{…}")
+    head, _, rest = template.partition("{")
+    tail = rest.partition("}")[2]
     return code.startswith(head) and code.endswith(tail) and len(code) > len(head) + len(tail)
 
 

@@ -23,19 +23,8 @@ def check_contract(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
     c, e = cerfa.contrat, cerfa.employeur
     if c is not None:
         kind = c.typeContratApp
-        if kind in PREVIOUS_REQUIRED and blank(c.numeroContratPrecedent):
-            yield error(
-                "CONTRAT_NUMERO_PRECEDENT_OBLIGATOIRE",
-                "contrat.numeroContratPrecedent",
-                "Pour un avenant, le numéro du contrat précédent (DECA) est obligatoire.",
-            )
-        elif kind in PREVIOUS_ASKED and blank(c.numeroContratPrecedent):
-            yield warning(
-                "CONTRAT_NUMERO_PRECEDENT_CONSEILLE",
-                "contrat.numeroContratPrecedent",
-                "Le numéro du contrat précédent (DECA) est demandé pour ce type de contrat : "
-                "renseignez-le s'il est connu.",
-            )
+        if blank(c.numeroContratPrecedent):
+            yield from _previous_number(kind)
         if kind in AVENANTS and c.dateEffetAvenant is None:
             yield error(
                 "CONTRAT_DATE_EFFET_AVENANT_OBLIGATOIRE",
@@ -95,3 +84,20 @@ def check_contract(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
                     f"employeur.{name}",
                     "L'employeur doit cocher cette attestation pour que le dossier soit recevable.",
                 )
+
+
+def _previous_number(kind: int | None) -> Iterator[Finding]:
+    """The state form requires the previous contract's number for 31-37, asks it for 21-23, 38."""
+    if kind in PREVIOUS_REQUIRED:
+        yield error(
+            "CONTRAT_NUMERO_PRECEDENT_OBLIGATOIRE",
+            "contrat.numeroContratPrecedent",
+            "Pour un avenant, le numéro du contrat précédent (DECA) est obligatoire.",
+        )
+    elif kind in PREVIOUS_ASKED:
+        yield warning(
+            "CONTRAT_NUMERO_PRECEDENT_CONSEILLE",
+            "contrat.numeroContratPrecedent",
+            "Le numéro du contrat précédent (DECA) est demandé pour ce type de contrat : "
+            "renseignez-le s'il est connu.",
+        )

@@ -108,19 +108,22 @@ def check_contract_dates(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
         yield from _pratique(pratique, conclusion, start, end, avenant)
     if start is not None:
         reference = c.dateEffetAvenant if avenant and c.dateEffetAvenant is not None else start
-        postcode = None
-        if cerfa.employeur is not None and cerfa.employeur.adresse is not None:
-            postcode = cerfa.employeur.adresse.codePostal
-        departement = departement_of_postcode(postcode)
-        deadline = add_working_days(reference, DEPOSIT_WORKING_DAYS, departement=departement)
-        if ctx.today > deadline:
-            yield warning(
-                "CONTRAT_DEPOT_TARDIF",
-                "contrat.dateDebutContrat",
-                "Le dossier est transmis plus de 5 jours ouvrables (lundi à samedi, jours fériés "
-                "exclus) après le début d'exécution "
-                "(dépôt tardif : l'OPCO peut le signaler).",
-            )
+        yield from _deposit(cerfa, reference, ctx.today)
+
+
+def _deposit(cerfa: Cerfa, reference: date, today: date) -> Iterator[Finding]:
+    """5 jours ouvrables after the start (or the avenant's effect), by the employer's calendar."""
+    postcode = None
+    if cerfa.employeur is not None and cerfa.employeur.adresse is not None:
+        postcode = cerfa.employeur.adresse.codePostal
+    departement = departement_of_postcode(postcode)
+    if today > add_working_days(reference, DEPOSIT_WORKING_DAYS, departement=departement):
+        yield warning(
+            "CONTRAT_DEPOT_TARDIF",
+            "contrat.dateDebutContrat",
+            "Le dossier est transmis plus de 5 jours ouvrables (lundi à samedi, jours fériés "
+            "exclus) après le début d'exécution (dépôt tardif : l'OPCO peut le signaler).",
+        )
 
 
 MIN_WITH_END_DAY = (

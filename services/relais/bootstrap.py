@@ -39,9 +39,9 @@ from relais.adapters.kafka.producer import KafkaProducer
 from relais.adapters.leadership import FileLeadership, PostgresLeadership
 from relais.adapters.ledger import open_ledger, sqlite_path
 from relais.config import ALL_ROLES, Role, Settings, loose_secret_files
-from relais.domain.dates import PARIS, paris_today
+from relais.domain.dates import PARIS
 from relais.domain.opco import OpcoCode
-from relais.domain.referentials import load_referentials, read_validity
+from relais.domain.referentials import load_referentials
 from relais.errors import ConfigurationError
 from relais.logging import get_logger
 from relais.metrics import Metrics
@@ -275,7 +275,6 @@ def build(
     if ledger is None:
         ledger = open_ledger(ledger_url, **ledger_opts)
     app = App(settings=settings, roles=chosen, metrics=metrics, ledger=ledger, clock=clock)
-    _referential_freshness(metrics, settings.schemas_dir, clock)
     app.checks["ledger"] = ledger.ping
     # Wake-ups between the roles: ingest's commits wake the dispatcher and the relay, dispatch's
     # the relay, instead of their next poll. In one process they share events; across processes
@@ -430,23 +429,3 @@ def _configured_key_expiry(metrics: Metrics, credentials: Any) -> None:
         if entry.expiry is not None:
             expires = datetime.combine(entry.expiry, datetime.min.time(), PARIS)
             metrics.key_expiry(entry.opco.value, entry.siret, expires)
-
-
-def _referential_freshness(metrics: Metrics, schemas_dir: Path, clock: Clock) -> None:
-    """Warn at start about a referential past its validity date, and export each one's date."""
-    today = paris_today(clock.now())
-    for validity in read_validity(schemas_dir):
-        until = validity.valid_until
-        end = (
-            None
-            if until is None
-            else datetime.combine(until + timedelta(days=1), datetime.min.time(), PARIS)
-        )
-        metrics.referential_validity(validity.file, end)
-        if validity.stale(today):
-            log.warning(
-                "referential.stale",
-                file=validity.file,
-                valid_until=None if until is None else until.isoformat(),
-                update="schemas/referentials/README.md",
-            )

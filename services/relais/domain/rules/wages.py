@@ -187,9 +187,7 @@ def check_wages(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
     yield from _salaire_embauche(cerfa, ctx, periods[first])
 
 
-def _first_year(
-    cerfa: Cerfa, first: RemunerationAnnuelle, path: str, out: list[Finding]
-) -> int:
+def _first_year(cerfa: Cerfa, first: RemunerationAnnuelle, path: str, out: list[Finding]) -> int:
     """The contract year the schedule starts in: 1, or the declared one for a successor or a
     reduced-duration (derogation 21) contract; findings about the numbering go to ``out``."""
     c = cerfa.contrat

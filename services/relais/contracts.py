@@ -61,6 +61,7 @@ SOURCES: tuple[Source, ...] = (
     Source("events", "relais.contracts:event_schema_documents", owns=EVENTS_DIR),
     Source("asyncapi", "relais.adapters.kafka.asyncapi:asyncapi_documents"),
     Source("openapi", "relais_simulator.openapi:openapi_documents"),
+    Source("conformance", "relais.conformance_doc:conformance_documents"),
 )
 
 

@@ -18,6 +18,7 @@ the dashboards: do not rename them.
     relais_poll_last_success_timestamp_seconds{opco}
     relais_cfa_key_expiry_timestamp_seconds{opco,cfa}  cfa = CFA SIRET (an organisation, bounded)
     relais_consumer_lag_messages{topic}
+    relais_referential_valid_until_timestamp_seconds{file}  file = a referential's name (4 files)
 """
 
 from __future__ import annotations
@@ -128,6 +129,13 @@ class Metrics:
             ["opco", "cfa"],
             registry=r,
         )
+        self.referential_valid_until = Gauge(
+            "relais_referential_valid_until_timestamp_seconds",
+            "Unix time at which a referential file (SMIC, IDCC -> OPCO, wage grid, NPEC) stops "
+            "being known right (its valid-until day ends); 0 when the file does not say",
+            ["file"],
+            registry=r,
+        )
         self.consumer_lag = Gauge(
             "relais_consumer_lag_messages",
             "Messages not yet consumed by the ingest group, by topic",
@@ -180,6 +188,10 @@ class Metrics:
 
     def key_expiry(self, opco: str, cfa: str, expires_at: datetime) -> None:
         self.cfa_key_expiry.labels(opco=opco, cfa=cfa).set(expires_at.timestamp())
+
+    def referential_validity(self, file: str, valid_until: datetime | None) -> None:
+        value = 0.0 if valid_until is None else valid_until.timestamp()
+        self.referential_valid_until.labels(file=file).set(value)
 
     def status_out(self, type_: str) -> None:
         self.status_published.labels(type=type_).inc()

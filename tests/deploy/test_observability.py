@@ -20,6 +20,7 @@ EXPECTED_ALERTS = {
     "RelaisCfaKeyExpiringSoon",
     "RelaisOutboxBacklog",
     "RelaisPollLagging",
+    "RelaisReferentialStale",
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 COMMANDS: dict[str, str] = {
     "validate": "Validate a cerfa / request body / CFA event against the control rules",
+    "rules": "Print the rule catalogue and its conformance to the state's CERFA form",
     "route": "Print the competent OPCO for an IDCC",
     "schemas": "Write or check the generated JSON Schema / AsyncAPI / OpenAPI documents",
     "simulator": "Run the convergence-API simulator for the 11 OPCO",

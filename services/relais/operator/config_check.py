@@ -21,6 +21,7 @@ from relais.adapters.credentials import load_credentials
 from relais.config import Settings, isolation_problem, load_settings, loose_secret_files
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
+from relais.domain.referentials import read_validity
 from relais.operator.target import DemoState, apply_demo
 
 Level = Literal["ok", "warning", "error"]
@@ -197,7 +198,32 @@ def check(settings: Settings, *, today: date) -> Report:
         run(settings, report)
     profiles = _check_profiles(settings, report)
     _check_credentials(settings, profiles, report, today)
+    _check_referentials(settings, report, today)
     return report
+
+
+def _check_referentials(settings: Settings, report: Report, today: date) -> None:
+    """Each referential file's validity date (``# valid-until:``): a stale one is named."""
+    stale = 0
+    for validity in read_validity(settings.schemas_dir):
+        if validity.valid_until is None:
+            stale += 1
+            report.add(
+                "warning",
+                "referential",
+                f"{validity.file}: no valid-until date (missing or unreadable file?); "
+                "see schemas/referentials/README.md",
+            )
+        elif validity.stale(today):
+            stale += 1
+            report.add(
+                "warning",
+                "referential",
+                f"{validity.file}: stale, valid until {validity.valid_until.isoformat()}; "
+                "update it (schemas/referentials/README.md)",
+            )
+    if not stale:
+        report.add("ok", "referential", "every referential file is within its validity date")
 
 
 def check_environment(*, today: date, demo: DemoState | None = None) -> Report:

@@ -42,7 +42,7 @@ def load_idcc_by_opco(path: Path | None = None) -> dict[OpcoCode, tuple[str, ...
     """IDCC codes of each OPCO from the referential (every OPCO is reachable)."""
     out: dict[OpcoCode, list[str]] = {code: [] for code in ALL_OPCO}
     with (path or referential("idcc-opco.csv")).open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
+        for row in csv.DictReader(line for line in fh if not line.lstrip().startswith("#")):
             out[OpcoCode(row["opco"].strip())].append(row["idcc"].strip().zfill(4))
     return {code: tuple(sorted(v)) for code, v in out.items()}
 
@@ -415,9 +415,13 @@ class Generator:
             "dureeTravailHebdoMinutes": 0,
             "travailRisque": opco in (OpcoCode.CONSTRUCTYS, OpcoCode.OPCO2I)
             and self.rng.random() < 0.5,
+            "avantageNature": False,
             "salaireEmbauche": salaire,
             "remunerationsAnnuelles": remunerations,
         }
+        if wages.age_on(birth, end) >= 21:  # the state form asks the SMC from 21 at the end
+            # the state form asks the SMC from 21 at the contract's end; none above the SMIC here
+            contrat["smc"] = wages.monthly_amount(100, wages.smic_at(self._smic, start))
         if _previous is not None:
             contrat["numeroContratPrecedent"] = _previous
         cerfa: Json = {

@@ -220,7 +220,9 @@ def _distanciel(c: Json) -> None:
 
 
 def _precedent_missing(c: Json) -> None:
-    c["contrat"]["typeContratApp"] = 22
+    # the state form requires the previous contract's number for an avenant (31-37) only
+    c["contrat"]["typeContratApp"] = 33
+    c["contrat"]["dateEffetAvenant"] = c["contrat"]["dateDebutContrat"]
     c["contrat"].pop("numeroContratPrecedent", None)
 
 

@@ -20,6 +20,7 @@ EXPECTED = {
     "relais_poll_last_success_timestamp_seconds": "gauge",
     "relais_cfa_key_expiry_timestamp_seconds": "gauge",
     "relais_consumer_lag_messages": "gauge",
+    "relais_referential_valid_until_timestamp_seconds": "gauge",
 }
 
 
@@ -38,6 +39,7 @@ def test_exact_names_and_types() -> None:
     m.poll_last_success.labels(opco="AKTO").set(1.0)
     m.cfa_key_expiry.labels(opco="AKTO", cfa="12345678901234").set(2.0)
     m.consumer_lag.labels(topic="cfa.events.v1").set(0)
+    m.referential_validity("smic.csv", None)
     text = m.render().decode()
     for name, kind in EXPECTED.items():
         family = name.removesuffix("_total")

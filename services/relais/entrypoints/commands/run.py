@@ -40,8 +40,10 @@ def handle(args: argparse.Namespace) -> int:
 
     from relais.bootstrap import build, parse_roles
     from relais.config import isolation_problem, load_settings
+    from relais.domain.dates import paris_today
     from relais.errors import ConfigurationError
     from relais.logging import configure_logging, get_logger
+    from relais.operator.referentials import watch_referentials
 
     try:
         settings = load_settings()
@@ -62,6 +64,7 @@ def handle(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         log.error("relais.config_invalid", error=str(exc))
         return EXIT_CONFIG
+    watch_referentials(app.metrics, settings.schemas_dir, paris_today(app.clock.now()))
     try:
         asyncio.run(_serve(app))
     except Exception as exc:

@@ -42,7 +42,7 @@ from relais.config import ALL_ROLES, Role, Settings, loose_secret_files
 from relais.domain.dates import PARIS
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import load_referentials
-from relais.errors import ConfigurationError
+from relais.errors import ConfigurationError, UnavailableError
 from relais.logging import get_logger
 from relais.metrics import Metrics
 from relais.services.clock import Clock, SystemClock
@@ -51,6 +51,7 @@ from relais.services.keywatch import KeyWatch
 from relais.services.ledger_port import Ledger, OutboxMessage
 from relais.services.relay import AlwaysLeader, Leadership, Relay, SetAside
 from relais.services.retry import RetryPolicy
+from relais.startup import start_failure
 
 log = get_logger("relais.runtime")
 
@@ -129,7 +130,11 @@ class App:
         if self.wakeups is not None:
             self._spawn("wakeups", self.wakeups.run)
         if self.broker is not None:
-            await self.broker.start()
+            try:
+                await self.broker.start()
+            except Exception as exc:  # aiokafka's error, translated at the boundary
+                where = self.settings.kafka.bootstrap_servers
+                raise UnavailableError(f"Kafka broker {where}: {type(exc).__name__}") from exc
         self._started = True
         log.info("relais.started", roles=list(self.roles), http_port=self.http_port)
 
@@ -180,7 +185,9 @@ class App:
         """Start, run until ``stop`` is set (or a role crashes), then stop gracefully."""
         try:
             await self.start()
-        except BaseException:
+        except BaseException as failure:
+            why = start_failure(failure)  # said first, before the "stopping" of what did start
+            log.error("relais.start_failed", reason=why.reason, hint=why.hint)
             await self.stop()  # whatever did start (HTTP server, producer, roles) is closed
             raise
         crashed: list[BaseException] = []

@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SRC := $(wildcard services tests bench)
 
-.PHONY: setup demo test test-timeshift lint typecheck unit integration faults bench schemas clean
+.PHONY: setup demo test test-timeshift lint typecheck unit integration faults bench schemas alerts-check image clean
 
 setup:
 	bash scripts/setup.sh
@@ -21,6 +21,11 @@ typecheck: setup
 
 schemas: setup
 	$(BIN)/relais schemas write
+
+# The alert rules, checked and unit-tested by promtool (apt-get install prometheus).
+alerts-check:
+	promtool check rules deploy/observability/alerts.yaml
+	promtool test rules deploy/observability/alerts.test.yaml
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit

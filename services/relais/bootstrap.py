@@ -344,7 +344,7 @@ def build(
         app.checks["relay"] = app.relay.check
 
     if dispatching or ("poll" in chosen and settings.poll.enabled):
-        credentials = _credentials(settings)
+        credentials = _credentials(settings, metrics)
         _configured_key_expiry(metrics, credentials)
         if gateway is None:
             from relais.adapters.opco.factory import build_gateway
@@ -418,13 +418,25 @@ def _kafka_broker(settings: Settings) -> Any:
     )
 
 
-def _credentials(settings: Settings) -> Any:
-    """The CFA keys and OAuth clients; every problem the store found (a loose file mode, an empty
-    key, a bad row) is logged at start, not only by ``relais config check``. Messages name files
-    and rows, never values."""
+def _credentials(settings: Settings, metrics: Metrics) -> Any:
+    """The CFA keys and OAuth clients, reloaded when their files change (a rotated key is used
+    by the next call, no restart); every problem the store found (a loose file mode, an empty
+    key, a bad row) is logged at start and at each reload. Messages name files, never values."""
+    from relais.adapters.credentials import ReloadingCredentialStore
     from relais.operator.config_check import load_credentials
 
-    credentials = load_credentials(settings)
+    def reloaded(store: Any) -> None:
+        log.info("credentials.reloaded", keys=len(store.keys), problems=len(store.problems))
+        for problem in store.problems:
+            log.warning("credentials.problem", problem=problem)
+        _configured_key_expiry(metrics, store)
+
+    creds = settings.credentials
+    credentials = ReloadingCredentialStore(
+        lambda: load_credentials(settings),
+        [creds.keys_file, creds.keys_dir, creds.oauth_clients_file],
+        on_reload=reloaded,
+    )
     for problem in [*credentials.problems, *loose_secret_files()]:
         log.warning("credentials.problem", problem=problem)
     return credentials

@@ -31,6 +31,7 @@ from pydantic_settings import (
 
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import default_schemas_dir
+from relais.secret_files import too_open, too_open_message
 
 DEFAULT_SECRETS_DIR = Path("/run/secrets/relais")
 
@@ -185,6 +186,12 @@ class OpcoSettings(_Group):
         default_factory=dict,
         description="Per OPCO: base_url, rate_limit_per_s, max_concurrency (e.g. "
         "RELAIS_OPCO__OVERRIDES__AKTO__BASE_URL)",
+    )
+    rate_limit_shared_by: int = Field(
+        default=1,
+        ge=1,
+        description="Processes calling the OPCOs at once (dispatch + poll replicas; the chart "
+        "sets it): each one keeps 1/N of an OPCO's rate limit, so together they stay within it",
     )
     editeur: str = Field(default="relais", description="EDITEUR header sent to every OPCO")
     logiciel: str = Field(default="relais", description="LOGICIEL header sent to every OPCO")
@@ -388,9 +395,9 @@ def loose_secret_files(directory: Path | None = None) -> list[str]:
         return []
     loose = []
     for path in sorted(p for p in root.iterdir() if p.is_file()):
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            loose.append(f"{path}: readable by group or others (mode {mode:o}); use 0600/0400")
+        st = path.stat()
+        if too_open(st):
+            loose.append(too_open_message(path, st))
     return loose
 
 

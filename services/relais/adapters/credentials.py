@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import csv
 import io
-import stat
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,6 +32,7 @@ from pydantic import SecretStr
 
 from relais.domain.opco import OpcoCode
 from relais.errors import MissingCredentialsError
+from relais.secret_files import too_open, too_open_message
 
 OAUTH_DIR = "oauth"
 
@@ -192,14 +193,12 @@ class CredentialStore:
 
     def _check_mode(self, path: Path) -> None:
         try:
-            mode = path.stat().st_mode
+            st = path.stat()
         except OSError as exc:
             self.problems.append(f"{path}: cannot stat ({exc.strerror})")
             return
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            self.problems.append(
-                f"{path}: readable by group or others (mode {stat.S_IMODE(mode):o}); use 0600/0400"
-            )
+        if too_open(st):
+            self.problems.append(too_open_message(path, st))
 
     def _read_secret(self, path: Path) -> str | None:
         self._check_mode(path)
@@ -263,6 +262,94 @@ class CredentialStore:
         except ValueError:
             self.problems.append(f"{where}: expiry is not a date (YYYY-MM-DD)")
             return None
+
+
+Fingerprint = tuple[tuple[str, int, int, int], ...]
+
+
+class ReloadingCredentialStore(CredentialStore):
+    """A store that reloads itself when one of its files changes, checked at call time.
+
+    A mounted Kubernetes Secret is updated in place (an atomic swap of its ``..data`` link) when
+    the Secret changes: the next OPCO call after a key is rotated on disk uses the new key, with
+    no restart. At most every ``check_every_s`` the files are stat-ed (path, mtime, size, inode;
+    never read); a change is reloaded once it has settled (the same on two checks in a row), so a
+    CSV caught half-written is not loaded. ``on_reload`` receives the new store (to log its
+    problems, refresh the key-expiry gauge).
+    """
+
+    def __init__(
+        self,
+        load: Callable[[], CredentialStore],
+        watched: Iterable[Path | None],
+        *,
+        check_every_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_reload: Callable[[CredentialStore], None] | None = None,
+    ) -> None:
+        first = load()
+        super().__init__(keys=first.keys, oauth=first.oauth, problems=first.problems)
+        self._load = load
+        self._watched = [p for p in watched if p is not None]
+        self._every = check_every_s
+        self._clock = clock
+        self._on_reload = on_reload
+        self._stamp = _fingerprint(self._watched)
+        self._pending: Fingerprint | None = None
+        self._checked = clock()
+        self.reloads = 0
+
+    def refresh(self) -> bool:
+        """Reload if the files changed and settled since the last load; whether it did."""
+        now = self._clock()
+        if now - self._checked < self._every:
+            return False
+        self._checked = now
+        stamp = _fingerprint(self._watched)
+        if stamp == self._stamp:
+            self._pending = None
+            return False
+        if stamp != self._pending:
+            self._pending = stamp  # changed since the last look: wait until it settles
+            return False
+        fresh = self._load()
+        self.keys, self.oauth, self.problems = fresh.keys, fresh.oauth, fresh.problems
+        self._stamp, self._pending = stamp, None
+        self.reloads += 1
+        if self._on_reload is not None:
+            self._on_reload(fresh)
+        return True
+
+    def api_key(self, cfa: str, opco: OpcoCode) -> ApiKey:
+        self.refresh()
+        return super().api_key(cfa, opco)
+
+    def oauth_client(self, opco: OpcoCode, cfa: str = "*") -> OAuthClient:
+        self.refresh()
+        return super().oauth_client(opco, cfa)
+
+    def has_key(self, cfa: str, opco: OpcoCode) -> bool:
+        self.refresh()
+        return super().has_key(cfa, opco)
+
+    def entries(self) -> list[KeyEntry]:
+        self.refresh()
+        return super().entries()
+
+
+def _fingerprint(paths: Iterable[Path]) -> Fingerprint:
+    """Path, mtime, size and inode of every file under ``paths`` (symbolic links followed)."""
+    out: list[tuple[str, int, int, int]] = []
+    for root in paths:
+        files = sorted(p for p in root.rglob("*") if not p.is_dir()) if root.is_dir() else [root]
+        for path in files:
+            try:
+                st = path.stat()
+            except OSError:
+                out.append((str(path), -1, -1, -1))
+                continue
+            out.append((str(path), st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(out)
 
 
 def _visible_dirs(root: Path) -> list[Path]:

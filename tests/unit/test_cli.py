@@ -120,3 +120,28 @@ def test_help_stays_lazy(argv: list[str]) -> None:
     assert "click" in loaded  # the probe works
     heavy = {m for m in loaded if m.split(".")[0] in HEAVY}
     assert heavy == set(), sorted(heavy)[:10]
+
+
+def _all_commands() -> list[tuple[str, object]]:
+    import click
+
+    out: list[tuple[str, object]] = []
+    for name in COMMANDS:
+        command = cli.get_command(None, name)  # type: ignore[arg-type]
+        out.append((name, command))
+        for sub_name, sub in sorted(getattr(command, "commands", {}).items()):
+            out.append((f"{name} {sub_name}", sub))
+    assert all(isinstance(c, click.Command) for _, c in out)
+    return out
+
+
+def test_every_option_and_command_has_a_help_text() -> None:
+    import click
+
+    for name, command in _all_commands():
+        assert isinstance(command, click.Command)
+        assert (command.help or command.short_help or "").strip(), name
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert (param.help or "").strip(), (name, param.name)
+                assert "``" not in (param.help or ""), (name, param.name)

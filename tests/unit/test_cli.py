@@ -38,6 +38,17 @@ def test_every_command_has_a_clean_help(name: str, capsys: pytest.CaptureFixture
         assert "Show this message and exit." in out
 
 
+def test_bare_relais_prints_its_help_and_a_group_without_action_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run([]) == 0
+    assert "Commands:" in capsys.readouterr().out
+    assert run(["dlq"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "missing command" in captured.err and "replay" in captured.err
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["--version"]) == 0
     out = capsys.readouterr().out.strip()

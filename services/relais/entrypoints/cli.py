@@ -112,8 +112,12 @@ def run_cli(args: list[str]) -> int:
 
     try:
         result: Any = cli.main(args=args, prog_name="relais", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:  # pragma: no cover - Click >= 8.2
-        click.echo(exc.ctx.get_help() if exc.ctx else "")
+    except click.exceptions.NoArgsIsHelpError as exc:
+        if not args:  # a bare `relais`: the help is the answer
+            click.echo(exc.ctx.get_help() if exc.ctx else "")
+            return 0
+        click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)  # `relais dlq`: which action?
+        click.echo("\nError: missing command.", err=True)
         return EX_USAGE
     except click.ClickException as exc:
         exc.show()

@@ -78,7 +78,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         app = build(settings, roles)
     except ConfigurationError as exc:
-        log.error("relais.config_invalid", error=str(exc))
+        log.error("relais.config_invalid", error=str(exc), hint=start_failure(exc).hint)
         return EXIT_CONFIG
     try:
         asyncio.run(_serve(app))

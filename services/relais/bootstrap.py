@@ -38,11 +38,11 @@ from relais.adapters.kafka.ingest import IngestObserverAdapter, IngestSubscriber
 from relais.adapters.kafka.producer import KafkaProducer
 from relais.adapters.leadership import FileLeadership, PostgresLeadership
 from relais.adapters.ledger import open_ledger, sqlite_path
-from relais.config import ALL_ROLES, Role, Settings, loose_secret_files
+from relais.config import ALL_ROLES, Role, Settings
 from relais.domain.dates import PARIS
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import load_referentials
-from relais.errors import ConfigurationError, UnavailableError
+from relais.errors import ConfigurationError
 from relais.logging import get_logger
 from relais.metrics import Metrics
 from relais.services.clock import Clock, SystemClock
@@ -130,11 +130,7 @@ class App:
         if self.wakeups is not None:
             self._spawn("wakeups", self.wakeups.run)
         if self.broker is not None:
-            try:
-                await self.broker.start()
-            except Exception as exc:  # aiokafka's error, translated at the boundary
-                where = self.settings.kafka.bootstrap_servers
-                raise UnavailableError(f"Kafka broker {where}: {type(exc).__name__}") from exc
+            await self.broker.start()
         self._started = True
         log.info("relais.started", roles=list(self.roles), http_port=self.http_port)
 
@@ -185,9 +181,8 @@ class App:
         """Start, run until ``stop`` is set (or a role crashes), then stop gracefully."""
         try:
             await self.start()
-        except BaseException as failure:
-            why = start_failure(failure)  # said first, before the "stopping" of what did start
-            log.error("relais.start_failed", reason=why.reason, hint=why.hint)
+        except BaseException as failure:  # why, said before the "stopping" of what did start:
+            log.error("relais.start_failed", **start_failure(failure).fields())
             await self.stop()  # whatever did start (HTTP server, producer, roles) is closed
             raise
         crashed: list[BaseException] = []
@@ -345,7 +340,6 @@ def build(
 
     if dispatching or ("poll" in chosen and settings.poll.enabled):
         credentials = _credentials(settings, metrics)
-        _configured_key_expiry(metrics, credentials)
         if gateway is None:
             from relais.adapters.opco.factory import build_gateway
 
@@ -419,27 +413,11 @@ def _kafka_broker(settings: Settings) -> Any:
 
 
 def _credentials(settings: Settings, metrics: Metrics) -> Any:
-    """The CFA keys and OAuth clients, reloaded when their files change (a rotated key is used
-    by the next call, no restart); every problem the store found (a loose file mode, an empty
-    key, a bad row) is logged at start and at each reload. Messages name files, never values."""
-    from relais.adapters.credentials import ReloadingCredentialStore
-    from relais.operator.config_check import load_credentials
+    """The CFA keys and OAuth clients, reloaded when their files change; their problems (files
+    and rows, never values) logged and expiry gauges set at start and at each reload."""
+    from relais.operator.config_check import reloading_credentials
 
-    def reloaded(store: Any) -> None:
-        log.info("credentials.reloaded", keys=len(store.keys), problems=len(store.problems))
-        for problem in store.problems:
-            log.warning("credentials.problem", problem=problem)
-        _configured_key_expiry(metrics, store)
-
-    creds = settings.credentials
-    credentials = ReloadingCredentialStore(
-        lambda: load_credentials(settings),
-        [creds.keys_file, creds.keys_dir, creds.oauth_clients_file],
-        on_reload=reloaded,
-    )
-    for problem in [*credentials.problems, *loose_secret_files()]:
-        log.warning("credentials.problem", problem=problem)
-    return credentials
+    return reloading_credentials(settings, on_load=lambda s: _configured_key_expiry(metrics, s))
 
 
 def _configured_key_expiry(metrics: Metrics, credentials: Any) -> None:

@@ -31,7 +31,7 @@ from pydantic_settings import (
 
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import default_schemas_dir
-from relais.secret_files import too_open, too_open_message
+from relais.secret_files import loose_files
 
 DEFAULT_SECRETS_DIR = Path("/run/secrets/relais")
 
@@ -390,15 +390,7 @@ def secrets_dir_in_use() -> Path:
 
 def loose_secret_files(directory: Path | None = None) -> list[str]:
     """Files of the secrets directory that group or others may read (names only, never values)."""
-    root = directory if directory is not None else secrets_dir_in_use()
-    if not root.is_dir():
-        return []
-    loose = []
-    for path in sorted(p for p in root.iterdir() if p.is_file()):
-        st = path.stat()
-        if too_open(st):
-            loose.append(too_open_message(path, st))
-    return loose
+    return loose_files(directory if directory is not None else secrets_dir_in_use())
 
 
 def load_settings(

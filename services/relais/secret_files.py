@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 
 def process_groups() -> frozenset[int]:
@@ -34,3 +35,14 @@ def too_open_message(path: object, st: os.stat_result) -> str:
         f"{path}: readable by group or others (mode {mode:o}); use 0600/0400, or 0440 with the "
         "pod's fsGroup as the file's group"
     )
+
+
+def loose_files(root: Path) -> list[str]:
+    """The files of a secrets directory that are too open (names only, never values)."""
+    if not root.is_dir():
+        return []
+    return [
+        too_open_message(path, path.stat())
+        for path in sorted(p for p in root.iterdir() if p.is_file())
+        if too_open(path.stat())
+    ]

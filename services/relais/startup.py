@@ -24,10 +24,19 @@ class StartFailure:
     hint: str
     expected: bool  # a known cause: no traceback needed
 
+    def fields(self) -> dict[str, str]:
+        return {"reason": self.reason, "hint": self.hint}
+
 
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _from_kafka_client(exc: BaseException) -> bool:
+    """FastStream's broker start raises the Kafka client's own error (told apart by its module:
+    this module imports no Kafka library)."""
+    return type(exc).__module__.split(".")[0] in ("aiokafka", "faststream")
 
 
 def start_failure(exc: BaseException) -> StartFailure:
@@ -41,9 +50,10 @@ def start_failure(exc: BaseException) -> StartFailure:
             "relais retries nothing at start: it exits and its supervisor restarts it"
         )
         return StartFailure(EX_UNAVAILABLE, "ledger unreachable: " + first_line(exc), hint, True)
-    if isinstance(exc, UnavailableError):
+    if isinstance(exc, UnavailableError) or _from_kafka_client(exc):
         hint = "is the broker up and RELAIS_KAFKA__BOOTSTRAP_SERVERS (and its TLS/SASL) right?"
-        return StartFailure(EX_UNAVAILABLE, first_line(exc), hint, True)
+        reason = first_line(exc) if isinstance(exc, UnavailableError) else type(exc).__name__
+        return StartFailure(EX_UNAVAILABLE, f"Kafka broker unreachable: {reason}", hint, True)
     if isinstance(exc, OSError):
         hint = "a port already in use (RELAIS_HTTP__PORT) or a file not readable?"
         return StartFailure(EX_UNAVAILABLE, first_line(exc), hint, True)

@@ -18,15 +18,18 @@ from typing import Literal
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from relais.adapters.credentials import CredentialStore
+from relais.adapters.credentials import CredentialStore, ReloadingCredentialStore
 from relais.config import Settings, isolation_problem, load_settings, loose_secret_files
 from relais.config_errors import problems_of
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
+from relais.logging import get_logger
 from relais.operator.target import DemoState, apply_demo
 
 Level = Literal["ok", "warning", "error"]
 EXPIRY_WARNING_DAYS = 30
+
+log = get_logger("relais.credentials")
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,33 @@ def load_credentials(settings: Settings) -> CredentialStore:
                 store.problems.append(f"credentials.keys.{opco}.{siret}: empty key")
             else:
                 store.add_key(siret, opco, value)
+    return store
+
+
+def reloading_credentials(
+    settings: Settings, *, on_load: Callable[[CredentialStore], None]
+) -> ReloadingCredentialStore:
+    """``load_credentials``, loaded again when one of its files changes (``relais run``). At the
+    first load and each reload, every problem the store found (a loose file mode, an empty key, a
+    bad row: files and rows named, never values) is logged, then ``on_load`` sees the store (the
+    key-expiry gauges)."""
+    creds = settings.credentials
+
+    def loaded(store: CredentialStore) -> None:
+        for problem in [*store.problems, *loose_secret_files()]:
+            log.warning("credentials.problem", problem=problem)
+        on_load(store)
+
+    def reloaded(store: CredentialStore) -> None:
+        log.info("credentials.reloaded", keys=len(store.keys), problems=len(store.problems))
+        loaded(store)
+
+    store = ReloadingCredentialStore(
+        lambda: load_credentials(settings),
+        [creds.keys_file, creds.keys_dir, creds.oauth_clients_file],
+        on_reload=reloaded,
+    )
+    loaded(store)
     return store
 
 

@@ -1,7 +1,7 @@
 # relais: every target installs what it needs first (scripts/setup.sh is idempotent).
 VENV := .venv
 BIN := $(VENV)/bin
-SRC := $(wildcard services tests bench)
+SRC := $(wildcard services tests bench scripts)
 
 .PHONY: setup demo test test-timeshift lint typecheck unit integration faults bench schemas alerts-check image clean
 
@@ -29,6 +29,7 @@ lint: setup
 	$(BIN)/ruff format --check $(SRC)
 	$(BIN)/ruff check $(SRC)
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_sizes.py
 
 typecheck: setup
 	$(BIN)/mypy

@@ -46,11 +46,11 @@ def create_app(config: SimulatorConfig) -> Starlette:
         return JsonResponse({"status": "OK"})
 
     routes = [
-        *admin_routes(sim),
+        *admin_routes(),
         Route("/health", health, methods=["GET"]),
         Route("/{opco}/oauth2/token", token, methods=["POST"]),
         Route("/{opco}/ApiEchangeCFA/{rest:path}", convergence, methods=["GET", "POST"]),
     ]
     app = Starlette(routes=routes)
-    app.state.simulator = sim
+    app.state.simulator = sim  # the admin handlers and their token guard read it from here
     return app

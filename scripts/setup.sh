@@ -49,6 +49,11 @@ else
   missing+=("node and npm (Node.js >= 18), then run this script again for kafkajs")
 fi
 
+# promtool checks and unit-tests the alert rules (tests/deploy/test_observability.py).
+if ! command -v promtool >/dev/null 2>&1; then
+  missing+=("promtool: apt-get install prometheus (Debian), or go install github.com/prometheus/prometheus/cmd/promtool@latest")
+fi
+
 # Not fatal here (unit tests need none of them); the tests that do fail and say what is missing.
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup.sh: NOT INSTALLED, the tests that need these will FAIL:" >&2

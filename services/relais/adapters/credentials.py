@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +32,7 @@ from pydantic import SecretStr
 from relais.config import Settings
 from relais.domain.opco import OpcoCode
 from relais.errors import MissingCredentialsError
+from relais.secret_files import too_open, too_open_message
 
 OAUTH_DIR = "oauth"
 
@@ -193,14 +193,12 @@ class CredentialStore:
 
     def _check_mode(self, path: Path) -> None:
         try:
-            mode = path.stat().st_mode
+            st = path.stat()
         except OSError as exc:
             self.problems.append(f"{path}: cannot stat ({exc.strerror})")
             return
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            self.problems.append(
-                f"{path}: readable by group or others (mode {stat.S_IMODE(mode):o}); use 0600/0400"
-            )
+        if too_open(st):
+            self.problems.append(too_open_message(path, st))
 
     def _read_secret(self, path: Path) -> str | None:
         self._check_mode(path)

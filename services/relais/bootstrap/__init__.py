@@ -22,14 +22,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from relais.adapters.credentials import CredentialStore, load_credentials
+from relais.adapters.credentials import CredentialStore
+from relais.adapters.credentials_reload import reloading_credentials
 from relais.adapters.http_server import HttpServer, build_app
 from relais.adapters.kafka.client import security
 from relais.adapters.kafka.ingest import IngestObserverAdapter, IngestSubscriber
 from relais.adapters.kafka.producer import KafkaProducer
 from relais.adapters.ledger import LedgerEngine, open_engine
 from relais.bootstrap.app import App
-from relais.config import ALL_ROLES, Role, Settings, loose_secret_files
+from relais.config import ALL_ROLES, Role, Settings
 from relais.domain.dates import PARIS
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import load_referentials
@@ -144,8 +145,7 @@ def build(
             _add_relay(app, producer, engine.leadership, wakes)
 
     if dispatching or polling:
-        credentials = _credentials(settings)
-        _configured_key_expiry(app.metrics, credentials)
+        credentials = _credentials(settings, app.metrics)
         if gateway is None:
             from relais.adapters.opco.factory import build_gateway
 
@@ -299,14 +299,10 @@ def _kafka_broker(settings: Settings) -> KafkaBroker:
     )
 
 
-def _credentials(settings: Settings) -> CredentialStore:
-    """The CFA keys and OAuth clients; every problem the store found (a loose file mode, an empty
-    key, a bad row) is logged at start, not only by ``relais config check``. Messages name files
-    and rows, never values."""
-    credentials = load_credentials(settings)
-    for problem in [*credentials.problems, *loose_secret_files()]:
-        log.warning("credentials.problem", problem=problem)
-    return credentials
+def _credentials(settings: Settings, metrics: Metrics) -> CredentialStore:
+    """The CFA keys and OAuth clients, reloaded when their files change; their problems (files
+    and rows, never values) logged and expiry gauges set at start and at each reload."""
+    return reloading_credentials(settings, on_load=lambda s: _configured_key_expiry(metrics, s))
 
 
 def _configured_key_expiry(metrics: Metrics, credentials: CredentialStore) -> None:

@@ -31,6 +31,7 @@ from relais.services.keywatch import KeyWatch
 from relais.services.ledger_port import Ledger
 from relais.services.opco_port import OpcoGateway
 from relais.services.relay import Relay
+from relais.startup import start_failure
 
 if TYPE_CHECKING:  # imported where built: only the roles a process runs load them
     from faststream.kafka import KafkaBroker
@@ -144,7 +145,8 @@ class App:
         """Start, run until ``stop`` is set (or a role crashes), then stop gracefully."""
         try:
             await self.start()
-        except BaseException:
+        except BaseException as failure:  # why, said before the "stopping" of what did start:
+            log.error("relais.start_failed", **start_failure(failure).fields())
             await self.stop()  # whatever did start (HTTP server, producer, roles) is closed
             raise
         crashed: list[BaseException] = []

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from relais.adapters.credentials import load_credentials
 from relais.config import Settings, isolation_problem, load_settings, loose_secret_files
+from relais.config_errors import problems_of
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
 from relais.domain.referentials import read_validity
@@ -231,11 +233,10 @@ def check_environment(*, today: date, demo: DemoState | None = None) -> Report:
     state when given, and check them."""
     try:
         settings = load_settings()
-    except ValidationError as exc:
+    except (ValidationError, SettingsError) as exc:
         report = Report()
-        for err in exc.errors(include_input=False, include_url=False):
-            path = ".".join(str(p) for p in err["loc"])
-            report.add("error", "settings", f"{path}: {err['msg']}")
+        for problem in problems_of(exc):  # one line each, naming the variable, never the value
+            report.add("error", "settings", problem)
         return report
     if demo is not None:
         settings = apply_demo(settings, demo)

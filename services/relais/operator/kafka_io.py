@@ -19,10 +19,10 @@ from aiokafka.errors import KafkaError
 
 from relais.config import KafkaSettings
 from relais.domain.records import Record
-from relais.errors import RelaisError
+from relais.errors import UnavailableError
 
 
-class KafkaUnavailableError(RelaisError):
+class KafkaUnavailableError(UnavailableError):
     """The broker could not be reached or refused the operation (aiokafka's error, translated)."""
 
     code = "KAFKA_UNAVAILABLE"

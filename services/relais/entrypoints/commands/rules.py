@@ -6,28 +6,22 @@ verdict, why); ``--markdown`` prints the conformance table (``schemas/conformanc
 
 from __future__ import annotations
 
-import argparse
 import json
-from typing import Any
+
+import click
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "rules",
-        help="Print the rule catalogue and its conformance to the state's CERFA form",
-        description=__doc__,
-    )
-    parser.add_argument(
-        "--markdown", action="store_true", help="print the conformance table as Markdown"
-    )
-    parser.set_defaults(handler=handle)
+@click.command(
+    "rules",
+    help="Print the rule catalogue and its conformance to the state's CERFA form (JSON, or the "
+    "Markdown table of schemas/conformance.md).",
+)
+@click.option("--markdown", is_flag=True, help="Print the conformance table as Markdown.")
+def command(markdown: bool) -> int:
+    if markdown:
+        from relais.conformance_doc import markdown as table
 
-
-def handle(args: argparse.Namespace) -> int:
-    if args.markdown:
-        from relais.conformance_doc import markdown
-
-        print(markdown(), end="")
+        print(table(), end="")
         return 0
     from relais.domain.rules.conformance import rows
 

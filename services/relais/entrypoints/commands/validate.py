@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 from pydantic import ValidationError
 
 from relais.domain.dates import paris_today
@@ -37,8 +38,9 @@ from relais.domain.validation import ValidationReport, report, validate_cerfa, v
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
 
-HELP = """Run the standard's control rules on one input, offline.
+HELP = """Run the standard's control rules on one input (FILE, or - for stdin), offline.
 
+\b
 Input: a cerfa object, a request body {"cerfa": {...}, "opco"?: "AKTO"}, or a CFA event in
 CloudEvents structured JSON (dossier, convention, facture, certificat or rupture).
 Output: one JSON object {"valid", "opco", "errors", "warnings"}; each finding has a code,
@@ -46,36 +48,33 @@ a severity, a path (relative to the cerfa or follow-up body; an event's own attr
 source or time, checked as relais's ingest reads them, by their name) and a French message.
 Exit: 0 no error (warnings allowed), 1 errors, 2 input not a JSON object.
 
+\b
 Example: relais validate tests/examples/dossiers/initial-11.json --today 2026-11-27
 """
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "validate",
-        help="Validate a cerfa / request body / CFA event against the control rules",
-        description=HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin (default)")
-    parser.add_argument(
-        "--today",
-        type=_iso_date,
-        default=None,
-        help="business day for the date rules, YYYY-MM-DD (default: today in Europe/Paris)",
-    )
-    parser.add_argument(
-        "--schemas-dir",
-        type=Path,
-        default=None,
-        help="folder holding referentials/ (default: the repository's schemas/)",
-    )
-    parser.add_argument(
-        "--rules",
-        action="store_true",
-        help="print the catalogue of finding codes (code, severity, section, summary) and exit",
-    )
-    parser.set_defaults(handler=handle)
+@click.command("validate", help=HELP)
+@click.argument("file", default="-")
+@click.option(
+    "--today",
+    callback=lambda _c, _p, v: _iso_date(v) if v is not None else None,
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Business day for the date rules (default: today in Europe/Paris).",
+)
+@click.option(
+    "--schemas-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder holding referentials/ (default: the bundled schemas/).",
+)
+@click.option(
+    "--rules",
+    is_flag=True,
+    help="Print the catalogue of finding codes (code, severity, section, summary) and exit.",
+)
+def command(**kwargs: Any) -> int:
+    return handle(argparse.Namespace(**kwargs))
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -240,7 +239,7 @@ def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected YYYY-MM-DD") from None
+        raise click.BadParameter("expected YYYY-MM-DD") from None
 
 
 def _bad_input(message: str) -> int:

@@ -50,6 +50,12 @@ else
 fi
 
 # promtool checks and unit-tests the alert rules (tests/deploy/test_observability.py).
+# Installed from Debian's packages when this runs as root (CI on a fresh machine).
+if ! command -v promtool >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1; } \
+    || true
+fi
 if ! command -v promtool >/dev/null 2>&1; then
   missing+=("promtool: apt-get install prometheus (Debian), or go install github.com/prometheus/prometheus/cmd/promtool@latest")
 fi

@@ -9,7 +9,7 @@ status each, a quarter as many dossiers so that FIFO blocking is exercised), on 
 the median rate and the spread (min-max) of the rounds.
 
 Modes:
-- ``accept`` one call per command (what ingest does today);
+- ``accept`` one call per command (a batch of one: the single-accept statement);
 - ``accept, default pool reset`` (PostgreSQL): the same with asyncpg's default reset on release
   (``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``), as before the no-op
   reset;
@@ -40,8 +40,11 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from relais.adapters.ledger import postgres as pg
+from relais.adapters.ledger.common import encode_payload
 from relais.adapters.ledger.postgres import PostgresLedger
+from relais.adapters.ledger.queries import queries
 from relais.adapters.ledger.sqlite import SqliteLedger
+from relais.services.command_payload import CommandPayload, parse
 from relais.services.ledger_port import (
     Accept,
     Command,
@@ -58,9 +61,20 @@ CFA = "19750000000011"
 Mode = Callable[[Ledger, list[Accept]], Awaitable[None]]
 
 
-def payload(n: int) -> dict[str, Any]:
+def payload(n: int) -> CommandPayload:
     """About the size of a dossier command's payload (a cerfa and its routing)."""
+    return parse(
+        {
+            "type": "fr.cfa.dossier.submitted.v1",
+            "time": "2026-11-27T04:00:00+00:00",
+            "data": {"cerfa": _cerfa(n), "opco": "AKTO"},
+        }
+    )
+
+
+def _cerfa(n: int) -> dict[str, Any]:
     return {
+        "notes": "x" * 600,
         "cerfa": {
             "apprenti": {
                 "nom": f"Nom{n}",
@@ -78,8 +92,6 @@ def payload(n: int) -> dict[str, Any]:
             "formation": {"rncp": "RNCP12345", "heures": 800, "intitule": "CAP Boulanger" * 4},
             "maitres": [{"nom": "Maitre", "prenom": "Un", "dateNaissance": "1980-01-01"}] * 2,
         },
-        "opco": "AKTO",
-        "notes": "x" * 600,
     }
 
 
@@ -116,7 +128,7 @@ def make_events(tag: str, count: int) -> list[Accept]:
 
 async def one_by_one(ledger: Ledger, events: list[Accept]) -> None:
     for event in events:
-        await ledger.accept(event.command, event.statuses)
+        await ledger.ingest_batch([event])  # a batch of one: the single-accept statement
 
 
 def batched(size: int) -> Mode:
@@ -142,14 +154,14 @@ def pipelined(size: int) -> Mode:
                     e.command.dossier_id,
                     e.command.opco,
                     e.command.kind.value,
-                    json.dumps(e.command.payload, separators=(",", ":"), ensure_ascii=False),
+                    encode_payload(e.command.payload),
                     list(e.command.depends_on),
                     *pg._status_arrays(e.statuses),
                 )
                 for e in events[start : start + size]
             ]
             async with pool.acquire() as conn, conn.transaction():
-                await conn.fetchmany(pg._ACCEPT, args)
+                await conn.fetchmany(queries("postgres")["accept"], args)
 
     return run
 

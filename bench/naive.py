@@ -42,7 +42,8 @@ def load_keys(path: Path) -> dict[tuple[str, str], str]:
 
 def load_idcc() -> dict[str, str]:
     with referential("idcc-opco.csv").open(encoding="utf-8", newline="") as fh:
-        return {r["idcc"].strip().zfill(4): r["opco"].strip() for r in csv.DictReader(fh)}
+        rows = csv.DictReader(line for line in fh if not line.lstrip().startswith("#"))
+        return {r["idcc"].strip().zfill(4): r["opco"].strip() for r in rows}
 
 
 class Bridge:

@@ -59,6 +59,17 @@ else
   missing+=("node and npm (Node.js >= 18), then run this script again for kafkajs")
 fi
 
+# promtool checks and unit-tests the alert rules (tests/deploy/test_observability.py).
+# Installed from Debian's packages when this runs as root (CI on a fresh machine).
+if ! command -v promtool >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1; } \
+    || true
+fi
+if ! command -v promtool >/dev/null 2>&1; then
+  missing+=("promtool: apt-get install prometheus (Debian), or go install github.com/prometheus/prometheus/cmd/promtool@latest")
+fi
+
 # Not fatal here (unit tests need none of them); the tests that do fail and say what is missing.
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup.sh: NOT INSTALLED, the tests that need these will FAIL:" >&2

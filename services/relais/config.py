@@ -29,8 +29,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from relais.domain.events import MAX_EVENT_BYTES
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import default_schemas_dir
+from relais.secret_files import loose_files
 
 DEFAULT_SECRETS_DIR = Path("/run/secrets/relais")
 
@@ -116,7 +118,7 @@ class KafkaSettings(_Group):
         "then one offset commit",
     )
     max_message_bytes: int = Field(
-        default=1_048_576,
+        default=MAX_EVENT_BYTES,
         ge=1024,
         description="Largest CFA event accepted (bytes of the record value); larger: dead letter",
     )
@@ -191,6 +193,12 @@ class OpcoSettings(_Group):
         default_factory=dict,
         description="Per OPCO: base_url, rate_limit_per_s, max_concurrency (e.g. "
         "RELAIS_OPCO__OVERRIDES__AKTO__BASE_URL)",
+    )
+    rate_limit_shared_by: int = Field(
+        default=1,
+        ge=1,
+        description="Processes calling the OPCOs at once (dispatch + poll replicas; the chart "
+        "sets it): each one keeps 1/N of an OPCO's rate limit, so together they stay within it",
     )
     editeur: str = Field(default="relais", description="EDITEUR header sent to every OPCO")
     logiciel: str = Field(default="relais", description="LOGICIEL header sent to every OPCO")
@@ -389,15 +397,7 @@ def secrets_dir_in_use() -> Path:
 
 def loose_secret_files(directory: Path | None = None) -> list[str]:
     """Files of the secrets directory that group or others may read (names only, never values)."""
-    root = directory if directory is not None else secrets_dir_in_use()
-    if not root.is_dir():
-        return []
-    loose = []
-    for path in sorted(p for p in root.iterdir() if p.is_file()):
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            loose.append(f"{path}: readable by group or others (mode {mode:o}); use 0600/0400")
-    return loose
+    return loose_files(directory if directory is not None else secrets_dir_in_use())
 
 
 def load_settings(

@@ -35,14 +35,14 @@ from relais.domain.events import (
     EventType,
 )
 from relais.domain.followups import Certificat, Convention
+from relais.domain.json_types import Json
 from relais.domain.referentials import default_schemas_dir
 from relais.domain.status import StatusBody, StatusName
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 EVENTS_DIR = "events"
 
-Document = dict[str, Any]
-DocumentSource = Callable[[], Mapping[str, Document | str]]
+DocumentSource = Callable[[], Mapping[str, Json | str]]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Source:
     target: str  # "package.module:function" returning {relative path: document}
     owns: str | None = None  # a folder under schemas/ whose every file this source generates
 
-    def documents(self) -> Mapping[str, Document | str]:
+    def documents(self) -> Mapping[str, Json | str]:
         module_name, _, attr = self.target.partition(":")
         func: DocumentSource = getattr(importlib.import_module(module_name), attr)
         return func()
@@ -61,6 +61,7 @@ SOURCES: tuple[Source, ...] = (
     Source("events", "relais.contracts:event_schema_documents", owns=EVENTS_DIR),
     Source("asyncapi", "relais.adapters.kafka.asyncapi:asyncapi_documents"),
     Source("openapi", "relais_simulator.openapi:openapi_documents"),
+    Source("conformance", "relais.conformance_doc:conformance_documents"),
 )
 
 
@@ -83,11 +84,11 @@ _HEADERS_NOTE = (
 )
 
 
-def _schema(model: type[BaseModel], mode: JsonSchemaMode = "validation") -> Document:
+def _schema(model: type[BaseModel], mode: JsonSchemaMode = "validation") -> Json:
     return model.model_json_schema(mode=mode, ref_template="#/$defs/{model}")
 
 
-def _merge_defs(target: Document, defs: Mapping[str, Any]) -> None:
+def _merge_defs(target: Json, defs: Mapping[str, Any]) -> None:
     mine = target.setdefault("$defs", {})
     for name, schema in defs.items():
         if name in mine and mine[name] != schema:
@@ -95,7 +96,7 @@ def _merge_defs(target: Document, defs: Mapping[str, Any]) -> None:
         mine[name] = schema
 
 
-def _document_payloads(doc: Document) -> None:
+def _document_payloads(doc: Json) -> None:
     """Replace the free-form payload objects by ``$ref``s to the standard's models."""
     for (holder, field_name), model in _DOCUMENTED_AS.items():
         holder_schema = doc.get("$defs", {}).get(holder.__name__)
@@ -111,7 +112,7 @@ def _document_payloads(doc: Document) -> None:
         }
 
 
-def _with_header(doc: Document, file_name: str, title: str, description: str) -> Document:
+def _with_header(doc: Json, file_name: str, title: str, description: str) -> Json:
     doc["$schema"] = JSON_SCHEMA_DIALECT
     doc["$id"] = f"https://relais.invalid/schemas/{EVENTS_DIR}/{file_name}"
     doc["title"] = title
@@ -119,9 +120,9 @@ def _with_header(doc: Document, file_name: str, title: str, description: str) ->
     return doc
 
 
-def event_schema_documents() -> dict[str, Document | str]:
+def event_schema_documents() -> dict[str, Json | str]:
     """One JSON Schema per CFA event type (structured form), the envelope and the status body."""
-    docs: dict[str, Document | str] = {}
+    docs: dict[str, Json | str] = {}
     for event_type in EventType:
         model = STRUCTURED_MODELS[event_type]
         doc = _schema(model)
@@ -197,7 +198,7 @@ def _events_readme() -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def render(document: Document | str) -> str:
+def render(document: Json | str) -> str:
     if isinstance(document, str):
         return document if document.endswith("\n") else document + "\n"
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

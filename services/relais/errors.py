@@ -9,6 +9,7 @@ Every failure that crosses a module boundary is one of these. Adapters translate
     ├── InputError                  the CFA's event itself is wrong: rejected, never retried
     ├── LedgerError                 the ledger database failed (unreachable, lock timeout, I/O):
     │                               retry later; a write may or may not have committed
+    ├── UnavailableError            a dependency (the Kafka broker) cannot be reached: retry later
     └── OpcoError                   an OPCO call did not succeed
         ├── RetryableOpcoError      try again later (5xx, 429/503 + Retry-After, connection error)
         │   └── AmbiguousOpcoError  the request may have been applied (timeout/drop after send):
@@ -57,6 +58,12 @@ class LedgerError(RelaisError):
     and-set), so retrying one whose commit was in doubt is safe: it then reports "already done"."""
 
     code = "LEDGER"
+
+
+class UnavailableError(RelaisError):
+    """A dependency relais needs (the Kafka broker) cannot be reached. The CLI exits 69."""
+
+    code = "UNAVAILABLE"
 
 
 class OpcoError(RelaisError):

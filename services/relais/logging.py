@@ -76,6 +76,9 @@ _MONTHS = (
     "janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre"
 )
 
+# An all-capitals word of two letters or more, an elided particle allowed ("D'ALMEIDA").
+_CAPS = rf"[{_UPPER}](?:'?[{_UPPER}])+"
+
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Bearer / Basic credentials inside a string (an Authorization header echoed by a library).
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
@@ -101,16 +104,17 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A civility and the capitalised words after it: "M. Jean Dupont", "Madame DURAND".
     (re.compile(rf"\b(?:{_CIVILITIES})\s+[{_UPPER}][\w'-]*(?:\s+[{_UPPER}][\w'-]*)*"), REDACTED),
     # "Prénom NOM" and "NOM Prénom" (a capitalised word next to an all-capitals one).
+    # An all-capitals name may carry an elided particle: "D'ALMEIDA", "N'DIAYE", "L'HERMITTE".
     (
         re.compile(
-            rf"\b[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)*\s+[{_UPPER}]{{2,}}"
-            rf"(?:[-' ][{_UPPER}]{{2,}})*\b"
+            rf"\b[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)*\s+{_CAPS}"
+            rf"(?:[-' ]{_CAPS})*\b"
         ),
         REDACTED,
     ),
     (
         re.compile(
-            rf"\b[{_UPPER}]{{2,}}(?:[-'][{_UPPER}]{{2,}})*\s+[{_UPPER}][{_LOWER}]+"
+            rf"\b{_CAPS}(?:[-']{_CAPS})*\s+[{_UPPER}][{_LOWER}]+"
             rf"(?:-[{_UPPER}][{_LOWER}]+)*\b"
         ),
         REDACTED,
@@ -149,7 +153,7 @@ def _sensitive_key(key: str) -> bool:
 # log values: event names, topics, codes) is returned after this one scan.
 _MAYBE_SENSITIVE = re.compile(
     rf"[\d@]|(?i:bearer|basic)|{_CIVILITIES}"
-    rf"|[{_LOWER}]\s+[{_UPPER}]{{2}}|[{_UPPER}]{{2}}\s+[{_UPPER}][{_LOWER}]"
+    rf"|[{_LOWER}]\s+[{_UPPER}]'?[{_UPPER}]|[{_UPPER}]{{2}}\s+[{_UPPER}][{_LOWER}]"
 )
 
 

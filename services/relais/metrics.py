@@ -20,6 +20,7 @@ the dashboards: do not rename them.
     relais_consumer_lag_messages{topic}        the fetcher's estimate (next record to handle)
     relais_kafka_consumer_lag{topic,partition}  the broker's: high watermark - committed offset
                                                 (adapters/kafka/lag.py; KEDA and alerts use it)
+    relais_referential_valid_until_timestamp_seconds{file}  file = a referential's name (4 files)
 """
 
 from __future__ import annotations
@@ -130,6 +131,13 @@ class Metrics:
             ["opco", "cfa"],
             registry=r,
         )
+        self.referential_valid_until = Gauge(
+            "relais_referential_valid_until_timestamp_seconds",
+            "Unix time at which a referential file (SMIC, IDCC -> OPCO, wage grid, NPEC) stops "
+            "being known right (its valid-until day ends); 0 when the file does not say",
+            ["file"],
+            registry=r,
+        )
         self.consumer_lag = Gauge(
             "relais_consumer_lag_messages",
             "Messages not yet consumed by the ingest group, by topic",
@@ -189,6 +197,10 @@ class Metrics:
 
     def key_expiry(self, opco: str, cfa: str, expires_at: datetime) -> None:
         self.cfa_key_expiry.labels(opco=opco, cfa=cfa).set(expires_at.timestamp())
+
+    def referential_validity(self, file: str, valid_until: datetime | None) -> None:
+        value = 0.0 if valid_until is None else valid_until.timestamp()
+        self.referential_valid_until.labels(file=file).set(value)
 
     def status_out(self, type_: str) -> None:
         self.status_published.labels(type=type_).inc()

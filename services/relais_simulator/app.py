@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from functools import cache
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais_simulator.admin import admin_routes
 from relais_simulator.config import SimulatorConfig
@@ -19,8 +19,6 @@ from relais_simulator.convergence import ConvergenceApp, oauth_token
 from relais_simulator.openapi import build_openapi
 from relais_simulator.state import Simulator
 from relais_simulator.wire import JsonResponse
-
-Json = dict[str, Any]
 
 
 def _openapi_for() -> Callable[[OpcoCode], Json]:

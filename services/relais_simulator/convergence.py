@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile
 from relais_simulator.auth import CfaKey
@@ -46,7 +47,6 @@ from relais_simulator.wire import (
     wire_date,
 )
 
-Json = dict[str, Any]
 logger = logging.getLogger("relais_simulator")
 OPCO_BY_NAME: dict[str, OpcoCode] = {c.value: c for c in OpcoCode}
 TRANSPORT_KEY = "relais_sim.transport"

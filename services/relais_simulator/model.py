@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
+from relais.domain.json_types import Json
 from relais_simulator.financing import FraisAnnexe
 from relais_simulator.states import DossierEtat, FactureEtat
-
-Json = dict[str, Any]
 
 
 @dataclass(slots=True)

@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import default_schemas_dir
 from relais_simulator.routes import ROUTES, RouteSpec
 
-Json = dict[str, Any]
 OPENAPI_VERSION = "3.0.3"
 DOC_VERSION = "1.0.0"
 ETATS_DOSSIER = [

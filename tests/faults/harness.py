@@ -54,7 +54,7 @@ from relais.domain.profiles import Capabilities
 from relais.domain.referentials import referential
 from relais.sampledata import Generator, InvalidKind
 from relais.sampledata.generator import GeneratedDossier
-from relais.services.ingest import sign
+from relais.services.ingest.signature import sign
 from tests.faults.attacker import (
     ATTACKER_SEED,
     Attack,

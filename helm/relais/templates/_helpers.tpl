@@ -52,11 +52,23 @@ app.kubernetes.io/instance: {{ .Release.Name }}
       key: {{ .Values.ledger.urlKey }}
 {{- end -}}
 
+{{/* How many processes call the OPCOs: dispatch + poll replicas, or the single replicas. */}}
+{{- define "relais.opcoCallers" -}}
+{{- if eq .Values.mode "single" -}}
+{{- max 1 .Values.single.replicas -}}
+{{- else -}}
+{{- max 1 (add .Values.roles.dispatch.replicas .Values.roles.poll.replicas) -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Environment of every relais role container. */}}
 {{- define "relais.env" -}}
 envFrom:
   - configMapRef:
       name: {{ include "relais.fullname" . }}-config
+  {{- with .Values.extraEnvFrom }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
 env:
   {{- include "relais.ledgerEnv" . | nindent 2 }}
   {{- if .Values.kafkaSasl.existingSecret }}
@@ -74,6 +86,9 @@ env:
   - name: RELAIS_CREDENTIALS__OAUTH_CLIENTS_FILE
     value: {{ printf "%s/oauth/%s" .Values.credentials.mountPath .Values.credentials.oauthFileKey | quote }}
   {{- end }}
+  {{- with .Values.extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
 {{- end -}}
 
 {{- define "relais.volumeMounts" -}}
@@ -89,6 +104,9 @@ volumeMounts:
   - name: oauth-clients
     mountPath: {{ printf "%s/oauth" .Values.credentials.mountPath }}
     readOnly: true
+  {{- end }}
+  {{- with .Values.extraVolumeMounts }}
+  {{- toYaml . | nindent 2 }}
   {{- end }}
 {{- end -}}
 
@@ -108,6 +126,9 @@ volumes:
     secret:
       secretName: {{ .Values.credentials.oauthExistingSecret }}
       defaultMode: 0400
+  {{- end }}
+  {{- with .Values.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
   {{- end }}
 {{- end -}}
 

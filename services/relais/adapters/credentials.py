@@ -10,7 +10,7 @@ Sources (any combination; a later source overrides an earlier one for the same p
 * a CSV OAuth file, header ``opco,client_id,client_secret``;
 * the environment (``RELAIS_CREDENTIALS__KEYS__<OPCO>__<SIRET>``,
   ``RELAIS_CREDENTIALS__OAUTH_CLIENTS__<OPCO>__CLIENT_ID``/``__CLIENT_SECRET``), read by
-  ``relais.config`` and added by ``relais.operator.config_check.load_credentials`` (they win).
+  ``relais.config`` and added by ``load_credentials(settings)`` (they win).
 
 Secrets are held as ``SecretStr``: they never show in a repr, a log line or an exception. Problems
 found while loading (unreadable or group/other-readable files, bad SIRET, unknown OPCO, bad
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,8 +29,10 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from relais.config import Settings
 from relais.domain.opco import OpcoCode
 from relais.errors import MissingCredentialsError
+from relais.secret_files import too_open, too_open_message
 
 OAUTH_DIR = "oauth"
 
@@ -192,14 +193,12 @@ class CredentialStore:
 
     def _check_mode(self, path: Path) -> None:
         try:
-            mode = path.stat().st_mode
+            st = path.stat()
         except OSError as exc:
             self.problems.append(f"{path}: cannot stat ({exc.strerror})")
             return
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            self.problems.append(
-                f"{path}: readable by group or others (mode {stat.S_IMODE(mode):o}); use 0600/0400"
-            )
+        if too_open(st):
+            self.problems.append(too_open_message(path, st))
 
     def _read_secret(self, path: Path) -> str | None:
         self._check_mode(path)
@@ -267,3 +266,25 @@ class CredentialStore:
 
 def _visible_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def load_credentials(settings: Settings) -> CredentialStore:
+    """The credential store the settings describe (keys file, keys directory, OAuth clients,
+    keys from the environment: these last win)."""
+    creds = settings.credentials
+    store = CredentialStore.load(
+        keys_csv=creds.keys_file, secrets_dir=creds.keys_dir, oauth_csv=creds.oauth_clients_file
+    )
+    for opco, client in creds.oauth_clients.items():
+        store.add_oauth(opco, client.client_id, client.client_secret.get_secret_value())
+    for opco, by_siret in creds.keys.items():
+        for raw_siret, key in by_siret.items():
+            siret = raw_siret.strip().replace(" ", "")
+            value = key.get_secret_value().strip()
+            if not (len(siret) == 14 and siret.isascii() and siret.isdigit()):
+                store.problems.append(f"credentials.keys.{opco}: not a SIRET (14 digits)")
+            elif not value:
+                store.problems.append(f"credentials.keys.{opco}.{siret}: empty key")
+            else:
+                store.add_key(siret, opco, value)
+    return store

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from relais.domain.json_types import Json
 from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.profiles import OpcoProfile
 from relais.sampledata import GeneratedDossier, Generator, InvalidKind
 
-Json = dict[str, Any]
 Key = tuple[str, str]  # (CFA SIRET, CFA dossier id)
 
 _FOLLOW_UPS = ("facture", "avenant", "rupture", "certificat")

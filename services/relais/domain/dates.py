@@ -5,15 +5,19 @@ and plain ``"2026-08-03"`` in AKTO answers, ``+00:00`` from WEDOF), so dates are
 on output a date is always midnight UTC with an offset: ``"YYYY-MM-DDT00:00:00+00:00"``
 (convergence-api.md 1.7).
 
-A date-time is reduced to the calendar date *as written* (the standard's dates are days, not
-instants): ``"2021-01-31T23:00:00Z"`` is the 31st. Business "today" is the day in Europe/Paris.
+A date-time at midnight is the calendar date as written (``"2021-02-01T00:00:00+0000"`` is the 1st,
+whatever its offset). Any other time with an offset is an instant, read in Europe/Paris: the
+``"2021-01-31T23:00:00.000Z"`` a JavaScript client writes for Paris's midnight of 1 February is the
+1st, never shifted to the previous day; a time without offset is Paris's local time already. The
+rules warn about such a date (``has_time_of_day``, finding ``DATE_HEURE_NON_MINUIT``).
+Business "today" is the day in Europe/Paris.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated, Protocol
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -36,12 +40,6 @@ DATE_PATTERN = (
 """The same forms as ``_DATE_RE``, for JSON Schema (no named groups, ECMA-262 compatible)."""
 
 
-class Clock(Protocol):
-    """Where "now" comes from (a real clock in production, a fixed one in tests)."""
-
-    def now(self) -> datetime: ...
-
-
 def parse_date(value: object) -> date:
     """A calendar date from the wire forms seen in the wild; ``ValueError`` otherwise.
 
@@ -50,7 +48,9 @@ def parse_date(value: object) -> date:
     guessing).
     """
     if isinstance(value, datetime):
-        return value.date()
+        if value.tzinfo is None or value.time() == datetime.min.time():
+            return value.date()
+        return value.astimezone(PARIS).date()
     if isinstance(value, date):
         return value
     if not isinstance(value, str):
@@ -59,9 +59,42 @@ def parse_date(value: object) -> date:
     if match is None:
         raise _invalid("date attendue au format AAAA-MM-JJ")
     try:
-        return date(int(match["y"]), int(match["m"]), int(match["d"]))
+        day = date(int(match["y"]), int(match["m"]), int(match["d"]))
     except ValueError:
         raise _invalid("date inexistante dans le calendrier") from None
+    if not _is_midnight(match["time"]) and match["tz"]:
+        return _paris_day(day, match["time"], match["tz"])
+    return day
+
+
+def _is_midnight(time: str | None) -> bool:
+    return time is None or not time.replace(":", "").replace(".", "").strip("0")
+
+
+def _paris_day(day: date, time: str, tz: str) -> date:
+    """The day in Europe/Paris of the instant ``day`` + ``time`` at offset ``tz``."""
+    hh, mm = int(time[0:2]), int(time[3:5])
+    if hh > 23 or mm > 59:
+        raise _invalid("heure invalide")
+    if tz in ("Z", "z"):
+        offset = timedelta(0)
+    else:
+        digits = tz[1:].replace(":", "")
+        minutes = int(digits[0:2]) * 60 + (int(digits[2:4]) if len(digits) > 2 else 0)
+        offset = timedelta(minutes=minutes if tz[0] == "+" else -minutes)
+    try:
+        instant = datetime(day.year, day.month, day.day, hh, mm) - offset
+        return instant.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS).date()
+    except (OverflowError, ValueError):  # year 1 or 9999 pushed past the calendar's edge
+        raise _invalid("date hors de la plage admise (1900-2199)") from None
+
+
+def has_time_of_day(value: object) -> bool:
+    """A date string written with a time other than midnight (warned about by the rules)."""
+    if not isinstance(value, str):
+        return False
+    match = _DATE_RE.match(value.strip())
+    return match is not None and not _is_midnight(match["time"])
 
 
 def _invalid(message: str) -> PydanticCustomError:

@@ -37,6 +37,7 @@ from pydantic import (
     field_validator,
 )
 
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.errors import InputError
 
@@ -135,13 +136,14 @@ def errors_from_validation(exc: ValidationError, prefix: str = "") -> list[Error
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
         items.append(
-            ErrorItem(
-                code=f"SCHEMA_{err['type'].upper()}",
-                path=path,
-                message=str(err["msg"]),
-            )
+            ErrorItem(code=schema_error_code(err["type"]), path=path, message=str(err["msg"]))
         )
     return items
+
+
+def schema_error_code(error_type: str) -> str:
+    """The code of a problem with the data against its model (a pydantic error type)."""
+    return f"SCHEMA_{error_type.upper()}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,7 +188,8 @@ def parse_source(source: str) -> SourceRef:
 # The envelope
 # --------------------------------------------------------------------------------------------
 
-_ID_MAX = 200
+MAX_EVENT_BYTES = 1_048_576  # default largest record value of a CFA event (Kafka's record limit)
+MAX_ID = 200  # characters of an id: ce_id, ce_subject (= the Kafka key), a dossierId
 _SOURCE_PATTERN = r"^(?:(?:urn:siret:)?[0-9]{14}|(?:urn:uai:)?[0-9]{7}[A-Za-z])$"
 
 SpecVersion = Annotated[Literal["1.0"], Field(description="CloudEvents spec version")]
@@ -194,7 +197,7 @@ EventId = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=_ID_MAX,
+        max_length=MAX_ID,
         description="Unique event id: the CFA's idempotency key (a resend keeps it)",
     ),
 ]
@@ -208,7 +211,7 @@ Source = Annotated[
 ]
 Subject = Annotated[
     str,
-    Field(min_length=1, max_length=_ID_MAX, description="The CFA's own dossier id (= Kafka key)"),
+    Field(min_length=1, max_length=MAX_ID, description="The CFA's own dossier id (= Kafka key)"),
 ]
 Time = Annotated[
     datetime, Field(description="When the CFA emitted the event (RFC 3339, with an offset)")
@@ -312,18 +315,25 @@ def _envelope_errors(
     for err in exc.errors(include_input=False, include_url=False):
         attr = str(err["loc"][0]) if err["loc"] else ""
         path = f"{HEADER_PREFIX}{attr}" if where == "headers" else attr
-        code = {
-            "missing": "ENVELOPE_MISSING_ATTRIBUTE",
-            "extra_forbidden": "ENVELOPE_UNKNOWN_ATTRIBUTE",
-        }.get(err["type"], "ENVELOPE_INVALID_ATTRIBUTE")
-        if attr == "type" and err["type"] == "enum":
-            code = "ENVELOPE_UNKNOWN_TYPE"
-        elif attr == "specversion" and err["type"] != "missing":
-            code = "ENVELOPE_UNSUPPORTED_SPECVERSION"
-        elif attr == "source" and err["type"] != "missing":
-            code = "ENVELOPE_INVALID_SOURCE"
+        code = envelope_error_code(attr, err["type"])
         items.append(ErrorItem(code=code, path=path, message=str(err["msg"])))
     return items
+
+
+def envelope_error_code(attr: str, error_type: str) -> str:
+    """The code of a problem with the envelope attribute ``attr`` (a pydantic error type):
+    the same for ingest (headers) and ``relais validate`` (structured events)."""
+    if error_type == "missing":
+        return "ENVELOPE_MISSING_ATTRIBUTE"
+    if error_type == "extra_forbidden":
+        return "ENVELOPE_UNKNOWN_ATTRIBUTE"
+    if attr == "type" and error_type == "enum":
+        return "ENVELOPE_UNKNOWN_TYPE"
+    if attr == "specversion":
+        return "ENVELOPE_UNSUPPORTED_SPECVERSION"
+    if attr == "source":
+        return "ENVELOPE_INVALID_SOURCE"
+    return "ENVELOPE_INVALID_ATTRIBUTE"
 
 
 def _check_key(envelope: Envelope, key: bytes | str | None, errors: list[ErrorItem]) -> None:
@@ -394,7 +404,7 @@ def _build_envelope(
         _check_key(envelope, key, errors)
     if errors:
         event_id = attrs.get("id")
-        usable_id = isinstance(event_id, str) and 0 < len(event_id) <= _ID_MAX
+        usable_id = isinstance(event_id, str) and 0 < len(event_id) <= MAX_ID
         raise EnvelopeError(errors, undecodable=not usable_id)
     assert envelope is not None
     return envelope
@@ -404,9 +414,8 @@ def _build_envelope(
 # Data models, one per event type
 # --------------------------------------------------------------------------------------------
 
-Json: TypeAlias = dict[str, Any]
-"""A JSON object of the convergence standard (cerfa, convention, certificat), checked by the
-control rules of ``relais.domain.validation`` rather than by the event contract."""
+# ``Json`` (a cerfa, convention, certificat object of the convergence standard) is checked by the
+# control rules of ``relais.domain.validation`` rather than by the event contract.
 
 _Data = ConfigDict(extra="forbid", frozen=True)
 
@@ -445,7 +454,7 @@ class LigneFacture(BaseModel):
 
     model_config = _Data
 
-    dossierId: str = Field(min_length=1, max_length=_ID_MAX)
+    dossierId: str = Field(min_length=1, max_length=MAX_ID)
     numeroEcheance: int = Field(ge=1)
     montant: float = Field(gt=0)
 

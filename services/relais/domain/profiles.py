@@ -70,6 +70,14 @@ class Quirks(BaseModel):
     wrap_page_in_array: bool = False
     nature_frais_title_case: bool = False
     iban_field: Literal["iban", "IBAN"] = "iban"
+    cerfa_signature_key: Literal["CERFASignatureProbante", "CERFAsignatureProbante"] = (
+        "CERFASignatureProbante"
+    )
+    """How the OPCO spells the cerfa's probative-signature flag (convergence-api.md 0)."""
+    pratique_field: Literal["dateDebutFormationPratique", "dateFormationPratiqueEmployeur"] = (
+        "dateDebutFormationPratique"
+    )
+    """The key of the practical-training start date the OPCO reads (convergence-api.md 0)."""
 
 
 class OpcoProfile(BaseModel):

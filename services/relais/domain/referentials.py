@@ -13,11 +13,63 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from relais.domain.npec import NpecTable
 from relais.domain.routing import IdccTable
 
 IDCC_FILE = "idcc-opco.csv"
 SMIC_FILE = "smic.csv"
 WAGE_GRID_FILE = "remuneration-apprentis.csv"
+
+
+NPEC_FILE = "npec.csv"
+"""The official NPEC referential (a France Compétences export), when the operator installs it."""
+NPEC_SYNTHETIC_FILE = "npec-synthetic.csv"
+"""The synthetic NPEC table shipped for tests and the demo (invented values)."""
+VALID_UNTIL = "valid-until"
+
+
+@dataclass(frozen=True)
+class Validity:
+    """What a referential file says about its own age (its ``# valid-until:`` header line)."""
+
+    file: str
+    valid_until: date | None
+    """The last day the file is known to be right; ``None`` when it does not say."""
+
+    def stale(self, today: date) -> bool:
+        """Past its validity, or silent about it (a file that says nothing is not trusted)."""
+        return self.valid_until is None or self.valid_until < today
+
+
+def split_header(text: str) -> tuple[dict[str, str], str, int]:
+    """The ``# key: value`` lines heading a referential file, its body, and how many lines the
+    header took (so that errors name the file's own line numbers)."""
+    meta: dict[str, str] = {}
+    lines = text.splitlines(keepends=True)
+    skipped = 0
+    for line in lines:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        skipped += 1
+        key, sep, value = stripped.lstrip("#").partition(":")
+        if sep and key.strip() and " " not in key.strip():
+            meta[key.strip().lower()] = value.strip()
+    return meta, "".join(lines[skipped:]), skipped
+
+
+def validity_of(file: str, text: str) -> Validity:
+    meta, _, _ = split_header(text)
+    raw = meta.get(VALID_UNTIL, "")
+    try:
+        until = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        until = None
+    return Validity(file, until)
+
+
+def stale_referentials(validities: tuple[Validity, ...], today: date) -> list[Validity]:
+    return [v for v in validities if v.stale(today)]
 
 
 def default_schemas_dir() -> Path:
@@ -53,7 +105,8 @@ class SmicTable:
     @classmethod
     def from_csv_text(cls, text: str) -> SmicTable:
         rates: list[SmicRate] = []
-        for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        _, body, skipped = split_header(text)
+        for line, row in enumerate(csv.DictReader(io.StringIO(body)), start=2 + skipped):
             try:
                 rates.append(
                     SmicRate(
@@ -100,7 +153,8 @@ class WageGrid:
     @classmethod
     def from_csv_text(cls, text: str) -> WageGrid:
         bands: list[WageBand] = []
-        for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        _, body, skipped = split_header(text)
+        for line, row in enumerate(csv.DictReader(io.StringIO(body)), start=2 + skipped):
             try:
                 age_max = row.get("age_max") or ""
                 bands.append(
@@ -149,6 +203,43 @@ class Referentials:
     idcc: IdccTable = field(default_factory=IdccTable)
     smic: SmicTable = field(default_factory=SmicTable)
     wage_grid: WageGrid = field(default_factory=WageGrid)
+    npec: NpecTable = field(default_factory=NpecTable)
+    validity: tuple[Validity, ...] = ()
+    """What each file said about its age when loaded (``relais config check``, the start-up
+    warning and the ``relais_referential_valid_until_timestamp_seconds`` gauge read it)."""
+
+
+def npec_file(schemas_dir: Path | None = None) -> Path:
+    """The official ``npec.csv`` when installed, else the synthetic table."""
+    official = referential(NPEC_FILE, schemas_dir)
+    return official if official.exists() else referential(NPEC_SYNTHETIC_FILE, schemas_dir)
+
+
+def load_npec(schemas_dir: Path | None = None) -> NpecTable:
+    path = npec_file(schemas_dir)
+    synthetic = path.name == NPEC_SYNTHETIC_FILE
+    return NpecTable.from_csv_text(path.read_text(encoding="utf-8"), synthetic=synthetic)
+
+
+def referential_files(schemas_dir: Path | None = None) -> tuple[Path, ...]:
+    """The files whose age relais watches."""
+    return (
+        referential(IDCC_FILE, schemas_dir),
+        referential(SMIC_FILE, schemas_dir),
+        referential(WAGE_GRID_FILE, schemas_dir),
+        npec_file(schemas_dir),
+    )
+
+
+def read_validity(schemas_dir: Path | None = None) -> tuple[Validity, ...]:
+    """Each watched file's validity; a missing or unreadable file says nothing (stale)."""
+    out: list[Validity] = []
+    for path in referential_files(schemas_dir):
+        try:
+            out.append(validity_of(path.name, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            out.append(Validity(path.name, None))
+    return tuple(out)
 
 
 def load_referentials(schemas_dir: Path | None = None) -> Referentials:
@@ -157,6 +248,8 @@ def load_referentials(schemas_dir: Path | None = None) -> Referentials:
         idcc=IdccTable.load(referential(IDCC_FILE, schemas_dir)),
         smic=SmicTable.load(referential(SMIC_FILE, schemas_dir)),
         wage_grid=WageGrid.load(referential(WAGE_GRID_FILE, schemas_dir)),
+        npec=load_npec(schemas_dir),
+        validity=read_validity(schemas_dir),
     )
 
 

@@ -81,11 +81,15 @@ class IdccTable:
         Raises ``ValueError`` naming the line of a bad row: a broken referential is a
         configuration error, found at start.
         """
-        reader = csv.DictReader(io.StringIO(text))
+        skipped = 0
+        lines = text.splitlines(keepends=True)
+        while skipped < len(lines) and lines[skipped].lstrip().startswith("#"):
+            skipped += 1  # the file's "# valid-until:" header (relais.domain.referentials)
+        reader = csv.DictReader(io.StringIO("".join(lines[skipped:])))
         if reader.fieldnames is None or not {"idcc", "opco"} <= set(reader.fieldnames):
             raise ValueError("IDCC referential: header 'idcc,opco' expected")
         entries: dict[str, OpcoCode] = {}
-        for line, row in enumerate(reader, start=2):
+        for line, row in enumerate(reader, start=2 + skipped):
             idcc = normalize_idcc(row.get("idcc"))
             opco = parse_opco(row.get("opco"))
             if idcc is None or opco is None:

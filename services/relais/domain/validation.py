@@ -28,6 +28,7 @@ from relais.domain.routing import resolve_opco
 from relais.domain.rules import CERFA_RULES, FOLLOWUP_RULES
 from relais.domain.rules.context import RuleContext
 from relais.domain.rules.labels import label
+from relais.domain.rules.text import time_of_day_findings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -141,6 +142,7 @@ def validate_cerfa(
     idcc = cerfa.employeur.codeIdcc if cerfa.employeur is not None else None
     opco, routing_findings = resolve_opco(idcc, referentials.idcc, explicit_opco)
     rule_findings.extend(routing_findings)
+    rule_findings.extend(time_of_day_findings(data))
     return report([*findings, *_not_under(rule_findings, findings)], opco)
 
 
@@ -166,6 +168,7 @@ def validate_followup(kind: str, data: object, *, today: date) -> ValidationRepo
     if parsed is None:
         return report(findings)
     rule_findings = run_rules(FOLLOWUP_RULES[kind], parsed, RuleContext(today=today))
+    rule_findings.extend(time_of_day_findings(data))
     return report([*findings, *_not_under(rule_findings, findings)])
 
 

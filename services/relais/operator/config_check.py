@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from relais.adapters.credentials import CredentialStore
+from relais.adapters.credentials import load_credentials
 from relais.config import Settings, isolation_problem, load_settings, loose_secret_files
+from relais.config_errors import problems_of
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
+from relais.domain.referentials import read_validity
 from relais.operator.target import DemoState, apply_demo
 
 Level = Literal["ok", "warning", "error"]
@@ -51,28 +54,6 @@ class Report:
     @property
     def warnings(self) -> int:
         return sum(1 for f in self.findings if f.level == "warning")
-
-
-def load_credentials(settings: Settings) -> CredentialStore:
-    """The credential store the settings describe (keys file, keys directory, OAuth clients,
-    keys from the environment: these last win)."""
-    creds = settings.credentials
-    store = CredentialStore.load(
-        keys_csv=creds.keys_file, secrets_dir=creds.keys_dir, oauth_csv=creds.oauth_clients_file
-    )
-    for opco, client in creds.oauth_clients.items():
-        store.add_oauth(opco, client.client_id, client.client_secret.get_secret_value())
-    for opco, by_siret in creds.keys.items():
-        for raw_siret, key in by_siret.items():
-            siret = raw_siret.strip().replace(" ", "")
-            value = key.get_secret_value().strip()
-            if not (len(siret) == 14 and siret.isascii() and siret.isdigit()):
-                store.problems.append(f"credentials.keys.{opco}: not a SIRET (14 digits)")
-            elif not value:
-                store.problems.append(f"credentials.keys.{opco}.{siret}: empty key")
-            else:
-                store.add_key(siret, opco, value)
-    return store
 
 
 def _check_kafka(settings: Settings, report: Report) -> None:
@@ -219,7 +200,32 @@ def check(settings: Settings, *, today: date) -> Report:
         run(settings, report)
     profiles = _check_profiles(settings, report)
     _check_credentials(settings, profiles, report, today)
+    _check_referentials(settings, report, today)
     return report
+
+
+def _check_referentials(settings: Settings, report: Report, today: date) -> None:
+    """Each referential file's validity date (``# valid-until:``): a stale one is named."""
+    stale = 0
+    for validity in read_validity(settings.schemas_dir):
+        if validity.valid_until is None:
+            stale += 1
+            report.add(
+                "warning",
+                "referential",
+                f"{validity.file}: no valid-until date (missing or unreadable file?); "
+                "see schemas/referentials/README.md",
+            )
+        elif validity.stale(today):
+            stale += 1
+            report.add(
+                "warning",
+                "referential",
+                f"{validity.file}: stale, valid until {validity.valid_until.isoformat()}; "
+                "update it (schemas/referentials/README.md)",
+            )
+    if not stale:
+        report.add("ok", "referential", "every referential file is within its validity date")
 
 
 def check_environment(*, today: date, demo: DemoState | None = None) -> Report:
@@ -227,11 +233,10 @@ def check_environment(*, today: date, demo: DemoState | None = None) -> Report:
     state when given, and check them."""
     try:
         settings = load_settings()
-    except ValidationError as exc:
+    except (ValidationError, SettingsError) as exc:
         report = Report()
-        for err in exc.errors(include_input=False, include_url=False):
-            path = ".".join(str(p) for p in err["loc"])
-            report.add("error", "settings", f"{path}: {err['msg']}")
+        for problem in problems_of(exc):  # one line each, naming the variable, never the value
+            report.add("error", "settings", problem)
         return report
     if demo is not None:
         settings = apply_demo(settings, demo)

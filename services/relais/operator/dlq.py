@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from relais.config import KafkaSettings
-from relais.operator.kafka_io import OutRecord, Record, publish, read_topic
+from relais.domain.records import Record
+from relais.operator.kafka_io import OutRecord, publish, read_topic
 
 DLQ_PREFIX = "dlq_"
 VALUE_DROPPED = "dlq_value_dropped"

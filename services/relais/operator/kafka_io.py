@@ -18,36 +18,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from relais.config import KafkaSettings
-from relais.errors import RelaisError
+from relais.domain.records import Record
+from relais.errors import UnavailableError
 
 
-class KafkaUnavailableError(RelaisError):
+class KafkaUnavailableError(UnavailableError):
     """The broker could not be reached or refused the operation (aiokafka's error, translated)."""
 
     code = "KAFKA_UNAVAILABLE"
-
-
-@dataclass(frozen=True)
-class Record:
-    """A record read back from a topic."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes], ...]
-    timestamp_ms: int
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key == name:
-                return value.decode("utf-8", errors="replace")
-        return None
-
-    @property
-    def key_text(self) -> str | None:
-        return self.key.decode("utf-8", errors="replace") if self.key is not None else None
 
 
 @dataclass(frozen=True)

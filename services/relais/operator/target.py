@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from relais.config import KafkaSettings, LedgerSettings, Settings, load_settings
+from relais.config import KafkaSettings, LedgerSettings, Settings
+from relais.config_errors import load_settings_or_fail
 from relais.errors import ConfigurationError
 
 DEFAULT_STATE_FILE = Path(".relais") / "demo.json"
@@ -139,15 +140,22 @@ def resolve(
     bootstrap: str | None = None,
     state_file: Path | None = None,
     use_demo: bool = True,
+    need_kafka: bool = True,
 ) -> Target:
-    """Settings for an operator command: environment, then a live demo's state, then flags."""
-    try:
-        settings = load_settings()
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise ConfigurationError(f"invalid settings: {exc}") from None
+    """Settings for an operator command: environment, then a live demo's state, then flags.
+
+    A command that reads or writes Kafka (``need_kafka``) never guesses a broker: without a
+    bootstrap set in the settings, by ``--bootstrap`` or by a running demo, it says so.
+    """
+    settings = load_settings_or_fail()
     demo = DemoState.read(state_file or DEFAULT_STATE_FILE) if use_demo else None
     if demo is not None and not demo.alive:
         demo = None
+    if need_kafka and demo is None and not bootstrap and not kafka_configured(settings):
+        raise ConfigurationError(
+            "no Kafka to talk to: RELAIS_KAFKA__BOOTSTRAP_SERVERS is not set, --bootstrap not "
+            f"given and no running demo ({state_file or DEFAULT_STATE_FILE}); give one of them"
+        )
     if demo is not None:
         settings = apply_demo(settings, demo)
     if bootstrap:
@@ -157,24 +165,16 @@ def resolve(
     return Target(settings=settings, demo=demo)
 
 
-def add_target_arguments(parser: Any) -> None:
-    """The flags every operator command shares (an ``argparse.ArgumentParser``)."""
-    parser.add_argument(
-        "--bootstrap", default=None, help="Kafka bootstrap servers (default: settings / demo)"
-    )
-    parser.add_argument(
-        "--state-file",
-        type=Path,
-        default=None,
-        help=f"demo state file (default: {DEFAULT_STATE_FILE})",
-    )
-    parser.add_argument("--no-demo", action="store_true", help="ignore a running demo's state file")
+def kafka_configured(settings: Settings) -> bool:
+    """Whether the settings name a broker (set explicitly, not left at the embedded default)."""
+    return "bootstrap_servers" in settings.kafka.model_fields_set
 
 
-def resolve_args(args: Any) -> Target:
+def resolve_args(args: Any, *, need_kafka: bool = True) -> Target:
     """``resolve`` from the shared flags of an ``argparse.Namespace``."""
     return resolve(
         bootstrap=getattr(args, "bootstrap", None),
         state_file=getattr(args, "state_file", None),
         use_demo=not getattr(args, "no_demo", False),
+        need_kafka=need_kafka,
     )

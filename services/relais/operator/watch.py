@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from relais.config import KafkaSettings
-from relais.operator.kafka_io import Record, read_topic
+from relais.domain.records import Record
+from relais.operator.kafka_io import read_topic
 
 
 @dataclass(frozen=True)

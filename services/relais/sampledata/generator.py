@@ -22,10 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from relais.domain.events import EventType
+from relais.domain.json_types import Json
 from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.referentials import referential
 from relais.sampledata import catalogue as cat
@@ -36,14 +37,12 @@ from relais.sampledata.invalid import InvalidKind
 PARIS = ZoneInfo("Europe/Paris")
 CERFA_VERSION = "10103*14"
 
-Json = dict[str, Any]
-
 
 def load_idcc_by_opco(path: Path | None = None) -> dict[OpcoCode, tuple[str, ...]]:
     """IDCC codes of each OPCO from the referential (every OPCO is reachable)."""
     out: dict[OpcoCode, list[str]] = {code: [] for code in ALL_OPCO}
     with (path or referential("idcc-opco.csv")).open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
+        for row in csv.DictReader(line for line in fh if not line.lstrip().startswith("#")):
             out[OpcoCode(row["opco"].strip())].append(row["idcc"].strip().zfill(4))
     return {code: tuple(sorted(v)) for code, v in out.items()}
 
@@ -416,9 +415,13 @@ class Generator:
             "dureeTravailHebdoMinutes": 0,
             "travailRisque": opco in (OpcoCode.CONSTRUCTYS, OpcoCode.OPCO2I)
             and self.rng.random() < 0.5,
+            "avantageNature": False,
             "salaireEmbauche": salaire,
             "remunerationsAnnuelles": remunerations,
         }
+        if wages.age_on(birth, end) >= 21:  # the state form asks the SMC from 21 at the end
+            # the state form asks the SMC from 21 at the contract's end; none above the SMIC here
+            contrat["smc"] = wages.monthly_amount(100, wages.smic_at(self._smic, start))
         if _previous is not None:
             contrat["numeroContratPrecedent"] = _previous
         cerfa: Json = {

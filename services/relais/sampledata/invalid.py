@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Any
 
+from relais.domain.json_types import Json
 from relais.sampledata import identifiers as ids
 from relais.sampledata import wages
-
-Json = dict[str, Any]
 
 
 class InvalidKind(StrEnum):
@@ -222,7 +220,9 @@ def _distanciel(c: Json) -> None:
 
 
 def _precedent_missing(c: Json) -> None:
-    c["contrat"]["typeContratApp"] = 22
+    # the state form requires the previous contract's number for an avenant (31-37) only
+    c["contrat"]["typeContratApp"] = 33
+    c["contrat"]["dateEffetAvenant"] = c["contrat"]["dateDebutContrat"]
     c["contrat"].pop("numeroContratPrecedent", None)
 
 

@@ -84,7 +84,7 @@ def load_smic(path: Path | None = None) -> tuple[Smic, ...]:
                 Decimal(r["mensuel_35h"]),
                 Decimal(r["mensuel_35h_mayotte"]) if r["mensuel_35h_mayotte"] else None,
             )
-            for r in csv.DictReader(fh)
+            for r in csv.DictReader(line for line in fh if not line.lstrip().startswith("#"))
         ]
     return tuple(sorted(rows, key=lambda s: s.date_effet))
 

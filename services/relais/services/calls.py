@@ -1,12 +1,10 @@
 """From a ledger command to the OPCO call it stands for (pure).
 
-A command's ``payload`` is what ingest stored: ``{"type", "time", "data",
-["numeroInterneDossier"]}``, where ``data`` is the CFA event's data as JSON (the models of
-``relais.domain.events``) and ``numeroInterneDossier`` the dossier's OPCO id when ingest already
-knew it (a bare ``data`` object is accepted too). Follow-ups (convention, facture, certificat,
-rupture) name dossiers by the CFA's own dossier ids; the OPCO wants its ``numeroInterne``:
-:func:`needed_dossiers` says which ones the dispatcher must resolve from the ledger,
-:func:`build_call` fills them in.
+A command's ``payload`` is ingest's ``CommandPayload``: the CFA event's typed data and, when
+known before dispatch, the numeroInterne of its own dossier (``CommandPayload.dossier_numero``).
+Follow-ups (convention, facture, certificat, rupture) name dossiers by the CFA's own dossier ids;
+the OPCO wants its ``numeroInterne``: :func:`needed_dossiers` says which ones the dispatcher must
+resolve from the ledger, :func:`build_call` fills them in.
 """
 
 from __future__ import annotations
@@ -15,31 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from relais.domain.dates import parse_date
 from relais.domain.events import (
     CertificatSubmittedData,
     ConventionSubmittedData,
     DossierSubmittedData,
     ErrorItem,
+    EventData,
     FactureSubmittedData,
-    PayloadError,
     RuptureDeclaredData,
-    errors_from_validation,
 )
-from relais.services.ledger_port import Command, CommandKind
+from relais.domain.json_types import Json
+from relais.services.command_payload import CommandPayload
+from relais.services.ledger_port import CommandKind
 from relais.services.opco_port import DossierNaturalKey
-
-Json = dict[str, Any]
-
-_MODELS: dict[CommandKind, type[BaseModel]] = {
-    CommandKind.DOSSIER: DossierSubmittedData,
-    CommandKind.CONVENTION: ConventionSubmittedData,
-    CommandKind.FACTURE: FactureSubmittedData,
-    CommandKind.CERTIFICAT: CertificatSubmittedData,
-    CommandKind.RUPTURE: RuptureDeclaredData,
-}
 
 
 @dataclass(frozen=True)
@@ -48,90 +35,64 @@ class OpcoCall:
     body: Json  # the cerfa for a dossier, the route's JSON body otherwise
 
 
-def event_data(command: Command) -> Any:
-    """The CFA event's ``data`` inside a command's payload."""
-    payload = command.payload
-    if "type" in payload and isinstance(payload.get("data"), dict):
-        return payload["data"]
-    return payload
-
-
-def known_numero(command: Command) -> str | None:
-    """The numeroInterne of the command's own dossier when ingest already knew it."""
-    numero = command.payload.get("numeroInterneDossier") if "data" in command.payload else None
-    return numero if isinstance(numero, str) and numero else None
-
-
-def parse_payload(command: Command) -> BaseModel:
-    """The typed data of a command (raises ``PayloadError`` if the stored payload is unusable)."""
-    model = _MODELS[command.kind]
-    try:
-        return model.model_validate(event_data(command))
-    except ValidationError as exc:
-        raise PayloadError(errors_from_validation(exc, "data")) from None
-
-
-def needed_dossiers(command: Command, data: BaseModel) -> list[str]:
-    """The CFA dossier ids whose OPCO numeroInterne this command needs, in order, no repeats."""
+def needed_dossiers(dossier_id: str, payload: CommandPayload) -> list[str]:
+    """The CFA dossier ids whose OPCO numeroInterne the command of ``dossier_id`` still needs
+    from the ledger, in order, no repeats (its own dossier's is not needed once known)."""
+    data = payload.data
     if isinstance(data, FactureSubmittedData):
         return data.facture.dossier_ids
-    if isinstance(data, ConventionSubmittedData) and data.numeroInterneDossier:
+    if isinstance(data, DossierSubmittedData) or payload.dossier_numero is not None:
         return []
-    if isinstance(data, CertificatSubmittedData) and data.certificat.get("numeroInterneDossier"):
-        return []
-    if isinstance(data, DossierSubmittedData):
-        return []
-    return [command.dossier_id]
+    return [dossier_id]
 
 
-def build_call(command: Command, data: BaseModel, numeros: Mapping[str, str]) -> OpcoCall:
-    """The body of the OPCO call; ``numeros`` maps every needed CFA dossier id to its
-    numeroInterne (see :func:`needed_dossiers`)."""
-    kind = command.kind
+def build_call(
+    kind: CommandKind, dossier_id: str, data: EventData, numeros: Mapping[str, str]
+) -> OpcoCall:
+    """The body of the OPCO call; ``numeros`` maps every needed CFA dossier id (and the own one
+    when known) to its numeroInterne (see :func:`needed_dossiers`)."""
     if isinstance(data, DossierSubmittedData):
         return OpcoCall(kind, dict(data.cerfa))
     if isinstance(data, ConventionSubmittedData):
-        numero = data.numeroInterneDossier or numeros[command.dossier_id]
+        numero = data.numeroInterneDossier or numeros[dossier_id]
         return OpcoCall(kind, {**data.convention, "numeroInterneDossier": numero})
     if isinstance(data, CertificatSubmittedData):
         body = dict(data.certificat)
-        body.setdefault("numeroInterneDossier", numeros.get(command.dossier_id))
+        body.setdefault("numeroInterneDossier", numeros.get(dossier_id))
         return OpcoCall(kind, body)
     if isinstance(data, RuptureDeclaredData):
         return OpcoCall(
             kind,
             {
-                "numeroInterne": numeros[command.dossier_id],
+                "numeroInterne": numeros[dossier_id],
                 "dateRupture": data.rupture.dateRupture.isoformat(),
                 "motif": data.rupture.motif,
             },
         )
-    if isinstance(data, FactureSubmittedData):
-        f = data.facture
-        return OpcoCall(
-            kind,
-            {
-                "referenceFactureCFA": f.referenceFactureCFA,
-                "dateFacture": f.dateFacture.isoformat(),
-                "montantFacture": f.montantFacture,
-                "organismeFormation": {
-                    "siret": f.organismeFormation.siret,
-                    "iban": f.organismeFormation.iban,
-                },
-                "dossiers": [
-                    {
-                        "numeroInterneDossier": numeros[line.dossierId],
-                        "numeroEcheance": line.numeroEcheance,
-                        "montant": line.montant,
-                    }
-                    for line in f.lignes
-                ],
+    f = data.facture
+    return OpcoCall(
+        kind,
+        {
+            "referenceFactureCFA": f.referenceFactureCFA,
+            "dateFacture": f.dateFacture.isoformat(),
+            "montantFacture": f.montantFacture,
+            "organismeFormation": {
+                "siret": f.organismeFormation.siret,
+                "iban": f.organismeFormation.iban,
             },
-        )
-    raise TypeError(f"no OPCO call for {type(data).__name__}")
+            "dossiers": [
+                {
+                    "numeroInterneDossier": numeros[line.dossierId],
+                    "numeroEcheance": line.numeroEcheance,
+                    "montant": line.montant,
+                }
+                for line in f.lignes
+            ],
+        },
+    )
 
 
-def facture_reference(data: BaseModel) -> str | None:
+def facture_reference(data: EventData) -> str | None:
     return data.facture.referenceFactureCFA if isinstance(data, FactureSubmittedData) else None
 
 

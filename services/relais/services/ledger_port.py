@@ -3,17 +3,17 @@
 One ledger, two engines: PostgreSQL (production, several processes) and SQLite (embedded default,
 one process). Every method is one transaction. What the promises of DESIGN.md need from it:
 
-- ``accept``/``reject`` write the inbox row, the command and the first status events in one
-  transaction, and say whether the event was new: ingest commits the Kafka offset only after. An
-  event is identified by (CFA SIRET, event id): CloudEvents ids are unique per source only, so the
-  same id from two CFAs is two events. A record whose CFA is not established is keyed by its Kafka
-  position (``kafka:<topic>:<partition>:<offset>``) with no CFA (stored as ``''``).
-  ``ingest_batch`` does the same for a whole poll's records (``Accept``/``Reject`` entries in record
-  order) in ONE transaction: one durable commit and, on PostgreSQL, one statement for the batch.
+- ``ingest_batch`` writes a whole poll's records (``Accept``/``Reject`` entries in record order)
+  in ONE transaction (one durable commit and, on PostgreSQL, one statement): per entry the inbox
+  row, the command (an ``Accept``) and the first status events, and whether the event was new;
+  ingest commits the Kafka offsets only after. An event is identified by (CFA SIRET, event id):
+  CloudEvents ids are unique per source only, so the same id from two CFAs is two events. A record
+  whose CFA is not established is keyed by its Kafka position
+  (``kafka:<topic>:<partition>:<offset>``) with no CFA (stored as ``''``).
 - ``claim`` hands out due commands, only the oldest open command of each dossier (FIFO per dossier),
   never two commands of one dossier at once, each under a lease so a crashed worker's claims return.
   On PostgreSQL it uses ``FOR UPDATE SKIP LOCKED`` so several dispatchers split the work.
-- ``complete``/``reschedule``/``defer`` record the outcome of one OPCO call together with its status
+- ``complete``/``reschedule`` record the outcome of one OPCO call together with its status
   events (transactional outbox) and the dossier/facture ids the OPCO gave.
 - ``outbox_batch``/``mark_published`` feed the relay, in outbox order (= per-dossier order);
   ``set_aside`` takes out a row the broker refuses for itself, so that it blocks nothing.
@@ -27,9 +27,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
-Json = dict[str, Any]
+from relais.services.command_payload import CommandPayload, StoredPayload
 
 
 class CommandKind(StrEnum):
@@ -71,13 +71,14 @@ class NewCommand:
     dossier_id: str  # the CFA's own dossier id (ce_subject / Kafka key)
     opco: str
     kind: CommandKind
-    payload: Json  # what dispatch needs to build the OPCO call
+    payload: CommandPayload  # what dispatch needs to build the OPCO call
     depends_on: Sequence[str] = ()  # other CFA dossier ids whose numeroInterne is needed (facture)
 
 
 @dataclass(frozen=True)
 class Accept:
-    """An entry of ``Ledger.ingest_batch``: what ``Ledger.accept(command, statuses)`` takes."""
+    """An entry of ``Ledger.ingest_batch``: an event that gets a command (inbox row, command,
+    statuses)."""
 
     command: NewCommand
     statuses: Sequence[OutboxMessage] = ()
@@ -85,8 +86,8 @@ class Accept:
 
 @dataclass(frozen=True)
 class Reject:
-    """An entry of ``Ledger.ingest_batch``: what ``Ledger.reject(event_id, statuses, cfa)``
-    takes."""
+    """An entry of ``Ledger.ingest_batch``: an event that gets no command (inbox row and
+    statuses)."""
 
     event_id: str
     statuses: Sequence[OutboxMessage] = ()
@@ -101,7 +102,7 @@ class Command:
     dossier_id: str
     opco: str
     kind: CommandKind
-    payload: Json
+    payload: StoredPayload  # stored JSON read back (``command_payload.load``)
     depends_on: tuple[str, ...]
     state: CommandState
     attempts: int
@@ -150,22 +151,11 @@ class Ledger(Protocol):
 
     async def close(self) -> None: ...
 
-    async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
-        """Inbox + command + statuses; False (and nothing written) if (command.cfa, event id) was
-        seen."""
-        ...
-
-    async def reject(
-        self, event_id: str, statuses: Sequence[OutboxMessage], cfa: str | None = None
-    ) -> bool:
-        """Inbox + statuses for an event that gets no command; False if (cfa, event id) was seen.
-        ``cfa`` None: the CFA is not established (``event_id`` is then the Kafka position)."""
-        ...
-
     async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
-        """``accept``/``reject`` each entry in order, all in ONE transaction; one bool per entry.
+        """Each entry in order, all in ONE transaction; one bool per entry: True if the event was
+        new (its inbox row, command and statuses written), False if (CFA, event id) was seen.
 
-        The result and the rows written are those of the calls one by one in entry order: a (CFA,
+        The result and the rows written are those of the entries one by one in entry order: a (CFA,
         event id) seen before, or earlier in the batch, gives False and writes nothing; a command
         behind an older open one of its dossier (in the ledger or earlier in the batch) waits for it
         (FIFO); status rows are enqueued in entry order. All or nothing: if it raises, nothing is

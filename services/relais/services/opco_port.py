@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,10 @@ class Poller:
         state.last_success = now
         state.next_due = now + self.options.interval
         self.metrics.poll_succeeded(opco.value, now)
-        log.info("poll.pair_done", changes=changes)
+        # Every poll of every pair is noise at INFO (most find nothing): only one that found
+        # changes is told there, with its CFA and OPCO; the others at DEBUG.
+        level = log.info if changes else log.debug
+        level("poll.pair_done", cfa=cfa, opco=opco.value, changes=changes)
         return changes
 
     def _failed(self, pair: Pair, state: PairState, exc: BaseException) -> str:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relais.domain.dates import parse_date
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais_simulator.admin.inputs import (
     AdvanceIn,
@@ -39,7 +40,7 @@ from relais_simulator.admin.views import (
 from relais_simulator.auth import CfaKey, OAuthClient
 from relais_simulator.faults import FaultSpec, parse_faults
 from relais_simulator.states import TransitionError
-from relais_simulator.wire import Json, JsonResponse, error_response
+from relais_simulator.wire import JsonResponse, error_response
 
 
 async def health(request: Request) -> Response:

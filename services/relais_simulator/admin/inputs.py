@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais_simulator.state import Simulator
 from relais_simulator.states import DossierEtat
-from relais_simulator.wire import Json, error_response
+from relais_simulator.wire import error_response
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 Model = TypeVar("Model", bound=BaseModel)

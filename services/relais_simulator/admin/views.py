@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from relais.domain.json_types import Json
 from relais_simulator.model import Dossier, Facture
 from relais_simulator.state import Simulator
-from relais_simulator.wire import Json, euros, wire_date
+from relais_simulator.wire import euros, wire_date
 
 
 def dossier_admin_view(d: Dossier) -> Json:

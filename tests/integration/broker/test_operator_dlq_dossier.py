@@ -18,6 +18,8 @@ from relais.operator.dlq import list_dead_letters, replay, select, unreplayable
 from relais.operator.dossier import render_text, show
 from relais.services.ledger_port import CommandKind, NewCommand, OutboxMessage
 from tests.fixtures.broker import Out, consume_all, produce
+from tests.ledger_entries import accept
+from tests.payloads import payload_of
 
 pytestmark = pytest.mark.integration
 
@@ -98,14 +100,15 @@ async def test_dossier_show_joins_ledger_commands_and_statuses(
     msg = OutboxMessage(
         event_id=received.id, key=received.key, headers=received.headers(), value=received.value()
     )
-    await ledger.accept(
+    await accept(
+        ledger,
         NewCommand(
             event_id="evt-1",
             cfa=CFA,
             dossier_id="DOS-1",
             opco="AKTO",
             kind=CommandKind.DOSSIER,
-            payload={"cerfa": {"apprenti": {"nom": "SECRET-NAME"}}},
+            payload=payload_of({"apprenti": {"nom": "SECRET-NAME"}}),
         ),
         [msg],
     )

@@ -14,10 +14,12 @@ from relais.adapters.credentials import CredentialStore
 from relais.adapters.ledger import open_ledger
 from relais.adapters.opco.gateway import HttpOpcoGateway
 from relais.domain.events import KIND_OF_TYPE, EventType, parse_structured
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import load_profiles
 from relais.domain.referentials import referential
 from relais.sampledata import GeneratedDossier, Generator
+from relais.services.command_payload import CommandPayload
 from relais.services.dispatch import CommandMetrics, Dispatcher, DispatchOptions
 from relais.services.ledger_port import CommandKind, Ledger, NewCommand
 from relais.services.poll import Poller, PollOptions
@@ -29,8 +31,7 @@ from tests.fixtures.simulator import (
     SimulatorProcess,
     default_key,
 )
-
-Json = dict[str, Any]
+from tests.ledger_entries import accept
 
 # Short timeouts: a dropped response is noticed at once; a "hang" fault outlives the read timeout.
 TIMEOUT = httpx.Timeout(connect=2.0, read=2.0, write=2.0, pool=5.0)
@@ -50,11 +51,7 @@ def to_command(event: Json, opco: OpcoCode) -> NewCommand:
         dossier_id=parsed.dossier_id,
         opco=opco.value,
         kind=kind,
-        payload={
-            "type": event["type"],
-            "time": event["time"],
-            "data": parsed.data.model_dump(mode="json", exclude_none=True),
-        },
+        payload=CommandPayload(type=parsed.type, time=parsed.envelope.time, data=parsed.data),
         depends_on=tuple(depends_on),
     )
 
@@ -98,7 +95,7 @@ class Rig:
 
     async def send(self, event: Json, opco: OpcoCode) -> NewCommand:
         command = to_command(event, opco)
-        assert await self.ledger.accept(command, [])
+        assert await accept(self.ledger, command, [])
         return command
 
     async def settle(self, dispatcher: Dispatcher, rounds: int = 30) -> None:

@@ -59,7 +59,7 @@ async def test_every_kind_reaches_the_opco(rig: Rig) -> None:
     assert await rig.state(facture) == "done"
     assert await rig.state(rupture) == "done"
     [fac_record] = rig.creations(AKTO, "factures")
-    reference = facture.payload["data"]["facture"]["referenceFactureCFA"]
+    reference = facture.payload.to_json()["data"]["facture"]["referenceFactureCFA"]
     ledger_facture = await rig.ledger.facture(rig.cfa, reference)
     assert ledger_facture is not None
     assert ledger_facture.numero_interne_facture == fac_record["ids"]["numeroInterneFacture"]

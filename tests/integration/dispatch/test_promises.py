@@ -16,6 +16,7 @@ from relais.services.dispatch import Dispatcher, DispatchOptions
 from relais.services.retry import RetryPolicy
 from tests.integration.dispatch.conftest import Rig
 from tests.integration.dispatch.order import published_label, received_order
+from tests.ledger_entries import accept
 from tests.unit.services.fakes import ManualClock
 
 pytestmark = pytest.mark.integration
@@ -48,7 +49,7 @@ async def test_a_dossier_stored_but_unanswered_is_created_once(rig: Rig) -> None
 async def test_the_same_dossier_event_redelivered_creates_once(rig: Rig) -> None:
     d = rig.dossier(ATLAS)
     command = await rig.send(d.event, ATLAS)
-    assert not await rig.ledger.accept(command, []), "the inbox refuses a redelivery"
+    assert not await accept(rig.ledger, command, []), "the inbox refuses a redelivery"
     await rig.settle(rig.dispatcher())
     assert len(rig.creations(ATLAS, "dossiers_post")) == 1
 
@@ -99,7 +100,7 @@ async def test_a_crash_between_the_opco_call_and_the_ledger_commit(rig: Rig) -> 
     clock = ManualClock(datetime.now(UTC))
     [claimed] = await rig.ledger.claim("dead-worker", 10, clock.now(), lease)
     assert claimed.event_id == command.event_id
-    await rig.gateway.submit_dossier(rig.cfa, MOBILITES, claimed.payload["data"]["cerfa"])
+    await rig.gateway.submit_dossier(rig.cfa, MOBILITES, claimed.payload.to_json()["data"]["cerfa"])
     dispatcher = Dispatcher(
         rig.ledger, rig.gateway, DispatchOptions(retry=RetryPolicy.instant()), clock, "w1"
     )

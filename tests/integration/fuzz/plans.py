@@ -14,7 +14,7 @@ from typing import Literal
 
 from hypothesis import strategies as st
 
-from relais.services.ingest import MAX_ERRORS, MAX_PATH
+from relais.services.ingest.hygiene import MAX_ERRORS, MAX_PATH
 from relais.services.statuses import MAX_STATUS_BYTES
 
 A, B, C = 0, 1, 2

@@ -68,7 +68,7 @@ from relais.config import Settings
 from relais.domain.events import structured_to_record
 from relais.domain.opco import OpcoCode
 from relais.sampledata import Cfa, GeneratedDossier, Generator
-from relais.services.ingest import sign
+from relais.services.ingest.signature import sign
 from relais.services.ledger_port import OutboxMessage
 from relais.services.statuses import MAX_STATUS_BYTES, message_size
 from tests.fixtures.broker import In
@@ -77,6 +77,7 @@ from tests.fixtures.simulator import SimulatorProcess
 from tests.integration.fuzz import plans as p
 from tests.integration.fuzz.test_broker_fuzz import check_opco_calls
 from tests.integration.pipeline.harness import Topics, running, settings_for, wait_until
+from tests.ledger_entries import reject
 
 EXAMPLES = int(os.environ.get("RELAIS_FUZZ_EXAMPLES", "50"))
 SEED = os.environ.get("RELAIS_FUZZ_SEED")
@@ -331,7 +332,7 @@ class Harness:
         for i, spec in enumerate(plan):
             if isinstance(spec, p.LegacyRow):
                 row = self._legacy_row(spec, f"legacy-{self.examples:04d}-{i}")
-                assert await self.app.ledger.reject(row.event_id, [row], self.cfa[spec.cfa].siret)
+                assert await reject(self.app.ledger, row.event_id, [row], self.cfa[spec.cfa].siret)
         for rec in records:
             meta = await self.producer.send_and_wait(
                 rec.topic, value=rec.value, key=rec.key, headers=rec.headers

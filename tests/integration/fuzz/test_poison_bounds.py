@@ -32,6 +32,7 @@ from tests.integration.pipeline.harness import (
     settings_for,
     wait_until,
 )
+from tests.ledger_entries import reject
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -162,7 +163,7 @@ async def test_the_relay_sets_aside_a_row_the_broker_refuses_and_goes_on(
         message("s-4", "D4"),
     ]
     for row in rows:
-        assert await ledger.reject(f"inbox-{row.event_id}", [row])
+        assert await reject(ledger, f"inbox-{row.event_id}", [row])
     kafka = KafkaSettings(
         bootstrap_servers=kafka_bootstrap, status_topic=topics.status, dlq_topic=topics.dlq
     )

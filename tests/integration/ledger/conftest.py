@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from relais.adapters.ledger import open_ledger
 from relais.services.ledger_port import CommandKind, Ledger, NewCommand, OutboxMessage
+from tests.payloads import payload_of
 
 CFA = "19750000000011"
 OTHER_CFA = "19750000000029"
@@ -43,7 +44,7 @@ def command(
         dossier_id=dossier_id,
         opco=opco,
         kind=kind,
-        payload=dict(payload or {"event": event_id}),
+        payload=payload_of(payload or {"event": event_id}),
         depends_on=depends_on,
     )
 

@@ -28,6 +28,8 @@ from relais.services.ledger_port import (
 from tests.fixtures.postgres import truncate_ledger
 from tests.integration.ledger.conftest import CFA, OTHER_CFA, command, now, status
 from tests.integration.ledger.test_concurrency import heads_blocked
+from tests.ledger_entries import accept, reject
+from tests.payloads import payload_of
 
 pytestmark = pytest.mark.integration
 
@@ -89,9 +91,9 @@ def random_entries(rng: random.Random, tag: str, n: int) -> list[Accept | Reject
 async def one_by_one(ledger: Ledger, entries: list[Accept | Reject]) -> list[bool]:
     return [
         await (
-            ledger.accept(entry.command, entry.statuses)
+            accept(ledger, entry.command, entry.statuses)
             if isinstance(entry, Accept)
-            else ledger.reject(entry.event_id, entry.statuses, entry.cfa)
+            else reject(ledger, entry.event_id, entry.statuses, entry.cfa)
         )
         for entry in entries
     ]
@@ -172,7 +174,7 @@ async def test_a_large_batch_in_several_statements_writes_the_same(
 
 
 async def test_an_event_id_counts_once_in_a_batch_and_across_batches(ledger: Ledger) -> None:
-    assert await ledger.accept(command("e0"), [status("s0")]) is True
+    assert await accept(ledger, command("e0"), [status("s0")]) is True
 
     results = await ledger.ingest_batch(
         [
@@ -188,8 +190,8 @@ async def test_an_event_id_counts_once_in_a_batch_and_across_batches(ledger: Led
     assert results == [False, True, False, False, True, False]
     stored = await ledger.commands_for(CFA, "D1")
     assert [(c.event_id, c.payload) for c in stored] == [
-        ("e0", {"event": "e0"}),
-        ("e1", {"event": "e1"}),
+        ("e0", payload_of({"event": "e0"})),
+        ("e1", payload_of({"event": "e1"})),
     ]
     assert await outbox_ids(ledger) == ["s0", "s1", "r2"]
     assert await ledger.ingest_batch([Reject("e2", [], cfa=CFA), Accept(command("e1"), [])]) == [
@@ -214,7 +216,7 @@ async def test_statuses_are_enqueued_in_entry_order_each_once(ledger: Ledger) ->
 
 
 async def test_a_batch_keeps_fifo_per_dossier(ledger: Ledger) -> None:
-    await ledger.accept(command("x0", "D9"), [])  # D9 has an open command before the batch
+    await accept(ledger, command("x0", "D9"), [])  # D9 has an open command before the batch
     results = await ledger.ingest_batch(
         [
             Accept(command("a0", "D1"), []),
@@ -241,7 +243,7 @@ async def test_a_batch_keeps_fifo_per_dossier(ledger: Ledger) -> None:
 
 
 async def test_a_command_queued_behind_a_done_one_is_due(ledger: Ledger) -> None:
-    await ledger.accept(command("a0"), [])
+    await accept(ledger, command("a0"), [])
     [head] = await ledger.claim("w", 10, now(), LEASE)
     assert await ledger.complete(head.id, "w", Completion(CommandState.DONE, []))
 
@@ -256,7 +258,7 @@ async def test_a_failing_entry_writes_nothing_of_the_batch(ledger: Ledger) -> No
         dossier_id="D1",
         opco="AKTO",
         kind=CommandKind.DOSSIER,
-        payload={},
+        payload=payload_of({}),
     )
     with pytest.raises(LedgerError):
         await ledger.ingest_batch(
@@ -293,7 +295,7 @@ async def test_accepts_then_rejects_in_separate_batches(ledger: Ledger) -> None:
     [stored] = await ledger.commands_for(CFA, "D1")
     assert (stored.kind, stored.payload, stored.depends_on) == (
         CommandKind.FACTURE,
-        {"n": 1},
+        payload_of({"n": 1}),
         ("D7", "D8"),
     )
     assert stored.state is CommandState.PENDING

@@ -25,6 +25,7 @@ import pytest
 from relais.adapters.ledger import open_ledger, sqlite_path
 from relais.services.ledger_port import CommandState, Completion, Ledger
 from tests.integration.ledger.conftest import CFA, command, now, status
+from tests.ledger_entries import accept
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +52,7 @@ async def test_concurrent_dispatchers_never_share_a_dossier_and_keep_its_order(
         nonlocal accepted
         for n in range(per_dossier):
             for d in range(dossiers):
-                await ingest.accept(command(f"e{d}-{n}", f"D{d}"), [status(f"s{d}-{n}", f"D{d}")])
+                await accept(ingest, command(f"e{d}-{n}", f"D{d}"), [status(f"s{d}-{n}", f"D{d}")])
                 accepted += 1
 
     async def dispatcher(name: str, ledger: Ledger) -> None:
@@ -150,7 +151,7 @@ async def test_dispatcher_processes_split_the_work_safely(pg_ledger_url: str) ->
     try:
         for n in range(per_dossier):
             for d in range(dossiers):
-                await ledger.accept(command(f"e{d}-{n}", f"D{d}"), [])
+                await accept(ledger, command(f"e{d}-{n}", f"D{d}"), [])
         loop = asyncio.get_running_loop()
         with (
             context.Manager() as manager,
@@ -213,7 +214,11 @@ async def test_a_redelivered_event_racing_itself_is_accepted_once(ledger_url: st
     consumers = [open_ledger(ledger_url) for _ in range(3)]
     try:
         results = await asyncio.gather(
-            *(c.accept(command("dup"), [status("dup-status")]) for c in consumers for _ in range(3))
+            *(
+                accept(c, command("dup"), [status("dup-status")])
+                for c in consumers
+                for _ in range(3)
+            )
         )
         commands = await consumers[0].commands_for(CFA, "D1")
         outbox = await consumers[0].outbox_batch(10)
@@ -249,13 +254,13 @@ async def test_accepts_racing_completions_never_strand_a_dossier(ledger_url: str
     ingest, dispatch = open_ledger(ledger_url), open_ledger(ledger_url)
     try:
         for d in range(dossiers):
-            await ingest.accept(command(f"e{d}-0", f"D{d}"), [])
+            await accept(ingest, command(f"e{d}-0", f"D{d}"), [])
         for n in range(1, rounds + 1):
             heads = await dispatch.claim("w", dossiers, now(), LEASE)
             assert len(heads) == dossiers  # every dossier has its head due, none stranded
             done = Completion(CommandState.DONE, [])
             await asyncio.gather(
-                *(ingest.accept(command(f"e{d}-{n}", f"D{d}"), []) for d in range(dossiers)),
+                *(accept(ingest, command(f"e{d}-{n}", f"D{d}"), []) for d in range(dossiers)),
                 *(dispatch.complete(head.id, "w", done) for head in heads),
             )
             assert await heads_blocked(ledger_url) == []

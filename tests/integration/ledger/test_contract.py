@@ -28,6 +28,8 @@ from relais.services.ledger_port import (
 )
 from tests.fixtures.postgres import sqlite_url, truncate_ledger
 from tests.integration.ledger.conftest import CFA, OTHER_CFA, command, now, status
+from tests.ledger_entries import accept, reject
+from tests.payloads import payload_of
 from tests.unit.services.fakes import FakeLedger
 
 pytestmark = pytest.mark.integration
@@ -65,7 +67,7 @@ async def test_accept_writes_the_command_and_its_statuses(ledger: Ledger) -> Non
     payload = {"cerfa": {"apprenti": {"nom": "Éloïse"}, "montants": [1, 2.5]}, "n": None}
     new = command("e1", payload=payload, kind=CommandKind.FACTURE, depends_on=("D7", "D8"))
 
-    assert await ledger.accept(new, [status("s1"), status("s2")]) is True
+    assert await accept(ledger, new, [status("s1"), status("s2")]) is True
 
     [stored] = await ledger.commands_for(CFA, "D1")
     assert (stored.event_id, stored.cfa, stored.dossier_id, stored.opco) == (
@@ -75,7 +77,11 @@ async def test_accept_writes_the_command_and_its_statuses(ledger: Ledger) -> Non
         "AKTO",
     )
     assert stored.kind is CommandKind.FACTURE
-    assert stored.payload == payload
+    assert stored.payload == new.payload
+    assert stored.payload.to_json()["data"]["cerfa"] == {
+        "cerfa": {"apprenti": {"nom": "Éloïse"}, "montants": [1, 2.5]},
+        "n": None,
+    }
     assert stored.depends_on == ("D7", "D8")
     assert stored.state is CommandState.PENDING
     assert (stored.attempts, stored.last_error, stored.ambiguous) == (0, None, False)
@@ -86,20 +92,20 @@ async def test_accept_writes_the_command_and_its_statuses(ledger: Ledger) -> Non
 
 
 async def test_accept_twice_writes_nothing_the_second_time(ledger: Ledger) -> None:
-    assert await ledger.accept(command("e1"), [status("s1")]) is True
-    assert await ledger.accept(command("e1", payload={"other": 1}), [status("s9")]) is False
+    assert await accept(ledger, command("e1"), [status("s1")]) is True
+    assert await accept(ledger, command("e1", payload={"other": 1}), [status("s9")]) is False
 
     [stored] = await ledger.commands_for(CFA, "D1")
-    assert stored.payload == {"event": "e1"}
+    assert stored.payload == payload_of({"event": "e1"})
     assert await outbox_ids(ledger) == ["s1"]
 
 
 async def test_reject_is_idempotent_and_shares_the_inbox_with_accept(ledger: Ledger) -> None:
-    assert await ledger.reject("e1", [status("rejected-e1")], CFA) is True
-    assert await ledger.reject("e1", [status("rejected-e1-again")], CFA) is False
-    assert await ledger.accept(command("e1"), [status("s1")]) is False
-    assert await ledger.accept(command("e2"), [status("s2")]) is True
-    assert await ledger.reject("e2", [status("rejected-e2")], CFA) is False
+    assert await reject(ledger, "e1", [status("rejected-e1")], CFA) is True
+    assert await reject(ledger, "e1", [status("rejected-e1-again")], CFA) is False
+    assert await accept(ledger, command("e1"), [status("s1")]) is False
+    assert await accept(ledger, command("e2"), [status("s2")]) is True
+    assert await reject(ledger, "e2", [status("rejected-e2")], CFA) is False
 
     assert [c.event_id for c in await ledger.commands_for(CFA, "D1")] == ["e2"]
     assert await outbox_ids(ledger) == ["rejected-e1", "s2"]
@@ -108,15 +114,15 @@ async def test_reject_is_idempotent_and_shares_the_inbox_with_accept(ledger: Led
 async def test_the_same_event_id_from_two_cfas_is_two_events(ledger: Ledger) -> None:
     """CloudEvents ids are unique per source only: the inbox key is (CFA, event id). A record whose
     CFA is not established is keyed by its Kafka position, with no CFA."""
-    assert await ledger.reject("e1", [status("rejected-e1-other")], OTHER_CFA) is True
-    assert await ledger.accept(command("e1"), [status("s1")]) is True  # CFA's own e1
-    assert await ledger.accept(command("e1", cfa=OTHER_CFA), [status("s1-other")]) is False
-    assert await ledger.accept(command("e2", cfa=OTHER_CFA), [status("s2-other")]) is True
-    assert await ledger.accept(command("e2"), [status("s2")]) is True
-    assert await ledger.reject("e2", [status("rejected-e2")], CFA) is False
-    assert await ledger.reject("kafka:t:0:7", [status("position")]) is True
-    assert await ledger.reject("kafka:t:0:7", [status("position-again")]) is False
-    assert await ledger.reject("e1", [status("no-cfa-e1")]) is True  # not CFA's e1 either
+    assert await reject(ledger, "e1", [status("rejected-e1-other")], OTHER_CFA) is True
+    assert await accept(ledger, command("e1"), [status("s1")]) is True  # CFA's own e1
+    assert await accept(ledger, command("e1", cfa=OTHER_CFA), [status("s1-other")]) is False
+    assert await accept(ledger, command("e2", cfa=OTHER_CFA), [status("s2-other")]) is True
+    assert await accept(ledger, command("e2"), [status("s2")]) is True
+    assert await reject(ledger, "e2", [status("rejected-e2")], CFA) is False
+    assert await reject(ledger, "kafka:t:0:7", [status("position")]) is True
+    assert await reject(ledger, "kafka:t:0:7", [status("position-again")]) is False
+    assert await reject(ledger, "e1", [status("no-cfa-e1")]) is True  # not CFA's e1 either
 
     assert [c.event_id for c in await ledger.commands_for(CFA, "D1")] == ["e1", "e2"]
     assert [c.event_id for c in await ledger.commands_for(OTHER_CFA, "D1")] == ["e2"]
@@ -143,8 +149,8 @@ async def test_the_same_event_id_from_two_cfas_is_two_events(ledger: Ledger) -> 
 
 
 async def test_a_status_id_is_enqueued_once(ledger: Ledger) -> None:
-    assert await ledger.accept(command("e1"), [status("s1"), status("s1")]) is True
-    assert await ledger.reject("e2", [status("s1"), status("s2")]) is True
+    assert await accept(ledger, command("e1"), [status("s1"), status("s1")]) is True
+    assert await reject(ledger, "e2", [status("s1"), status("s2")]) is True
 
     assert await outbox_ids(ledger) == ["s1", "s2"]
 
@@ -154,7 +160,7 @@ async def test_a_status_id_is_enqueued_once(ledger: Ledger) -> None:
 
 async def test_claim_hands_out_each_due_command_once(ledger: Ledger) -> None:
     for i, dossier in enumerate(["D1", "D2", "D3"]):
-        await ledger.accept(command(f"e{i}", dossier), [])
+        await accept(ledger, command(f"e{i}", dossier), [])
     moment = now()
 
     claimed = await ledger.claim("w1", 10, moment, LEASE)
@@ -169,7 +175,7 @@ async def test_claim_hands_out_each_due_command_once(ledger: Ledger) -> None:
 
 async def test_claim_respects_the_limit_oldest_first(ledger: Ledger) -> None:
     for i in range(5):
-        await ledger.accept(command(f"e{i}", f"D{i}"), [])
+        await accept(ledger, command(f"e{i}", f"D{i}"), [])
     moment = now()
 
     first = await ledger.claim("w1", 2, moment, LEASE)
@@ -181,16 +187,16 @@ async def test_claim_respects_the_limit_oldest_first(ledger: Ledger) -> None:
 
 
 async def test_claim_ignores_commands_not_yet_due(ledger: Ledger) -> None:
-    await ledger.accept(command("e1"), [])
+    await accept(ledger, command("e1"), [])
     assert await ledger.claim("w1", 10, now() - timedelta(minutes=1), LEASE) == []
     assert len(await ledger.claim("w1", 10, now(), LEASE)) == 1
 
 
 async def test_one_command_per_dossier_at_a_time_in_publication_order(ledger: Ledger) -> None:
     for i in range(3):
-        await ledger.accept(command(f"a{i}", "D1"), [])
-        await ledger.accept(command(f"b{i}", "D2"), [])
-    await ledger.accept(command("c0", "D1", cfa=OTHER_CFA), [])  # same id, another CFA
+        await accept(ledger, command(f"a{i}", "D1"), [])
+        await accept(ledger, command(f"b{i}", "D2"), [])
+    await accept(ledger, command("c0", "D1", cfa=OTHER_CFA), [])  # same id, another CFA
 
     order: list[str] = []
     while True:
@@ -211,9 +217,9 @@ async def test_one_command_per_dossier_at_a_time_in_publication_order(ledger: Le
 async def test_a_dossier_waiting_for_a_retry_keeps_its_order_and_blocks_nobody(
     ledger: Ledger,
 ) -> None:
-    await ledger.accept(command("a0", "D1"), [])
-    await ledger.accept(command("a1", "D1"), [])
-    await ledger.accept(command("b0", "D2"), [])
+    await accept(ledger, command("a0", "D1"), [])
+    await accept(ledger, command("a1", "D1"), [])
+    await accept(ledger, command("b0", "D2"), [])
     t0 = now()
     [head, other] = await ledger.claim("w1", 10, t0, LEASE)
     assert (head.event_id, other.event_id) == ("a0", "b0")
@@ -221,7 +227,7 @@ async def test_a_dossier_waiting_for_a_retry_keeps_its_order_and_blocks_nobody(
     retry_at = t0 + timedelta(minutes=5)
     assert await ledger.reschedule(head.id, "w1", retry_at, "HTTP 503", ambiguous=False)
     assert await ledger.complete(other.id, "w1", Completion(CommandState.DONE, []))
-    await ledger.accept(command("b1", "D2"), [])
+    await accept(ledger, command("b1", "D2"), [])
 
     # a1 is due but must not overtake a0; D2 goes on.
     [b1] = await ledger.claim("w1", 10, t0 + LEASE, LEASE)
@@ -235,8 +241,8 @@ async def test_a_dossier_waiting_for_a_retry_keeps_its_order_and_blocks_nobody(
 
 
 async def test_a_failed_command_does_not_block_its_dossier(ledger: Ledger) -> None:
-    await ledger.accept(command("a0"), [])
-    await ledger.accept(command("a1"), [])
+    await accept(ledger, command("a0"), [])
+    await accept(ledger, command("a1"), [])
     [head] = await ledger.claim("w1", 10, now(), LEASE)
     assert await ledger.complete(head.id, "w1", Completion(CommandState.FAILED, [], error="422"))
 
@@ -246,10 +252,10 @@ async def test_a_failed_command_does_not_block_its_dossier(ledger: Ledger) -> No
 
 
 async def test_claim_skips_excluded_opcos_and_keeps_fifo(ledger: Ledger) -> None:
-    await ledger.accept(command("a1", "D1", opco="ATLAS"), [])
-    await ledger.accept(command("k1", "D2", opco="AKTO"), [])
-    await ledger.accept(command("a2", "D1", opco="ATLAS"), [])  # behind a1: same dossier
-    await ledger.accept(command("u1", "D3", opco="UNIFORMATION"), [])
+    await accept(ledger, command("a1", "D1", opco="ATLAS"), [])
+    await accept(ledger, command("k1", "D2", opco="AKTO"), [])
+    await accept(ledger, command("a2", "D1", opco="ATLAS"), [])  # behind a1: same dossier
+    await accept(ledger, command("u1", "D3", opco="UNIFORMATION"), [])
     t0 = now()
 
     def ids(commands: list[Command]) -> list[str]:
@@ -275,8 +281,8 @@ async def test_claim_skips_excluded_opcos_and_keeps_fifo(ledger: Ledger) -> None
 
 
 async def test_an_expired_lease_is_reclaimed_as_ambiguous(ledger: Ledger) -> None:
-    await ledger.accept(command("e1"), [])
-    await ledger.accept(command("e2"), [])
+    await accept(ledger, command("e1"), [])
+    await accept(ledger, command("e2"), [])
     t0 = now()
     [first] = await ledger.claim("crashed", 10, t0, LEASE)
 
@@ -293,7 +299,7 @@ async def test_an_expired_lease_is_reclaimed_as_ambiguous(ledger: Ledger) -> Non
 
 
 async def test_complete_without_the_lease_writes_nothing(ledger: Ledger) -> None:
-    await ledger.accept(command("e1"), [status("s1")])
+    await accept(ledger, command("e1"), [status("s1")])
     [never_claimed] = await ledger.commands_for(CFA, "D1")
     outcome = Completion(
         CommandState.DONE,
@@ -315,14 +321,14 @@ async def test_complete_without_the_lease_writes_nothing(ledger: Ledger) -> None
 
 
 async def test_complete_rejects_a_non_terminal_state(ledger: Ledger) -> None:
-    await ledger.accept(command("e1"), [])
+    await accept(ledger, command("e1"), [])
     [claimed] = await ledger.claim("w1", 1, now(), LEASE)
     with pytest.raises(ValueError, match="terminal"):
         await ledger.complete(claimed.id, "w1", Completion(CommandState.PENDING, []))
 
 
 async def test_reschedule_counts_attempts_and_keeps_the_doubt(ledger: Ledger) -> None:
-    await ledger.accept(command("e1"), [])
+    await accept(ledger, command("e1"), [])
     t0 = now()
     [c] = await ledger.claim("w1", 1, t0, LEASE)
 
@@ -347,7 +353,7 @@ async def test_reschedule_counts_attempts_and_keeps_the_doubt(ledger: Ledger) ->
 
 async def test_release_gives_back_what_a_worker_holds(ledger: Ledger) -> None:
     for dossier in ("D1", "D2", "D3"):
-        await ledger.accept(command(f"e-{dossier}", dossier), [])
+        await accept(ledger, command(f"e-{dossier}", dossier), [])
     t0 = now()
     mine = await ledger.claim("w1", 2, t0, LEASE)
     theirs = await ledger.claim("w2", 2, t0, LEASE)
@@ -365,7 +371,7 @@ async def test_release_gives_back_what_a_worker_holds(ledger: Ledger) -> None:
 
 
 async def test_complete_records_the_opco_ids_and_the_statuses(ledger: Ledger) -> None:
-    await ledger.accept(command("e1"), [status("s1")])
+    await accept(ledger, command("e1"), [status("s1")])
     [c] = await ledger.claim("w1", 1, now(), LEASE)
 
     done = Completion(
@@ -394,8 +400,8 @@ async def test_complete_records_the_opco_ids_and_the_statuses(ledger: Ledger) ->
 
 
 async def test_a_later_completion_keeps_known_ids(ledger: Ledger) -> None:
-    await ledger.accept(command("e1"), [])
-    await ledger.accept(command("e2", kind=CommandKind.CONVENTION), [])
+    await accept(ledger, command("e1"), [])
+    await accept(ledger, command("e2", kind=CommandKind.CONVENTION), [])
     [c] = await ledger.claim("w1", 1, now(), LEASE)
     ids = {"numeroInterne": "N-1", "numeroExterne": "X-1"}
     await ledger.complete(c.id, "w1", Completion(CommandState.DONE, [], dossier_ids=ids))
@@ -411,8 +417,28 @@ async def test_a_later_completion_keeps_known_ids(ledger: Ledger) -> None:
     )
 
 
+async def test_only_a_done_dossier_command_records_a_dossier_without_ids(ledger: Ledger) -> None:
+    """The dossiers row is written for dossier facts (ids, an etat) or a dossier just created: a
+    dossier command done without ids records its dossier; a failed one, or a done follow-up
+    without facts, does not."""
+    await accept(ledger, command("d1", "D1"), [])
+    await accept(ledger, command("d2", "D2"), [])
+    await accept(ledger, command("c3", "D3", kind=CommandKind.CONVENTION), [])
+    created, failed, followup = await ledger.claim("w1", 3, now(), LEASE)
+
+    assert await ledger.complete(created.id, "w1", Completion(CommandState.DONE, []))
+    assert await ledger.complete(failed.id, "w1", Completion(CommandState.FAILED, [], error="x"))
+    assert await ledger.complete(followup.id, "w1", Completion(CommandState.DONE, []))
+
+    dossier = await ledger.dossier(CFA, "D1")
+    assert dossier is not None
+    assert (dossier.opco, dossier.numero_interne, dossier.etat) == ("AKTO", None, None)
+    assert await ledger.dossier(CFA, "D2") is None
+    assert await ledger.dossier(CFA, "D3") is None
+
+
 async def test_complete_records_a_facture(ledger: Ledger) -> None:
-    await ledger.accept(command("f1", "D1", kind=CommandKind.FACTURE), [])
+    await accept(ledger, command("f1", "D1", kind=CommandKind.FACTURE), [])
     [c] = await ledger.claim("w1", 1, now(), LEASE)
     facture = FactureRecord(CFA, "FAC-2026-001", "AKTO", "NF-9", "DEPOSEE")
 
@@ -441,7 +467,7 @@ async def test_complete_records_a_facture(ledger: Ledger) -> None:
 
 
 async def test_record_etat_reports_each_change_once(ledger: Ledger) -> None:
-    await ledger.accept(command("e1"), [])
+    await accept(ledger, command("e1"), [])
     [c] = await ledger.claim("w1", 1, now(), LEASE)
     await ledger.complete(
         c.id,
@@ -487,9 +513,9 @@ async def test_record_etat_of_an_unknown_dossier_is_first_seen_once(ledger: Ledg
 
 
 async def test_outbox_batches_in_order_until_published(ledger: Ledger) -> None:
-    await ledger.reject("r1", [status("s0", key="D9")])
+    await reject(ledger, "r1", [status("s0", key="D9")])
     for i in range(1, 6):
-        await ledger.accept(command(f"e{i}", f"D{i}"), [status(f"s{i}", key=f"D{i}", n=i)])
+        await accept(ledger, command(f"e{i}", f"D{i}"), [status(f"s{i}", key=f"D{i}", n=i)])
 
     first = await ledger.outbox_batch(3)
     assert [r.message.event_id for r in first] == ["s0", "s1", "s2"]
@@ -516,7 +542,7 @@ async def test_a_row_set_aside_leaves_the_queue_and_the_rows_after_it_flow(
     ledger: Ledger,
 ) -> None:
     for i in range(3):
-        await ledger.reject(f"r{i}", [status(f"s{i}", key=f"D{i}")])
+        await reject(ledger, f"r{i}", [status(f"s{i}", key=f"D{i}")])
     first, second, third = await ledger.outbox_batch(10)
     await ledger.set_aside(first.seq, "TOO_LARGE")
     await ledger.set_aside(first.seq, "TOO_LARGE")  # idempotent
@@ -531,7 +557,7 @@ async def test_outbox_keeps_a_topic_and_binary_values(ledger: Ledger) -> None:
     binary = type(message)(
         event_id="dl1", key="D1", headers={}, value=bytes(range(256)), topic="relais.dlq.v1"
     )
-    await ledger.reject("e1", [binary])
+    await reject(ledger, "e1", [binary])
     [record] = await ledger.outbox_batch(1)
     assert record.message == binary
 
@@ -549,7 +575,7 @@ async def test_counts_and_commands_for(ledger: Ledger) -> None:
         "outbox": 0,
     }
     for i in range(4):
-        await ledger.accept(command(f"e{i}", f"D{i % 2}"), [status(f"s{i}", key=f"D{i % 2}")])
+        await accept(ledger, command(f"e{i}", f"D{i % 2}"), [status(f"s{i}", key=f"D{i % 2}")])
     [a, b] = await ledger.claim("w1", 10, now(), LEASE)
     await ledger.complete(a.id, "w1", Completion(CommandState.DONE, []))
     await ledger.complete(b.id, "w1", Completion(CommandState.FAILED, [], error="403"))
@@ -570,10 +596,10 @@ async def test_counts_and_commands_for(ledger: Ledger) -> None:
 
 async def test_ping_and_close(ledger: Ledger) -> None:
     await ledger.ping()
-    await ledger.accept(command("e1"), [])
+    await accept(ledger, command("e1"), [])
     await ledger.close()
     await ledger.close()  # twice is fine
     with pytest.raises(RuntimeError, match="closed"):
         await ledger.ping()
     with pytest.raises(RuntimeError, match="closed"):
-        await ledger.accept(command("e2"), [])
+        await accept(ledger, command("e2"), [])

@@ -9,6 +9,7 @@ from relais.adapters.ledger import open_ledger
 from relais.errors import LedgerError
 from tests.fixtures.postgres import truncate_ledger
 from tests.integration.ledger.conftest import command
+from tests.ledger_entries import accept
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,7 @@ async def test_a_missing_database_is_a_ledger_error(pg_ledger_url: str) -> None:
     ledger = open_ledger(pg_ledger_url.rsplit("/", 1)[0] + "/relais_no_such_database")
     try:
         with pytest.raises(LedgerError, match="does not exist"):
-            await ledger.accept(command("e1"), [])
+            await accept(ledger, command("e1"), [])
     finally:
         await ledger.close()
 
@@ -36,7 +37,7 @@ async def test_the_ledger_survives_its_connections_being_killed(pg_ledger_url: s
     ledger_url = pg_ledger_url
     ledger = open_ledger(ledger_url, max_size=2)
     try:
-        assert await ledger.accept(command("e1"), [])
+        assert await accept(ledger, command("e1"), [])
         admin = await asyncpg.connect(ledger_url)
         try:
             pids = await admin.fetchval(
@@ -56,7 +57,7 @@ async def test_the_ledger_survives_its_connections_being_killed(pg_ledger_url: s
         errors: list[LedgerError] = []
         for event_id in ("e2", "e3", "e4"):
             try:
-                assert await ledger.accept(command(event_id), [])
+                assert await accept(ledger, command(event_id), [])
                 break
             except LedgerError as exc:  # a call meeting a dead pooled connection, at most 2
                 errors.append(exc)

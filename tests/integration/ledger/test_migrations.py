@@ -18,10 +18,12 @@ from relais.adapters.ledger import open_ledger, sqlite_path
 from relais.adapters.ledger.migrations import Engine, load
 from relais.adapters.ledger.postgres import PostgresLedger
 from relais.adapters.ledger.schema import dump_snapshot, load_snapshot
+from relais.adapters.ledger.schema.describe import describe as describe_schema
 from relais.adapters.ledger.sqlite import SqliteLedger
 from relais.errors import ConfigurationError
 from relais.services.ledger_port import Accept, CommandKind, NewCommand, Reject
 from tests.fixtures.postgres import PgDatabases, sqlite_url
+from tests.payloads import payload_of
 
 pytestmark = pytest.mark.integration
 
@@ -49,13 +51,13 @@ def assert_schema(engine: Engine, actual: Any) -> None:
 
 
 async def describe(url: str) -> Any:
+    """Migrate the database at ``url``, then read its schema back (the tooling's own connection)."""
     ledger = open_ledger(url)
-    assert isinstance(ledger, (SqliteLedger, PostgresLedger))
     try:
         await ledger.migrate()
-        return await ledger.describe_schema()
     finally:
         await ledger.close()
+    return await describe_schema(url)
 
 
 async def test_sqlite_migrations_build_the_committed_schema(tmp_path: Path) -> None:
@@ -373,7 +375,7 @@ def command_of(event_id: str, cfa: str) -> NewCommand:
         dossier_id="D1",
         opco="AKTO",
         kind=CommandKind.DOSSIER,
-        payload={},
+        payload=payload_of({}),
     )
 
 

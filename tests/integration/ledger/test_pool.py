@@ -14,6 +14,7 @@ from relais.adapters.ledger.postgres import PostgresLedger
 from relais.services.ledger_port import Accept, CommandState, Completion, FactureRecord, Reject
 from tests.fixtures.postgres import truncate_ledger
 from tests.integration.ledger.conftest import CFA, command, now, status
+from tests.ledger_entries import accept, reject
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +54,8 @@ async def test_no_ledger_call_leaves_session_state_on_a_pooled_connection(
         await ledger.migrate()
         await ledger.migration_status()
         await ledger.ping()
-        await ledger.accept(command("e1", "D1"), [status("s1")])
-        await ledger.reject("r1", [status("r1")])
+        await accept(ledger, command("e1", "D1"), [status("s1")])
+        await reject(ledger, "r1", [status("r1")])
         await ledger.ingest_batch([Accept(command("e2", "D2")), Reject("r2")])
         await ledger.ingest_batch([Accept(command("e3", "D3"))])
         await ledger.ingest_batch([Reject("r3")])
@@ -85,7 +86,6 @@ async def test_no_ledger_call_leaves_session_state_on_a_pooled_connection(
         records = await ledger.outbox_batch(100)
         await ledger.mark_published([r.seq for r in records])
         await ledger.counts()
-        await ledger.describe_schema()
         assert third.event_id == "e3"
 
         assert await session_state(pool) == CLEAN
@@ -132,9 +132,9 @@ async def test_each_ledger_call_is_one_statement(pg_ledger_url: str) -> None:
                 return result
 
             await count(
-                "accept", ledger.accept(command(f"{tag}a", f"{tag}D1"), [status(f"{tag}s")])
+                "accept", accept(ledger, command(f"{tag}a", f"{tag}D1"), [status(f"{tag}s")])
             )
-            await count("reject", ledger.reject(f"{tag}r", [status(f"{tag}rs")]))
+            await count("reject", reject(ledger, f"{tag}r", [status(f"{tag}rs")]))
             batch = [Accept(command(f"{tag}b{i}", f"{tag}D{i % 2}")) for i in range(3)]
             await count("ingest_batch", ledger.ingest_batch([*batch, Reject(f"{tag}r2")]))
             first, second = await count("claim", ledger.claim("w", 10, now(), LEASE))

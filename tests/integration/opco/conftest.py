@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.opco import BreakerSettings, HttpOpcoGateway
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
 from relais.domain.referentials import referential
@@ -25,7 +26,6 @@ from tests.fixtures.simulator import (
     default_key,
 )
 
-Json = dict[str, Any]
 CFA = DEFAULT_CFA_SIRET
 # A dropped response is noticed at once; a "hang" fault (60 s in these tests) outlives the read
 # timeout, which a normal answer from a loaded machine does not reach.

@@ -14,7 +14,7 @@ from relais.bootstrap import App
 from relais.config import Settings
 from relais.domain.events import structured_to_record
 from relais.sampledata.generator import Generator
-from relais.services.ingest import sign
+from relais.services.ingest.signature import sign
 from tests.fixtures.broker import In, Out, broker_kind_of, consume_all
 from tests.today import TODAY
 

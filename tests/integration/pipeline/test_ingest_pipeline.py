@@ -14,8 +14,8 @@ from relais.adapters.embedded_broker import create_topics_sync
 from relais.adapters.ledger import open_ledger
 from relais.bootstrap import build
 from relais.domain.status import status_event_id
-from relais.services.ingest import sign
-from relais.services.ledger_port import Accept, Ledger, NewCommand, OutboxMessage, Reject
+from relais.services.ingest.signature import sign
+from relais.services.ledger_port import Accept, Ledger, Reject
 from tests.fixtures.broker import Out, consume_all, produce
 from tests.integration.pipeline.harness import (
     by_status,
@@ -275,12 +275,6 @@ class FlakyLedger:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
-
-    async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
-        if command.event_id == self._event_id and self.failures_left:
-            self.failures_left -= 1
-            raise self._error
-        return await self._inner.accept(command, statuses)
 
     async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
         ids = {e.command.event_id for e in entries if isinstance(e, Accept)}

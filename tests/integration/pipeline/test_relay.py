@@ -21,6 +21,7 @@ from relais.services.statuses import to_outbox
 from tests.fixtures.broker import consume_all
 from tests.fixtures.postgres import truncate_ledger
 from tests.integration.pipeline.harness import wait_until
+from tests.ledger_entries import reject
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +47,7 @@ def _statuses(dossiers: int, per_dossier: int) -> list[OutboxMessage]:
 
 async def _fill(ledger: Ledger, messages: Sequence[OutboxMessage]) -> None:
     for message in messages:
-        assert await ledger.reject(f"inbox-{message.event_id}", [message])
+        assert await reject(ledger, f"inbox-{message.event_id}", [message])
 
 
 class Attempts:

@@ -217,6 +217,9 @@ def test_loose_files_in_the_secrets_directory_are_named_never_read_out(
     loose.chmod(0o644)
     monkeypatch.setenv("RELAIS_SECRETS_DIR", str(tmp_path))
     problems = loose_secret_files()
-    assert problems == [f"{loose}: readable by group or others (mode 644); use 0600/0400"]
+    assert problems == [
+        f"{loose}: readable by group or others (mode 644); use 0600/0400, or 0440 with the "
+        "pod's fsGroup as the file's group"
+    ]
     assert not any("s3cr3t" in p for p in problems)
     assert loose_secret_files(tmp_path / "missing") == []

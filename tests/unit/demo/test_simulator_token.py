@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from relais.demo.processes import SimulatorProcess
-from relais.entrypoints.commands.simulator import admin_token, register
+from relais.entrypoints.commands.simulator import admin_token, command
 from relais_simulator.config import ADMIN_TOKEN_ENV
 
 TOKEN = "-tok-3n-admin"  # may start with "-"
@@ -21,9 +21,8 @@ def test_the_demo_passes_the_token_by_environment(tmp_path: Path) -> None:
 
 
 def _args(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers())
-    return parser.parse_args(["simulator", *argv])
+    ctx = command.make_context("simulator", list(argv))
+    return argparse.Namespace(**ctx.params)
 
 
 def test_the_simulator_reads_the_token_from_the_environment_or_a_file(

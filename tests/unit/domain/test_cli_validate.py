@@ -154,4 +154,4 @@ def test_unknown_event_type_is_a_finding(
         main(["validate", "--today", "2026-11-27"])
     assert exc.value.code == 1
     data = json.loads(capsys.readouterr().out)
-    assert [(e["code"], e["path"]) for e in data["errors"]] == [("EVENEMENT_TYPE_INCONNU", "type")]
+    assert [(e["code"], e["path"]) for e in data["errors"]] == [("ENVELOPE_UNKNOWN_TYPE", "type")]

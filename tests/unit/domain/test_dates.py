@@ -39,9 +39,12 @@ def test_parse_date_refuses_other_forms(bad: object) -> None:
         parse_date(bad)
 
 
-def test_date_time_keeps_the_calendar_day_as_written() -> None:
-    assert parse_date("2021-01-31T23:00:00Z") == date(2021, 1, 31)
-    assert parse_date(datetime(2021, 1, 31, 23, tzinfo=UTC)) == date(2021, 1, 31)
+def test_a_date_time_is_the_day_in_paris_and_midnight_the_day_as_written() -> None:
+    """Issue 15: never shifted to the previous day (a JS client's Paris midnight in UTC)."""
+    assert parse_date("2021-01-31T23:00:00Z") == date(2021, 2, 1)
+    assert parse_date(datetime(2021, 1, 31, 23, tzinfo=UTC)) == date(2021, 2, 1)
+    assert parse_date("2021-02-01T00:00:00+0000") == date(2021, 2, 1)
+    assert parse_date(datetime(2021, 2, 1, tzinfo=UTC)) == date(2021, 2, 1)
 
 
 def test_to_wire_is_midnight_utc_with_offset() -> None:

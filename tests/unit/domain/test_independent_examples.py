@@ -166,7 +166,7 @@ def test_event_envelope_findings_name_the_attribute_in_french(
     code, out, _ = run(capsys, "validate", event, "--today", MANIFEST["today"])
     assert code == 1
     [finding] = json.loads(out)["errors"]
-    assert finding["code"] == "EVENEMENT_ENVELOPPE_INVALIDE" and finding["path"] == "source"
+    assert finding["code"] == "ENVELOPE_INVALID_SOURCE" and finding["path"] == "source"
     assert "SIRET du CFA" in finding["message"]
 
 

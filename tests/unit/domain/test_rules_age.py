@@ -15,7 +15,8 @@ AGE_CODES = {
     "CONTRAT_DEROGATION_11_AGE",
     "CONTRAT_DEROGATION_12_AGE",
     "APPRENTI_AGE_MAXIMUM",
-    "APPRENTI_AGE_LIMITE_LEGALE",
+    "APPRENTI_AGE_SUCCESSION_UN_AN",
+    "CONTRAT_DEROGATION_12_SANS_CAS",
     "APPRENTI_RESPONSABLE_LEGAL_OBLIGATOIRE",
     "APPRENTI_MINEUR_HORS_UE",
     "MAITRE_AGE_MINIMUM",
@@ -64,13 +65,15 @@ def test_lower_age_limits(
     [
         (date(1997, 12, 2), {}, None, set()),  # 28
         (date(1997, 12, 1), {}, None, set()),  # 29th birthday on the start date
-        (date(1996, 12, 1), {}, None, {"APPRENTI_AGE_LIMITE_LEGALE"}),  # 30: strict reading only
-        (date(1995, 12, 2), {}, None, {"APPRENTI_AGE_LIMITE_LEGALE"}),  # 30 and 364 days
+        (date(1996, 12, 2), {}, None, set()),  # 29 and 364 days: "29 ans révolus"
+        (date(1996, 12, 1), {}, None, {"APPRENTI_AGE_MAXIMUM"}),  # 30 on the first day
+        (date(1995, 12, 2), {}, None, {"APPRENTI_AGE_MAXIMUM"}),  # 30 and 364 days
         (date(1995, 12, 1), {}, None, {"APPRENTI_AGE_MAXIMUM"}),  # 31
         (date(1995, 12, 1), {"handicap": True}, None, set()),
         (date(1995, 12, 1), {"inscriptionSportifDeHautNiveau": True}, None, set()),
         (date(1995, 12, 1), {"projetCreationRepriseEntreprise": True}, None, set()),
-        (date(1995, 12, 1), {}, 12, set()),
+        (date(1995, 12, 1), {}, 12, {"APPRENTI_AGE_MAXIMUM", "CONTRAT_DEROGATION_12_SANS_CAS"}),
+        (date(1995, 12, 1), {"handicap": True}, 12, set()),
         (date(1997, 12, 2), {}, 12, {"CONTRAT_DEROGATION_12_AGE"}),  # 28: derogation 12 refused
         (date(1997, 12, 1), {}, 12, set()),  # 29 on the start date
     ],
@@ -90,8 +93,7 @@ def test_upper_age_limits(
     assert only_codes(result) & AGE_CODES == expected
     for finding in result.findings:
         if finding.code in AGE_CODES:
-            strict_only = finding.code == "APPRENTI_AGE_LIMITE_LEGALE"
-            assert finding.severity == ("warning" if strict_only else "error")
+            assert finding.severity == "error"
 
 
 def test_minor_needs_a_legal_representative(run: Run, dossier: dict[str, Any]) -> None:

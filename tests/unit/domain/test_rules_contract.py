@@ -5,7 +5,7 @@ import pytest
 from .conftest import Run, codes, load_example, set_path
 
 
-@pytest.mark.parametrize("kind", [21, 22, 23, 31, 33, 38])
+@pytest.mark.parametrize("kind", [31, 33, 37])
 def test_previous_contract_number_required(run: Run, dossier: dict[str, Any], kind: int) -> None:
     set_path(dossier, "contrat.typeContratApp", kind)
     found = codes(run(dossier))
@@ -14,6 +14,19 @@ def test_previous_contract_number_required(run: Run, dossier: dict[str, Any], ki
         "CONTRAT_NUMERO_PRECEDENT_OBLIGATOIRE",
         "contrat.numeroContratPrecedent",
     ) in found
+
+
+@pytest.mark.parametrize("kind", [21, 22, 23, 38])
+def test_previous_contract_number_asked(run: Run, dossier: dict[str, Any], kind: int) -> None:
+    """The state form requires it for 31-37 only (isRequiredNumeroContratPrecedent)."""
+    set_path(dossier, "contrat.typeContratApp", kind)
+    found = codes(run(dossier))
+    assert (
+        "warning",
+        "CONTRAT_NUMERO_PRECEDENT_CONSEILLE",
+        "contrat.numeroContratPrecedent",
+    ) in found
+    assert "CONTRAT_NUMERO_PRECEDENT_OBLIGATOIRE" not in {c for _, c, _ in found}
 
 
 @pytest.mark.parametrize("kind", [31, 34, 36, 37])
@@ -56,7 +69,6 @@ def test_public_employers_do_not_go_to_an_opco(
 
 def test_advantages_in_kind_only_when_declared(run: Run, dossier: dict[str, Any]) -> None:
     set_path(dossier, "contrat.avantageNourriture", 3.5)
-    assert run(dossier).valid  # avantageNature not given: nothing to contradict
     set_path(dossier, "contrat.avantageNature", False)
     assert ("error", "CONTRAT_AVANTAGES_NON_DECLARES", "contrat.avantageNature") in codes(
         run(dossier)

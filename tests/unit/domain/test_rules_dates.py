@@ -47,8 +47,8 @@ def test_end_before_start(run: Run, dossier: dict[str, Any]) -> None:
         ("2027-06-01", set()),  # exactly 6 whole months
         (
             "2027-05-31",
-            {("warning", "CONTRAT_DUREE_MIN_STRICTE")},
-        ),  # 6 months counting the last day
+            {("error", "CONTRAT_DUREE_MIN")},
+        ),  # 6 months only counting the last day: the state form's measure decides
         ("2027-05-30", {("error", "CONTRAT_DUREE_MIN")}),
         ("2031-06-01", set()),  # exactly 54 whole months
         (
@@ -110,7 +110,8 @@ def test_practical_training_start_under_wedof_name(run: Run, dossier: dict[str, 
 
 @pytest.mark.parametrize(
     ("today", "late"),
-    [(date(2026, 12, 8), False), (date(2026, 12, 9), True)],  # 5 working days after Tue 1 Dec
+    # 5 jours ouvrables (Monday-Saturday) after Tue 1 Dec: Wed 2 ... Mon 7
+    [(date(2026, 12, 7), False), (date(2026, 12, 8), True)],
 )
 def test_deposit_within_5_working_days(
     run: Run, dossier: dict[str, Any], today: date, late: bool
@@ -121,9 +122,9 @@ def test_deposit_within_5_working_days(
 
 
 def test_deposit_deadline_skips_public_holidays(run: Run, dossier: dict[str, Any]) -> None:
-    set_path(dossier, "contrat.dateDebutContrat", "2026-12-24")  # Thu; 25/12 and 01/01 are off
-    assert not findings_for(run, dossier, ("CONTRAT_DEPOT_TARDIF",), today=date(2027, 1, 4))
-    assert findings_for(run, dossier, ("CONTRAT_DEPOT_TARDIF",), today=date(2027, 1, 5))
+    set_path(dossier, "contrat.dateDebutContrat", "2026-12-24")  # Thu; 25/12 off: Sat 26 ... Thu 31
+    assert not findings_for(run, dossier, ("CONTRAT_DEPOT_TARDIF",), today=date(2026, 12, 31))
+    assert findings_for(run, dossier, ("CONTRAT_DEPOT_TARDIF",), today=date(2027, 1, 1))
 
 
 def test_training_end_before_start(run: Run, dossier: dict[str, Any]) -> None:
@@ -137,7 +138,7 @@ def test_training_end_before_start(run: Run, dossier: dict[str, Any]) -> None:
     ("fend", "expected"),
     [
         ("2027-06-01", set()),
-        ("2027-05-31", {("warning", "FORMATION_DUREE_CYCLE_MIN_STRICTE")}),
+        ("2027-05-31", {("error", "FORMATION_DUREE_CYCLE_MIN")}),  # 6 only counting the end day
         ("2027-05-30", {("error", "FORMATION_DUREE_CYCLE_MIN")}),
         ("2030-12-01", set()),
         ("2030-12-31", {("warning", "FORMATION_DUREE_CYCLE_MAX_STRICTE")}),
@@ -198,13 +199,14 @@ def test_training_start_within_3_months_of_contract(
     assert found == ({code} if code else set())
 
 
-def test_training_before_signature_is_a_warning(run: Run, dossier: dict[str, Any]) -> None:
+def test_training_before_signature_is_an_error(run: Run, dossier: dict[str, Any]) -> None:
+    """The state form refuses it (the vade-mecum's 3 months are named in the message)."""
     set_path(dossier, "formation.dateDebutFormation", "2026-11-02")
     result = run(dossier)
-    assert ("warning", "FORMATION_DEBUT_AVANT_CONCLUSION", "formation.dateDebutFormation") in codes(
+    assert ("error", "FORMATION_DEBUT_AVANT_CONCLUSION", "formation.dateDebutFormation") in codes(
         result
     )
-    assert not [f for f in result.errors if f.path.startswith("formation.")]
+    assert [f.code for f in result.errors] == ["FORMATION_DEBUT_AVANT_CONCLUSION"]
 
 
 def test_theoretical_training_below_25_percent_is_a_warning(

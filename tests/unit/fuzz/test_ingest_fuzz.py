@@ -35,8 +35,8 @@ from relais.services.ingest import (
     IngestPolicy,
     Outcome,
     Record,
-    sign,
 )
+from relais.services.ingest.signature import sign
 from tests.unit.services.fakes import FakeLedger, ManualClock
 
 TODAY = date(2026, 11, 27)

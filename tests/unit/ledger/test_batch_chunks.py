@@ -8,6 +8,7 @@ import pytest
 
 from relais.adapters.ledger import postgres
 from relais.services.ledger_port import Accept, CommandKind, NewCommand, OutboxMessage, Reject
+from tests.payloads import payload_of
 
 
 def accept(event_id: str, payload_bytes: int, status_bytes: int = 0) -> Accept:
@@ -17,7 +18,7 @@ def accept(event_id: str, payload_bytes: int, status_bytes: int = 0) -> Accept:
         dossier_id="D1",
         opco="AKTO",
         kind=CommandKind.DOSSIER,
-        payload={"blob": "x" * payload_bytes},
+        payload=payload_of({"blob": "x" * payload_bytes}),
     )
     statuses = (
         [OutboxMessage(f"{event_id}-s", "D1", {}, b"y" * status_bytes)] if status_bytes else []
@@ -33,7 +34,7 @@ def chunk_ids(entries: list[Accept | Reject]) -> list[list[str]]:
 def test_an_entry_counts_its_payload_and_its_statuses() -> None:
     entry = accept("e1", 1000, status_bytes=300)
     row, statuses, size = postgres._encode(entry)
-    assert json.loads(row[6]) == {"blob": "x" * 1000}
+    assert json.loads(row[6])["data"]["cerfa"] == {"blob": "x" * 1000}
     assert [s[0] for s in statuses] == ["e1-s"]
     assert size == len(row[6]) + len(b"y" * 300) + len("{}")
 

@@ -19,6 +19,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from relais.adapters.ledger import open_ledger
 from relais.services.ledger_port import CommandKind, CommandState, Completion, NewCommand
+from tests.ledger_entries import accept
+from tests.payloads import payload_of
 
 LEASE = timedelta(seconds=30)
 DOSSIERS = [("CFA1", "D1"), ("CFA1", "D2"), ("CFA2", "D1")]
@@ -38,12 +40,28 @@ class Expected:
     ambiguous: bool = False
 
 
+class _ModelClock:
+    """The ledger's clock is the model's ``now``."""
+
+    def __init__(self, model: ClaimModel) -> None:
+        self._model = model
+
+    def now(self) -> datetime:
+        return self._model.now
+
+    def monotonic(self) -> float:
+        return self._model.now.timestamp()
+
+    async def sleep(self, seconds: float) -> None:
+        raise AssertionError("the ledger never sleeps")
+
+
 class ClaimModel(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
         self.loop = asyncio.new_event_loop()
-        self.ledger = open_ledger("sqlite:///:memory:", clock=lambda: self.now)
+        self.ledger = open_ledger("sqlite:///:memory:", clock=_ModelClock(self))
         self.run(self.ledger.migrate())
         self.commands: list[Expected] = []
         self.events = 0
@@ -82,8 +100,10 @@ class ClaimModel(RuleBasedStateMachine):
     @rule(key=st.sampled_from(DOSSIERS))
     def accept(self, key: tuple[str, str]) -> None:
         self.events += 1
-        new = NewCommand(f"e{self.events}", key[0], key[1], "AKTO", CommandKind.DOSSIER, {})
-        assert self.run(self.ledger.accept(new, [])) is True
+        new = NewCommand(
+            f"e{self.events}", key[0], key[1], "AKTO", CommandKind.DOSSIER, payload_of({})
+        )
+        assert self.run(accept(self.ledger, new, [])) is True
         [*_, stored] = self.run(self.ledger.commands_for(*key))
         self.commands.append(Expected(stored.id, key, next_at=self.now))
 

@@ -44,7 +44,7 @@ def test_migrate_reads_the_url_from_the_settings(
 
 
 def test_a_bad_url_is_a_configuration_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["migrate", "--ledger", "oracle://db"]) == 2
+    assert run(["migrate", "--ledger", "oracle://db"]) == 78  # EX_CONFIG
     assert "unsupported ledger URL" in capsys.readouterr().err
 
 
@@ -79,6 +79,6 @@ def test_check_refuses_an_edited_migration(
     assert run(["migrate", "--ledger", url]) == 0
     with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute("UPDATE schema_migrations SET checksum = 'x' WHERE version = 1")
-    assert run(["migrate", "--ledger", url, "--check"]) == 2
+    assert run(["migrate", "--ledger", url, "--check"]) == 78
     assert "CHANGED  0001_init" in capsys.readouterr().out
-    assert run(["migrate", "--ledger", url]) == 2
+    assert run(["migrate", "--ledger", url]) == 78

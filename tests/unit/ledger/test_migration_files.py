@@ -6,7 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from relais.adapters.ledger.migrations import load
-from relais.adapters.ledger.sqlite import _statements, ts
+from relais.adapters.ledger.migrations import sqlite_statements as _statements
+from relais.adapters.ledger.sqlite import ts
 
 
 def test_both_engines_have_the_same_migrations() -> None:

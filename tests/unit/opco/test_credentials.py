@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -190,3 +191,37 @@ def test_config_check_reports_a_short_row(tmp_path: Path) -> None:
         Settings(credentials=CredentialsSettings(keys_file=keys)), today=date(2026, 11, 27)
     )
     assert any(":2: unknown OPCO" in f.message for f in report.findings if f.level == "error")
+
+
+def _fs_group_file(path: Path, monkeypatch: pytest.MonkeyPatch, mode: int) -> None:
+    """``path`` owned by a group this process is taken to be in (a pod's fsGroup), ``mode``."""
+    gid = os.getegid() or 10001  # root may give the file any group
+    os.chown(path, -1, gid)
+    path.chmod(mode)
+    monkeypatch.setattr("relais.secret_files.process_groups", lambda: frozenset({gid}))
+
+
+def test_a_kubernetes_secret_at_0440_with_the_fs_group_is_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Secret mounted 0400 becomes 0440, group = the pod's fsGroup: not a problem."""
+    root = tmp_path / "keys"
+    write(root / "AFDAS" / SIRET, SECRET)
+    _fs_group_file(root / "AFDAS" / SIRET, monkeypatch, 0o440)
+    store = CredentialStore.load(secrets_dir=root)
+    assert store.problems == []
+    assert store.api_key(SIRET, OpcoCode.AFDAS).value.get_secret_value() == SECRET
+    for loose in (0o460, 0o444, 0o450):  # group write/exec, or others: still reported
+        (root / "AFDAS" / SIRET).chmod(loose)
+        assert len(CredentialStore.load(secrets_dir=root).problems) == 1, oct(loose)
+
+
+def test_group_read_by_a_group_this_process_is_not_in_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "keys"
+    write(root / "AFDAS" / SIRET, SECRET)
+    _fs_group_file(root / "AFDAS" / SIRET, monkeypatch, 0o440)
+    monkeypatch.setattr("relais.secret_files.process_groups", lambda: frozenset({4242}))
+    (problem,) = CredentialStore.load(secrets_dir=root).problems
+    assert "readable by group or others (mode 440)" in problem and SECRET not in problem

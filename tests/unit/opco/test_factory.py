@@ -65,3 +65,17 @@ async def test_build_gateway_uses_the_settings() -> None:
         "write": 30.0,
         "pool": 10.0,
     }
+
+
+def test_replicas_share_each_opco_rate_limit(profiles: dict[OpcoCode, OpcoProfile]) -> None:
+    """Three processes calling the OPCOs (the chart's count) keep a third of each rate each, an
+    override included, so together they never exceed the OPCO's limit."""
+    opco = settings().opco.model_copy(update={"rate_limit_shared_by": 3})
+    shared, _ = apply_overrides(profiles, opco)
+    assert shared[OpcoCode.AFDAS].rate_limit_per_s == 2.5 / 3
+    for code, profile in profiles.items():
+        if code is not OpcoCode.AFDAS:
+            assert shared[code].rate_limit_per_s == profile.rate_limit_per_s / 3
+            assert shared[code].max_concurrency == (
+                4 if code is OpcoCode.ATLAS else profile.max_concurrency
+            )

@@ -21,6 +21,7 @@ from relais.logging import configure_logging, reset_logging
 from relais.services.dispatch import Dispatcher, DispatchOptions
 from relais.services.ledger_port import CommandState
 from relais.services.retry import RetryPolicy
+from tests.ledger_entries import accept
 from tests.unit.opco.conftest import GatewayFactory, reply
 from tests.unit.services.fakes import FakeLedger, ManualClock
 from tests.unit.services.samples import CFA, OTHER_CFA, dossier_cmd
@@ -82,8 +83,8 @@ async def test_opco_text_reaches_the_cfas_own_status_only(
         worker_id="w1",
         metrics=metrics,
     )
-    assert await ledger.accept(dossier_cmd("e1", "D1", opco="AFDAS", cfa=CFA), [])
-    assert await ledger.accept(dossier_cmd("e2", "D2", n=2, opco="AFDAS", cfa=OTHER_CFA), [])
+    assert await accept(ledger, dossier_cmd("e1", "D1", opco="AFDAS", cfa=CFA), [])
+    assert await accept(ledger, dossier_cmd("e2", "D2", n=2, opco="AFDAS", cfa=OTHER_CFA), [])
 
     assert await dispatcher.run_once() == 2
 

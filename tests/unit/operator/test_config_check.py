@@ -94,8 +94,8 @@ def test_unreadable_profiles_file_is_an_error(tmp_path: Path) -> None:
 
 def test_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 3 item 6: credentials per (CFA, OPCO) from files or the environment."""
+    from relais.adapters.credentials import load_credentials
     from relais.config import load_settings
-    from relais.operator.config_check import load_credentials
 
     monkeypatch.setenv(f"RELAIS_CREDENTIALS__KEYS__ATLAS__{CFA}", "env-key-atlas")
     monkeypatch.setenv("RELAIS_CREDENTIALS__KEYS__akto__12345678900029", "env-key-akto")
@@ -115,3 +115,25 @@ def test_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         f.message for f in report.findings
     ]
     assert all("env-key" not in f.message for f in report.findings)
+
+
+def test_a_stale_referential_is_named(tmp_path: Path) -> None:
+    import shutil
+
+    from relais.domain.referentials import default_schemas_dir
+
+    schemas = tmp_path / "schemas"
+    shutil.copytree(default_schemas_dir() / "referentials", schemas / "referentials")
+    grid = schemas / "referentials" / "remuneration-apprentis.csv"
+    lines = grid.read_text(encoding="utf-8").splitlines(keepends=True)
+    grid.write_text("# valid-until: 2026-10-31\n" + "".join(lines[1:]), encoding="utf-8")
+    settings = Settings(schemas_dir=schemas)
+
+    warnings = [m for m in messages(settings, "warning") if "valid" in m]
+
+    assert warnings == [
+        "remuneration-apprentis.csv: stale, valid until 2026-10-31; update it "
+        "(schemas/referentials/README.md)"
+    ]
+    fresh = check(Settings(), today=TODAY).findings
+    assert any(f.area == "referential" and f.level == "ok" for f in fresh)

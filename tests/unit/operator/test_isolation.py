@@ -2,7 +2,7 @@
 
 Without ``kafka.topic_sources`` nor ``cfa.require_signature``, any producer on the shared input
 topic could submit in any CFA's name: ``relais run`` refuses to start (configuration error, exit
-2) unless ``kafka.allow_unbound_sources`` waives it, and ``relais config check`` reports it.
+78) unless ``kafka.allow_unbound_sources`` waives it, and ``relais config check`` reports it.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def no_build(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_run_refuses_an_unbound_shared_topic(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["run"])
-    assert exc.value.code == 2
+    assert exc.value.code == 78  # EX_CONFIG
     err = capsys.readouterr().err
     assert "tenant isolation" in err
     for setting in ("TOPIC_SOURCES", "REQUIRE_SIGNATURE", "ALLOW_UNBOUND_SOURCES"):

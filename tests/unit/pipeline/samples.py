@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from relais.domain.events import EventType
-from relais.services.ingest import Record, sign
+from relais.services.ingest import Record
+from relais.services.ingest.signature import sign
 
 CFA = "12345678901234"
 OTHER_CFA = "98765432109876"

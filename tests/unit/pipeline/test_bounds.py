@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from relais.domain.events import ErrorItem, EventType
+from relais.domain.events import MAX_ID, ErrorItem, EventType
 from relais.domain.opco import OpcoCode
 from relais.domain.status import StatusBody, StatusEvent, Trigger
-from relais.services.ingest import MAX_ID, DeadLetter, IngestHandler, IngestPolicy, Outcome
+from relais.services.ingest import DeadLetter, IngestHandler, IngestPolicy, Outcome
 from relais.services.ledger_port import OutboxMessage
 from relais.services.statuses import MAX_STATUS_BYTES, to_outbox
+from tests.unit.pipeline.rules import ExplicitOpcoRules
 from tests.unit.pipeline.samples import event, record
 from tests.unit.services.fakes import FakeLedger, ManualClock
 
@@ -35,7 +36,9 @@ def _size(message: OutboxMessage) -> int:
 
 def _handler(ledger: FakeLedger, sink: ListSink) -> IngestHandler:
     policy = IngestPolicy(max_message_bytes=2_000_000)
-    return IngestHandler(ledger, sink, policy=policy, clock=ManualClock())
+    return IngestHandler(
+        ledger, sink, rules=ExplicitOpcoRules(), policy=policy, clock=ManualClock()
+    )
 
 
 def _assert_bounded(ledger: FakeLedger) -> None:

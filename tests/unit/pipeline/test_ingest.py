@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from relais.domain.events import DossierSubmittedData, ErrorItem, EventType
 from relais.domain.opco import OpcoCode
 from relais.domain.status import StatusBody, status_event_id
+from relais.services.command_payload import CommandPayload
 from relais.services.ingest import (
     DeadLetter,
     IngestHandler,
@@ -18,9 +19,9 @@ from relais.services.ingest import (
     Outcome,
     Record,
     RuleCheck,
-    command_event,
 )
 from relais.services.ledger_port import CommandKind, DossierRecord, Ledger
+from tests.unit.pipeline.rules import ExplicitOpcoRules
 from tests.unit.pipeline.samples import CFA, OTHER_CFA, event, facture, record, signed
 from tests.unit.services.fakes import FakeLedger, ManualClock
 
@@ -51,7 +52,13 @@ def sink() -> ListSink:
 
 
 def handler(ledger: FakeLedger, sink: ListSink | BrokenSink, **policy: object) -> IngestHandler:
-    return IngestHandler(ledger, sink, policy=IngestPolicy(**policy), clock=ManualClock())  # type: ignore[arg-type]
+    return IngestHandler(
+        ledger,
+        sink,
+        rules=ExplicitOpcoRules(),
+        policy=IngestPolicy(**policy),  # type: ignore[arg-type]
+        clock=ManualClock(),
+    )  # type: ignore[arg-type]
 
 
 def bodies(ledger: FakeLedger) -> list[StatusBody]:
@@ -70,8 +77,9 @@ async def test_dossier_accepted_with_received_status(ledger: FakeLedger, sink: L
         "AKTO",
         CommandKind.DOSSIER,
     )
-    event_type, _, data = command_event(cmd.payload)
-    assert event_type is EventType.DOSSIER_SUBMITTED
+    assert isinstance(cmd.payload, CommandPayload)
+    assert cmd.payload.type is EventType.DOSSIER_SUBMITTED
+    data = cmd.payload.data
     assert isinstance(data, DossierSubmittedData) and data.cerfa["employeur"]["siret"]
     (status,) = ledger.statuses()
     assert status.event_id == status_event_id("e-1", "received", cfa=CFA)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import pytest
 
 from relais.domain.events import EventType
-from relais.services.ingest import DeadLetter, IngestHandler, Outcome, Record, Result
+from relais.services.ingest import BatchInterrupted, DeadLetter, IngestHandler, Outcome, Record
 from relais.services.ledger_port import Accept, Reject
+from tests.unit.pipeline.rules import ExplicitOpcoRules
 from tests.unit.pipeline.samples import event, facture, record
 from tests.unit.services.fakes import FakeLedger, ManualClock
 
@@ -47,7 +49,7 @@ def _dossier(n: int, subject: str | None = None) -> Record:
 
 def _handler(ledger: CountingLedger) -> tuple[IngestHandler, OrderedSink]:
     sink = OrderedSink(ledger)
-    return IngestHandler(ledger, sink, clock=ManualClock()), sink
+    return IngestHandler(ledger, sink, rules=ExplicitOpcoRules(), clock=ManualClock()), sink
 
 
 async def test_a_poll_is_one_transaction_with_one_outcome_per_record() -> None:
@@ -93,21 +95,21 @@ async def test_a_followup_of_a_dossier_decided_in_the_same_poll_sees_it() -> Non
 async def test_a_record_the_database_refuses_is_isolated_the_others_are_written() -> None:
     ledger = CountingLedger(poison="e-2")
     handler, _ = _handler(ledger)
-    handled: list[Result] = []
-    with pytest.raises(ValueError, match="refuses"):
-        await handler.handle_batch([_dossier(n) for n in range(5)], handled)
+    with pytest.raises(BatchInterrupted) as stopped:
+        await handler.handle_batch([_dossier(n) for n in range(5)])
+    assert isinstance(stopped.value.cause, ValueError) and "refuses" in str(stopped.value.cause)
     # Retried one by one: what precedes the bad record is durable, the caller resumes from it.
-    assert [r.event_id for r in handled] == ["e-0", "e-1"]
+    assert [r.event_id for r in stopped.value.handled] == ["e-0", "e-1"]
     assert [r.command.event_id for r in ledger.rows] == ["e-0", "e-1"]
 
 
 async def test_the_ledger_down_writes_nothing_and_reports_nothing_handled() -> None:
     ledger = CountingLedger(poison="e-0", error=ConnectionError("ledger unreachable"))
     handler, _ = _handler(ledger)
-    handled: list[Result] = []
-    with pytest.raises(ConnectionError):
-        await handler.handle_batch([_dossier(n) for n in range(3)], handled)
-    assert handled == [] and ledger.rows == []
+    with pytest.raises(BatchInterrupted) as stopped:
+        await handler.handle_batch([_dossier(n) for n in range(3)])
+    assert isinstance(stopped.value.cause, ConnectionError)
+    assert stopped.value.handled == () and ledger.rows == []
 
 
 async def test_a_decision_that_raises_leaves_the_earlier_records_written() -> None:
@@ -125,10 +127,32 @@ async def test_a_decision_that_raises_leaves_the_earlier_records_written() -> No
     ledger = CountingLedger()
     handler = IngestHandler(ledger, OrderedSink(ledger), rules=Exploding(), clock=ManualClock())  # type: ignore[arg-type]
     odd_h, odd_v = event(EventType.DOSSIER_SUBMITTED, {"cerfa": {}}, event_id="e-9")
-    handled: list[Result] = []
-    with pytest.raises(RuntimeError):
-        await handler.handle_batch(
-            [_dossier(0), _dossier(1), record(odd_h, odd_v, offset=2)], handled
-        )
-    assert [r.event_id for r in handled] == ["e-0", "e-1"]
+    with pytest.raises(BatchInterrupted) as stopped:
+        await handler.handle_batch([_dossier(0), _dossier(1), record(odd_h, odd_v, offset=2)])
+    assert isinstance(stopped.value.cause, RuntimeError)
+    assert [r.event_id for r in stopped.value.handled] == ["e-0", "e-1"]
     assert ledger.batches == [["e-0", "e-1"]]
+
+
+async def test_a_cancelled_poll_reports_what_was_made_durable_before() -> None:
+    class StuckSink:
+        def __init__(self) -> None:
+            self.reached = asyncio.Event()
+
+        async def dead_letter(self, letter: DeadLetter) -> None:
+            self.reached.set()
+            await asyncio.Event().wait()  # the DLQ topic never answers
+
+    ledger = CountingLedger()
+    sink = StuckSink()
+    handler = IngestHandler(ledger, sink, rules=ExplicitOpcoRules(), clock=ManualClock())
+    conv_h, conv_v = event(EventType.CONVENTION_SUBMITTED, event_id="c-1", subject="D-1")
+    records = [_dossier(1, "D-1"), record(conv_h, conv_v, offset=2), record({}, b"?", offset=3)]
+    task = asyncio.create_task(handler.handle_batch(records))
+    await sink.reached.wait()  # the dossier is written (the convention read it), then stuck
+    task.cancel()
+    with pytest.raises(BatchInterrupted) as stopped:
+        await task
+    assert isinstance(stopped.value.cause, asyncio.CancelledError)
+    assert [r.event_id for r in stopped.value.handled] == ["e-1"]
+    assert ledger.batches == [["e-1"]]

@@ -10,6 +10,7 @@ from faststream.kafka import KafkaBroker
 from relais.adapters.kafka.ingest import IngestSubscriber, batch_timeout_ms
 from relais.config import KafkaSettings
 from relais.services.ingest import IngestHandler
+from tests.unit.pipeline.rules import ExplicitOpcoRules
 from tests.unit.services.fakes import FakeLedger
 
 
@@ -19,7 +20,7 @@ class _NoDeadLetters:
 
 
 def _subscriber(kafka: KafkaSettings) -> IngestSubscriber:
-    handler = IngestHandler(FakeLedger(), _NoDeadLetters())
+    handler = IngestHandler(FakeLedger(), _NoDeadLetters(), rules=ExplicitOpcoRules())
     return IngestSubscriber(KafkaBroker("127.0.0.1:1"), handler, kafka)
 
 

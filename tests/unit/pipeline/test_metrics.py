@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from relais.metrics import Metrics, status_class
+from tests.ledger_entries import accept
 
 EXPECTED = {
     "relais_events_consumed_total": "counter",
@@ -19,6 +20,7 @@ EXPECTED = {
     "relais_poll_last_success_timestamp_seconds": "gauge",
     "relais_cfa_key_expiry_timestamp_seconds": "gauge",
     "relais_consumer_lag_messages": "gauge",
+    "relais_referential_valid_until_timestamp_seconds": "gauge",
 }
 
 
@@ -37,6 +39,7 @@ def test_exact_names_and_types() -> None:
     m.poll_last_success.labels(opco="AKTO").set(1.0)
     m.cfa_key_expiry.labels(opco="AKTO", cfa="12345678901234").set(2.0)
     m.consumer_lag.labels(topic="cfa.events.v1").set(0)
+    m.referential_validity("smic.csv", None)
     text = m.render().decode()
     for name, kind in EXPECTED.items():
         family = name.removesuffix("_total")
@@ -109,7 +112,7 @@ async def test_dispatch_records_the_event_latency_of_submitted_and_failed() -> N
     dispatcher = Dispatcher(ledger, FakeGateway(), clock=clock, metrics=metrics)
     ok = dossier_cmd("e1", "D1")
     bad = dataclasses.replace(dossier_cmd("e2", "D2"), opco="NOT_AN_OPCO")  # fails at once
-    assert await ledger.accept(ok, []) and await ledger.accept(bad, [])
+    assert await accept(ledger, ok, []) and await accept(ledger, bad, [])
     clock.advance(timedelta(seconds=90))
     assert await dispatcher.run_once() == 2
     text = metrics.render().decode()

@@ -14,6 +14,7 @@ from relais.adapters.leadership import FileLeadership
 from relais.metrics import Metrics
 from relais.services.ledger_port import OutboxMessage
 from relais.services.relay import Relay
+from tests.ledger_entries import reject
 from tests.unit.services.fakes import FakeLedger
 
 
@@ -48,7 +49,7 @@ class NeverLeader:
 async def _filled(n: int) -> FakeLedger:
     ledger = FakeLedger()
     for i in range(n):
-        await ledger.reject(f"e-{i}", [_message(i, f"D{i % 3}")])
+        await reject(ledger, f"e-{i}", [_message(i, f"D{i % 3}")])
     return ledger
 
 
@@ -93,7 +94,7 @@ async def test_shutdown_drains_what_is_left() -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
     await asyncio.sleep(0.02)
-    await ledger.reject("late", [_message(99, "D9")])  # written while the relay sleeps
+    await reject(ledger, "late", [_message(99, "D9")])  # written while the relay sleeps
     stop.set()
     await task
     assert sink.sent == ["s-99"]
@@ -107,7 +108,7 @@ async def test_a_wake_up_ends_the_idle_pause() -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
     await asyncio.sleep(0.05)  # the relay found nothing and sleeps its 30 s
-    await ledger.reject("now", [_message(1, "D1")])
+    await reject(ledger, "now", [_message(1, "D1")])
     relay.notify()
     await asyncio.wait_for(sink.done.wait(), 2)  # long before the 30 s poll
     assert sink.sent == ["s-1"] and wake is relay._wake

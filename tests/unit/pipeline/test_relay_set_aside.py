@@ -11,6 +11,7 @@ import pytest
 from relais.services.ledger_port import OutboxMessage
 from relais.services.relay import TOO_LARGE, Relay, SetAside, Unpublishable
 from relais.services.statuses import MAX_STATUS_BYTES
+from tests.ledger_entries import reject
 from tests.unit.services.fakes import FakeLedger
 
 
@@ -65,7 +66,7 @@ class Observer:
 async def _ledger(*messages: OutboxMessage) -> FakeLedger:
     ledger = FakeLedger()
     for message in messages:
-        await ledger.reject(f"inbox-{message.event_id}", [message])
+        await reject(ledger, f"inbox-{message.event_id}", [message])
     return ledger
 
 

@@ -10,6 +10,9 @@ from relais.config import Settings
 from relais.domain.events import EventType
 from relais.services.dispatch import Dispatcher
 from relais.services.ingest import DeadLetter, IngestHandler, Outcome
+from relais.services.ingest.writer import Wakeups
+from tests.ledger_entries import accept
+from tests.unit.pipeline.rules import ExplicitOpcoRules
 from tests.unit.pipeline.samples import event, record
 from tests.unit.services.fakes import FakeGateway, FakeLedger, ManualClock
 from tests.unit.services.samples import dossier_cmd
@@ -23,7 +26,12 @@ class _Sink:
 def _handler(ledger: FakeLedger) -> tuple[IngestHandler, asyncio.Event, asyncio.Event]:
     dispatch, relay = asyncio.Event(), asyncio.Event()
     handler = IngestHandler(
-        ledger, _Sink(), clock=ManualClock(), wake_dispatch=dispatch, wake_relay=relay
+        ledger,
+        _Sink(),
+        rules=ExplicitOpcoRules(),
+        clock=ManualClock(),
+        wake_dispatch=dispatch,
+        wake_relay=relay,
     )
     return handler, dispatch, relay
 
@@ -52,7 +60,7 @@ async def test_a_dispatch_outcome_wakes_the_relay() -> None:
     ledger = FakeLedger(clock)
     relay = asyncio.Event()
     dispatcher = Dispatcher(ledger, FakeGateway(), clock=clock, wake_relay=relay)
-    assert await ledger.accept(dossier_cmd("e1", "D1"), [])
+    assert await accept(ledger, dossier_cmd("e1", "D1"), [])
     assert await dispatcher.run_once() == 1
     assert relay.is_set() and ledger.statuses()
 
@@ -65,12 +73,12 @@ def test_roles_of_one_process_share_their_wake_ups(tmp_path: Path) -> None:
     )
     app = build(settings, ["ingest", "dispatch", "relay"], gateway=FakeGateway())
     assert app.handler is not None and app.relay is not None and app.dispatcher is not None
-    assert app.handler._wake_dispatch is app.dispatcher._wake
-    assert app.handler._wake_relay is app.relay._wake
+    assert app.handler._wakeups.dispatch is app.dispatcher._wake
+    assert app.handler._wakeups.relay is app.relay._wake
     assert app.dispatcher._wake_relay is app.relay._wake
     alone = build(settings, ["ingest"])
     assert alone.handler is not None
-    assert alone.handler._wake_dispatch is None and alone.handler._wake_relay is None
+    assert alone.handler._wakeups == Wakeups()
 
 
 def test_split_processes_on_postgresql_bridge_their_wake_ups() -> None:
@@ -86,7 +94,7 @@ def test_split_processes_on_postgresql_bridge_their_wake_ups() -> None:
     assert front.wakeups is not None and back.wakeups is not None and whole.wakeups is None
     assert front.handler is not None and front.relay is not None and back.dispatcher is not None
     # ingest+relay: tells the dispatchers elsewhere, hears the dispatchers' statuses.
-    assert front.wakeups._notify == {"relais_dispatch": front.handler._wake_dispatch}
+    assert front.wakeups._notify == {"relais_dispatch": front.handler._wakeups.dispatch}
     assert front.wakeups._listen == {"relais_relay": front.relay._wake}
     # dispatch: hears ingest, tells the relay elsewhere.
     assert back.wakeups._listen == {"relais_dispatch": back.dispatcher._wake}

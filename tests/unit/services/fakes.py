@@ -20,14 +20,17 @@ from relais.adapters.ledger.common import (
     OUTBOX_BACKLOG,
     check_completion,
     check_etat_kind,
-    touches_dossier,
+    has_dossier_facts,
 )
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.errors import MissingCredentialsError, NotSupportedError
+from relais.services import command_payload
 from relais.services.clock import Clock
 from relais.services.ledger_port import (
     Accept,
     Command,
+    CommandKind,
     CommandState,
     Completion,
     DossierRecord,
@@ -47,7 +50,6 @@ from relais.services.opco_port import (
     OpcoGateway,
 )
 
-Json = dict[str, Any]
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
@@ -57,6 +59,12 @@ class ManualClock:
 
     def now(self) -> datetime:
         return self.current
+
+    def monotonic(self) -> float:
+        return (self.current - T0).total_seconds()
+
+    async def sleep(self, seconds: float) -> None:
+        self.advance(timedelta(seconds=seconds))
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
@@ -110,7 +118,7 @@ class FakeLedger:
             self._outbox_ids.add(message.event_id)
             self.outbox.append(OutboxRecord(seq=next(self._seq), message=message))
 
-    async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
+    async def _accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
         self._check_open()
         if (command.cfa, command.event_id) in self.inbox:
             return False
@@ -123,7 +131,7 @@ class FakeLedger:
             dossier_id=command.dossier_id,
             opco=command.opco,
             kind=command.kind,
-            payload=command.payload,
+            payload=command_payload.decode(command_payload.encode(command.payload)),
             depends_on=tuple(command.depends_on),
             state=CommandState.PENDING,
             attempts=0,
@@ -136,7 +144,7 @@ class FakeLedger:
         self._enqueue(statuses)
         return True
 
-    async def reject(
+    async def _reject(
         self, event_id: str, statuses: Sequence[OutboxMessage], cfa: str | None = None
     ) -> bool:
         self._check_open()
@@ -151,9 +159,9 @@ class FakeLedger:
         results = []
         for entry in entries:  # nothing here can fail half-way: one by one is all or nothing
             if isinstance(entry, Accept):
-                results.append(await self.accept(entry.command, entry.statuses))
+                results.append(await self._accept(entry.command, entry.statuses))
             else:
-                results.append(await self.reject(entry.event_id, entry.statuses, entry.cfa))
+                results.append(await self._reject(entry.event_id, entry.statuses, entry.cfa))
         return results
 
     # -- dispatch
@@ -230,7 +238,9 @@ class FakeLedger:
         row.worker = None
         row.lease_until = None
         self.completions[command_id] = completion
-        if touches_dossier(cmd.kind.value, completion):
+        # the engines' rule: dossier facts, or the dossier just created
+        created = cmd.kind == CommandKind.DOSSIER and completion.state == CommandState.DONE
+        if has_dossier_facts(completion) or created:
             old = self.dossiers.get((cmd.cfa, cmd.dossier_id))
             dossier = DossierRecord(
                 cfa=cmd.cfa,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from relais.domain.json_types import Json
+from relais.services.command_payload import CommandPayload, parse
 from relais.services.ledger_port import CommandKind, NewCommand
 
 CFA = "12345678900011"
 OTHER_CFA = "98765432100022"
-
-Json = dict[str, Any]
 
 
 TYPES = {
@@ -21,8 +19,13 @@ TYPES = {
 }
 
 
-def wrap(kind: CommandKind, data: Json) -> Json:
+def wrap(kind: CommandKind, data: Json) -> CommandPayload:
     """A command payload as ingest stores it."""
+    return parse(stored(kind, data))
+
+
+def stored(kind: CommandKind, data: Json) -> Json:
+    """The stored JSON form of a command payload."""
     return {"type": TYPES[kind], "time": "2026-11-27T08:00:00+00:00", "data": data}
 
 

@@ -20,9 +20,11 @@ from relais.errors import (
     PermanentOpcoError,
     RetryableOpcoError,
 )
+from relais.services.command_payload import load, parse
 from relais.services.dispatch import Dispatcher, DispatchOptions
 from relais.services.ledger_port import CommandState, NewCommand
 from relais.services.retry import RetryPolicy
+from tests.ledger_entries import accept
 from tests.unit.services.fakes import FakeGateway, FakeLedger, ManualClock
 from tests.unit.services.samples import (
     CFA,
@@ -69,7 +71,7 @@ class World:
 
     async def accept(self, *commands: NewCommand) -> None:
         for command in commands:
-            assert await self.ledger.accept(command, [])
+            assert await accept(self.ledger, command, [])
 
     async def run_until_quiet(self, *, max_rounds: int = 50, step: timedelta = timedelta(0)) -> int:
         total = 0
@@ -159,8 +161,8 @@ async def test_followups_get_the_dossier_numero_interne_in_publication_order() -
 async def test_an_explicit_numero_interne_is_used_as_given() -> None:
     w = World()
     command = convention_cmd("e1", "D9")
-    data = {**command.payload["data"], "numeroInterneDossier": "GIVEN-1"}
-    payload = {**command.payload, "data": data}
+    stored = command.payload.to_json()
+    payload = parse({**stored, "data": {**stored["data"], "numeroInterneDossier": "GIVEN-1"}})
     await w.accept(NewCommand(**{**command.__dict__, "payload": payload}))
     await w.dispatcher.run_once()
     [body] = w.gateway.calls_to("submit_convention")
@@ -455,7 +457,7 @@ async def test_crash_between_the_call_and_the_commit_is_resolved_by_a_lookup() -
     await w.accept(dossier_cmd("e1", "D1"))
     # A worker claims, calls the OPCO, and dies before writing the outcome.
     [claimed] = await w.ledger.claim("dead", 10, w.clock.now(), w.options.lease)
-    await w.gateway.submit_dossier(CFA, AKTO, claimed.payload["data"]["cerfa"])
+    await w.gateway.submit_dossier(CFA, AKTO, claimed.payload.to_json()["data"]["cerfa"])
     assert await w.dispatcher.run_once() == 0, "the dead worker's lease still holds"
     w.clock.advance(w.options.lease + timedelta(seconds=1))
     assert await w.dispatcher.run_once() == 1
@@ -486,7 +488,7 @@ async def test_an_unusable_payload_fails_without_calling_the_opco() -> None:
             dossier_id="D1",
             opco="AKTO",
             kind=dossier_cmd("x", "x").kind,
-            payload={"nope": 1},
+            payload=load({"nope": 1}),  # a stored row no model reads
         )
     )
     await w.dispatcher.run_once()
@@ -589,10 +591,10 @@ async def test_the_ingest_payload_envelope_is_understood() -> None:
     payload = {
         "type": "fr.cfa.convention.submitted.v1",
         "time": "2026-11-27T08:00:00+00:00",
-        "data": inner.payload["data"],
+        "data": inner.payload.to_json()["data"],
         "numeroInterneDossier": "FROM-INGEST",
     }
-    await w.accept(NewCommand(**{**inner.__dict__, "payload": payload}))
+    await w.accept(NewCommand(**{**inner.__dict__, "payload": parse(payload)}))
     await w.dispatcher.run_once()
     [body] = w.gateway.calls_to("submit_convention")
     assert body["numeroInterneDossier"] == "FROM-INGEST"
@@ -698,9 +700,10 @@ async def test_an_ambiguous_avenant_is_not_mistaken_for_its_contract() -> None:
     await w.accept(dossier_cmd("e1", "D1"))
     await w.dispatcher.run_once()
     avenant = dossier_cmd("e2", "D1")
-    data = avenant.payload["data"]
+    stored = avenant.payload.to_json()
+    data = stored["data"]
     cerfa = {**data["cerfa"], "contrat": {**data["cerfa"]["contrat"], "typeContratApp": 31}}
-    payload = {**avenant.payload, "data": {**data, "cerfa": cerfa}}
+    payload = parse({**stored, "data": {**data, "cerfa": cerfa}})
     await w.accept(NewCommand(**{**avenant.__dict__, "payload": payload}))
     w.gateway.fail_next("submit_dossier", AmbiguousOpcoError("timeout"), applied=False)
     await w.run_until_quiet()

@@ -13,6 +13,7 @@ from relais.errors import AuthError, RetryableOpcoError
 from relais.services.dispatch import Dispatcher, DispatchOptions
 from relais.services.poll import Poller, PollOptions
 from relais.services.retry import RetryPolicy
+from tests.ledger_entries import accept
 from tests.unit.services.fakes import FakeGateway, FakeLedger, ManualClock
 from tests.unit.services.samples import CFA, OTHER_CFA, dossier_cmd, facture_cmd
 
@@ -52,7 +53,7 @@ class World:
 
     async def submit(self, event_id: str, dossier_id: str, n: int, opco: str = "AKTO") -> str:
         """A dossier sent through the dispatcher, as in production; its numeroInterne."""
-        await self.ledger.accept(dossier_cmd(event_id, dossier_id, n, opco=opco), [])
+        await accept(self.ledger, dossier_cmd(event_id, dossier_id, n, opco=opco), [])
         dispatcher = Dispatcher(
             self.ledger, self.gateway, DispatchOptions(), clock=self.clock, worker_id="d"
         )
@@ -139,7 +140,7 @@ async def test_dossiers_unknown_to_relais_are_reported_under_the_opco_numero() -
 async def test_facture_changes_are_published_once() -> None:
     w = World()
     await w.submit("e1", "D1", 1)
-    await w.ledger.accept(facture_cmd("f1", ["D1"]), [])
+    await accept(w.ledger, facture_cmd("f1", ["D1"]), [])
     await Dispatcher(w.ledger, w.gateway, clock=w.clock, worker_id="d").run_once()
     assert (await w.poller.poll_once()).changes == 0, "TRANSMIS is known from the submission"
     [facture] = w.gateway.factures[(CFA, AKTO)]

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import click
 import pytest
 
-from relais.entrypoints.cli import build_parser
+from relais.entrypoints.commands.simulator import command, handle
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    return build_parser(only="simulator").parse_args(["simulator", *argv])
+    ctx = command.make_context("simulator", list(argv))
+    params = dict(ctx.params)
+    if params["start_date"] is not None:
+        params["start_date"] = params["start_date"].date()
+    return argparse.Namespace(**params)
 
 
 def test_flags_have_sandbox_defaults() -> None:
@@ -22,7 +27,7 @@ def test_flags_have_sandbox_defaults() -> None:
     assert args.decision_days == (2, 3)
     assert parse("--decision-days", "4").decision_days == (4, 4)
     assert parse("--decision-days", "1:5").decision_days == (1, 5)
-    with pytest.raises(SystemExit):
+    with pytest.raises(click.BadParameter):
         parse("--decision-days", "5:1")
 
 
@@ -40,11 +45,11 @@ def test_bad_files_exit_2_with_a_message(
     path = tmp_path / "file"
     path.write_text(content, encoding="utf-8")
     args = parse(flag, str(path))
-    assert args.handler(args) == 2
+    assert handle(args) == 2
     assert "relais simulator:" in capsys.readouterr().err
 
 
 def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = parse("--keys", str(tmp_path / "absent.csv"))
-    assert args.handler(args) == 2
+    assert handle(args) == 2
     assert "absent.csv" in capsys.readouterr().err

@@ -9,26 +9,23 @@ the same pydantic models by ``relais.contracts``), so a payload is described in 
 
 from __future__ import annotations
 
-from typing import Any
-
 from relais.config import KafkaSettings
 from relais.domain.events import DATA_MODELS, KIND_OF_TYPE, Envelope, EventType
+from relais.domain.json_types import Json
 from relais.domain.status import StatusName
 from relais.services.ingest import DLQ_HEADERS, DLQ_KEY_DROPPED, DLQ_VALUE_DROPPED
 
 ASYNCAPI_FILE = "asyncapi.json"
 EVENTS_DIR = "events"
 
-Document = dict[str, Any]
 
-
-def _ref(path: str) -> Document:
+def _ref(path: str) -> Json:
     return {"$ref": path}
 
 
-def _envelope_headers(event_type: EventType) -> Document:
+def _envelope_headers(event_type: EventType) -> Json:
     schema = Envelope.model_json_schema()
-    properties: Document = {}
+    properties: Json = {}
     for name, prop in schema["properties"].items():
         header = {"type": "string", "description": prop.get("description", name)}
         if name == "type":
@@ -51,7 +48,7 @@ def _envelope_headers(event_type: EventType) -> Document:
     }
 
 
-def _status_headers() -> Document:
+def _status_headers() -> Json:
     types = [name.event_type for name in StatusName]
     return {
         "type": "object",
@@ -94,7 +91,7 @@ def _status_headers() -> Document:
     }
 
 
-def _dlq_headers() -> Document:
+def _dlq_headers() -> Json:
     descriptions = {
         "dlq_reason": "Why the record could not be read: DATA_NOT_JSON, DATA_NOT_FINITE, "
         "DATA_NOT_OBJECT, "
@@ -106,7 +103,7 @@ def _dlq_headers() -> Document:
         "dlq_partition": "Its partition (decimal; absent for a status event set aside)",
         "dlq_offset": "Its offset (decimal; the outbox row's seq for a status event set aside)",
     }
-    properties: Document = {
+    properties: Json = {
         name: {"type": "string", "description": descriptions[name]} for name in DLQ_HEADERS
     }
     properties["dlq_errors"] = {
@@ -144,10 +141,10 @@ def _message_name(event_type: EventType) -> str:
     return event_type.value.removeprefix("fr.cfa.").removesuffix(".v1").replace(".", "_")
 
 
-def asyncapi_document(kafka: KafkaSettings | None = None) -> Document:
+def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
     kafka = kafka or KafkaSettings()
     key = {"type": "string", "description": "The CFA's own dossier id (= ce_subject)"}
-    messages: Document = {}
+    messages: Json = {}
     for event_type in EventType:
         model = DATA_MODELS[event_type]
         messages[_message_name(event_type)] = {
@@ -279,6 +276,6 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Document:
     }
 
 
-def asyncapi_documents() -> dict[str, Document | str]:
+def asyncapi_documents() -> dict[str, Json | str]:
     """The ``relais.contracts`` source: ``{"asyncapi.json": document}``."""
     return {ASYNCAPI_FILE: asyncapi_document()}

@@ -45,7 +45,7 @@ from relais.config import KafkaSettings
 from relais.errors import LedgerError
 from relais.logging import bound, get_logger
 from relais.metrics import Metrics
-from relais.services.ingest import IngestHandler, Outcome, Record, Result
+from relais.services.ingest import BatchInterrupted, IngestHandler, Outcome, Record, Result
 
 log = get_logger("relais.ingest")
 
@@ -207,12 +207,10 @@ class IngestSubscriber:
         done: dict[TopicPartition, int] = {}
         position = 0
         while position < len(records):
-            handled: list[Result] = []
             try:
-                await self._handler.handle_batch(
-                    [_record(rec) for rec in records[position:]], handled
-                )
-            except BaseException as exc:
+                await self._handler.handle_batch([_record(rec) for rec in records[position:]])
+            except BaseException as raised:  # noqa: BLE001 - a cancellation is re-raised below
+                exc, handled = _interruption(raised)
                 self._handled(records[position : position + len(handled)], done)
                 position += len(handled)
                 if position < len(records) and isinstance(exc, Exception):
@@ -224,7 +222,7 @@ class IngestSubscriber:
                             continue
                 await self._give_back(consumer, records[position:], done)
                 if not isinstance(exc, Exception):
-                    raise  # cancelled: shutting down
+                    raise exc from None  # cancelled: shutting down
                 if position < len(records):
                     rec = records[position]
                     with bound(topic=rec.topic, partition=rec.partition, offset=rec.offset):
@@ -323,3 +321,10 @@ class IngestSubscriber:
             per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(0, end - position)
         for topic, lag in per_topic.items():
             self._metrics.consumer_lag.labels(topic=topic).set(lag)
+
+
+def _interruption(raised: BaseException) -> tuple[BaseException, Sequence[Result]]:
+    """What stopped a poll and the results of the records handled before it."""
+    if isinstance(raised, BatchInterrupted):
+        return raised.cause, raised.handled
+    return raised, ()

@@ -23,7 +23,7 @@ from aiokafka.errors import (
 
 from relais.adapters.kafka.client import aiokafka_options
 from relais.config import KafkaSettings
-from relais.errors import RelaisError
+from relais.errors import RelaisError, UnavailableError
 from relais.services.ingest import DLQ_HEADERS, DLQ_KEY_DROPPED, DLQ_VALUE_DROPPED, DeadLetter
 from relais.services.ledger_port import OutboxMessage
 from relais.services.relay import TOO_LARGE, SetAside, Unpublishable
@@ -49,6 +49,12 @@ class PublishError(RelaisError):
     """The broker did not take a record (retry later; nothing was marked done)."""
 
     code = "KAFKA_PUBLISH"
+
+
+class ProducerUnavailableError(PublishError, UnavailableError):
+    """The producer could not connect to the broker at all (at start: the CLI exits 69)."""
+
+    code = "KAFKA_UNAVAILABLE"
 
 
 class KafkaProducer:
@@ -79,7 +85,10 @@ class KafkaProducer:
                     await producer.start()
                 except KafkaError as exc:
                     await producer.stop()
-                    raise PublishError(f"cannot connect the producer: {exc!r}") from exc
+                    where = self._options.get("bootstrap_servers")
+                    raise ProducerUnavailableError(
+                        f"Kafka broker {where}: cannot connect the producer ({type(exc).__name__})"
+                    ) from exc
                 self._producer = producer
 
     async def stop(self) -> None:

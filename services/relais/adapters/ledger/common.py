@@ -1,31 +1,41 @@
-"""What both ledger engines share: timestamps, argument checks, counts keys, error translation."""
+"""What both ledger engines share: argument checks, the payload and row codecs, the reads (lookups,
+relay batch, counts), the migration plan, and error translation.
+
+Each engine keeps only what its driver needs: how it runs a named query of its ``queries/<engine>
+.sql`` (``LedgerReads._rows``), how it stores timestamps and lists (``Codec``), and its writes.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from relais.errors import LedgerError
-from relais.services.ledger_port import CommandState, Completion, OutboxMessage
-
-Clock = Callable[[], datetime]
+from relais.adapters.ledger.migrations import Engine, Migration, load
+from relais.adapters.ledger.queries import queries
+from relais.errors import ConfigurationError, LedgerError
+from relais.services import command_payload
+from relais.services.command_payload import CommandPayload, StoredPayload
+from relais.services.ledger_port import (
+    Command,
+    CommandKind,
+    CommandState,
+    Completion,
+    DossierRecord,
+    FactureRecord,
+    OutboxMessage,
+    OutboxRecord,
+)
 
 TERMINAL_STATES = (CommandState.DONE, CommandState.FAILED)
 ETAT_KINDS = ("dossier", "facture")
 
-# ``counts()``: one key per command state, plus the unpublished outbox rows under this key.
+# ``counts()``: one key per command state, plus the unpublished outbox rows under this key (the
+# ``counts`` query names them so).
 OUTBOX_BACKLOG = "outbox"
-COUNTS_QUERY = (
-    "SELECT state AS name, count(*) AS n FROM commands GROUP BY state"
-    f" UNION ALL SELECT '{OUTBOX_BACKLOG}', count(*) FROM outbox WHERE published_at IS NULL"
-)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -45,6 +55,16 @@ def check_etat_kind(kind: str) -> None:
         raise ValueError(f"etat kind must be one of {ETAT_KINDS}, not {kind!r}")
 
 
+def encode_payload(payload: CommandPayload) -> str:
+    """A payload as stored (JSON text; ``jsonb`` on PostgreSQL): ``command_payload.encode``."""
+    return command_payload.encode(payload)
+
+
+def decode_payload(stored: str) -> StoredPayload:
+    """A stored payload back: ``command_payload.decode`` (an unreadable row loads, never raises)."""
+    return command_payload.decode(stored)
+
+
 def headers_json(headers: Mapping[str, str]) -> str:
     return json.dumps(dict(headers), separators=(",", ":"), ensure_ascii=False)
 
@@ -54,13 +74,10 @@ def dossier_numbers(completion: Completion) -> tuple[str | None, str | None]:
     return ids.get("numeroInterne"), ids.get("numeroExterne")
 
 
-def touches_dossier(kind: str, completion: Completion) -> bool:
-    """Whether a completion writes the dossiers row: ids, an etat, or a dossier just created."""
-    return bool(
-        completion.dossier_ids
-        or completion.dossier_etat is not None
-        or (kind == "dossier" and completion.state == CommandState.DONE)
-    )
+def has_dossier_facts(completion: Completion) -> bool:
+    """Whether a completion brings ids or an etat for its dossier. The engines' ``complete`` query
+    writes the dossiers row then, or when a dossier command is done (the dossier just created)."""
+    return bool(completion.dossier_ids or completion.dossier_etat is not None)
 
 
 def unique_statuses(statuses: Sequence[OutboxMessage]) -> list[OutboxMessage]:
@@ -74,12 +91,140 @@ def unique_statuses(statuses: Sequence[OutboxMessage]) -> list[OutboxMessage]:
     return out
 
 
+def migrations_to_apply(engine: Engine, applied: Mapping[int, str]) -> list[Migration]:
+    """The shipped migrations not applied yet, in version order, given the applied ``{version:
+    checksum}``. An applied migration whose file changed since is a ``ConfigurationError``."""
+    pending = []
+    for migration in load(engine):
+        if migration.version not in applied:
+            pending.append(migration)
+        elif applied[migration.version] != migration.checksum:
+            raise ConfigurationError(
+                f"ledger migration {migration.version:04d}_{migration.name} was "
+                "changed after it was applied: add a new migration instead"
+            )
+    return pending
+
+
+class Row(Protocol):
+    """A result row as both drivers give it (``asyncpg.Record``, ``sqlite3.Row``)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Codec:
+    """Rows to port records. What differs between engines: how a timestamp and a list of strings
+    are stored (PostgreSQL ``timestamptz``/``text[]``, SQLite text and JSON text)."""
+
+    timestamp: Callable[[Any], datetime]
+    strings: Callable[[Any], tuple[str, ...]]
+
+    def command(self, row: Row) -> Command:
+        return Command(
+            id=row["id"],
+            event_id=row["event_id"],
+            cfa=row["cfa"],
+            dossier_id=row["dossier_id"],
+            opco=row["opco"],
+            kind=CommandKind(row["kind"]),
+            payload=decode_payload(row["payload"]),
+            depends_on=self.strings(row["depends_on"]),
+            state=CommandState(row["state"]),
+            attempts=row["attempts"],
+            created_at=self.timestamp(row["created_at"]),
+            next_attempt_at=self.timestamp(row["next_attempt_at"]),
+            last_error=row["last_error"],
+            ambiguous=bool(row["ambiguous"]),
+        )
+
+    def dossier(self, row: Row) -> DossierRecord:
+        return DossierRecord(
+            cfa=row["cfa"],
+            dossier_id=row["dossier_id"],
+            opco=row["opco"],
+            numero_interne=row["numero_interne"],
+            numero_externe=row["numero_externe"],
+            etat=row["etat"],
+            updated_at=self.timestamp(row["updated_at"]),
+        )
+
+    @staticmethod
+    def facture(row: Row) -> FactureRecord:
+        return FactureRecord(
+            cfa=row["cfa"],
+            reference=row["reference"],
+            opco=row["opco"],
+            numero_interne_facture=row["numero_interne_facture"],
+            etat=row["etat"],
+        )
+
+    @staticmethod
+    def outbox(row: Row) -> OutboxRecord:
+        return OutboxRecord(
+            seq=row["seq"],
+            message=OutboxMessage(
+                event_id=row["event_id"],
+                key=row["key"],
+                headers=json.loads(row["headers"]),
+                value=bytes(row["value"]),
+                topic=row["topic"],
+            ),
+        )
+
+
+class LedgerReads:
+    """The reads of the port, written once: each runs one named query of the engine's file
+    through ``_rows`` (one statement, one snapshot) and maps the rows with the engine's codec."""
+
+    engine: Engine
+    codec: Codec
+
+    async def _rows(self, query: str, *params: Any) -> Sequence[Row]:
+        """The rows of ``queries(self.engine)[query]`` run with positional ``params``."""
+        raise NotImplementedError
+
+    def _sql(self, name: str) -> str:
+        return queries(self.engine)[name]
+
+    async def ping(self) -> None:
+        await self._rows("ping")
+
+    async def dossier(self, cfa: str, dossier_id: str) -> DossierRecord | None:
+        rows = await self._rows("dossier", cfa, dossier_id)
+        return self.codec.dossier(rows[0]) if rows else None
+
+    async def dossier_by_numero(self, opco: str, numero_interne: str) -> DossierRecord | None:
+        rows = await self._rows("dossier_by_numero", opco, numero_interne)
+        return self.codec.dossier(rows[0]) if rows else None
+
+    async def has_open_command(self, cfa: str, dossier_id: str) -> bool:
+        rows = await self._rows("has_open_command", cfa, dossier_id)
+        return bool(rows[0][0])
+
+    async def facture(self, cfa: str, reference: str) -> FactureRecord | None:
+        rows = await self._rows("facture", cfa, reference)
+        return self.codec.facture(rows[0]) if rows else None
+
+    async def commands_for(self, cfa: str, dossier_id: str) -> list[Command]:
+        return [
+            self.codec.command(row) for row in await self._rows("commands_for", cfa, dossier_id)
+        ]
+
+    async def outbox_batch(self, limit: int) -> list[OutboxRecord]:
+        return [self.codec.outbox(row) for row in await self._rows("outbox_batch", limit)]
+
+    async def counts(self) -> Mapping[str, int]:
+        result = {state.value: 0 for state in CommandState}
+        for row in await self._rows("counts"):
+            result[row["name"]] = row["n"]
+        return result
+
+
 # The port's methods (and the adapters' own): what ``translate_errors`` wraps.
 PUBLIC_METHODS = (
     "migrate",
     "ping",
-    "accept",
-    "reject",
     "ingest_batch",
     "claim",
     "complete",
@@ -95,7 +240,6 @@ PUBLIC_METHODS = (
     "set_aside",
     "commands_for",
     "counts",
-    "describe_schema",
     "migration_status",
 )
 

@@ -17,29 +17,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
-import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 from relais.adapters.ledger import common
-from relais.adapters.ledger.migrations import MigrationStatus, load, status
+from relais.adapters.ledger.migrations import MigrationStatus, sqlite_statements, status
+from relais.adapters.ledger.queries import queries
+from relais.adapters.ledger.sqlite_connection import connect
 from relais.adapters.ledger.sqlite_worker import GroupCommitWorker
+from relais.domain.clock import Clock
 from relais.errors import ConfigurationError
+from relais.services.clock import SystemClock
 from relais.services.ledger_port import (
     Accept,
     Command,
     CommandKind,
-    CommandState,
     Completion,
-    DossierRecord,
     FactureRecord,
     NewCommand,
     OutboxMessage,
-    OutboxRecord,
     Reject,
 )
 
@@ -47,58 +45,7 @@ T = TypeVar("T")
 
 _SYNCHRONOUS = ("off", "normal", "full", "extra")
 
-_COMMAND_COLUMNS = (
-    "id, event_id, cfa, dossier_id, opco, kind, payload, depends_on, state, attempts,"
-    " created_at, next_attempt_at, last_error, ambiguous"
-)
-
-_DOSSIER_COLUMNS = "cfa, dossier_id, opco, numero_interne, numero_externe, etat, updated_at"
-
-_INSERT_OUTBOX = (
-    "INSERT INTO outbox (event_id, topic, key, headers, value, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
-)
-
-# The oldest open command of each dossier, when due: pending and due, or in flight under an expired
-# lease (its worker crashed). Never a command with an older open one in its dossier (FIFO).
-_CLAIM = f"""
-UPDATE commands SET
-    ambiguous = CASE WHEN state = 'in_flight' THEN 1 ELSE ambiguous END,
-    state = 'in_flight', locked_by = :worker, locked_until = :until, updated_at = :now
-WHERE id IN (
-    SELECT id FROM (
-        SELECT c.id, c.next_attempt_at AS due FROM commands AS c
-        WHERE c.state = 'pending' AND c.blocked = 0 AND c.next_attempt_at <= :now
-          AND c.opco NOT IN (SELECT value FROM json_each(:exclude))
-          AND NOT EXISTS (
-            SELECT 1 FROM commands AS o
-            WHERE o.cfa = c.cfa AND o.dossier_id = c.dossier_id AND o.id < c.id
-              AND o.state IN ('pending', 'in_flight'))
-        ORDER BY c.next_attempt_at, c.id LIMIT :limit)
-    UNION ALL
-    SELECT id FROM (
-        SELECT c.id, c.locked_until AS due FROM commands AS c
-        WHERE c.state = 'in_flight' AND c.locked_until <= :now
-          AND c.opco NOT IN (SELECT value FROM json_each(:exclude))
-          AND NOT EXISTS (
-            SELECT 1 FROM commands AS o
-            WHERE o.cfa = c.cfa AND o.dossier_id = c.dossier_id AND o.id < c.id
-              AND o.state IN ('pending', 'in_flight'))
-        ORDER BY c.locked_until LIMIT :limit)
-    LIMIT :limit)
-RETURNING {_COMMAND_COLUMNS}
-"""
-
-
-_UNBLOCK_NEXT = """
-UPDATE commands SET blocked = 0
-WHERE id = (
-    SELECT id FROM commands
-    WHERE cfa = ? AND dossier_id = ? AND state IN ('pending', 'in_flight')
-    ORDER BY id
-    LIMIT 1)
-  AND blocked = 1
-"""
+SQL = queries("sqlite")
 
 
 def ts(moment: datetime) -> str:
@@ -110,41 +57,18 @@ def _parse_ts(text: str) -> datetime:
     return datetime.fromisoformat(text)  # the "Z" suffix gives an aware UTC datetime
 
 
-def _command(row: sqlite3.Row) -> Command:
-    return Command(
-        id=row["id"],
-        event_id=row["event_id"],
-        cfa=row["cfa"],
-        dossier_id=row["dossier_id"],
-        opco=row["opco"],
-        kind=CommandKind(row["kind"]),
-        payload=json.loads(row["payload"]),
-        depends_on=tuple(json.loads(row["depends_on"])),
-        state=CommandState(row["state"]),
-        attempts=row["attempts"],
-        created_at=_parse_ts(row["created_at"]),
-        next_attempt_at=_parse_ts(row["next_attempt_at"]),
-        last_error=row["last_error"],
-        ambiguous=bool(row["ambiguous"]),
-    )
+def _strings(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
 
 
-def _dossier(row: sqlite3.Row) -> DossierRecord:
-    return DossierRecord(
-        cfa=row["cfa"],
-        dossier_id=row["dossier_id"],
-        opco=row["opco"],
-        numero_interne=row["numero_interne"],
-        numero_externe=row["numero_externe"],
-        etat=row["etat"],
-        updated_at=_parse_ts(row["updated_at"]),
-    )
+# How SQLite hands back what ``common.Codec`` reads: timestamps as ``ts`` text, lists as JSON.
+CODEC = common.Codec(timestamp=_parse_ts, strings=_strings)
 
 
 def _append_outbox(conn: sqlite3.Connection, statuses: Sequence[OutboxMessage], now: str) -> None:
     if statuses:
         conn.executemany(
-            _INSERT_OUTBOX,
+            SQL["insert_outbox"],
             [
                 (s.event_id, s.topic, s.key, common.headers_json(s.headers), s.value, now)
                 for s in statuses
@@ -152,33 +76,15 @@ def _append_outbox(conn: sqlite3.Connection, statuses: Sequence[OutboxMessage], 
         )
 
 
-# The inbox key is (cfa, event_id); cfa '' for a record whose CFA is not established.
-_INSERT_INBOX = (
-    "INSERT INTO inbox (cfa, event_id, outcome, received_at) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (cfa, event_id) DO NOTHING"
-)
-
-# blocked: behind an older open command of its dossier (FIFO; claim skips it until complete
-# unblocks it). Earlier commands of the same batch are rows of this transaction: seen here.
-_INSERT_COMMAND = (
-    "INSERT INTO commands (event_id, cfa, dossier_id, opco, kind, payload, depends_on,"
-    " state, attempts, next_attempt_at, created_at, updated_at, ambiguous, blocked)"
-    " VALUES (:event_id, :cfa, :dossier_id, :opco, :kind, :payload, :depends_on, 'pending', 0,"
-    " :now, :now, :now, 0, EXISTS ("
-    "  SELECT 1 FROM commands WHERE cfa = :cfa AND dossier_id = :dossier_id"
-    "  AND state IN ('pending', 'in_flight')))"
-)
-
-
 def _command_values(command: NewCommand) -> dict[str, Any]:
-    """The parameters of ``_INSERT_COMMAND`` but ``now``."""
+    """The parameters of the ``insert_command`` query but ``now``."""
     return {
         "event_id": command.event_id,
         "cfa": command.cfa,
         "dossier_id": command.dossier_id,
         "opco": command.opco,
         "kind": CommandKind(command.kind).value,
-        "payload": json.dumps(command.payload, separators=(",", ":"), ensure_ascii=False),
+        "payload": common.encode_payload(command.payload),
         "depends_on": json.dumps(list(command.depends_on)),
     }
 
@@ -190,42 +96,106 @@ def _accept(
     now: str,
 ) -> bool:
     inbox_row = (values["cfa"], values["event_id"], "accepted", now)
-    if conn.execute(_INSERT_INBOX, inbox_row).rowcount == 0:
+    if conn.execute(SQL["insert_inbox"], inbox_row).rowcount == 0:
         return False
-    conn.execute(_INSERT_COMMAND, {**values, "now": now})
+    conn.execute(SQL["insert_command"], {**values, "now": now})
     _append_outbox(conn, statuses, now)
     return True
 
 
-def _reject(
-    conn: sqlite3.Connection,
-    event_id: str,
-    statuses: Sequence[OutboxMessage],
-    now: str,
-    cfa: str | None = None,
+def _reject(conn: sqlite3.Connection, entry: Reject, now: str) -> bool:
+    inbox_row = (entry.cfa or "", entry.event_id, "rejected", now)
+    if conn.execute(SQL["insert_inbox"], inbox_row).rowcount == 0:
+        return False
+    _append_outbox(conn, entry.statuses, now)
+    return True
+
+
+def _complete(
+    conn: sqlite3.Connection, command_id: int, worker: str, completion: Completion, now: str
 ) -> bool:
-    if conn.execute(_INSERT_INBOX, (cfa or "", event_id, "rejected", now)).rowcount == 0:
+    """The lease check, the dossier and facture rows with their known etats, the statuses, and
+    the dossier's next command unblocked."""
+    row = conn.execute(
+        SQL["complete_command"],
+        (completion.state.value, completion.error, now, command_id, worker),
+    ).fetchone()
+    if row is None:
         return False
-    _append_outbox(conn, statuses, now)
+    cfa, opco = row["cfa"], row["opco"]
+    numero_interne, numero_externe = common.dossier_numbers(completion)
+    dossier = conn.execute(
+        SQL["complete_dossier"],
+        {
+            "cfa": cfa,
+            "dossier_id": row["dossier_id"],
+            "opco": opco,
+            "numero_interne": numero_interne,
+            "numero_externe": numero_externe,
+            "etat": completion.dossier_etat,
+            "now": now,
+            "facts": common.has_dossier_facts(completion),
+            "kind": row["kind"],
+            "state": completion.state.value,
+        },
+    ).fetchone()
+    if dossier is not None and completion.dossier_etat is not None:
+        _seed_etat(conn, (cfa, opco, "dossier"), dossier["numero_interne"], dossier["etat"], now)
+    if completion.facture is not None:
+        _complete_facture(conn, completion.facture, now)
+    _append_outbox(conn, completion.statuses, now)
+    conn.execute(SQL["unblock_next"], (cfa, row["dossier_id"]))
     return True
+
+
+def _complete_facture(conn: sqlite3.Connection, facture: FactureRecord, now: str) -> None:
+    stored = conn.execute(
+        SQL["complete_facture"],
+        (
+            facture.cfa,
+            facture.reference,
+            facture.opco,
+            facture.numero_interne_facture,
+            facture.etat,
+            now,
+            now,
+        ),
+    ).fetchone()
+    if facture.etat is not None:
+        key = (facture.cfa, facture.opco, "facture")
+        _seed_etat(conn, key, stored["numero_interne_facture"], stored["etat"], now)
 
 
 def _seed_etat(
-    conn: sqlite3.Connection, cfa: str, opco: str, kind: str, numero: str, etat: str, now: str
+    conn: sqlite3.Connection, key: tuple[str, str, str], numero: str | None, etat: str, now: str
 ) -> None:
-    """What the OPCO told us at submission is the known etat: polling reports only later changes."""
-    conn.execute(
-        "INSERT INTO opco_etats (cfa, opco, kind, numero, etat, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (cfa, opco, kind, numero)"
-        " DO UPDATE SET etat = excluded.etat, updated_at = excluded.updated_at",
-        (cfa, opco, kind, numero, etat, now),
-    )
+    """The etat the OPCO gave at submission is the known one (``key``: cfa, opco, kind): polling
+    reports only later changes. Nothing without the OPCO's number."""
+    if numero is not None:
+        conn.execute(SQL["seed_etat"], (*key, numero, etat, now))
+
+
+def _record_etat(
+    conn: sqlite3.Connection,
+    values: tuple[str, str, str, str, str],
+    statuses: Sequence[OutboxMessage],
+    now: str,
+) -> bool:
+    cfa, opco, kind, numero_interne, etat = values
+    if conn.execute(SQL["record_etat"], (*values, now)).rowcount == 0:
+        return False
+    linked = "record_dossier_etat" if kind == "dossier" else "record_facture_etat"
+    conn.execute(SQL[linked], (etat, now, opco, numero_interne, cfa))
+    _append_outbox(conn, statuses, now)
+    return True
 
 
 @common.translate_errors(sqlite3.Error, OSError)
-class SqliteLedger:
-    """``Ledger`` on one SQLite file (or ``:memory:``)."""
+class SqliteLedger(common.LedgerReads):
+    """``Ledger`` on one SQLite file (or ``:memory:``). Its SQL is in ``queries/sqlite.sql``."""
+
+    engine = "sqlite"
+    codec = CODEC
 
     def __init__(
         self,
@@ -233,14 +203,14 @@ class SqliteLedger:
         *,
         synchronous: str = "full",
         busy_timeout_ms: int = 5000,
-        clock: common.Clock = common.utc_now,
+        clock: Clock | None = None,
     ) -> None:
         if synchronous.lower() not in _SYNCHRONOUS:
             raise ConfigurationError(f"sqlite synchronous must be one of {_SYNCHRONOUS}")
         self.path = path
         self._synchronous = synchronous.upper()
         self._busy_timeout_ms = busy_timeout_ms
-        self._clock = clock
+        self._clock: Clock = clock if clock is not None else SystemClock()
         self._closed = False
         self._worker = GroupCommitWorker(self._open, name="relais-ledger-sqlite")
 
@@ -248,28 +218,9 @@ class SqliteLedger:
 
     def _open(self) -> sqlite3.Connection:
         """The one connection (called on the worker thread, at the first job)."""
-        if self.path != ":memory:":
-            _private_files(Path(self.path))
-        conn = sqlite3.connect(self.path, isolation_level=None, cached_statements=256)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-        self._enable_wal(conn)
-        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        return conn
-
-    def _enable_wal(self, conn: sqlite3.Connection) -> None:
-        """Switching a fresh file to WAL needs a moment alone with it, and SQLite answers "locked"
-        at once (busy_timeout does not apply) when another connection opens it at the same time:
-        retry within the busy timeout."""
-        deadline = time.monotonic() + self._busy_timeout_ms / 1000
-        while True:
-            try:
-                conn.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.02)
+        return connect(
+            self.path, synchronous=self._synchronous, busy_timeout_ms=self._busy_timeout_ms
+        )
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` atomically on the worker thread; return once it is committed."""
@@ -279,34 +230,23 @@ class SqliteLedger:
         return result
 
     def _now(self) -> str:
-        return ts(self._clock())
+        return ts(self._clock.now())
+
+    async def _rows(self, query: str, *params: Any) -> list[sqlite3.Row]:
+        sql = SQL[query]
+        return await self._run(lambda conn: conn.execute(sql, params).fetchall())
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def migrate(self) -> None:
         def run(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,"
-                " applied_at TEXT NOT NULL) STRICT"
-            )
-            applied = {
-                row["version"]: row["checksum"]
-                for row in conn.execute("SELECT version, checksum FROM schema_migrations")
-            }
-            for migration in load("sqlite"):
-                if migration.version in applied:
-                    if applied[migration.version] != migration.checksum:
-                        raise ConfigurationError(
-                            f"ledger migration {migration.version:04d}_{migration.name} was "
-                            "changed after it was applied: add a new migration instead"
-                        )
-                    continue
-                for statement in _statements(migration.sql):
+            conn.execute(SQL["create_schema_migrations"])
+            applied = dict(conn.execute(SQL["applied_migrations"]).fetchall())
+            for migration in common.migrations_to_apply("sqlite", applied):
+                for statement in sqlite_statements(migration.sql):
                     conn.execute(statement)
                 conn.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum, applied_at)"
-                    " VALUES (?, ?, ?, ?)",
+                    SQL["record_migration"],
                     (migration.version, migration.name, migration.checksum, self._now()),
                 )
 
@@ -316,18 +256,12 @@ class SqliteLedger:
         """Applied and pending migrations, changing nothing (``relais migrate --check``)."""
 
         def run(conn: sqlite3.Connection) -> MigrationStatus:
-            exists = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-            ).fetchone()
             applied: dict[int, str] = {}
-            if exists:
-                applied = dict(conn.execute("SELECT version, checksum FROM schema_migrations"))
+            if conn.execute(SQL["schema_migrations_exists"]).fetchone():
+                applied = dict(conn.execute(SQL["applied_migrations"]).fetchall())
             return status("sqlite", applied)
 
         return await self._run(run)
-
-    async def ping(self) -> None:
-        await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
         if self._closed:
@@ -336,15 +270,6 @@ class SqliteLedger:
         await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
 
     # -- ingest -------------------------------------------------------------------------------
-
-    async def accept(self, command: NewCommand, statuses: Sequence[OutboxMessage]) -> bool:
-        row = _command_values(command)
-        return await self._run(lambda conn: _accept(conn, row, statuses, self._now()))
-
-    async def reject(
-        self, event_id: str, statuses: Sequence[OutboxMessage], cfa: str | None = None
-    ) -> bool:
-        return await self._run(lambda conn: _reject(conn, event_id, statuses, self._now(), cfa))
 
     async def ingest_batch(self, entries: Sequence[Accept | Reject]) -> list[bool]:
         """One job on the worker thread: the entries one by one, in one savepoint and commit."""
@@ -357,7 +282,7 @@ class SqliteLedger:
             return [
                 _accept(conn, _command_values(entry.command), entry.statuses, now)
                 if isinstance(entry, Accept)
-                else _reject(conn, entry.event_id, entry.statuses, now, entry.cfa)
+                else _reject(conn, entry, now)
                 for entry in batch
             ]
 
@@ -384,7 +309,7 @@ class SqliteLedger:
         }
 
         def run(conn: sqlite3.Connection) -> list[Command]:
-            return [_command(row) for row in conn.execute(_CLAIM, params).fetchall()]
+            return [CODEC.command(row) for row in conn.execute(SQL["claim"], params).fetchall()]
 
         commands = await self._run(run)
         commands.sort(key=lambda c: c.id)
@@ -392,80 +317,9 @@ class SqliteLedger:
 
     async def complete(self, command_id: int, worker: str, completion: Completion) -> bool:
         common.check_completion(completion)
-        numero_interne, numero_externe = common.dossier_numbers(completion)
-        facture = completion.facture
-
-        def run(conn: sqlite3.Connection) -> bool:
-            now = self._now()
-            row = conn.execute(
-                "UPDATE commands SET state = ?, last_error = ?, locked_by = NULL,"
-                " locked_until = NULL, updated_at = ?"
-                " WHERE id = ? AND locked_by = ? AND state = 'in_flight'"
-                " RETURNING cfa, dossier_id, opco, kind",
-                (completion.state.value, completion.error, now, command_id, worker),
-            ).fetchone()
-            if row is None:
-                return False
-            cfa, opco = row["cfa"], row["opco"]
-            if common.touches_dossier(row["kind"], completion):
-                dossier = conn.execute(
-                    "INSERT INTO dossiers (cfa, dossier_id, opco, numero_interne, numero_externe,"
-                    " etat, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (cfa, dossier_id) DO UPDATE SET opco = excluded.opco,"
-                    " numero_interne = coalesce(excluded.numero_interne, numero_interne),"
-                    " numero_externe = coalesce(excluded.numero_externe, numero_externe),"
-                    " etat = coalesce(excluded.etat, etat), updated_at = excluded.updated_at"
-                    " RETURNING numero_interne, etat",
-                    (
-                        cfa,
-                        row["dossier_id"],
-                        opco,
-                        numero_interne,
-                        numero_externe,
-                        completion.dossier_etat,
-                        now,
-                        now,
-                    ),
-                ).fetchone()
-                if completion.dossier_etat is not None and dossier["numero_interne"] is not None:
-                    _seed_etat(
-                        conn, cfa, opco, "dossier", dossier["numero_interne"], dossier["etat"], now
-                    )
-            if facture is not None:
-                stored = conn.execute(
-                    "INSERT INTO factures (cfa, reference, opco, numero_interne_facture, etat,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (cfa, reference) DO UPDATE SET opco = excluded.opco,"
-                    " numero_interne_facture ="
-                    " coalesce(excluded.numero_interne_facture, numero_interne_facture),"
-                    " etat = coalesce(excluded.etat, etat), updated_at = excluded.updated_at"
-                    " RETURNING numero_interne_facture, etat",
-                    (
-                        facture.cfa,
-                        facture.reference,
-                        facture.opco,
-                        facture.numero_interne_facture,
-                        facture.etat,
-                        now,
-                        now,
-                    ),
-                ).fetchone()
-                if facture.etat is not None and stored["numero_interne_facture"] is not None:
-                    _seed_etat(
-                        conn,
-                        facture.cfa,
-                        facture.opco,
-                        "facture",
-                        stored["numero_interne_facture"],
-                        stored["etat"],
-                        now,
-                    )
-            _append_outbox(conn, completion.statuses, now)
-            # the dossier's next command is its head now
-            conn.execute(_UNBLOCK_NEXT, (cfa, row["dossier_id"]))
-            return True
-
-        return await self._run(run)
+        return await self._run(
+            lambda conn: _complete(conn, command_id, worker, completion, self._now())
+        )
 
     async def reschedule(
         self,
@@ -481,10 +335,7 @@ class SqliteLedger:
         def run(conn: sqlite3.Connection) -> bool:
             now = self._now()
             changed = conn.execute(
-                "UPDATE commands SET state = 'pending', next_attempt_at = ?,"
-                " attempts = attempts + ?, last_error = ?, ambiguous = ?,"
-                " locked_by = NULL, locked_until = NULL, updated_at = ?"
-                " WHERE id = ? AND locked_by = ? AND state = 'in_flight'",
+                SQL["reschedule"],
                 (
                     ts(next_attempt_at),
                     1 if count_attempt else 0,
@@ -504,68 +355,7 @@ class SqliteLedger:
 
     async def release(self, worker: str) -> int:
         def run(conn: sqlite3.Connection) -> int:
-            released = conn.execute(
-                "UPDATE commands SET state = 'pending', locked_by = NULL, locked_until = NULL,"
-                " updated_at = ? WHERE locked_by = ? AND state = 'in_flight'",
-                (self._now(), worker),
-            )
-            return released.rowcount
-
-        return await self._run(run)
-
-    # -- lookups ------------------------------------------------------------------------------
-
-    async def dossier(self, cfa: str, dossier_id: str) -> DossierRecord | None:
-        def run(conn: sqlite3.Connection) -> DossierRecord | None:
-            row = conn.execute(
-                f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE cfa = ? AND dossier_id = ?",
-                (cfa, dossier_id),
-            ).fetchone()
-            return None if row is None else _dossier(row)
-
-        return await self._run(run)
-
-    async def dossier_by_numero(self, opco: str, numero_interne: str) -> DossierRecord | None:
-        def run(conn: sqlite3.Connection) -> DossierRecord | None:
-            row = conn.execute(
-                f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE opco = ? AND numero_interne = ?"
-                " ORDER BY updated_at DESC LIMIT 1",
-                (opco, numero_interne),
-            ).fetchone()
-            return None if row is None else _dossier(row)
-
-        return await self._run(run)
-
-    async def has_open_command(self, cfa: str, dossier_id: str) -> bool:
-        def run(conn: sqlite3.Connection) -> bool:
-            row = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM commands WHERE cfa = ? AND dossier_id = ?"
-                " AND state IN ('pending', 'in_flight'))",
-                (cfa, dossier_id),
-            ).fetchone()
-            return bool(row[0])
-
-        return await self._run(run)
-
-    async def facture(self, cfa: str, reference: str) -> FactureRecord | None:
-        def run(conn: sqlite3.Connection) -> FactureRecord | None:
-            row = conn.execute(
-                "SELECT cfa, reference, opco, numero_interne_facture, etat FROM factures"
-                " WHERE cfa = ? AND reference = ?",
-                (cfa, reference),
-            ).fetchone()
-            return None if row is None else FactureRecord(**dict(row))
-
-        return await self._run(run)
-
-    async def commands_for(self, cfa: str, dossier_id: str) -> list[Command]:
-        def run(conn: sqlite3.Connection) -> list[Command]:
-            rows = conn.execute(
-                f"SELECT {_COMMAND_COLUMNS} FROM commands WHERE cfa = ? AND dossier_id = ?"
-                " ORDER BY id",
-                (cfa, dossier_id),
-            ).fetchall()
-            return [_command(row) for row in rows]
+            return conn.execute(SQL["release"], (self._now(), worker)).rowcount
 
         return await self._run(run)
 
@@ -582,59 +372,10 @@ class SqliteLedger:
         statuses: Sequence[OutboxMessage],
     ) -> bool:
         common.check_etat_kind(kind)
-
-        def run(conn: sqlite3.Connection) -> bool:
-            now = self._now()
-            changed = conn.execute(
-                "INSERT INTO opco_etats (cfa, opco, kind, numero, etat, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cfa, opco, kind, numero)"
-                " DO UPDATE SET etat = excluded.etat, updated_at = excluded.updated_at"
-                " WHERE etat IS NOT excluded.etat",
-                (cfa, opco, kind, numero_interne, etat, now),
-            )
-            if changed.rowcount == 0:
-                return False
-            if kind == "dossier":
-                conn.execute(
-                    "UPDATE dossiers SET etat = ?, updated_at = ?"
-                    " WHERE opco = ? AND numero_interne = ? AND cfa = ?",
-                    (etat, now, opco, numero_interne, cfa),
-                )
-            else:
-                conn.execute(
-                    "UPDATE factures SET etat = ?, updated_at = ?"
-                    " WHERE opco = ? AND numero_interne_facture = ? AND cfa = ?",
-                    (etat, now, opco, numero_interne, cfa),
-                )
-            _append_outbox(conn, statuses, now)
-            return True
-
-        return await self._run(run)
+        values = (cfa, opco, kind, numero_interne, etat)
+        return await self._run(lambda conn: _record_etat(conn, values, statuses, self._now()))
 
     # -- relay --------------------------------------------------------------------------------
-
-    async def outbox_batch(self, limit: int) -> list[OutboxRecord]:
-        def run(conn: sqlite3.Connection) -> list[OutboxRecord]:
-            rows = conn.execute(
-                "SELECT seq, event_id, topic, key, headers, value FROM outbox"
-                " WHERE published_at IS NULL ORDER BY seq LIMIT ?",
-                (limit,),
-            ).fetchall()
-            return [
-                OutboxRecord(
-                    seq=row["seq"],
-                    message=OutboxMessage(
-                        event_id=row["event_id"],
-                        key=row["key"],
-                        headers=json.loads(row["headers"]),
-                        value=bytes(row["value"]),
-                        topic=row["topic"],
-                    ),
-                )
-                for row in rows
-            ]
-
-        return await self._run(run)
 
     async def mark_published(self, seqs: Sequence[int]) -> None:
         if not seqs:
@@ -643,82 +384,10 @@ class SqliteLedger:
 
         def run(conn: sqlite3.Connection) -> None:
             now = self._now()
-            conn.executemany(
-                "UPDATE outbox SET published_at = ? WHERE seq = ? AND published_at IS NULL",
-                [(now, seq) for (seq,) in values],
-            )
+            conn.executemany(SQL["mark_published"], [(now, seq) for (seq,) in values])
 
         await self._run(run)
 
     async def set_aside(self, seq: int, reason: str) -> None:
         values = (self._now(), reason, int(seq))
-
-        def run(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE outbox SET published_at = ?, set_aside = ?"
-                " WHERE seq = ? AND published_at IS NULL",
-                values,
-            )
-
-        await self._run(run)
-
-    # -- operations ---------------------------------------------------------------------------
-
-    async def counts(self) -> Mapping[str, int]:
-        def run(conn: sqlite3.Connection) -> dict[str, int]:
-            result = {state.value: 0 for state in CommandState}
-            for row in conn.execute(common.COUNTS_QUERY):
-                result[row["name"]] = row["n"]
-            return result
-
-        return await self._run(run)
-
-    async def describe_schema(self) -> dict[str, Any]:
-        """The schema as the database has it (not part of the port): see ``ledger.schema``."""
-
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
-            rows = conn.execute(
-                "SELECT type, name, sql FROM sqlite_master"
-                " WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY type, name"
-            ).fetchall()
-            return {
-                "engine": "sqlite",
-                "objects": {
-                    f"{row['type']} {row['name']}": " ".join(row["sql"].split()) for row in rows
-                },
-            }
-
-        return await self._run(run)
-
-
-def _statements(script: str) -> list[str]:
-    """Split a SQL script into statements (``sqlite3.complete_statement`` knows triggers)."""
-    statements, buffer = [], ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statement = buffer.strip()
-            if statement.rstrip(";").strip() and not _only_comments(statement):
-                statements.append(statement)
-            buffer = ""
-    if buffer.strip() and not _only_comments(buffer):
-        raise ValueError("incomplete SQL statement at the end of a migration")
-    return statements
-
-
-def _only_comments(text: str) -> bool:
-    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())
-
-
-def _private_files(path: Path) -> None:
-    """The ledger file (NIRs, IBANs inside) readable by its owner only: created 0600 before SQLite
-    opens it (SQLite gives its -wal and -shm files the database file's mode), and an existing
-    looser file, or companion, tightened."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
-        try:
-            if file.stat().st_mode & 0o077:
-                file.chmod(0o600)
-        except FileNotFoundError:
-            continue
+        await self._run(lambda conn: conn.execute(SQL["set_aside"], values))

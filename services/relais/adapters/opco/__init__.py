@@ -9,7 +9,7 @@ Where things live:
     pages.py      paging through .../etats (numeroPage, AKTO's array wrapping, repeated pages)
     readmodel.py  per-OPCO answer quirks undone (natureFrais case, IBAN/iban), lenient dates
     lookup.py     natural-key matching to resolve an ambiguous dossier creation (promise 2)
-    breaker.py    circuit breaker;  ratelimit.py  token bucket;  clock.py  injectable time
+    breaker.py    circuit breaker;  ratelimit.py  token bucket (time: relais.domain.clock.Clock)
     observer.py   RequestObserver hooks (metrics plug in here; no prometheus import)
     factory.py    build_gateway(settings, credentials): the composition root's entry point
 
@@ -18,15 +18,12 @@ Credentials (per CFA SIRET and OPCO, OAuth clients per OPCO) come from
 """
 
 from relais.adapters.opco.breaker import BreakerSettings
-from relais.adapters.opco.clock import Clock, SystemClock
 from relais.adapters.opco.gateway import HttpOpcoGateway
 from relais.adapters.opco.observer import NullObserver, RequestObserver
 
 __all__ = [
     "BreakerSettings",
-    "Clock",
     "HttpOpcoGateway",
     "NullObserver",
     "RequestObserver",
-    "SystemClock",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from relais.adapters.opco.clock import Clock
+from relais.domain.clock import Clock
 
 
 @dataclass(frozen=True)

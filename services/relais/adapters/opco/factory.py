@@ -8,10 +8,10 @@ import httpx
 
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.opco.breaker import BreakerSettings
-from relais.adapters.opco.clock import Clock
 from relais.adapters.opco.gateway import HttpOpcoGateway
 from relais.adapters.opco.observer import RequestObserver
 from relais.config import OpcoSettings, Settings
+from relais.domain.clock import Clock
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
 
@@ -19,7 +19,11 @@ from relais.domain.profiles import OpcoProfile, load_profiles
 def apply_overrides(
     profiles: Mapping[OpcoCode, OpcoProfile], opco: OpcoSettings
 ) -> tuple[dict[OpcoCode, OpcoProfile], dict[OpcoCode, str]]:
-    """Profiles with the settings' limits applied, and the base URLs the settings move."""
+    """Profiles with the settings' limits applied, and the base URLs the settings move.
+
+    An OPCO's rate limit is for the whole deployment: with ``rate_limit_shared_by`` processes
+    calling it (the chart sets the dispatch and poll replica count), each keeps its share.
+    """
     out: dict[OpcoCode, OpcoProfile] = dict(profiles)
     base_urls: dict[OpcoCode, str] = {}
     for code, override in opco.overrides.items():
@@ -34,6 +38,10 @@ def apply_overrides(
             out[code] = out[code].model_copy(update=update)
         if override.base_url:
             base_urls[code] = override.base_url
+    if opco.rate_limit_shared_by > 1:
+        for code, profile in out.items():
+            share = profile.rate_limit_per_s / opco.rate_limit_shared_by
+            out[code] = profile.model_copy(update={"rate_limit_per_s": share})
     return out, base_urls
 
 

@@ -27,7 +27,6 @@ import httpx
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.opco import routes
 from relais.adapters.opco.breaker import BreakerSettings, CircuitBreaker
-from relais.adapters.opco.clock import Clock, SystemClock
 from relais.adapters.opco.decisions import (
     Decision,
     Outcome,
@@ -42,6 +41,7 @@ from relais.adapters.opco.pages import paginate, unwrap
 from relais.adapters.opco.ratelimit import TokenBucket
 from relais.adapters.opco.readmodel import dossier_etat, facture_etat, normalise, parse_date
 from relais.adapters.opco.routes import Route
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import Capabilities, OpcoProfile
 from relais.errors import (
@@ -52,12 +52,12 @@ from relais.errors import (
     PermanentOpcoError,
     RetryableOpcoError,
 )
+from relais.services.clock import Clock, SystemClock
 from relais.services.opco_port import (
     Created,
     DossierEtat,
     DossierNaturalKey,
     FactureEtat,
-    Json,
     KeyInfo,
 )
 

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 from relais.adapters.credentials import OAuthClient
-from relais.adapters.opco.clock import Clock
 from relais.adapters.opco.decisions import Outcome, decide
+from relais.domain.clock import Clock
 from relais.errors import AuthError, RetryableOpcoError
 
 EXPIRY_MARGIN_S = 60.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from relais.adapters.opco.clock import Clock
+from relais.domain.clock import Clock
 
 
 class TokenBucket:

@@ -23,11 +23,13 @@ from relais.domain.rules.followups import (
 )
 from relais.domain.rules.format import check_format
 from relais.domain.rules.required import check_required
+from relais.domain.rules.text import check_text
 from relais.domain.rules.wages import check_wages
 
 CERFA_RULES: tuple[CerfaRule, ...] = (
     check_required,
     check_format,
+    check_text,
     check_age,
     check_contract,
     check_contract_dates,
@@ -37,8 +39,8 @@ CERFA_RULES: tuple[CerfaRule, ...] = (
 
 FollowupRule = Callable[[Any, RuleContext], Iterable[Finding]]
 FOLLOWUP_RULES: dict[str, tuple[FollowupRule, ...]] = {
-    "convention": (check_convention,),
-    "facture": (check_facture,),
-    "certificat": (check_certificat,),
-    "rupture": (check_rupture,),
+    "convention": (check_convention, check_text),
+    "facture": (check_facture, check_text),
+    "certificat": (check_certificat, check_text),
+    "rupture": (check_rupture, check_text),
 }

@@ -1,8 +1,12 @@
 """Age rules (convergence-api.md 3.2). Ages are completed years (date-fns semantics).
 
-Upper limit: the law says 29 years at the start (derogation 12 for its exceptions); the state form
-only refuses above 30 when none of handicap / sportif de haut niveau / projet de création-reprise
-applies. Lenient wins: above 30 is an error, exactly 30 a warning.
+Upper limit (C. trav. L6222-1): "29 ans révolus" at the start, so 30 on the first day is too old.
+It is lifted only in the legal cases of L6222-2 the CERFA carries: a recognised disability
+(``handicap``), a high-level athlete (``inscriptionSportifDeHautNiveau``), a business creation or
+takeover project (``projetCreationRepriseEntreprise``), and a successor contract (``typeContratApp``
+21-23) up to 35 years old, within one year of the previous contract (not on the CERFA: a warning).
+Derogation 12 alone lifts nothing. The state form only refuses above 30 (its reading: accepted at
+30), so relais is stricter there, by the law.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ from relais.domain.rules.context import RuleContext
 MIN_AGE = 15
 DEROGATION_AGE = 16
 LEGAL_MAX_AGE = 29
-FORM_MAX_AGE = 30
+SUCCESSION_MAX_AGE = 35
+SUCCESSIONS = frozenset({21, 22, 23})
 MAJORITY = 18
 DEROGATIONS_UNDER_16 = frozenset({11, 50})
-DEROGATIONS_OVER_29 = frozenset({12, 50})
 
 
 def check_age(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
@@ -63,25 +67,7 @@ def check_age(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
                 "contrat.typeDerogation",
                 "Dérogation 12 impossible : l'apprenti a moins de 29 ans au début du contrat.",
             )
-        exempt = bool(
-            a.handicap or a.inscriptionSportifDeHautNiveau or a.projetCreationRepriseEntreprise
-        )
-        if not exempt and derogation not in DEROGATIONS_OVER_29:
-            if age > FORM_MAX_AGE:
-                yield error(
-                    "APPRENTI_AGE_MAXIMUM",
-                    "apprenti.dateNaissance",
-                    "L'apprenti dépasse l'âge limite au début du contrat, sans reconnaissance de "
-                    "handicap, statut de sportif de haut niveau, projet de création ou de reprise "
-                    "d'entreprise, ni dérogation 12.",
-                )
-            elif age > LEGAL_MAX_AGE:
-                yield warning(
-                    "APPRENTI_AGE_LIMITE_LEGALE",
-                    "apprenti.dateNaissance",
-                    "L'apprenti a plus de 29 ans révolus au début du contrat : vérifiez qu'une "
-                    "exception légale s'applique (dérogation 12).",
-                )
+        yield from _upper_limit(cerfa, age)
         if a.nationalite == 3 and age < MAJORITY:
             yield warning(
                 "APPRENTI_MINEUR_HORS_UE",
@@ -114,3 +100,37 @@ def check_age(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
                 "Le maître d'apprentissage doit avoir au moins 18 ans au début d'exécution du "
                 "contrat.",
             )
+
+
+def _upper_limit(cerfa: Cerfa, age: int) -> Iterator[Finding]:
+    a, c = cerfa.apprenti, cerfa.contrat
+    assert a is not None and c is not None
+    exempt = bool(
+        a.handicap or a.inscriptionSportifDeHautNiveau or a.projetCreationRepriseEntreprise
+    )
+    successor = c.typeContratApp in SUCCESSIONS and age <= SUCCESSION_MAX_AGE
+    if age <= LEGAL_MAX_AGE or exempt:
+        return
+    if successor:
+        yield warning(
+            "APPRENTI_AGE_SUCCESSION_UN_AN",
+            "contrat.typeContratApp",
+            "Apprenti de plus de 29 ans révolus admis pour un contrat succédant à un autre "
+            "(jusqu'à 35 ans) : le précédent contrat doit avoir pris fin moins d'un an avant.",
+        )
+        return
+    yield error(
+        "APPRENTI_AGE_MAXIMUM",
+        "apprenti.dateNaissance",
+        "L'apprenti a plus de 29 ans révolus au début du contrat, sans reconnaissance de "
+        "handicap, statut de sportif de haut niveau, projet de création ou de reprise "
+        "d'entreprise, ni contrat succédant à un autre (jusqu'à 35 ans).",
+    )
+    if c.typeDerogation == 12:
+        yield error(
+            "CONTRAT_DEROGATION_12_SANS_CAS",
+            "contrat.typeDerogation",
+            "La dérogation 12 (plus de 29 ans) ne vaut que dans les cas prévus par la loi : "
+            "handicap, sportif de haut niveau, création ou reprise d'entreprise, contrat "
+            "succédant à un autre (jusqu'à 35 ans). Aucun n'est déclaré.",
+        )

@@ -10,6 +10,10 @@ from relais.domain.rules.context import RuleContext, blank
 
 SUCCESSIONS = frozenset({21, 22, 23})
 AVENANTS = frozenset(range(31, 39))
+PREVIOUS_REQUIRED = frozenset(range(31, 38))
+"""The state form requires the previous contract's number for 31-37 only."""
+PREVIOUS_ASKED = SUCCESSIONS | {38}
+"""It asks (without requiring) for 21-23 and 38."""
 PUBLIC_EMPLOYERS = frozenset(range(21, 30))
 EPIC = 30
 MAX_AVANTAGE = 10000
@@ -19,13 +23,8 @@ def check_contract(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
     c, e = cerfa.contrat, cerfa.employeur
     if c is not None:
         kind = c.typeContratApp
-        if kind in SUCCESSIONS | AVENANTS and blank(c.numeroContratPrecedent):
-            what = "l'avenant" if kind in AVENANTS else "un contrat succédant à un autre"
-            yield error(
-                "CONTRAT_NUMERO_PRECEDENT_OBLIGATOIRE",
-                "contrat.numeroContratPrecedent",
-                f"Pour {what}, le numéro du contrat précédent (DECA) est obligatoire.",
-            )
+        if blank(c.numeroContratPrecedent):
+            yield from _previous_number(kind)
         if kind in AVENANTS and c.dateEffetAvenant is None:
             yield error(
                 "CONTRAT_DATE_EFFET_AVENANT_OBLIGATOIRE",
@@ -85,3 +84,20 @@ def check_contract(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
                     f"employeur.{name}",
                     "L'employeur doit cocher cette attestation pour que le dossier soit recevable.",
                 )
+
+
+def _previous_number(kind: int | None) -> Iterator[Finding]:
+    """The state form requires the previous contract's number for 31-37, asks it for 21-23, 38."""
+    if kind in PREVIOUS_REQUIRED:
+        yield error(
+            "CONTRAT_NUMERO_PRECEDENT_OBLIGATOIRE",
+            "contrat.numeroContratPrecedent",
+            "Pour un avenant, le numéro du contrat précédent (DECA) est obligatoire.",
+        )
+    elif kind in PREVIOUS_ASKED:
+        yield warning(
+            "CONTRAT_NUMERO_PRECEDENT_CONSEILLE",
+            "contrat.numeroContratPrecedent",
+            "Le numéro du contrat précédent (DECA) est demandé pour ce type de contrat : "
+            "renseignez-le s'il est connu.",
+        )

@@ -1,9 +1,10 @@
 """Date and duration rules of the contract and the training (convergence-api.md 3.3).
 
 Durations in months are whole calendar months (date-fns ``differenceInMonths``, as the state form
-measures them). A contract from 01/09 to 28/02 lasts 6 months if the end day is counted (lenient)
-and 5 by the state form's measure (strict): the lenient reading decides the error, the strict one
-gives a warning. The same holds for the upper bounds.
+measures them). A contract from 01/09 to 28/02 lasts 5 whole months by the state form's measure and
+6 if the end day is counted: the state form's measure decides the minimum (an error, its message
+names the other reading). For the maximum the form's measure is the lenient one and decides the
+error; counting the end day gives a warning.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date
 from relais.domain.cerfa import Cerfa
 from relais.domain.dates import add_months, full_months_between, next_day, parse_wire_date
 from relais.domain.findings import Finding, error, warning
-from relais.domain.rules.calendar import add_working_days
+from relais.domain.rules.calendar import add_working_days, departement_of_postcode
 from relais.domain.rules.context import RuleContext
 
 AVENANTS = frozenset(range(31, 39))
@@ -107,30 +108,38 @@ def check_contract_dates(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
         yield from _pratique(pratique, conclusion, start, end, avenant)
     if start is not None:
         reference = c.dateEffetAvenant if avenant and c.dateEffetAvenant is not None else start
-        deadline = add_working_days(reference, DEPOSIT_WORKING_DAYS)
-        if ctx.today > deadline:
-            yield warning(
-                "CONTRAT_DEPOT_TARDIF",
-                "contrat.dateDebutContrat",
-                "Le dossier est transmis plus de 5 jours ouvrables après le début d'exécution "
-                "(dépôt tardif : l'OPCO peut le signaler).",
-            )
+        yield from _deposit(cerfa, reference, ctx.today)
+
+
+def _deposit(cerfa: Cerfa, reference: date, today: date) -> Iterator[Finding]:
+    """5 jours ouvrables after the start (or the avenant's effect), by the employer's calendar."""
+    postcode = None
+    if cerfa.employeur is not None and cerfa.employeur.adresse is not None:
+        postcode = cerfa.employeur.adresse.codePostal
+    departement = departement_of_postcode(postcode)
+    if today > add_working_days(reference, DEPOSIT_WORKING_DAYS, departement=departement):
+        yield warning(
+            "CONTRAT_DEPOT_TARDIF",
+            "contrat.dateDebutContrat",
+            "Le dossier est transmis plus de 5 jours ouvrables (lundi à samedi, jours fériés "
+            "exclus) après le début d'exécution (dépôt tardif : l'OPCO peut le signaler).",
+        )
+
+
+MIN_WITH_END_DAY = (
+    " (6 mois seulement en comptant le dernier jour : le formulaire d'État ne le compte pas)"
+)
 
 
 def _duration(start: date, end: date) -> Iterator[Finding]:
     lenient, strict = lenient_months(start, end), full_months_between(start, end)
-    if lenient < CONTRACT_MIN_MONTHS:
+    if strict < CONTRACT_MIN_MONTHS:
         yield error(
             "CONTRAT_DUREE_MIN",
             "contrat.dateFinContrat",
-            "Le contrat doit durer au moins 6 mois.",
-        )
-    elif strict < CONTRACT_MIN_MONTHS:
-        yield warning(
-            "CONTRAT_DUREE_MIN_STRICTE",
-            "contrat.dateFinContrat",
-            "Le contrat dure 6 mois en comptant le dernier jour, mais moins de 6 mois pleins : "
-            "certains contrôles le refusent.",
+            "Le contrat doit durer au moins 6 mois pleins"
+            + (MIN_WITH_END_DAY if lenient >= CONTRACT_MIN_MONTHS else "")
+            + ".",
         )
     if strict > CONTRACT_MAX_MONTHS:
         yield error(
@@ -185,18 +194,13 @@ def check_training_dates(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
             )
         else:
             lenient, strict = lenient_months(fstart, fend), full_months_between(fstart, fend)
-            if lenient < CYCLE_MIN_MONTHS:
+            if strict < CYCLE_MIN_MONTHS:
                 yield error(
                     "FORMATION_DUREE_CYCLE_MIN",
                     "formation.dateFinFormation",
-                    "Le cycle de formation doit durer au moins 6 mois.",
-                )
-            elif strict < CYCLE_MIN_MONTHS:
-                yield warning(
-                    "FORMATION_DUREE_CYCLE_MIN_STRICTE",
-                    "formation.dateFinFormation",
-                    "Le cycle de formation dure moins de 6 mois pleins (6 en comptant le "
-                    "dernier jour).",
+                    "Le cycle de formation doit durer au moins 6 mois pleins"
+                    + (MIN_WITH_END_DAY if lenient >= CYCLE_MIN_MONTHS else "")
+                    + ".",
                 )
             if strict > CYCLE_MAX_MONTHS:
                 yield error(
@@ -264,12 +268,15 @@ def check_training_dates(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
             "l'employeur.",
         )
     if fstart is not None and conclusion is not None and fstart < conclusion and not avenant:
-        yield warning(
+        yield error(
             "FORMATION_DEBUT_AVANT_CONCLUSION",
             "formation.dateDebutFormation",
-            "La formation commence avant la signature du contrat : admis jusqu'à 3 mois, mais "
-            "la date à déclarer est alors celle de la signature.",
+            "La formation théorique ne peut commencer avant la conclusion du contrat (formulaire "
+            "d'État) ; si elle a commencé plus tôt (jusqu'à 3 mois, vade-mecum), déclarez la date "
+            "de signature.",
         )
+    if fend is not None:
+        yield from _training_end_in_contract(fend, start, end, conclusion)
     if (
         f.dureeFormation is not None
         and f.dureeFormation > 0
@@ -287,3 +294,28 @@ def check_training_dates(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
                 "La formation théorique semble inférieure à 25 % de la durée du contrat "
                 "(estimation sur 1607 h par an).",
             )
+
+
+def _training_end_in_contract(
+    fend: date, start: date | None, end: date | None, conclusion: date | None
+) -> Iterator[Finding]:
+    """The state form: the training ends within the contract, never before its signature."""
+    path = "formation.dateFinFormation"
+    if start is not None and fend < start:
+        yield error(
+            "FORMATION_FIN_HORS_CONTRAT",
+            path,
+            "La fin de la formation ne peut précéder le début d'exécution du contrat.",
+        )
+    elif end is not None and fend > end:
+        yield error(
+            "FORMATION_FIN_HORS_CONTRAT",
+            path,
+            "La fin de la formation ne peut être postérieure à la fin du contrat.",
+        )
+    elif conclusion is not None and fend < conclusion:
+        yield error(
+            "FORMATION_FIN_HORS_CONTRAT",
+            path,
+            "La fin de la formation ne peut précéder la conclusion du contrat.",
+        )

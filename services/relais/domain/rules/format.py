@@ -93,7 +93,17 @@ MAX_LENGTHS: dict[str, int] = {
     "formation.intituleQualification": 255,
     "organismeFormation.denomination": 80,
     "organismeFormationLieuFormationPrincipal.denomination": 80,
+    "maitre1.courriel": 80,
+    "maitre2.courriel": 80,
+    "apprenti.responsableLegal.courriel": 80,
+    "apprenti.responsableLegal.nom": 80,
+    "apprenti.responsableLegal.prenom": 80,
+    "contrat.lieuSignatureContrat": 80,
+    "maitre1.emploiOccupe": 255,
+    "maitre2.emploiOccupe": 255,
 }
+"""Lengths from the notes (2.x) and the state form; every other text field gets
+``rules.text.DEFAULT_TEXT_MAX`` (checked by ``rules.text.check_text``)."""
 
 _NAF_RE = re.compile(r"^[0-9]{2}\.?[0-9]{2}[A-Z]$")
 _RNCP_RE = re.compile(r"^(RNCP)?[0-9]{2,5}$")
@@ -109,7 +119,6 @@ _DEPT_STRICT_RE = re.compile(r"^([0-9][0-9]|2[AB]|9[012345]|97[1234678]|98[46789
 
 def check_format(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
     yield from _enums(cerfa)
-    yield from _lengths(cerfa)
     for section in ("employeur", "organismeFormation", "organismeFormationLieuFormationPrincipal"):
         block = getattr(cerfa, section)
         if block is not None:
@@ -310,19 +319,6 @@ LENGTH_IN_FORMAT = frozenset(
     }
 )
 """Fields whose format rule already refuses a value too long: one problem, one finding."""
-
-
-def _lengths(cerfa: Cerfa) -> Iterator[Finding]:
-    for path, limit in MAX_LENGTHS.items():
-        if path in LENGTH_IN_FORMAT:
-            continue
-        value = _get(cerfa, path)
-        if isinstance(value, str) and len(value) > limit:
-            yield error(
-                "LONGUEUR_MAX",
-                path,
-                f"{cap(label(path))} : {limit} caractères au plus.",
-            )
 
 
 def _employeur(cerfa: Cerfa) -> Iterator[Finding]:

@@ -7,8 +7,10 @@ from collections.abc import Iterable, Iterator
 from pydantic import BaseModel
 
 from relais.domain.cerfa import Adresse, Cerfa
-from relais.domain.findings import Finding, error, join
+from relais.domain.dates import age_on
+from relais.domain.findings import Finding, error, join, warning
 from relais.domain.rules.context import RuleContext, blank
+from relais.domain.rules.dates import pratique_start
 from relais.domain.rules.labels import label
 
 REQUIRED_SECTIONS = (
@@ -41,7 +43,6 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
         "dateNaissance",
         "departementNaissance",
         "communeNaissance",
-        "nir",
         "regimeSocial",
         "situationAvantContrat",
         "diplome",
@@ -49,7 +50,15 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
         "diplomePrepare",
         "adresse",
     ),
-    "maitre1": ("nom", "prenom", "dateNaissance"),
+    "maitre1": (
+        "nom",
+        "prenom",
+        "dateNaissance",
+        "emploiOccupe",
+        "intituleDiplomeObtenu",
+        "niveauDiplomeObtenu",
+        "courriel",
+    ),
     "maitre2": ("nom", "prenom", "dateNaissance"),
     "formation": (
         "typeDiplome",
@@ -66,11 +75,14 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
         "dateFinContrat",
         "lieuSignatureContrat",
         "dureeTravailHebdoHeures",
+        "travailRisque",
+        "avantageNature",
         "salaireEmbauche",
         "remunerationsAnnuelles",
     ),
     "organismeFormation": ("denomination", "siret", "uaiCfa", "adresse"),
 }
+SMC_AGE = 21
 REMUNERATION_FIELDS = ("ordre", "dateDebut", "dateFin", "taux", "typeSalaire")
 ADRESSE_OWNERS = (
     "employeur",
@@ -121,16 +133,9 @@ def check_required(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
         rl_path = "apprenti.responsableLegal"
         yield from required_fields(cerfa.apprenti.responsableLegal, rl_path, ("nom", "prenom"))
         yield from check_adresse(cerfa.apprenti.responsableLegal.adresse, join(rl_path, "adresse"))
-    if (
-        cerfa.formation is not None
-        and blank(cerfa.formation.rncp)
-        and blank(cerfa.formation.codeDiplome)
-    ):
-        yield error(
-            "FORMATION_CERTIFICATION_MANQUANTE",
-            "formation.rncp",
-            "Renseignez le code RNCP ou le code diplôme (CFD) de la formation.",
-        )
+    if cerfa.formation is not None:
+        yield from _certification(cerfa.formation.rncp, cerfa.formation.codeDiplome)
+    yield from _conditional(cerfa)
     cfa = cerfa.organismeFormation
     if (
         cfa is not None
@@ -147,3 +152,56 @@ def check_required(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
             yield from required_fields(
                 period, join("contrat", "remunerationsAnnuelles", i), REMUNERATION_FIELDS
             )
+
+
+BORN_ABROAD = frozenset({"99", "099"})
+
+
+def _certification(rncp: str | None, cfd: str | None) -> Iterator[Finding]:
+    """The form asks both codes; a title with no CFD exists (the form then clears it)."""
+    if blank(rncp) and blank(cfd):
+        yield error(
+            "FORMATION_CERTIFICATION_MANQUANTE",
+            "formation.rncp",
+            "Renseignez le code RNCP et le code diplôme (CFD) de la formation.",
+        )
+    elif blank(rncp):
+        yield missing("formation.rncp")
+    elif blank(cfd):
+        yield warning(
+            "FORMATION_CODE_DIPLOME_ABSENT",
+            "formation.codeDiplome",
+            "Code diplôme (CFD) non renseigné : le formulaire d'État le demande, sauf pour une "
+            "certification RNCP sans code diplôme.",
+        )
+
+
+def _conditional(cerfa: Cerfa) -> Iterator[Finding]:
+    """Fields the state form requires under a condition."""
+    c, a = cerfa.contrat, cerfa.apprenti
+    if c is not None and pratique_start(cerfa) is None:
+        yield missing("contrat.dateDebutFormationPratique")
+    if (
+        c is not None
+        and a is not None
+        and a.dateNaissance is not None
+        and c.dateFinContrat is not None
+        and age_on(a.dateNaissance, c.dateFinContrat) >= SMC_AGE
+        and c.smc is None
+    ):
+        yield error(
+            "CHAMP_OBLIGATOIRE",
+            "contrat.smc",
+            "Champ obligatoire non renseigné : salaire minimum conventionnel (SMC), demandé "
+            "quand l'apprenti a 21 ans ou plus en fin de contrat.",
+        )
+    if a is not None and blank(a.nir):
+        if (a.departementNaissance or "").strip() in BORN_ABROAD:
+            yield warning(
+                "APPRENTI_NIR_ABSENT_NE_ETRANGER",
+                "apprenti.nir",
+                "NIR non renseigné pour un apprenti né à l'étranger : à transmettre dès son "
+                "attribution.",
+            )
+        else:
+            yield missing("apprenti.nir")

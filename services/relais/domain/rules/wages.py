@@ -26,6 +26,10 @@ TOLERANCE_EUR = 1.0
 MAYOTTE_POSTCODE = "976"
 FULL_TIME_HOURS = 35.0
 SMC_MIN_AGE = 21
+REDUCED_DURATION = 21
+"""typeDerogation 21: reduced duration; the years are numbered from the declared one."""
+SUCCESSIONS = frozenset({21, 22, 23})
+MAJORATION_POINTS = 15.0
 
 
 @dataclass(frozen=True)
@@ -158,18 +162,11 @@ def check_wages(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
     dob = a.dateNaissance if a is not None else None
     if dob is None or start is None or end is None or end <= start or not grid.bands:
         return
-    declared_first = _declared_year(periods[first])
-    first_year = 1
-    if declared_first is not None and declared_first != 1:
-        if c.typeContratApp == 11:
-            yield warning(
-                "REMUNERATION_PREMIERE_ANNEE",
-                join(base, first, "ordre"),
-                "Pour un premier contrat, la rémunération commence en 1re année (ordre 1.1).",
-            )
-        else:
-            first_year = declared_first
+    numbering: list[Finding] = []
+    first_year = _first_year(cerfa, periods[first], join(base, first, "ordre"), numbering)
+    yield from numbering
     expected = minimum_schedule(dob, start, end, grid, first_year=first_year)
+    bonus = MAJORATION_POINTS if _majoration_applies(cerfa, start, end) else 0.0
     for i, p in enumerate(periods):
         if p.taux is None or p.dateDebut is None or p.dateFin is None or p.dateFin < p.dateDebut:
             continue
@@ -184,8 +181,63 @@ def check_wages(cerfa: Cerfa, ctx: RuleContext) -> Iterator[Finding]:
                 f"Taux inférieur au minimum légal pour cette période ({minimum:g} % du SMIC "
                 "ou du SMC, selon l'année du contrat et l'âge de l'apprenti).",
             )
+        elif bonus and p.taux + 1e-9 < min(minimum + bonus, 100.0):
+            yield _majoration(join(base, i, "taux"), min(minimum + bonus, 100.0))
     yield from _smc(cerfa, ctx, expected, dob)
     yield from _salaire_embauche(cerfa, ctx, periods[first])
+
+
+def _first_year(cerfa: Cerfa, first: RemunerationAnnuelle, path: str, out: list[Finding]) -> int:
+    """The contract year the schedule starts in: 1, or the declared one for a successor or a
+    reduced-duration (derogation 21) contract; findings about the numbering go to ``out``."""
+    c = cerfa.contrat
+    assert c is not None
+    declared = _declared_year(first)
+    if declared is not None and declared != 1:
+        if c.typeContratApp == 11 and c.typeDerogation != REDUCED_DURATION:
+            out.append(
+                warning(
+                    "REMUNERATION_PREMIERE_ANNEE",
+                    path,
+                    "Pour un premier contrat, la rémunération commence en 1re année (ordre 1.1), "
+                    "sauf durée réduite (dérogation 21).",
+                )
+            )
+            return 1
+        return declared
+    if c.typeContratApp in SUCCESSIONS:
+        out.append(
+            warning(
+                "REMUNERATION_CONTINUITE_SUCCESSION",
+                path,
+                "Contrat succédant à un autre : la rémunération est au moins celle de la dernière "
+                "année du contrat précédent (années numérotées à la suite) ; vérifiez l'année 1.",
+            )
+        )
+    return 1
+
+
+def _majoration(path: str, minimum: float) -> Finding:
+    return warning(
+        "REMUNERATION_MAJORATION_15",
+        path,
+        f"Contrat d'un an au plus pour un diplôme de même niveau que celui déjà obtenu : le "
+        f"minimum est majoré de 15 points ({minimum:g} %) si la qualification est en rapport "
+        "direct avec le diplôme obtenu.",
+    )
+
+
+def _majoration_applies(cerfa: Cerfa, start: date, end: date) -> bool:
+    """+15 points: a contract of one year at most preparing a diploma of the level already held.
+
+    Whether the new qualification is "in direct relation" with the one held is not on the CERFA,
+    hence a warning. Levels are the tens of the diploma codes (54 BTS and 55 DUT are level 5).
+    """
+    a, f = cerfa.apprenti, cerfa.formation
+    if a is None or f is None or a.diplome is None or f.typeDiplome is None:
+        return False
+    one_year = add_years(start, 1) > end
+    return one_year and a.diplome // 10 == f.typeDiplome // 10 and a.diplome // 10 >= 3
 
 
 def _smc(cerfa: Cerfa, ctx: RuleContext, expected: list[Period], dob: date) -> Iterator[Finding]:

@@ -6,29 +6,37 @@ import argparse
 import json
 import sys
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import click
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "config", help="Validate settings, credentials and profiles without starting anything"
-    )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    check = actions.add_parser("check", help="check the settings relais would run with")
-    check.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    check.add_argument(
-        "--state-file", type=Path, default=None, help="demo state file (default .relais/demo.json)"
-    )
-    check.add_argument("--no-demo", action="store_true", help="ignore a running demo")
-    check.set_defaults(handler=handle)
+from relais.entrypoints.exits import EX_CONFIG
+from relais.entrypoints.options import file_path, json_option, namespace
 
-    def usage(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
 
-    parser.set_defaults(handler=usage)
+@click.group(
+    "config", help="Validate settings, credentials and profiles without starting anything."
+)
+def command() -> None:
+    pass
+
+
+@command.command("check")
+@json_option()
+@click.option(
+    "--state-file",
+    type=file_path(dir_okay=False),
+    default=None,
+    help="Demo state file (default: .relais/demo.json).",
+)
+@click.option("--no-demo", is_flag=True, help="Ignore a running demo's state file.")
+def check(**kwargs: Any) -> int:
+    """Check the settings relais would run with: every finding on one line, then a count.
+
+    Exit 0 without errors (warnings allowed), 78 when the configuration has errors.
+    """
+    return handle(namespace(**kwargs))
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -52,4 +60,4 @@ def handle(args: argparse.Namespace) -> int:
         for f in report.findings:
             print(f"{f.level:<8}{f.area:<12}{f.message}")
         print(f"{report.errors} error(s), {report.warnings} warning(s)", file=sys.stderr)
-    return 0 if report.errors == 0 else 1
+    return 0 if report.errors == 0 else EX_CONFIG

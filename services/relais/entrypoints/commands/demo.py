@@ -7,34 +7,51 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "demo",
-        help="Run everything locally on embedded defaults, with sample CFA events",
-        description=(
-            "Starts an embedded Kafka-protocol broker, a SQLite ledger, the OPCO simulator and "
-            "relais, publishes a realistic stream of CFA events and shows what happens. With "
-            "--exit, stops once every event has its terminal status and every dossier settled, "
-            "and prints one JSON summary (counts, latency, invariant checks) on stdout."
-        ),
-    )
-    parser.add_argument("--events", type=int, default=200, help="CFA events to publish")
-    parser.add_argument(
-        "--exit", action="store_true", help="stop when everything settled; JSON summary on stdout"
-    )
-    parser.add_argument("--seed", type=int, default=2026, help="sample data seed")
-    parser.add_argument(
-        "--day-seconds", type=float, default=1.0, help="real seconds per simulated OPCO day"
-    )
-    parser.add_argument("--rate", type=float, default=80.0, help="events published per second")
-    parser.add_argument("--timeout", type=float, default=600.0, help="give up after N seconds")
-    parser.add_argument("--no-faults", action="store_true", help="no OPCO down, no 503s")
-    parser.add_argument("--no-live", action="store_true", help="progress lines, no live table")
-    parser.add_argument(
-        "--workdir", type=Path, default=Path(".relais") / "demo", help="where the demo writes"
-    )
-    parser.set_defaults(handler=handle)
+from relais.entrypoints.options import file_path, namespace
+
+
+@click.command(
+    "demo",
+    help=(
+        "Run everything locally on embedded defaults, with sample CFA events.\n\n"
+        "Starts an embedded Kafka-protocol broker, a SQLite ledger, the OPCO simulator and relais, "
+        "publishes a realistic stream of CFA events and shows what happens. With --exit, stops "
+        "once every event has its terminal status and every dossier settled, and prints one JSON "
+        "summary (counts, latency, invariant checks) on stdout."
+    ),
+)
+@click.option("--events", type=int, default=200, show_default=True, help="CFA events to publish.")
+@click.option(
+    "--exit", "exit_", is_flag=True, help="Stop when everything settled; JSON summary on stdout."
+)
+@click.option("--seed", type=int, default=2026, show_default=True, help="Sample data seed.")
+@click.option(
+    "--day-seconds",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Real seconds per simulated OPCO day.",
+)
+@click.option(
+    "--rate", type=float, default=80.0, show_default=True, help="Events published per second."
+)
+@click.option(
+    "--timeout", type=float, default=600.0, show_default=True, help="Give up after N seconds."
+)
+@click.option("--no-faults", is_flag=True, help="No OPCO down, no 503s.")
+@click.option("--no-live", is_flag=True, help="Progress lines, no live table.")
+@click.option(
+    "--workdir",
+    type=file_path(file_okay=False),
+    default=Path(".relais") / "demo",
+    show_default=True,
+    help="Where the demo writes.",
+)
+def command(**kwargs: Any) -> int:
+    kwargs["exit"] = kwargs.pop("exit_")
+    return handle(namespace(**kwargs))
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -47,7 +64,7 @@ def handle(args: argparse.Namespace) -> int:
         print(f"relais demo: {exc}", file=sys.stderr)
         return 2
     if args.events < 1:
-        print("relais demo: --events must be at least 1")
+        print("relais demo: --events must be at least 1", file=sys.stderr)
         return 2
     opts = DemoOptions(
         events=args.events,

@@ -8,36 +8,44 @@ import json
 import sys
 from typing import Any
 
+import click
+
+from relais.entrypoints.exits import EX_USAGE, fail
+from relais.entrypoints.options import json_option, namespace, target_options
 from relais.errors import RelaisError
-from relais.operator.target import add_target_arguments, resolve_args
+from relais.operator.target import resolve_args
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("dlq", help="List or replay dead letters")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    listing = actions.add_parser("list", help="the dead letters, oldest first (values hidden)")
-    listing.add_argument("--json", action="store_true", help="one JSON object per line")
-    add_target_arguments(listing)
-    listing.set_defaults(handler=handle_list)
-    again = actions.add_parser("replay", help="send dead letters back to their original topic")
-    again.add_argument("offsets", nargs="*", type=int, help="DLQ offsets to replay")
-    again.add_argument("--all", action="store_true", help="every dead letter")
-    again.add_argument("--reason", default=None, help="only dead letters with this dlq_reason")
-    again.add_argument("--to-topic", default=None, help="another topic than the original one")
-    again.add_argument(
-        "--new-id",
-        action="store_true",
-        help="fresh ce_id (original kept in ce_replayof): ingest skips ids it already answered",
-    )
-    again.add_argument("--dry-run", action="store_true", help="show what would be replayed")
-    add_target_arguments(again)
-    again.set_defaults(handler=handle_replay)
+@click.group("dlq", help="List or replay dead letters (records that could not be read as events).")
+def command() -> None:
+    pass
 
-    def usage(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
 
-    parser.set_defaults(handler=usage)
+@command.command("list")
+@json_option("One JSON object per line.")
+@target_options
+def listing(**kwargs: Any) -> int:
+    """The dead letters, oldest first (their values hidden)."""
+    return handle_list(namespace(**kwargs))
+
+
+@command.command("replay")
+@click.argument("offsets", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="Every dead letter.")
+@click.option("--reason", default=None, help="Only dead letters with this dlq_reason.")
+@click.option("--to-topic", default=None, help="Another topic than the original one.")
+@click.option(
+    "--new-id",
+    is_flag=True,
+    help="A fresh ce_id (the original kept in ce_replayof): ingest skips ids it already answered.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be replayed, send nothing.")
+@target_options
+def again(**kwargs: Any) -> int:
+    """Send dead letters (by their DLQ OFFSETS, --reason or --all) back to their original topic."""
+    kwargs["all"] = kwargs.pop("every")
+    kwargs["offsets"] = list(kwargs["offsets"])
+    return handle_replay(namespace(**kwargs))
 
 
 def handle_list(args: argparse.Namespace) -> int:
@@ -46,8 +54,7 @@ def handle_list(args: argparse.Namespace) -> int:
     try:
         letters = asyncio.run(list_dead_letters(resolve_args(args).settings.kafka))
     except RelaisError as exc:
-        print(f"relais dlq: {exc}", file=sys.stderr)
-        return 2
+        return fail("dlq", exc)
     for letter in letters:
         print(json.dumps(letter.as_dict(), ensure_ascii=False) if args.json else letter.text())
     print(f"{len(letters)} dead letter(s)", file=sys.stderr)
@@ -59,7 +66,7 @@ def handle_replay(args: argparse.Namespace) -> int:
 
     if not args.offsets and not args.all and args.reason is None:
         print("relais dlq replay: give offsets, --reason or --all", file=sys.stderr)
-        return 2
+        return EX_USAGE
     try:
         kafka = resolve_args(args).settings.kafka
         letters = asyncio.run(list_dead_letters(kafka))
@@ -78,8 +85,7 @@ def handle_replay(args: argparse.Namespace) -> int:
             )
         sent = asyncio.run(replay(kafka, chosen, topic=args.to_topic, new_id=args.new_id))
     except RelaisError as exc:
-        print(f"relais dlq: {exc}", file=sys.stderr)
-        return 2
+        return fail("dlq", exc)
     for letter, topic, partition, offset in sent:
         print(f"replayed DLQ offset {letter.offset} -> {topic}:{partition}:{offset}")
     if not sent:

@@ -8,27 +8,27 @@ import json
 import sys
 from typing import Any
 
+import click
+
+from relais.entrypoints.exits import fail
+from relais.entrypoints.options import json_option, namespace, target_options
 from relais.errors import RelaisError
-from relais.operator.target import add_target_arguments, resolve_args
+from relais.operator.target import resolve_args
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "dossier", help="Look a dossier up: its timeline of events, OPCO calls and statuses"
-    )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    show = actions.add_parser("show", help="the timeline of one dossier (the CFA's own id)")
-    show.add_argument("dossier_id", help="the CFA's dossier id (the Kafka key of its events)")
-    show.add_argument("--cfa", default=None, help="the CFA's SIRET (found from statuses if absent)")
-    show.add_argument("--json", action="store_true", help="one JSON document")
-    add_target_arguments(show)
-    show.set_defaults(handler=handle)
+@click.group("dossier", help="Look a dossier up: its timeline of events, OPCO calls and statuses.")
+def command() -> None:
+    pass
 
-    def usage(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
 
-    parser.set_defaults(handler=usage)
+@command.command("show")
+@click.argument("dossier_id")
+@click.option("--cfa", default=None, help="The CFA's SIRET (found from the statuses if absent).")
+@json_option()
+@target_options
+def show(**kwargs: Any) -> int:
+    """The timeline of one dossier, by DOSSIER_ID (the CFA's id, the Kafka key of its events)."""
+    return handle(namespace(**kwargs))
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -38,8 +38,7 @@ def handle(args: argparse.Namespace) -> int:
         target = resolve_args(args)
         view = asyncio.run(show(target.settings, args.dossier_id, cfa=args.cfa))
     except RelaisError as exc:
-        print(f"relais dossier: {exc}", file=sys.stderr)
-        return 2
+        return fail("dossier", exc)
     if args.json:
         print(json.dumps(view.as_dict(), ensure_ascii=False, indent=2))
     else:

@@ -10,36 +10,42 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import click
+
+from relais.entrypoints.exits import fail
+from relais.entrypoints.options import json_option, namespace, target_options
 from relais.errors import RelaisError
-from relais.operator.target import add_target_arguments, resolve_args
+from relais.operator.target import resolve_args
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "keys", help="Check the validity of each CFA key at each OPCO"
-    )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    check = actions.add_parser("check", help="every (CFA, OPCO) key, soonest expiry first")
-    check.add_argument("--offline", action="store_true", help="configured expiries only")
-    check.add_argument("--warn-days", type=int, default=30, help="'expiring' below N days")
-    check.add_argument("--json", action="store_true", help="one JSON document")
-    add_target_arguments(check)
-    check.set_defaults(handler=handle)
+@click.group("keys", help="Check the validity of each CFA key at each OPCO.")
+def command() -> None:
+    pass
 
-    def usage(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
 
-    parser.set_defaults(handler=usage)
+@command.command("check")
+@click.option("--offline", is_flag=True, help="Configured expiries only; do not ask the OPCO.")
+@click.option(
+    "--warn-days",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Report a key as expiring below N days.",
+)
+@json_option()
+@target_options
+def check(**kwargs: Any) -> int:
+    """Every (CFA, OPCO) key, soonest expiry first. Exit 1 when a key is unusable."""
+    return handle(namespace(**kwargs))
 
 
 def handle(args: argparse.Namespace) -> int:
-    from relais.operator.config_check import load_credentials
+    from relais.adapters.credentials import load_credentials
     from relais.operator.keys import check_keys
 
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
     try:
-        settings = resolve_args(args).settings
+        settings = resolve_args(args, need_kafka=False).settings
         credentials = load_credentials(settings)
         rows = asyncio.run(
             check_keys(
@@ -51,8 +57,7 @@ def handle(args: argparse.Namespace) -> int:
             )
         )
     except RelaisError as exc:
-        print(f"relais keys: {exc}", file=sys.stderr)
-        return 2
+        return fail("keys", exc)
     for problem in credentials.problems:
         print(f"credentials: {problem}", file=sys.stderr)
     if args.json:

@@ -5,46 +5,51 @@ The URL defaults to the settings' ``ledger.url`` (``RELAIS_LEDGER__URL``, defaul
 a starting pod): PostgreSQL serializes them with an advisory lock, SQLite with its write lock.
 ``--check`` changes nothing and says whether migrations are pending (for a probe or a CI step).
 
-Exit codes: 0 up to date (or migrated), 1 the ledger could not be reached or migrated, 2 bad
-configuration (URL, settings, a shipped migration edited after it was applied), 3 ``--check``
-found migrations to apply.
+Exit codes: 0 up to date (or migrated), 3 ``--check`` found migrations to apply, 69 the ledger
+could not be reached or migrated, 78 bad configuration (URL, settings, a shipped migration edited
+after it was applied).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
+
+from relais.entrypoints.options import namespace
+
 EXIT_PENDING = 3
+EX_CONFIG = 78
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "migrate",
-        help="Apply the ledger migrations",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--ledger",
-        metavar="URL",
-        default=None,
-        help="ledger URL (default: settings ledger.url, i.e. RELAIS_LEDGER__URL)",
-    )
-    parser.add_argument(
-        "--check", action="store_true", help="apply nothing; exit 3 if migrations are pending"
-    )
-    parser.set_defaults(handler=handle)
+@click.command(
+    "migrate",
+    help=(
+        "Apply the ledger migrations (idempotent; safe from several processes at once).\n\n"
+        "Exit codes: 0 up to date (or migrated), 3 --check found migrations to apply, "
+        "69 the ledger cannot be reached, 78 bad configuration (URL, settings, a shipped "
+        "migration edited after it was applied)."
+    ),
+)
+@click.option(
+    "--ledger",
+    metavar="URL",
+    default=None,
+    help="Ledger URL (default: RELAIS_LEDGER__URL, else sqlite:///.relais/ledger.db).",
+)
+@click.option("--check", is_flag=True, help="Apply nothing; exit 3 if migrations are pending.")
+def command(**kwargs: Any) -> int:
+    return handle(namespace(**kwargs))
 
 
 def default_ledger_url() -> str:
     """The ledger URL relais runs with (from the settings)."""
-    from relais.config import load_settings
+    from relais.config_errors import load_settings_or_fail
 
-    return load_settings().ledger.url.get_secret_value()
+    return load_settings_or_fail().ledger.url.get_secret_value()
 
 
 def describe(url: str) -> str:
@@ -58,19 +63,14 @@ def describe(url: str) -> str:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
+    from relais.entrypoints.exits import fail
     from relais.errors import ConfigurationError, LedgerError
 
     try:
         url = args.ledger or default_ledger_url()
         return asyncio.run(_check(url) if args.check else _migrate(url))
-    except (ConfigurationError, ValidationError) as exc:
-        print(f"relais migrate: {exc}", file=sys.stderr)
-        return 2
-    except LedgerError as exc:
-        print(f"relais migrate: {exc}", file=sys.stderr)
-        return 1
+    except (ConfigurationError, LedgerError) as exc:
+        return fail("migrate", exc)
 
 
 async def _migrate(url: str) -> int:
@@ -104,5 +104,5 @@ async def _check(url: str) -> int:
     for migration in status.changed:
         print(f"  CHANGED  {migration.version:04d}_{migration.name} (edited after it was applied)")
     if status.changed:
-        return 2
+        return EX_CONFIG
     return EXIT_PENDING if status.pending else 0

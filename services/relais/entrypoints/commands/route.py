@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
+
+import click
 
 from relais.domain.referentials import IDCC_FILE, referential
 from relais.domain.routing import IdccTable, resolve_opco
+from relais.entrypoints.options import file_path, namespace, opco_choice
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "route",
-        help="Print the competent OPCO for an IDCC",
-        description="Print the competent OPCO for an employer's IDCC (exit 1 when none).",
-    )
-    parser.add_argument("--idcc", default=None, help="IDCC of the employer (1-4 digits)")
-    parser.add_argument("--opco", default=None, help="explicit OPCO (wins over the IDCC table)")
-    parser.add_argument(
-        "--schemas-dir",
-        type=Path,
-        default=None,
-        help="folder holding referentials/idcc-opco.csv (default: the repository's schemas/)",
-    )
-    parser.set_defaults(handler=handle)
+@click.command(
+    "route", help="Print the competent OPCO for an employer's IDCC (exit 1 when there is none)."
+)
+@click.option("--idcc", default=None, help="IDCC of the employer (1 to 4 digits).")
+@click.option(
+    "--opco", type=opco_choice(), default=None, help="Explicit OPCO (wins over the IDCC table)."
+)
+@click.option(
+    "--schemas-dir",
+    type=file_path(file_okay=False),
+    default=None,
+    help="Folder holding referentials/idcc-opco.csv (default: the bundled schemas/).",
+)
+def command(**kwargs: Any) -> int:
+    return handle(namespace(**kwargs))
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -8,28 +8,31 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+import click
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "schemas", help="Write or check the generated JSON Schema / AsyncAPI / OpenAPI documents"
-    )
-    parser.add_argument(
-        "action",
-        nargs="?",
-        choices=("check", "write"),
-        default="check",
-        help="check (default): fail when the committed documents drift; write: regenerate them",
-    )
-    parser.add_argument(
-        "--dir", type=Path, default=None, help="the schemas/ folder (default: the repository's)"
-    )
-    parser.add_argument(
-        "--only", action="append", default=None, help="restrict to these sources (repeatable)"
-    )
-    parser.set_defaults(handler=handle)
+from relais.entrypoints.options import file_path, namespace
+
+
+@click.command(
+    "schemas",
+    help=(
+        "Write or check the generated JSON Schema, AsyncAPI and OpenAPI documents.\n\n"
+        "check (the default) exits 1 when a committed document differs from what the code "
+        "generates; write regenerates them."
+    ),
+)
+@click.argument("action", type=click.Choice(["check", "write"]), default="check")
+@click.option(
+    "--dir",
+    type=file_path(file_okay=False),
+    default=None,
+    help="The schemas/ folder (default: the repository's).",
+)
+@click.option("--only", multiple=True, help="Restrict to these sources (repeatable).")
+def command(**kwargs: Any) -> int:
+    return handle(namespace(**kwargs))
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -6,24 +6,26 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
+import click
+
+from relais.entrypoints.exits import fail
+from relais.entrypoints.options import file_path, namespace, target_options
 from relais.errors import RelaisError
-from relais.operator.target import add_target_arguments, resolve_args
+from relais.operator.target import resolve_args
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "send", help="Publish a CFA event file (CloudEvents structured JSON) to the input topic"
-    )
-    parser.add_argument("file", type=Path, help="a JSON event, a JSON array of events, or JSONL")
-    parser.add_argument("--topic", default=None, help="topic (default: kafka.input_topic)")
-    parser.add_argument(
-        "--no-check", action="store_true", help="send as is, without checking the events"
-    )
-    add_target_arguments(parser)
-    parser.set_defaults(handler=handle)
+@click.command(
+    "send", help="Publish a CFA event file (CloudEvents structured JSON) to the input topic."
+)
+@click.argument("file", type=file_path(dir_okay=False))
+@click.option("--topic", default=None, help="Topic (default: RELAIS_KAFKA__INPUT_TOPIC).")
+@click.option("--no-check", is_flag=True, help="Send as is, without checking the events.")
+@target_options
+def command(**kwargs: Any) -> int:
+    """Publish FILE: a JSON event, a JSON array of events, or JSON Lines."""
+    return handle(namespace(**kwargs))
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -41,8 +43,7 @@ def handle(args: argparse.Namespace) -> int:
             print(f"{err.severity} {err.code} {err.path}: {err.message}", file=sys.stderr)
         return 1
     except (RelaisError, OSError) as exc:
-        print(f"relais send: {exc}", file=sys.stderr)
-        return 2
+        return fail("send", exc)
     for item in sent:
         print(
             json.dumps(

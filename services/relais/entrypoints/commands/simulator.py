@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date
-from pathlib import Path
 from typing import Any
+
+import click
+
+from relais.entrypoints.options import file_path, namespace
 
 
 def admin_token(args: argparse.Namespace) -> str | None:
@@ -30,75 +32,106 @@ def admin_token(args: argparse.Namespace) -> str | None:
     return os.environ.get(ADMIN_TOKEN_ENV) or None
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "simulator", help="Run the convergence-API simulator for the 11 OPCO"
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765, help="0 = a free port (see handshake)")
-    parser.add_argument("--keys", type=Path, help="CSV siret,opco,key,expiry of CFA API keys")
-    parser.add_argument(
-        "--oauth-clients", type=Path, help="CSV opco,client_id,client_secret (AKTO OAuth2)"
-    )
-    parser.add_argument("--faults", type=Path, help='JSON {"AKTO": {...FaultSpec}, "*": {...}}')
-    parser.add_argument(
-        "--day-seconds",
-        type=float,
-        default=0.0,
-        help="real seconds per simulated day (0 = time moves only through the admin API)",
-    )
-    parser.add_argument(
-        "--admin-token",
-        help="bearer token of /_admin (visible in ps: prefer $RELAIS_SIMULATOR_ADMIN_TOKEN or "
-        "--admin-token-file; generated if none is given)",
-    )
-    parser.add_argument(
-        "--admin-token-file", type=Path, help="a file holding the bearer token of /_admin"
-    )
-    parser.add_argument("--start-date", type=date.fromisoformat, help="simulated first day")
-    parser.add_argument("--refusal-rate", type=float, help="share of dossiers refused (0-1)")
-    parser.add_argument(
-        "--instruction-days",
-        type=float,
-        default=1.0,
-        help="days before a dossier (or facture) goes EN_COURS_INSTRUCTION",
-    )
-    parser.add_argument(
-        "--decision-days",
-        type=_day_range,
-        default=(2, 3),
-        metavar="MIN[:MAX]",
-        help="days from submission to the OPCO's decision (per dossier, within the range)",
-    )
-    parser.add_argument(
-        "--payment-days", type=float, default=2.0, help="days from instruction to payment"
-    )
-    parser.add_argument(
-        "--facture-refusal-rate", type=float, help="share of factures refused (0-1)"
-    )
-    parser.add_argument("--token-ttl", type=float, default=3600.0, help="OAuth2 token lifetime (s)")
-    parser.add_argument("--no-rate-limit", action="store_true", help="ignore profile rate limits")
-    parser.add_argument(
-        "--structural-only",
-        action="store_true",
-        help="skip relais's control rules, check only the structure of dossiers",
-    )
-    parser.add_argument(
-        "--followup-rules",
-        action="store_true",
-        help="also apply relais's control rules to conventions, factures, certificats, ruptures",
-    )
-    parser.add_argument("--profiles", type=Path, help="OPCO profiles JSON (default: schemas/)")
-    parser.add_argument("--npec", type=Path, help="NPEC referential CSV (default: synthetic)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--max-records",
-        type=int,
-        default=1_000_000,
-        help="request records kept for /_admin/records (oldest dropped first)",
-    )
-    parser.add_argument("--log-level", default="warning")
-    parser.set_defaults(handler=handle)
+def _days(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, int]:
+    try:
+        return _day_range(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command(
+    "simulator",
+    help=(
+        "Run the convergence-API simulator for the 11 OPCO (one HTTP server).\n\n"
+        "Prints 'relais-simulator listening on http://HOST:PORT' on stdout once listening and, "
+        "when no admin token was given, the generated one on stderr. Give the admin token by "
+        "$RELAIS_SIMULATOR_ADMIN_TOKEN or --admin-token-file: a command-line argument is "
+        "visible to every user of the machine."
+    ),
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8765, show_default=True, help="0 = a free port.")
+@click.option("--keys", type=file_path(), help="CSV siret,opco,key,expiry of the CFA API keys.")
+@click.option(
+    "--oauth-clients", type=file_path(), help="CSV opco,client_id,client_secret (AKTO OAuth2)."
+)
+@click.option("--faults", type=file_path(), help='JSON {"AKTO": {...FaultSpec}, "*": {...}}.')
+@click.option(
+    "--day-seconds",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Real seconds per simulated day (0 = time moves only through the admin API).",
+)
+@click.option(
+    "--admin-token",
+    help="Bearer token of /_admin (visible in ps: prefer the environment or a file).",
+)
+@click.option("--admin-token-file", type=file_path(), help="A file holding the /_admin token.")
+@click.option(
+    "--start-date", type=click.DateTime(formats=["%Y-%m-%d"]), help="Simulated first day."
+)
+@click.option("--refusal-rate", type=click.FloatRange(0, 1), help="Share of dossiers refused.")
+@click.option(
+    "--instruction-days",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Days before a dossier (or facture) goes EN_COURS_INSTRUCTION.",
+)
+@click.option(
+    "--decision-days",
+    default="2:3",
+    show_default=True,
+    callback=_days,
+    metavar="MIN[:MAX]",
+    help="Days from submission to the OPCO's decision (per dossier, within the range).",
+)
+@click.option(
+    "--payment-days",
+    type=float,
+    default=2.0,
+    show_default=True,
+    help="Days from instruction to payment.",
+)
+@click.option(
+    "--facture-refusal-rate", type=click.FloatRange(0, 1), help="Share of factures refused."
+)
+@click.option(
+    "--token-ttl", type=float, default=3600.0, show_default=True, help="OAuth2 token lifetime (s)."
+)
+@click.option("--no-rate-limit", is_flag=True, help="Ignore the profiles' rate limits.")
+@click.option(
+    "--structural-only",
+    is_flag=True,
+    help="Skip relais's control rules; check only the structure of dossiers.",
+)
+@click.option(
+    "--followup-rules",
+    is_flag=True,
+    help="Also apply relais's control rules to conventions, factures, certificats, ruptures.",
+)
+@click.option("--profiles", type=file_path(), help="OPCO profiles JSON (default: schemas/).")
+@click.option("--npec", type=file_path(), help="NPEC referential CSV (default: synthetic).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--max-records",
+    type=int,
+    default=1_000_000,
+    show_default=True,
+    help="Request records kept for /_admin/records (oldest dropped first).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug", "trace"]),
+    default="warning",
+    show_default=True,
+    help="uvicorn's log level.",
+)
+def command(**kwargs: Any) -> int:
+    if kwargs["start_date"] is not None:
+        kwargs["start_date"] = kwargs["start_date"].date()
+    return handle(namespace(**kwargs))
 
 
 def _day_range(text: str) -> tuple[int, int]:
@@ -106,9 +139,9 @@ def _day_range(text: str) -> tuple[int, int]:
     try:
         lo, hi = int(low), int(high or low)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected MIN or MIN:MAX (whole days)") from None
+        raise ValueError("expected MIN or MIN:MAX (whole days)") from None
     if lo < 0 or hi < lo:
-        raise argparse.ArgumentTypeError("expected 0 <= MIN <= MAX")
+        raise ValueError("expected 0 <= MIN <= MAX")
     return lo, hi
 
 

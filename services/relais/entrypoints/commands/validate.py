@@ -18,10 +18,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 from pydantic import ValidationError
 
 from relais.domain.dates import paris_today
-from relais.domain.events import DATA_MODELS, Envelope, EventType
+from relais.domain.events import (
+    DATA_MODELS,
+    MAX_ID,
+    Envelope,
+    EventType,
+    envelope_error_code,
+    schema_error_code,
+)
 from relais.domain.findings import Finding, error
 from relais.domain.followups import FOLLOWUP_KINDS
 from relais.domain.referentials import Referentials, load_referentials
@@ -30,8 +38,9 @@ from relais.domain.validation import ValidationReport, report, validate_cerfa, v
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
 
-HELP = """Run the standard's control rules on one input, offline.
+HELP = """Run the standard's control rules on one input (FILE, or - for stdin), offline.
 
+\b
 Input: a cerfa object, a request body {"cerfa": {...}, "opco"?: "AKTO"}, or a CFA event in
 CloudEvents structured JSON (dossier, convention, facture, certificat or rupture).
 Output: one JSON object {"valid", "opco", "errors", "warnings"}; each finding has a code,
@@ -39,36 +48,33 @@ a severity, a path (relative to the cerfa or follow-up body; an event's own attr
 source or time, checked as relais's ingest reads them, by their name) and a French message.
 Exit: 0 no error (warnings allowed), 1 errors, 2 input not a JSON object.
 
+\b
 Example: relais validate tests/examples/dossiers/initial-11.json --today 2026-11-27
 """
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "validate",
-        help="Validate a cerfa / request body / CFA event against the control rules",
-        description=HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin (default)")
-    parser.add_argument(
-        "--today",
-        type=_iso_date,
-        default=None,
-        help="business day for the date rules, YYYY-MM-DD (default: today in Europe/Paris)",
-    )
-    parser.add_argument(
-        "--schemas-dir",
-        type=Path,
-        default=None,
-        help="folder holding referentials/ (default: the repository's schemas/)",
-    )
-    parser.add_argument(
-        "--rules",
-        action="store_true",
-        help="print the catalogue of finding codes (code, severity, section, summary) and exit",
-    )
-    parser.set_defaults(handler=handle)
+@click.command("validate", help=HELP)
+@click.argument("file", default="-")
+@click.option(
+    "--today",
+    callback=lambda _c, _p, v: _iso_date(v) if v is not None else None,
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Business day for the date rules (default: today in Europe/Paris).",
+)
+@click.option(
+    "--schemas-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder holding referentials/ (default: the bundled schemas/).",
+)
+@click.option(
+    "--rules",
+    is_flag=True,
+    help="Print the catalogue of finding codes (code, severity, section, summary) and exit.",
+)
+def command(**kwargs: Any) -> int:
+    return handle(argparse.Namespace(**kwargs))
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -125,7 +131,8 @@ def validate_document(
         data = doc.get("data")
         kind = _kind_of(event_type)
         if kind is None:
-            return report([error("EVENEMENT_TYPE_INCONNU", "type", "Type d'événement inconnu.")])
+            code = envelope_error_code("type", "missing" if event_type is None else "enum")
+            return report([error(code, "type", "Type d'événement inconnu.")])
         envelope = envelope_findings(doc)
         if kind == "dossier":
             cerfa = data.get("cerfa") if isinstance(data, dict) else None
@@ -155,10 +162,10 @@ def validate_document(
 
 _ENVELOPE_EXPECTED = {
     "specversion": "« 1.0 »",
-    "id": "l'identifiant unique de l'événement (1 à 200 caractères)",
+    "id": f"l'identifiant unique de l'événement (1 à {MAX_ID} caractères)",
     "type": "un type d'événement CFA (fr.cfa.<objet>.<action>.v1)",
     "source": "le SIRET du CFA (urn:siret:<14 chiffres>) ou son UAI",
-    "subject": "l'identifiant du dossier chez le CFA (1 à 200 caractères)",
+    "subject": f"l'identifiant du dossier chez le CFA (1 à {MAX_ID} caractères)",
     "time": "une date-heure RFC 3339 avec son fuseau",
     "datacontenttype": "« application/json »",
     "signature": "une signature HMAC hexadécimale",
@@ -189,7 +196,8 @@ def envelope_findings(doc: dict[str, Any]) -> list[Finding]:
             else:
                 expected = _ENVELOPE_EXPECTED.get(attr)
                 text = f"attribut {attr} invalide" + (f", attendu : {expected}" if expected else "")
-            findings.append(error("EVENEMENT_ENVELOPPE_INVALIDE", attr, f"Événement : {text}."))
+            code = envelope_error_code(attr, err["type"])
+            findings.append(error(code, attr, f"Événement : {text}."))
     data = doc.get("data")
     event_type = doc.get("type")
     if isinstance(data, dict) and event_type in {t.value for t in EventType}:
@@ -198,7 +206,7 @@ def envelope_findings(doc: dict[str, Any]) -> list[Finding]:
             if key not in allowed:
                 findings.append(
                     error(
-                        "EVENEMENT_DONNEES_CHAMP_INCONNU",
+                        schema_error_code("extra_forbidden"),
                         f"data.{key}" if _PLAIN_KEY.match(str(key)) else "data",
                         "Événement : champ inattendu dans data (attendus : "
                         f"{', '.join(sorted(allowed))}), refusé par relais.",
@@ -231,7 +239,7 @@ def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected YYYY-MM-DD") from None
+        raise click.BadParameter("expected YYYY-MM-DD") from None
 
 
 def _bad_input(message: str) -> int:

@@ -10,28 +10,28 @@ import os
 import sys
 from typing import Any
 
+import click
+
+from relais.entrypoints.exits import fail
+from relais.entrypoints.options import json_option, namespace, opco_choice, target_options
 from relais.errors import RelaisError
-from relais.operator.target import add_target_arguments, resolve_args
+from relais.operator.target import resolve_args
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("watch", help="Follow status events")
-    parser.add_argument("--cfa", default=None, help="only this CFA (SIRET)")
-    parser.add_argument("--dossier", default=None, help="only this dossier (the CFA's id)")
-    parser.add_argument("--opco", default=None, help="only this OPCO (code)")
-    parser.add_argument("--event", default=None, help="only statuses of this CFA event id")
-    parser.add_argument(
-        "--from-beginning", action="store_true", help="replay the topic from its start"
-    )
-    parser.add_argument(
-        "--no-follow", action="store_true", help="stop once the topic is read (idle 1 s)"
-    )
-    parser.add_argument("--timeout", type=float, default=None, help="stop after N seconds")
-    parser.add_argument("--limit", type=int, default=None, help="stop after N status events")
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--topic", default=None, help="status topic (default: kafka.status_topic)")
-    add_target_arguments(parser)
-    parser.set_defaults(handler=handle)
+@click.command("watch", help="Follow status events (all, or one CFA, dossier, OPCO or event).")
+@click.option("--cfa", default=None, help="Only this CFA (SIRET).")
+@click.option("--dossier", default=None, help="Only this dossier (the CFA's id).")
+@click.option("--opco", type=opco_choice(), default=None, help="Only this OPCO.")
+@click.option("--event", default=None, help="Only the statuses of this CFA event id.")
+@click.option("--from-beginning", is_flag=True, help="Replay the topic from its start.")
+@click.option("--no-follow", is_flag=True, help="Stop once the topic is read (idle 1 s).")
+@click.option("--timeout", type=float, default=None, help="Stop after N seconds.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Stop after N statuses.")
+@json_option("One JSON object per line.")
+@click.option("--topic", default=None, help="Status topic (default: RELAIS_KAFKA__STATUS_TOPIC).")
+@target_options
+def command(**kwargs: Any) -> int:
+    return handle(namespace(**kwargs))
 
 
 async def _watch(args: argparse.Namespace) -> int:
@@ -64,8 +64,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_watch(args))
     except RelaisError as exc:
-        print(f"relais watch: {exc}", file=sys.stderr)
-        return 2
+        return fail("watch", exc)
     except KeyboardInterrupt:
         return 0
     except BrokenPipeError:  # ``relais watch | head``

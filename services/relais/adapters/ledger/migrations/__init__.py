@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
@@ -69,3 +70,23 @@ def load(engine: Engine) -> list[Migration]:
     if len(set(versions)) != len(versions):
         raise ValueError(f"duplicate migration versions for {engine}: {versions}")
     return migrations
+
+
+def sqlite_statements(script: str) -> list[str]:
+    """A SQLite migration script split into statements (``sqlite3.complete_statement`` knows
+    triggers): Python's sqlite3 runs one statement per call."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statement = buffer.strip()
+            if statement.rstrip(";").strip() and not only_comments(statement):
+                statements.append(statement)
+            buffer = ""
+    if buffer.strip() and not only_comments(buffer):
+        raise ValueError("incomplete SQL statement at the end of a migration")
+    return statements
+
+
+def only_comments(text: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())

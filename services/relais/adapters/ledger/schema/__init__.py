@@ -1,13 +1,14 @@
 """The committed description of the ledger schema, one JSON file per engine.
 
-``describe_schema()`` on a ledger reads the schema from the database itself (PostgreSQL catalogs,
-SQLite's ``sqlite_master``); a test migrates an empty database and compares it with these files, so
-a migration that does not produce the documented schema (or a schema change without its migration)
-fails CI. After a deliberate change, regenerate them:
+``describe.describe(url)`` reads the schema from the database itself (PostgreSQL catalogs, SQLite's
+``sqlite_master``), on a connection of its own (tooling, not the runtime adapter); a test migrates
+an empty database and compares it with these files, so a migration that does not produce the
+documented schema (or a schema change without its migration) fails CI. After a deliberate change,
+regenerate them:
 
     python -m relais.adapters.ledger.schema --postgres postgresql://postgres@127.0.0.1:5432/test
 
-(it migrates an in-memory SQLite and a scratch PostgreSQL database it creates and drops).
+(it migrates a scratch SQLite file and a scratch PostgreSQL database it creates and drops).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
+import tempfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -13,16 +15,19 @@ import asyncpg
 from relais.adapters.ledger.migrations import Engine
 from relais.adapters.ledger.postgres import PostgresLedger
 from relais.adapters.ledger.schema import dump_snapshot, snapshot_path
+from relais.adapters.ledger.schema.describe import describe_postgres, describe_sqlite
 from relais.adapters.ledger.sqlite import SqliteLedger
 
 
 async def _describe_sqlite() -> Any:
-    ledger = SqliteLedger(":memory:")
-    try:
-        await ledger.migrate()
-        return await ledger.describe_schema()
-    finally:
-        await ledger.close()
+    with tempfile.TemporaryDirectory() as scratch:
+        path = str(Path(scratch) / "ledger.db")
+        ledger = SqliteLedger(path)
+        try:
+            await ledger.migrate()
+        finally:
+            await ledger.close()
+        return describe_sqlite(path)
 
 
 async def _describe_postgres(server_url: str) -> Any:
@@ -34,9 +39,9 @@ async def _describe_postgres(server_url: str) -> Any:
         ledger = PostgresLedger(urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", "")))
         try:
             await ledger.migrate()
-            return await ledger.describe_schema()
         finally:
             await ledger.close()
+        return await describe_postgres(ledger.url)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

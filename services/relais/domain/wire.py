@@ -1,0 +1,211 @@
+"""The bodies relais sends to an OPCO, built from the validated models (issue 15, item 3).
+
+Never the CFA's raw JSON: only the standard's fields (an unknown key was warned about and is not
+forwarded), in the standard's wire forms (convergence-api.md 1.7, section 0):
+
+- numbers as JSON numbers, booleans as JSON booleans (the models already parsed ``"11"`` into 11);
+- IDCC on 4 digits, SIRET / NIR / IBAN / telephone without spaces or separators, UAI, NAF, CFD
+  and IBAN upper case, RNCP as ``RNCP`` + digits (section 0: what the OPCO received);
+- text trimmed; null and absent fields left out;
+- dates per route (``ROUTE_DATES``): a dossier's as midnight in Europe/Paris with that day's offset
+  (``2026-12-01T00:00:00+01:00``, section 0 [ERP-WIRE]); the other routes' as midnight UTC with
+  an offset (``2026-12-01T00:00:00+00:00``, section 1.7 and schemas/convergence/README.md);
+- the OPCO profile's quirks: ``iban_field`` (AKTO's ``IBAN``), ``cerfa_signature_key`` (the
+  ``CERFAsignatureProbante`` spelling), ``pratique_field`` (``dateFormationPratiqueEmployeur``).
+
+``encode`` gives the exact bytes (UTF-8, no ASCII escaping, compact separators, the models' field
+order) the golden tests pin down.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+from relais.domain.cerfa import Cerfa
+from relais.domain.dates import PARIS, parse_wire_date
+from relais.domain.followups import Certificat, Convention, Facture, Rupture
+from relais.domain.profiles import Quirks
+
+Json = dict[str, Any]
+
+
+class DateForm(Enum):
+    PARIS_MIDNIGHT = "paris"
+    UTC_MIDNIGHT = "utc"
+
+
+ROUTE_DATES: dict[str, DateForm] = {
+    "dossier": DateForm.PARIS_MIDNIGHT,
+    "convention": DateForm.UTC_MIDNIGHT,
+    "facture": DateForm.UTC_MIDNIGHT,
+    "certificat": DateForm.UTC_MIDNIGHT,
+    "rupture": DateForm.UTC_MIDNIGHT,
+}
+
+_SEPARATORS = re.compile(r"[\s.\-]")
+_NO_SPACES = re.compile(r"\s")
+
+
+def wire_date(day: date, form: DateForm) -> str:
+    if form is DateForm.UTC_MIDNIGHT:
+        return f"{day.isoformat()}T00:00:00+00:00"
+    return datetime(day.year, day.month, day.day, tzinfo=PARIS).isoformat()
+
+
+def _rncp(text: str) -> str:
+    digits = text.strip().upper().removeprefix("RNCP").strip()
+    return f"RNCP{digits}" if digits.isascii() and digits.isdigit() else text.strip().upper()
+
+
+_BY_NAME: dict[str, Callable[[str], str]] = {
+    "siret": lambda t: _NO_SPACES.sub("", t),
+    "nir": lambda t: _NO_SPACES.sub("", t).upper(),
+    "iban": lambda t: _NO_SPACES.sub("", t).upper(),
+    "IBAN": lambda t: _NO_SPACES.sub("", t).upper(),
+    "uaiCfa": lambda t: t.strip().upper(),
+    "naf": lambda t: t.strip().upper(),
+    "codeDiplome": lambda t: t.strip().upper(),
+    "rncp": _rncp,
+    "telephone": lambda t: _SEPARATORS.sub("", t),
+    "codePostal": lambda t: _NO_SPACES.sub("", t),
+    "noContrat": lambda t: _NO_SPACES.sub("", t).upper(),
+    "numeroContratPrecedent": lambda t: _NO_SPACES.sub("", t).upper(),
+}
+
+
+def _value(name: str, value: Any, form: DateForm) -> Any:
+    if isinstance(value, BaseModel):
+        return section(value, form)
+    if isinstance(value, list):
+        return [_value(name, v, form) for v in value]
+    if isinstance(value, date):
+        return wire_date(value, form)
+    if isinstance(value, str):
+        return _BY_NAME.get(name, str.strip)(value)
+    return value  # int, float, bool: already the standard's JSON types
+
+
+def section(model: BaseModel, form: DateForm) -> Json:
+    """The model's standard fields (declared ones only: extras are never forwarded), in order."""
+    out: Json = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if value is None:
+            continue
+        out[name] = _value(name, value, form)
+    return out
+
+
+def dossier_body(cerfa: Cerfa, quirks: Quirks | None = None) -> Json:
+    """``POST /v1|v2/dossiers``: ``{"cerfa": {...}}``."""
+    q = quirks or Quirks()
+    form = ROUTE_DATES["dossier"]
+    body = section(cerfa, form)
+    extra = cerfa.model_extra or {}
+    if "CERFASignatureProbante" not in body and isinstance(
+        extra.get("CERFAsignatureProbante"), bool
+    ):
+        body["CERFASignatureProbante"] = extra["CERFAsignatureProbante"]
+    if q.cerfa_signature_key != "CERFASignatureProbante" and "CERFASignatureProbante" in body:
+        body = _rename(body, "CERFASignatureProbante", q.cerfa_signature_key)
+    contrat = body.get("contrat")
+    if cerfa.contrat is not None and isinstance(contrat, dict):
+        pratique = _pratique(cerfa)
+        if pratique is not None and "dateDebutFormationPratique" not in contrat:
+            contrat["dateDebutFormationPratique"] = wire_date(pratique, form)
+        if (
+            q.pratique_field != "dateDebutFormationPratique"
+            and "dateDebutFormationPratique" in contrat
+        ):
+            body["contrat"] = _rename(contrat, "dateDebutFormationPratique", q.pratique_field)
+    return {"cerfa": body}
+
+
+def _pratique(cerfa: Cerfa) -> date | None:
+    c = cerfa.contrat
+    if c is None:
+        return None
+    if c.dateDebutFormationPratique is not None:
+        return c.dateDebutFormationPratique
+    raw = (c.model_extra or {}).get("dateFormationPratiqueEmployeur")
+    try:
+        return parse_wire_date(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _rename(body: Json, old: str, new: str) -> Json:
+    return {new if k == old else k: v for k, v in body.items()}
+
+
+def convention_body(convention: Convention, numero_interne: str) -> Json:
+    """``POST /v1/conventions`` (the JSON part)."""
+    body = section(convention, ROUTE_DATES["convention"])
+    body.pop("numeroInterneDossier", None)
+    return {"numeroInterneDossier": convention.numeroInterneDossier or numero_interne, **body}
+
+
+def certificat_body(certificat: Certificat, numero_interne: str) -> Json:
+    """``POST /v2/certificats``."""
+    body = section(certificat, ROUTE_DATES["certificat"])
+    body["numeroInterneDossier"] = certificat.numeroInterneDossier or numero_interne
+    return body
+
+
+def rupture_body(rupture: Rupture, numero_interne: str) -> Json:
+    """``POST /v2/dossiers/rupture/employeur`` (relais's contract, schemas/convergence)."""
+    form = ROUTE_DATES["rupture"]
+    body: Json = {"numeroInterne": rupture.numeroInterne or numero_interne}
+    if rupture.dateRupture is not None:
+        body["dateRupture"] = wire_date(rupture.dateRupture, form)
+    if rupture.motif is not None:
+        body["motif"] = rupture.motif.strip()
+    return body
+
+
+def facture_body(
+    facture: Facture, numeros: Mapping[str, str], quirks: Quirks | None = None
+) -> Json:
+    """``POST /v1/factures`` (relais's contract): lines by the OPCO's ``numeroInterneDossier``,
+    a CFA dossier id resolved through ``numeros``; the IBAN under the profile's key."""
+    q = quirks or Quirks()
+    form = ROUTE_DATES["facture"]
+    body: Json = {}
+    if facture.referenceFactureCFA is not None:
+        body["referenceFactureCFA"] = facture.referenceFactureCFA.strip()
+    if facture.dateFacture is not None:
+        body["dateFacture"] = wire_date(facture.dateFacture, form)
+    if facture.montantFacture is not None:
+        body["montantFacture"] = facture.montantFacture
+    org = facture.organismeFormation
+    if org is not None:
+        organisme: Json = {}
+        if org.siret is not None:
+            organisme["siret"] = _BY_NAME["siret"](org.siret)
+        if org.uaiCfa is not None:
+            organisme["uaiCfa"] = _BY_NAME["uaiCfa"](org.uaiCfa)
+        if org.iban_value is not None:
+            organisme[q.iban_field] = _BY_NAME["iban"](org.iban_value)
+        body["organismeFormation"] = organisme
+    lines = facture.dossiers or facture.lignes or []
+    body["dossiers"] = [
+        {
+            "numeroInterneDossier": line.numeroInterneDossier or numeros[line.dossierId or ""],
+            "numeroEcheance": line.numeroEcheance,
+            "montant": line.montant,
+        }
+        for line in lines
+    ]
+    return body
+
+
+def encode(body: Json) -> bytes:
+    """The exact bytes sent: UTF-8, compact, field order kept."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()

@@ -1,0 +1,286 @@
+"""One claimed command to one outcome written in the ledger.
+
+    payload:  ingest's ``CommandPayload`` (unreadable -> failed ``invalid_payload``)
+    dossiers: the numeroInterne of every dossier the call names (ingest's, else the ledger's;
+              a follow-up whose dossier is still being submitted waits -> deferred)
+    doubt:    an ambiguous command is looked up at the OPCO before it is sent again (promise 2)
+    call:     the OPCO gateway (the adapter owns HTTP, auth, rate limits, breaker)
+    outcome:  ``outcomes.Outcomes``: done + "submitted" | failed + "failed" | rescheduled
+              (+ "retrying") | deferred
+
+A handler never sleeps: a retry is a ``next_attempt_at`` in the ledger and the task ends, so a
+dossier waiting on a retry holds no slot and blocks no other dossier (promise 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from relais.domain.events import ErrorItem, EventData
+from relais.domain.opco import OpcoCode
+from relais.errors import (
+    ConfigurationError,
+    LedgerError,
+    MissingCredentialsError,
+    NotSupportedError,
+    OpcoError,
+    PermanentOpcoError,
+    RetryableOpcoError,
+)
+from relais.logging import bound, get_logger
+from relais.services.calls import (
+    OpcoCall,
+    build_call,
+    facture_reference,
+    is_avenant,
+    natural_key,
+    needed_dossiers,
+    other_opco_error,
+    unresolved_error,
+)
+from relais.services.clock import Clock
+from relais.services.command_payload import CommandPayload, UnreadablePayload
+from relais.services.dispatch.options import DispatchOptions
+from relais.services.dispatch.outcomes import WROTE_STATUSES, Outcome, Outcomes, Wait
+from relais.services.ledger_port import Command, CommandKind, Ledger
+from relais.services.opco_port import Created, OpcoGateway
+from relais.services.retry import is_ambiguous
+
+log = get_logger("relais.services.dispatch")
+
+
+class CommandMetrics(Protocol):
+    """What dispatch reports (``relais.metrics.Metrics`` satisfies it)."""
+
+    def command(self, opco: str, kind: str, outcome: str) -> None: ...
+
+
+@runtime_checkable
+class LatencyMetrics(Protocol):
+    """Optional: event time -> terminal status (``relais_event_latency_seconds{kind}``)."""
+
+    def terminal_latency(self, kind: str, seconds: float) -> None: ...
+
+
+class CommandHandler:
+    """Handles the commands claimed by ``worker`` (one call of ``handle`` per command)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        gateway: OpcoGateway,
+        *,
+        worker: str,
+        options: DispatchOptions,
+        clock: Clock,
+        metrics: CommandMetrics,
+        wake_relay: asyncio.Event | None = None,
+    ) -> None:
+        self._ledger = ledger
+        self._gateway = gateway
+        self._worker = worker
+        self._options = options
+        self._clock = clock
+        self._metrics = metrics
+        self._latency = metrics if isinstance(metrics, LatencyMetrics) else None
+        # Set after an outcome that wrote status rows, for a relay in this process.
+        self._wake_relay = wake_relay
+        self._outcomes = Outcomes(ledger, worker, clock, options)
+        self._touched: set[int] = set()  # commands whose lookup or OPCO call has started
+
+    async def handle(self, command: Command) -> str:
+        """Handle one claimed command to an outcome written in the ledger; returns the outcome
+        (``submitted``, ``failed``, ``retried``, ``deferred``, ``lease_lost``, ``ledger_error``)."""
+        with bound(
+            event_id=command.event_id,
+            dossier=command.dossier_id,
+            opco=command.opco,
+            kind=command.kind.value,
+            command_id=command.id,
+        ):
+            try:
+                outcome = await self._handle(command)
+            except LedgerError as exc:
+                # Nothing more to do here: the lease expires and the command comes back as
+                # ambiguous (its OPCO call may have happened), to be looked up before a resend.
+                log.warning("dispatch.ledger_failed", error=str(exc))
+                return Outcome.LEDGER_ERROR
+            except asyncio.CancelledError:
+                if command.id in self._touched:
+                    await self._interrupted(command)
+                raise
+            finally:
+                self._touched.discard(command.id)
+        if outcome not in (Outcome.LOST, Outcome.LEDGER_ERROR):
+            self._metrics.command(command.opco, command.kind.value, outcome)
+        if self._latency is not None and outcome in (Outcome.SUBMITTED, Outcome.FAILED):
+            self._latency.terminal_latency(command.kind.value, self._since_event(command))
+        if self._wake_relay is not None and outcome in WROTE_STATUSES:
+            self._wake_relay.set()
+        return outcome
+
+    def _since_event(self, command: Command) -> float:
+        """Seconds from the CFA event's time (``ce_time``; else when ingest accepted it) to now."""
+        at = command.created_at
+        payload = command.payload
+        if isinstance(payload, CommandPayload) and payload.time.utcoffset() is not None:
+            at = payload.time
+        return max(0.0, (self._clock.now() - at).total_seconds())
+
+    async def _handle(self, command: Command) -> str:
+        now = self._clock.now()
+        outcomes = self._outcomes
+        try:
+            opco = OpcoCode(command.opco)
+        except ValueError as exc:
+            return await outcomes.fail(command, "invalid_payload", str(exc), called=False)
+        payload = command.payload
+        if isinstance(payload, UnreadablePayload):
+            return await outcomes.fail(
+                command, "invalid_payload", payload.message, errors=payload.errors, called=False
+            )
+
+        numeros = await self._resolve_dossiers(command, payload)
+        if isinstance(numeros, Wait):
+            return await outcomes.defer(command, numeros, now)
+        if isinstance(numeros, ErrorItem):
+            return await outcomes.fail(
+                command, "dossier_not_at_opco", numeros.message, errors=[numeros], called=False
+            )
+        data = payload.data
+        call = build_call(command.kind, command.dossier_id, data, numeros)
+
+        resolved = False
+        self._touched.add(command.id)  # from here on the OPCO may see a request
+        try:
+            if command.ambiguous:
+                found = await self._look_up(command, opco, call, data)
+                if found is not None:
+                    log.info("dispatch.doubt_resolved", found=True)
+                    return await outcomes.succeed(command, opco, data, found)
+                resolved = True
+            if self._too_old(command, now):
+                policy = self._options.retry
+                return await outcomes.fail(
+                    command,
+                    "retries_exhausted_timeout",
+                    f"no success within {policy.timeout} (previous attempts may have crashed)",
+                    called=False,
+                )
+            created = await self._call(command, opco, call)
+        except MissingCredentialsError as exc:
+            return await outcomes.fail(command, "missing_credentials", str(exc), called=False)
+        except ConfigurationError as exc:
+            return await outcomes.fail(command, "configuration", str(exc), called=False)
+        except RetryableOpcoError as exc:
+            still_ambiguous = is_ambiguous(exc) or (command.ambiguous and not resolved)
+            return await outcomes.retry(command, opco, exc, ambiguous=still_ambiguous)
+        except PermanentOpcoError as exc:
+            return await outcomes.fail_permanently(command, exc)
+        except OpcoError as exc:  # an OpcoError outside the tree's two branches: no retry
+            return await outcomes.fail(command, "opco_error", str(exc), opco_messages=exc.messages)
+        return await outcomes.succeed(command, opco, data, created)
+
+    def _too_old(self, command: Command, now: datetime) -> bool:
+        """A command tried before (or whose holder vanished) past the age cap is not resent:
+        this also ends the loop of a command whose handling keeps crashing its worker."""
+        tried = command.attempts > 0 or command.ambiguous
+        grace = self._options.lease  # a retry scheduled just inside the cap may start a bit late
+        return tried and now - command.created_at > self._options.retry.timeout + grace
+
+    async def _interrupted(self, command: Command) -> None:
+        """Cancelled (shutdown) once its lookup or OPCO call had started: the request may have
+        left, so hand the command back as ambiguous (looked up before any resend) rather than let
+        a plain ``release`` make it look untouched. If its outcome was already written, the
+        reschedule finds the command no longer held and writes nothing."""
+        try:
+            await asyncio.shield(
+                self._ledger.reschedule(
+                    command.id,
+                    self._worker,
+                    self._clock.now(),
+                    "interrupted during the OPCO call",
+                    ambiguous=True,
+                    count_attempt=False,
+                )
+            )
+        except Exception as exc:  # the lease expiry hands it back as ambiguous anyway
+            log.warning("dispatch.interrupt_not_recorded", error=repr(exc), exc_info=True)
+
+    async def _resolve_dossiers(
+        self, command: Command, payload: CommandPayload
+    ) -> Mapping[str, str] | Wait | ErrorItem:
+        """The one place a command's dossiers get their numeroInterne: its own dossier's when
+        ingest knew it (``CommandPayload.dossier_numero``), else the ledger's; or wait (another
+        dossier still being submitted); or a clear failure."""
+        numeros: dict[str, str] = {}
+        given = payload.dossier_numero
+        if given is not None:
+            numeros[command.dossier_id] = given
+        waiting: list[str] = []
+        for dossier_id in needed_dossiers(command.dossier_id, payload):
+            if dossier_id in numeros:
+                continue
+            record = await self._ledger.dossier(command.cfa, dossier_id)
+            if record is not None and record.numero_interne:
+                if record.opco != command.opco:
+                    return other_opco_error()
+                numeros[dossier_id] = record.numero_interne
+                continue
+            own = dossier_id == command.dossier_id
+            # The ledger hands out only the head of a dossier's queue: when this command runs,
+            # every older command of its own dossier is finished. Another dossier may still be
+            # on its way (a facture covering several dossiers).
+            if not own and await self._ledger.has_open_command(command.cfa, dossier_id):
+                waiting.append(dossier_id)
+                continue
+            return unresolved_error(own=own)
+        if waiting:
+            return Wait(tuple(waiting))
+        return numeros
+
+    async def _look_up(
+        self, command: Command, opco: OpcoCode, call: OpcoCall, data: EventData
+    ) -> Created | None:
+        """Resolve the doubt of an ambiguous command by the best means of its route."""
+        if command.kind is CommandKind.DOSSIER:
+            if is_avenant(call.body):
+                # An avenant shares its contract's natural key (employer, apprentice, start):
+                # a search would find the contract itself. Its resend gets the OPCO's 409.
+                log.info("dispatch.doubt_unresolvable", why="avenant")
+                return None
+            key = natural_key(call.body)
+            if key is None:
+                log.info("dispatch.doubt_unresolvable", why="incomplete natural key")
+                return None
+            try:
+                return await self._gateway.find_dossier(command.cfa, opco, key)
+            except NotSupportedError:
+                return None  # no read route at this OPCO: rely on its duplicate answer (409)
+        if command.kind is CommandKind.FACTURE:
+            reference = facture_reference(data)
+            if reference is None:
+                return None
+            try:
+                return await self._gateway.find_facture(command.cfa, opco, reference)
+            except NotSupportedError:
+                return None
+        # conventions, certificats, ruptures: no read route; the resend gets 409 if it was stored
+        return None
+
+    async def _call(self, command: Command, opco: OpcoCode, call: OpcoCall) -> Created:
+        g = self._gateway
+        match command.kind:
+            case CommandKind.DOSSIER:
+                return await g.submit_dossier(command.cfa, opco, call.body)
+            case CommandKind.CONVENTION:
+                return await g.submit_convention(command.cfa, opco, call.body)
+            case CommandKind.FACTURE:
+                return await g.submit_facture(command.cfa, opco, call.body)
+            case CommandKind.CERTIFICAT:
+                return await g.submit_certificat(command.cfa, opco, call.body)
+            case CommandKind.RUPTURE:
+                return await g.declare_rupture(command.cfa, opco, call.body)

@@ -1,0 +1,256 @@
+"""How one command ends, written in the ledger with its status events (ONE transaction each).
+
+``submitted`` (done), ``failed``, ``retried`` (rescheduled, a ``retrying`` note on the first and
+every Nth attempt), ``deferred`` (a follow-up waiting for its dossier's numeroInterne). A worker
+that lost its lease writes nothing: ``complete``/``reschedule`` return False, the outcome is
+``lease_lost`` and the command's new holder decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from relais.domain.events import ErrorItem, EventData, EventKind
+from relais.domain.opco import OpcoCode
+from relais.domain.status import StatusEvent, Trigger
+from relais.errors import (
+    AuthError,
+    NotFoundError,
+    NotSupportedError,
+    PermanentOpcoError,
+    RetryableOpcoError,
+)
+from relais.logging import get_logger
+from relais.services.calls import facture_reference, unresolved_error
+from relais.services.clock import Clock
+from relais.services.dispatch.options import DispatchOptions
+from relais.services.ledger_port import (
+    Command,
+    CommandKind,
+    CommandState,
+    Completion,
+    FactureRecord,
+    Ledger,
+    OutboxMessage,
+)
+from relais.services.opco_port import Created
+from relais.services.retry import GiveUp, is_ambiguous
+from relais.services.statuses import to_outbox
+
+log = get_logger("relais.services.dispatch")
+
+
+class Outcome:
+    SUBMITTED = "submitted"
+    FAILED = "failed"
+    RETRIED = "retried"
+    DEFERRED = "deferred"
+    LOST = "lease_lost"
+    LEDGER_ERROR = "ledger_error"
+
+
+# Outcomes whose ledger write may carry status rows (a retry: on its first and every Nth attempt).
+WROTE_STATUSES = frozenset({Outcome.SUBMITTED, Outcome.FAILED, Outcome.RETRIED})
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A follow-up whose dossier(s) have no numeroInterne yet but are still being submitted."""
+
+    waiting_for: tuple[str, ...]
+
+
+class Outcomes:
+    """Writes the outcome of a command held by ``worker``."""
+
+    def __init__(self, ledger: Ledger, worker: str, clock: Clock, options: DispatchOptions) -> None:
+        self._ledger = ledger
+        self._worker = worker
+        self._clock = clock
+        self._options = options
+
+    async def succeed(
+        self, command: Command, opco: OpcoCode, data: EventData, created: Created
+    ) -> str:
+        now = self._clock.now()
+        ids = dict(created.ids)
+        attempts = command.attempts + 1
+        dossier_ids: dict[str, str] = {}
+        facture: FactureRecord | None = None
+        numero_interne = ids.get("numeroInterne") or ids.get("numeroInterneDossier")
+        if command.kind is CommandKind.DOSSIER:
+            dossier_ids = {k: ids[k] for k in ("numeroInterne", "numeroExterne") if k in ids}
+        reference = facture_reference(data)
+        if command.kind is CommandKind.FACTURE and reference is not None:
+            facture = FactureRecord(
+                cfa=command.cfa,
+                reference=reference,
+                opco=command.opco,
+                numero_interne_facture=ids.get("numeroInterneFacture"),
+                etat=created.etat,
+            )
+        status = StatusEvent.submitted(
+            trigger_of(command),
+            opco=opco,
+            occurred_at=now,
+            numero_interne=numero_interne,
+            numero_externe=ids.get("numeroExterne"),
+            numero_interne_facture=ids.get("numeroInterneFacture"),
+            reference_facture_cfa=reference,
+            etat=created.etat,
+            attempts=attempts,
+        )
+        completion = Completion(
+            state=CommandState.DONE,
+            statuses=[to_outbox(status)],
+            dossier_ids=dossier_ids,
+            dossier_etat=created.etat if command.kind is CommandKind.DOSSIER else None,
+            facture=facture,
+        )
+        if not await self._ledger.complete(command.id, self._worker, completion):
+            return self.lost("complete")
+        log.info("dispatch.submitted", duplicate=created.duplicate, attempts=attempts)
+        return Outcome.SUBMITTED
+
+    async def fail(
+        self,
+        command: Command,
+        reason: str,
+        error: str,
+        *,
+        opco_messages: Sequence[str] = (),
+        errors: Sequence[ErrorItem] = (),
+        called: bool = True,
+    ) -> str:
+        now = self._clock.now()
+        opco = _opco_or_none(command.opco)
+        status = StatusEvent.failed(
+            trigger_of(command),
+            opco=opco,
+            reason=reason,
+            occurred_at=now,
+            opco_messages=opco_messages,
+            errors=errors,
+            attempts=command.attempts + (1 if called else 0),
+        )
+        completion = Completion(
+            state=CommandState.FAILED,
+            statuses=[to_outbox(status)],
+            error=f"{reason}: {error}",
+        )
+        if not await self._ledger.complete(command.id, self._worker, completion):
+            return self.lost("complete")
+        log.warning("dispatch.failed", reason=reason, error=error)
+        return Outcome.FAILED
+
+    async def fail_permanently(self, command: Command, exc: PermanentOpcoError) -> str:
+        return await self.fail(command, permanent_reason(exc), str(exc), opco_messages=exc.messages)
+
+    async def retry(
+        self, command: Command, opco: OpcoCode, exc: RetryableOpcoError, *, ambiguous: bool
+    ) -> str:
+        now = self._clock.now()
+        attempt = command.attempts + 1
+        policy = self._options.retry
+        decision = policy.decide(exc, failures=attempt, first_seen=command.created_at, now=now)
+        if isinstance(decision, GiveUp):
+            return await self.fail(
+                command,
+                f"retries_exhausted_{decision.reason.value}",
+                f"{decision.describe(policy)}; last error: {exc}",
+                opco_messages=exc.messages,
+            )
+        statuses: list[OutboxMessage] = []
+        every = self._options.retrying_status_every
+        if every > 0 and (attempt == 1 or attempt % every == 0):
+            status = StatusEvent.retrying(
+                trigger_of(command),
+                opco=opco,
+                attempt=attempt,
+                next_attempt_at=decision.at,
+                reason="ambiguous" if is_ambiguous(exc) else "retryable",
+                occurred_at=now,
+                opco_messages=exc.messages,
+            )
+            statuses.append(to_outbox(status))
+        written = await self._ledger.reschedule(
+            command.id,
+            self._worker,
+            decision.at,
+            str(exc),
+            ambiguous=ambiguous,
+            count_attempt=True,
+            statuses=statuses,
+        )
+        if not written:
+            return self.lost("reschedule")
+        log.info(
+            "dispatch.retry_scheduled",
+            attempt=attempt,
+            delay_s=decision.delay.total_seconds(),
+            status=exc.status,
+            ambiguous=ambiguous,
+        )
+        return Outcome.RETRIED
+
+    async def defer(self, command: Command, wait: Wait, now: datetime) -> str:
+        policy = self._options.retry
+        if now - command.created_at > policy.timeout:
+            item = unresolved_error(own=False)
+            return await self.fail(
+                command,
+                "dossier_not_at_opco",
+                f"still waiting for a dossier's numeroInterne after {policy.timeout}",
+                errors=[item],
+                called=False,
+            )
+        written = await self._ledger.reschedule(
+            command.id,
+            self._worker,
+            now + self._defer_delay(command, now),
+            f"waiting for the numeroInterne of {len(wait.waiting_for)} dossier(s)",
+            ambiguous=command.ambiguous,
+            count_attempt=False,
+        )
+        if not written:
+            return self.lost("reschedule")
+        log.info("dispatch.deferred", waiting_for=len(wait.waiting_for))
+        return Outcome.DEFERRED
+
+    def _defer_delay(self, command: Command, now: datetime) -> timedelta:
+        """Recheck soon at first, then less often: a tenth of the wait so far, within bounds."""
+        waited = max(now - command.created_at, timedelta(0))
+        return min(max(self._options.defer, waited / 10), self._options.defer_max)
+
+    def lost(self, step: str) -> str:
+        log.warning("dispatch.lease_lost", step=step, worker=self._worker)
+        return Outcome.LOST
+
+
+def trigger_of(command: Command) -> Trigger:
+    """The CFA event a command's statuses answer."""
+    return Trigger(
+        event_id=command.event_id,
+        cfa=command.cfa,
+        dossier_id=command.dossier_id,
+        kind=EventKind(command.kind.value),
+    )
+
+
+def _opco_or_none(value: str) -> OpcoCode | None:
+    try:
+        return OpcoCode(value)
+    except ValueError:
+        return None
+
+
+def permanent_reason(exc: PermanentOpcoError) -> str:
+    if isinstance(exc, NotSupportedError):
+        return "not_supported"
+    if isinstance(exc, AuthError):
+        return "auth"
+    if isinstance(exc, NotFoundError):
+        return "not_found"
+    return "rejected_by_opco"

@@ -1,0 +1,234 @@
+"""One record to its decision, without I/O: ``decide(record, context) -> Plan | FollowUp``.
+
+    hygiene     empty or too large -> dead letter; the value parsed once (``hygiene``)
+    envelope    ce_* headers (``relais.domain.events``): unreadable -> dead letter, or a
+                ``rejected`` status by position when its ce_id is usable
+    authorize   topic -> ce_source binding, optional HMAC (``authorize``): the CFA, or refused
+                by position
+    decode      the data against its type's model -> refused with every schema error
+    rules       control rules and routing (``rules.Rules``) -> refused, or accepted with a
+                ``received`` status naming the OPCO
+    follow-ups  their OPCO is their dossier's, in the ledger: ``FollowUp`` says which dossiers
+                to read; ``FollowUp.decide(known, now)`` ends the decision (no I/O either)
+
+Every outcome's entry, status and dead letter are built by ``answers``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from relais.domain.events import (
+    CfaEvent,
+    DossierSubmittedData,
+    EnvelopeError,
+    ErrorItem,
+    FactureSubmittedData,
+    PayloadError,
+    decode_data,
+    envelope_from_headers,
+)
+from relais.domain.opco import OpcoCode
+from relais.services.command_payload import explicit_numero
+from relais.services.ingest import answers
+from relais.services.ingest.answers import Plan
+from relais.services.ingest.authorize import IngestPolicy, Refusal, authorize
+from relais.services.ingest.hygiene import (
+    BAD_CHARACTER,
+    VALUE_PROBLEMS,
+    bad_characters,
+    error,
+    key_text,
+    parse_value,
+    text_headers,
+    unsafe_text,
+)
+from relais.services.ingest.records import Record
+from relais.services.ingest.rules import RuleCheck, Rules
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a decision depends on besides the record: settings, rules, the time."""
+
+    policy: IngestPolicy
+    rules: Rules
+    now: datetime
+    today: date  # the business day in Europe/Paris, for the date rules
+
+
+@dataclass(frozen=True)
+class KnownDossier:
+    """What the ledger knows of a CFA's dossier: its OPCO and, once submitted, its numeroInterne."""
+
+    opco: str
+    numero_interne: str | None = None
+
+
+def decide(record: Record, context: Context) -> Plan | FollowUp:
+    hdrs = text_headers(record.headers)
+    now = context.now
+    value = record.value
+    if value is None or len(value) == 0:
+        return answers.dead_lettered(record, hdrs, "EMPTY_VALUE", "the record has no value", now)
+    limit = context.policy.max_message_bytes
+    if len(value) > limit:
+        message = f"the record value is larger than {limit} bytes"
+        return answers.dead_lettered(record, hdrs, "TOO_LARGE", message, now)
+    obj, value_problem = parse_value(value)
+    try:
+        envelope = envelope_from_headers(record.headers, key=record.key)
+    except EnvelopeError as exc:
+        reason = _undecodable_envelope(exc) or value_problem
+        if reason is not None:
+            return answers.dead_lettered(record, hdrs, reason, "", now, exc)
+        return answers.rejected_envelope(record, hdrs, exc, now)
+    if any(unsafe_text(t) for t in (envelope.id, envelope.subject, envelope.source)) or (
+        record.key is not None and key_text(record.key) is None
+    ):
+        # Nothing of it can be stored or echoed safely: dead letter, identified by position.
+        message = "a ce_* header or the key " + BAD_CHARACTER
+        return answers.dead_lettered(record, {}, "ENVELOPE_INVALID_CHARACTER", message, now)
+    cfa: str | None = None
+    try:
+        cfa = authorize(context.policy, record.topic, envelope, hdrs, value)
+        if obj is not None and (bad := bad_characters(obj, "data")):
+            raise Refusal(*bad)
+        if obj is None:
+            assert value_problem is not None
+            message = VALUE_PROBLEMS[value_problem]
+            return answers.dead_lettered(
+                record, hdrs, value_problem, message, now, envelope=envelope, cfa=cfa
+            )
+        try:
+            data = decode_data(envelope, obj)  # a JSON object already: schema errors only
+        except PayloadError as exc:
+            raise Refusal(*exc.errors) from None
+        event = CfaEvent(envelope=envelope, data=data)
+        if isinstance(data, DossierSubmittedData):
+            return _dossier(event, data, cfa, context)
+        return FollowUp(record, event, cfa, context.rules.check_followup(event, context.today))
+    except Refusal as refusal:
+        return answers.rejected(record, envelope, cfa, refusal.errors, now, trusted=refusal.trusted)
+
+
+def _dossier(event: CfaEvent, data: DossierSubmittedData, cfa: str, context: Context) -> Plan:
+    check = context.rules.check_dossier(data, context.today)
+    if check.errors:
+        raise Refusal(*check.errors)
+    if check.opco is None:
+        raise Refusal(error("ROUTING_NO_OPCO", "data", "no competent OPCO could be determined"))
+    return answers.accepted(event, cfa, check.opco, context.now)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up (convention, facture, certificat, rupture) decided up to its dossiers: its
+    OPCO is the one of its dossier(s) in the ledger (``dossier_ids``, read by the caller)."""
+
+    record: Record
+    event: CfaEvent
+    cfa: str
+    check: RuleCheck  # its control rules, already run
+
+    @property
+    def dossier_ids(self) -> list[str]:
+        data = self.event.data
+        if isinstance(data, FactureSubmittedData):
+            return data.facture.dossier_ids
+        return [self.event.dossier_id]
+
+    def decide(self, known: Mapping[str, KnownDossier | None], now: datetime) -> Plan:
+        """Accepted when every dossier is known at one OPCO (and an explicit numeroInterneDossier
+        is the ledger's), else refused with every error, the control rules' first."""
+        opco, found, numero = self._routing(known)
+        errors = (*self.check.errors, *found)
+        if errors:
+            envelope = self.event.envelope
+            return answers.rejected(self.record, envelope, self.cfa, errors, now)
+        assert opco is not None
+        data = self.event.data
+        depends_on: list[str] = []
+        if isinstance(data, FactureSubmittedData):
+            depends_on = [d for d in data.facture.dossier_ids if d != self.event.dossier_id]
+        return answers.accepted(
+            self.event, self.cfa, opco, now, numero=numero, depends_on=depends_on
+        )
+
+    def _routing(
+        self, known: Mapping[str, KnownDossier | None]
+    ) -> tuple[OpcoCode | None, list[ErrorItem], str | None]:
+        """The OPCO of the follow-up's dossier(s), the errors found, the own dossier's numero."""
+        event = self.event
+        errors: list[ErrorItem] = []
+        opcos: dict[str, str] = {}
+        numero: str | None = None
+        paths = self._paths()
+        for dossier_id in self.dossier_ids:
+            dossier = known.get(dossier_id)
+            if dossier is None:
+                message = "relais knows no dossier with this id for this CFA"
+                errors.append(error("DOSSIER_UNKNOWN", paths[dossier_id], message))
+                continue
+            opcos[dossier_id] = dossier.opco
+            if dossier_id == event.dossier_id:
+                numero = dossier.numero_interne
+        if len(set(opcos.values())) > 1:
+            message = "an invoice must cover dossiers of one OPCO only"
+            errors.append(error("FACTURE_SEVERAL_OPCO", "data.facture.lignes", message))
+        explicit = explicit_numero(event.data)
+        if explicit is not None:
+            # The CFA gave the OPCO's id itself: it must be the one of this CFA's dossier, or the
+            # OPCO would be called with this CFA's key on another CFA's dossier. When the ledger
+            # does not know the id yet, relais cannot prove the dossier is this CFA's: refused.
+            if not errors:
+                errors.extend(_numero_errors(explicit, numero))
+            numero = None  # the CFA's own value goes to the OPCO (it is the ledger's)
+        if errors or not opcos:
+            return None, errors, None
+        return OpcoCode(next(iter(opcos.values()))), [], numero
+
+    def _paths(self) -> dict[str, str]:
+        data = self.event.data
+        if isinstance(data, FactureSubmittedData):
+            return {
+                line.dossierId: f"data.facture.lignes[{i}].dossierId"
+                for i, line in reversed(list(enumerate(data.facture.lignes)))
+            }
+        return {self.event.dossier_id: "ce_subject"}
+
+
+def _numero_errors(explicit: tuple[str, object], known: str | None) -> list[ErrorItem]:
+    """An explicit numeroInterneDossier against the ledger's for (CFA, dossier id); neither value
+    is echoed (one may be another CFA's)."""
+    path, value = explicit
+    if known is None:
+        message = (
+            "relais does not know the OPCO's id of this dossier yet, so it cannot check "
+            "numeroInterneDossier: leave it out (relais fills it in) or send it later"
+        )
+        return [error("DOSSIER_NUMERO_UNVERIFIABLE", path, message)]
+    if value != known:
+        message = "numeroInterneDossier is not the OPCO's id of this CFA's dossier"
+        return [error("DOSSIER_NUMERO_MISMATCH", path, message)]
+    return []
+
+
+_MISSING_HEADER_CODES = frozenset({"ENVELOPE_MISSING_ATTRIBUTE", "HEADER_NOT_UTF8"})
+
+
+def _undecodable_envelope(exc: EnvelopeError) -> str | None:
+    """Why the headers cannot be read as an event at all (None: readable, but wrong).
+
+    No usable ce_id, a required ce_* header missing, or a header that is not UTF-8: the record is
+    not an event we can answer field by field, so it goes to the DLQ as it came (replayable once
+    the producer is fixed). Present but invalid values (a bad ce_time, an unknown ce_type) are
+    answered with a ``rejected`` status instead.
+    """
+    if exc.undecodable:
+        return "ENVELOPE_UNDECODABLE"
+    if any(e.code in _MISSING_HEADER_CODES for e in exc.errors):
+        return "ENVELOPE_HEADERS_MISSING"
+    return None

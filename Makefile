@@ -45,8 +45,10 @@ alerts-check:
 unit: setup
 	$(BIN)/python -m pytest tests/unit
 
-# The default test run: quality gate + every suite except the long ones (< 15 min), then the
-# date-sensitive suites again on two shifted days (test-timeshift, a few minutes more).
+# The default test run: quality gate + every suite except the long ones (< 25 min), the broker
+# matrix included (pipeline, tenancy, observability, broker fuzz, KafkaJS on Tansu AND on Apache
+# Kafka: the summary prints one line per leg), then the date-sensitive suites again on two
+# shifted days (test-timeshift, a few minutes more).
 test: lint typecheck
 	$(BIN)/python -m pytest -m "not slow"
 	$(BIN)/python -m tests.timeshift

@@ -56,9 +56,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--scenarios", help=f"comma list among {','.join(SCENARIOS)}")
     p.add_argument(
         "--contenders",
-        default="pipe,naive,relais-pg,relais-sqlite,relais-pg-split",
+        default="pipe,naive,relais-pg,relais-sqlite,relais-pg-split,pipe-kafka,relais-pg-kafka",
         help="comma list among pipe,naive,relais-pg,relais-sqlite,relais-pg-split (two "
-        "processes: ingest+relay, dispatch+poll)",
+        "processes: ingest+relay, dispatch+poll), pipe-kafka, relais-pg-kafka (on Apache Kafka, "
+        "started for the run; Java 17+ and Maven needed)",
     )
     p.add_argument("--inflight", type=int, help="relais's in-flight limit C (>= 64 by default)")
     p.add_argument("--backlog", type=int, help="backlog size (default: 5,000 quick, 100,000 full)")
@@ -122,6 +123,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         changes["relais_scenarios"] = chosen
         changes["sqlite_scenarios"] = chosen
         changes["split_scenarios"] = chosen
+        changes["kafka_scenarios"] = chosen
         changes["naive_scenarios"] = chosen
     return dataclasses.replace(plan, **changes)
 
@@ -163,16 +165,7 @@ async def amain(args: argparse.Namespace) -> int:
     workdir = args.workdir or args.out / f"{stamp}-work"
     extra = dict(kv.split("=", 1) for kv in args.relais_env)
     chosen = [c.strip() for c in args.contenders.split(",") if c.strip()]
-    known = {
-        c.name: c
-        for c in (
-            contenders.PIPE,
-            contenders.NAIVE,
-            contenders.RELAIS_PG,
-            contenders.RELAIS_SQLITE,
-            contenders.RELAIS_PG_SPLIT,
-        )
-    }
+    known = {c.name: c for c in contenders.ALL}
     if any(c not in known for c in chosen):
         raise SystemExit(f"unknown contender in {chosen}; choose among {list(known)}")
     do_profile = args.profile if args.profile is not None else plan.name == "full"
@@ -187,13 +180,16 @@ async def amain(args: argparse.Namespace) -> int:
 
     result: dict[str, Any] = {"meta": _meta(plan, args, stamp), "cells": []}
     log(f"bench: plan {plan.name}, C={plan.inflight}, work directory {workdir}")
-    infra = await Infra.start(workdir, args.seed)
+    on_kafka = any(known[c].broker == "kafka" for c in chosen)
+    infra = await Infra.start(workdir, args.seed, kafka=on_kafka)
     infra.relaxed_ledger = args.ledger_sync == "relaxed"
     infra.fetch_wait_ms = args.fetch_wait_ms
     atexit.register(_kill_leftovers, infra)
     started = time.monotonic()
     try:
         log(f"bench: broker {infra.bootstrap}, simulator {infra.simulator_url}")
+        if infra.kafka is not None:
+            log(f"bench: apache kafka {infra.kafka.bootstrap}")
         common: dict[str, Any] = {
             "inflight": plan.inflight,
             "timeout_s": plan.timeout_s,
@@ -204,7 +200,16 @@ async def amain(args: argparse.Namespace) -> int:
             result["cells"].append(
                 await run.measure(infra, contenders.PIPE, SCENARIOS["lat0"], plan.pipe, **common)
             )
-        scenarios = list(dict.fromkeys(plan.relais_scenarios + plan.naive_scenarios))
+        if "pipe-kafka" in chosen:
+            log("bench: bare pipe on Apache Kafka")
+            result["cells"].append(
+                await run.measure(
+                    infra, contenders.PIPE_KAFKA, SCENARIOS["lat0"], plan.pipe, **common
+                )
+            )
+        scenarios = list(
+            dict.fromkeys(plan.relais_scenarios + plan.naive_scenarios + plan.kafka_scenarios)
+        )
         for name in scenarios:
             scenario = SCENARIOS[name]
             log(f"bench: scenario {name}")
@@ -217,6 +222,7 @@ async def amain(args: argparse.Namespace) -> int:
                 (contenders.RELAIS_PG, plan.relais_scenarios),
                 (contenders.RELAIS_SQLITE, plan.sqlite_scenarios),
                 (contenders.RELAIS_PG_SPLIT, plan.split_scenarios),
+                (contenders.RELAIS_PG_KAFKA, plan.kafka_scenarios),
             ):
                 if contender.name in chosen and name in wanted:
                     result["cells"].append(

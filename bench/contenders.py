@@ -1,9 +1,11 @@
 """Starting each contender as a child process on the shared broker and simulator.
 
     pipe           python -m bench.pipe      (consume -> produce, the broker's limit)
+    pipe-kafka     the same on Apache Kafka (one KRaft node, ``relais.adapters.embedded_kafka``)
     naive          python -m bench.naive     (one event at a time: consume, POST, status, commit)
     relais-pg      relais run, all roles, a fresh PostgreSQL database
     relais-sqlite  relais run, all roles, a fresh SQLite file
+    relais-pg-kafka relais-pg on Apache Kafka, with relais's production group timings and fetch wait
 
 relais is configured only through ``RELAIS_*`` variables, as in a deployment: production defaults
 except the embedded broker's group timings (1000/333 ms), the in-flight limit ``C`` of the run,
@@ -38,6 +40,7 @@ class Contender:
     ledger: str | None = None  # postgres | sqlite (relais only)
     # relais only: the roles of each process (one process with every role by default)
     processes: tuple[str, ...] = ("",)
+    broker: str = "tansu"  # tansu | kafka (Apache Kafka, started only when a contender needs it)
 
 
 PIPE = Contender("pipe", "pipe")
@@ -48,6 +51,11 @@ RELAIS_SQLITE = Contender("relais-sqlite", "relais", "sqlite")
 RELAIS_PG_SPLIT = Contender(
     "relais-pg-split", "relais", "postgres", processes=("ingest,relay", "dispatch,poll")
 )
+
+
+PIPE_KAFKA = Contender("pipe-kafka", "pipe", broker="kafka")
+RELAIS_PG_KAFKA = Contender("relais-pg-kafka", "relais", "postgres", broker="kafka")
+ALL = (PIPE, NAIVE, RELAIS_PG, RELAIS_SQLITE, RELAIS_PG_SPLIT, PIPE_KAFKA, RELAIS_PG_KAFKA)
 
 
 class HandshakeChild(Child):
@@ -122,8 +130,10 @@ async def start(
             "--output", topics["status"],
             "--group", group,
         ]  # fmt: skip
-        if infra.fetch_wait_ms is not None:
+        if infra.on_tansu and infra.fetch_wait_ms is not None:
             args += ["--fetch-wait-ms", str(infra.fetch_wait_ms)]
+        if infra.on_tansu:
+            args += ["--tansu-timings"]
         if contender.kind == "naive":
             args += [
                 "--keys", str(infra.keys_file),
@@ -161,10 +171,13 @@ async def start(
             group_id=group,
             poll_interval_s=3600.0,
             fast_retries=False,
+            # Apache Kafka: relais's production group timings and fetch wait (it answers a
+            # fetch as soon as records are there)
+            tansu_timings=infra.on_tansu,
             extra={
                 "RELAIS_DISPATCH__INFLIGHT_LIMIT": str(inflight),
                 "RELAIS_OPCO__OVERRIDES": json.dumps(overrides),
-                **relais_fetch_env(infra.fetch_wait_ms),
+                **(relais_fetch_env(infra.fetch_wait_ms) if infra.on_tansu else {}),
                 **(relais_env_extra or {}),
             },
         )

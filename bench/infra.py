@@ -33,6 +33,7 @@ from typing import Any
 import asyncpg
 
 from relais.adapters.embedded_broker import EmbeddedBroker, create_topics
+from relais.adapters.embedded_kafka import KafkaCluster
 from relais.adapters.embedded_postgres import EmbeddedPostgres
 from relais.demo.processes import Child, SimulatorAdmin, SimulatorProcess, write_profiles
 from relais.domain.dates import PARIS
@@ -89,11 +90,22 @@ class Infra:
     # Every contender's consumer fetch_max_wait_ms (None: aiokafka's 500 ms). Tansu holds a
     # fetch that long even when records are there: up to this much latency per Kafka hop.
     fetch_wait_ms: int | None = 20
+    # Apache Kafka (one KRaft node) when a contender runs on it; ``active``: the broker of the
+    # contender being measured (``bootstrap``, ``topics`` and the contenders' settings follow it)
+    kafka: KafkaCluster | None = None
+    active: str = "tansu"
 
     @property
     def bootstrap(self) -> str:
+        if self.active == "kafka":
+            assert self.kafka is not None, "Apache Kafka was not started for this run"
+            return self.kafka.bootstrap
         assert self.broker is not None
         return self.broker.bootstrap
+
+    @property
+    def on_tansu(self) -> bool:
+        return self.active == "tansu"
 
     @property
     def simulator_url(self) -> str:
@@ -101,7 +113,7 @@ class Infra:
         return self.simulator.url
 
     @classmethod
-    async def start(cls, workdir: Path, seed: int = 2026) -> Infra:
+    async def start(cls, workdir: Path, seed: int = 2026, *, kafka: bool = False) -> Infra:
         workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start
         today = datetime.now(PARIS).date()
         generator = Generator(seed, today, cfa_count=3)
@@ -141,6 +153,9 @@ class Infra:
                 infra.postgres_server = await asyncio.to_thread(infra.postgres.start)
             infra.broker = EmbeddedBroker(log_path=workdir / "tansu.log")
             await asyncio.to_thread(infra.broker.start)
+            if kafka:  # the same JVM settings as the tests' broker, in the run's work directory
+                infra.kafka = KafkaCluster(workdir / "kafka", size=1)
+                await asyncio.to_thread(infra.kafka.start)
             infra.simulator = SimulatorProcess(
                 log_path=workdir / "simulator.log",
                 admin_token=secrets.token_urlsafe(24),
@@ -183,6 +198,10 @@ class Infra:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.broker.stop)
             self.broker = None
+        if self.kafka is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.kafka.stop)
+            self.kafka = None
 
     # -- per cell --------------------------------------------------------------------------------
 

@@ -125,8 +125,12 @@ class Bridge:
             group_id=a.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            session_timeout_ms=1000,  # the embedded broker joins a group in ~1 s with these
-            heartbeat_interval_ms=333,
+            # the embedded broker joins a group in ~1 s with these; Apache Kafka refuses them
+            **(
+                {"session_timeout_ms": 1000, "heartbeat_interval_ms": 333}
+                if a.tansu_timings
+                else {}
+            ),
             fetch_max_wait_ms=a.fetch_wait_ms,
         )
         producer = AIOKafkaProducer(bootstrap_servers=a.bootstrap, acks="all")
@@ -179,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--oauth", type=Path, required=True)
     parser.add_argument("--profiles", type=Path, required=True)
     parser.add_argument("--fetch-wait-ms", type=int, default=500, help="aiokafka's default: 500")
+    parser.add_argument("--tansu-timings", action="store_true", help="group session 1000/333 ms")
     args = parser.parse_args(argv)
 
     async def go() -> None:

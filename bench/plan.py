@@ -87,6 +87,8 @@ class Plan:
     backlog: int
     timeout_s: float  # per phase
     profile_s: float = 20.0
+    # relais-pg-kafka's scenarios (pipe-kafka: lat0 only, like pipe)
+    kafka_scenarios: tuple[str, ...] = ("lat0", "lat200")
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -37,7 +37,9 @@ def _pids(infra: Infra, running: contenders.Running) -> dict[str, int]:
     for index, child in enumerate(running.children):
         if child.pid is not None:
             pids["contender" if index == 0 else f"contender-{index + 1}"] = child.pid
-    if infra.broker is not None and infra.broker.pid is not None:
+    if infra.active == "kafka" and infra.kafka is not None and infra.kafka.nodes[0].pid:
+        pids["broker"] = infra.kafka.nodes[0].pid  # the Apache Kafka JVM
+    elif infra.broker is not None and infra.broker.pid is not None:
         pids["broker"] = infra.broker.pid
     if infra.simulator is not None and infra.simulator.pid is not None:
         pids["simulator"] = infra.simulator.pid
@@ -149,6 +151,7 @@ async def measure(
     log: Any = print,
 ) -> dict[str, Any]:
     label = f"{contender.name}-{scenario.name}"
+    infra.active = contender.broker  # its broker: topics, bootstrap, settings
     await infra.reset_simulator()
     await infra.set_faults(scenario.faults(odd=False))  # the odd OPCO goes wrong after warm-up
     topics = await infra.topics(label)
@@ -325,6 +328,7 @@ async def profile(
     """py-spy on ``contender`` while it drains a burst of ``events`` (not a timed cell: py-spy
     pauses the process at each sample)."""
     label = f"profile-{contender.name}-{scenario.name}"
+    infra.active = contender.broker  # its broker: topics, bootstrap, settings
     await infra.reset_simulator()
     await infra.set_faults(scenario.faults())  # profiles use healthy scenarios
     topics = await infra.topics(label)
@@ -385,6 +389,7 @@ async def backlog(
     between 10 % and 30 % (+ 10 MB of slack): a leak grows with the events handled.
     """
     label = f"backlog-{contender.name}-{scenario.name}"
+    infra.active = contender.broker  # its broker: topics, bootstrap, settings
     await infra.reset_simulator()
     await infra.set_faults(scenario.faults())
     topics = await infra.topics(label)

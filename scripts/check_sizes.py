@@ -55,7 +55,7 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
         "the OpenAPI document of the convergence API, one schema per route and body",
     ),
     "relais/config.py": (
-        412,
+        418,
         "the one Settings (STYLE habit 12: the only reader of the environment), every group in "
         "one place",
     ),
@@ -79,7 +79,7 @@ ALLOWED_FUNCTIONS: dict[str, tuple[int, str]] = {
     "relais/domain/rules/format.py:nir": (64, _RULES + " (the NIR: format, key, consistency)"),
     "relais/domain/rules/wages.py:check_wages": (71, _RULES + " (3.5: the minimum wage schedule)"),
     # Declarations.
-    "relais/metrics.py:Metrics.__init__": (96, _DECLARATIONS + ": every metric, named on purpose"),
+    "relais/metrics.py:Metrics.__init__": (103, _DECLARATIONS + ": every metric, named on purpose"),
     "relais/entrypoints/commands/simulator.py:command": (
         93,
         _DECLARATIONS + ": the simulator's Click options, one decorator each",

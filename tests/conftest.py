@@ -12,6 +12,7 @@ from tests.today import TODAY
 
 pytest_plugins = [
     "tests.fixtures.broker",
+    "tests.fixtures.kafka",
     "tests.fixtures.no_skip",
     "tests.fixtures.postgres",
     "tests.fixtures.simulator",

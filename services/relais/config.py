@@ -123,6 +123,12 @@ class KafkaSettings(_Group):
         description="Largest CFA event accepted (bytes of the record value); larger: dead letter",
     )
     request_timeout_ms: int = Field(default=40_000, ge=1000, description="Kafka request timeout")
+    enable_idempotence: bool = Field(
+        default=False,
+        description="Idempotent producer for status events and dead letters (no duplicate from a "
+        "producer retry). Off by default: relais's promises do not rely on it, and some brokers "
+        "(Tansu) lack it",
+    )
     relay_batch_size: int = Field(default=500, ge=1, description="Outbox rows per relay batch")
     relay_idle_s: float = Field(
         default=0.2, gt=0, description="Relay sleep when the outbox is empty"

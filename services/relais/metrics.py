@@ -17,7 +17,9 @@ the dashboards: do not rename them.
     relais_event_latency_seconds{kind}               histogram, event time -> terminal status
     relais_poll_last_success_timestamp_seconds{opco}
     relais_cfa_key_expiry_timestamp_seconds{opco,cfa}  cfa = CFA SIRET (an organisation, bounded)
-    relais_consumer_lag_messages{topic}
+    relais_consumer_lag_messages{topic}        the fetcher's estimate (next record to handle)
+    relais_kafka_consumer_lag{topic,partition}  the broker's: high watermark - committed offset
+                                                (adapters/kafka/lag.py; KEDA and alerts use it)
     relais_referential_valid_until_timestamp_seconds{file}  file = a referential's name (4 files)
 """
 
@@ -140,6 +142,13 @@ class Metrics:
             "relais_consumer_lag_messages",
             "Messages not yet consumed by the ingest group, by topic",
             ["topic"],
+            registry=r,
+        )
+        self.kafka_consumer_lag = Gauge(
+            "relais_kafka_consumer_lag",
+            "Records of an input partition owned by this process not yet committed by the ingest "
+            "group: the broker's high watermark minus the group's committed offset",
+            ["topic", "partition"],
             registry=r,
         )
         for outcome in EVENT_OUTCOMES:

@@ -147,7 +147,12 @@ def test_keda_scales_ingest_on_lag_capped_at_partition_count() -> None:
     docs = render(PRODUCTION)
     (scaled,) = by_kind(docs, "ScaledObject")
     assert scaled["spec"]["maxReplicaCount"] == PRODUCTION["keda"]["partitions"]
-    assert scaled["spec"]["triggers"][0]["type"] == "kafka"
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "prometheus"
+    # The lag relais exports per partition (the broker's figure, tests/integration/broker/
+    # test_kafka_lag.py), the one the alert rules use too.
+    assert trigger["metadata"]["query"].startswith("sum(relais_kafka_consumer_lag{")
+    assert trigger["metadata"]["threshold"] == str(PRODUCTION["keda"]["lagThreshold"])
     ingest = next(
         d for d in by_kind(docs, "Deployment") if d["metadata"]["name"].endswith("-ingest")
     )

@@ -32,6 +32,7 @@ from relais.demo.processes import RelaisProcess, relais_env, write_profiles
 from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.referentials import referential
 from relais.sampledata import Generator, InvalidKind
+from tests.fixtures.broker import broker_kind_of
 from tests.fixtures.simulator import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, SimulatorProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -113,6 +114,9 @@ def test_kafkajs_sees_every_event_through_exactly_once_in_order(
     faults: bool,
 ) -> None:
     sim = fresh_simulator
+    on_tansu = broker_kind_of(kafka_bootstrap) == "tansu"
+    # The checker's group: Tansu's fast timings, or KafkaJS's defaults on Apache Kafka.
+    group_timings = ("1000", "333") if on_tansu else ("30000", "3000")
     if faults:
         for opco, spec in FAULTS.items():
             sim.set_faults(opco, routes=WRITE_ROUTES, **spec)
@@ -146,6 +150,7 @@ def test_kafkajs_sees_every_event_through_exactly_once_in_order(
             dlq_topic=topics["dlq"],
             group_id=f"relais-e2e-{suffix}",
             extra={"RELAIS_OPCO__READ_TIMEOUT_S": "1.5"},
+            tansu_timings=on_tansu,
         ),
     )
     relais.start()
@@ -159,6 +164,8 @@ def test_kafkajs_sees_every_event_through_exactly_once_in_order(
                 *("--brokers", kafka_bootstrap, "--events", str(events_file)),
                 *("--report", str(report_file), "--timeout-ms", "120000"),
                 *("--input-topic", topics["input"], "--status-topic", topics["status"]),
+                *("--session-timeout-ms", group_timings[0]),
+                *("--heartbeat-interval-ms", group_timings[1]),
             ],
             capture_output=True,
             text=True,

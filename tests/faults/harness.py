@@ -44,6 +44,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from relais.adapters.embedded_broker import create_topics_sync
 from relais.demo.processes import RelaisProcess, relais_env, write_profiles
@@ -343,6 +344,23 @@ class Consumed:
         return {k: v.decode(errors="replace") for k, v in self.headers}
 
 
+async def topic_partitions(bootstrap: str, topic: str, timeout_s: float) -> set[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with contextlib.suppress(KafkaError):
+                for desc in await admin.describe_topics([topic]):
+                    if not desc["error_code"] and desc["partitions"]:
+                        return {p["partition"] for p in desc["partitions"]}
+            if time.monotonic() > deadline:
+                return set()
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+
+
 async def read_topic(
     bootstrap: str, topic: str, *, idle_s: float = 3.0, timeout_s: float = 180.0
 ) -> list[Consumed]:
@@ -353,13 +371,8 @@ async def read_topic(
     await consumer.start()
     got: list[Consumed] = []
     try:
-        parts: set[int] = set()
-        deadline = time.monotonic() + 20
-        while not parts and time.monotonic() < deadline:
-            await consumer.topics()
-            parts = set(consumer.partitions_for_topic(topic) or ())
-            if not parts:
-                await asyncio.sleep(0.2)
+        # From the cluster's metadata: Apache Kafka tells an unsubscribed consumer nothing.
+        parts = await topic_partitions(bootstrap, topic, timeout_s=20)
         if not parts:
             return []
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
@@ -440,8 +453,14 @@ class Cluster:
         partitions: int = 4,
         hmac_secrets: dict[str, str] | None = None,
         attacker: str | None = None,
+        replication_factor: int = 1,
+        tansu_timings: bool = True,
     ) -> None:
         self.workdir = workdir
+        # Apache Kafka (tests/faults/test_kafka_cluster.py): replicated topics, and relais with
+        # its production consumer timings (the broker refuses Tansu's 1 s session).
+        self.replication_factor = replication_factor
+        self.tansu_timings = tansu_timings
         self.bootstrap = bootstrap
         self.pg_url = pg_url
         self.timeline = timeline
@@ -524,9 +543,14 @@ class Cluster:
         return bound
 
     def create_topics(self) -> None:
-        create_topics_sync(self.bootstrap, self.input_topics(), self.partitions)
-        create_topics_sync(self.bootstrap, [self.topics["status"]], 2)
-        create_topics_sync(self.bootstrap, [self.topics["dlq"], self.topics["rejected"]], 1)
+        rf = self.replication_factor
+        create_topics_sync(
+            self.bootstrap, self.input_topics(), self.partitions, replication_factor=rf
+        )
+        create_topics_sync(self.bootstrap, [self.topics["status"]], 2, replication_factor=rf)
+        create_topics_sync(
+            self.bootstrap, [self.topics["dlq"], self.topics["rejected"]], 1, replication_factor=rf
+        )
 
     def env(
         self, port: int, extra: dict[str, str] | None = None, name: str = "relais"
@@ -545,6 +569,7 @@ class Cluster:
             group_id=self.group,
             poll_interval_s=1.0,
             topic_sources=self.topic_sources(),
+            tansu_timings=self.tansu_timings,
         )
         env.update(
             {

@@ -284,8 +284,9 @@ async def create_topics(
     partitions: int = 4,
     *,
     configs: dict[str, str] | None = None,
+    replication_factor: int = 1,
 ) -> None:
-    """Create topics (replication factor 1); a topic that already exists is left as it is."""
+    """Create topics (replication factor 1 unless told); a topic that exists is left as it is."""
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return
@@ -297,7 +298,7 @@ async def create_topics(
             NewTopic(
                 name=name,
                 num_partitions=partitions,
-                replication_factor=1,
+                replication_factor=replication_factor,
                 topic_configs=dict(configs or {}),
             )
             for name in wanted
@@ -315,13 +316,22 @@ def create_topics_sync(
     partitions: int = 4,
     *,
     configs: dict[str, str] | None = None,
+    replication_factor: int = 1,
 ) -> None:
     """``create_topics`` from sync code, even from a thread that runs an event loop."""
     failure: list[BaseException] = []
 
     def _run() -> None:
         try:
-            asyncio.run(create_topics(bootstrap, names, partitions, configs=configs))
+            asyncio.run(
+                create_topics(
+                    bootstrap,
+                    names,
+                    partitions,
+                    configs=configs,
+                    replication_factor=replication_factor,
+                )
+            )
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             failure.append(exc)
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.credentials_reload import reloading_credentials
 from relais.adapters.http_server import HttpServer, build_app
-from relais.adapters.kafka.client import security
+from relais.adapters.kafka.client import bootstrap_hosts, security
 from relais.adapters.kafka.ingest import IngestObserverAdapter, IngestSubscriber
 from relais.adapters.kafka.producer import KafkaProducer
 from relais.adapters.ledger import LedgerEngine, open_engine
@@ -287,7 +287,7 @@ def _kafka_broker(settings: Settings) -> KafkaBroker:
 
     k = settings.kafka
     return KafkaBroker(
-        k.bootstrap_servers,
+        bootstrap_hosts(k),
         client_id=k.client_id,
         request_timeout_ms=k.request_timeout_ms,
         security=security(k),

@@ -169,6 +169,6 @@ class App:
             with contextlib.suppress(Exception):
                 self.metrics.ledger_counts(await self.ledger.counts())
             if self.ingest is not None:
-                self.ingest.refresh_lag()
+                await self.ingest.refresh_lags()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), _COUNTS_EVERY_S)

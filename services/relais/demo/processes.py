@@ -194,6 +194,15 @@ class RelaisProcess(Child):
         raise ProcessError(f"relais run not ready after {timeout_s}s ({last}); log {self.log_path}")
 
 
+TANSU_TIMINGS = {
+    # The embedded broker joins a group in ~1 s with these (5-18 s with the defaults).
+    "RELAIS_KAFKA__SESSION_TIMEOUT_MS": "1000",
+    "RELAIS_KAFKA__HEARTBEAT_INTERVAL_MS": "333",
+    # The embedded broker holds every fetch this long even when records are there.
+    "RELAIS_KAFKA__FETCH_MAX_WAIT_MS": "20",
+}
+
+
 def relais_env(
     *,
     bootstrap: str,
@@ -210,8 +219,12 @@ def relais_env(
     fast_retries: bool = True,
     topic_sources: Mapping[str, Sequence[str]] | None = None,
     extra: Mapping[str, str] | None = None,
+    tansu_timings: bool = True,
 ) -> dict[str, str]:
     """``RELAIS_*`` variables for a ``relais run`` child on the embedded broker.
+
+    ``tansu_timings=False`` (a real Apache Kafka: it refuses a session below 6 s) keeps relais's
+    production consumer timings instead of the embedded broker's fast ones.
 
     ``topic_sources`` binds the input topics to their CFAs; without it, tenant isolation is waived
     explicitly (``RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES``): the demo, the fault runs and the bench
@@ -219,11 +232,7 @@ def relais_env(
     """
     env = {
         "RELAIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-        # The embedded broker joins a group in ~1 s with these (5-18 s with the defaults).
-        "RELAIS_KAFKA__SESSION_TIMEOUT_MS": "1000",
-        "RELAIS_KAFKA__HEARTBEAT_INTERVAL_MS": "333",
-        # The embedded broker holds every fetch this long even when records are there.
-        "RELAIS_KAFKA__FETCH_MAX_WAIT_MS": "20",
+        **(TANSU_TIMINGS if tansu_timings else {}),
         "RELAIS_KAFKA__AUTO_OFFSET_RESET": "earliest",
         "RELAIS_LEDGER__URL": ledger_url,
         "RELAIS_HTTP__HOST": "127.0.0.1",

@@ -23,7 +23,14 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.fixtures.broker import produce
-from tests.integration.pipeline.harness import Topics, generator, make_topics, out, wait_until
+from tests.integration.pipeline.harness import (
+    Topics,
+    broker_timings,
+    generator,
+    make_topics,
+    out,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -39,9 +46,7 @@ def _env(bootstrap: str, topics: Topics, group: str, ledger: Path) -> dict[str, 
         RELAIS_KAFKA__STATUS_TOPIC=topics.status,
         RELAIS_KAFKA__DLQ_TOPIC=topics.dlq,
         RELAIS_KAFKA__GROUP_ID=group,
-        RELAIS_KAFKA__SESSION_TIMEOUT_MS="1000",
-        RELAIS_KAFKA__HEARTBEAT_INTERVAL_MS="333",
-        RELAIS_KAFKA__FETCH_MAX_WAIT_MS="20",
+        **{f"RELAIS_KAFKA__{k.upper()}": str(v) for k, v in broker_timings(bootstrap).items()},
         RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES="true",  # events of any CFA on this private topic
         RELAIS_LEDGER__URL=f"sqlite:///{ledger}",
         RELAIS_HTTP__PORT="0",

@@ -27,6 +27,7 @@ from relais.adapters.embedded_broker import free_port
 from relais.config import load_settings
 from relais.domain.opco import OpcoCode
 from relais.errors import MissingCredentialsError
+from tests.integration.pipeline.harness import broker_timings
 
 SIRET = "50708047100539"
 KEY = "key-value-that-must-never-show-7f3a9c"
@@ -147,8 +148,9 @@ def _run_once(tmp_path: Path, kafka_bootstrap: str, keys_mode: int) -> str:
     port = free_port()
     env.update(
         RELAIS_KAFKA__BOOTSTRAP_SERVERS=kafka_bootstrap,
-        RELAIS_KAFKA__SESSION_TIMEOUT_MS="1000",
-        RELAIS_KAFKA__HEARTBEAT_INTERVAL_MS="333",
+        **{
+            f"RELAIS_KAFKA__{k.upper()}": str(v) for k, v in broker_timings(kafka_bootstrap).items()
+        },
         RELAIS_KAFKA__INPUT_TOPIC=f"secrets-{port}",
         RELAIS_LEDGER__URL=f"sqlite:///{tmp_path}/ledger.db",
         RELAIS_CREDENTIALS__KEYS_FILE=str(_keys_csv(tmp_path, keys_mode)),

@@ -72,3 +72,11 @@ def test_uai_map_and_signature_secrets() -> None:
     s = Settings(cfa={"uai_siret": {"0751234A": "12345678901234"}, "hmac_secrets": {"1": "x"}})
     assert s.cfa.uai_siret["0751234A"] == "12345678901234"
     assert s.cfa.hmac_secrets["1"].get_secret_value() == "x"
+
+
+def test_a_cluster_bootstrap_reaches_faststream_as_one_host_each() -> None:
+    """FastStream would hand "a:1,b:2" to aiokafka as one host (a real cluster's bootstrap)."""
+    from relais.adapters.kafka.client import bootstrap_hosts
+
+    kafka = KafkaSettings(bootstrap_servers="k1:9092, k2:9092,k3:9093")
+    assert bootstrap_hosts(kafka) == ["k1:9092", "k2:9092", "k3:9093"]

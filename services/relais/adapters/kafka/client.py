@@ -11,6 +11,12 @@ from relais.config import KafkaSettings
 from relais.errors import ConfigurationError
 
 
+def bootstrap_hosts(kafka: KafkaSettings) -> list[str]:
+    """``host:port`` of each bootstrap broker: FastStream hands a string to aiokafka as ONE host,
+    so ``a:9092,b:9092`` (a real cluster) must reach it as a list."""
+    return [host.strip() for host in kafka.bootstrap_servers.split(",") if host.strip()]
+
+
 def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
     if not kafka.security_protocol.endswith("SSL"):
         return None

@@ -39,6 +39,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
+from relais.adapters.kafka.lag import PartitionLag
 from relais.adapters.kafka.producer import PublishError
 from relais.config import KafkaSettings
 from relais.errors import LedgerError
@@ -153,6 +154,7 @@ class IngestSubscriber:
         self._next: dict[TopicPartition, int] = {}  # next offset to handle, per partition
         self._failing_record: tuple[str, int, int] | None = None
         self._record_failures = 0
+        self.lag = PartitionLag(metrics.kafka_consumer_lag) if metrics is not None else None
         topics: tuple[str, ...] = () if kafka.input_pattern else (kafka.input_topic,)
         options: dict[str, Any] = {
             "group_id": kafka.group_id,
@@ -288,6 +290,18 @@ class IngestSubscriber:
         pause = min(_BACKOFF_CAP_S, _BACKOFF_START_S * 2 ** min(self._failures, 10))
         log.error("ingest.handler_failed", error=repr(exc), retry_in_s=pause)
         await asyncio.sleep(pause)
+
+    async def refresh_lags(self) -> None:
+        """Both lag gauges: the fetcher's estimate, and per partition the broker's figure
+        (``relais_kafka_consumer_lag{topic,partition}``, ``lag.py``)."""
+        self.refresh_lag()
+        await self.refresh_partition_lag()
+
+    async def refresh_partition_lag(self) -> None:
+        """``relais_kafka_consumer_lag{topic,partition}`` from the broker (``lag.py``)."""
+        consumer: Any = getattr(self.subscriber, "consumer", None)
+        if self.lag is not None and consumer is not None:
+            await self.lag.refresh(consumer)
 
     def refresh_lag(self) -> None:
         """``relais_consumer_lag_messages{topic}``: end of each assigned partition minus the next

@@ -68,6 +68,7 @@ class KafkaProducer:
         options = aiokafka_options(kafka)
         options.update(
             acks="all",
+            enable_idempotence=kafka.enable_idempotence,
             linger_ms=5,
             max_request_size=max(1_048_576, kafka.max_message_bytes + 64 * 1024),
         )

@@ -1,6 +1,8 @@
 """One claimed command to one outcome written in the ledger.
 
     payload:  ingest's ``CommandPayload`` (unreadable -> failed ``invalid_payload``)
+    money:    a convention's cost against its dossier's NPEC (``services/money_checks.py``):
+              an error -> a terminal ``rejected`` status naming it, no call
     dossiers: the numeroInterne of every dossier the call names (ingest's, else the ledger's;
               a follow-up whose dossier is still being submitted waits -> deferred)
     doubt:    an ambiguous command is looked up at the OPCO before it is sent again (promise 2)
@@ -19,7 +21,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from relais.domain.events import ErrorItem, EventData
+from relais.domain.events import ConventionSubmittedData, ErrorItem, EventData, PayloadError
+from relais.domain.npec import NpecTable
 from relais.domain.opco import OpcoCode
 from relais.errors import (
     ConfigurationError,
@@ -44,8 +47,20 @@ from relais.services.calls import (
 from relais.services.clock import Clock
 from relais.services.command_payload import CommandPayload, UnreadablePayload
 from relais.services.dispatch.options import DispatchOptions
-from relais.services.dispatch.outcomes import WROTE_STATUSES, Outcome, Outcomes, Wait
+from relais.services.dispatch.outcomes import (
+    TERMINAL_OUTCOMES,
+    WROTE_STATUSES,
+    Outcome,
+    Outcomes,
+    Wait,
+)
 from relais.services.ledger_port import Command, CommandKind, Ledger
+from relais.services.money_checks import (
+    NOTHING,
+    MoneyVerdict,
+    convention_verdict,
+    submitted_cerfa,
+)
 from relais.services.opco_port import Created, OpcoGateway
 from relais.services.retry import is_ambiguous
 
@@ -78,8 +93,10 @@ class CommandHandler:
         clock: Clock,
         metrics: CommandMetrics,
         wake_relay: asyncio.Event | None = None,
+        npec: NpecTable | None = None,
     ) -> None:
         self._ledger = ledger
+        self._npec = npec  # None: the convention's money is not checked (a bare test rig)
         self._gateway = gateway
         self._worker = worker
         self._options = options
@@ -116,7 +133,7 @@ class CommandHandler:
                 self._touched.discard(command.id)
         if outcome not in (Outcome.LOST, Outcome.LEDGER_ERROR):
             self._metrics.command(command.opco, command.kind.value, outcome)
-        if self._latency is not None and outcome in (Outcome.SUBMITTED, Outcome.FAILED):
+        if self._latency is not None and outcome in TERMINAL_OUTCOMES:
             self._latency.terminal_latency(command.kind.value, self._since_event(command))
         if self._wake_relay is not None and outcome in WROTE_STATUSES:
             self._wake_relay.set()
@@ -151,7 +168,18 @@ class CommandHandler:
                 command, "dossier_not_at_opco", numeros.message, errors=[numeros], called=False
             )
         data = payload.data
-        call = build_call(command.kind, command.dossier_id, data, numeros)
+        money = await self._money(command, data)
+        if money.errors:
+            return await outcomes.reject(command, opco, money.errors + money.warnings)
+        try:
+            quirks = self._gateway.quirks(opco)
+            call = build_call(command.kind, command.dossier_id, data, numeros, quirks)
+        except ConfigurationError as exc:
+            return await outcomes.fail(command, "configuration", str(exc), called=False)
+        except PayloadError as exc:
+            return await outcomes.fail(
+                command, "invalid_payload", str(exc), errors=exc.errors, called=False
+            )
 
         resolved = False
         self._touched.add(command.id)  # from here on the OPCO may see a request
@@ -183,6 +211,14 @@ class CommandHandler:
         except OpcoError as exc:  # an OpcoError outside the tree's two branches: no retry
             return await outcomes.fail(command, "opco_error", str(exc), opco_messages=exc.messages)
         return await outcomes.succeed(command, opco, data, created)
+
+    async def _money(self, command: Command, data: EventData) -> MoneyVerdict:
+        """The money checks of a convention (its cost against the NPEC of its dossier's
+        certification and IDCC), from what the ledger knows, before any call."""
+        if self._npec is None or not isinstance(data, ConventionSubmittedData):
+            return NOTHING
+        commands = await self._ledger.commands_for(command.cfa, command.dossier_id)
+        return convention_verdict(data, submitted_cerfa(commands), self._npec)
 
     def _too_old(self, command: Command, now: datetime) -> bool:
         """A command tried before (or whose holder vanished) past the age cap is not resent:

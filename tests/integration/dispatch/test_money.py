@@ -1,0 +1,58 @@
+"""The money, checked before any call (issue 15, item 4), through the real ledger, dispatcher and
+OPCO client against the real simulator: what relais knows says the OPCO would refuse, so relais
+refuses first with a clear code and the OPCO never sees the request."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from relais.domain.opco import OpcoCode
+from relais.domain.referentials import load_npec
+from relais.services.ledger_port import NewCommand
+from tests.integration.dispatch.conftest import Rig
+
+pytestmark = pytest.mark.integration
+
+AKTO = OpcoCode.AKTO
+
+
+async def status_of(rig: Rig, command: NewCommand) -> dict[str, Any]:
+    bodies = [
+        json.loads(r.message.value)
+        for r in await rig.ledger.outbox_batch(10_000)
+        if json.loads(r.message.value).get("eventId") == command.event_id
+    ]
+    [terminal] = [b for b in bodies if b["status"] in ("submitted", "failed", "rejected")]
+    return terminal
+
+
+async def test_a_convention_above_its_npec_is_refused_before_any_call(rig: Rig) -> None:
+    dispatcher = rig.dispatcher(npec=load_npec())
+    within = rig.dossier(AKTO, start=rig.today - timedelta(days=2))
+    above = rig.dossier(AKTO, start=rig.today - timedelta(days=2))
+    for d in (within, above):
+        await rig.send(d.event, AKTO)
+    await rig.settle(dispatcher)
+    fair = await rig.send(rig.gen.convention(within), AKTO)
+    event = rig.gen.convention(above)
+    event["data"]["convention"]["couts"]["coutTotalPedagogieCFA"] = 250_000.0
+    costly = await rig.send(event, AKTO)
+    await rig.settle(dispatcher)
+
+    assert await rig.state(fair) == "done"  # the generator's cost is within its NPEC
+    assert await rig.state(costly) == "failed"
+    status = await status_of(rig, costly)
+    assert status["status"] == "rejected"
+    assert [e["code"] for e in status["errors"] if e["severity"] == "error"] == [
+        "CONVENTION_COUT_SUPERIEUR_NPEC"
+    ]
+    [error] = [e for e in status["errors"] if e["code"] == "CONVENTION_COUT_SUPERIEUR_NPEC"]
+    assert error["path"] == "data.convention.couts.coutTotalPedagogieCFA"
+    assert "employeur" in error["message"]
+    records = rig.sim.records(opco=AKTO.value, route="conventions")
+    assert len(records) == 1  # the fair one only: the costly one never reached the OPCO
+    assert records[0]["ids"]["numeroInterneDossier"] == await rig.numero(within)

@@ -77,11 +77,18 @@ class Rig:
         worker: str = "w1",
         metrics: CommandMetrics | None = None,
         npec: NpecTable | None = None,
+        check_factures: bool = False,
         **options: Any,
     ) -> Dispatcher:
         opts = DispatchOptions(retry=policy or RetryPolicy.instant(), **options)
         d = Dispatcher(
-            self.ledger, self.gateway, opts, worker_id=worker, metrics=metrics, npec=npec
+            self.ledger,
+            self.gateway,
+            opts,
+            worker_id=worker,
+            metrics=metrics,
+            npec=npec,
+            check_factures=check_factures,
         )
         self.dispatchers.append(d)
         return d

@@ -56,3 +56,48 @@ async def test_a_convention_above_its_npec_is_refused_before_any_call(rig: Rig) 
     records = rig.sim.records(opco=AKTO.value, route="conventions")
     assert len(records) == 1  # the fair one only: the costly one never reached the OPCO
     assert records[0]["ids"]["numeroInterneDossier"] == await rig.numero(within)
+
+
+async def test_a_facture_above_what_remains_is_refused_before_any_call(rig: Rig) -> None:
+    dispatcher = rig.dispatcher(check_factures=True)
+    d = rig.dossier(AKTO, start=rig.today - timedelta(days=2))
+    await rig.send(d.event, AKTO)
+    await rig.settle(dispatcher)
+    numero = await rig.numero(d)
+    rig.sim.set_etat(AKTO, numero, "ENGAGE")
+    [e1] = [e for e in rig.sim.dossier(AKTO, numero)["echeances"] if e["numero"] == 1]
+    remaining = float(e1["montantTotal"]) - float(e1["montantRegle"])
+    remaining -= float(e1["montantEnCoursInstruction"])
+
+    too_much = rig.gen.facture(
+        [d], montants={d.dossier_id: round(remaining + 0.01, 2)}, date_facture=d.start
+    )
+    refused = await rig.send(too_much, AKTO)
+    await rig.settle(dispatcher)
+    assert await rig.state(refused) == "failed"
+    status = await status_of(rig, refused)
+    assert status["status"] == "rejected"
+    errors = [e for e in status["errors"] if e["severity"] == "error"]
+    assert [(e["code"], e["path"]) for e in errors] == [
+        ("FACTURE_MONTANT_SUPERIEUR_RESTANT", "data.facture.lignes[0].montant")
+    ]
+    assert rig.sim.records(opco=AKTO.value, route="factures") == []  # never sent
+
+    fair = rig.gen.facture([d], montants={d.dossier_id: remaining}, date_facture=d.start)
+    accepted = await rig.send(fair, AKTO)
+    await rig.settle(dispatcher)
+    assert await rig.state(accepted) == "done"  # exactly what remains passes
+    assert len(rig.sim.records(opco=AKTO.value, route="factures")) == 1
+
+
+async def test_an_echeancier_not_known_is_a_warning_not_a_block(rig: Rig) -> None:
+    """A dossier the OPCO has not engaged yet has no échéancier: relais cannot check, and sends."""
+    dispatcher = rig.dispatcher(check_factures=True)
+    d = rig.dossier(AKTO, start=rig.today - timedelta(days=2))
+    await rig.send(d.event, AKTO)
+    await rig.settle(dispatcher)
+    facture = await rig.send(rig.gen.facture([d], date_facture=d.start), AKTO)
+    await rig.settle(dispatcher)
+    assert len(rig.sim.records(opco=AKTO.value, route="factures")) == 1  # the call was made
+    # the simulator answers for itself (it refuses a facture on a dossier it has not engaged)
+    assert (await status_of(rig, facture))["status"] != "rejected"

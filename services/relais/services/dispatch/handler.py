@@ -1,8 +1,9 @@
 """One claimed command to one outcome written in the ledger.
 
     payload:  ingest's ``CommandPayload`` (unreadable -> failed ``invalid_payload``)
-    money:    a convention's cost against its dossier's NPEC (``services/money_checks.py``):
-              an error -> a terminal ``rejected`` status naming it, no call
+    money:    a convention's cost against its dossier's NPEC, a facture's lines against the
+              échéancier read from the OPCO (``services/money_checks.py``): an error -> a
+              terminal ``rejected`` status naming it, no call
     dossiers: the numeroInterne of every dossier the call names (ingest's, else the ledger's;
               a follow-up whose dossier is still being submitted waits -> deferred)
     doubt:    an ambiguous command is looked up at the OPCO before it is sent again (promise 2)
@@ -21,9 +22,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from relais.domain.events import ConventionSubmittedData, ErrorItem, EventData, PayloadError
+from relais.domain.dates import paris_today
+from relais.domain.events import (
+    ConventionSubmittedData,
+    ErrorItem,
+    EventData,
+    FactureSubmittedData,
+    PayloadError,
+)
 from relais.domain.npec import NpecTable
 from relais.domain.opco import OpcoCode
+from relais.domain.rules.money import KnownDossier
 from relais.errors import (
     ConfigurationError,
     LedgerError,
@@ -59,6 +68,8 @@ from relais.services.money_checks import (
     NOTHING,
     MoneyVerdict,
     convention_verdict,
+    facture_verdict,
+    known_dossier,
     submitted_cerfa,
 )
 from relais.services.opco_port import Created, OpcoGateway
@@ -94,9 +105,11 @@ class CommandHandler:
         metrics: CommandMetrics,
         wake_relay: asyncio.Event | None = None,
         npec: NpecTable | None = None,
+        check_factures: bool = False,
     ) -> None:
         self._ledger = ledger
         self._npec = npec  # None: the convention's money is not checked (a bare test rig)
+        self._check_factures = check_factures  # against the échéancier read from the OPCO
         self._gateway = gateway
         self._worker = worker
         self._options = options
@@ -168,7 +181,7 @@ class CommandHandler:
                 command, "dossier_not_at_opco", numeros.message, errors=[numeros], called=False
             )
         data = payload.data
-        money = await self._money(command, data)
+        money = await self._money(command, opco, data, numeros)
         if money.errors:
             return await outcomes.reject(command, opco, money.errors + money.warnings)
         try:
@@ -212,13 +225,35 @@ class CommandHandler:
             return await outcomes.fail(command, "opco_error", str(exc), opco_messages=exc.messages)
         return await outcomes.succeed(command, opco, data, created)
 
-    async def _money(self, command: Command, data: EventData) -> MoneyVerdict:
-        """The money checks of a convention (its cost against the NPEC of its dossier's
-        certification and IDCC), from what the ledger knows, before any call."""
-        if self._npec is None or not isinstance(data, ConventionSubmittedData):
-            return NOTHING
-        commands = await self._ledger.commands_for(command.cfa, command.dossier_id)
-        return convention_verdict(data, submitted_cerfa(commands), self._npec)
+    async def _money(
+        self, command: Command, opco: OpcoCode, data: EventData, numeros: Mapping[str, str]
+    ) -> MoneyVerdict:
+        """The money checks before any call: a convention's cost against the NPEC of its
+        dossier's certification and IDCC (the dossier's cerfa from the ledger); a facture's
+        lines against each dossier's échéancier read from the OPCO."""
+        if self._npec is not None and isinstance(data, ConventionSubmittedData):
+            commands = await self._ledger.commands_for(command.cfa, command.dossier_id)
+            return convention_verdict(data, submitted_cerfa(commands), self._npec)
+        if self._check_factures and isinstance(data, FactureSubmittedData):
+            known = {
+                dossier_id: await self._known_dossier(command.cfa, opco, numeros.get(dossier_id))
+                for dossier_id in data.facture.dossier_ids
+            }
+            return facture_verdict(data, known, today=paris_today(self._clock.now()))
+        return NOTHING
+
+    async def _known_dossier(
+        self, cfa: str, opco: OpcoCode, numero: str | None
+    ) -> KnownDossier | None:
+        """The dossier as its OPCO gives it now; None (a warning, never a block) when it cannot
+        be read (no read route, not found, the OPCO failing)."""
+        if numero is None or not self._gateway.supports(opco, "dossier_detail"):
+            return None
+        try:
+            return known_dossier(await self._gateway.get_dossier(cfa, opco, numero))
+        except OpcoError as exc:
+            log.info("dispatch.echeancier_unavailable", error=str(exc))
+            return None
 
     def _too_old(self, command: Command, now: datetime) -> bool:
         """A command tried before (or whose holder vanished) past the age cap is not resent:

@@ -45,6 +45,7 @@ class Dispatcher:
         wake: asyncio.Event | None = None,
         wake_relay: asyncio.Event | None = None,
         npec: NpecTable | None = None,
+        check_factures: bool = False,
     ) -> None:
         self.ledger = ledger
         self.gateway = gateway
@@ -63,6 +64,7 @@ class Dispatcher:
             metrics=self.metrics,
             wake_relay=wake_relay,
             npec=npec,
+            check_factures=check_factures,
         )
         self._running: dict[asyncio.Task[str], str] = {}  # handler -> its command's OPCO
         self._by_opco: Counter[str] = Counter()  # handlers running per OPCO

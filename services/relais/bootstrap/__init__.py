@@ -228,6 +228,7 @@ def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
         wake=wakes.dispatch,
         wake_relay=wakes.relay,
         npec=load_npec(settings.schemas_dir),
+        check_factures=True,
     )
 
 

@@ -173,26 +173,10 @@ class CommandHandler:
                 command, "invalid_payload", payload.message, errors=payload.errors, called=False
             )
 
-        numeros = await self._resolve_dossiers(command, payload)
-        if isinstance(numeros, Wait):
-            return await outcomes.defer(command, numeros, now)
-        if isinstance(numeros, ErrorItem):
-            return await outcomes.fail(
-                command, "dossier_not_at_opco", numeros.message, errors=[numeros], called=False
-            )
         data = payload.data
-        money = await self._money(command, opco, data, numeros)
-        if money.errors:
-            return await outcomes.reject(command, opco, money.errors + money.warnings)
-        try:
-            quirks = self._gateway.quirks(opco)
-            call = build_call(command.kind, command.dossier_id, data, numeros, quirks)
-        except ConfigurationError as exc:
-            return await outcomes.fail(command, "configuration", str(exc), called=False)
-        except PayloadError as exc:
-            return await outcomes.fail(
-                command, "invalid_payload", str(exc), errors=exc.errors, called=False
-            )
+        call = await self._prepare(command, opco, payload, now)
+        if isinstance(call, str):
+            return call  # an outcome written before any call
 
         resolved = False
         self._touched.add(command.id)  # from here on the OPCO may see a request
@@ -224,6 +208,33 @@ class CommandHandler:
         except OpcoError as exc:  # an OpcoError outside the tree's two branches: no retry
             return await outcomes.fail(command, "opco_error", str(exc), opco_messages=exc.messages)
         return await outcomes.succeed(command, opco, data, created)
+
+    async def _prepare(
+        self, command: Command, opco: OpcoCode, payload: CommandPayload, now: datetime
+    ) -> OpcoCall | str:
+        """The call to make, or the outcome written instead (deferred, failed, rejected by the
+        money checks) before the OPCO sees anything."""
+        outcomes = self._outcomes
+        numeros = await self._resolve_dossiers(command, payload)
+        if isinstance(numeros, Wait):
+            return await outcomes.defer(command, numeros, now)
+        if isinstance(numeros, ErrorItem):
+            return await outcomes.fail(
+                command, "dossier_not_at_opco", numeros.message, errors=[numeros], called=False
+            )
+        data = payload.data
+        money = await self._money(command, opco, data, numeros)
+        if money.errors:
+            return await outcomes.reject(command, opco, money.errors + money.warnings)
+        try:
+            quirks = self._gateway.quirks(opco)
+            return build_call(command.kind, command.dossier_id, data, numeros, quirks)
+        except ConfigurationError as exc:
+            return await outcomes.fail(command, "configuration", str(exc), called=False)
+        except PayloadError as exc:
+            return await outcomes.fail(
+                command, "invalid_payload", str(exc), errors=exc.errors, called=False
+            )
 
     async def _money(
         self, command: Command, opco: OpcoCode, data: EventData, numeros: Mapping[str, str]

@@ -101,3 +101,26 @@ async def test_an_echeancier_not_known_is_a_warning_not_a_block(rig: Rig) -> Non
     assert len(rig.sim.records(opco=AKTO.value, route="factures")) == 1  # the call was made
     # the simulator answers for itself (it refuses a facture on a dossier it has not engaged)
     assert (await status_of(rig, facture))["status"] != "rejected"
+
+
+async def test_an_ambiguous_facture_is_looked_up_not_refused_by_its_own_amount(rig: Rig) -> None:
+    """Its first call may have reached the OPCO, whose échéance now counts the amount as under
+    instruction: the check is not run again, the lookup finds it (promise 2)."""
+    dispatcher = rig.dispatcher(check_factures=True)
+    d = rig.dossier(AKTO, start=rig.today - timedelta(days=2))
+    await rig.send(d.event, AKTO)
+    await rig.settle(dispatcher)
+    numero = await rig.numero(d)
+    rig.sim.set_etat(AKTO, numero, "ENGAGE")
+    [e1] = [e for e in rig.sim.dossier(AKTO, numero)["echeances"] if e["numero"] == 1]
+    whole = float(e1["montantTotal"]) - float(e1["montantRegle"])
+    whole -= float(e1["montantEnCoursInstruction"])
+    event = rig.gen.facture([d], montants={d.dossier_id: whole}, date_facture=d.start)
+    facture = await rig.send(event, AKTO)
+    rig.sim.set_faults(
+        AKTO, routes=["factures"], stored_lost_rate=1.0, stored_lost_mode="drop", max_faults=1
+    )
+    await rig.settle(dispatcher)
+    assert await rig.state(facture) == "done"
+    assert len(rig.creations(AKTO, "factures")) == 1
+    assert (await status_of(rig, facture))["status"] == "submitted"

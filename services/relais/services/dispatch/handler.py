@@ -245,7 +245,13 @@ class CommandHandler:
         if self._npec is not None and isinstance(data, ConventionSubmittedData):
             commands = await self._ledger.commands_for(command.cfa, command.dossier_id)
             return convention_verdict(data, submitted_cerfa(commands), self._npec)
-        if self._check_factures and isinstance(data, FactureSubmittedData):
+        # An ambiguous facture passed this check before its first call; that call may have
+        # reached the OPCO (its amount now "en cours d'instruction"): the lookup decides.
+        if (
+            self._check_factures
+            and isinstance(data, FactureSubmittedData)
+            and not command.ambiguous
+        ):
             known = {
                 dossier_id: await self._known_dossier(command.cfa, opco, numeros.get(dossier_id))
                 for dossier_id in data.facture.dossier_ids

@@ -189,7 +189,17 @@ def _events_readme() -> str:
     for name in StatusName:
         mark = " *" if name.terminal else ""
         lines.append(f"- `{name.event_type}`{mark}")
-    lines += ["", "Status events never carry personal data (names, NIR, birth dates, IBAN)."]
+    lines += [
+        "",
+        "A `rejected` status comes from ingest (the event's envelope, schema, control rules or",
+        "routing), or after `received` from dispatch, before any OPCO call: the money checks",
+        "(`CONVENTION_COUT_SUPERIEUR_NPEC`; `FACTURE_MONTANT_SUPERIEUR_RESTANT`,",
+        "`FACTURE_ECHEANCE_INCONNUE`, `FACTURE_ECHEANCE_NON_OUVERTE`,",
+        "`FACTURE_ECHEANCE_HORS_CONTRAT`, `FACTURE_DATE_HORS_CONTRAT`; their warnings beside",
+        "them), see `../conformance.md`.",
+        "",
+        "Status events never carry personal data (names, NIR, birth dates, IBAN).",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -152,6 +152,9 @@ class ConvergenceApp:
             route=spec.name,
             version=version,
         )
+        if request.method == "POST":  # a digest of the exact bytes received, never the body
+            rec.body_sha256 = hashlib.sha256(await request.body()).hexdigest()
+            rec.content_type = request.headers.get("content-type")
         generation = sim.generation
         try:
             response = await self._serve(request, opco, spec, version, rec)

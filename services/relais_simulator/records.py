@@ -3,8 +3,9 @@
 One ``RequestRecord`` per request (including the ones a fault swallowed): what was asked, by which
 CFA, about which object, and what happened. Requests outside the convergence routes are recorded
 too, with route ``oauth2_token`` (AKTO's token endpoint), ``openapi`` or ``unknown`` (404/405 under
-``/<OPCO>/ApiEchangeCFA/``); only ``/_admin`` and ``/health`` are not. No body is kept and the
-dossier natural key is stored as a digest, so the log carries no personal data. Bounded: the
+``/<OPCO>/ApiEchangeCFA/``); only ``/_admin`` and ``/health`` are not. No body is kept (a POST's
+body as the SHA-256 of its exact bytes, for the golden wire tests) and the dossier natural key is
+stored as a digest, so the log carries no personal data. Bounded: the
 oldest records go first.
 """
 
@@ -36,6 +37,8 @@ class RequestRecord:
     seq: int = 0  # given by RecordLog.append
     path: str | None = None  # the path asked, when it is not a convergence route's (404, token)
     delay_ms: float = 0.0  # the latency injected before the answer (latency_ms + jitter)
+    body_sha256: str | None = None  # a POST's body: the digest of the exact bytes, not the body
+    content_type: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +58,8 @@ class RequestRecord:
             "naturalKey": self.natural_key,
             "ids": self.ids,
             "delayMs": round(self.delay_ms, 3),
+            "bodySha256": self.body_sha256,
+            "contentType": self.content_type,
         }
 
 

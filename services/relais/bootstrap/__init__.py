@@ -33,7 +33,7 @@ from relais.bootstrap.app import App
 from relais.config import ALL_ROLES, Role, Settings
 from relais.domain.dates import PARIS
 from relais.domain.opco import OpcoCode
-from relais.domain.referentials import load_referentials
+from relais.domain.referentials import load_npec, load_referentials
 from relais.errors import ConfigurationError
 from relais.logging import get_logger
 from relais.metrics import Metrics
@@ -227,6 +227,8 @@ def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
         metrics=app.metrics,
         wake=wakes.dispatch,
         wake_relay=wakes.relay,
+        npec=load_npec(settings.schemas_dir),
+        check_factures=True,
     )
 
 

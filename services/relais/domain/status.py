@@ -258,7 +258,7 @@ class StatusEvent(BaseModel):
         occurred_at: datetime,
         opco: OpcoCode | None = None,
     ) -> StatusEvent:
-        """Bad input (envelope, schema, control rules, routing): every error at once. Terminal."""
+        """Bad input (ingest's checks; dispatch's money checks before a call). Terminal."""
         return cls._for_trigger(
             trigger, StatusName.REJECTED, occurred_at, opco=opco, errors=list(errors)
         )

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from relais.domain.events import EventType
 from relais.domain.json_types import Json
 from relais.domain.opco import ALL_OPCO, OpcoCode
-from relais.domain.referentials import referential
+from relais.domain.referentials import load_npec, referential
 from relais.sampledata import catalogue as cat
 from relais.sampledata import identifiers as ids
 from relais.sampledata import invalid, wages
@@ -36,6 +36,7 @@ from relais.sampledata.invalid import InvalidKind
 
 PARIS = ZoneInfo("Europe/Paris")
 CERFA_VERSION = "10103*14"
+NPEC_SHARE = 0.9  # the yearly cost a generated convention agrees, at most, of its NPEC
 
 
 def load_idcc_by_opco(path: Path | None = None) -> dict[OpcoCode, tuple[str, ...]]:
@@ -140,6 +141,7 @@ class Generator:
         self.rng = random.Random(seed)
         self._smic = wages.load_smic(referential("smic.csv", schemas_dir))
         self.idcc_by_opco = load_idcc_by_opco(referential("idcc-opco.csv", schemas_dir))
+        self._npec = load_npec(schemas_dir)
         self._seq = 0
         self._clock = datetime.combine(today, time(8, 0), PARIS)
         self.cfas: list[Cfa] = [self._make_cfa(i) for i in range(cfa_count)]
@@ -447,9 +449,23 @@ class Generator:
             cerfa=cerfa,
             event=self.event(EventType.DOSSIER_SUBMITTED, cfa, dossier_id, data),
             programme=programme,
-            cout_annuel=float(self.rng.randrange(4_500, 12_000, 50)),
+            cout_annuel=self._cout_annuel(cerfa, conclusion),
             explicit_opco=explicit_opco,
         )
+
+    def _cout_annuel(self, cerfa: Json, conclusion: date) -> float:
+        """A yearly pedagogical cost within the NPEC of the dossier's certification and IDCC (a
+        convention above it is refused before any call: the CFA knows its NPEC)."""
+        drawn = float(self.rng.randrange(4_500, 12_000, 50))
+        formation = cerfa["formation"]
+        npec = self._npec.lookup(
+            (formation.get("rncp"), formation.get("codeDiplome")),
+            cerfa["employeur"].get("codeIdcc"),
+            conclusion,
+        )
+        if npec is None:
+            return drawn
+        return min(drawn, float(math.floor(npec.npec_cents * NPEC_SHARE / 5_000) * 50))
 
     def dossiers(self, n: int, opcos: Sequence[OpcoCode] | None = None) -> list[GeneratedDossier]:
         """``n`` dossiers, cycling through ``opcos`` (default: all 11) so each one gets some."""
@@ -575,7 +591,7 @@ class Generator:
     def convention(self, dossier: GeneratedDossier, *, numero_interne: str | None = None) -> Json:
         """The convention de formation (2.10) of ``dossier``."""
         c = dossier.cerfa
-        years = max(1, round((dossier.end - dossier.start).days / 365))
+        years = ((dossier.end - dossier.start).days + 1) / 365
         handicap = bool(c["apprenti"].get("handicap"))
         couts: Json = {
             "coutTotalPedagogieCFA": round(dossier.cout_annuel * years, 2),

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from relais.domain import wire
+from relais.domain.cerfa import Cerfa
 from relais.domain.dates import parse_date
 from relais.domain.events import (
     CertificatSubmittedData,
@@ -21,12 +25,18 @@ from relais.domain.events import (
     ErrorItem,
     EventData,
     FactureSubmittedData,
+    PayloadError,
     RuptureDeclaredData,
+    errors_from_validation,
 )
+from relais.domain.followups import Certificat, Convention, Facture, Rupture
 from relais.domain.json_types import Json
+from relais.domain.profiles import Quirks
 from relais.services.command_payload import CommandPayload
 from relais.services.ledger_port import CommandKind
 from relais.services.opco_port import DossierNaturalKey
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -47,49 +57,40 @@ def needed_dossiers(dossier_id: str, payload: CommandPayload) -> list[str]:
 
 
 def build_call(
-    kind: CommandKind, dossier_id: str, data: EventData, numeros: Mapping[str, str]
+    kind: CommandKind,
+    dossier_id: str,
+    data: EventData,
+    numeros: Mapping[str, str],
+    quirks: Quirks | None = None,
 ) -> OpcoCall:
-    """The body of the OPCO call; ``numeros`` maps every needed CFA dossier id (and the own one
-    when known) to its numeroInterne (see :func:`needed_dossiers`)."""
+    """The body of the OPCO call, built from the validated model in the standard's wire forms
+    (``domain/wire.py``, the OPCO profile's ``quirks``), never the CFA's raw JSON; ``numeros``
+    maps every needed CFA dossier id (and the own one when known) to its numeroInterne (see
+    :func:`needed_dossiers`). Raises ``PayloadError`` when the stored data no longer reads as
+    its model (dispatch fails the command without calling)."""
     if isinstance(data, DossierSubmittedData):
-        return OpcoCall(kind, dict(data.cerfa))
+        return OpcoCall(
+            kind, wire.dossier_body(_model(Cerfa, data.cerfa, "cerfa"), quirks)["cerfa"]
+        )
     if isinstance(data, ConventionSubmittedData):
         numero = data.numeroInterneDossier or numeros[dossier_id]
-        return OpcoCall(kind, {**data.convention, "numeroInterneDossier": numero})
+        convention = _model(Convention, data.convention, "convention")
+        return OpcoCall(kind, wire.convention_body(convention, numero))
     if isinstance(data, CertificatSubmittedData):
-        body = dict(data.certificat)
-        body.setdefault("numeroInterneDossier", numeros.get(dossier_id))
-        return OpcoCall(kind, body)
+        certificat = _model(Certificat, data.certificat, "certificat")
+        return OpcoCall(kind, wire.certificat_body(certificat, numeros.get(dossier_id, "")))
     if isinstance(data, RuptureDeclaredData):
-        return OpcoCall(
-            kind,
-            {
-                "numeroInterne": numeros[dossier_id],
-                "dateRupture": data.rupture.dateRupture.isoformat(),
-                "motif": data.rupture.motif,
-            },
-        )
-    f = data.facture
-    return OpcoCall(
-        kind,
-        {
-            "referenceFactureCFA": f.referenceFactureCFA,
-            "dateFacture": f.dateFacture.isoformat(),
-            "montantFacture": f.montantFacture,
-            "organismeFormation": {
-                "siret": f.organismeFormation.siret,
-                "iban": f.organismeFormation.iban,
-            },
-            "dossiers": [
-                {
-                    "numeroInterneDossier": numeros[line.dossierId],
-                    "numeroEcheance": line.numeroEcheance,
-                    "montant": line.montant,
-                }
-                for line in f.lignes
-            ],
-        },
-    )
+        rupture = _model(Rupture, data.rupture.model_dump(), "rupture")
+        return OpcoCall(kind, wire.rupture_body(rupture, numeros[dossier_id]))
+    facture = _model(Facture, data.facture.model_dump(), "facture")
+    return OpcoCall(kind, wire.facture_body(facture, numeros, quirks))
+
+
+def _model(model: type[M], data: Mapping[str, Any], where: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise PayloadError(errors_from_validation(exc, f"data.{where}")) from None
 
 
 def facture_reference(data: EventData) -> str | None:

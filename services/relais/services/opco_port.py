@@ -14,6 +14,7 @@ from typing import Protocol
 
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
+from relais.domain.profiles import Quirks
 
 
 @dataclass(frozen=True)
@@ -88,5 +89,10 @@ class OpcoGateway(Protocol):
     def has_credentials(self, cfa: str, opco: OpcoCode) -> bool: ...
 
     def supports(self, opco: OpcoCode, capability: str) -> bool: ...
+
+    def quirks(self, opco: OpcoCode) -> Quirks:
+        """The OPCO profile's quirks the bodies are built with (``ConfigurationError``: no
+        profile)."""
+        ...
 
     async def aclose(self) -> None: ...

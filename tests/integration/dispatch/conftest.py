@@ -15,6 +15,7 @@ from relais.adapters.ledger import open_ledger
 from relais.adapters.opco.gateway import HttpOpcoGateway
 from relais.domain.events import KIND_OF_TYPE, EventType, parse_structured
 from relais.domain.json_types import Json
+from relais.domain.npec import NpecTable
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import load_profiles
 from relais.domain.referentials import referential
@@ -75,10 +76,20 @@ class Rig:
         policy: RetryPolicy | None = None,
         worker: str = "w1",
         metrics: CommandMetrics | None = None,
+        npec: NpecTable | None = None,
+        check_factures: bool = False,
         **options: Any,
     ) -> Dispatcher:
         opts = DispatchOptions(retry=policy or RetryPolicy.instant(), **options)
-        d = Dispatcher(self.ledger, self.gateway, opts, worker_id=worker, metrics=metrics)
+        d = Dispatcher(
+            self.ledger,
+            self.gateway,
+            opts,
+            worker_id=worker,
+            metrics=metrics,
+            npec=npec,
+            check_factures=check_factures,
+        )
         self.dispatchers.append(d)
         return d
 

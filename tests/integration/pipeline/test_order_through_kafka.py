@@ -88,7 +88,11 @@ async def test_order_per_dossier_across_partitions(
         events = [gen.convention(d)]
         for echeance in (1, 2, 3):
             montant = {d.dossier_id: 10.0 + echeance}
-            events.append(gen.facture([d], numero_echeance=echeance, montants=montant))
+            # dated when the OPCO's clock has opened the échéance (relais checks it, issue 15)
+            invoiced = today + timedelta(days=300)
+            events.append(
+                gen.facture([d], numero_echeance=echeance, montants=montant, date_facture=invoiced)
+            )
         if d.opco is OpcoCode.AFDAS:
             events.append(gen.certificat(d))
         else:

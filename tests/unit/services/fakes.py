@@ -24,6 +24,7 @@ from relais.adapters.ledger.common import (
 )
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
+from relais.domain.profiles import Quirks
 from relais.errors import MissingCredentialsError, NotSupportedError
 from relais.services import command_payload
 from relais.services.clock import Clock
@@ -707,6 +708,9 @@ class FakeGateway:
 
     def supports(self, opco: OpcoCode, capability: str) -> bool:
         return (opco, capability) not in self.unsupported
+
+    def quirks(self, opco: OpcoCode) -> Quirks:
+        return Quirks()
 
     async def aclose(self) -> None:
         return None

@@ -152,7 +152,7 @@ async def test_followups_get_the_dossier_numero_interne_in_publication_order() -
     [rupture] = w.gateway.calls_to("declare_rupture")
     assert rupture == {
         "numeroInterne": "NI000001",
-        "dateRupture": "2027-01-15",
+        "dateRupture": "2027-01-15T00:00:00+00:00",  # the wire form (domain/wire.py)
         "motif": "commun accord",
     }
     assert all(w.state(e) is CommandState.DONE for e in ("e1", "e2", "e3", "e4"))

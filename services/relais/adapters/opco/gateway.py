@@ -41,9 +41,10 @@ from relais.adapters.opco.pages import paginate, unwrap
 from relais.adapters.opco.ratelimit import TokenBucket
 from relais.adapters.opco.readmodel import dossier_etat, facture_etat, normalise, parse_date
 from relais.adapters.opco.routes import Route
+from relais.domain import wire
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
-from relais.domain.profiles import Capabilities, OpcoProfile
+from relais.domain.profiles import Capabilities, OpcoProfile, Quirks
 from relais.errors import (
     AuthError,
     ConfigurationError,
@@ -64,6 +65,7 @@ from relais.services.opco_port import (
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=10.0)
 KEEPALIVE_EXPIRY_S = 4.0
+JSON_TYPE = "application/json"
 
 
 @dataclass
@@ -269,6 +271,9 @@ class HttpOpcoGateway:
             return False
         return channel.profile.auth.oauth2 is None or OpcoCode(opco) in self._credentials.oauth
 
+    def quirks(self, opco: OpcoCode) -> Quirks:
+        return self._channel(opco).profile.quirks
+
     def supports(self, opco: OpcoCode, capability: str) -> bool:
         channel = self._channels.get(OpcoCode(opco))
         if channel is None:
@@ -448,8 +453,14 @@ class HttpOpcoGateway:
     ) -> tuple[Decision, Any]:
         started = self._clock.monotonic()
         try:
+            # The exact bytes relais validated and the golden tests pin (``wire.encode``: UTF-8,
+            # compact); httpx's ``json=`` would re-encode them ASCII-escaped.
             response = await channel.http.request(
-                route.method, route.path, params=params, json=json, headers=headers
+                route.method,
+                route.path,
+                params=params,
+                content=wire.encode(json) if json is not None else None,
+                headers={**headers, "Content-Type": JSON_TYPE} if json is not None else headers,
             )
         except httpx.RequestError as exc:
             elapsed = self._clock.monotonic() - started

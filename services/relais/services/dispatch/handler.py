@@ -1,6 +1,9 @@
 """One claimed command to one outcome written in the ledger.
 
     payload:  ingest's ``CommandPayload`` (unreadable -> failed ``invalid_payload``)
+    money:    a convention's cost against its dossier's NPEC, a facture's lines against the
+              échéancier read from the OPCO (``services/money_checks.py``): an error -> a
+              terminal ``rejected`` status naming it, no call
     dossiers: the numeroInterne of every dossier the call names (ingest's, else the ledger's;
               a follow-up whose dossier is still being submitted waits -> deferred)
     doubt:    an ambiguous command is looked up at the OPCO before it is sent again (promise 2)
@@ -19,8 +22,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from relais.domain.events import ErrorItem, EventData
+from relais.domain.dates import paris_today
+from relais.domain.events import (
+    ConventionSubmittedData,
+    ErrorItem,
+    EventData,
+    FactureSubmittedData,
+    PayloadError,
+)
+from relais.domain.npec import NpecTable
 from relais.domain.opco import OpcoCode
+from relais.domain.rules.money import KnownDossier
 from relais.errors import (
     ConfigurationError,
     LedgerError,
@@ -44,8 +56,22 @@ from relais.services.calls import (
 from relais.services.clock import Clock
 from relais.services.command_payload import CommandPayload, UnreadablePayload
 from relais.services.dispatch.options import DispatchOptions
-from relais.services.dispatch.outcomes import WROTE_STATUSES, Outcome, Outcomes, Wait
+from relais.services.dispatch.outcomes import (
+    TERMINAL_OUTCOMES,
+    WROTE_STATUSES,
+    Outcome,
+    Outcomes,
+    Wait,
+)
 from relais.services.ledger_port import Command, CommandKind, Ledger
+from relais.services.money_checks import (
+    NOTHING,
+    MoneyVerdict,
+    convention_verdict,
+    facture_verdict,
+    known_dossier,
+    submitted_cerfa,
+)
 from relais.services.opco_port import Created, OpcoGateway
 from relais.services.retry import is_ambiguous
 
@@ -78,8 +104,12 @@ class CommandHandler:
         clock: Clock,
         metrics: CommandMetrics,
         wake_relay: asyncio.Event | None = None,
+        npec: NpecTable | None = None,
+        check_factures: bool = False,
     ) -> None:
         self._ledger = ledger
+        self._npec = npec  # None: the convention's money is not checked (a bare test rig)
+        self._check_factures = check_factures  # against the échéancier read from the OPCO
         self._gateway = gateway
         self._worker = worker
         self._options = options
@@ -116,7 +146,7 @@ class CommandHandler:
                 self._touched.discard(command.id)
         if outcome not in (Outcome.LOST, Outcome.LEDGER_ERROR):
             self._metrics.command(command.opco, command.kind.value, outcome)
-        if self._latency is not None and outcome in (Outcome.SUBMITTED, Outcome.FAILED):
+        if self._latency is not None and outcome in TERMINAL_OUTCOMES:
             self._latency.terminal_latency(command.kind.value, self._since_event(command))
         if self._wake_relay is not None and outcome in WROTE_STATUSES:
             self._wake_relay.set()
@@ -143,15 +173,10 @@ class CommandHandler:
                 command, "invalid_payload", payload.message, errors=payload.errors, called=False
             )
 
-        numeros = await self._resolve_dossiers(command, payload)
-        if isinstance(numeros, Wait):
-            return await outcomes.defer(command, numeros, now)
-        if isinstance(numeros, ErrorItem):
-            return await outcomes.fail(
-                command, "dossier_not_at_opco", numeros.message, errors=[numeros], called=False
-            )
         data = payload.data
-        call = build_call(command.kind, command.dossier_id, data, numeros)
+        call = await self._prepare(command, opco, payload, now)
+        if isinstance(call, str):
+            return call  # an outcome written before any call
 
         resolved = False
         self._touched.add(command.id)  # from here on the OPCO may see a request
@@ -183,6 +208,69 @@ class CommandHandler:
         except OpcoError as exc:  # an OpcoError outside the tree's two branches: no retry
             return await outcomes.fail(command, "opco_error", str(exc), opco_messages=exc.messages)
         return await outcomes.succeed(command, opco, data, created)
+
+    async def _prepare(
+        self, command: Command, opco: OpcoCode, payload: CommandPayload, now: datetime
+    ) -> OpcoCall | str:
+        """The call to make, or the outcome written instead (deferred, failed, rejected by the
+        money checks) before the OPCO sees anything."""
+        outcomes = self._outcomes
+        numeros = await self._resolve_dossiers(command, payload)
+        if isinstance(numeros, Wait):
+            return await outcomes.defer(command, numeros, now)
+        if isinstance(numeros, ErrorItem):
+            return await outcomes.fail(
+                command, "dossier_not_at_opco", numeros.message, errors=[numeros], called=False
+            )
+        data = payload.data
+        money = await self._money(command, opco, data, numeros)
+        if money.errors:
+            return await outcomes.reject(command, opco, money.errors + money.warnings)
+        try:
+            quirks = self._gateway.quirks(opco)
+            return build_call(command.kind, command.dossier_id, data, numeros, quirks)
+        except ConfigurationError as exc:
+            return await outcomes.fail(command, "configuration", str(exc), called=False)
+        except PayloadError as exc:
+            return await outcomes.fail(
+                command, "invalid_payload", str(exc), errors=exc.errors, called=False
+            )
+
+    async def _money(
+        self, command: Command, opco: OpcoCode, data: EventData, numeros: Mapping[str, str]
+    ) -> MoneyVerdict:
+        """The money checks before any call: a convention's cost against the NPEC of its
+        dossier's certification and IDCC (the dossier's cerfa from the ledger); a facture's
+        lines against each dossier's échéancier read from the OPCO."""
+        if self._npec is not None and isinstance(data, ConventionSubmittedData):
+            commands = await self._ledger.commands_for(command.cfa, command.dossier_id)
+            return convention_verdict(data, submitted_cerfa(commands), self._npec)
+        # An ambiguous facture passed this check before its first call; that call may have
+        # reached the OPCO (its amount now "en cours d'instruction"): the lookup decides.
+        if (
+            self._check_factures
+            and isinstance(data, FactureSubmittedData)
+            and not command.ambiguous
+        ):
+            known = {
+                dossier_id: await self._known_dossier(command.cfa, opco, numeros.get(dossier_id))
+                for dossier_id in data.facture.dossier_ids
+            }
+            return facture_verdict(data, known, today=paris_today(self._clock.now()))
+        return NOTHING
+
+    async def _known_dossier(
+        self, cfa: str, opco: OpcoCode, numero: str | None
+    ) -> KnownDossier | None:
+        """The dossier as its OPCO gives it now; None (a warning, never a block) when it cannot
+        be read (no read route, not found, the OPCO failing)."""
+        if numero is None or not self._gateway.supports(opco, "dossier_detail"):
+            return None
+        try:
+            return known_dossier(await self._gateway.get_dossier(cfa, opco, numero))
+        except OpcoError as exc:
+            log.info("dispatch.echeancier_unavailable", error=str(exc))
+            return None
 
     def _too_old(self, command: Command, now: datetime) -> bool:
         """A command tried before (or whose holder vanished) past the age cap is not resent:

@@ -45,14 +45,16 @@ log = get_logger("relais.services.dispatch")
 class Outcome:
     SUBMITTED = "submitted"
     FAILED = "failed"
+    REJECTED = "rejected"  # refused before any call (the money checks)
     RETRIED = "retried"
     DEFERRED = "deferred"
     LOST = "lease_lost"
     LEDGER_ERROR = "ledger_error"
 
 
+TERMINAL_OUTCOMES = frozenset({Outcome.SUBMITTED, Outcome.FAILED, Outcome.REJECTED})
 # Outcomes whose ledger write may carry status rows (a retry: on its first and every Nth attempt).
-WROTE_STATUSES = frozenset({Outcome.SUBMITTED, Outcome.FAILED, Outcome.RETRIED})
+WROTE_STATUSES = frozenset({Outcome.SUBMITTED, Outcome.FAILED, Outcome.REJECTED, Outcome.RETRIED})
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,23 @@ class Outcomes:
             return self.lost("complete")
         log.warning("dispatch.failed", reason=reason, error=error)
         return Outcome.FAILED
+
+    async def reject(self, command: Command, opco: OpcoCode, errors: Sequence[ErrorItem]) -> str:
+        """Refused before any call (what relais knows says the OPCO would refuse it): a terminal
+        ``rejected`` status naming every finding; the command ends failed, never sent."""
+        status = StatusEvent.rejected(
+            trigger_of(command), errors=errors, occurred_at=self._clock.now(), opco=opco
+        )
+        codes = ", ".join(dict.fromkeys(e.code for e in errors if e.severity == "error"))
+        completion = Completion(
+            state=CommandState.FAILED,
+            statuses=[to_outbox(status)],
+            error=f"rejected: {codes}",
+        )
+        if not await self._ledger.complete(command.id, self._worker, completion):
+            return self.lost("complete")
+        log.warning("dispatch.rejected", codes=codes)
+        return Outcome.REJECTED
 
     async def fail_permanently(self, command: Command, exc: PermanentOpcoError) -> str:
         return await self.fail(command, permanent_reason(exc), str(exc), opco_messages=exc.messages)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
 
+from relais.domain.npec import NpecTable
 from relais.errors import RelaisError
 from relais.logging import get_logger
 from relais.services.clock import Clock, SystemClock
@@ -43,6 +44,8 @@ class Dispatcher:
         metrics: CommandMetrics | None = None,
         wake: asyncio.Event | None = None,
         wake_relay: asyncio.Event | None = None,
+        npec: NpecTable | None = None,
+        check_factures: bool = False,
     ) -> None:
         self.ledger = ledger
         self.gateway = gateway
@@ -60,6 +63,8 @@ class Dispatcher:
             clock=self.clock,
             metrics=self.metrics,
             wake_relay=wake_relay,
+            npec=npec,
+            check_factures=check_factures,
         )
         self._running: dict[asyncio.Task[str], str] = {}  # handler -> its command's OPCO
         self._by_opco: Counter[str] = Counter()  # handlers running per OPCO

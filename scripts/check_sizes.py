@@ -63,8 +63,6 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     "relais/adapters/opco/gateway.py": (534, _FOLLOW_UP + ": pools/breakers vs the call routes"),
     "relais/demo/runner.py": (523, _FOLLOW_UP + ": process start-up vs the live run"),
     "relais/sampledata/generator.py": (757, _FOLLOW_UP + ": cerfa parts vs follow-up events"),
-    "relais_simulator/convergence.py": (755, _FOLLOW_UP + ": gates vs the route handlers"),
-    "relais_simulator/store.py": (585, _FOLLOW_UP + ": dossiers vs factures"),
 }
 
 # "path:qualified.name" -> (ceiling, why)
@@ -93,8 +91,6 @@ ALLOWED_FUNCTIONS: dict[str, tuple[int, str]] = {
     "relais/demo/scenario.py:Scenario.build": (80, _FOLLOW_UP),
     "relais/demo/view.py:render": (63, _FOLLOW_UP),
     "relais/sampledata/generator.py:Generator.dossier": (89, _FOLLOW_UP),
-    "relais_simulator/convergence.py:ConvergenceApp._serve": (64, _FOLLOW_UP),
-    "relais_simulator/store.py:OpcoStore.add_facture": (78, _FOLLOW_UP),
 }
 
 

@@ -61,7 +61,6 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     # Too long, no split yet.
     "relais/adapters/opco/gateway.py": (534, _FOLLOW_UP + ": pools/breakers vs the call routes"),
     "relais/demo/runner.py": (523, _FOLLOW_UP + ": process start-up vs the live run"),
-    "relais/sampledata/generator.py": (757, _FOLLOW_UP + ": cerfa parts vs follow-up events"),
 }
 
 # "path:qualified.name" -> (ceiling, why)
@@ -89,7 +88,6 @@ ALLOWED_FUNCTIONS: dict[str, tuple[int, str]] = {
     "relais/demo/runner.py:Demo.run": (111, _FOLLOW_UP),
     "relais/demo/scenario.py:Scenario.build": (80, _FOLLOW_UP),
     "relais/demo/view.py:render": (63, _FOLLOW_UP),
-    "relais/sampledata/generator.py:Generator.dossier": (89, _FOLLOW_UP),
 }
 
 

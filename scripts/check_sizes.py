@@ -49,10 +49,6 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
         "the event contract: one data model per event type of the standard, with its envelope",
     ),
     "relais/domain/rules/format.py": (580, _RULES + " (3.1: identifiers, codes, lengths)"),
-    "relais_simulator/openapi.py": (
-        672,
-        "the OpenAPI document of the convergence API, one schema per route and body",
-    ),
     "relais/config.py": (
         413,
         "the one Settings (STYLE habit 12: the only reader of the environment), every group in "

@@ -43,17 +43,12 @@ _FOLLOW_UP = "known to be too long; no split yet (follow-up: split by concept, t
 # path (relative to services/) -> (ceiling, why)
 ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     # Issue 13, other branches.
-    "relais/domain/status.py": (437, _FOLLOW_UP + ": status kinds vs their builders"),
     # Catalogues: the standard or a document as code, one entry after another.
     "relais/domain/events.py": (
         741,
         "the event contract: one data model per event type of the standard, with its envelope",
     ),
     "relais/domain/rules/format.py": (580, _RULES + " (3.1: identifiers, codes, lengths)"),
-    "relais_simulator/openapi.py": (
-        672,
-        "the OpenAPI document of the convergence API, one schema per route and body",
-    ),
     "relais/config.py": (
         418,
         "the one Settings (STYLE habit 12: the only reader of the environment), every group in "
@@ -62,12 +57,6 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     # Too long, no split yet.
     # +11: the exact wire bytes and the profile's quirks (issue 15)
     "relais/adapters/opco/gateway.py": (545, _FOLLOW_UP + ": pools/breakers vs the call routes"),
-    "relais/demo/runner.py": (523, _FOLLOW_UP + ": process start-up vs the live run"),
-    # +16: conventions within their NPEC (issue 15)
-    "relais/sampledata/generator.py": (773, _FOLLOW_UP + ": cerfa parts vs follow-up events"),
-    # +3: the digest of each POST body for the golden wire tests (issue 15)
-    "relais_simulator/convergence.py": (758, _FOLLOW_UP + ": gates vs the route handlers"),
-    "relais_simulator/store.py": (585, _FOLLOW_UP + ": dossiers vs factures"),
 }
 
 # "path:qualified.name" -> (ceiling, why)
@@ -95,12 +84,6 @@ ALLOWED_FUNCTIONS: dict[str, tuple[int, str]] = {
     # Too long, no split yet.
     "relais/adapters/opco/gateway.py:HttpOpcoGateway.__init__": (64, _FOLLOW_UP),
     "relais/adapters/opco/gateway.py:HttpOpcoGateway._exchange": (62, _FOLLOW_UP),
-    "relais/demo/runner.py:Demo.run": (111, _FOLLOW_UP),
-    "relais/demo/scenario.py:Scenario.build": (80, _FOLLOW_UP),
-    "relais/demo/view.py:render": (63, _FOLLOW_UP),
-    "relais/sampledata/generator.py:Generator.dossier": (89, _FOLLOW_UP),
-    "relais_simulator/convergence.py:ConvergenceApp._serve": (64, _FOLLOW_UP),
-    "relais_simulator/store.py:OpcoStore.add_facture": (78, _FOLLOW_UP),
 }
 
 

@@ -14,7 +14,7 @@ from relais.domain.profiles import OpcoProfile, load_profiles
 from relais.domain.referentials import referential
 from relais_simulator.auth import CfaKey, OAuthClient, load_keys_csv, load_oauth_csv
 from relais_simulator.faults import FaultSpec, parse_faults
-from relais_simulator.store import Instruction
+from relais_simulator.instruction import Instruction
 
 # The admin token by environment (a command-line argument is readable by every local user).
 ADMIN_TOKEN_ENV = "RELAIS_SIMULATOR_ADMIN_TOKEN"  # noqa: S105 (a variable name)

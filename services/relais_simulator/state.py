@@ -13,9 +13,10 @@ from relais_simulator.clock import SimClock
 from relais_simulator.config import SimulatorConfig
 from relais_simulator.faults import FaultInjector
 from relais_simulator.financing import NpecTable, load_npec_csv
+from relais_simulator.instruction import Instruction
 from relais_simulator.ratelimit import TokenBucket
 from relais_simulator.records import RecordLog
-from relais_simulator.store import Instruction, OpcoStore, Rejection
+from relais_simulator.store import OpcoStore, Rejection
 from relais_simulator.validation import CerfaChecker
 
 

@@ -1,5 +1,8 @@
 """One OPCO's books: objects, dict indexes, duplicate detection and the clock-driven instruction.
 
+What a cerfa says (``cerfa_facts.py``), how the OPCO instructs (``instruction.py``), the engagement
+(``engagement.py``) and a facture's checks and amounts (``invoicing.py``) live beside it.
+
 Every operation is O(1) in the number of stored objects (dict indexes; the etats listings slice a
 per-CFA list). Time-driven transitions sit in a heap keyed by simulated day; ``advance_to(day)``
 applies the due ones in order and is called before every request, so what a client reads is always
@@ -8,28 +11,27 @@ applies the due ones in order and is called before every request, so what a clie
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
-from relais_simulator.financing import (
-    ContractTerms,
-    NpecTable,
-    compute_engagement,
-    frais_from_convention,
+from relais_simulator.cerfa_facts import digest, read_facts
+from relais_simulator.engagement import (
+    compute_dossier_engagement,
+    numero_deca,
+    prorate_at_rupture,
 )
+from relais_simulator.financing import NpecTable
+from relais_simulator.instruction import Instruction
+from relais_simulator.invoicing import check_lines, release, settle
 from relais_simulator.model import (
     Certificat,
     Convention,
     Document,
     Dossier,
-    Echeance,
-    Facts,
     Facture,
     FactureLine,
 )
@@ -40,9 +42,7 @@ from relais_simulator.states import (
     dossier_transition,
     facture_transition,
 )
-from relais_simulator.wire import cents, read_date
-
-DEFAULT_NPEC_CENTS = 700_000
+from relais_simulator.wire import error_item
 
 
 class Rejection(Exception):
@@ -60,52 +60,6 @@ class Rejection(Exception):
         self.message = message
         self.errors = errors or []
         self.ids = ids or {}
-
-
-@dataclass(slots=True)
-class Instruction:
-    """How the OPCO instructs: delays in simulated days, refusal share (deterministic)."""
-
-    days_to_instruction: float = 1.0
-    days_to_decision_min: int = 2
-    days_to_decision_max: int = 3
-    refusal_rate: float = 0.1
-    facture_days_to_instruction: float = 1.0
-    facture_days_to_payment: float = 2.0
-    facture_refusal_rate: float = 0.0
-    seed: int = 0
-
-
-def natural_key(cerfa: Json) -> tuple[str, ...] | None:
-    """(employeur.siret, apprenti.nom, prenom, dateNaissance, contrat.dateDebutContrat, type).
-
-    An avenant (typeContratApp 3x) shares all of these with its contract's other avenants of the
-    same type, so its ``dateEffetAvenant`` (when given) is part of its key too.
-    """
-    try:
-        employeur, apprenti, contrat = cerfa["employeur"], cerfa["apprenti"], cerfa["contrat"]
-        siret = str(employeur["siret"]).strip()
-        nom = str(apprenti["nom"]).strip().casefold()
-        prenom = str(apprenti["prenom"]).strip().casefold()
-        naissance = read_date(apprenti["dateNaissance"])
-        debut = read_date(contrat["dateDebutContrat"])
-        type_contrat = str(contrat.get("typeContratApp", "")).strip()
-        effet = read_date(contrat.get("dateEffetAvenant"))
-    except (KeyError, TypeError, AttributeError):
-        return None
-    if not siret or not nom or naissance is None or debut is None:
-        return None
-    key = (siret, nom, prenom, naissance.isoformat(), debut.isoformat(), type_contrat)
-    return key if effet is None else (*key, effet.isoformat())
-
-
-def digest(parts: tuple[str, ...]) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
-
-
-def _fraction(seed: int, text: str) -> float:
-    h = hashlib.sha256(f"{seed}:{text}".encode()).digest()
-    return int.from_bytes(h[:8], "big") / 2**64
 
 
 class OpcoStore:
@@ -174,7 +128,7 @@ class OpcoStore:
         elif kind == "f_pay":
             f = self.factures.get(ident)
             if f is not None and f.etat is FactureEtat.EN_COURS_INSTRUCTION:
-                if self._facture_refused(f):
+                if self.instruction.refuses_facture(f.cfa_siret, f.reference):
                     self._refuse_facture(f, day)
                 else:
                     self._pay(f, day)
@@ -211,9 +165,7 @@ class OpcoStore:
         year = self._date_of(day).year
         numero_externe = f"{self.opco.value[:3]}-{year}-{n:08d}"
         ins = self.instruction
-        span = max(0, ins.days_to_decision_max - ins.days_to_decision_min)
-        extra = int(_fraction(ins.seed + 1, nk) * (span + 1)) if span else 0
-        refuse = facts.nom_refus or _fraction(ins.seed, nk) < ins.refusal_rate
+        refuse = facts.nom_refus or ins.refuses_dossier(nk)
         d = Dossier(
             numero_interne=numero_interne,
             numero_externe=numero_externe,
@@ -224,7 +176,7 @@ class OpcoStore:
             created_day=day,
             version=version,
             refuse=refuse,
-            decision_day=day + max(ins.days_to_instruction, ins.days_to_decision_min + extra),
+            decision_day=day + ins.days_to_decision(nk),
             history=[(day, DossierEtat.TRANSMIS.value)],
         )
         self.dossiers[numero_interne] = d
@@ -262,51 +214,13 @@ class OpcoStore:
 
     def _engage(self, d: Dossier, day: float) -> None:
         self._compute_engagement(d)
-        n = int(d.numero_interne)
-        cp = d.facts.code_postal
-        dept = "0" + cp[:2] if cp[:2].isdigit() else "075"
-        debut = d.facts.date_debut or self._date_of(day)
-        d.numero_deca = f"{dept}{debut.year:04d}{debut.month:02d}{n % 100:02d}{n % 10000:04d}"
+        d.numero_deca = numero_deca(d, self._date_of(day))
         self._set_etat(d, DossierEtat.ENGAGE, day)
 
     def _compute_engagement(self, d: Dossier) -> None:
-        facts = d.facts
-        today = self._date_of(d.created_day)
-        debut = facts.date_debut or today
-        fin = max(facts.date_fin or (debut + timedelta(days=730)), debut)
-        conclusion = facts.date_conclusion or debut
-        npec = self._npec.lookup(facts.certifications, facts.idcc, conclusion)
         convention = self.conventions.get(d.numero_interne)
         couts = (convention.couts if convention else {}) or {}
-        cout_total = cents(couts.get("coutTotalPedagogieCFA"))
-        # the convention states a total for the contract; the cap applies per contract year
-        days = (fin - debut).days + 1
-        cout = None if cout_total is None else cout_total * 365 // max(1, days)
-        terms = ContractTerms(
-            date_debut=debut,
-            date_fin=fin,
-            date_conclusion=conclusion,
-            npec_cents=npec if npec is not None else DEFAULT_NPEC_CENTS,
-            duree_formation_h=facts.duree_formation_h,
-            heures_distanciel=facts.heures_distanciel,
-            type_diplome=facts.type_diplome or None,
-            cout_pedagogie_cents=cout if cout and cout > 0 else None,
-        )
-        engagement = compute_engagement(terms, frais_from_convention(couts))
-        d.npec_cents = engagement.npec_cents
-        d.engagement_cents = engagement.total_cents
-        d.echeances = [
-            Echeance(
-                e.numero,
-                e.codification,
-                e.montant_cents,
-                e.date_ouverture,
-                e.date_debut,
-                e.date_fin,
-            )
-            for e in engagement.echeances
-        ]
-        d.frais = list(engagement.frais)
+        compute_dossier_engagement(d, couts, self._npec, self._date_of(d.created_day))
 
     def rupture(self, d: Dossier, date_rupture: date, day: float) -> None:
         if d.etat is DossierEtat.RUPTURE:
@@ -378,44 +292,9 @@ class OpcoStore:
         existing = self.find_facture(cfa_siret, reference)
         if existing is not None:
             raise Rejection(409, "Facture déjà transmise", ids=self.facture_ids(existing))
-        today = self._date_of(day)
-        errors: list[Json] = []
-        targets: list[tuple[Echeance, int]] = []
-        for i, line in enumerate(lines):
-            champ = f"dossiers[{i}]"
-            d = self.dossier_for(cfa_siret, line.numero_interne_dossier)
-            if d.etat not in (DossierEtat.ENGAGE, DossierEtat.RUPTURE):
-                errors.append(_err("ETAT_DOSSIER", champ, "Dossier non engagé"))
-                continue
-            e = next((x for x in d.echeances if x.numero == line.numero_echeance), None)
-            if e is None:
-                errors.append(
-                    _err("ECHEANCE_INCONNUE", f"{champ}.numeroEcheance", "Échéance inconnue")
-                )
-            elif e.date_ouverture > today:
-                errors.append(
-                    _err(
-                        "ECHEANCE_NON_OUVERTE",
-                        f"{champ}.numeroEcheance",
-                        "Échéance pas encore ouverte",
-                    )
-                )
-            elif line.montant > e.remaining:
-                errors.append(
-                    _err(
-                        "MONTANT_SUPERIEUR_RESTANT",
-                        f"{champ}.montant",
-                        "Montant supérieur au restant dû",
-                    )
-                )
-            else:
-                targets.append((e, line.montant))
-        if abs(sum(line.montant for line in lines) - montant) > 1:
-            errors.append(
-                _err(
-                    "MONTANT_INCOHERENT", "montantFacture", "Somme des lignes différente du montant"
-                )
-            )
+        targets, errors = check_lines(
+            lines, montant, lambda ident: self.dossier_for(cfa_siret, ident), self._date_of(day)
+        )
         if errors:
             raise Rejection(422, "Facture refusée", errors)
         for e, amount in targets:
@@ -447,33 +326,13 @@ class OpcoStore:
     def factures_of(self, cfa_siret: str) -> list[str]:
         return self._factures_by_cfa.get(cfa_siret, [])
 
-    def _facture_refused(self, f: Facture) -> bool:
-        ins = self.instruction
-        if f.reference.strip().upper().startswith("REFUS"):
-            return True
-        rate = ins.facture_refusal_rate
-        return rate > 0 and _fraction(ins.seed + 2, f"{f.cfa_siret}:{f.reference}") < rate
-
     def _refuse_facture(self, f: Facture, day: float) -> None:
-        for line in f.lines:
-            d = self.dossiers.get(line.numero_interne_dossier)
-            for e in d.echeances if d is not None else ():
-                if e.numero == line.numero_echeance:
-                    e.montant_en_cours = max(0, e.montant_en_cours - line.montant)
+        release(f, self.dossiers)
         f.commentaire = "Facture refusée (simulateur)"
         self._set_facture_etat(f, FactureEtat.REFUSE, day)
 
     def _pay(self, f: Facture, day: float) -> None:
-        touched: dict[str, Dossier] = {}
-        for line in f.lines:
-            d = self.dossiers.get(line.numero_interne_dossier)
-            if d is None:
-                continue
-            for e in d.echeances:
-                if e.numero == line.numero_echeance:
-                    e.montant_en_cours = max(0, e.montant_en_cours - line.montant)
-                    e.montant_regle += line.montant
-            touched[d.numero_interne] = d
+        touched = settle(f, self.dossiers)
         f.reference_virement = f"VIR{f.numero_interne_facture[1:]}"
         f.date_reglement = self._date_of(day)
         self._set_facture_etat(f, FactureEtat.REGLE, day)
@@ -503,7 +362,7 @@ class OpcoStore:
             raise Rejection(
                 422,
                 "Échéance inconnue",
-                [_err("ECHEANCE_INCONNUE", "echeance.numero", "Échéance inconnue")],
+                [error_item("ECHEANCE_INCONNUE", "echeance.numero", "Échéance inconnue")],
             )
         c = Certificat(f"K{self._new_id():011d}", d.numero_interne, numero_echeance, d.cfa_siret)
         self.certificats[(d.numero_interne, numero_echeance)] = c
@@ -525,61 +384,3 @@ class OpcoStore:
             f = self.factures.get(id_objet)
             return f is not None and f.cfa_siret == cfa_siret
         return True
-
-
-def read_facts(cerfa: Json) -> Facts:
-    def section(name: str) -> Json:
-        value = cerfa.get(name)
-        return value if isinstance(value, dict) else {}
-
-    contrat, formation, employeur = section("contrat"), section("formation"), section("employeur")
-    adresse = employeur.get("adresse")
-    apprenti_nom = section("apprenti").get("nom")
-    return Facts(
-        date_debut=read_date(contrat.get("dateDebutContrat")),
-        date_fin=read_date(contrat.get("dateFinContrat")),
-        date_conclusion=read_date(contrat.get("dateConclusion")),
-        certifications=tuple(
-            str(v) for v in (formation.get("rncp"), formation.get("codeDiplome")) if v
-        ),
-        idcc=str(employeur.get("codeIdcc") or ""),
-        code_postal=str((adresse if isinstance(adresse, dict) else {}).get("codePostal") or ""),
-        duree_formation_h=_int(formation.get("dureeFormation")),
-        heures_distanciel=_int(formation.get("nombreHeuresEnDistanciel")),
-        type_diplome=_int(formation.get("typeDiplome")),
-        nom_refus=str(apprenti_nom or "").strip().upper().startswith("REFUS"),
-    )
-
-
-def _err(code: str, champ: str, description: str) -> Json:
-    return {"code": code, "champ": champ, "description": description}
-
-
-def _int(value: object) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value == value and abs(value) < 1e12:
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return 0
-
-
-def prorate_at_rupture(d: Dossier, date_rupture: date) -> None:
-    """The OPCO pays up to the rupture date (convergence-api.md §3.6, appendix A: "remaining
-    échéances prorated"): an échéance not open at the rupture is cut to what was already invoiced,
-    one whose period straddles the rupture is prorated by day over that period; never below what
-    was invoiced. The engagement follows (échéances + frais annexes)."""
-    for e in d.echeances:
-        floor = e.montant_regle + e.montant_en_cours
-        if e.date_ouverture > date_rupture:
-            e.montant_total = floor
-        elif e.date_fin > date_rupture:
-            length = (e.date_fin - e.date_debut).days + 1
-            kept = max(0, (date_rupture - e.date_debut).days + 1)
-            e.montant_total = max(floor, round(e.montant_total * kept / length))
-    if d.engagement_cents is not None:
-        frais = sum(f.montant_cents for f in d.frais)
-        d.engagement_cents = sum(e.montant_total for e in d.echeances) + frais

@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import json
 import os
-import secrets
-import shutil
 import signal
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -37,30 +34,26 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.live import Live
 
-from relais.adapters.embedded_broker import EmbeddedBroker, create_topics, free_port
 from relais.config import KafkaSettings
 from relais.demo.processes import (
     ProcessError,
     RelaisProcess,
     SimulatorAdmin,
-    SimulatorProcess,
-    relais_env,
-    write_profiles,
 )
 from relais.demo.scenario import Engaged, Planned, Scenario
+from relais.demo.stack import Stack, prepare_files
+from relais.demo.summary import verdict
 from relais.demo.tracker import Tracker
 from relais.demo.view import Banner, render
 from relais.domain.dates import PARIS
 from relais.domain.events import structured_to_record
-from relais.domain.opco import ALL_OPCO, OpcoCode
+from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
 from relais.domain.referentials import referential
 from relais.operator.kafka_io import read_topic
 from relais.operator.target import DEFAULT_STATE_FILE, DemoState, remove_state
 from relais.sampledata import Generator
-from relais.sampledata import identifiers as ids
 
-OAUTH_CLIENT_ID = "relais-demo"
 WRITE_ROUTES = ["dossiers_post", "conventions", "factures", "certificats", "rupture"]
 
 
@@ -80,58 +73,6 @@ class DemoOptions:
     workdir: Path = field(default_factory=lambda: Path(".relais") / "demo")
     state_file: Path = DEFAULT_STATE_FILE
     live: bool | None = None  # None: when stderr is a terminal
-
-
-@dataclass
-class Files:
-    workdir: Path
-    keys: Path
-    oauth: Path
-    profiles: Path
-    ledger_url: str
-
-
-def _private_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
-def prepare_files(opts: DemoOptions, generator: Generator, today: date) -> Files:
-    """A fresh work directory: credentials for the CFA (one idle CFA whose keys expire soon)."""
-    workdir = opts.workdir
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    rows = [
-        [
-            cfa.siret,
-            opco.value,
-            secrets.token_urlsafe(18),
-            (today + timedelta(days=3650)).isoformat(),
-        ]
-        for cfa in generator.cfas
-        for opco in ALL_OPCO
-    ]
-    # A CFA that sends nothing in the demo, with keys about to expire: ``relais keys check``.
-    idle = ids.make_siret(generator.rng)
-    rows.append([idle, "AKTO", secrets.token_urlsafe(18), (today + timedelta(days=12)).isoformat()])
-    rows.append(
-        [idle, "ATLAS", secrets.token_urlsafe(18), (today + timedelta(days=40)).isoformat()]
-    )
-    keys = workdir / "keys.csv"
-    _private_csv(keys, ["siret", "opco", "key", "expiry"], rows)
-    oauth = workdir / "oauth.csv"
-    _private_csv(
-        oauth,
-        ["opco", "client_id", "client_secret"],
-        [["AKTO", OAUTH_CLIENT_ID, secrets.token_urlsafe(24)]],
-    )
-    ledger = (workdir / "ledger.db").resolve()
-    return Files(workdir, keys, oauth, workdir / "opco-profiles.json", f"sqlite:///{ledger}")
 
 
 class Demo:
@@ -282,42 +223,19 @@ class Demo:
             faults.pop(opts.down_opco, None)
             self.banner.faults = faults
 
-    # -- summary ---------------------------------------------------------------------------------
+    # -- the whole run ---------------------------------------------------------------------------
 
     async def summary(self, *, timed_out: bool) -> dict[str, Any]:
         assert self.admin is not None
         records = await self.admin.records()
-        self.tracker.settle_with(records)
-        inv = self.tracker.invariants()
-        unexpected = self.tracker.unexpected_outcomes()
-        t = self.tracker
-        return {
-            "ok": inv["violations"] == 0 and not timed_out,
-            "timed_out": timed_out,
-            "duration_s": round(time.monotonic() - self.started, 1),
-            "events": {
-                "planned": self.opts.events,
-                "published": self.banner.published,
-                "skipped_follow_ups": self.banner.skipped,
-            },
-            "counts_by_status": t.counts_by_status(),
-            "counts_by_opco": t.counts_by_opco(),
-            "etats_by_opco": t.etats_by_opco(),
-            "latency_ms": t.latency_summary(),
-            "retrying_notes": sum(t.retries_by_opco.values()),
-            "retrying_by_opco": dict(sorted(t.retries_by_opco.items())),
-            "error_codes": dict(sorted(t.error_codes().items())),
-            "unexpected_outcomes": {"count": len(unexpected), "first": unexpected[:10]},
-            "status_records": {
-                "read": t.status_records,
-                "redelivered": t.redelivered,
-                "unknown": t.unknown_statuses,
-            },
-            "simulator_requests": len(records),
-            "invariants": inv,
-        }
-
-    # -- the whole run ---------------------------------------------------------------------------
+        return verdict(
+            self.tracker,
+            self.banner,
+            records,
+            planned=self.opts.events,
+            started=self.started,
+            timed_out=timed_out,
+        )
 
     async def run(self) -> int:
         opts = self.opts
@@ -325,88 +243,25 @@ class Demo:
         if running is not None and running.pid not in (None, os.getpid()) and running.alive:
             self.log(f"a demo already runs here (pid {running.pid}); stop it first")
             return 2
-        files = prepare_files(opts, self.generator, self.today)
+        files = prepare_files(opts.workdir, self.generator, self.today)
         self.log(f"work directory {files.workdir}")
-        simulator: SimulatorProcess | None = None
-        relais: RelaisProcess | None = None
-        broker: EmbeddedBroker | None = None
+        stack = Stack(kafka=self.kafka)
         tasks: list[asyncio.Task[Any]] = []
         try:
-            broker = EmbeddedBroker(log_path=files.workdir / "tansu.log")
-            await asyncio.to_thread(broker.start)
-            self.kafka = KafkaSettings(bootstrap_servers=broker.bootstrap)
-            await create_topics(
-                broker.bootstrap, [self.kafka.input_topic, self.kafka.status_topic], 4
-            )
-            await create_topics(
-                broker.bootstrap, [self.kafka.dlq_topic, self.kafka.rejected_topic], 1
-            )
-            self.log(f"broker {broker.bootstrap}")
-            simulator = SimulatorProcess(
-                log_path=files.workdir / "simulator.log",
-                admin_token=secrets.token_urlsafe(24),
-                keys_file=files.keys,
-                oauth_file=files.oauth,
+            await stack.start(
+                files,
+                self.log,
                 day_seconds=opts.day_seconds,
                 refusal_rate=opts.refusal_rate,
                 seed=opts.seed,
             )
-            sim_url = await asyncio.to_thread(simulator.start_and_wait)
-            self.admin = SimulatorAdmin(sim_url, simulator.admin_token)
-            write_profiles(referential("opco-profiles.json"), files.profiles, sim_url)
-            self.log(f"simulator {sim_url} (one day every {opts.day_seconds}s)")
-            http_port = free_port()
-            relais = RelaisProcess(
-                log_path=files.workdir / "relais.log",
-                http_port=http_port,
-                env=relais_env(
-                    bootstrap=broker.bootstrap,
-                    ledger_url=files.ledger_url,
-                    http_port=http_port,
-                    profiles_file=files.profiles,
-                    keys_file=files.keys,
-                    oauth_file=files.oauth,
-                ),
-            )
-            relais.start()
-            await relais.wait_ready()
-            self.log(f"relais run ready (health on :{http_port}, log {relais.log_path})")
-            DemoState(
-                bootstrap=broker.bootstrap,
-                ledger_url=files.ledger_url,
-                simulator_url=sim_url,
-                admin_token=simulator.admin_token,
-                keys_file=str(files.keys.resolve()),
-                oauth_file=str(files.oauth.resolve()),
-                profiles_file=str(files.profiles.resolve()),
-                cfas=[c.siret for c in self.generator.cfas],
-                pid=os.getpid(),
-                started_at=datetime.now(UTC).isoformat(),
-            ).write(opts.state_file)
-            self.producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
-            await self.producer.start()
-            self.started = time.monotonic()
-            self.banner.phase = "running"
-            tasks = [
-                asyncio.create_task(self.watch_statuses(), name="statuses"),
-                asyncio.create_task(self.faults(), name="faults"),
-                asyncio.create_task(self.publish_immediate(), name="publish"),
-                asyncio.create_task(self.follow_ups(), name="follow-ups"),
-            ]
-            finished = await self._until_done(tasks, relais)
+            assert stack.broker is not None and stack.relais is not None
+            self.kafka, self.admin = stack.kafka, stack.admin
+            stack.state(files, [c.siret for c in self.generator.cfas]).write(opts.state_file)
+            tasks = await self._start_run(stack.broker.bootstrap)
+            finished = await self._until_done(tasks, stack.relais)
             if not opts.exit_when_done:
-                self.banner.phase = "done; Ctrl-C to stop"
-                self.banner.notes = [
-                    "try: relais watch --from-beginning | relais dossier show <id> | "
-                    "relais dlq list | relais keys check"
-                ]
-                try:
-                    await self._show_until_interrupted(relais)
-                except asyncio.CancelledError:  # Ctrl-C / SIGTERM: the verdict, then stop
-                    current = asyncio.current_task()
-                    if current is not None:
-                        current.uncancel()
-                    self.log("stopping; the summary follows")
+                await self._keep_running(stack.relais)
             summary = await self.summary(timed_out=not finished)
             print(json.dumps(summary, ensure_ascii=False), file=self.out, flush=True)
             return 0 if summary["ok"] else 1
@@ -421,15 +276,36 @@ class Demo:
                     await task
             if self.producer is not None:
                 await self.producer.stop()
-            if self.admin is not None:
-                await self.admin.aclose()
-            if relais is not None:
-                await asyncio.to_thread(relais.stop)
-            if simulator is not None:
-                await asyncio.to_thread(simulator.stop)
-            if broker is not None:
-                await asyncio.to_thread(broker.stop)
+            await stack.stop()
             remove_state(opts.state_file)
+
+    async def _start_run(self, bootstrap: str) -> list[asyncio.Task[Any]]:
+        """The CFA producer, then the run's tasks: statuses, faults, publishing, follow-ups."""
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        await self.producer.start()
+        self.started = time.monotonic()
+        self.banner.phase = "running"
+        return [
+            asyncio.create_task(self.watch_statuses(), name="statuses"),
+            asyncio.create_task(self.faults(), name="faults"),
+            asyncio.create_task(self.publish_immediate(), name="publish"),
+            asyncio.create_task(self.follow_ups(), name="follow-ups"),
+        ]
+
+    async def _keep_running(self, relais: RelaisProcess) -> None:
+        """Without ``exit_when_done``: the view until Ctrl-C / SIGTERM (then the verdict)."""
+        self.banner.phase = "done; Ctrl-C to stop"
+        self.banner.notes = [
+            "try: relais watch --from-beginning | relais dossier show <id> | "
+            "relais dlq list | relais keys check"
+        ]
+        try:
+            await self._show_until_interrupted(relais)
+        except asyncio.CancelledError:  # Ctrl-C / SIGTERM: the verdict, then stop
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            self.log("stopping; the summary follows")
 
     async def _until_done(self, tasks: list[asyncio.Task[Any]], relais: RelaisProcess) -> bool:
         deadline = self.started + self.opts.timeout_s

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from relais.domain.json_types import Json
@@ -119,7 +119,6 @@ class Scenario:
     ) -> Scenario:
         """Exactly ``events`` events: the immediate ones plus the follow-ups."""
         s = cls(generator=generator, profiles=profiles)
-        cfas = generator.cfas
         n_invalid = 0 if events < 8 else min(len(INVALID_KINDS), max(1, round(events * 0.03)))
         n_broken = 1 if events >= 20 else 0  # a record that is not JSON
         if events >= 40:
@@ -131,68 +130,100 @@ class Scenario:
             kinds = []
         kinds = [k for k in kinds if s._opcos_for(k.rstrip("2"))]
         start = generator.today - timedelta(days=2)  # started: the first échéance is open
-
-        def new_dossier(opco: OpcoCode, cfa_index: int) -> GeneratedDossier:
-            d = generator.dossier(opco, cfa=cfas[cfa_index % len(cfas)], start=start)
-            s.dossiers[(d.cfa.siret, d.dossier_id)] = d
-            return d
-
         budget = events - n_invalid - n_broken
-        # Dossiers planned for a follow-up, each with its convention (the OPCO's engagement takes
-        # the convention's costs into account): a follow-up costs 1 + 2 per dossier it covers.
+        planned, budget = s._plan_follow_ups(kinds, budget, start)
+        with_convention: set[str] = {d.dossier_id for d in planned}
+        general = s._plan_contracts(budget, start, with_convention)
+        s._queue(general, planned, with_convention)
+        s._add_bad_records(n_invalid, n_broken, start)
+        return s
+
+    def _new_dossier(self, opco: OpcoCode, cfa_index: int, start: date) -> GeneratedDossier:
+        cfas = self.generator.cfas
+        d = self.generator.dossier(opco, cfa=cfas[cfa_index % len(cfas)], start=start)
+        self.dossiers[(d.cfa.siret, d.dossier_id)] = d
+        return d
+
+    def _plan_follow_ups(
+        self, kinds: list[str], budget: int, start: date
+    ) -> tuple[list[GeneratedDossier], int]:
+        """Dossiers planned for a follow-up, each with its convention (the OPCO's engagement takes
+        the convention's costs into account): a follow-up costs 1 + 2 per dossier it covers.
+        (the planned dossiers, the budget left)."""
         planned: list[GeneratedDossier] = []
-        rotation = {k: itertools.cycle(s._opcos_for(k)) for k in _FOLLOW_UPS}
+        rotation = {k: itertools.cycle(self._opcos_for(k)) for k in _FOLLOW_UPS}
         for n, kind in enumerate(kinds):
             base = kind.rstrip("2")
             count = 2 if kind == "facture2" else 1
             if budget < 1 + 2 * count + 1:  # keep room for at least one plain contract
                 break
             opco = next(rotation[base])
-            targets = [new_dossier(opco, n) for _ in range(count)]
+            targets = [self._new_dossier(opco, n, start) for _ in range(count)]
             planned.extend(targets)
             budget -= 1 + 2 * count
-            s.slots.append(Slot(base, [(d.cfa.siret, d.dossier_id) for d in targets]))
-        # Contracts for employers of every OPCO and conventions for most, filling the budget.
+            self.slots.append(Slot(base, [(d.cfa.siret, d.dossier_id) for d in targets]))
+        return planned, budget
+
+    def _plan_contracts(
+        self, budget: int, start: date, with_convention: set[str]
+    ) -> list[GeneratedDossier]:
+        """Contracts for employers of every OPCO and conventions for most, filling the budget
+        (the dossiers given a convention are added to ``with_convention``)."""
         general: list[GeneratedDossier] = []
-        with_convention: set[str] = {d.dossier_id for d in planned}
         conventions = 0
         i = 0
         while budget > 0:
-            d = new_dossier(ALL_OPCO[i % len(ALL_OPCO)], i)
+            d = self._new_dossier(ALL_OPCO[i % len(ALL_OPCO)], i, start)
             general.append(d)
             budget -= 1
             i += 1
-            can = profiles[d.opco].capabilities.conventions
+            can = self.profiles[d.opco].capabilities.conventions
             if budget > 0 and can and conventions * 1.6 < len(general):
                 with_convention.add(d.dossier_id)
                 conventions += 1
                 budget -= 1
-        # Interleave planned and general dossiers; a convention follows its dossier a bit later.
+        return general
+
+    def _queue(
+        self,
+        general: list[GeneratedDossier],
+        planned: list[GeneratedDossier],
+        with_convention: set[str],
+    ) -> None:
+        """Interleave planned and general dossiers; a convention follows its dossier a bit later."""
         later: list[tuple[int, Planned]] = []
         for d in _interleave(general, planned):
-            s.immediate.append(s._dossier_event(d))
+            self.immediate.append(self._dossier_event(d))
             if d.dossier_id in with_convention:
                 conv = Planned(
-                    generator.convention(d), "convention", "convention", "submitted", opco=d.opco
+                    self.generator.convention(d),
+                    "convention",
+                    "convention",
+                    "submitted",
+                    opco=d.opco,
                 )
-                later.append((len(s.immediate) + 4, conv))
-            while later and later[0][0] <= len(s.immediate):
-                s.immediate.append(later.pop(0)[1])
-        s.immediate.extend(p for _, p in later)
+                later.append((len(self.immediate) + 4, conv))
+            while later and later[0][0] <= len(self.immediate):
+                self.immediate.append(later.pop(0)[1])
+        self.immediate.extend(p for _, p in later)
+
+    def _add_bad_records(self, n_invalid: int, n_broken: int, start: date) -> None:
+        """Dossiers breaking one rule each, spread through the stream; a record that is not JSON
+        in the middle."""
+        generator = self.generator
         for n in range(n_invalid):
             kind_ = INVALID_KINDS[n % len(INVALID_KINDS)]
             bad = generator.invalid_dossier(kind_, ALL_OPCO[(n * 3) % len(ALL_OPCO)])
-            position = 1 + (n + 1) * len(s.immediate) // (n_invalid + 1)
-            s.immediate.insert(
+            position = 1 + (n + 1) * len(self.immediate) // (n_invalid + 1)
+            self.immediate.insert(
                 position, Planned(bad.event, "dossier", f"invalid {kind_.value}", "rejected")
             )
         if n_broken:
-            d = generator.dossier(ALL_OPCO[0], cfa=cfas[0], start=start)
-            s.immediate.insert(
-                len(s.immediate) // 2,
+            d = generator.dossier(ALL_OPCO[0], cfa=generator.cfas[0], start=start)
+            self.immediate.insert(
+                len(self.immediate) // 2,
                 Planned(d.event, "dossier", "not JSON", "dead_lettered", raw_value=b"{cerfa: ?"),
             )
-        return s
 
     def _dossier_event(self, d: GeneratedDossier) -> Planned:
         caps = self.profiles[d.opco].capabilities

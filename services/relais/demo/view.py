@@ -46,6 +46,13 @@ def _fmt_ms(value: float | None) -> str:
 
 
 def render(tracker: Tracker, banner: Banner) -> Group:
+    table = _opco_table(tracker, banner)
+    lines = _panel_lines(tracker, banner)
+    return Group(Panel(Group(*lines), title="relais demo"), table)
+
+
+def _opco_table(tracker: Tracker, banner: Banner) -> Table:
+    """One row per OPCO: events by status, retries, etats, latency."""
     table = Table(title="relais demo: CFA events by OPCO", expand=False, show_lines=False)
     table.add_column("OPCO", style="bold")
     table.add_column("sent", justify="right")
@@ -81,6 +88,11 @@ def render(tracker: Tracker, banner: Banner) -> Group:
             _fmt_ms(lat.get("p50")),
             _fmt_ms(lat.get("p99")),
         )
+    return table
+
+
+def _panel_lines(tracker: Tracker, banner: Banner) -> list[Text]:
+    """The banner: phase, progress, totals, faults, the commonest error codes, notes."""
     total = tracker.counts_by_status()
     overall = tracker.latency_summary()
     head = Text()
@@ -107,4 +119,4 @@ def render(tracker: Tracker, banner: Banner) -> Group:
         top = sorted(errors.items(), key=lambda kv: -kv[1])[:6]
         lines.append(Text("errors: " + ", ".join(f"{c}×{n}" for c, n in top), style="yellow"))
     lines.extend(Text(note, style="dim") for note in banner.notes)
-    return Group(Panel(Group(*lines), title="relais demo"), table)
+    return lines

@@ -1,4 +1,5 @@
-"""relais -> CFA status events, v1.
+"""relais -> CFA status events, v1: the event and its builders (``StatusEvent.received(...)``...);
+the kinds, the ids and the body they share are in ``status_kinds.py`` (re-exported here).
 
 Every CFA event ends in exactly one terminal status (submitted, rejected, failed, dead_lettered);
 ``received`` and ``retrying`` are progress notes; ``etat_changed`` reports an OPCO-side change seen
@@ -31,131 +32,41 @@ the OPCO read model on purpose.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from relais.domain.events import Envelope, ErrorItem, EventKind
 from relais.domain.opco import OpcoCode
-
-STATUS_SOURCE = "relais"
-STATUS_TYPE_PREFIX = "fr.relais.status."
-STATUS_TYPE_SUFFIX = ".v1"
-
-NAMESPACE = uuid.UUID("0b6f1c6e-7d7e-5b7e-9a53-2c0a6f0e4a11")
-"""uuid5 namespace of relais status event ids (never change it: ids must stay stable)."""
-
-
-class StatusName(StrEnum):
-    RECEIVED = "received"
-    REJECTED = "rejected"
-    RETRYING = "retrying"
-    SUBMITTED = "submitted"
-    FAILED = "failed"
-    DEAD_LETTERED = "dead_lettered"
-    ETAT_CHANGED = "etat_changed"
-
-    @property
-    def event_type(self) -> str:
-        return f"{STATUS_TYPE_PREFIX}{self.value}{STATUS_TYPE_SUFFIX}"
-
-    @property
-    def terminal(self) -> bool:
-        return self in TERMINAL_STATUSES
-
-
-TERMINAL_STATUSES = frozenset(
-    {StatusName.REJECTED, StatusName.SUBMITTED, StatusName.FAILED, StatusName.DEAD_LETTERED}
+from relais.domain.status_kinds import (
+    NAMESPACE,
+    STATUS_SOURCE,
+    STATUS_TYPE_PREFIX,
+    STATUS_TYPE_SUFFIX,
+    TERMINAL_STATUSES,
+    EcheanceSummary,
+    StatusBody,
+    StatusName,
+    etat_event_id,
+    status_event_id,
 )
 
-
-def _uuid5(*parts: object) -> str:
-    text = "\x1f".join("" if p is None else str(p) for p in parts)
-    return str(uuid.uuid5(NAMESPACE, text))
-
-
-def status_event_id(
-    trigger_event_id: str, status: str, attempt: int | None = None, *, cfa: str | None = None
-) -> str:
-    """Stable id of the status ``status`` of the event ``trigger_event_id`` of the CFA ``cfa``.
-
-    ``attempt`` tells apart the ``retrying`` notes of one event (one per attempt). ``cfa`` None:
-    the source is not established and ``trigger_event_id`` is the record's Kafka position.
-    """
-    if cfa is None:
-        return _uuid5("status", trigger_event_id, str(status), attempt)
-    return _uuid5("status", cfa, trigger_event_id, str(status), attempt)
-
-
-def etat_event_id(
-    cfa: str,
-    opco: str,
-    kind: str,
-    numero: str,
-    previous_etat: str | None,
-    etat: str,
-) -> str:
-    """Stable id of one OPCO state change (``kind`` "dossier" or "facture", ``numero`` the OPCO's
-    numeroInterne / numeroInterneFacture): a poller that sees the change again recomputes it."""
-    return _uuid5("etat", cfa, str(opco), str(kind), numero, previous_etat, etat)
-
-
-class EcheanceSummary(BaseModel):
-    """One échéance of the OPCO's payment schedule, without the IBAN of the read model."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    numero: int
-    codification: str | None = None
-    montantTotal: float | None = None
-    montantRegle: float | None = None
-    montantEnCoursInstruction: float | None = None
-    dateOuverture: date | None = None
-    dateDebut: date | None = None
-    dateFin: date | None = None
-
-    @field_validator("dateOuverture", "dateDebut", "dateFin", mode="before")
-    @classmethod
-    def _lenient_date(cls, value: Any) -> Any:
-        # OPCOs send "2026-09-01", "2026-09-01T00:00:00Z" or "...+0000": keep the date part.
-        if isinstance(value, str) and len(value) > 10 and value[10] == "T":
-            return value[:10]
-        return value
-
-
-class StatusBody(BaseModel):
-    """The JSON value of a status event (camelCase; absent fields are left out on the wire)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    status: StatusName
-    eventId: str | None = Field(
-        default=None,
-        description="Id of the triggering CFA event (correlation id); the record's Kafka "
-        "position (kafka:<topic>:<partition>:<offset>) when its source is not established",
-    )
-    cfa: str | None = Field(default=None, description="The CFA (SIRET)")
-    dossierId: str | None = Field(default=None, description="The CFA's own dossier id")
-    opco: OpcoCode | None = None
-    kind: EventKind | None = None
-    numeroInterne: str | None = None
-    numeroExterne: str | None = None
-    numeroInterneFacture: str | None = None
-    referenceFactureCFA: str | None = None
-    etat: str | None = Field(default=None, description="Current OPCO etat (dossier or facture)")
-    previousEtat: str | None = None
-    engagement: float | None = Field(default=None, description="Amount committed by the OPCO")
-    echeances: list[EcheanceSummary] | None = None
-    errors: list[ErrorItem] | None = Field(default=None, description="Every problem at once")
-    opcoMessages: list[str] | None = Field(default=None, description="The OPCO's own messages")
-    attempts: int | None = Field(default=None, ge=0, description="OPCO calls made so far")
-    nextAttemptAt: datetime | None = None
-    reason: str | None = Field(default=None, description="Reason code (retrying, failed)")
-    occurredAt: datetime
+__all__ = [
+    "NAMESPACE",
+    "STATUS_SOURCE",
+    "STATUS_TYPE_PREFIX",
+    "STATUS_TYPE_SUFFIX",
+    "TERMINAL_STATUSES",
+    "EcheanceSummary",
+    "StatusBody",
+    "StatusEvent",
+    "StatusName",
+    "Trigger",
+    "etat_event_id",
+    "status_event_id",
+]
 
 
 class StatusEvent(BaseModel):

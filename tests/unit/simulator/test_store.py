@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from relais.domain.opco import OpcoCode
+from relais_simulator.cerfa_facts import digest, natural_key
 from relais_simulator.financing import NpecRow, NpecTable
+from relais_simulator.instruction import Instruction
 from relais_simulator.model import FactureLine
 from relais_simulator.states import DossierEtat, FactureEtat
-from relais_simulator.store import Instruction, OpcoStore, Rejection, digest, natural_key
+from relais_simulator.store import OpcoStore, Rejection
 
 START = date(2026, 11, 27)
 CFA = "73282932000074"

@@ -1,0 +1,175 @@
+"""The follow-up events of a generated dossier: convention, facture, certificat de réalisation,
+rupture; each consistent with its dossier (dates, amounts, échéances)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+
+from relais.domain.events import EventType
+from relais.domain.json_types import Json
+from relais.sampledata import catalogue as cat
+from relais.sampledata import wages
+from relais.sampledata.cerfa_parts import CerfaParts
+from relais.sampledata.generated import GeneratedDossier
+
+
+class FollowUpEvents(CerfaParts):
+    """The follow-ups of a dossier, on the generator's random stream and clock."""
+
+    def convention(self, dossier: GeneratedDossier, *, numero_interne: str | None = None) -> Json:
+        """The convention de formation (2.10) of ``dossier``."""
+        c = dossier.cerfa
+        years = ((dossier.end - dossier.start).days + 1) / 365
+        handicap = bool(c["apprenti"].get("handicap"))
+        couts: Json = {
+            "coutTotalPedagogieCFA": round(dossier.cout_annuel * years, 2),
+            "nombreRepasTotaux": self.rng.choice((0, 0, 120, 240)),
+            "nombreHebergementTotaux": self.rng.choice((0, 0, 0, 30, 60)),
+            "montantPremierEquipement": float(self.rng.choice((0, 150, 300, 500))),
+            "mentionMobiliteInternationale": False,
+            "accompagnementDROM": False,
+        }
+        if handicap:
+            couts["montantRQTHAnnee1"] = float(self.rng.choice((1000, 2000, 4000)))
+        convention: Json = {
+            "employeur": {"siret": c["employeur"]["siret"]},
+            "apprenti": {"nom": c["apprenti"]["nom"], "prenom": c["apprenti"]["prenom"]},
+            "contrat": {
+                "dateDebutContrat": c["contrat"]["dateDebutContrat"],
+                "dateFinContrat": c["contrat"]["dateFinContrat"],
+            },
+            "organismeFormation": {
+                "siret": c["organismeFormation"]["siret"],
+                "uaiCfa": c["organismeFormation"]["uaiCfa"],
+            },
+            "formation": {
+                k: c["formation"][k]
+                for k in (
+                    "dateDebutFormation",
+                    "dateFinFormation",
+                    "dureeFormation",
+                    "rncp",
+                    "intituleQualification",
+                )
+            },
+            "couts": couts,
+            "mandatEmployeur": self.rng.random() < 0.5,
+            "dateSignature": min(self.today, dossier.start).isoformat(),
+            "attestationConventionSigneeEntreprise": True,
+            "attestationConventionSigneeCFA": True,
+            "attestationConventionSignatureProbante": True,
+            "attestationConventionConformeJSON": True,
+        }
+        data: Json = {"convention": convention}
+        if numero_interne is not None:
+            data["numeroInterneDossier"] = numero_interne
+        return self.event(EventType.CONVENTION_SUBMITTED, dossier.cfa, dossier.dossier_id, data)
+
+    def facture(
+        self,
+        dossiers: Sequence[GeneratedDossier],
+        *,
+        numero_echeance: int = 1,
+        montants: Mapping[str, float] | None = None,
+        date_facture: date | None = None,
+    ) -> Json:
+        """An invoice of one échéance for each of ``dossiers`` (all of one CFA), sent once the
+        dossiers are ENGAGE. ``montants`` (by CFA dossier id) should come from the OPCO's
+        échéancier; the default is 40 % of the convention's annual cost."""
+        if not dossiers:
+            raise ValueError("a facture covers at least one dossier")
+        cfa = dossiers[0].cfa
+        if any(d.cfa != cfa for d in dossiers):
+            raise ValueError("a facture is issued by one CFA")
+        lignes: list[Json] = [
+            {
+                "dossierId": d.dossier_id,
+                "numeroEcheance": numero_echeance,
+                "montant": round((montants or {}).get(d.dossier_id, d.cout_annuel * 0.4), 2),
+            }
+            for d in dossiers
+        ]
+        self._seq += 1
+        facture: Json = {
+            "referenceFactureCFA": f"FAC-{cfa.code}-{self.today.year}-{self._seq:06d}",
+            "dateFacture": (date_facture or self.today).isoformat(),
+            "montantFacture": round(sum(line["montant"] for line in lignes), 2),
+            "organismeFormation": {"siret": cfa.siret, "iban": cfa.iban},
+            "lignes": lignes,
+        }
+        return self.event(
+            EventType.FACTURE_SUBMITTED, cfa, dossiers[0].dossier_id, {"facture": facture}
+        )
+
+    def certificat(
+        self,
+        dossier: GeneratedDossier,
+        *,
+        numero_echeance: int = 1,
+        final: bool = False,
+        numero_interne_facture: str | None = None,
+    ) -> Json:
+        """A certificat de réalisation (2.12) for one échéance of ``dossier``."""
+        c = dossier.cerfa
+        debut = dossier.start
+        fin = min(dossier.end, wages.add_months(debut, 6) - timedelta(days=1))
+        signataire_prenom = self.rng.choice(cat.PRENOMS_F + cat.PRENOMS_M)
+        signataire_nom = self.rng.choice(cat.NOMS)
+        certificat: Json = {
+            "typeCertificat": "Final" if final else "Intermediaire",
+            "dateSignature": max(self.today, fin).isoformat(),
+            "lieuSignatureContrat": dossier.cfa.commune.nom,
+            "representantLegal": {
+                "nom": signataire_nom,
+                "prenom": signataire_prenom,
+                "qualite": "Directeur du CFA",
+            },
+            "attestationConservationPieces": True,
+            "natureAction": "Apprentissage",
+            "employeur": {"siret": c["employeur"]["siret"]},
+            "organismeFormation": {"siret": c["organismeFormation"]["siret"]},
+            "apprenti": {
+                "nom": c["apprenti"]["nom"],
+                "prenom": c["apprenti"]["prenom"],
+                "dateNaissance": c["apprenti"]["dateNaissance"],
+            },
+            "echeance": {
+                "numero": numero_echeance,
+                "codification": f"A{numero_echeance}",
+                "duree": c["formation"]["dureeFormation"] // 4,
+                "dateDebut": debut.isoformat(),
+                "dateFin": fin.isoformat(),
+                "echeancePartielle": False,
+            },
+        }
+        if numero_interne_facture is not None:
+            certificat["numeroInterneFacture"] = numero_interne_facture
+        dossier.extra_personal += [signataire_nom, signataire_prenom]
+        return self.event(
+            EventType.CERTIFICAT_SUBMITTED,
+            dossier.cfa,
+            dossier.dossier_id,
+            {"certificat": certificat},
+        )
+
+    def rupture(
+        self,
+        dossier: GeneratedDossier,
+        *,
+        date_rupture: date | None = None,
+        motif: str | None = None,
+    ) -> Json:
+        """An early termination of ``dossier``'s contract (after its start, before its end)."""
+        if date_rupture is None:
+            lo = dossier.start + timedelta(days=1)
+            date_rupture = min(
+                dossier.end, max(lo, self.today - timedelta(days=self.rng.randint(0, 5)))
+            )
+        data = {
+            "rupture": {
+                "dateRupture": date_rupture.isoformat(),
+                "motif": motif or self.rng.choice(cat.MOTIFS_RUPTURE),
+            }
+        }
+        return self.event(EventType.RUPTURE_DECLARED, dossier.cfa, dossier.dossier_id, data)

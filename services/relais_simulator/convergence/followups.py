@@ -1,0 +1,229 @@
+"""The routes of what follows a dossier: convention, facture (and its etats), certificat,
+document, rupture. Each checks its body, finds its dossier for the key's CFA, runs the follow-up
+rules the first time, then writes to the books (a repeat is a 409 with the existing ids)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+
+from starlette.responses import Response
+
+from relais.domain.json_types import Json
+from relais_simulator.convergence.context import (
+    Context,
+    bad_request,
+    json_object,
+    page_number,
+    read_json,
+    string_field,
+    wrap_page,
+)
+from relais_simulator.model import Dossier, Facture, FactureLine
+from relais_simulator.state import Simulator
+from relais_simulator.states import DossierEtat
+from relais_simulator.store import Rejection
+from relais_simulator.wire import JsonResponse, cents, error_item, euros, read_date, wire_date
+
+
+async def post_convention(sim: Simulator, ctx: Context) -> Response:
+    body = json_object(await read_json(ctx.request), "body")
+    ident = string_field(body, "numeroInterneDossier")
+    couts = body.get("couts")
+    if couts is not None and not isinstance(couts, dict):
+        raise bad_request("couts", "Objet attendu", "FORMAT")
+    store = sim.store(ctx.opco)
+    ctx.rec.ids = {"numeroInterneDossier": ident}
+    d = store.dossier_for(ctx.siret, ident)
+    if d.numero_interne not in store.conventions:
+        sim.check_followup("convention", body)
+    c = store.add_convention(d, couts or {})
+    ctx.rec.created = True
+    ctx.rec.outcome = "created"
+    ctx.rec.ids["idConvention"] = c.id_convention
+    return JsonResponse(
+        {"idConvention": c.id_convention, "numeroInterneDossier": d.numero_interne},
+        status_code=201,
+    )
+
+
+def _facture_lines(body: Json) -> list[FactureLine]:
+    raw = body.get("dossiers")
+    if not isinstance(raw, list) or not raw:
+        raise bad_request("dossiers", "Au moins une ligne de dossier attendue")
+    lines: list[FactureLine] = []
+    for i, item in enumerate(raw[:200]):
+        item = json_object(item, f"dossiers[{i}]")
+        ident = item.get("numeroInterneDossier")
+        numero = item.get("numeroEcheance")
+        montant = cents(item.get("montant"))
+        if not isinstance(ident, str) or not ident.strip():
+            raise bad_request(f"dossiers[{i}].numeroInterneDossier", "Champ obligatoire")
+        if isinstance(numero, bool) or not isinstance(numero, int) or numero < 1:
+            raise bad_request(f"dossiers[{i}].numeroEcheance", "Entier positif attendu", "FORMAT")
+        if montant is None or montant <= 0 or montant > 10**11:
+            raise bad_request(f"dossiers[{i}].montant", "Montant positif attendu", "FORMAT")
+        lines.append(FactureLine(ident.strip(), numero, montant))
+    return lines
+
+
+async def post_facture(sim: Simulator, ctx: Context) -> Response:
+    body = json_object(await read_json(ctx.request), "body")
+    reference = string_field(body, "referenceFactureCFA")
+    montant = cents(body.get("montantFacture"))
+    if montant is None or montant <= 0 or montant > 10**11:
+        raise bad_request("montantFacture", "Montant positif attendu", "FORMAT")
+    of = body.get("organismeFormation")
+    iban: str | None = None
+    if of is not None:
+        of = json_object(of, "organismeFormation")
+        siret = of.get("siret")
+        if siret is not None and str(siret).strip() != ctx.siret:
+            raise Rejection(
+                403,
+                "La clé API ne correspond pas à l'organisme de formation de la facture",
+                [error_item("HABILITATION", "organismeFormation.siret", "SIRET différent")],
+            )
+        raw_iban = of.get("iban", of.get("IBAN"))
+        iban = raw_iban if isinstance(raw_iban, str) else None
+    lines = _facture_lines(body)
+    store = sim.store(ctx.opco)
+    ctx.rec.ids = {"referenceFactureCFA": reference}
+    if len({line.numero_interne_dossier for line in lines}) == 1:
+        ctx.rec.ids["numeroInterneDossier"] = lines[0].numero_interne_dossier
+    if store.find_facture(ctx.siret, reference) is None:
+        sim.check_followup("facture", body)
+    f = store.add_facture(
+        ctx.siret,
+        reference,
+        montant,
+        read_date(body.get("dateFacture")),
+        iban,
+        lines,
+        sim.clock.day(),
+    )
+    if iban:
+        sim.iban_by_cfa[(ctx.opco, ctx.siret)] = iban
+    ctx.rec.created = True
+    ctx.rec.outcome = "created"
+    ctx.rec.ids["numeroInterneFacture"] = f.numero_interne_facture
+    return JsonResponse(
+        {
+            "numeroInterneFacture": f.numero_interne_facture,
+            "referenceFactureCFA": f.reference,
+            "etatFacture": f.etat.value,
+        },
+        status_code=201,
+    )
+
+
+def facture_item(ctx: Context, f: Facture, dossiers: dict[str, Dossier]) -> Json:
+    return {
+        "numeroInterneFacture": f.numero_interne_facture,
+        "referenceFactureCFA": f.reference,
+        "montantFacture": euros(f.montant),
+        "etatFacture": f.etat.value,
+        "referenceVirement": f.reference_virement,
+        "dateReglement": wire_date(f.date_reglement),
+        "commentaire": f.commentaire,
+        "organismeFormation": {"siret": f.cfa_siret, ctx.profile.quirks.iban_field: f.iban},
+        "dossiers": [
+            {
+                "numeroInterneDossier": line.numero_interne_dossier,
+                "numeroExterneDossier": (
+                    dossiers[line.numero_interne_dossier].numero_externe
+                    if line.numero_interne_dossier in dossiers
+                    else None
+                ),
+                "numeroEcheance": line.numero_echeance,
+                "montant": euros(line.montant),
+            }
+            for line in f.lines
+        ],
+    }
+
+
+async def factures_etats(sim: Simulator, ctx: Context) -> Response:
+    page = page_number(ctx.request)
+    store = sim.store(ctx.opco)
+    ids = store.factures_of(ctx.siret)
+    size = ctx.profile.page_size
+    chunk = ids[(page - 1) * size : page * size]
+    items = [facture_item(ctx, store.factures[i], store.dossiers) for i in chunk]
+    return wrap_page(ctx, {"total": len(ids), "count": len(items), "page": page, "factures": items})
+
+
+async def post_certificat(sim: Simulator, ctx: Context) -> Response:
+    body = json_object(await read_json(ctx.request), "body")
+    ident = string_field(body, "numeroInterneDossier")
+    echeance = json_object(body.get("echeance"), "echeance")
+    numero = echeance.get("numero")
+    if isinstance(numero, bool) or not isinstance(numero, int) or numero < 1:
+        raise bad_request("echeance.numero", "Entier positif attendu", "FORMAT")
+    store = sim.store(ctx.opco)
+    ctx.rec.ids = {"numeroInterneDossier": ident, "numeroEcheance": str(numero)}
+    d = store.dossier_for(ctx.siret, ident)
+    if (d.numero_interne, numero) not in store.certificats:
+        sim.check_followup("certificat", body)
+    c = store.add_certificat(d, numero)
+    ctx.rec.created = True
+    ctx.rec.outcome = "created"
+    ctx.rec.ids["idCertificat"] = c.id_certificat
+    return JsonResponse({"idCertificat": c.id_certificat}, status_code=201)
+
+
+async def post_document(sim: Simulator, ctx: Context) -> Response:
+    body = json_object(await read_json(ctx.request), "body")
+    type_fichier = string_field(body, "typeFichier")
+    objets = body.get("objets")
+    if not isinstance(objets, list) or not objets:
+        raise bad_request("objets", "Au moins un objet attendu")
+    pairs: list[tuple[str, str]] = []
+    for i, o in enumerate(objets[:50]):
+        o = json_object(o, f"objets[{i}]")
+        type_objet, id_objet = o.get("typeObjet"), o.get("idObjet")
+        if not isinstance(type_objet, str) or not isinstance(id_objet, str) or not id_objet:
+            raise bad_request(f"objets[{i}]", "typeObjet et idObjet attendus")
+        pairs.append((type_objet, id_objet))
+    fichier = body.get("fichier")
+    if not isinstance(fichier, str):
+        raise bad_request("fichier", "Fichier en base64 attendu")
+    try:
+        content = base64.b64decode(fichier, validate=True)
+    except (binascii.Error, ValueError):
+        raise bad_request("fichier", "Base64 invalide", "FORMAT") from None
+    store = sim.store(ctx.opco)
+    for type_objet, id_objet in pairs:
+        if not store.has_object(ctx.siret, type_objet, id_objet):
+            raise Rejection(404, "Objet introuvable", [error_item("OBJET", "objets", type_objet)])
+    dossier_ids = [i for t, i in pairs if t == "dossier"]
+    if dossier_ids:
+        ctx.rec.ids = {"numeroInterneDossier": dossier_ids[0]}
+    key = "\x1f".join(
+        [type_fichier, *sorted(f"{t}:{i}" for t, i in pairs), hashlib.sha256(content).hexdigest()]
+    )
+    doc = store.add_document(
+        ctx.siret, hashlib.sha256(key.encode()).hexdigest(), type_fichier, len(content)
+    )
+    ctx.rec.created = True
+    ctx.rec.outcome = "created"
+    ctx.rec.ids["idDocument"] = doc.id_document
+    return JsonResponse({"idDocument": doc.id_document}, status_code=201)
+
+
+async def post_rupture(sim: Simulator, ctx: Context) -> Response:
+    body = json_object(await read_json(ctx.request), "body")
+    ident = string_field(body, "numeroInterne")
+    date_rupture = read_date(body.get("dateRupture"))
+    if date_rupture is None:
+        raise bad_request("dateRupture", "Date attendue", "FORMAT")
+    store = sim.store(ctx.opco)
+    ctx.rec.ids = {"numeroInterne": ident}
+    d = store.dossier_for(ctx.siret, ident)
+    if d.etat is not DossierEtat.RUPTURE:
+        sim.check_followup("rupture", body)
+    store.rupture(d, date_rupture, sim.clock.day())
+    ctx.rec.created = True
+    ctx.rec.outcome = "created"
+    return JsonResponse({"numeroInterne": d.numero_interne, "etat": d.etat.value})

@@ -42,6 +42,7 @@ of the real CFA's event id. Its refusal is named by that position too (status id
 (``kafka.rejected_topic``), never to a CFA's status topic.
 """
 
+from relais.domain.records import Record
 from relais.services.ingest.authorize import IngestPolicy
 from relais.services.ingest.handler import BatchInterrupted, IngestHandler
 from relais.services.ingest.records import (
@@ -52,7 +53,6 @@ from relais.services.ingest.records import (
     DeadLetterSink,
     IngestObserver,
     Outcome,
-    Record,
     Result,
 )
 from relais.services.ingest.rules import DomainRules, RuleCheck, Rules

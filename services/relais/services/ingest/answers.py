@@ -26,6 +26,7 @@ from relais.domain.events import (
     EventType,
 )
 from relais.domain.opco import OpcoCode
+from relais.domain.records import Record
 from relais.domain.status import StatusEvent, Trigger
 from relais.services.command_payload import CommandPayload
 from relais.services.ingest.hygiene import BAD_CHARACTER, capped, error, key_text, usable_id
@@ -34,7 +35,6 @@ from relais.services.ingest.records import (
     DLQ_VALUE_DROPPED,
     DeadLetter,
     Outcome,
-    Record,
     Result,
 )
 from relais.services.ledger_port import Accept, CommandKind, NewCommand, OutboxMessage, Reject

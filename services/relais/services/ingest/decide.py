@@ -31,6 +31,7 @@ from relais.domain.events import (
     envelope_from_headers,
 )
 from relais.domain.opco import OpcoCode
+from relais.domain.records import Record
 from relais.services.command_payload import explicit_numero
 from relais.services.ingest import answers
 from relais.services.ingest.answers import Plan
@@ -45,7 +46,6 @@ from relais.services.ingest.hygiene import (
     text_headers,
     unsafe_text,
 )
-from relais.services.ingest.records import Record
 from relais.services.ingest.rules import RuleCheck, Rules
 
 

@@ -7,13 +7,14 @@ import asyncio
 from collections.abc import Sequence
 
 from relais.domain.dates import paris_today
+from relais.domain.records import Record
 from relais.services.clock import Clock, SystemClock
 from relais.services.ingest import answers
 from relais.services.ingest.answers import Plan
 from relais.services.ingest.authorize import IngestPolicy
 from relais.services.ingest.decide import Context, FollowUp, KnownDossier, decide
 from relais.services.ingest.hygiene import text_headers
-from relais.services.ingest.records import DeadLetterSink, IngestObserver, Record, Result
+from relais.services.ingest.records import DeadLetterSink, IngestObserver, Result
 from relais.services.ingest.rules import Rules
 from relais.services.ingest.writer import BatchWriter, Wakeups
 from relais.services.ledger_port import CommandKind, Ledger

@@ -1,8 +1,8 @@
-"""What ingest takes and gives: a Kafka record in; a dead letter and one result per record out."""
+"""What ingest takes and gives: a Kafka record in (``relais.domain.records.Record``, the one type
+for a consumed record); a dead letter and one result per record out."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -13,23 +13,6 @@ from relais.domain.opco import OpcoCode
 DLQ_HEADERS = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset")
 DLQ_VALUE_DROPPED = "dlq_value_dropped"  # the size of a value left out of the dead letter
 DLQ_KEY_DROPPED = "dlq_key_dropped"  # the size of a key left out of the dead letter
-
-
-@dataclass(frozen=True)
-class Record:
-    """A Kafka record as consumed (headers as the raw (name, bytes) pairs, duplicates kept)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]] = ()
-    timestamp_ms: int | None = None
-
-    @property
-    def position(self) -> str:
-        return f"kafka:{self.topic}:{self.partition}:{self.offset}"
 
 
 @dataclass(frozen=True)

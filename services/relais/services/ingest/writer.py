@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from relais.domain.records import Record
 from relais.logging import bound
 from relais.services.clock import Clock
 from relais.services.ingest.answers import Plan
@@ -15,7 +16,6 @@ from relais.services.ingest.records import (
     DeadLetterSink,
     IngestObserver,
     Outcome,
-    Record,
     Result,
 )
 from relais.services.ledger_port import Accept, Ledger

@@ -4,6 +4,7 @@ they are checked statically."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -51,8 +52,16 @@ def test_the_image_installs_a_wheel_not_the_source_tree_nor_the_demo_extra() -> 
 
 
 def _make_dry_run(target: str) -> str:
+    # Run from ``make test`` too: a nested make would print "Entering/Leaving directory" lines
+    # (MAKELEVEL, MAKEFLAGS), so the dry run gets a clean environment of its own.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     done = subprocess.run(
-        ["make", "-n", target], cwd=DEPLOY.parent, capture_output=True, text=True, timeout=60
+        ["make", "--no-print-directory", "-n", target],
+        cwd=DEPLOY.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

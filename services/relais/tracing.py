@@ -78,12 +78,15 @@ class Tracing:
         parent: Carrier | None = None,
         attributes: Attributes | None = None,
     ) -> Iterator[Span | None]:
-        """A span made current for the block, the child of ``parent`` (a carrier such as a
-        record's headers) when given, else of the current span; None when tracing is off."""
+        """A span made current for the block; None when tracing is off. Given a ``parent``
+        carrier (a record's headers, a payload's trace), the child of the context it carries, a
+        new root when it carries none; without, the child of the current span."""
         if not self.enabled:
             yield None
             return
-        context: Context | None = _PROPAGATOR.extract(bounded(parent)) if parent else None
+        context: Context | None = None
+        if parent is not None:
+            context = _PROPAGATOR.extract(bounded(parent))
         with self.tracer.start_as_current_span(
             name, context=context, kind=kind, attributes=attributes
         ) as span:

@@ -163,7 +163,7 @@ class CommandHandler:
         payload = command.payload
         with self._tracing.span(
             "dispatch",
-            parent=payload.trace if isinstance(payload, CommandPayload) else None,
+            parent=(payload.trace if isinstance(payload, CommandPayload) else None) or {},
             attributes={
                 "relais.command_id": command.id,
                 "relais.event_id": command.event_id,

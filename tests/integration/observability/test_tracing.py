@@ -5,12 +5,14 @@ the real simulator; the spans are read with the SDK's ``InMemorySpanExporter``. 
 the ERP's ``traceparent``: its ingest span continues that trace; the other has none: its ingest
 span starts one. Either way, the dispatch span is the ingest span's child (its context kept in the
 command's payload), the OPCO call the dispatch span's, the publication of its ``submitted`` status
-the dispatch span's, and the status record's ``traceparent`` names that publication.
+the dispatch span's, and the status record's ``traceparent`` names that publication. The second
+test splits ingest + relay and dispatch into two apps with their own exporters, dispatch started
+once ingest is done: only the ledger carries the trace between them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -21,11 +23,11 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from relais.bootstrap import build
+from relais.bootstrap import App, build
 from relais.bootstrap.tracing import provider_tracing
 from relais.domain.opco import OpcoCode
 from relais.sampledata import Generator
-from tests.fixtures.broker import In, produce
+from tests.fixtures.broker import In, Out, produce
 from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess
 from tests.integration.pipeline.harness import out, published_statuses, running, wait_until
 from tests.integration.pipeline.test_order_through_kafka import app_settings, sim_urls
@@ -83,45 +85,85 @@ def _one(spans: list[ReadableSpan], predicate: Callable[[ReadableSpan], bool]) -
     return found[0]
 
 
+def _events() -> tuple[dict[str, Any], dict[str, Any], list[Out]]:
+    """Two dossiers' events and their records: the first with the ERP's trace headers."""
+    gen = Generator(20261203, TODAY, cfa_count=1)
+    gen.cfas[0] = replace(gen.cfas[0], siret=DEFAULT_CFA_SIRET)
+    start = TODAY - timedelta(days=2)
+    traced, rooted = (
+        gen.dossier(opco, cfa=gen.cfas[0], explicit_opco=True, start=start).event
+        for opco in (OpcoCode.ATLAS, OpcoCode.AFDAS)
+    )
+    erp = out(traced)
+    trace_headers = [
+        ("traceparent", f"00-{ERP_TRACE}-{ERP_SPAN}-01".encode()),
+        ("tracestate", ERP_STATE.encode()),
+    ]
+    return traced, rooted, [replace(erp, headers=[*erp.headers, *trace_headers]), out(rooted)]
+
+
+def _done(app: App, state: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        counts = await app.ledger.counts()
+        return counts.get(state, 0) == 2 and not counts.get("outbox", 0)
+
+    return check
+
+
 async def test_one_trace_from_the_record_to_the_opco_call_to_the_status(
     kafka_bootstrap: str,
     topic_factory: Callable[..., str],
     fresh_simulator: SimulatorProcess,
     tmp_path: Path,
 ) -> None:
-    gen = Generator(20261203, TODAY, cfa_count=1)
-    gen.cfas[0] = replace(gen.cfas[0], siret=DEFAULT_CFA_SIRET)
-    start = TODAY - timedelta(days=2)
-    traced, rooted = (
-        gen.dossier(opco, cfa=gen.cfas[0], explicit_opco=True, start=start)
-        for opco in (OpcoCode.ATLAS, OpcoCode.AFDAS)
-    )
+    traced, rooted, records = _events()
     settings, status_topic = app_settings(kafka_bootstrap, topic_factory, tmp_path)
     roles = ["ingest", "dispatch", "relay"]
     exporter = InMemorySpanExporter()
     tracing = provider_tracing(settings, roles, exporter)
     app = build(settings, roles, base_urls=sim_urls(fresh_simulator), tracing=tracing)
-    erp = out(traced.event)
-    trace_headers = [
-        ("traceparent", f"00-{ERP_TRACE}-{ERP_SPAN}-01".encode()),
-        ("tracestate", ERP_STATE.encode()),
-    ]
-    erp = replace(erp, headers=[*erp.headers, *trace_headers])
     async with running(app):
-        await produce(kafka_bootstrap, settings.kafka.input_topic, [erp, out(rooted.event)])
-
-        async def done() -> bool:
-            counts = await app.ledger.counts()
-            return counts.get("done", 0) == 2 and not counts.get("outbox", 0)
-
-        await wait_until(done, timeout_s=60, every_s=0.2)
+        await produce(kafka_bootstrap, settings.kafka.input_topic, records)
+        await wait_until(_done(app, "done"), timeout_s=60, every_s=0.2)
         statuses = await published_statuses(app, kafka_bootstrap, status_topic)
     tracing.provider.force_flush()
     spans = list(exporter.get_finished_spans())
 
-    _check_chain(spans, statuses, traced.event, erp_trace=ERP_TRACE)
-    _check_chain(spans, statuses, rooted.event, erp_trace=None)
-    _check_no_personal_data(spans, [traced.event, rooted.event])
+    _check_chain(spans, statuses, traced, erp_trace=ERP_TRACE)
+    _check_chain(spans, statuses, rooted, erp_trace=None)
+    _check_no_personal_data(spans, [traced, rooted])
+
+
+async def test_the_ledger_carries_the_trace_from_one_process_to_another(
+    kafka_bootstrap: str,
+    topic_factory: Callable[..., str],
+    fresh_simulator: SimulatorProcess,
+    tmp_path: Path,
+) -> None:
+    """Ingest and relay in one app, dispatch in another started once ingest is done: each with
+    its own tracer provider and exporter, as two processes would export to one collector."""
+    traced, rooted, records = _events()
+    settings, status_topic = app_settings(kafka_bootstrap, topic_factory, tmp_path)
+    front_exporter, back_exporter = InMemorySpanExporter(), InMemorySpanExporter()
+    front_tracing = provider_tracing(settings, ["ingest", "relay"], front_exporter)
+    back_tracing = provider_tracing(settings, ["dispatch"], back_exporter)
+    front = build(settings, ["ingest", "relay"], tracing=front_tracing)
+    back = build(settings, ["dispatch"], base_urls=sim_urls(fresh_simulator), tracing=back_tracing)
+    async with running(front):
+        await produce(kafka_bootstrap, settings.kafka.input_topic, records)
+        await wait_until(_done(front, "pending"), timeout_s=60, every_s=0.2)
+        async with running(back):
+            await wait_until(_done(front, "done"), timeout_s=60, every_s=0.2)
+        statuses = await published_statuses(front, kafka_bootstrap, status_topic)
+    for tracing in (front_tracing, back_tracing):
+        tracing.provider.force_flush()
+    front_spans = list(front_exporter.get_finished_spans())
+    back_spans = list(back_exporter.get_finished_spans())
+    assert {s.resource.attributes["service.name"] for s in back_spans} == {"relais-dispatch"}
+    assert {s.kind for s in back_spans} == {SpanKind.INTERNAL, SpanKind.CLIENT}
+    assert SpanKind.INTERNAL not in {s.kind for s in front_spans}
+    _check_chain(front_spans + back_spans, statuses, traced, erp_trace=ERP_TRACE)
+    _check_chain(front_spans + back_spans, statuses, rooted, erp_trace=None)
 
 
 def _check_chain(

@@ -88,9 +88,19 @@ class Tracing:
         if parent is not None:
             context = _PROPAGATOR.extract(bounded(parent))
         with self.tracer.start_as_current_span(
-            name, context=context, kind=kind, attributes=attributes
+            name,
+            context=context,
+            kind=kind,
+            attributes=attributes,
+            record_exception=False,  # its message may name what a span must not (a URL...)
+            set_status_on_exception=False,
         ) as span:
-            yield span
+            try:
+                yield span
+            except BaseException as exc:
+                span.set_attribute("error.type", type(exc).__name__)
+                span.set_status(StatusCode.ERROR, type(exc).__name__)
+                raise
 
     def start_linked(
         self,

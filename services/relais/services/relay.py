@@ -181,9 +181,9 @@ class Relay:
         if not self._tracing.enabled:
             yield messages
             return
-        spans: list[Span] = []
+        spans: list[tuple[int, Span]] = []
         traced: list[OutboxMessage] = []
-        for message in messages:
+        for index, message in enumerate(messages):
             span = self._tracing.start_linked(
                 "relay publish",
                 kind=SpanKind.PRODUCER,
@@ -193,18 +193,19 @@ class Relay:
             if span is None:
                 traced.append(message)
                 continue
-            spans.append(span)
+            spans.append((index, span))
             headers = {**message.headers, **context_of(span)}
             traced.append(dataclasses.replace(message, headers=headers))
         try:
             yield traced
         except BaseException as exc:
-            for span in spans:
-                span.record_exception(exc)
+            # the messages before an unpublishable one were acknowledged: not theirs the failure
+            first = exc.index if isinstance(exc, Unpublishable) else 0
+            for _, span in (item for item in spans if item[0] >= first):
                 span.set_status(StatusCode.ERROR, type(exc).__name__)
             raise
         finally:
-            for span in spans:
+            for _, span in spans:
                 span.end()
 
     async def _set_aside(self, record: OutboxRecord, size: int, reason: str) -> None:

@@ -57,6 +57,7 @@ ALLOWED_ATTRIBUTES = {
     "http.request.method",
     "http.response.status_code",
     "url.template",
+    "error.type",
 }
 
 

@@ -13,7 +13,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from relais.bootstrap.tracing import build_tracing
 from relais.config import Settings
@@ -22,7 +22,7 @@ from relais.errors import ConfigurationError
 from relais.services import command_payload
 from relais.services.command_payload import CommandPayload
 from relais.services.ledger_port import OutboxMessage
-from relais.services.relay import Relay
+from relais.services.relay import Relay, Unpublishable
 from relais.tracing import Tracing, bounded, current_context, from_headers
 from tests.ledger_entries import reject
 from tests.unit.services.fakes import FakeLedger
@@ -169,6 +169,41 @@ async def test_the_relay_publishes_each_traced_status_in_a_child_span() -> None:
         format(span.context.span_id, "016x"),
     ]
     assert sent["s-2"] == {"ce_id": "s-2"}  # no trace context: published as it was
+
+
+def test_a_failing_span_names_the_error_type_never_its_message() -> None:
+    tracing, exporter = _tracing()
+    with pytest.raises(ValueError), tracing.span("dispatch"):
+        raise ValueError("https://opco.example/v2/dossiers/NI-7 Jean DUPONT")
+    [span] = exporter.get_finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == "ValueError"
+    assert dict(span.attributes or {}) == {"error.type": "ValueError"}
+    assert list(span.events) == []  # no exception event: its message is not recorded
+
+
+class RefusingSink:
+    """Acknowledges the first message, refuses the second for itself (too large)."""
+
+    async def publish(self, messages: Sequence[OutboxMessage]) -> None:
+        if len(messages) > 1:
+            raise Unpublishable("too large", index=1, reason="TOO_LARGE")
+
+
+async def test_a_publish_span_fails_only_for_the_message_the_broker_refused() -> None:
+    tracing, exporter = _tracing()
+    ledger = FakeLedger()
+    rows = [
+        OutboxMessage(f"s-{i}", "D1", {"ce_id": f"s-{i}", "traceparent": TRACEPARENT}, b"{}")
+        for i in (1, 2)
+    ]
+    await reject(ledger, "e-1", rows)
+    await Relay(ledger, RefusingSink(), tracing=tracing).drain()
+    failed = {
+        str((s.attributes or {})["messaging.message.id"]): s.status.status_code
+        for s in exporter.get_finished_spans()
+    }
+    assert failed == {"s-1": StatusCode.UNSET, "s-2": StatusCode.ERROR}
 
 
 async def test_the_relay_off_publishes_the_rows_as_they_are() -> None:

@@ -319,6 +319,48 @@ class LogSettings(_Group):
         return value.upper() if isinstance(value, str) else value
 
 
+class TracingSettings(_Group):
+    enabled: bool | None = Field(
+        default=None,
+        description="OpenTelemetry spans exported by OTLP/HTTP (needs the tracing extra). Unset: "
+        "on when an endpoint is set, here or in OTEL_EXPORTER_OTLP_ENDPOINT / "
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTEL_SDK_DISABLED=true turns it off)",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL (http://otel-collector:4318: spans go to its "
+        "/v1/traces). Unset: the standard OTEL_EXPORTER_OTLP_* variables (endpoint, headers, "
+        "certificate, timeout), else http://localhost:4318",
+    )
+    service_name: str = Field(
+        default="relais",
+        min_length=1,
+        description="service.name of the spans; a process running one role adds it "
+        "(relais-dispatch)",
+    )
+    sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces recorded; a record whose traceparent is sampled is "
+        "always followed (parent-based)",
+    )
+
+
+OTEL_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+
+
+def tracing_on(settings: Settings) -> bool:
+    """Whether spans are recorded and exported (``TracingSettings.enabled``, explained there)."""
+    if settings.tracing.enabled is not None:
+        return settings.tracing.enabled
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    return bool(
+        settings.tracing.otlp_endpoint or any(os.environ.get(v) for v in OTEL_ENDPOINT_VARIABLES)
+    )
+
+
 Role = Literal["ingest", "dispatch", "relay", "poll"]
 ALL_ROLES: tuple[Role, ...] = ("ingest", "dispatch", "relay", "poll")
 
@@ -343,6 +385,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     cfa: CfaSettings = Field(default_factory=CfaSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     shutdown_grace_s: float = Field(
         default=20.0, gt=0, description="SIGTERM -> exit within this many seconds"
     )

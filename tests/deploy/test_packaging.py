@@ -62,6 +62,20 @@ def test_the_demo_broker_is_only_an_extra(wheel: Path) -> None:
         assert not any(r.lower().startswith(dev_only) for r in runtime), dev_only
 
 
+def test_the_tracing_sdk_is_an_extra_the_image_installs(wheel: Path) -> None:
+    """The API (its no-op tracer: tracing off) is a dependency; the SDK and exporter are the
+    ``tracing`` extra, which the image installs so that an endpoint is all it takes."""
+    requires, _ = metadata(wheel)
+    runtime = [r.lower() for r in requires if "extra ==" not in r]
+    assert any(r.startswith("opentelemetry-api") for r in runtime), runtime
+    assert not any(r.startswith(("opentelemetry-sdk", "opentelemetry-exporter")) for r in runtime)
+    extra = [r.lower() for r in requires if 'extra == "tracing"' in r]
+    for name in ("opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http"):
+        assert any(r.startswith(name) for r in extra), (name, extra)
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert '/wheels/relais-*.whl)[tracing]"' in dockerfile
+
+
 def test_the_wheel_carries_the_code_and_its_data_but_no_tests(wheel: Path) -> None:
     _, names = metadata(wheel)
     assert "relais/entrypoints/cli.py" in names

@@ -30,6 +30,7 @@ from relais.adapters.kafka.ingest import IngestObserverAdapter, IngestSubscriber
 from relais.adapters.kafka.producer import KafkaProducer
 from relais.adapters.ledger import LedgerEngine, open_engine
 from relais.bootstrap.app import App
+from relais.bootstrap.tracing import ProcessTracing, build_tracing
 from relais.config import ALL_ROLES, Role, Settings
 from relais.domain.dates import PARIS
 from relais.domain.opco import OpcoCode
@@ -116,11 +117,12 @@ def build(
     gateway: OpcoGateway | None = None,
     ledger: Ledger | None = None,
     base_urls: dict[OpcoCode, str] | None = None,
+    tracing: ProcessTracing | None = None,
 ) -> App:
     """Wire a process for ``roles`` (default: all four). Nothing connects before ``start``.
 
-    ``rules``, ``gateway`` and ``ledger`` replace the real ones (tests); ``base_urls`` points the
-    OPCO client at other servers (the demo's simulator).
+    ``rules``, ``gateway``, ``ledger`` and ``tracing`` replace the real ones (tests); ``base_urls``
+    points the OPCO client at other servers (the demo's simulator).
     """
     chosen = parse_roles(roles)
     clock = clock or SystemClock()
@@ -131,6 +133,7 @@ def build(
         ledger=ledger,
     )
     app = App(settings=settings, roles=chosen, metrics=Metrics(), ledger=engine.ledger, clock=clock)
+    app.tracing = tracing if tracing is not None else build_tracing(settings, chosen)
     app.checks["ledger"] = app.ledger.ping
     dispatching = "dispatch" in chosen and settings.dispatch.enabled
     polling = "poll" in chosen and settings.poll.enabled
@@ -147,11 +150,7 @@ def build(
     if dispatching or polling:
         credentials = _credentials(settings, app.metrics)
         if gateway is None:
-            from relais.adapters.opco.factory import build_gateway
-
-            gateway = build_gateway(
-                settings, credentials, base_urls=base_urls, observer=app.metrics
-            )
+            gateway = _opco_gateway(app, credentials, base_urls)
         app.gateway = gateway
         if dispatching:
             app.dispatcher = _dispatcher(app, gateway, wakes)
@@ -163,6 +162,20 @@ def build(
             build_app(app.metrics, app.checks), settings.http.host, settings.http.port
         )
     return app
+
+
+def _opco_gateway(
+    app: App, credentials: CredentialStore, base_urls: dict[OpcoCode, str] | None
+) -> OpcoGateway:
+    from relais.adapters.opco.factory import build_gateway
+
+    return build_gateway(
+        app.settings,
+        credentials,
+        base_urls=base_urls,
+        observer=app.metrics,
+        tracing=app.tracing.tracing,
+    )
 
 
 class _Wakes(NamedTuple):
@@ -184,6 +197,7 @@ def _add_ingest(app: App, producer: KafkaProducer, rules: Rules | None, wakes: _
         observer=IngestObserverAdapter(app.metrics),
         wake_dispatch=wakes.dispatch,
         wake_relay=wakes.relay,
+        tracing=app.tracing.tracing,
     )
     app.ingest = IngestSubscriber(app.broker, app.handler, settings.kafka, app.metrics)
     app.checks["ingest"] = app.ingest.check
@@ -201,6 +215,7 @@ def _add_relay(app: App, producer: KafkaProducer, leadership: Leadership, wakes:
         observer=_RelayObserver(app.metrics),
         wake=wakes.relay,
         reporter=producer,
+        tracing=app.tracing.tracing,
     )
     app.checks["relay"] = app.relay.check
 
@@ -229,6 +244,7 @@ def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
         wake_relay=wakes.relay,
         npec=load_npec(settings.schemas_dir),
         check_factures=True,
+        tracing=app.tracing.tracing,
     )
 
 

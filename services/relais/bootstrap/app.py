@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from relais.adapters.http_server import HttpServer, ReadinessCheck
 from relais.adapters.kafka.ingest import IngestSubscriber
 from relais.adapters.kafka.producer import KafkaProducer
+from relais.bootstrap.tracing import ProcessTracing
 from relais.config import Role, Settings
 from relais.logging import get_logger
 from relais.metrics import Metrics
@@ -32,6 +33,7 @@ from relais.services.ledger_port import Ledger
 from relais.services.opco_port import OpcoGateway
 from relais.services.relay import Relay
 from relais.startup import start_failure
+from relais.tracing import Tracing
 
 if TYPE_CHECKING:  # imported where built: only the roles a process runs load them
     from faststream.kafka import KafkaBroker
@@ -65,6 +67,7 @@ class App:
     keywatch: KeyWatch | None = None
     wakeups: PgWakeups | None = None  # the roles' wake-ups across processes (PostgreSQL)
     http: HttpServer | None = None
+    tracing: ProcessTracing = field(default_factory=lambda: ProcessTracing(Tracing.off()))
     checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -134,6 +137,7 @@ class App:
             self.gateway.aclose if self.gateway is not None else None,
             self.ledger.close,
             self.http.stop if self.http is not None else None,
+            self.tracing.shutdown,  # the last spans flushed to the collector (bounded)
         ):
             if close is not None:
                 with contextlib.suppress(Exception):

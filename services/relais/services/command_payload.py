@@ -1,11 +1,13 @@
 """The payload of a ledger command: what ingest decided, what dispatch calls the OPCO with.
 
 Ingest writes one ``CommandPayload`` per accepted event: its type, its time (``ce_time``), its
-typed data and, for a follow-up, the numeroInterne of its dossier when the ledger already knew it.
-The ledger stores it as JSON (``to_json``: ``{"type", "time", "data"[, "numeroInterneDossier"]}``,
-the form every stored row has) and reads it back with ``load``, the one place a stored payload
-is parsed: a row no model reads any more (an older contract) loads as an ``UnreadablePayload``,
-which dispatch fails with ``invalid_payload`` instead of calling the OPCO.
+typed data, for a follow-up the numeroInterne of its dossier when the ledger already knew it and,
+when tracing is on, the W3C trace context of its ingest span (dispatch's spans continue that trace).
+The ledger stores it as JSON (``to_json``: ``{"type", "time", "data"[, "numeroInterneDossier"]
+[, "trace"]}``, the form every stored row has; a row without ``trace`` reads as before) and
+reads it back with ``load``, the one place a stored payload is parsed: a row no model reads any
+more (an older contract) loads as an ``UnreadablePayload``, which dispatch fails with
+``invalid_payload`` instead of calling the OPCO.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from relais.domain.events import (
     errors_from_validation,
 )
 from relais.domain.json_types import Json
+from relais.tracing import Carrier, bounded
 
 NUMERO_FIELD = "numeroInterneDossier"
+TRACE_FIELD = "trace"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class CommandPayload:
     time: datetime  # ce_time, as the CFA sent it
     data: EventData
     numero_interne: str | None = None  # the own dossier's numeroInterne, when ingest knew it
+    trace: Carrier | None = None  # traceparent/tracestate of the ingest span (tracing on)
 
     @property
     def kind(self) -> EventKind:
@@ -67,6 +72,8 @@ class CommandPayload:
         }
         if self.numero_interne is not None:
             out[NUMERO_FIELD] = self.numero_interne
+        if self.trace:
+            out[TRACE_FIELD] = dict(self.trace)
         return out
 
     def to_json(self) -> Json:
@@ -117,11 +124,13 @@ def parse(obj: Any) -> CommandPayload:
     except ValidationError as exc:
         raise PayloadError(errors_from_validation(exc, "data")) from None
     numero = obj.get(NUMERO_FIELD)
+    trace = obj.get(TRACE_FIELD)
     return CommandPayload(
         type=event_type,
         time=time,
         data=cast(EventData, data),  # DATA_MODELS maps each type to one EventData model
         numero_interne=numero if isinstance(numero, str) and numero else None,
+        trace=bounded(trace) or None if isinstance(trace, dict) else None,
     )
 
 

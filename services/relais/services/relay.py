@@ -28,14 +28,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from relais.errors import RelaisError
 from relais.services.ledger_port import Ledger, OutboxMessage, OutboxRecord
 from relais.services.statuses import MAX_STATUS_BYTES, message_size
+from relais.tracing import Span, SpanKind, StatusCode, Tracing, context_of
 
 _FAILURE_PAUSE_START_S = 0.2
 _FAILURE_PAUSE_CAP_S = 10.0
@@ -120,8 +122,10 @@ class Relay:
         wake: asyncio.Event | None = None,
         reporter: SetAsideReporter | None = None,
         stuck_after_s: float = STUCK_AFTER_S,
+        tracing: Tracing | None = None,
     ) -> None:
         self._ledger = ledger
+        self._tracing = tracing if tracing is not None else Tracing.off()
         self._sink = sink
         self._leadership: Leadership = leadership if leadership is not None else AlwaysLeader()
         self._batch_size = batch_size
@@ -154,7 +158,8 @@ class Relay:
         reason = TOO_LARGE
         try:
             if end:
-                await self._sink.publish(messages[:end])
+                with self._publish_spans(messages[:end]) as traced:
+                    await self._sink.publish(traced)
         except Unpublishable as exc:
             end, reason = exc.index, exc.reason
         if end:
@@ -166,6 +171,42 @@ class Relay:
             await self._set_aside(batch[end], sizes[end], reason)
             return end + 1
         return end
+
+    @contextlib.contextmanager
+    def _publish_spans(self, messages: list[OutboxMessage]) -> Iterator[list[OutboxMessage]]:
+        """Tracing on: a PRODUCER span per status event that kept a trace context (the span that
+        decided it: ingest's, dispatch's), its child, ended once the broker acknowledged the
+        batch; the record carries that span's ``traceparent``/``tracestate`` instead (same
+        length, same size). A row without one (poll's, or written with tracing off) goes as is."""
+        if not self._tracing.enabled:
+            yield messages
+            return
+        spans: list[tuple[int, Span]] = []
+        traced: list[OutboxMessage] = []
+        for index, message in enumerate(messages):
+            span = self._tracing.start_linked(
+                "relay publish",
+                kind=SpanKind.PRODUCER,
+                parent=message.headers,
+                attributes=_publish_attributes(message),
+            )
+            if span is None:
+                traced.append(message)
+                continue
+            spans.append((index, span))
+            headers = {**message.headers, **context_of(span)}
+            traced.append(dataclasses.replace(message, headers=headers))
+        try:
+            yield traced
+        except BaseException as exc:
+            # the messages before an unpublishable one were acknowledged: not theirs the failure
+            first = exc.index if isinstance(exc, Unpublishable) else 0
+            for _, span in (item for item in spans if item[0] >= first):
+                span.set_status(StatusCode.ERROR, type(exc).__name__)
+            raise
+        finally:
+            for _, span in spans:
+                span.end()
 
     async def _set_aside(self, record: OutboxRecord, size: int, reason: str) -> None:
         row = SetAside(
@@ -253,3 +294,20 @@ class Relay:
     async def _forward(self, stop: asyncio.Event) -> None:
         await stop.wait()
         self._wake.set()
+
+
+def _publish_attributes(message: OutboxMessage) -> dict[str, str]:
+    """What a publish span names: ids, the status type, the CFA SIRET and the OPCO (headers)."""
+    headers = message.headers
+    out = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "publish",
+        "messaging.message.id": message.event_id,
+        "relais.status_type": headers.get("ce_type", "unknown")[:MAX_TYPE],
+    }
+    for header, name in (("ce_cfa", "relais.cfa"), ("ce_opco", "relais.opco")):
+        if header in headers:
+            out[name] = headers[header]
+    if message.topic is not None:
+        out["messaging.destination.name"] = message.topic
+    return out

@@ -11,6 +11,7 @@ from typing import TypeVar
 from relais.domain.events import ErrorItem
 from relais.domain.status import StatusEvent
 from relais.services.ledger_port import OutboxMessage
+from relais.tracing import current_context
 
 SIRET_FIELD = "{siret}"
 
@@ -85,9 +86,10 @@ def message_size(message: OutboxMessage) -> int:
 
 
 def _message(event: StatusEvent) -> OutboxMessage:
-    return OutboxMessage(
-        event_id=event.id, key=event.key, headers=event.headers(), value=event.value()
-    )
+    # Tracing on: the status carries the trace context of the span that decided it (ingest's,
+    # dispatch's); the relay's publish span continues it (``relais.tracing``).
+    headers = {**event.headers(), **current_context()}
+    return OutboxMessage(event_id=event.id, key=event.key, headers=headers, value=event.value())
 
 
 @dataclass(frozen=True)

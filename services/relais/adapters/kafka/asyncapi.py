@@ -41,6 +41,7 @@ def _envelope_headers(event_type: EventType) -> Json:
                 "the record value; required for CFAs that have a secret configured"
             )
         properties[f"ce_{name}"] = header
+    properties.update(_trace_headers("the ERP's span: relais's ingest span continues its trace"))
     return {
         "type": "object",
         "required": [f"ce_{name}" for name in schema.get("required", [])],
@@ -87,6 +88,24 @@ def _status_headers() -> Json:
                 "established (such a status goes to the operators' rejected topic)",
             },
             "ce_opco": {"type": "string", "description": "The OPCO's code"},
+            **_trace_headers("relais's span that published this status (tracing on only)"),
+        },
+    }
+
+
+def _trace_headers(parent: str) -> Json:
+    """The optional W3C trace context headers (docs/tracing.md)."""
+    return {
+        "traceparent": {
+            "type": "string",
+            "maxLength": 128,
+            "description": f"Optional W3C Trace Context traceparent (also the CloudEvents "
+            f"distributed tracing extension's name), naming {parent}",
+        },
+        "tracestate": {
+            "type": "string",
+            "maxLength": 512,
+            "description": "Optional W3C Trace Context tracestate, with traceparent",
         },
     }
 

@@ -14,6 +14,7 @@ from relais.config import OpcoSettings, Settings
 from relais.domain.clock import Clock
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
+from relais.tracing import Tracing
 
 
 def apply_overrides(
@@ -53,6 +54,7 @@ def build_gateway(
     observer: RequestObserver | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
+    tracing: Tracing | None = None,
 ) -> HttpOpcoGateway:
     """``base_urls`` (e.g. the demo's simulator) win over the settings' overrides."""
     opco = settings.opco
@@ -75,4 +77,5 @@ def build_gateway(
         observer=observer,
         clock=clock,
         breaker=BreakerSettings(opco.breaker_failures, opco.breaker_reset_s),
+        tracing=tracing,
     )

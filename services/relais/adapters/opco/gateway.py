@@ -41,6 +41,7 @@ from relais.adapters.opco.pages import paginate, unwrap
 from relais.adapters.opco.ratelimit import TokenBucket
 from relais.adapters.opco.readmodel import dossier_etat, facture_etat, normalise, parse_date
 from relais.adapters.opco.routes import Route
+from relais.adapters.opco.spans import client_span
 from relais.domain import wire
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
@@ -61,6 +62,7 @@ from relais.services.opco_port import (
     FactureEtat,
     KeyInfo,
 )
+from relais.tracing import Tracing
 
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=10.0)
@@ -97,6 +99,7 @@ class HttpOpcoGateway:
         observer: RequestObserver | None = None,
         clock: Clock | None = None,
         breaker: BreakerSettings | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         for name, value in (("EDITEUR", editeur), ("LOGICIEL", logiciel), ("VERSION", version)):
             if not value or not value.isascii():
@@ -104,6 +107,7 @@ class HttpOpcoGateway:
         self._credentials = credentials
         self._observer: RequestObserver = observer or NullObserver()
         self._clock: Clock = clock or SystemClock()
+        self._tracing = tracing if tracing is not None else Tracing.off()
         base_urls = base_urls or {}
         token_urls = token_urls or {}
         headers = {
@@ -455,13 +459,15 @@ class HttpOpcoGateway:
         try:
             # The exact bytes relais validated and the golden tests pin (``wire.encode``: UTF-8,
             # compact); httpx's ``json=`` would re-encode them ASCII-escaped.
-            response = await channel.http.request(
-                route.method,
-                route.path,
-                params=params,
-                content=wire.encode(json) if json is not None else None,
-                headers={**headers, "Content-Type": JSON_TYPE} if json is not None else headers,
-            )
+            with client_span(self._tracing, name, route) as call:
+                response = await channel.http.request(
+                    route.method,
+                    route.path,
+                    params=params,
+                    content=wire.encode(json) if json is not None else None,
+                    headers={**headers, "Content-Type": JSON_TYPE} if json is not None else headers,
+                )
+                call.answered(response.status_code)
         except httpx.RequestError as exc:
             elapsed = self._clock.monotonic() - started
             kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "error"

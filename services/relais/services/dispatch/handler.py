@@ -74,6 +74,7 @@ from relais.services.money_checks import (
 )
 from relais.services.opco_port import Created, OpcoGateway
 from relais.services.retry import is_ambiguous
+from relais.tracing import Tracing
 
 log = get_logger("relais.services.dispatch")
 
@@ -106,8 +107,10 @@ class CommandHandler:
         wake_relay: asyncio.Event | None = None,
         npec: NpecTable | None = None,
         check_factures: bool = False,
+        tracing: Tracing | None = None,
     ) -> None:
         self._ledger = ledger
+        self._tracing = tracing if tracing is not None else Tracing.off()
         self._npec = npec  # None: the convention's money is not checked (a bare test rig)
         self._check_factures = check_factures  # against the échéancier read from the OPCO
         self._gateway = gateway
@@ -132,7 +135,7 @@ class CommandHandler:
             command_id=command.id,
         ):
             try:
-                outcome = await self._handle(command)
+                outcome = await self._traced(command)
             except LedgerError as exc:
                 # Nothing more to do here: the lease expires and the command comes back as
                 # ambiguous (its OPCO call may have happened), to be looked up before a resend.
@@ -151,6 +154,29 @@ class CommandHandler:
         if self._wake_relay is not None and outcome in WROTE_STATUSES:
             self._wake_relay.set()
         return outcome
+
+    async def _traced(self, command: Command) -> str:
+        """``_handle`` in a dispatch span (tracing on), the child of the ingest span whose context
+        the payload kept (a new root for a payload stored without one); its statuses carry it."""
+        if not self._tracing.enabled:
+            return await self._handle(command)
+        payload = command.payload
+        with self._tracing.span(
+            "dispatch",
+            parent=(payload.trace if isinstance(payload, CommandPayload) else None) or {},
+            attributes={
+                "relais.command_id": command.id,
+                "relais.event_id": command.event_id,
+                "relais.cfa": command.cfa,
+                "relais.opco": command.opco,
+                "relais.kind": command.kind.value,
+                "relais.attempt": command.attempts + 1,
+            },
+        ) as span:
+            outcome = await self._handle(command)
+            if span is not None:
+                span.set_attribute("relais.outcome", outcome)
+            return outcome
 
     def _since_event(self, command: Command) -> float:
         """Seconds from the CFA event's time (``ce_time``; else when ingest accepted it) to now."""

@@ -39,6 +39,7 @@ from relais.services.ingest.records import (
 )
 from relais.services.ledger_port import Accept, CommandKind, NewCommand, OutboxMessage, Reject
 from relais.services.statuses import to_outbox
+from relais.tracing import current_context
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,10 @@ def accepted(
         dossier_id=event.dossier_id,
         opco=opco.value,
         kind=CommandKind(event.kind.value),
-        payload=CommandPayload(event.type, event.envelope.time, event.data, numero),
+        # tracing on: the context of this record's ingest span, for dispatch to continue
+        payload=CommandPayload(
+            event.type, event.envelope.time, event.data, numero, current_context() or None
+        ),
         depends_on=tuple(depends_on),
     )
     received = StatusEvent.received(attributed(event.envelope, cfa), occurred_at=now, opco=opco)

@@ -17,7 +17,8 @@ from relais.services.ingest.hygiene import text_headers
 from relais.services.ingest.records import DeadLetterSink, IngestObserver, Result
 from relais.services.ingest.rules import Rules
 from relais.services.ingest.writer import BatchWriter, Wakeups
-from relais.services.ledger_port import CommandKind, Ledger
+from relais.services.ledger_port import Accept, CommandKind, Ledger
+from relais.tracing import SpanKind, Tracing, from_headers
 
 
 class BatchInterrupted(Exception):
@@ -44,8 +45,10 @@ class IngestHandler:
         observer: IngestObserver | None = None,
         wake_dispatch: asyncio.Event | None = None,
         wake_relay: asyncio.Event | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._ledger = ledger
+        self._tracing = tracing if tracing is not None else Tracing.off()
         self._dead_letters = dead_letters
         self._rules = rules
         self._policy = policy or IngestPolicy()
@@ -77,7 +80,7 @@ class IngestHandler:
         try:
             for record in records:
                 try:
-                    plan = await self._decide(record, writer)
+                    plan = await self._traced_decide(record, writer)
                 except Exception:
                     await writer.flush()  # the decisions before this record stand
                     raise
@@ -86,6 +89,38 @@ class IngestHandler:
         except BaseException as exc:  # cancellations too: the caller commits what is durable
             raise BatchInterrupted(writer.written, exc) from exc
         return writer.written
+
+    async def _traced_decide(self, record: Record, writer: BatchWriter) -> Plan:
+        """``_decide`` in the record's ingest span (tracing on): the child of its
+        ``traceparent`` header, else a new root; the command and statuses decided in it keep
+        its context (``relais.tracing``)."""
+        if not self._tracing.enabled:
+            return await self._decide(record, writer)
+        with self._tracing.span(
+            f"ingest {record.topic}",
+            kind=SpanKind.CONSUMER,
+            parent=from_headers(record.headers),
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": record.topic,
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.kafka.offset": record.offset,
+            },
+        ) as span:
+            plan = await self._decide(record, writer)
+            if span is not None:
+                result, entry = plan.result, plan.entry
+                cfa = entry.command.cfa if isinstance(entry, Accept) else entry.cfa
+                span.set_attribute("relais.outcome", result.outcome.value)
+                for name, value in (
+                    ("relais.event_id", result.event_id),
+                    ("relais.cfa", cfa),
+                    ("relais.opco", result.opco.value if result.opco else None),
+                ):
+                    if value is not None:
+                        span.set_attribute(name, value)
+            return plan
 
     async def _decide(self, record: Record, writer: BatchWriter) -> Plan:
         now = self._clock.now()

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from relais.domain.events import (
     CfaEvent,
@@ -28,14 +29,14 @@ from relais.domain.events import (
     FactureSubmittedData,
     PayloadError,
     decode_data,
-    envelope_from_headers,
 )
 from relais.domain.opco import OpcoCode
 from relais.domain.records import Record
 from relais.services.command_payload import explicit_numero
-from relais.services.ingest import answers
+from relais.services.ingest import answers, binding
 from relais.services.ingest.answers import Plan
 from relais.services.ingest.authorize import IngestPolicy, Refusal, authorize
+from relais.services.ingest.binding import ContentMode
 from relais.services.ingest.hygiene import (
     BAD_CHARACTER,
     VALUE_PROBLEMS,
@@ -78,10 +79,24 @@ def decide(record: Record, context: Context) -> Plan | FollowUp:
         message = f"the record value is larger than {limit} bytes"
         return answers.dead_lettered(record, hdrs, "TOO_LARGE", message, now)
     obj, value_problem = parse_value(value)
+    bound = binding.unbind(record.headers, value, obj)
+    if bound.mode is ContentMode.STRUCTURED and obj is None:
+        assert value_problem is not None  # a structured event is a JSON object or unreadable
+        return answers.dead_lettered(
+            record, hdrs, value_problem, VALUE_PROBLEMS[value_problem], now
+        )
+    if bound.mode is ContentMode.BINARY and binding.is_structured(
+        binding.content_type(record.headers)
+    ):
+        message = binding.UNSUPPORTED_MESSAGE
+        return answers.dead_lettered(record, hdrs, binding.UNSUPPORTED_CONTENT_TYPE, message, now)
+    hdrs = bound.correlation(hdrs)
     try:
-        envelope = envelope_from_headers(record.headers, key=record.key)
+        envelope = bound.envelope(record.key)
     except EnvelopeError as exc:
-        reason = _undecodable_envelope(exc) or value_problem
+        reason = _undecodable_envelope(exc) or (
+            value_problem if bound.content_problem is None else None
+        )
         if reason is not None:
             return answers.dead_lettered(record, hdrs, reason, "", now, exc)
         return answers.rejected_envelope(record, hdrs, exc, now)
@@ -93,7 +108,9 @@ def decide(record: Record, context: Context) -> Plan | FollowUp:
         return answers.dead_lettered(record, {}, "ENVELOPE_INVALID_CHARACTER", message, now)
     cfa: str | None = None
     try:
-        cfa = authorize(context.policy, record.topic, envelope, hdrs, value)
+        cfa = authorize(context.policy, record.topic, envelope, bound.signed_headers(), value)
+        if bound.content_problem is not None:
+            raise Refusal(bound.content_problem)
         if obj is not None and (bad := bad_characters(obj, "data")):
             raise Refusal(*bad)
         if obj is None:
@@ -103,7 +120,7 @@ def decide(record: Record, context: Context) -> Plan | FollowUp:
                 record, hdrs, value_problem, message, now, envelope=envelope, cfa=cfa
             )
         try:
-            data = decode_data(envelope, obj)  # a JSON object already: schema errors only
+            data = decode_data(envelope, _data_object(bound))  # schema errors only
         except PayloadError as exc:
             raise Refusal(*exc.errors) from None
         event = CfaEvent(envelope=envelope, data=data)
@@ -112,6 +129,16 @@ def decide(record: Record, context: Context) -> Plan | FollowUp:
         return FollowUp(record, event, cfa, context.rules.check_followup(event, context.today))
     except Refusal as refusal:
         return answers.rejected(record, envelope, cfa, refusal.errors, now, trusted=refusal.trusted)
+
+
+def _data_object(bound: binding.Bound) -> dict[str, Any]:
+    """The event's data as a JSON object (a structured event's ``data`` member may be missing
+    or something else: refused)."""
+    if isinstance(bound.data, dict):
+        return bound.data
+    if bound.data is None:
+        raise Refusal(error("DATA_MISSING", "data", "l'événement n'a pas de données (data)"))
+    raise Refusal(error("DATA_NOT_OBJECT", "data", "data must be a JSON object"))
 
 
 def _dossier(event: CfaEvent, data: DossierSubmittedData, cfa: str, context: Context) -> Plan:

@@ -182,8 +182,33 @@ def _message_name(event_type: EventType) -> str:
     return event_type.value.removeprefix("fr.cfa.").removesuffix(".v1").replace(".", "_")
 
 
-def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
-    kafka = kafka or KafkaSettings()
+def _status_structured(key: Json) -> Json:
+    return {
+        "name": "status (structured)",
+        "title": "relais status event, structured mode",
+        "summary": "With RELAIS_KAFKA__STATUS_CONTENT_MODE=structured: the whole CloudEvent in "
+        "the value, no ce_* header",
+        "contentType": "application/cloudevents+json",
+        "headers": {
+            "type": "object",
+            "properties": {
+                "content-type": {"type": "string", "const": "application/cloudevents+json"}
+            },
+        },
+        "payload": {
+            "type": "object",
+            "description": "The attributes of the binary mode's ce_* headers (without ce_), "
+            "datacontenttype application/json, and data",
+            "required": ["specversion", "id", "type", "source", "subject", "time", "data"],
+            "properties": {"data": _ref(f"{EVENTS_DIR}/status.v1.json")},
+        },
+        "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
+    }
+
+
+def _messages() -> Json:
+    """Every message of the document: each CFA event type in binary and structured mode, the
+    status event in both, the dead letter."""
     key = {"type": "string", "description": "The CFA's own dossier id (= ce_subject)"}
     messages: Json = {}
     for event_type in EventType:
@@ -217,27 +242,7 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
         "payload": _ref(f"{EVENTS_DIR}/status.v1.json"),
         "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
     }
-    messages["status_structured"] = {
-        "name": "status (structured)",
-        "title": "relais status event, structured mode",
-        "summary": "With RELAIS_KAFKA__STATUS_CONTENT_MODE=structured: the whole CloudEvent in "
-        "the value, no ce_* header",
-        "contentType": "application/cloudevents+json",
-        "headers": {
-            "type": "object",
-            "properties": {
-                "content-type": {"type": "string", "const": "application/cloudevents+json"}
-            },
-        },
-        "payload": {
-            "type": "object",
-            "description": "The attributes of the binary mode's ce_* headers (without ce_), "
-            "datacontenttype application/json, and data",
-            "required": ["specversion", "id", "type", "source", "subject", "time", "data"],
-            "properties": {"data": _ref(f"{EVENTS_DIR}/status.v1.json")},
-        },
-        "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
-    }
+    messages["status_structured"] = _status_structured(key)
     messages["dead_letter"] = {
         "name": "dead_letter",
         "title": "Dead letter",
@@ -245,6 +250,12 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
         "headers": _dlq_headers(),
         "payload": {"description": "The original record value, unchanged (any bytes)"},
     }
+    return messages
+
+
+def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
+    kafka = kafka or KafkaSettings()
+    messages = _messages()
     cfa_messages = {
         name: _ref(f"#/components/messages/{name}")
         for t in EventType

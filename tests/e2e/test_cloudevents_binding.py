@@ -2,7 +2,8 @@
 
 - a structured-mode event from the Python CloudEvents SDK (``cloudevents.core.bindings.kafka``)
   and one from the JavaScript SDK (npm ``cloudevents``) sent by KafkaJS: accepted, submitted to
-  the OPCO simulator, answered with statuses in binary mode (``content-type: application/json``);
+  the OPCO simulator, answered with statuses in the deployment's content mode (binary, with
+  ``content-type: application/json``, or structured), read back by the JavaScript SDK;
 - a binary-mode event with ``content-type: application/xml``: rejected with
   ``ENVELOPE_UNSUPPORTED_CONTENT_TYPE``;
 - a binary-mode event whose value @kafkajs/confluent-schema-registry framed (magic byte, schema
@@ -87,7 +88,9 @@ async def produce(bootstrap: str, topic: str, messages: list[Any]) -> None:
         await producer.stop()
 
 
+@pytest.mark.parametrize("status_mode", ["binary", "structured"])
 def test_sdk_events_in_both_modes_xml_refused_registry_framed_accepted(
+    status_mode: str,
     erp_producer: Path,
     kafka_bootstrap: str,
     fresh_simulator: SimulatorProcess,
@@ -149,7 +152,10 @@ def test_sdk_events_in_both_modes_xml_refused_registry_framed_accepted(
             status_topic=topics["status"],
             dlq_topic=topics["dlq"],
             group_id=f"relais-e2e-ce-{suffix}",
-            extra={"RELAIS_KAFKA__SCHEMA_REGISTRY_URL": apicurio_registry},
+            extra={
+                "RELAIS_KAFKA__SCHEMA_REGISTRY_URL": apicurio_registry,
+                "RELAIS_KAFKA__STATUS_CONTENT_MODE": status_mode,
+            },
             tansu_timings=True,
         ),
     )
@@ -206,7 +212,9 @@ def test_sdk_events_in_both_modes_xml_refused_registry_framed_accepted(
     refused = terminal[py_xml["id"]]
     assert refused["status"] == "rejected"
     assert [e["code"] for e in refused["errors"]] == ["ENVELOPE_UNSUPPORTED_CONTENT_TYPE"]
-    assert {st["contentType"] for st in report["statuses"]} == {"application/json"}
+    wire = {"binary": "application/json", "structured": "application/cloudevents+json"}
+    assert {st["contentType"] for st in report["statuses"]} == {wire[status_mode]}
+    assert all(st["ceType"] == f"fr.relais.status.{st['status']}.v1" for st in report["statuses"])
     assert report["schemaIds"][js_framed["id"]] > 0
     created = [r for r in sim.records() if r["created"]]
     assert len(created) == 3, created  # the three accepted dossiers, once each

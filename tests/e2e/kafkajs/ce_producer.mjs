@@ -9,8 +9,8 @@
 //    event type in a Confluent-compatible registry (subject <topic>-<type>): magic byte 0,
 //    the 4-byte schema id, the JSON.
 //
-// Then it reads the status topic until every expected event id has a terminal status and
-// writes {"statuses": [...], "complete": bool, "schemaIds": {...}} to --report.
+// Then it reads the status topic (with the SDK's Kafka.toEvent, binary or structured mode) until
+// every expected event id has a terminal status and writes {"statuses": [...], "complete": bool, "schemaIds": {...}} to --report.
 //
 // node ce_producer.mjs --brokers H:P --topic T --status-topic S --events events.json
 //      --report report.json [--registry URL] [--timeout-ms 90000]
@@ -93,11 +93,18 @@ async function main() {
   const finished = new Promise((resolve) => (finish = resolve));
   await consumer.run({
     eachMessage: async ({ message }) => {
-      const body = JSON.parse(message.value.toString("utf8"));
+      // Read back with the SDK: it tells binary from structured mode by content-type.
       const headers = Object.fromEntries(
         Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString("utf8")]),
       );
-      statuses.push({ ...body, contentType: headers["content-type"] ?? null });
+      const ce = CloudEventsKafka.toEvent({
+        key: message.key?.toString("utf8"),
+        value: message.value.toString("utf8"),
+        headers,
+        timestamp: message.timestamp,
+      });
+      const body = typeof ce.data === "string" ? JSON.parse(ce.data) : ce.data;
+      statuses.push({ ...body, contentType: headers["content-type"] ?? null, ceId: ce.id, ceType: ce.type });
       if (expected.has(body.eventId) && TERMINAL.has(body.status)) done.add(body.eventId);
       if (done.size === expected.size) finish();
     },

@@ -9,7 +9,9 @@ from cloudevents.core.bindings import kafka
 from cloudevents.core.formats.json import JSONFormat
 
 from relais.domain.opco import OpcoCode
+from relais.domain.records import Record
 from relais.domain.status import StatusEvent
+from relais.operator.watch import parse_status
 from relais.services.ledger_port import OutboxMessage
 from relais.services.status_binding import StatusContentMode, StatusNotBindable, wire_form
 from relais.services.statuses import to_outbox
@@ -53,3 +55,12 @@ def test_a_row_that_is_not_a_cloudevent_is_not_bindable() -> None:
     broken = OutboxMessage(message.event_id, message.key, {"ce_id": "x"}, message.value)
     with pytest.raises(StatusNotBindable):
         wire_form(broken, StatusContentMode.BINARY)
+
+
+@pytest.mark.parametrize("mode", list(StatusContentMode))
+def test_relais_watch_reads_both_modes(mode: StatusContentMode) -> None:
+    message = outbox()
+    headers, value = wire_form(message, mode)
+    line = parse_status(Record("relais.status.v1", 0, 3, message.key.encode(), value, headers))
+    assert line.id == message.event_id
+    assert line.body == json.loads(message.value)

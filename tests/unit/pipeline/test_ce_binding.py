@@ -190,3 +190,20 @@ async def test_structured_signature_is_a_header_over_the_whole_value() -> None:
     inside = json.loads(message.value) | {"signature": signature}
     in_value = Record(good.topic, 0, 2, good.key, json.dumps(inside).encode(), good.headers)
     assert [e.code for e in (await h.handle(in_value)).errors] == ["ENVELOPE_SIGNATURE_IN_VALUE"]
+
+
+async def test_a_structured_attribute_that_is_not_a_string_is_refused() -> None:
+    ledger, sink = FakeLedger(), ListSink()
+    value = json.loads(kafka.to_structured(sdk_event("e-num"), JSONFormat()).value)
+    value["time"] = 1_790_000_000  # a Unix time: not the JSON event format
+    rec = Record(
+        "cfa.events.v1",
+        0,
+        0,
+        b"D-9",
+        json.dumps(value).encode(),
+        [("content-type", b"application/cloudevents+json")],
+    )
+    result = await handler(ledger, sink).handle(rec)
+    assert result.outcome is Outcome.REJECTED
+    assert [(e.code, e.path) for e in result.errors] == [("ENVELOPE_INVALID_ATTRIBUTE", "time")]

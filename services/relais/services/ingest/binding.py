@@ -184,6 +184,10 @@ def _structured(
         return Bound(ContentMode.STRUCTURED, {})
     attrs: dict[str, Any] = {k: v for k, v in parsed.items() if k in ENVELOPE_ATTRIBUTES}
     errors: list[ErrorItem] = []
+    for name in [k for k, v in attrs.items() if not isinstance(v, str)]:
+        # The JSON event format writes every attribute as a string (a number would pass for a
+        # Unix time in the envelope model): refused, as the SDK refuses it.
+        errors.append(error("ENVELOPE_INVALID_ATTRIBUTE", name, "must be a JSON string"))
     if "signature" in attrs:
         errors.append(error(SIGNATURE_IN_VALUE, "signature", SIGNATURE_IN_VALUE_MESSAGE))
         del attrs["signature"]

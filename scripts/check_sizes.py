@@ -47,13 +47,15 @@ _FOLLOW_UP = (
 ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     # Issue 13, other branches.
     # Catalogues: the standard or a document as code, one entry after another.
+    # +12: header_attributes/build_envelope public for the CloudEvents binding (issue 16)
     "relais/domain/events.py": (
-        741,
+        753,
         "the event contract: one data model per event type of the standard, with its envelope",
     ),
     "relais/domain/rules/format.py": (580, _RULES + " (3.1: identifiers, codes, lengths)"),
+    # +14: kafka.status_content_mode and kafka.schema_registry_url (issue 16)
     "relais/config.py": (
-        461,
+        475,
         "the one Settings (STYLE habit 12: the only reader of the environment), every group in "
         "one place",
     ),
@@ -81,7 +83,7 @@ ALLOWED_FUNCTIONS: dict[str, tuple[int, str]] = {
     ),
     "relais/demo/processes.py:relais_env": (62, _DECLARATIONS + ": RELAIS_* variables"),
     "relais/adapters/kafka/asyncapi.py:asyncapi_document": (
-        133,
+        111,
         "builds one literal AsyncAPI document (channels, messages, operations) top-down",
     ),
     # Too long, no split yet.

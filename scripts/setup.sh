@@ -43,6 +43,17 @@ else
   missing+=("java (17+) and mvn (Maven), then run this script again for Apache Kafka")
 fi
 
+# Apicurio Registry (a real Confluent-compatible schema registry for the registry-framing e2e
+# test): the Quarkus app deploy/apicurio/pom.xml builds from Maven Central into
+# ~/.cache/relais/apicurio-<version>, once (tests/fixtures/registry.py).
+apicurio_runner="$HOME/.cache/relais/apicurio-2.4.2.Final/relais-test-apicurio-1-runner.jar"
+if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+  if [ ! -f "$apicurio_runner" ] || [ deploy/apicurio/pom.xml -nt "$apicurio_runner" ]; then
+    mvn -B -q -f deploy/apicurio/pom.xml package -DskipTests \
+      || missing+=("Apicurio Registry: mvn package -f deploy/apicurio/pom.xml failed")
+  fi
+fi
+
 # kafkajs for tests/e2e/test_kafkajs_roundtrip.py: npm ci from the lock file, again only when the
 # lock file changed.
 kafkajs=tests/e2e/kafkajs

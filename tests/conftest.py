@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.no_skip",
     "tests.fixtures.postgres",
+    "tests.fixtures.registry",
     "tests.fixtures.simulator",
 ]
 

@@ -78,6 +78,20 @@ class KafkaSettings(_Group):
         "`cfa.{siret}.status`), where each CFA's statuses go instead of status_topic; the "
         "topics must exist (or be auto-created) with ACLs letting each CFA read its own only",
     )
+    status_content_mode: Literal["binary", "structured"] = Field(
+        default="binary",
+        description="CloudEvents content mode of the status events: `binary` (ce_* headers, "
+        "`content-type: application/json`, the status body as the value; also "
+        "ce_datacontenttype for older consumers) or `structured` (`content-type: "
+        "application/cloudevents+json`, the whole event as the value)",
+    )
+    schema_registry_url: str | None = Field(
+        default=None,
+        description="A Confluent-compatible Schema Registry (e.g. Apicurio's "
+        "`http://host:8080/apis/ccompat/v7`): record values framed by its serializers (magic "
+        "byte 0, 4-byte schema id, JSON) are accepted when the schema is relais's for the "
+        "event type (`relais schemas register`); unset: a framed value is dead-lettered",
+    )
     rejected_topic: str = Field(
         default="relais.rejected.v1",
         description="Operators' topic: the refusals of records whose source is not established "

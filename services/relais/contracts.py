@@ -79,8 +79,10 @@ _DOCUMENTED_AS: dict[tuple[type[BaseModel], str], type[BaseModel]] = {
 }
 
 _HEADERS_NOTE = (
-    "On Kafka (binary content mode) the attributes travel as headers ce_<attribute> and the "
-    "record value is `data` alone; the Kafka key is `subject` (the CFA's dossier id)."
+    "On Kafka, by the CloudEvents Kafka binding: in binary mode the attributes travel as headers "
+    "ce_<attribute>, the data's media type as content-type (application/json) and the record "
+    "value is `data` alone; in structured mode (content-type application/cloudevents+json) the "
+    "value is this whole document; the Kafka key is `subject` (the CFA's dossier id)."
 )
 
 
@@ -149,8 +151,10 @@ def event_schema_documents() -> dict[str, Json | str]:
         "relais status event v1",
         "Value of a relais status event (null fields are left out). Headers: ce_specversion, "
         f"ce_id, ce_type (one of {types}), ce_source=relais, ce_subject (the CFA's dossier id "
-        "= Kafka key), ce_time, ce_datacontenttype, ce_correlationid (triggering CFA event "
-        "id), ce_cfa, ce_opco. Never carries personal data.",
+        "= Kafka key), ce_time, content-type and ce_datacontenttype (application/json), "
+        "ce_correlationid (triggering CFA event id), ce_cfa, ce_opco; in structured mode "
+        "(setting kafka.status_content_mode) the whole event is the value. Never carries "
+        "personal data.",
     )
     docs[f"{EVENTS_DIR}/README.md"] = _events_readme()
     return docs
@@ -165,10 +169,14 @@ def _events_readme() -> str:
         "CFA -> relais: a Kafka record per event. Key = the CFA's own dossier id (= `ce_subject`);",
         "headers = CloudEvents 1.0 attributes `ce_specversion` (1.0), `ce_id`, `ce_type`,",
         "`ce_source` (the CFA's SIRET, `urn:siret:<14 digits>` or plain; a configured UAI is",
-        "mapped), `ce_subject`, `ce_time` (RFC 3339 with offset), optional `ce_datacontenttype`",
-        "(application/json) and `ce_signature` (hex HMAC); value = the JSON `data` below.",
-        "In a file (`relais validate`, `relais send`) the same event is CloudEvents structured",
-        "JSON: `{specversion, id, type, source, subject, time, data}` (see `schemas/examples/`).",
+        "mapped), `ce_subject`, `ce_time` (RFC 3339 with offset), `content-type`",
+        "(application/json; `ce_datacontenttype` is still read) and `ce_signature` (hex HMAC);",
+        "value = the JSON `data` below (CloudEvents Kafka binding, binary mode). Structured mode",
+        "is accepted too: `content-type: application/cloudevents+json` and the whole event",
+        "`{specversion, id, type, source, subject, time, data}` as the value, the form of a file",
+        "(`relais validate`, `relais send`, `schemas/examples/`). Another data media type is",
+        "refused (`ENVELOPE_UNSUPPORTED_CONTENT_TYPE`). With a schema registry configured, a",
+        "value may be framed by a Confluent-compatible serializer (`relais schemas register`).",
         "",
         "| type | schema | data |",
         "|---|---|---|",
@@ -182,8 +190,9 @@ def _events_readme() -> str:
         "",
         "relais -> CFA: status events, value = `status.v1.json`, key = the CFA's dossier id,",
         "headers `ce_id` (stable: a redelivery repeats it), `ce_type`, `ce_source` = relais,",
-        "`ce_subject`, `ce_time`, `ce_correlationid` (the triggering CFA event id), `ce_cfa`,",
-        "`ce_opco`. Types (terminal ones marked *):",
+        "`ce_subject`, `ce_time`, `content-type` (application/json), `ce_correlationid` (the",
+        "triggering CFA event id), `ce_cfa`, `ce_opco` (binary mode; structured mode by setting).",
+        "Types (terminal ones marked *):",
         "",
     ]
     for name in StatusName:

@@ -29,6 +29,7 @@ from relais.adapters.kafka.client import bootstrap_hosts, security
 from relais.adapters.kafka.ingest import IngestObserverAdapter, IngestSubscriber
 from relais.adapters.kafka.producer import KafkaProducer
 from relais.adapters.ledger import LedgerEngine, open_engine
+from relais.adapters.schema_registry import HttpSchemaRegistry
 from relais.bootstrap.app import App
 from relais.bootstrap.tracing import ProcessTracing, build_tracing
 from relais.config import ALL_ROLES, Role, Settings
@@ -94,6 +95,7 @@ def ingest_policy(settings: Settings) -> IngestPolicy:
         uai_siret=settings.cfa.uai_siret,
         hmac_secrets=settings.cfa.hmac_secrets,
         require_signature=settings.cfa.require_signature,
+        registry_framing=settings.kafka.schema_registry_url is not None,
     )
 
 
@@ -188,6 +190,9 @@ class _Wakes(NamedTuple):
 def _add_ingest(app: App, producer: KafkaProducer, rules: Rules | None, wakes: _Wakes) -> None:
     settings = app.settings
     app.broker = _kafka_broker(settings)
+    registry = None
+    if settings.kafka.schema_registry_url is not None:
+        registry = app.registry = HttpSchemaRegistry(settings.kafka.schema_registry_url)
     app.handler = IngestHandler(
         app.ledger,
         producer,
@@ -198,6 +203,7 @@ def _add_ingest(app: App, producer: KafkaProducer, rules: Rules | None, wakes: _
         wake_dispatch=wakes.dispatch,
         wake_relay=wakes.relay,
         tracing=app.tracing.tracing,
+        registry=registry,
     )
     app.ingest = IngestSubscriber(app.broker, app.handler, settings.kafka, app.metrics)
     app.checks["ingest"] = app.ingest.check

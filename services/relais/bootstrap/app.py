@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from relais.adapters.http_server import HttpServer, ReadinessCheck
 from relais.adapters.kafka.ingest import IngestSubscriber
 from relais.adapters.kafka.producer import KafkaProducer
+from relais.adapters.schema_registry import HttpSchemaRegistry
 from relais.bootstrap.tracing import ProcessTracing
 from relais.config import Role, Settings
 from relais.logging import get_logger
@@ -57,6 +58,7 @@ class App:
     ledger: Ledger
     clock: Clock
     gateway: OpcoGateway | None = None  # when dispatch or poll runs
+    registry: HttpSchemaRegistry | None = None  # when ingest runs with a schema registry
     broker: KafkaBroker | None = None  # when ingest runs
     producer: KafkaProducer | None = None
     ingest: IngestSubscriber | None = None
@@ -135,6 +137,7 @@ class App:
         for close in (
             self.producer.stop if self.producer is not None else None,
             self.gateway.aclose if self.gateway is not None else None,
+            self.registry.aclose if self.registry is not None else None,
             self.ledger.close,
             self.http.stop if self.http is not None else None,
             self.tracing.shutdown,  # the last spans flushed to the collector (bounded)

@@ -333,6 +333,8 @@ def envelope_error_code(attr: str, error_type: str) -> str:
         return "ENVELOPE_UNSUPPORTED_SPECVERSION"
     if attr == "source":
         return "ENVELOPE_INVALID_SOURCE"
+    if attr == "datacontenttype":
+        return "ENVELOPE_UNSUPPORTED_CONTENT_TYPE"  # JSON data only
     return "ENVELOPE_INVALID_ATTRIBUTE"
 
 
@@ -361,6 +363,14 @@ def envelope_from_headers(headers: Headers, *, key: bytes | str | None = None) -
     must equal ``ce_subject``. Raises ``EnvelopeError`` listing every problem; it is
     ``undecodable`` when no usable ``ce_id`` is present (nothing to correlate a rejection with).
     """
+    attrs, errors = header_attributes(headers)
+    return build_envelope(attrs, errors, "headers", key)
+
+
+def header_attributes(headers: Headers) -> tuple[dict[str, str], list[ErrorItem]]:
+    """The envelope's attributes as sent in ``ce_*`` headers (text, first occurrence), and the
+    problems of the headers themselves (not UTF-8, given twice). Unknown ``ce_*`` headers
+    (CloudEvents extensions relais does not use) are left out."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     attrs: dict[str, str] = {}
     errors: list[ErrorItem] = []
@@ -386,15 +396,17 @@ def envelope_from_headers(headers: Headers, *, key: bytes | str | None = None) -
             )
             continue
         attrs[attr] = value
-    return _build_envelope(attrs, errors, "headers", key)
+    return attrs, errors
 
 
-def _build_envelope(
+def build_envelope(
     attrs: Mapping[str, Any],
     errors: list[ErrorItem],
     where: Literal["headers", "structured"],
     key: bytes | str | None,
 ) -> Envelope:
+    """The envelope of ``attrs`` (attribute -> value as sent) or an ``EnvelopeError`` listing
+    ``errors`` and every problem found (``where``: how paths are named, ``ce_id`` or ``id``)."""
     envelope: Envelope | None = None
     try:
         envelope = Envelope.model_validate(dict(attrs))
@@ -676,7 +688,7 @@ def parse_structured(obj: Mapping[str, Any]) -> CfaEvent:
             undecodable=True,
         )
     attrs = {k: v for k, v in obj.items() if k != "data"}
-    envelope = _build_envelope(attrs, [], "structured", None)
+    envelope = build_envelope(attrs, [], "structured", None)
     if "data" not in obj:
         raise PayloadError(
             [ErrorItem(code="DATA_MISSING", path="data", message="the event has no data")]

@@ -78,14 +78,19 @@ class StatusLine:
 
 
 def parse_status(record: Record) -> StatusLine:
+    """A status event in either CloudEvents content mode (kafka.status_content_mode)."""
     try:
         body: Any = json.loads(record.value) if record.value else {}
     except ValueError:
         body = {}
     if not isinstance(body, dict):
         body = {}
+    event_id = record.header("ce_id")
+    if (record.header("content-type") or "").startswith("application/cloudevents+json"):
+        event_id = body.get("id") if isinstance(body.get("id"), str) else None
+        body = body.get("data") if isinstance(body.get("data"), dict) else {}
     return StatusLine(
-        id=record.header("ce_id"),
+        id=event_id,
         dossier=record.key_text,
         body=body,
         partition=record.partition,

@@ -34,19 +34,55 @@ def _envelope_headers(event_type: EventType) -> Json:
             header["const"] = "1.0"
         elif name == "datacontenttype":
             header["const"] = "application/json"
-        elif name == "signature":
             header["description"] = (
-                "Optional hex HMAC-SHA256, by the CFA's secret, of ce_id, ce_type, ce_source, "
-                "ce_subject and ce_time as sent (one per line, each followed by a newline) then "
-                "the record value; required for CFAs that have a secret configured"
+                "Read when there is no content-type header (the binding's place for it); "
+                "another media type is refused with ENVELOPE_UNSUPPORTED_CONTENT_TYPE"
             )
+        elif name == "signature":
+            header["description"] = _SIGNATURE
         properties[f"ce_{name}"] = header
     properties.update(_trace_headers("the ERP's span: relais's ingest span continues its trace"))
+    properties["content-type"] = _DATA_CONTENT_TYPE
     return {
         "type": "object",
         "required": [f"ce_{name}" for name in schema.get("required", [])],
         "properties": properties,
     }
+
+
+_SIGNATURE = (
+    "Optional hex HMAC-SHA256, by the CFA's secret, of ce_id, ce_type, ce_source, ce_subject "
+    "and ce_time as sent (one per line, each followed by a newline) then the record value as "
+    "sent (registry framing included); in structured mode a Kafka header too, over the "
+    "attributes as they appear in the value, then the whole value; required for CFAs that "
+    "have a secret configured"
+)
+_DATA_CONTENT_TYPE: Json = {
+    "type": "string",
+    "description": "CloudEvents Kafka binding, binary mode: the media type of the value, "
+    "application/json (parameters such as charset=utf-8 allowed); another one (e.g. "
+    "application/xml) is refused with ENVELOPE_UNSUPPORTED_CONTENT_TYPE",
+    "pattern": "^application/json(;.*)?$",
+}
+_STRUCTURED_HEADERS: Json = {
+    "type": "object",
+    "required": ["content-type"],
+    "properties": {
+        "content-type": {
+            "type": "string",
+            "description": "CloudEvents Kafka binding, structured mode: the whole event is the "
+            "value (what the CloudEvents SDKs produce by default)",
+            "pattern": "^application/cloudevents\\+json(;.*)?$",
+        },
+        "ce_signature": {"type": "string", "description": _SIGNATURE},
+    },
+}
+_REGISTRY_NOTE = (
+    " With RELAIS_KAFKA__SCHEMA_REGISTRY_URL set, a value may be framed by a Confluent-"
+    "compatible registry serializer (magic byte 0, 4-byte big-endian schema id, then the JSON): "
+    "the schema must be the one `relais schemas register` registered for the event type "
+    "(subject <topic>-<ce_type>)."
+)
 
 
 def _status_headers() -> Json:
@@ -76,7 +112,12 @@ def _status_headers() -> Json:
                 "of a record whose source is not established",
             },
             "ce_time": {"type": "string", "format": "date-time"},
-            "ce_datacontenttype": {"type": "string", "const": "application/json"},
+            "ce_datacontenttype": {
+                "type": "string",
+                "const": "application/json",
+                "description": "Kept for consumers written before content-type (same value)",
+            },
+            "content-type": {"type": "string", "const": "application/json"},
             "ce_correlationid": {
                 "type": "string",
                 "description": "Id of the triggering CFA event (absent for OPCO-side changes); "
@@ -160,8 +201,33 @@ def _message_name(event_type: EventType) -> str:
     return event_type.value.removeprefix("fr.cfa.").removesuffix(".v1").replace(".", "_")
 
 
-def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
-    kafka = kafka or KafkaSettings()
+def _status_structured(key: Json) -> Json:
+    return {
+        "name": "status (structured)",
+        "title": "relais status event, structured mode",
+        "summary": "With RELAIS_KAFKA__STATUS_CONTENT_MODE=structured: the whole CloudEvent in "
+        "the value, no ce_* header",
+        "contentType": "application/cloudevents+json",
+        "headers": {
+            "type": "object",
+            "properties": {
+                "content-type": {"type": "string", "const": "application/cloudevents+json"}
+            },
+        },
+        "payload": {
+            "type": "object",
+            "description": "The attributes of the binary mode's ce_* headers (without ce_), "
+            "datacontenttype application/json, and data",
+            "required": ["specversion", "id", "type", "source", "subject", "time", "data"],
+            "properties": {"data": _ref(f"{EVENTS_DIR}/status.v1.json")},
+        },
+        "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
+    }
+
+
+def _messages() -> Json:
+    """Every message of the document: each CFA event type in binary and structured mode, the
+    status event in both, the dead letter."""
     key = {"type": "string", "description": "The CFA's own dossier id (= ce_subject)"}
     messages: Json = {}
     for event_type in EventType:
@@ -176,6 +242,16 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
             "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
             "x-relais-kind": KIND_OF_TYPE[event_type].value,
         }
+        messages[f"{_message_name(event_type)}_structured"] = {
+            "name": f"{event_type.value} (structured)",
+            "title": f"{event_type.value}, structured mode",
+            "summary": "The same event, whole in the value (CloudEvents JSON format)",
+            "contentType": "application/cloudevents+json",
+            "headers": _STRUCTURED_HEADERS,
+            "payload": _ref(f"{EVENTS_DIR}/{event_type.value}.json"),
+            "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
+            "x-relais-kind": KIND_OF_TYPE[event_type].value,
+        }
     messages["status"] = {
         "name": "status",
         "title": "relais status event",
@@ -185,6 +261,7 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
         "payload": _ref(f"{EVENTS_DIR}/status.v1.json"),
         "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
     }
+    messages["status_structured"] = _status_structured(key)
     messages["dead_letter"] = {
         "name": "dead_letter",
         "title": "Dead letter",
@@ -192,10 +269,20 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
         "headers": _dlq_headers(),
         "payload": {"description": "The original record value, unchanged (any bytes)"},
     }
+    return messages
+
+
+def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
+    kafka = kafka or KafkaSettings()
+    messages = _messages()
     cfa_messages = {
-        _message_name(t): _ref(f"#/components/messages/{_message_name(t)}") for t in EventType
+        name: _ref(f"#/components/messages/{name}")
+        for t in EventType
+        for name in (_message_name(t), f"{_message_name(t)}_structured")
     }
-    status_ref = {"status": _ref("#/components/messages/status")}
+    status_ref = {
+        name: _ref(f"#/components/messages/{name}") for name in ("status", "status_structured")
+    }
     dlq_ref = {"dead_letter": _ref("#/components/messages/dead_letter")}
     return {
         "asyncapi": "3.0.0",
@@ -204,7 +291,9 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
             "version": "1.0.0",
             "description": (
                 "relais between a CFA network's Kafka bus and the 11 OPCO convergence APIs. "
-                "CFA events arrive as CloudEvents 1.0 in binary mode (ce_* headers, JSON data); "
+                "CFA events arrive as CloudEvents 1.0 by the Kafka protocol binding, in binary "
+                "mode (ce_* headers, content-type application/json, JSON data) or structured "
+                "mode (content-type application/cloudevents+json, the whole event); "
                 "every event ends in exactly one terminal status event (at least once, stable "
                 "ids); records that cannot be read go to the dead-letter topic. Topic names "
                 "are the defaults (RELAIS_KAFKA__*)."
@@ -225,7 +314,7 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
                 "description": (
                     "One shared topic, or one topic per CFA (RELAIS_KAFKA__INPUT_PATTERN); a "
                     "configured map says which ce_source each topic may carry. Key = dossier id, "
-                    "so a dossier's events keep their order."
+                    "so a dossier's events keep their order." + _REGISTRY_NOTE
                 ),
                 "messages": cfa_messages,
             },
@@ -235,7 +324,8 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
                 "description": (
                     "Outbox order per dossier; key = dossier id. One shared topic, or one topic "
                     "per CFA (RELAIS_KAFKA__STATUS_TOPIC_PATTERN, e.g. cfa.{siret}.status): then "
-                    "a CFA's statuses go to its own topic only"
+                    "a CFA's statuses go to its own topic only. Binary mode by default "
+                    "(RELAIS_KAFKA__STATUS_CONTENT_MODE=structured: the whole event in the value)"
                 ),
                 "messages": status_ref,
             },
@@ -276,13 +366,13 @@ def asyncapi_document(kafka: KafkaSettings | None = None) -> Json:
                 "action": "send",
                 "channel": _ref("#/channels/status"),
                 "summary": "Relay: transactional outbox -> status topic, at least once, in order",
-                "messages": [_ref("#/channels/status/messages/status")],
+                "messages": [_ref(f"#/channels/status/messages/{n}") for n in status_ref],
             },
             "publishRejected": {
                 "action": "send",
                 "channel": _ref("#/channels/rejected"),
                 "summary": "Relay: refusals of records whose source is not established",
-                "messages": [_ref("#/channels/rejected/messages/status")],
+                "messages": [_ref(f"#/channels/rejected/messages/{n}") for n in status_ref],
             },
             "publishDeadLetters": {
                 "action": "send",

@@ -27,6 +27,7 @@ from relais.errors import RelaisError, UnavailableError
 from relais.services.ingest import DLQ_HEADERS, DLQ_KEY_DROPPED, DLQ_VALUE_DROPPED, DeadLetter
 from relais.services.ledger_port import OutboxMessage
 from relais.services.relay import TOO_LARGE, SetAside, Unpublishable
+from relais.services.status_binding import StatusContentMode, StatusNotBindable, wire_form
 from relais.services.statuses import StatusTopics
 
 OUTBOX_ORIGIN = "outbox"  # dlq_topic of a set-aside report: the row is in the ledger's outbox
@@ -37,6 +38,7 @@ _RECORD_FAULTS: dict[type[Exception], str] = {
     **dict.fromkeys(_TOO_LARGE, TOO_LARGE),
     InvalidTopicError: "INVALID_TOPIC",
     UnicodeEncodeError: "INVALID_TEXT",  # a key or header the outbox holds but UTF-8 cannot
+    StatusNotBindable: "NOT_A_CLOUDEVENT",  # a row the CloudEvents binding cannot express
 }
 
 
@@ -65,6 +67,7 @@ class KafkaProducer:
             rejected=kafka.rejected_topic,
             per_cfa=kafka.status_topic_pattern,
         )
+        self._status_mode = StatusContentMode(kafka.status_content_mode)
         options = aiokafka_options(kafka)
         options.update(
             acks="all",
@@ -123,15 +126,16 @@ class KafkaProducer:
         try:
             for index, message in enumerate(messages):
                 try:
+                    headers, value = wire_form(message, self._status_mode)
                     futures.append(
                         await producer.send(
                             self._status_topics.topic_for(message),
-                            value=message.value,
+                            value=value,
                             key=message.key.encode(),
-                            headers=[(k, v.encode()) for k, v in message.headers.items()],
+                            headers=headers,
                         )
                     )
-                except (KafkaError, UnicodeEncodeError) as exc:
+                except (KafkaError, UnicodeEncodeError, StatusNotBindable) as exc:
                     if _record_fault(exc) is None:
                         raise
                     refused = (index, exc)  # refused before sending: send nothing after it

@@ -24,6 +24,7 @@ class IngestPolicy:
     uai_siret: Mapping[str, str] = field(default_factory=dict)
     hmac_secrets: Mapping[str, SecretStr] = field(default_factory=dict)
     require_signature: bool = False
+    registry_framing: bool = False  # values framed by a schema registry (settings: kafka.*)
 
     def topic_may_carry(self, topic: str, *sources: str) -> bool:
         if not self.topic_sources:

@@ -1,10 +1,13 @@
 """One record to its decision, without I/O: ``decide(record, context) -> Plan | FollowUp``.
 
-    hygiene     empty or too large -> dead letter; the value parsed once (``hygiene``)
-    envelope    ce_* headers (``relais.domain.events``): unreadable -> dead letter, or a
+    hygiene     empty or too large -> dead letter; a registry's framing taken off (``framing``);
+                the value parsed once (``hygiene``)
+    binding     binary or structured CloudEvent (``binding``, the cloudevents SDK)
+    envelope    its attributes (``relais.domain.events``): unreadable -> dead letter, or a
                 ``rejected`` status by position when its ce_id is usable
     authorize   topic -> ce_source binding, optional HMAC (``authorize``): the CFA, or refused
                 by position
+    content     data that is not JSON, or framed by a schema that is not its type's -> refused
     decode      the data against its type's model -> refused with every schema error
     rules       control rules and routing (``rules.Rules``) -> refused, or accepted with a
                 ``received`` status naming the OPCO
@@ -17,25 +20,28 @@ Every outcome's entry, status and dead letter are built by ``answers``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from relais.domain.events import (
     CfaEvent,
     DossierSubmittedData,
+    Envelope,
     EnvelopeError,
     ErrorItem,
+    EventType,
     FactureSubmittedData,
     PayloadError,
     decode_data,
-    envelope_from_headers,
 )
 from relais.domain.opco import OpcoCode
 from relais.domain.records import Record
 from relais.services.command_payload import explicit_numero
-from relais.services.ingest import answers
+from relais.services.ingest import answers, binding, framing
 from relais.services.ingest.answers import Plan
 from relais.services.ingest.authorize import IngestPolicy, Refusal, authorize
+from relais.services.ingest.binding import ContentMode
 from relais.services.ingest.hygiene import (
     BAD_CHARACTER,
     VALUE_PROBLEMS,
@@ -57,6 +63,9 @@ class Context:
     rules: Rules
     now: datetime
     today: date  # the business day in Europe/Paris, for the date rules
+    # registry schema id -> the relais event type it is for (None: not a relais schema); the
+    # ids of the record's framed value, looked up by the handler (``framing``)
+    schema_types: Mapping[int, EventType | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,55 @@ class KnownDossier:
 
 
 def decide(record: Record, context: Context) -> Plan | FollowUp:
+    read = _read(record, context)
+    if not isinstance(read, _Read):
+        return read
+    envelope, now = read.envelope, context.now
+    cfa: str | None = None
+    try:
+        cfa = authorize(context.policy, record.topic, envelope, read.signed, read.value)
+        _check_content(read, context)
+        obj = read.obj
+        if obj is not None and (bad := bad_characters(obj, "data")):
+            raise Refusal(*bad)
+        if obj is None:
+            assert read.value_problem is not None
+            message = VALUE_PROBLEMS[read.value_problem]
+            return answers.dead_lettered(
+                record, read.hdrs, read.value_problem, message, now, envelope=envelope, cfa=cfa
+            )
+        try:
+            data = decode_data(envelope, _data_object(read.bound))  # schema errors only
+        except PayloadError as exc:
+            raise Refusal(*exc.errors) from None
+        event = CfaEvent(envelope=envelope, data=data)
+        if isinstance(data, DossierSubmittedData):
+            return _dossier(event, data, cfa, context)
+        return FollowUp(record, event, cfa, context.rules.check_followup(event, context.today))
+    except Refusal as refusal:
+        return answers.rejected(record, envelope, cfa, refusal.errors, now, trusted=refusal.trusted)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A record read up to its envelope: what the rest of the decision needs."""
+
+    value: bytes  # as sent (framing included): what a signature signs
+    framed: framing.Framed | None
+    obj: dict[str, Any] | None
+    value_problem: str | None
+    bound: binding.Bound
+    envelope: Envelope
+    hdrs: dict[str, str]
+
+    @property
+    def signed(self) -> dict[str, str]:
+        return self.bound.signed_headers()
+
+
+def _read(record: Record, context: Context) -> _Read | Plan:
+    """Hygiene, registry framing, the binding and the envelope; a dead letter or a rejection
+    by position when the record cannot be read as an event."""
     hdrs = text_headers(record.headers)
     now = context.now
     value = record.value
@@ -77,11 +135,28 @@ def decide(record: Record, context: Context) -> Plan | FollowUp:
     if len(value) > limit:
         message = f"the record value is larger than {limit} bytes"
         return answers.dead_lettered(record, hdrs, "TOO_LARGE", message, now)
-    obj, value_problem = parse_value(value)
+    framed = framing.unframe(value)
+    if framed is not None and not context.policy.registry_framing:
+        message = framing.FRAMED_WITHOUT_REGISTRY_MESSAGE
+        return answers.dead_lettered(record, hdrs, framing.FRAMED_WITHOUT_REGISTRY, message, now)
+    payload = framed.payload if framed is not None else value
+    obj, value_problem = parse_value(payload)
+    bound = binding.unbind(record.headers, payload, obj)
+    if bound.mode is ContentMode.STRUCTURED and obj is None:
+        assert value_problem is not None  # a structured event is a JSON object or unreadable
+        message = VALUE_PROBLEMS[value_problem]
+        return answers.dead_lettered(record, hdrs, value_problem, message, now)
+    if bound.mode is ContentMode.BINARY and binding.is_structured(
+        binding.content_type(record.headers)
+    ):
+        message = binding.UNSUPPORTED_MESSAGE
+        return answers.dead_lettered(record, hdrs, binding.UNSUPPORTED_CONTENT_TYPE, message, now)
+    hdrs = bound.correlation(hdrs)
     try:
-        envelope = envelope_from_headers(record.headers, key=record.key)
+        envelope = bound.envelope(record.key)
     except EnvelopeError as exc:
-        reason = _undecodable_envelope(exc) or value_problem
+        readable = bound.content_problem is not None
+        reason = _undecodable_envelope(exc) or (None if readable else value_problem)
         if reason is not None:
             return answers.dead_lettered(record, hdrs, reason, "", now, exc)
         return answers.rejected_envelope(record, hdrs, exc, now)
@@ -91,27 +166,30 @@ def decide(record: Record, context: Context) -> Plan | FollowUp:
         # Nothing of it can be stored or echoed safely: dead letter, identified by position.
         message = "a ce_* header or the key " + BAD_CHARACTER
         return answers.dead_lettered(record, {}, "ENVELOPE_INVALID_CHARACTER", message, now)
-    cfa: str | None = None
-    try:
-        cfa = authorize(context.policy, record.topic, envelope, hdrs, value)
-        if obj is not None and (bad := bad_characters(obj, "data")):
-            raise Refusal(*bad)
-        if obj is None:
-            assert value_problem is not None
-            message = VALUE_PROBLEMS[value_problem]
-            return answers.dead_lettered(
-                record, hdrs, value_problem, message, now, envelope=envelope, cfa=cfa
-            )
-        try:
-            data = decode_data(envelope, obj)  # a JSON object already: schema errors only
-        except PayloadError as exc:
-            raise Refusal(*exc.errors) from None
-        event = CfaEvent(envelope=envelope, data=data)
-        if isinstance(data, DossierSubmittedData):
-            return _dossier(event, data, cfa, context)
-        return FollowUp(record, event, cfa, context.rules.check_followup(event, context.today))
-    except Refusal as refusal:
-        return answers.rejected(record, envelope, cfa, refusal.errors, now, trusted=refusal.trusted)
+    return _Read(value, framed, obj, value_problem, bound, envelope, hdrs)
+
+
+def _check_content(read: _Read, context: Context) -> None:
+    """Data relais can read (JSON), framed (if at all) by the relais schema of its type."""
+    if read.bound.content_problem is not None:
+        raise Refusal(read.bound.content_problem)
+    if read.framed is None:
+        return
+    schema_type = context.schema_types.get(read.framed.schema_id)
+    if schema_type is None:
+        raise Refusal(error(framing.SCHEMA_MISMATCH, "value", framing.SCHEMA_UNKNOWN_MESSAGE))
+    if schema_type is not read.envelope.type:
+        raise Refusal(error(framing.SCHEMA_MISMATCH, "value", framing.SCHEMA_OTHER_TYPE_MESSAGE))
+
+
+def _data_object(bound: binding.Bound) -> dict[str, Any]:
+    """The event's data as a JSON object (a structured event's ``data`` member may be missing
+    or something else: refused)."""
+    if isinstance(bound.data, dict):
+        return bound.data
+    if bound.data is None:
+        raise Refusal(error("DATA_MISSING", "data", "l'événement n'a pas de données (data)"))
+    raise Refusal(error("DATA_NOT_OBJECT", "data", "data must be a JSON object"))
 
 
 def _dossier(event: CfaEvent, data: DossierSubmittedData, cfa: str, context: Context) -> Plan:

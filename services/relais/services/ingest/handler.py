@@ -7,12 +7,14 @@ import asyncio
 from collections.abc import Sequence
 
 from relais.domain.dates import paris_today
+from relais.domain.events import EventType
 from relais.domain.records import Record
 from relais.services.clock import Clock, SystemClock
-from relais.services.ingest import answers
+from relais.services.ingest import answers, framing
 from relais.services.ingest.answers import Plan
 from relais.services.ingest.authorize import IngestPolicy
 from relais.services.ingest.decide import Context, FollowUp, KnownDossier, decide
+from relais.services.ingest.framing import SchemaRegistry
 from relais.services.ingest.hygiene import text_headers
 from relais.services.ingest.records import DeadLetterSink, IngestObserver, Result
 from relais.services.ingest.rules import Rules
@@ -46,6 +48,7 @@ class IngestHandler:
         wake_dispatch: asyncio.Event | None = None,
         wake_relay: asyncio.Event | None = None,
         tracing: Tracing | None = None,
+        registry: SchemaRegistry | None = None,
     ) -> None:
         self._ledger = ledger
         self._tracing = tracing if tracing is not None else Tracing.off()
@@ -55,6 +58,7 @@ class IngestHandler:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._observer = observer
         self._wakeups = Wakeups(dispatch=wake_dispatch, relay=wake_relay)
+        self._registry = registry
 
     async def handle(self, record: Record) -> Result:
         """One record to one durable outcome (``handle_batch`` of one)."""
@@ -124,7 +128,8 @@ class IngestHandler:
 
     async def _decide(self, record: Record, writer: BatchWriter) -> Plan:
         now = self._clock.now()
-        context = Context(self._policy, self._rules, now, paris_today(now))
+        schemas = await self._schema_types(record)
+        context = Context(self._policy, self._rules, now, paris_today(now), schemas)
         step = decide(record, context)
         if not isinstance(step, FollowUp):
             return step
@@ -132,6 +137,17 @@ class IngestHandler:
             await writer.flush()  # read the ledger as if the poll's records came one by one
         known = {d: await self._known_dossier(step.cfa, d) for d in step.dossier_ids}
         return step.decide(known, self._clock.now())
+
+    async def _schema_types(self, record: Record) -> dict[int, EventType | None]:
+        """The relais event type of the schema framing the record's value, from the registry
+        (cached by the adapter); nothing when the value is not framed or no registry is set."""
+        if self._registry is None or not record.value:
+            return {}
+        framed = framing.unframe(record.value)
+        if framed is None:
+            return {}
+        schema = await self._registry.schema(framed.schema_id)
+        return {framed.schema_id: framing.event_type_of(schema)}
 
     async def _known_dossier(self, cfa: str, dossier_id: str) -> KnownDossier | None:
         record = await self._ledger.dossier(cfa, dossier_id)

@@ -10,6 +10,7 @@ the dashboards: do not rename them.
     relais_opco_requests_total{opco,route,status_class}
     relais_opco_request_duration_seconds{opco,route} histogram
     relais_opco_circuit_open{opco}                   gauge 0/1
+    relais_opco_paused{opco}                         gauge 0/1, an operator's pause (relais opco)
     relais_ledger_commands{state}                    gauge
     relais_outbox_backlog                            gauge
     relais_dlq_messages_total
@@ -81,6 +82,12 @@ class Metrics:
         self.opco_circuit_open = Gauge(
             "relais_opco_circuit_open",
             "1 while the circuit breaker of an OPCO is open",
+            ["opco"],
+            registry=r,
+        )
+        self.opco_paused = Gauge(
+            "relais_opco_paused",
+            "1 while an OPCO is paused by the operators (relais opco pause): its commands wait",
             ["opco"],
             registry=r,
         )
@@ -172,6 +179,9 @@ class Metrics:
 
     def circuit(self, opco: str, *, is_open: bool) -> None:
         self.opco_circuit_open.labels(opco=opco).set(1 if is_open else 0)
+
+    def opco_pause(self, opco: str, *, paused: bool) -> None:
+        self.opco_paused.labels(opco=opco).set(1 if paused else 0)
 
     def ledger_counts(self, counts: Mapping[str, int]) -> None:
         """From ``Ledger.counts()``: commands by state, plus the ``outbox`` backlog."""

@@ -2,8 +2,8 @@
 the kinds, the ids and the body they share are in ``status_kinds.py`` (re-exported here).
 
 Every CFA event ends in exactly one terminal status (submitted, rejected, failed, dead_lettered);
-``received`` and ``retrying`` are progress notes; ``etat_changed`` reports an OPCO-side change seen
-by polling. On Kafka a status event is a record::
+``received``, ``retrying`` and ``waiting`` are progress notes; ``etat_changed`` reports an
+OPCO-side change seen by polling. On Kafka a status event is a record::
 
     key      = the CFA's dossier id
     headers  = ce_specversion, ce_id, ce_type=fr.relais.status.<name>.v1, ce_source=relais,
@@ -17,7 +17,8 @@ outcome, so a redelivery or a restart that recomputes an outcome publishes it un
 An event's identity is (CFA, event id): CloudEvents ids are unique per source only, so the same
 ``ce_id`` from two CFAs is two events, with two inbox rows and two sets of status ids. The id of
 a status is ``uuid5(NAMESPACE, "status" US cfa US event id US status US attempt)`` (US = the unit
-separator ``\\x1f``; attempt empty but for ``retrying``) when the CFA is established, and
+separator ``\\x1f``; attempt empty but for ``retrying``, and the pause's number for
+``waiting``) when the CFA is established, and
 ``uuid5(NAMESPACE, "status" US event id US status US attempt)`` when it is not: a record whose
 source is not established is named by its Kafka position (``kafka:<topic>:<partition>:<offset>``,
 ``Trigger.for_record``). Before the CFA was part of the identity, every status id had the second
@@ -38,6 +39,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from relais.domain.dates import PARIS
 from relais.domain.events import Envelope, ErrorItem, EventKind
 from relais.domain.opco import OpcoCode
 from relais.domain.status_kinds import (
@@ -67,6 +69,21 @@ __all__ = [
     "etat_event_id",
     "status_event_id",
 ]
+
+
+OPCO_PAUSED = "opco_paused"  # the reason code of a ``waiting`` note
+
+
+def paused_message(opco: OpcoCode, until: datetime | None) -> str:
+    """The French note of a command held by its OPCO's pause (the end in Europe/Paris time)."""
+    text = (
+        f"L'OPCO {opco.value} est en fenêtre de maintenance : la demande est en attente et lui "
+        "sera transmise dès la fin de la maintenance, sans perte ni changement d'ordre"
+    )
+    if until is None:
+        return text + "."
+    end = until.astimezone(PARIS)
+    return text + f" (fin prévue le {end:%d/%m/%Y} à {end:%H:%M}, heure de Paris)."
 
 
 class StatusEvent(BaseModel):
@@ -197,6 +214,29 @@ class StatusEvent(BaseModel):
             nextAttemptAt=next_attempt_at,
             reason=reason,
             opcoMessages=list(opco_messages) or None,
+        )
+
+    @classmethod
+    def waiting(
+        cls,
+        trigger: Trigger,
+        *,
+        opco: OpcoCode,
+        pause: int,
+        until: datetime | None,
+        occurred_at: datetime,
+    ) -> StatusEvent:
+        """The command waits, no attempt spent: its OPCO is paused by the operators (its
+        maintenance window) until ``until`` (None: until they resume it). One per pause."""
+        return cls._for_trigger(
+            trigger,
+            StatusName.WAITING,
+            occurred_at,
+            attempt=pause,
+            opco=opco,
+            nextAttemptAt=until,
+            reason=OPCO_PAUSED,
+            message=paused_message(opco, until),
         )
 
     @classmethod

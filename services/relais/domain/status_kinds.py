@@ -31,6 +31,7 @@ class StatusName(StrEnum):
     RECEIVED = "received"
     REJECTED = "rejected"
     RETRYING = "retrying"
+    WAITING = "waiting"
     SUBMITTED = "submitted"
     FAILED = "failed"
     DEAD_LETTERED = "dead_lettered"
@@ -60,7 +61,8 @@ def status_event_id(
 ) -> str:
     """Stable id of the status ``status`` of the event ``trigger_event_id`` of the CFA ``cfa``.
 
-    ``attempt`` tells apart the ``retrying`` notes of one event (one per attempt). ``cfa`` None:
+    ``attempt`` tells apart the ``retrying`` notes of one event (one per attempt), and its
+    ``waiting`` notes (one per pause of its OPCO: the pause's number). ``cfa`` None:
     the source is not established and ``trigger_event_id`` is the record's Kafka position.
     """
     if cfa is None:
@@ -131,5 +133,9 @@ class StatusBody(BaseModel):
     opcoMessages: list[str] | None = Field(default=None, description="The OPCO's own messages")
     attempts: int | None = Field(default=None, ge=0, description="OPCO calls made so far")
     nextAttemptAt: datetime | None = None
-    reason: str | None = Field(default=None, description="Reason code (retrying, failed)")
+    reason: str | None = Field(default=None, description="Reason code (retrying, waiting, failed)")
+    message: str | None = Field(
+        default=None,
+        description="A note for the CFA's users, in French (waiting: why and until when)",
+    )
     occurredAt: datetime

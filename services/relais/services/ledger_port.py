@@ -19,6 +19,10 @@ one process). Every method is one transaction. What the promises of DESIGN.md ne
   ``set_aside`` takes out a row the broker refuses for itself, so that it blocks nothing.
 - ``record_etat`` is a compare-and-set on the last known OPCO etat and writes the change event in
   the same transaction, so a change is published under one stable id, once.
+- ``pause_opco``/``resume_opco``/``opco_pauses``: an OPCO paused by an operator (its maintenance
+  window); ``claim`` hands out none of its commands while the pause holds (until resumed or its
+  ``until`` passed, at the claim's ``now``), so every replica obeys. ``held_commands``/
+  ``note_held`` give a held command its one "waiting" note per pause (a compare-and-set).
 """
 
 from __future__ import annotations
@@ -144,6 +148,31 @@ class Completion:
     facture: FactureRecord | None = None
 
 
+@dataclass(frozen=True)
+class OpcoPause:
+    """An OPCO's pause (one per OPCO, kept after a resume); ``pause_id`` grows with each pause."""
+
+    opco: str
+    pause_id: int
+    paused_at: datetime
+    until: datetime | None
+    reason: str | None
+    resumed_at: datetime | None
+
+    def active(self, now: datetime) -> bool:
+        """Whether the pause holds at ``now``: not resumed and ``until`` not passed."""
+        return self.resumed_at is None and (self.until is None or self.until > now)
+
+
+@dataclass(frozen=True)
+class HeldCommand:
+    """A pending command of a paused OPCO that has not had that pause's note yet."""
+
+    command: Command
+    pause_id: int
+    until: datetime | None
+
+
 class Ledger(Protocol):
     async def migrate(self) -> None: ...
 
@@ -231,4 +260,31 @@ class Ledger(Protocol):
     async def counts(self) -> Mapping[str, int]:
         """Commands by state (one key per ``CommandState`` value) and the outbox backlog (key
         ``outbox``: unpublished rows), for metrics and ``demo --exit``."""
+        ...
+
+    async def pause_opco(
+        self, opco: str, *, until: datetime | None, reason: str | None
+    ) -> OpcoPause:
+        """Pause ``opco`` (now: the ledger's clock) until resumed or ``until``; an active pause
+        keeps its id and start and takes the new ``until`` and ``reason``."""
+        ...
+
+    async def resume_opco(self, opco: str) -> bool:
+        """Lift ``opco``'s pause; False if it held no more (never paused, resumed or expired)."""
+        ...
+
+    async def opco_pauses(self) -> list[OpcoPause]:
+        """Every OPCO's pause, active or not, by OPCO."""
+        ...
+
+    async def held_commands(self, now: datetime, limit: int) -> list[HeldCommand]:
+        """Up to ``limit`` pending commands of OPCOs paused at ``now`` without that pause's note
+        yet, oldest first."""
+        ...
+
+    async def note_held(
+        self, command_id: int, pause_id: int, statuses: Sequence[OutboxMessage]
+    ) -> bool:
+        """Mark the command noted for pause ``pause_id`` and enqueue ``statuses``, in ONE
+        transaction; False (nothing written) if it was already noted or is no longer pending."""
         ...

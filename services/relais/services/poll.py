@@ -10,7 +10,9 @@ For every (CFA, OPCO) pair that has credentials, every ``interval``::
 event in the same transaction, and the event id is derived from (CFA, OPCO, kind, numero, previous
 etat, etat): an unchanged state writes nothing, and a change seen again after a restart is refused
 by the compare-and-set (and would carry the same id anyway). Pairs are polled concurrently and
-independently: one OPCO down (or one CFA key refused) backs off that pair only.
+independently: one OPCO down (or one CFA key refused) backs off that pair only. An OPCO paused by
+the operators (``relais opco pause``, read in the ledger) is skipped for an ``interval``: its API
+is in maintenance, polling it would only fail and back off.
 """
 
 from __future__ import annotations
@@ -202,6 +204,9 @@ class Poller:
         if not routes:
             state.skipped = "no etats route at this OPCO"
             return ("skipped", state.skipped)
+        if await self._paused(opco.value):
+            state.skipped = "paused by the operators"
+            return ("skipped", state.skipped)
         state.skipped = None
         with bound(cfa=cfa, opco=opco.value):
             try:
@@ -228,6 +233,14 @@ class Poller:
         level = log.info if changes else log.debug
         level("poll.pair_done", cfa=cfa, opco=opco.value, changes=changes)
         return changes
+
+    async def _paused(self, opco: str) -> bool:
+        try:
+            pauses = await self.ledger.opco_pauses()
+        except (RelaisError, OSError) as exc:  # the pause is the claim's: polling goes on
+            log.warning("poll.pause_check_failed", opco=opco, error=str(exc))
+            return False
+        return any(p.opco == opco and p.active(self.clock.now()) for p in pauses)
 
     def _failed(self, pair: Pair, state: PairState, exc: BaseException) -> str:
         now = self.clock.now()

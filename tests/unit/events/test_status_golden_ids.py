@@ -58,6 +58,14 @@ TRIGGER = Trigger(event_id=EVENT_ID, cfa=CFA, dossier_id="D-42", kind=EventKind.
             ),
             "a8a73e61-3e20-5b41-815b-26c8b5e1e2a5",
         ),
+        (  # one note per pause of the OPCO: the pause's number tells them apart
+            StatusEvent.waiting(TRIGGER, opco=OpcoCode.AKTO, pause=1, until=None, occurred_at=NOW),
+            "9b4680a9-91a5-598a-a432-06934a04aea8",
+        ),
+        (
+            StatusEvent.waiting(TRIGGER, opco=OpcoCode.AKTO, pause=2, until=NOW, occurred_at=NOW),
+            "5a13e688-e986-5da4-9fa4-bfc138c67430",
+        ),
         (
             StatusEvent.submitted(TRIGGER, opco=OpcoCode.AKTO, occurred_at=NOW),
             "0ee44a1d-5fa6-5016-8c71-68f38d57bac7",
@@ -86,6 +94,8 @@ TRIGGER = Trigger(event_id=EVENT_ID, cfa=CFA, dossier_id="D-42", kind=EventKind.
         "rejected",
         "retrying-1",
         "retrying-2",
+        "waiting-pause-1",
+        "waiting-pause-2",
         "submitted",
         "failed",
         "dead_lettered",

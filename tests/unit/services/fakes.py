@@ -36,8 +36,10 @@ from relais.services.ledger_port import (
     Completion,
     DossierRecord,
     FactureRecord,
+    HeldCommand,
     Ledger,
     NewCommand,
+    OpcoPause,
     OutboxMessage,
     OutboxRecord,
     Reject,
@@ -76,6 +78,7 @@ class _Row:
     command: Command
     worker: str | None = None
     lease_until: datetime | None = None
+    held_note: int | None = None  # the pause whose "waiting" note this command had
 
 
 class FakeLedger:
@@ -92,6 +95,7 @@ class FakeLedger:
         self.completions: dict[int, Completion] = {}
         self.reschedules: list[tuple[int, datetime, str, bool, bool]] = []
         self.claims: list[frozenset[str]] = []  # the OPCOs each claim excluded
+        self.pauses: dict[str, OpcoPause] = {}
         self._outbox_ids: set[str] = set()  # a status id is enqueued once, ever
         self._ids = itertools.count(1)
         self._seq = itertools.count(1)
@@ -196,6 +200,7 @@ class FakeLedger:
                 and r.lease_until is not None
                 and r.lease_until <= now
                 and r.command.opco not in exclude_opcos
+                and not self._paused(r.command.opco, now)
             ),
             key=lambda r: (r.lease_until, r.command.id),
         )
@@ -206,6 +211,7 @@ class FakeLedger:
                 if r.command.state is CommandState.PENDING
                 and r.command.next_attempt_at <= now
                 and r.command.opco not in exclude_opcos
+                and not self._paused(r.command.opco, now)
             ),
             key=lambda r: (r.command.next_attempt_at, r.command.id),
         )
@@ -398,6 +404,65 @@ class FakeLedger:
             out[row.command.state.value] += 1
         out[OUTBOX_BACKLOG] = len(self.outbox) - len(self.published)
         return out
+
+    # -- pauses
+    def _paused(self, opco: str, now: datetime) -> bool:
+        pause = self.pauses.get(opco)
+        return pause is not None and pause.active(now)
+
+    async def pause_opco(
+        self, opco: str, *, until: datetime | None, reason: str | None
+    ) -> OpcoPause:
+        self._check_open()
+        now = self.clock.now()
+        old = self.pauses.get(opco)
+        if old is not None and old.active(now):
+            pause = replace(old, until=until, reason=reason)
+        else:
+            pause_id = 1 if old is None else old.pause_id + 1
+            pause = OpcoPause(opco, pause_id, now, until, reason, resumed_at=None)
+        self.pauses[opco] = pause
+        return pause
+
+    async def resume_opco(self, opco: str) -> bool:
+        self._check_open()
+        now = self.clock.now()
+        old = self.pauses.get(opco)
+        if old is None or old.resumed_at is not None:
+            return False
+        self.pauses[opco] = replace(old, resumed_at=now)
+        return old.active(now)
+
+    async def opco_pauses(self) -> list[OpcoPause]:
+        self._check_open()
+        return [self.pauses[opco] for opco in sorted(self.pauses)]
+
+    async def held_commands(self, now: datetime, limit: int) -> list[HeldCommand]:
+        self._check_open()
+        held = []
+        for row in sorted(self.rows, key=lambda r: r.command.id):
+            pause = self.pauses.get(row.command.opco)
+            if (
+                pause is not None
+                and pause.active(now)
+                and row.command.state is CommandState.PENDING
+                and row.held_note != pause.pause_id
+            ):
+                held.append(HeldCommand(row.command, pause.pause_id, pause.until))
+        return held[: max(limit, 0)]
+
+    async def note_held(
+        self, command_id: int, pause_id: int, statuses: Sequence[OutboxMessage]
+    ) -> bool:
+        self._check_open()
+        for row in self.rows:
+            if row.command.id == command_id:
+                if row.command.state is not CommandState.PENDING or row.held_note == pause_id:
+                    return False
+                row.held_note = pause_id
+                self._enqueue(statuses)
+                return True
+        return False
 
     # -- test helpers
     def command(self, command_id: int) -> Command:

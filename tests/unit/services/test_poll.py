@@ -298,3 +298,20 @@ async def test_an_etat_in_free_text_reaches_the_status_not_the_log() -> None:
         f"<{len(free_text)} chars>",
     ]
     assert "MARTIN" not in stream.getvalue() and "14/03/2006" not in stream.getvalue()
+
+
+async def test_a_paused_opco_is_not_polled_until_its_pause_ends() -> None:
+    w = World(pairs=[(CFA, AKTO), (CFA, ATLAS)])
+    numero = await w.submit("e1", "D1", 1)
+    w.gateway.set_etat(CFA, AKTO, numero, "EN_COURS_INSTRUCTION")
+    await w.ledger.pause_opco("AKTO", until=w.clock.now() + timedelta(hours=1), reason=None)
+    calls_before = len(w.gateway.calls)
+
+    report = await w.poller.poll_once()
+    assert report.skipped == {(CFA, AKTO): "paused by the operators"}
+    assert report.polled == ((CFA, ATLAS),)
+    assert {opco for _, _, opco, _ in w.gateway.calls[calls_before:]} == {ATLAS}
+    assert w.etat_events() == []
+
+    w.clock.advance(timedelta(hours=1))  # the pause ends by itself
+    assert (await w.poller.poll_once()).changes == 1

@@ -7,6 +7,8 @@
                      sqlite_connection.py, sqlite_worker.py)
     common.py        what both share: checks, payload and row codecs, the reads, counts, the
                      migration plan, error translation
+    pauses.py        the OPCO pauses (pause, resume, held commands and their notes), once
+                     for both engines
     queries/         each engine's SQL, named queries in one ``.sql`` file, loaded once
     migrations/      each engine's schema migrations, applied in version order
     schema/          the committed schema per engine and the tooling that reads it back

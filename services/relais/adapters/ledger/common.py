@@ -115,10 +115,12 @@ class Row(Protocol):
 @dataclass(frozen=True)
 class Codec:
     """Rows to port records. What differs between engines: how a timestamp and a list of strings
-    are stored (PostgreSQL ``timestamptz``/``text[]``, SQLite text and JSON text)."""
+    are stored (PostgreSQL ``timestamptz``/``text[]``, SQLite text and JSON text); ``stamp`` is
+    the way back for a timestamp parameter."""
 
     timestamp: Callable[[Any], datetime]
     strings: Callable[[Any], tuple[str, ...]]
+    stamp: Callable[[datetime], Any] = as_utc  # an aware UTC datetime as the engine stores it
 
     def command(self, row: Row) -> Command:
         return Command(
@@ -240,6 +242,11 @@ PUBLIC_METHODS = (
     "set_aside",
     "commands_for",
     "counts",
+    "pause_opco",
+    "resume_opco",
+    "opco_pauses",
+    "held_commands",
+    "note_held",
     "migration_status",
 )
 

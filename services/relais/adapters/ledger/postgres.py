@@ -36,7 +36,7 @@ from typing import Any
 
 import asyncpg
 
-from relais.adapters.ledger import common
+from relais.adapters.ledger import common, pauses
 from relais.adapters.ledger.migrations import MigrationStatus, status
 from relais.domain.clock import Clock
 from relais.services.clock import SystemClock
@@ -150,7 +150,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
 )
-class PostgresLedger(common.LedgerReads):
+class PostgresLedger(common.LedgerReads, pauses.LedgerPauses):
     """``Ledger`` on PostgreSQL through an asyncpg pool (created at first use). Its SQL is in
     ``queries/postgres.sql``."""
 
@@ -198,6 +198,11 @@ class PostgresLedger(common.LedgerReads):
     async def _value(self, query: str, *params: Any) -> Any:
         pool = await self._get_pool()
         return await pool.fetchval(self._sql(query), *params)
+
+    async def _chain(self, steps: pauses.Steps) -> list[Any]:
+        pool = await self._get_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            return await pauses.chain_async(lambda q, p: conn.fetch(self._sql(q), *p), steps)
 
     # -- lifecycle ------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from relais.adapters.ledger import common
+from relais.adapters.ledger import common, pauses
 from relais.adapters.ledger.migrations import MigrationStatus, sqlite_statements, status
 from relais.adapters.ledger.queries import queries
 from relais.adapters.ledger.sqlite_connection import connect
@@ -62,7 +62,7 @@ def _strings(text: str) -> tuple[str, ...]:
 
 
 # How SQLite hands back what ``common.Codec`` reads: timestamps as ``ts`` text, lists as JSON.
-CODEC = common.Codec(timestamp=_parse_ts, strings=_strings)
+CODEC = common.Codec(timestamp=_parse_ts, strings=_strings, stamp=ts)
 
 
 def _append_outbox(conn: sqlite3.Connection, statuses: Sequence[OutboxMessage], now: str) -> None:
@@ -191,7 +191,7 @@ def _record_etat(
 
 
 @common.translate_errors(sqlite3.Error, OSError)
-class SqliteLedger(common.LedgerReads):
+class SqliteLedger(common.LedgerReads, pauses.LedgerPauses):
     """``Ledger`` on one SQLite file (or ``:memory:``). Its SQL is in ``queries/sqlite.sql``."""
 
     engine = "sqlite"
@@ -235,6 +235,11 @@ class SqliteLedger(common.LedgerReads):
     async def _rows(self, query: str, *params: Any) -> list[sqlite3.Row]:
         sql = SQL[query]
         return await self._run(lambda conn: conn.execute(sql, params).fetchall())
+
+    async def _chain(self, steps: pauses.Steps) -> list[Any]:
+        return await self._run(
+            lambda conn: pauses.chain(lambda q, p: conn.execute(SQL[q], p).fetchall(), steps)
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 ``scheduler.Dispatcher`` claims commands into slots (per-OPCO shares, leases); each one runs in
 ``handler.CommandHandler`` (payload, dossiers, doubt, OPCO call); ``outcomes.Outcomes`` writes how
-it ended with its status events in one ledger transaction. ``options`` holds what it is given.
+it ended with its status events in one ledger transaction; ``pauses.PauseWatch`` reports the
+OPCOs the operators paused and notes the commands they hold. ``options`` holds what it is given.
 """
 
 from relais.services.dispatch.handler import CommandHandler, CommandMetrics, LatencyMetrics

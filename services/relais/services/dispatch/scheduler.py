@@ -1,7 +1,8 @@
 """The dispatch role's scheduler: slots and claims. Each claimed command runs as its own task
 in ``handler.CommandHandler`` (the OPCO call and the outcome written in the ledger).
 
-    claim (head of each dossier queue, under a lease, no OPCO beyond its share of the slots)
+    claim (head of each dossier queue, under a lease, no OPCO beyond its share of the slots,
+           none of an OPCO paused by the operators: ``pauses.py``)
       ->  one task per command, many in parallel  ->  a freed slot wakes the loop to claim again
 
 Crash safety: a worker that dies between the OPCO call and the ledger commit leaves the command
@@ -22,6 +23,7 @@ from relais.logging import get_logger
 from relais.services.clock import Clock, SystemClock
 from relais.services.dispatch.handler import CommandHandler, CommandMetrics
 from relais.services.dispatch.options import DispatchOptions, default_worker_id
+from relais.services.dispatch.pauses import PauseMetrics, PauseWatch
 from relais.services.ledger_port import Command, Ledger
 from relais.services.opco_port import OpcoGateway
 from relais.tracing import Tracing
@@ -69,6 +71,12 @@ class Dispatcher:
             check_factures=check_factures,
             tracing=tracing,
         )
+        self.pauses = PauseWatch(
+            ledger,
+            self.clock,
+            metrics=metrics if isinstance(metrics, PauseMetrics) else None,
+            wake_relay=wake_relay,
+        )
         self._running: dict[asyncio.Task[str], str] = {}  # handler -> its command's OPCO
         self._by_opco: Counter[str] = Counter()  # handlers running per OPCO
 
@@ -87,6 +95,7 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim what is due now and handle it all; the number of commands handled (tests)."""
+        await self._check_pauses()
         commands = await self._claim(self.options.inflight_limit)
         if commands:
             async with asyncio.TaskGroup() as tg:
@@ -102,6 +111,7 @@ class Dispatcher:
         try:
             while not stop.is_set():
                 self._wake.clear()
+                await self._check_pauses()
                 free = self.options.inflight_limit - len(self._running)
                 cap = self.options.opco_cap
                 asked = free if cap is None else min(free, cap)
@@ -133,6 +143,14 @@ class Dispatcher:
             stopper.cancel()
             await self._drain()
             log.info("dispatch.stopped", worker=self.worker_id)
+
+    async def _check_pauses(self) -> None:
+        """Pauses reported and held commands noted (``pauses.PauseWatch``); the hold itself is
+        the ledger's claim, so a failed check holds nothing back."""
+        try:
+            await self.pauses.check()
+        except (RelaisError, OSError) as exc:
+            log.warning("dispatch.pause_check_failed", error=str(exc))
 
     async def _forward(self, stop: asyncio.Event) -> None:
         await stop.wait()

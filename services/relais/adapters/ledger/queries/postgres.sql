@@ -16,6 +16,13 @@ NOT EXISTS (
             WHERE o.cfa = c.cfa AND o.dossier_id = c.dossier_id AND o.id < c.id
               AND o.state IN ('pending', 'in_flight'))
 
+-- not_paused --
+-- The OPCO of ``c`` is not paused at $1: no pause of it that is neither resumed nor past its
+-- ``until`` (an operator's ``relais opco pause``; every replica's claim obeys it).
+NOT EXISTS (
+            SELECT 1 FROM opco_pauses AS p
+            WHERE p.opco = c.opco AND p.resumed_at IS NULL AND (p.until IS NULL OR p.until > $1))
+
 -- accept --
 -- ingest_batch of one Accept: inbox, command, statuses ($9-$13). A command behind an older open
 -- command of its dossier is inserted ``blocked``. The latest open command of the dossier is locked
@@ -125,18 +132,19 @@ SELECT ord FROM fresh
 
 -- claim --
 -- Candidates: the oldest open command of a dossier, due (pending) or abandoned (expired lease),
--- none of an excluded OPCO ($5). SKIP LOCKED: several dispatchers split the due commands.
+-- none of an excluded OPCO ($5) nor of a paused one. SKIP LOCKED: several dispatchers split the
+-- due commands.
 WITH expired AS (
     SELECT c.id FROM commands AS c
     WHERE c.state = 'in_flight' AND c.locked_until <= $1 AND c.opco <> ALL($5::text[])
-      AND {no_older_open}
+      AND {no_older_open} AND {not_paused}
     ORDER BY c.locked_until
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 ), due AS (
     SELECT c.id FROM commands AS c
     WHERE c.state = 'pending' AND NOT c.blocked AND c.next_attempt_at <= $1
-      AND c.opco <> ALL($5::text[]) AND {no_older_open}
+      AND c.opco <> ALL($5::text[]) AND {no_older_open} AND {not_paused}
     ORDER BY c.next_attempt_at, c.id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -287,6 +295,55 @@ UPDATE outbox SET published_at = $1, set_aside = $2 WHERE seq = $3 AND published
 -- One statement (one snapshot): commands by state, and the unpublished outbox rows as 'outbox'.
 SELECT state AS name, count(*) AS n FROM commands GROUP BY state
 UNION ALL SELECT 'outbox', count(*) FROM outbox WHERE published_at IS NULL
+
+-- pause_columns --
+opco, pause_id, paused_at, until, reason, resumed_at
+
+-- pause_opco --
+-- $1 opco, $2 now, $3 until, $4 reason. A new pause (a new pause_id: held commands get a new
+-- note), or the active one changed (its until and reason; same pause_id and paused_at).
+INSERT INTO opco_pauses AS p (opco, pause_id, paused_at, until, reason) VALUES ($1, 1, $2, $3, $4)
+ON CONFLICT (opco) DO UPDATE SET
+    pause_id = CASE WHEN {pause_active} THEN p.pause_id ELSE p.pause_id + 1 END,
+    paused_at = CASE WHEN {pause_active} THEN p.paused_at ELSE excluded.paused_at END,
+    until = excluded.until, reason = excluded.reason, resumed_at = NULL
+RETURNING {pause_columns}
+
+-- pause_active --
+-- The pause ``p`` holds at $2.
+(p.resumed_at IS NULL AND (p.until IS NULL OR p.until > $2))
+
+-- resume_opco --
+-- $1 opco, $2 now. One row (the pause's until: was it still active?) if a pause was not resumed
+-- yet.
+UPDATE opco_pauses SET resumed_at = $2 WHERE opco = $1 AND resumed_at IS NULL
+RETURNING until
+
+-- opco_pauses --
+SELECT {pause_columns} FROM opco_pauses ORDER BY opco
+
+-- held_commands --
+-- $1 now, $2 limit. Pending commands of an OPCO paused at $1 that have not had the note of that
+-- pause yet, oldest first.
+SELECT {command_columns}, p.pause_id, p.until AS paused_until
+FROM commands AS c JOIN opco_pauses AS p ON p.opco = c.opco
+WHERE c.state = 'pending' AND p.resumed_at IS NULL AND (p.until IS NULL OR p.until > $1)
+  AND c.held_note IS DISTINCT FROM p.pause_id
+ORDER BY c.id
+LIMIT $2
+
+-- note_held --
+-- $1 command id, $2 pause id. The compare-and-set of a held command's note: no row, it has had
+-- this pause's note already (or left pending), and ``note_held_outbox`` is not run.
+UPDATE commands SET held_note = $2
+WHERE id = $1 AND state = 'pending' AND held_note IS DISTINCT FROM $2
+RETURNING id
+
+-- note_held_outbox --
+INSERT INTO outbox (event_id, topic, key, headers, value, created_at)
+VALUES ($1, $2, $3, $4::jsonb, $5, $6)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING seq
 
 -- ping --
 SELECT 1

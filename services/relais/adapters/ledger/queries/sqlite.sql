@@ -16,6 +16,14 @@ NOT EXISTS (
             WHERE o.cfa = c.cfa AND o.dossier_id = c.dossier_id AND o.id < c.id
               AND o.state IN ('pending', 'in_flight'))
 
+-- not_paused --
+-- The OPCO of ``c`` is not paused at :now: no pause of it that is neither resumed nor past its
+-- ``until`` (an operator's ``relais opco pause``; every replica's claim obeys it).
+NOT EXISTS (
+            SELECT 1 FROM opco_pauses AS p
+            WHERE p.opco = c.opco AND p.resumed_at IS NULL
+              AND (p.until IS NULL OR p.until > :now))
+
 -- insert_inbox --
 -- The inbox key is (cfa, event_id); cfa '' for a record whose CFA is not established.
 INSERT INTO inbox (cfa, event_id, outcome, received_at) VALUES (?, ?, ?, ?)
@@ -37,7 +45,7 @@ ON CONFLICT (event_id) DO NOTHING
 
 -- claim --
 -- The oldest open command of each dossier, when due: pending and due, or in flight under an
--- expired lease (its worker crashed); none of an excluded OPCO.
+-- expired lease (its worker crashed); none of an excluded OPCO nor of a paused one.
 UPDATE commands SET
     ambiguous = CASE WHEN state = 'in_flight' THEN 1 ELSE ambiguous END,
     state = 'in_flight', locked_by = :worker, locked_until = :until, updated_at = :now
@@ -46,14 +54,14 @@ WHERE id IN (
         SELECT c.id, c.next_attempt_at AS due FROM commands AS c
         WHERE c.state = 'pending' AND c.blocked = 0 AND c.next_attempt_at <= :now
           AND c.opco NOT IN (SELECT value FROM json_each(:exclude))
-          AND {no_older_open}
+          AND {no_older_open} AND {not_paused}
         ORDER BY c.next_attempt_at, c.id LIMIT :limit)
     UNION ALL
     SELECT id FROM (
         SELECT c.id, c.locked_until AS due FROM commands AS c
         WHERE c.state = 'in_flight' AND c.locked_until <= :now
           AND c.opco NOT IN (SELECT value FROM json_each(:exclude))
-          AND {no_older_open}
+          AND {no_older_open} AND {not_paused}
         ORDER BY c.locked_until LIMIT :limit)
     LIMIT :limit)
 RETURNING {command_columns}
@@ -158,6 +166,55 @@ UPDATE outbox SET published_at = ?, set_aside = ? WHERE seq = ? AND published_at
 -- One statement (one snapshot): commands by state, and the unpublished outbox rows as 'outbox'.
 SELECT state AS name, count(*) AS n FROM commands GROUP BY state
 UNION ALL SELECT 'outbox', count(*) FROM outbox WHERE published_at IS NULL
+
+-- pause_columns --
+opco, pause_id, paused_at, until, reason, resumed_at
+
+-- pause_opco --
+-- ?1 opco, ?2 now, ?3 until, ?4 reason. A new pause (a new pause_id: held commands get a new
+-- note), or the active one changed (its until and reason; same pause_id and paused_at).
+INSERT INTO opco_pauses AS p (opco, pause_id, paused_at, until, reason) VALUES (?1, 1, ?2, ?3, ?4)
+ON CONFLICT (opco) DO UPDATE SET
+    pause_id = CASE WHEN {pause_active} THEN p.pause_id ELSE p.pause_id + 1 END,
+    paused_at = CASE WHEN {pause_active} THEN p.paused_at ELSE excluded.paused_at END,
+    until = excluded.until, reason = excluded.reason, resumed_at = NULL
+RETURNING {pause_columns}
+
+-- pause_active --
+-- The pause ``p`` holds at ?2.
+(p.resumed_at IS NULL AND (p.until IS NULL OR p.until > ?2))
+
+-- resume_opco --
+-- ?1 opco, ?2 now. One row (the pause's until: was it still active?) if a pause was not resumed
+-- yet.
+UPDATE opco_pauses SET resumed_at = ?2 WHERE opco = ?1 AND resumed_at IS NULL
+RETURNING until
+
+-- opco_pauses --
+SELECT {pause_columns} FROM opco_pauses ORDER BY opco
+
+-- held_commands --
+-- ?1 now, ?2 limit. Pending commands of an OPCO paused at ?1 that have not had the note of that
+-- pause yet, oldest first.
+SELECT {command_columns}, pause_id, paused_until FROM (
+    SELECT c.*, p.pause_id, p.until AS paused_until
+    FROM commands AS c JOIN opco_pauses AS p ON p.opco = c.opco
+    WHERE c.state = 'pending' AND p.resumed_at IS NULL AND (p.until IS NULL OR p.until > ?1)
+      AND c.held_note IS NOT p.pause_id)
+ORDER BY id
+LIMIT ?2
+
+-- note_held --
+-- ?1 command id, ?2 pause id. The compare-and-set of a held command's note: no row, it has had
+-- this pause's note already (or left pending), and ``note_held_outbox`` is not run.
+UPDATE commands SET held_note = ?2
+WHERE id = ?1 AND state = 'pending' AND held_note IS NOT ?2
+RETURNING id
+
+-- note_held_outbox --
+INSERT INTO outbox (event_id, topic, key, headers, value, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING seq
 
 -- ping --
 SELECT 1

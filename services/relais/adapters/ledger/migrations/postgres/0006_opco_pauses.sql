@@ -1,0 +1,14 @@
+-- An OPCO paused by an operator (its maintenance window): the claim hands out none of its
+-- commands while the pause is active (not resumed, ``until`` not passed), so every replica obeys.
+-- One row per OPCO, kept after a resume: ``pause_id`` grows with each new pause, and a command
+-- held by a pause gets one "waiting" note per pause (``commands.held_note`` = that pause's id).
+CREATE TABLE opco_pauses (
+    opco       text PRIMARY KEY,
+    pause_id   bigint NOT NULL,
+    paused_at  timestamptz NOT NULL,
+    until      timestamptz,
+    reason     text,
+    resumed_at timestamptz
+);
+
+ALTER TABLE commands ADD COLUMN held_note bigint;

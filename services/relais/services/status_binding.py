@@ -11,7 +11,8 @@ mode (setting ``kafka.status_content_mode``) when it publishes:
                 (attributes and ``data``), no ``ce_*`` header (an SDK that sees one reads the
                 record as binary)
 
-The Kafka key stays the CFA's dossier id in both modes.
+The Kafka key stays the CFA's dossier id in both modes; the row's other headers (the trace context's
+``traceparent``/``tracestate``) are carried as they are.
 """
 
 from __future__ import annotations
@@ -60,15 +61,26 @@ def wire_form(
         event = status_cloudevent(message)
     except (KeyError, ValueError, TypeError, BaseCloudEventException) as exc:
         raise StatusNotBindable(f"not a CloudEvent ({type(exc).__name__})") from None
+    carried = _carried(message)
     if mode is StatusContentMode.STRUCTURED:
         record = kafka.to_structured(event, _JSON_FORMAT, key_mapper=_no_key)
-        return list(record.headers.items()), record.value
+        return list(record.headers.items()) + carried, record.value
     record = kafka.to_binary(event, _JSON_FORMAT, key_mapper=_no_key)
     headers = list(record.headers.items())
     legacy = message.headers.get(LEGACY_CONTENT_TYPE_HEADER)
     if legacy is not None:
         headers.append((LEGACY_CONTENT_TYPE_HEADER, legacy.encode()))
-    return headers, message.value  # the body's exact bytes, as sized by the relay
+    return headers + carried, message.value  # the body's exact bytes, as sized by the relay
+
+
+def _carried(message: OutboxMessage) -> list[tuple[str, bytes]]:
+    """The row's headers that are not CloudEvents attributes (``traceparent``/``tracestate``
+    of the trace context, in either mode): kept as they are."""
+    return [
+        (name, value.encode())
+        for name, value in message.headers.items()
+        if not name.startswith("ce_") and name != "content-type"
+    ]
 
 
 def _no_key(event: Any) -> None:

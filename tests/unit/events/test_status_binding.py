@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -64,3 +65,15 @@ def test_relais_watch_reads_both_modes(mode: StatusContentMode) -> None:
     line = parse_status(Record("relais.status.v1", 0, 3, message.key.encode(), value, headers))
     assert line.id == message.event_id
     assert line.body == json.loads(message.value)
+
+
+@pytest.mark.parametrize("mode", list(StatusContentMode))
+def test_the_trace_context_headers_are_carried_in_both_modes(mode: StatusContentMode) -> None:
+    message = outbox()
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    traced = dataclasses.replace(
+        message, headers={**message.headers, "traceparent": parent, "tracestate": "relais=1"}
+    )
+    headers = dict(wire_form(traced, mode)[0])
+    assert headers["traceparent"] == parent.encode()
+    assert headers["tracestate"] == b"relais=1"

@@ -141,12 +141,19 @@ def bounded(carrier: Carrier | None) -> dict[str, str]:
 
 def from_headers(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, str]:
     """The W3C trace context of a Kafka record's headers (the last of each name wins), bounded;
-    empty when it has none (its ingest span is then a new root)."""
-    found: dict[str, str] = {}
+    empty when it has none (its ingest span is then a new root). The CloudEvents Kafka binding
+    puts the distributed-tracing extension in ``ce_traceparent``/``ce_tracestate``: read when
+    the plain header is absent."""
+    plain: dict[str, str] = {}
+    extension: dict[str, str] = {}
     for name, value in headers:
-        if name in HEADERS and value is not None and len(value) <= MAX_TRACESTATE:
-            found[name] = value.decode("ascii", "replace")
-    return bounded(found)
+        if value is None or len(value) > MAX_TRACESTATE:
+            continue
+        if name in HEADERS:
+            plain[name] = value.decode("ascii", "replace")
+        elif name.startswith("ce_") and name[3:] in HEADERS:
+            extension[name[3:]] = value.decode("ascii", "replace")
+    return bounded(plain if "traceparent" in plain else extension)
 
 
 def current_context() -> dict[str, str]:

@@ -213,3 +213,10 @@ async def test_the_relay_off_publishes_the_rows_as_they_are() -> None:
     sink = Sink()
     await Relay(ledger, sink).drain()
     assert sink.sent == [traced]
+
+
+def test_the_cloudevents_tracing_extension_is_read_when_the_plain_header_is_absent() -> None:
+    other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    extension = [("ce_traceparent", TRACEPARENT.encode()), ("ce_tracestate", b"a=b")]
+    assert from_headers(extension) == {"traceparent": TRACEPARENT, "tracestate": "a=b"}
+    assert from_headers([*extension, ("traceparent", other.encode())]) == {"traceparent": other}

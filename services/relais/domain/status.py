@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from relais.domain.events import Envelope, ErrorItem, EventKind
 from relais.domain.opco import OpcoCode
+from relais.domain.opco_errors import OpcoErrorDetail
 from relais.domain.status_kinds import (
     NAMESPACE,
     STATUS_SOURCE,
@@ -52,6 +53,7 @@ from relais.domain.status_kinds import (
     etat_event_id,
     status_event_id,
 )
+from relais.domain.status_reasons import StatusReason
 
 __all__ = [
     "NAMESPACE",
@@ -182,9 +184,10 @@ class StatusEvent(BaseModel):
         opco: OpcoCode,
         attempt: int,
         next_attempt_at: datetime,
-        reason: str,
+        reason: StatusReason,
         occurred_at: datetime,
         opco_messages: Sequence[str] = (),
+        opco_errors: Sequence[OpcoErrorDetail] = (),
     ) -> StatusEvent:
         """Attempt ``attempt`` failed in a retryable way; the next one is at ``next_attempt_at``."""
         return cls._for_trigger(
@@ -197,6 +200,7 @@ class StatusEvent(BaseModel):
             nextAttemptAt=next_attempt_at,
             reason=reason,
             opcoMessages=list(opco_messages) or None,
+            opcoErrors=list(opco_errors) or None,
         )
 
     @classmethod
@@ -212,8 +216,12 @@ class StatusEvent(BaseModel):
         reference_facture_cfa: str | None = None,
         etat: str | None = None,
         attempts: int | None = None,
+        already_at_opco: bool = False,
+        warnings: Sequence[ErrorItem] = (),
     ) -> StatusEvent:
-        """The OPCO accepted the call (or already had it: duplicate resolved). Terminal."""
+        """The OPCO accepted the call, or already had it (a 409, or a lookup that found it):
+        then ``reason`` is ``already_at_opco``. ``warnings``: e.g. the numeroInterne is already
+        the one of another dossier of the CFA. Terminal."""
         return cls._for_trigger(
             trigger,
             StatusName.SUBMITTED,
@@ -225,6 +233,8 @@ class StatusEvent(BaseModel):
             referenceFactureCFA=reference_facture_cfa,
             etat=etat,
             attempts=attempts,
+            reason=StatusReason.ALREADY_AT_OPCO if already_at_opco else None,
+            errors=list(warnings) or None,
         )
 
     @classmethod
@@ -233,9 +243,10 @@ class StatusEvent(BaseModel):
         trigger: Trigger,
         *,
         opco: OpcoCode | None,
-        reason: str,
+        reason: StatusReason,
         occurred_at: datetime,
         opco_messages: Sequence[str] = (),
+        opco_errors: Sequence[OpcoErrorDetail] = (),
         errors: Sequence[ErrorItem] = (),
         attempts: int | None = None,
     ) -> StatusEvent:
@@ -247,6 +258,7 @@ class StatusEvent(BaseModel):
             opco=opco,
             reason=reason,
             opcoMessages=list(opco_messages) or None,
+            opcoErrors=list(opco_errors) or None,
             errors=list(errors) or None,
             attempts=attempts,
         )
@@ -256,7 +268,7 @@ class StatusEvent(BaseModel):
         cls,
         trigger: Trigger,
         *,
-        reason: str,
+        reason: StatusReason,
         occurred_at: datetime,
         errors: Sequence[ErrorItem] = (),
     ) -> StatusEvent:
@@ -289,10 +301,13 @@ class StatusEvent(BaseModel):
         engagement: float | None = None,
         echeances: Sequence[EcheanceSummary | dict[str, Any]] | None = None,
         trigger_event_id: str | None = None,
+        motif: str | None = None,
     ) -> StatusEvent:
         """An OPCO state change seen by polling (dossier: ``numero`` = numeroInterne; facture:
-        ``numero`` = numeroInterneFacture). ``echeances`` may be the read model's dicts: their
-        IBAN is dropped."""
+        ``numero`` = numeroInterneFacture), keyed by the CFA's ``dossier_id`` (a facture's: the
+        dossier of the event that submitted it). ``echeances`` may be the read model's dicts:
+        their IBAN is dropped. ``motif``: the OPCO's comment on the new etat (a refusal's
+        reason), one line of at most ``MAX_MOTIF_LENGTH`` characters."""
         is_dossier = kind == EventKind.DOSSIER
         body = StatusBody(
             status=StatusName.ETAT_CHANGED,
@@ -308,6 +323,7 @@ class StatusEvent(BaseModel):
             etat=etat,
             previousEtat=previous_etat,
             engagement=engagement,
+            motif=_one_line(motif),
             echeances=None
             if echeances is None
             else [
@@ -322,6 +338,15 @@ class StatusEvent(BaseModel):
             subject=subject,
             body=body,
         )
+
+
+MAX_MOTIF_LENGTH = 300
+
+
+def _one_line(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return " ".join(text.split())[:MAX_MOTIF_LENGTH] or None
 
 
 class Trigger(BaseModel):

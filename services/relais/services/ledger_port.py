@@ -130,6 +130,7 @@ class FactureRecord:
     opco: str
     numero_interne_facture: str | None
     etat: str | None
+    dossier_id: str | None = None  # the CFA dossier id of the event that submitted it (its key)
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,13 @@ class Ledger(Protocol):
         ...
 
     async def outbox_batch(self, limit: int) -> list[OutboxRecord]: ...
+
+    async def republish(self, events: Sequence[tuple[str, str]]) -> int:
+        """Answer resent events ((CFA, event id) pairs seen before; CFA '' for a Kafka position)
+        with the status each already has: its latest status (``etat_changed`` aside) is queued
+        again under its own id (a duplicate delivery, not a second status); one not published
+        yet, or set aside, is left as it is. Returns how many rows were queued again."""
+        ...
 
     async def mark_published(self, seqs: Sequence[int]) -> None: ...
 

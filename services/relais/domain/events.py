@@ -38,6 +38,7 @@ from pydantic import (
 )
 
 from relais.domain.json_types import Json
+from relais.domain.messages_fr import french
 from relais.domain.opco import OpcoCode
 from relais.errors import InputError
 
@@ -135,9 +136,7 @@ def errors_from_validation(exc: ValidationError, prefix: str = "") -> list[Error
         path = ".".join(str(p) for p in err["loc"])
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
-        items.append(
-            ErrorItem(code=schema_error_code(err["type"]), path=path, message=str(err["msg"]))
-        )
+        items.append(ErrorItem(code=schema_error_code(err["type"]), path=path, message=french(err)))
     return items
 
 
@@ -179,8 +178,8 @@ def parse_source(source: str) -> SourceRef:
     if _UAI.match(token) and not lowered.startswith("urn:siret:"):
         return SourceRef("uai", token.upper())
     raise ValueError(
-        "ce_source must be a CFA SIRET (14 digits, optionally 'urn:siret:<siret>') "
-        "or a UAI (7 digits + letter, optionally 'urn:uai:<uai>')"
+        "ce_source doit être le SIRET du CFA (14 chiffres, ou 'urn:siret:<siret>') "
+        "ou son UAI (7 chiffres et une lettre, ou 'urn:uai:<uai>')"
     )
 
 
@@ -252,7 +251,7 @@ class Envelope(BaseModel):
     @classmethod
     def _time_has_offset(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("time must carry a UTC offset (RFC 3339)")
+            raise ValueError("ce_time doit porter un décalage horaire (RFC 3339)")
         return value
 
     @property
@@ -316,7 +315,7 @@ def _envelope_errors(
         attr = str(err["loc"][0]) if err["loc"] else ""
         path = f"{HEADER_PREFIX}{attr}" if where == "headers" else attr
         code = envelope_error_code(attr, err["type"])
-        items.append(ErrorItem(code=code, path=path, message=str(err["msg"])))
+        items.append(ErrorItem(code=code, path=path, message=french(err)))
     return items
 
 

@@ -48,6 +48,7 @@ from relais.domain.status_kinds import (
     STATUS_TYPE_SUFFIX,
     TERMINAL_STATUSES,
     EcheanceSummary,
+    OpcoErrorItem,
     StatusBody,
     StatusName,
     etat_event_id,
@@ -200,7 +201,7 @@ class StatusEvent(BaseModel):
             nextAttemptAt=next_attempt_at,
             reason=reason,
             opcoMessages=list(opco_messages) or None,
-            opcoErrors=list(opco_errors) or None,
+            opcoErrors=[OpcoErrorItem.of(e) for e in opco_errors] or None,
         )
 
     @classmethod
@@ -258,7 +259,7 @@ class StatusEvent(BaseModel):
             opco=opco,
             reason=reason,
             opcoMessages=list(opco_messages) or None,
-            opcoErrors=list(opco_errors) or None,
+            opcoErrors=[OpcoErrorItem.of(e) for e in opco_errors] or None,
             errors=list(errors) or None,
             attempts=attempts,
         )

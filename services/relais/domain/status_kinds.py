@@ -106,6 +106,20 @@ class EcheanceSummary(BaseModel):
         return value
 
 
+class OpcoErrorItem(BaseModel):
+    """One of the OPCO's errors on the wire (``OpcoErrorDetail``; absent parts left out)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str | None = Field(default=None, description="The OPCO's error code")
+    message: str | None = Field(default=None, description="The OPCO's text, as it wrote it")
+    field: str | None = Field(default=None, description="The field it is about (OPCO's path)")
+
+    @classmethod
+    def of(cls, detail: OpcoErrorDetail) -> OpcoErrorItem:
+        return cls(code=detail.code, message=detail.message, field=detail.field)
+
+
 class StatusBody(BaseModel):
     """The JSON value of a status event (camelCase; absent fields are left out on the wire)."""
 
@@ -133,7 +147,7 @@ class StatusBody(BaseModel):
     opcoMessages: list[str] | None = Field(
         default=None, description="The OPCO's own messages, as it wrote them (one line each)"
     )
-    opcoErrors: list[OpcoErrorDetail] | None = Field(
+    opcoErrors: list[OpcoErrorItem] | None = Field(
         default=None,
         description="The OPCO's own errors, each with its code, message and field when the OPCO "
         "gives them (retrying, failed; a submitted found already at the OPCO)",

@@ -45,7 +45,7 @@ from relais.errors import InputError
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 HEADER_PREFIX = "ce_"
-NOT_FINITE = "the value holds a number that is not finite (NaN, Infinity or out of range)"
+NOT_FINITE = "la valeur contient un nombre non fini (NaN, Infinity ou hors limites)"
 
 
 class EventType(StrEnum):
@@ -341,14 +341,14 @@ def _check_key(envelope: Envelope, key: bytes | str | None, errors: list[ErrorIt
     try:
         text = _decode_header(key)
     except UnicodeDecodeError:
-        errors.append(ErrorItem(code="RECORD_KEY_NOT_UTF8", path="key", message="not UTF-8"))
+        errors.append(ErrorItem(code="RECORD_KEY_NOT_UTF8", path="key", message="pas en UTF-8"))
         return
     if text != envelope.subject:
         errors.append(
             ErrorItem(
                 code="RECORD_KEY_MISMATCH",
                 path="key",
-                message="the Kafka key must equal ce_subject (the CFA's dossier id)",
+                message="la clé Kafka doit être ce_subject (l'identifiant du dossier du CFA)",
             )
         )
 
@@ -373,14 +373,14 @@ def envelope_from_headers(headers: Headers, *, key: bytes | str | None = None) -
         try:
             value = _decode_header(raw)
         except UnicodeDecodeError:
-            errors.append(ErrorItem(code="HEADER_NOT_UTF8", path=lname, message="not UTF-8"))
+            errors.append(ErrorItem(code="HEADER_NOT_UTF8", path=lname, message="pas en UTF-8"))
             continue
         if value is None:
             continue
         if attr in attrs:
             errors.append(
                 ErrorItem(
-                    code="HEADER_DUPLICATE", path=lname, message="header given more than once"
+                    code="HEADER_DUPLICATE", path=lname, message="en-tête donné plusieurs fois"
                 )
             )
             continue
@@ -645,12 +645,12 @@ def decode_data(envelope: Envelope, value: bytes | str | Mapping[str, Any]) -> E
             ) from None
         except (UnicodeDecodeError, ValueError):
             raise PayloadError(
-                [ErrorItem(code="DATA_NOT_JSON", path="data", message="value is not JSON")],
+                [ErrorItem(code="DATA_NOT_JSON", path="data", message="valeur non JSON")],
                 undecodable=True,
             ) from None
     if not isinstance(obj, dict):
         raise PayloadError(
-            [ErrorItem(code="DATA_NOT_OBJECT", path="data", message="value must be a JSON object")],
+            [ErrorItem(code="DATA_NOT_OBJECT", path="data", message="objet JSON attendu")],
             undecodable=True,
         )
     model = DATA_MODELS[envelope.type]
@@ -671,19 +671,19 @@ def parse_structured(obj: Mapping[str, Any]) -> CfaEvent:
     """Decode a structured CloudEvent (the file form) into a ``CfaEvent``."""
     if not isinstance(obj, Mapping):
         raise EnvelopeError(
-            [ErrorItem(code="EVENT_NOT_OBJECT", path="", message="an event is a JSON object")],
+            [ErrorItem(code="EVENT_NOT_OBJECT", path="", message="un événement est un objet JSON")],
             undecodable=True,
         )
     attrs = {k: v for k, v in obj.items() if k != "data"}
     envelope = _build_envelope(attrs, [], "structured", None)
     if "data" not in obj:
         raise PayloadError(
-            [ErrorItem(code="DATA_MISSING", path="data", message="the event has no data")]
+            [ErrorItem(code="DATA_MISSING", path="data", message="l'événement n'a pas de data")]
         )
     data = obj["data"]
     if not isinstance(data, Mapping):
         raise PayloadError(
-            [ErrorItem(code="DATA_NOT_OBJECT", path="data", message="data must be a JSON object")]
+            [ErrorItem(code="DATA_NOT_OBJECT", path="data", message="data doit être un objet JSON")]
         )
     return CfaEvent(envelope=envelope, data=decode_data(envelope, data))
 

@@ -189,3 +189,58 @@ def test_schema_errors_reach_the_cfa_in_french(data: dict[str, Any]) -> None:
     items = errors_from_validation(caught.value, "data")
     assert items
     assert {i.message: english_words(i.message) for i in items if english_words(i.message)} == {}
+
+
+def _texts(node: ast.AST) -> list[str]:
+    """The prose of a message expression: a literal, the literal parts of an f-string, both
+    sides of a concatenation."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return [" ".join(v.value for v in node.values if isinstance(v, ast.Constant))]
+    if isinstance(node, ast.BinOp):
+        return _texts(node.left) + _texts(node.right)
+    return []
+
+
+MESSAGE_FACTORIES = {"error", "_error", "_untrusted", "unresolved_error", "shared_numero_warning"}
+
+
+def catalogue() -> dict[str, list[str]]:
+    """Every message text relais writes into a status's ``errors`` outside the control rules
+    (which are French by construction: ``schemas/conformance.md``): ``ErrorItem(message=...)``
+    and the message argument of the helpers that build one, in the services and the event
+    contract; and the module-level texts they use."""
+    paths = [*(SERVICES / "services").rglob("*.py"), SERVICES / "domain" / "events.py"]
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            texts: list[str] = []
+            if isinstance(node, ast.Call) and _name(node) == "ErrorItem":
+                texts += [
+                    t for kw in node.keywords if kw.arg == "message" for t in _texts(kw.value)
+                ]
+            elif isinstance(node, ast.Call) and _name(node) in MESSAGE_FACTORIES:
+                texts += [t for arg in node.args[2:3] for t in _texts(arg)]
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in {"BAD_CHARACTER", "NOT_FINITE", "message"}
+                for t in node.targets
+            ):
+                texts += _texts(node.value)
+            for text in texts:
+                found.setdefault(f"{path.name}:{getattr(node, 'lineno', 0)}", []).append(text)
+    found["VALUE_PROBLEMS"] = list(VALUE_PROBLEMS.values())
+    return found
+
+
+def test_the_catalogue_of_messages_to_a_cfa_is_french() -> None:
+    texts = catalogue()
+    assert sum(len(v) for v in texts.values()) > 30, "the scan finds the messages"
+    english = {
+        where: words
+        for where, found in texts.items()
+        for text in found
+        if (words := english_words(text))
+    }
+    assert english == {}

@@ -419,7 +419,7 @@ async def test_thousands_of_errors_stay_a_small_status(ledger: FakeLedger, sink:
     (status,) = ledger.statuses()
     errors = json.loads(status.value)["errors"]
     assert len(errors) == 200 and errors[-1]["code"] == "TOO_MANY_ERRORS"
-    assert "4801 more" in errors[-1]["message"]
+    assert "4801 autres" in errors[-1]["message"]
     assert len(status.value) < 64_000
 
 

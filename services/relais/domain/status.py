@@ -13,6 +13,10 @@ by polling. On Kafka a status event is a record::
 
 Ids are stable: ``status_event_id`` and ``etat_event_id`` are uuid5 over what identifies the
 outcome, so a redelivery or a restart that recomputes an outcome publishes it under the same id.
+An event the CFA sends again (same CFA, same ce_id) is answered with the status it already has,
+published again under its id (``Ledger.republish``): consumers de-duplicate by ``ce_id``.
+``reason`` is a ``StatusReason`` (``status_reasons.py``); the OPCO's errors travel as
+``opcoErrors`` (``opco_errors.OpcoErrorDetail``).
 
 An event's identity is (CFA, event id): CloudEvents ids are unique per source only, so the same
 ``ce_id`` from two CFAs is two events, with two inbox rows and two sets of status ids. The id of

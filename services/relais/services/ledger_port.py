@@ -19,6 +19,8 @@ one process). Every method is one transaction. What the promises of DESIGN.md ne
   ``set_aside`` takes out a row the broker refuses for itself, so that it blocks nothing.
 - ``record_etat`` is a compare-and-set on the last known OPCO etat and writes the change event in
   the same transaction, so a change is published under one stable id, once.
+- ``republish`` answers a resent event (a (CFA, event id) ``ingest_batch`` found seen) with the
+  status it already has: its latest status row queued again, same id (a duplicate delivery).
 """
 
 from __future__ import annotations

@@ -43,13 +43,22 @@ _FOLLOW_UP = (
     "shapes): split then, pools/breakers apart from the call routes; no entry may be added here"
 )
 
+_MET = (
+    "two branches of issues 16 and 19 each kept it within the limit; together they pass it by a "
+    "few lines: to split by concept once issue 17's client lands in it"
+)
+
 # path (relative to services/) -> (ceiling, why)
 ALLOWED_MODULES: dict[str, tuple[int, str]] = {
+    "relais/adapters/ledger/postgres.py": (404, _MET + " (pauses + republish)"),
+    "relais/domain/status.py": (418, _MET + " (waiting + the status contract)"),
+    "relais/services/dispatch/handler.py": (413, _MET + " (tracing + the status contract)"),
+    "relais/services/poll.py": (413, _MET + " (pause skip + facture keys and motifs)"),
     # Issue 13, other branches.
     # Catalogues: the standard or a document as code, one entry after another.
     # +12: header_attributes/build_envelope public for the CloudEvents binding (issue 16)
     "relais/domain/events.py": (
-        753,
+        752,
         "the event contract: one data model per event type of the standard, with its envelope",
     ),
     "relais/domain/rules/format.py": (580, _RULES + " (3.1: identifiers, codes, lengths)"),
@@ -66,6 +75,7 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
 
 # "path:qualified.name" -> (ceiling, why)
 ALLOWED_FUNCTIONS: dict[str, tuple[int, str]] = {
+    "relais/contracts.py:_events_readme": (64, _MET + " (the binding notes + the reasons table)"),
     # Issue 13, other branches.
     # The standard's control rules.
     "relais/domain/rules/age.py:check_age": (73, _RULES + " (age at the contract's start)"),

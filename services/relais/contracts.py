@@ -39,6 +39,7 @@ from relais.domain.json_types import Json
 from relais.domain.referentials import default_schemas_dir
 from relais.domain.schema_hints import annotate_cerfa, annotate_followups
 from relais.domain.status import StatusBody, StatusName
+from relais.domain.status_reasons import StatusReason
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 EVENTS_DIR = "events"
@@ -63,6 +64,9 @@ SOURCES: tuple[Source, ...] = (
     Source("asyncapi", "relais.adapters.kafka.asyncapi:asyncapi_documents"),
     Source("openapi", "relais_simulator.openapi:openapi_documents"),
     Source("conformance", "relais.conformance_doc:conformance_documents"),
+    Source(
+        "status-examples", "relais.status_examples:status_example_documents", owns="examples/status"
+    ),
 )
 
 
@@ -165,6 +169,11 @@ def event_schema_documents() -> dict[str, Json | str]:
         f"CloudEvents 1.0 context attributes of every CFA event. {_HEADERS_NOTE}",
     )
     status = _schema(StatusBody, mode="serialization")
+    status["$defs"]["StatusReason"].update(
+        description="Why a status is what it is (relais.domain.status_reasons); "
+        "x-enum-descriptions describes each code in French",
+        **{"x-enum-descriptions": {reason.value: reason.description for reason in StatusReason}},
+    )
     types = ", ".join(name.event_type for name in StatusName)
     docs[f"{EVENTS_DIR}/status.v1.json"] = _with_header(
         status,
@@ -239,8 +248,37 @@ def _events_readme() -> str:
         "them), see `../conformance.md`.",
         "",
         "Status events never carry personal data (names, NIR, birth dates, IBAN).",
+        "",
+        *_STATUS_CONTRACT,
     ]
+    for reason in StatusReason:
+        lines.append(f"| `{reason.value}` | {reason.status} | {reason.description} |")
     return "\n".join(lines) + "\n"
+
+
+_STATUS_CONTRACT = [
+    "Every key of a status is the CFA's dossier id (`ce_subject`), a facture's `etat_changed`",
+    "included (the dossier of the event that submitted it; `dossierId` names it too). Examples",
+    "of every kind: `../examples/status/`.",
+    "",
+    "The OPCO's own words: `opcoErrors` lists its errors as `{code, message, field}` (each when",
+    "given; at most 20, each text at most 300 characters), `opcoMessages` the same as lines of",
+    "text; an `etat_changed` carries the OPCO's comment on the new etat in `motif` (the reason",
+    "of a `REFUSE` when the OPCO gives one). A `submitted` whose object the OPCO already had (a",
+    "409, or a lookup after a lost answer) has `reason` `already_at_opco`; if that OPCO dossier",
+    "is already the one of another dossier of the same CFA, a warning",
+    "`DOSSIER_NUMERO_INTERNE_PARTAGE` in `errors` names it.",
+    "",
+    "Resend: an event is identified by (CFA, `ce_id`). Sent again, it is not processed again:",
+    "relais answers it with the latest status it already has (the terminal one once there is",
+    "one; `etat_changed` aside), published again under the SAME `ce_id`. It is a duplicate",
+    "delivery, not a second status: drop a status whose `ce_id` you have already seen.",
+    "",
+    "`reason` is one of (generated from `relais.domain.status_reasons.StatusReason`):",
+    "",
+    "| reason | status | description |",
+    "|---|---|---|",
+]
 
 
 # --------------------------------------------------------------------------------------------

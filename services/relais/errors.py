@@ -28,6 +28,7 @@ CFA's own status event (``opcoMessages``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class RelaisError(Exception):
@@ -76,11 +77,15 @@ class OpcoError(RelaisError):
         opco: str | None = None,
         status: int | None = None,
         messages: Sequence[str] = (),
+        details: Sequence[Any] = (),
     ) -> None:
         super().__init__(message)
         self.opco = opco
         self.status = status
         self.messages: tuple[str, ...] = tuple(messages)
+        # The same messages as ``relais.domain.opco_errors.OpcoErrorDetail`` (code, message,
+        # field): personal data like ``messages``, for the CFA's status only.
+        self.details: tuple[Any, ...] = tuple(details)
 
 
 class RetryableOpcoError(OpcoError):
@@ -94,8 +99,9 @@ class RetryableOpcoError(OpcoError):
         status: int | None = None,
         messages: Sequence[str] = (),
         retry_after: float | None = None,
+        details: Sequence[Any] = (),
     ) -> None:
-        super().__init__(message, opco=opco, status=status, messages=messages)
+        super().__init__(message, opco=opco, status=status, messages=messages, details=details)
         self.retry_after = retry_after
 
 

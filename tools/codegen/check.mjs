@@ -36,6 +36,7 @@ const schemas = Object.fromEntries(
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
 addFormats(ajv);
 ajv.addKeyword({ keyword: "x-enum-labels", schemaType: "array" });
+ajv.addKeyword({ keyword: "x-enum-descriptions", schemaType: ["array", "object"] });
 for (const [file, schema] of Object.entries(schemas)) ajv.addSchema(schema, file);
 const validations = [];
 for (const doc of JSON.parse(readFileSync(args.documents, "utf8"))) {

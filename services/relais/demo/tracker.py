@@ -158,7 +158,7 @@ class Tracker:
                 track.terminal = status
                 track.terminal_at = at
             codes = [str(e.get("code")) for e in body.get("errors") or [] if isinstance(e, dict)]
-            reason = body.get("reason")
+            reason = body.get("reason") if status != "submitted" else None  # already_at_opco
             track.errors.extend(codes or ([str(reason)] if reason else []))
             if status == "submitted" and body.get("etat") and track.numero_interne:
                 key = (str(opco), track.numero_interne)

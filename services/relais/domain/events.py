@@ -38,13 +38,14 @@ from pydantic import (
 )
 
 from relais.domain.json_types import Json
+from relais.domain.messages_fr import french
 from relais.domain.opco import OpcoCode
 from relais.errors import InputError
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 HEADER_PREFIX = "ce_"
-NOT_FINITE = "the value holds a number that is not finite (NaN, Infinity or out of range)"
+NOT_FINITE = "la valeur contient un nombre non fini (NaN, Infinity ou hors limites)"
 
 
 class EventType(StrEnum):
@@ -135,9 +136,7 @@ def errors_from_validation(exc: ValidationError, prefix: str = "") -> list[Error
         path = ".".join(str(p) for p in err["loc"])
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
-        items.append(
-            ErrorItem(code=schema_error_code(err["type"]), path=path, message=str(err["msg"]))
-        )
+        items.append(ErrorItem(code=schema_error_code(err["type"]), path=path, message=french(err)))
     return items
 
 
@@ -179,8 +178,8 @@ def parse_source(source: str) -> SourceRef:
     if _UAI.match(token) and not lowered.startswith("urn:siret:"):
         return SourceRef("uai", token.upper())
     raise ValueError(
-        "ce_source must be a CFA SIRET (14 digits, optionally 'urn:siret:<siret>') "
-        "or a UAI (7 digits + letter, optionally 'urn:uai:<uai>')"
+        "ce_source doit être le SIRET du CFA (14 chiffres, ou 'urn:siret:<siret>') "
+        "ou son UAI (7 chiffres et une lettre, ou 'urn:uai:<uai>')"
     )
 
 
@@ -252,7 +251,7 @@ class Envelope(BaseModel):
     @classmethod
     def _time_has_offset(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("time must carry a UTC offset (RFC 3339)")
+            raise ValueError("ce_time doit porter un décalage horaire (RFC 3339)")
         return value
 
     @property
@@ -316,7 +315,7 @@ def _envelope_errors(
         attr = str(err["loc"][0]) if err["loc"] else ""
         path = f"{HEADER_PREFIX}{attr}" if where == "headers" else attr
         code = envelope_error_code(attr, err["type"])
-        items.append(ErrorItem(code=code, path=path, message=str(err["msg"])))
+        items.append(ErrorItem(code=code, path=path, message=french(err)))
     return items
 
 
@@ -344,14 +343,14 @@ def _check_key(envelope: Envelope, key: bytes | str | None, errors: list[ErrorIt
     try:
         text = _decode_header(key)
     except UnicodeDecodeError:
-        errors.append(ErrorItem(code="RECORD_KEY_NOT_UTF8", path="key", message="not UTF-8"))
+        errors.append(ErrorItem(code="RECORD_KEY_NOT_UTF8", path="key", message="pas en UTF-8"))
         return
     if text != envelope.subject:
         errors.append(
             ErrorItem(
                 code="RECORD_KEY_MISMATCH",
                 path="key",
-                message="the Kafka key must equal ce_subject (the CFA's dossier id)",
+                message="la clé Kafka doit être ce_subject (l'identifiant du dossier du CFA)",
             )
         )
 
@@ -384,14 +383,14 @@ def header_attributes(headers: Headers) -> tuple[dict[str, str], list[ErrorItem]
         try:
             value = _decode_header(raw)
         except UnicodeDecodeError:
-            errors.append(ErrorItem(code="HEADER_NOT_UTF8", path=lname, message="not UTF-8"))
+            errors.append(ErrorItem(code="HEADER_NOT_UTF8", path=lname, message="pas en UTF-8"))
             continue
         if value is None:
             continue
         if attr in attrs:
             errors.append(
                 ErrorItem(
-                    code="HEADER_DUPLICATE", path=lname, message="header given more than once"
+                    code="HEADER_DUPLICATE", path=lname, message="en-tête donné plusieurs fois"
                 )
             )
             continue
@@ -658,12 +657,12 @@ def decode_data(envelope: Envelope, value: bytes | str | Mapping[str, Any]) -> E
             ) from None
         except (UnicodeDecodeError, ValueError):
             raise PayloadError(
-                [ErrorItem(code="DATA_NOT_JSON", path="data", message="value is not JSON")],
+                [ErrorItem(code="DATA_NOT_JSON", path="data", message="valeur non JSON")],
                 undecodable=True,
             ) from None
     if not isinstance(obj, dict):
         raise PayloadError(
-            [ErrorItem(code="DATA_NOT_OBJECT", path="data", message="value must be a JSON object")],
+            [ErrorItem(code="DATA_NOT_OBJECT", path="data", message="objet JSON attendu")],
             undecodable=True,
         )
     model = DATA_MODELS[envelope.type]
@@ -684,19 +683,19 @@ def parse_structured(obj: Mapping[str, Any]) -> CfaEvent:
     """Decode a structured CloudEvent (the file form) into a ``CfaEvent``."""
     if not isinstance(obj, Mapping):
         raise EnvelopeError(
-            [ErrorItem(code="EVENT_NOT_OBJECT", path="", message="an event is a JSON object")],
+            [ErrorItem(code="EVENT_NOT_OBJECT", path="", message="un événement est un objet JSON")],
             undecodable=True,
         )
     attrs = {k: v for k, v in obj.items() if k != "data"}
     envelope = build_envelope(attrs, [], "structured", None)
     if "data" not in obj:
         raise PayloadError(
-            [ErrorItem(code="DATA_MISSING", path="data", message="the event has no data")]
+            [ErrorItem(code="DATA_MISSING", path="data", message="l'événement n'a pas de data")]
         )
     data = obj["data"]
     if not isinstance(data, Mapping):
         raise PayloadError(
-            [ErrorItem(code="DATA_NOT_OBJECT", path="data", message="data must be a JSON object")]
+            [ErrorItem(code="DATA_NOT_OBJECT", path="data", message="data doit être un objet JSON")]
         )
     return CfaEvent(envelope=envelope, data=decode_data(envelope, data))
 

@@ -13,6 +13,10 @@ OPCO-side change seen by polling. On Kafka a status event is a record::
 
 Ids are stable: ``status_event_id`` and ``etat_event_id`` are uuid5 over what identifies the
 outcome, so a redelivery or a restart that recomputes an outcome publishes it under the same id.
+An event the CFA sends again (same CFA, same ce_id) is answered with the status it already has,
+published again under its id (``Ledger.republish``): consumers de-duplicate by ``ce_id``.
+``reason`` is a ``StatusReason`` (``status_reasons.py``); the OPCO's errors travel as
+``opcoErrors`` (``opco_errors.OpcoErrorDetail``).
 
 An event's identity is (CFA, event id): CloudEvents ids are unique per source only, so the same
 ``ce_id`` from two CFAs is two events, with two inbox rows and two sets of status ids. The id of
@@ -42,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from relais.domain.dates import PARIS
 from relais.domain.events import Envelope, ErrorItem, EventKind
 from relais.domain.opco import OpcoCode
+from relais.domain.opco_errors import OpcoErrorDetail
 from relais.domain.status_kinds import (
     NAMESPACE,
     STATUS_SOURCE,
@@ -49,11 +54,13 @@ from relais.domain.status_kinds import (
     STATUS_TYPE_SUFFIX,
     TERMINAL_STATUSES,
     EcheanceSummary,
+    OpcoErrorItem,
     StatusBody,
     StatusName,
     etat_event_id,
     status_event_id,
 )
+from relais.domain.status_reasons import StatusReason
 
 __all__ = [
     "NAMESPACE",
@@ -71,7 +78,7 @@ __all__ = [
 ]
 
 
-OPCO_PAUSED = "opco_paused"  # the reason code of a ``waiting`` note
+OPCO_PAUSED = StatusReason.OPCO_PAUSED  # the reason code of a ``waiting`` note
 
 
 def paused_message(opco: OpcoCode, until: datetime | None) -> str:
@@ -199,9 +206,10 @@ class StatusEvent(BaseModel):
         opco: OpcoCode,
         attempt: int,
         next_attempt_at: datetime,
-        reason: str,
+        reason: StatusReason,
         occurred_at: datetime,
         opco_messages: Sequence[str] = (),
+        opco_errors: Sequence[OpcoErrorDetail] = (),
     ) -> StatusEvent:
         """Attempt ``attempt`` failed in a retryable way; the next one is at ``next_attempt_at``."""
         return cls._for_trigger(
@@ -214,6 +222,7 @@ class StatusEvent(BaseModel):
             nextAttemptAt=next_attempt_at,
             reason=reason,
             opcoMessages=list(opco_messages) or None,
+            opcoErrors=[OpcoErrorItem.of(e) for e in opco_errors] or None,
         )
 
     @classmethod
@@ -252,8 +261,12 @@ class StatusEvent(BaseModel):
         reference_facture_cfa: str | None = None,
         etat: str | None = None,
         attempts: int | None = None,
+        already_at_opco: bool = False,
+        warnings: Sequence[ErrorItem] = (),
     ) -> StatusEvent:
-        """The OPCO accepted the call (or already had it: duplicate resolved). Terminal."""
+        """The OPCO accepted the call, or already had it (a 409, or a lookup that found it):
+        then ``reason`` is ``already_at_opco``. ``warnings``: e.g. the numeroInterne is already
+        the one of another dossier of the CFA. Terminal."""
         return cls._for_trigger(
             trigger,
             StatusName.SUBMITTED,
@@ -265,6 +278,8 @@ class StatusEvent(BaseModel):
             referenceFactureCFA=reference_facture_cfa,
             etat=etat,
             attempts=attempts,
+            reason=StatusReason.ALREADY_AT_OPCO if already_at_opco else None,
+            errors=list(warnings) or None,
         )
 
     @classmethod
@@ -273,9 +288,10 @@ class StatusEvent(BaseModel):
         trigger: Trigger,
         *,
         opco: OpcoCode | None,
-        reason: str,
+        reason: StatusReason,
         occurred_at: datetime,
         opco_messages: Sequence[str] = (),
+        opco_errors: Sequence[OpcoErrorDetail] = (),
         errors: Sequence[ErrorItem] = (),
         attempts: int | None = None,
     ) -> StatusEvent:
@@ -287,6 +303,7 @@ class StatusEvent(BaseModel):
             opco=opco,
             reason=reason,
             opcoMessages=list(opco_messages) or None,
+            opcoErrors=[OpcoErrorItem.of(e) for e in opco_errors] or None,
             errors=list(errors) or None,
             attempts=attempts,
         )
@@ -296,7 +313,7 @@ class StatusEvent(BaseModel):
         cls,
         trigger: Trigger,
         *,
-        reason: str,
+        reason: StatusReason,
         occurred_at: datetime,
         errors: Sequence[ErrorItem] = (),
     ) -> StatusEvent:
@@ -329,10 +346,13 @@ class StatusEvent(BaseModel):
         engagement: float | None = None,
         echeances: Sequence[EcheanceSummary | dict[str, Any]] | None = None,
         trigger_event_id: str | None = None,
+        motif: str | None = None,
     ) -> StatusEvent:
         """An OPCO state change seen by polling (dossier: ``numero`` = numeroInterne; facture:
-        ``numero`` = numeroInterneFacture). ``echeances`` may be the read model's dicts: their
-        IBAN is dropped."""
+        ``numero`` = numeroInterneFacture), keyed by the CFA's ``dossier_id`` (a facture's: the
+        dossier of the event that submitted it). ``echeances`` may be the read model's dicts:
+        their IBAN is dropped. ``motif``: the OPCO's comment on the new etat (a refusal's
+        reason), one line of at most ``MAX_MOTIF_LENGTH`` characters."""
         is_dossier = kind == EventKind.DOSSIER
         body = StatusBody(
             status=StatusName.ETAT_CHANGED,
@@ -348,6 +368,7 @@ class StatusEvent(BaseModel):
             etat=etat,
             previousEtat=previous_etat,
             engagement=engagement,
+            motif=_one_line(motif),
             echeances=None
             if echeances is None
             else [
@@ -362,6 +383,15 @@ class StatusEvent(BaseModel):
             subject=subject,
             body=body,
         )
+
+
+MAX_MOTIF_LENGTH = 300
+
+
+def _one_line(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return " ".join(text.split())[:MAX_MOTIF_LENGTH] or None
 
 
 class Trigger(BaseModel):

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relais.domain.events import ErrorItem, EventKind
 from relais.domain.opco import OpcoCode
+from relais.domain.opco_errors import OpcoErrorDetail
+from relais.domain.status_reasons import StatusReason
 
 STATUS_SOURCE = "relais"
 STATUS_TYPE_PREFIX = "fr.relais.status."
@@ -106,6 +108,20 @@ class EcheanceSummary(BaseModel):
         return value
 
 
+class OpcoErrorItem(BaseModel):
+    """One of the OPCO's errors on the wire (``OpcoErrorDetail``; absent parts left out)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str | None = Field(default=None, description="The OPCO's error code")
+    message: str | None = Field(default=None, description="The OPCO's text, as it wrote it")
+    field: str | None = Field(default=None, description="The field it is about (OPCO's path)")
+
+    @classmethod
+    def of(cls, detail: OpcoErrorDetail) -> OpcoErrorItem:
+        return cls(code=detail.code, message=detail.message, field=detail.field)
+
+
 class StatusBody(BaseModel):
     """The JSON value of a status event (camelCase; absent fields are left out on the wire)."""
 
@@ -130,10 +146,26 @@ class StatusBody(BaseModel):
     engagement: float | None = Field(default=None, description="Amount committed by the OPCO")
     echeances: list[EcheanceSummary] | None = None
     errors: list[ErrorItem] | None = Field(default=None, description="Every problem at once")
-    opcoMessages: list[str] | None = Field(default=None, description="The OPCO's own messages")
+    opcoMessages: list[str] | None = Field(
+        default=None, description="The OPCO's own messages, as it wrote them (one line each)"
+    )
+    opcoErrors: list[OpcoErrorItem] | None = Field(
+        default=None,
+        description="The OPCO's own errors, each with its code, message and field when the OPCO "
+        "gives them (retrying, failed; a submitted found already at the OPCO)",
+    )
+    motif: str | None = Field(
+        default=None,
+        description="etat_changed: the OPCO's reason for the new etat (a refusal's motif) when "
+        "its etats page gives one",
+    )
     attempts: int | None = Field(default=None, ge=0, description="OPCO calls made so far")
     nextAttemptAt: datetime | None = None
-    reason: str | None = Field(default=None, description="Reason code (retrying, waiting, failed)")
+    reason: StatusReason | None = Field(
+        default=None,
+        description="Why (retrying, waiting, failed, dead_lettered; submitted: already_at_opco); "
+        "one of the codes of schemas/events/README.md, each described in French there",
+    )
     message: str | None = Field(
         default=None,
         description="A note for the CFA's users, in French (waiting: why and until when)",

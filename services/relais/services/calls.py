@@ -132,8 +132,8 @@ def unresolved_error(*, own: bool) -> ErrorItem:
         code="DOSSIER_NOT_AT_OPCO",
         path=where,
         message=(
-            "the dossier has no OPCO numeroInterne and no pending submission: "
-            "submit the dossier first (or give numeroInterneDossier)"
+            "le dossier n'a pas de numeroInterne à l'OPCO ni de transmission en cours : "
+            "transmettez d'abord le dossier (ou donnez numeroInterneDossier)"
         ),
     )
 
@@ -142,5 +142,5 @@ def other_opco_error() -> ErrorItem:
     return ErrorItem(
         code="DOSSIER_AT_OTHER_OPCO",
         path="data",
-        message="a dossier named by this event was submitted to another OPCO than this one",
+        message="un dossier cité par cet événement a été transmis à un autre OPCO que celui-ci",
     )

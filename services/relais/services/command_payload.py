@@ -110,15 +110,21 @@ def explicit_numero(data: EventData) -> tuple[str, Any] | None:
 def parse(obj: Any) -> CommandPayload:
     """A stored payload read back; raises ``PayloadError`` naming every problem."""
     if not isinstance(obj, dict):
-        raise PayloadError([_error("PAYLOAD_NOT_OBJECT", "", "a payload is a JSON object")])
+        raise PayloadError(
+            [_error("PAYLOAD_NOT_OBJECT", "", "le contenu enregistré doit être un objet JSON")]
+        )
     try:
         event_type = EventType(str(obj.get("type")))
     except ValueError:
-        raise PayloadError([_error("PAYLOAD_UNKNOWN_TYPE", "type", "no event type")]) from None
+        raise PayloadError(
+            [_error("PAYLOAD_UNKNOWN_TYPE", "type", "type d'événement absent")]
+        ) from None
     try:
         time = datetime.fromisoformat(str(obj.get("time")))
     except ValueError:
-        raise PayloadError([_error("PAYLOAD_INVALID_TIME", "time", "no event time")]) from None
+        raise PayloadError(
+            [_error("PAYLOAD_INVALID_TIME", "time", "date de l'événement absente")]
+        ) from None
     try:
         data = DATA_MODELS[event_type].model_validate(obj.get("data"))
     except ValidationError as exc:

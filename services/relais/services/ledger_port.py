@@ -23,6 +23,8 @@ one process). Every method is one transaction. What the promises of DESIGN.md ne
   window); ``claim`` hands out none of its commands while the pause holds (until resumed or its
   ``until`` passed, at the claim's ``now``), so every replica obeys. ``held_commands``/
   ``note_held`` give a held command its one "waiting" note per pause (a compare-and-set).
+- ``republish`` answers a resent event (a (CFA, event id) ``ingest_batch`` found seen) with the
+  status it already has: its latest status row queued again, same id (a duplicate delivery).
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ class FactureRecord:
     opco: str
     numero_interne_facture: str | None
     etat: str | None
+    dossier_id: str | None = None  # the CFA dossier id of the event that submitted it (its key)
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,13 @@ class Ledger(Protocol):
         ...
 
     async def outbox_batch(self, limit: int) -> list[OutboxRecord]: ...
+
+    async def republish(self, events: Sequence[tuple[str, str]]) -> int:
+        """Answer resent events ((CFA, event id) pairs seen before; CFA '' for a Kafka position)
+        with the status each already has: its latest status (``etat_changed`` aside) is queued
+        again under its own id (a duplicate delivery, not a second status); one not published
+        yet, or set aside, is left as it is. Returns how many rows were queued again."""
+        ...
 
     async def mark_published(self, seqs: Sequence[int]) -> None: ...
 

@@ -33,6 +33,7 @@ class DossierEtat:
     numero_externe: str | None
     numero_deca: str | None
     etat: str
+    commentaire: str | None = None  # commentaireEtat, when the etats page gives it
 
 
 @dataclass(frozen=True)

@@ -274,7 +274,7 @@ class Poller:
         if previous == item.etat:
             self._known[cache_key] = item.etat
             return 0
-        engagement, echeances = await self._details(cfa, opco, item)
+        engagement, echeances, comment = await self._details(cfa, opco, item)
         event = StatusEvent.etat_changed(
             cfa=cfa,
             opco=opco,
@@ -287,6 +287,7 @@ class Poller:
             numero_externe=item.numero_externe,
             engagement=engagement,
             echeances=echeances,
+            motif=item.commentaire or comment,
         )
         changed = await self.ledger.record_etat(
             cfa=cfa,
@@ -305,25 +306,28 @@ class Poller:
 
     async def _details(
         self, cfa: str, opco: OpcoCode, item: DossierEtat
-    ) -> tuple[float | None, list[EcheanceSummary] | None]:
-        """Engagement and échéancier of a changed dossier (None when unavailable)."""
+    ) -> tuple[float | None, list[EcheanceSummary] | None, str | None]:
+        """Engagement, échéancier and commentaireEtat of a changed dossier (None when
+        unavailable)."""
         if not self.options.details or not self.gateway.supports(opco, "dossier_detail"):
-            return None, None
+            return None, None, None
         try:
             detail = await self.gateway.get_dossier(cfa, opco, item.numero_interne)
         except (NotFoundError, NotSupportedError) as exc:
             log.warning("poll.details_unavailable", error=str(exc))
-            return None, None
-        return _engagement(detail), _echeances(detail)
+            return None, None, None
+        return _engagement(detail), _echeances(detail), _comment(detail)
 
     async def _facture(self, cfa: str, opco: OpcoCode, item: FactureEtat) -> int:
         numero = item.numero_interne_facture
         cache_key = (cfa, opco.value, "facture", numero)
         previous = self._known.get(cache_key)
-        if previous is None and item.reference_facture_cfa:
+        dossier_id: str | None = None
+        if (previous is None or previous != item.etat) and item.reference_facture_cfa:
             record = await self.ledger.facture(cfa, item.reference_facture_cfa)
             if record is not None and record.opco == opco.value:
-                previous = record.etat
+                dossier_id = record.dossier_id
+                previous = record.etat if previous is None else previous
         if previous == item.etat:
             self._known[cache_key] = item.etat
             return 0
@@ -335,7 +339,9 @@ class Poller:
             etat=item.etat,
             previous_etat=previous,
             occurred_at=self.clock.now(),
+            dossier_id=dossier_id,
             reference_facture_cfa=item.reference_facture_cfa,
+            motif=_opt_text(item.body.get("commentaire")),
         )
         changed = await self.ledger.record_etat(
             cfa=cfa,
@@ -379,6 +385,17 @@ def _engagement(detail: Mapping[str, Any]) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def _comment(detail: Mapping[str, Any]) -> str | None:
+    """The dossier's commentaireEtat (top level, or in its ``cerfa``)."""
+    cerfa = detail.get("cerfa")
+    inner = cerfa.get("commentaireEtat") if isinstance(cerfa, Mapping) else None
+    return _opt_text(detail.get("commentaireEtat")) or _opt_text(inner)
+
+
+def _opt_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _echeances(detail: Mapping[str, Any]) -> list[EcheanceSummary] | None:

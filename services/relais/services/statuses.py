@@ -18,9 +18,9 @@ SIRET_FIELD = "{siret}"
 MAX_STATUS_BYTES = 65_536
 """The largest status event relais writes to its outbox and publishes (key + header names and
 values + value, in bytes): a sixteenth of Kafka's default 1 MiB record limit. A status above it
-has its lists (errors, OPCO messages, échéances) replaced by one ``STATUS_TRUNCATED`` error; a
-status still above it (it cannot happen with ids bounded at ingest) is set aside by the relay
-instead of being published (``services/relay.py``)."""
+has its lists (errors, OPCO messages and errors, échéances) replaced by one ``STATUS_TRUNCATED``
+error; a status still above it (it cannot happen with ids bounded at ingest) is set aside by the
+relay instead of being published (``services/relay.py``)."""
 
 
 def to_outbox(event: StatusEvent) -> OutboxMessage:
@@ -31,7 +31,8 @@ def to_outbox(event: StatusEvent) -> OutboxMessage:
     if message_size(message) <= MAX_STATUS_BYTES:
         return message
     body = event.body
-    bare = body.model_copy(update={"errors": None, "opcoMessages": None, "echeances": None})
+    dropped = {"errors": None, "opcoMessages": None, "opcoErrors": None, "echeances": None}
+    bare = body.model_copy(update=dropped)
     budget = MAX_STATUS_BYTES - message_size(_message(event.model_copy(update={"body": bare})))
     budget -= _TRUNCATION_ROOM
     errors = _fitting(body.errors or [], budget, lambda e: e.model_dump(exclude_none=True))
@@ -43,15 +44,16 @@ def to_outbox(event: StatusEvent) -> OutboxMessage:
         + len(body.opcoMessages or ())
         - len(messages)
         + len(body.echeances or ())
+        + len(body.opcoErrors or ())
     )
     truncated = ErrorItem(
         code="STATUS_TRUNCATED",
         path="",
-        message=f"{left_out} errors, OPCO messages or échéances left out: the status event "
-        f"exceeded {MAX_STATUS_BYTES} bytes",
+        message=f"{left_out} erreurs, messages de l'OPCO ou échéances omis : l'événement de "
+        f"statut dépassait {MAX_STATUS_BYTES} octets",
     )
     smaller = body.model_copy(
-        update={"errors": [*errors, truncated], "opcoMessages": messages or None, "echeances": None}
+        update={**dropped, "errors": [*errors, truncated], "opcoMessages": messages or None}
     )
     return _message(event.model_copy(update={"body": smaller}))
 

@@ -387,7 +387,7 @@ class Harness:
         seen = {(r.owner, r.event_id) for r in self.sent if r.owner is not None}
         for rec in out:
             if rec.owner is not None and (rec.owner, rec.event_id) in seen:
-                rec.expect = None  # the same CFA's event id again: a duplicate, no status
+                rec.expect = None  # the same CFA's event id again: its status again, same id
             seen.add((rec.owner, rec.event_id))
         return out
 
@@ -562,7 +562,10 @@ class Harness:
         return self.collector.index.get(key, [])
 
     def _statuses_of(self, cfa: int, event_id: str) -> list[str]:
-        return [s.body["status"] for s in self._of(cfa, event_id)]
+        """Its statuses as a consumer keeps them: one per status id (a resent event is answered
+        with the status it already has, under the same id: a duplicate delivery, issue 16)."""
+        unique = {s.rec.headers["ce_id"]: s.body["status"] for s in self._of(cfa, event_id)}
+        return list(unique.values())
 
     def _refusals(self) -> dict[str, In]:
         return {r.key_str or "": r for r in self.collector.got[self.topics.rejected]}

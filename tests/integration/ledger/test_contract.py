@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from relais.services.ledger_port import (
     Completion,
     FactureRecord,
     Ledger,
+    OutboxMessage,
     Reject,
 )
 from tests.fixtures.postgres import sqlite_url, truncate_ledger
@@ -444,7 +446,8 @@ async def test_complete_records_a_facture(ledger: Ledger) -> None:
 
     assert await ledger.complete(c.id, "w1", Completion(CommandState.DONE, [], facture=facture))
 
-    assert await ledger.facture(CFA, "FAC-2026-001") == facture
+    # the facture keeps the dossier id of its command: its etat_changed is keyed by it
+    assert await ledger.facture(CFA, "FAC-2026-001") == replace(facture, dossier_id="D1")
     assert await ledger.facture(CFA, "FAC-OTHER") is None
     # polling sees the etat relais already knows: no change; then a real change
     assert not await ledger.record_etat(
@@ -603,3 +606,39 @@ async def test_ping_and_close(ledger: Ledger) -> None:
         await ledger.ping()
     with pytest.raises(RuntimeError, match="closed"):
         await accept(ledger, command("e2"), [])
+
+
+def answer(status_id: str, event_id: str, kind: str, cfa: str | None = CFA) -> OutboxMessage:
+    """A status of the event ``event_id`` of ``cfa`` as the pipeline enqueues it (its headers say
+    whose answer it is)."""
+    headers = {"ce_id": status_id, "ce_type": f"fr.relais.status.{kind}.v1"}
+    headers |= {"ce_correlationid": event_id} | ({"ce_cfa": cfa} if cfa else {})
+    return OutboxMessage(event_id=status_id, key="D1", headers=headers, value=b"{}")
+
+
+async def test_republish_queues_the_latest_answer_of_an_event_again(ledger: Ledger) -> None:
+    received, submitted = answer("s-rec", "e1", "received"), answer("s-sub", "e1", "submitted")
+    etat = answer("s-etat", "e1", "etat_changed")
+    other_cfa = answer("s-other", "e1", "rejected", cfa=OTHER_CFA)
+    by_position = answer("s-pos", "kafka:t:0:7", "dead_lettered", cfa=None)
+    await accept(ledger, command("e1", "D1"), [received])
+    await reject(ledger, "e1", [other_cfa], cfa=OTHER_CFA)
+    await reject(ledger, "kafka:t:0:7", [by_position])
+    [c] = await ledger.claim("w1", 1, now(), LEASE)
+    assert await ledger.complete(c.id, "w1", Completion(CommandState.DONE, [submitted]))
+    assert await ledger.record_etat(
+        cfa=CFA, opco="AKTO", numero_interne="N1", kind="dossier", etat="ENGAGE", statuses=[etat]
+    )
+
+    # nothing published yet: nothing to queue again
+    assert await ledger.republish([(CFA, "e1")]) == 0
+    await ledger.mark_published([r.seq for r in await ledger.outbox_batch(100)])
+
+    assert await ledger.republish([(CFA, "e1"), (CFA, "unknown"), ("", "kafka:t:0:7")]) == 2
+    again = await ledger.outbox_batch(100)
+    # the latest answer of each (the etat change aside), under its own id; the other CFA's
+    # answer to the same ce_id is not touched
+    assert [r.message.event_id for r in again] == ["s-pos", "s-sub"]
+    assert await ledger.republish([(CFA, "e1")]) == 0, "already queued"
+    await ledger.mark_published([r.seq for r in again])
+    assert await ledger.outbox_batch(100) == []

@@ -140,7 +140,7 @@ def test_parse_source_accepts_siret_and_uai_forms(source: str, expected: SourceR
 
 @pytest.mark.parametrize("source", ["", "1234", "urn:uai:" + SIRET, "urn:siret:0751234J", "cfa-x"])
 def test_parse_source_refuses_anything_else(source: str) -> None:
-    with pytest.raises(ValueError, match="ce_source must be"):
+    with pytest.raises(ValueError, match="ce_source doit être"):
         parse_source(source)
 
 
@@ -180,7 +180,7 @@ def test_a_non_finite_number_is_refused_at_decoding(number: bytes) -> None:
     with pytest.raises(PayloadError) as exc:
         decode_data(env, bad)
     (error,) = exc.value.errors
-    assert error.code == "DATA_NOT_FINITE" and "not finite" in error.message
+    assert error.code == "DATA_NOT_FINITE" and "non fini" in error.message
     assert exc.value.undecodable
 
 

@@ -25,6 +25,7 @@ from relais.domain.opco import OpcoCode
 from relais.domain.referentials import default_schemas_dir
 from relais.domain.status import StatusEvent, Trigger
 from relais.domain.status_kinds import StatusName
+from relais.domain.status_reasons import StatusReason
 
 ROOT = Path(__file__).resolve().parents[3]
 TOOLS = ROOT / "tools" / "codegen"
@@ -65,20 +66,24 @@ def status_values() -> dict[str, Any]:
             opco=OpcoCode.AKTO,
             attempt=2,
             next_attempt_at=now,
-            reason="opco_unavailable",
+            reason=StatusReason.RETRYABLE,
             occurred_at=now,
         ),
         StatusName.SUBMITTED: StatusEvent.submitted(
             trig, opco=OpcoCode.AKTO, occurred_at=now, numero_interne="N1"
         ),
         StatusName.FAILED: StatusEvent.failed(
-            trig, opco=OpcoCode.AKTO, reason="opco_refused", occurred_at=now, errors=errors
+            trig,
+            opco=OpcoCode.AKTO,
+            reason=StatusReason.REJECTED_BY_OPCO,
+            occurred_at=now,
+            errors=errors,
         ),
         StatusName.WAITING: StatusEvent.waiting(
             trig, opco=OpcoCode.AKTO, pause=1, until=now, occurred_at=now
         ),
         StatusName.DEAD_LETTERED: StatusEvent.dead_lettered(
-            trig, reason="not_json", occurred_at=now
+            trig, reason=StatusReason.DATA_NOT_JSON, occurred_at=now
         ),
         StatusName.ETAT_CHANGED: StatusEvent.etat_changed(
             cfa="73282932000074",

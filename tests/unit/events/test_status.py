@@ -16,6 +16,7 @@ from relais.domain.status import (
     etat_event_id,
     status_event_id,
 )
+from relais.domain.status_reasons import StatusReason
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 SIRET = "73282932000074"
@@ -116,7 +117,7 @@ def test_retrying_is_per_attempt_and_not_terminal() -> None:
         opco=OpcoCode.AKTO,
         attempt=1,
         next_attempt_at=NOW + timedelta(seconds=30),
-        reason="OPCO_RETRYABLE",
+        reason=StatusReason.RETRYABLE,
         occurred_at=NOW,
     )
     two = StatusEvent.retrying(
@@ -124,7 +125,7 @@ def test_retrying_is_per_attempt_and_not_terminal() -> None:
         opco=OpcoCode.AKTO,
         attempt=2,
         next_attempt_at=NOW + timedelta(seconds=90),
-        reason="OPCO_RETRYABLE",
+        reason=StatusReason.RETRYABLE,
         occurred_at=NOW,
     )
     assert one.id != two.id
@@ -151,8 +152,8 @@ def test_rejected_carries_every_error() -> None:
 
 def test_dead_letter_of_a_record_without_id_is_keyed_by_position() -> None:
     t = Trigger.for_record("cfa.events.v1", 3, 1200)
-    one = StatusEvent.dead_lettered(t, reason="DATA_NOT_JSON", occurred_at=NOW)
-    two = StatusEvent.dead_lettered(t, reason="DATA_NOT_JSON", occurred_at=NOW)
+    one = StatusEvent.dead_lettered(t, reason=StatusReason.DATA_NOT_JSON, occurred_at=NOW)
+    two = StatusEvent.dead_lettered(t, reason=StatusReason.DATA_NOT_JSON, occurred_at=NOW)
     assert one.id == two.id
     assert one.key == "kafka:cfa.events.v1:3:1200"
 
@@ -189,7 +190,7 @@ def test_etat_changed_drops_the_iban_of_echeances() -> None:
 
 def test_from_record_reads_it_back() -> None:
     event = StatusEvent.failed(
-        trigger(), opco=OpcoCode.SANTE, reason="OPCO_NOT_SUPPORTED", occurred_at=NOW
+        trigger(), opco=OpcoCode.SANTE, reason=StatusReason.NOT_SUPPORTED, occurred_at=NOW
     )
     back = StatusEvent.from_record(event.key.encode(), event.kafka_headers(), event.value())
     assert back == event

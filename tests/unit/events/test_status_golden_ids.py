@@ -21,6 +21,7 @@ import pytest
 from relais.domain.events import EventKind
 from relais.domain.opco import OpcoCode
 from relais.domain.status import StatusEvent, Trigger, status_event_id
+from relais.domain.status_reasons import StatusReason
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 CFA = "19750000000011"
@@ -42,7 +43,7 @@ TRIGGER = Trigger(event_id=EVENT_ID, cfa=CFA, dossier_id="D-42", kind=EventKind.
                 opco=OpcoCode.AKTO,
                 attempt=1,
                 next_attempt_at=NOW,
-                reason="http_503",
+                reason=StatusReason.RETRYABLE,
                 occurred_at=NOW,
             ),
             "e18748a9-8e95-5318-bad1-164c1503c819",
@@ -53,7 +54,7 @@ TRIGGER = Trigger(event_id=EVENT_ID, cfa=CFA, dossier_id="D-42", kind=EventKind.
                 opco=OpcoCode.AKTO,
                 attempt=2,
                 next_attempt_at=NOW,
-                reason="http_503",
+                reason=StatusReason.RETRYABLE,
                 occurred_at=NOW,
             ),
             "a8a73e61-3e20-5b41-815b-26c8b5e1e2a5",
@@ -72,18 +73,20 @@ TRIGGER = Trigger(event_id=EVENT_ID, cfa=CFA, dossier_id="D-42", kind=EventKind.
         ),
         (
             StatusEvent.failed(
-                TRIGGER, opco=OpcoCode.AKTO, reason="not_supported", occurred_at=NOW
+                TRIGGER, opco=OpcoCode.AKTO, reason=StatusReason.NOT_SUPPORTED, occurred_at=NOW
             ),
             "90378399-f390-50a7-a2f0-6b0ea1331253",
         ),
         (
-            StatusEvent.dead_lettered(TRIGGER, reason="undecodable", occurred_at=NOW),
+            StatusEvent.dead_lettered(
+                TRIGGER, reason=StatusReason.ENVELOPE_UNDECODABLE, occurred_at=NOW
+            ),
             "0a975bb5-7353-59de-bd23-b0406c79d991",
         ),
         (
             StatusEvent.dead_lettered(
                 Trigger.for_record("relais.cfa.events.v1", 3, 1042),
-                reason="undecodable",
+                reason=StatusReason.ENVELOPE_UNDECODABLE,
                 occurred_at=NOW,
             ),
             "49c8b629-6eda-5dc9-b965-d4269dcfd3f9",

@@ -11,6 +11,7 @@ import pytest
 from relais.domain.events import ErrorItem, EventKind, errors_from_validation, parse_structured
 from relais.domain.referentials import load_referentials
 from relais.domain.status import StatusEvent, Trigger
+from relais.domain.status_reasons import StatusReason
 from relais.domain.validation import validate_cerfa
 from relais.sampledata import GeneratedDossier, Generator, InvalidKind
 
@@ -39,7 +40,7 @@ def every_status(d: GeneratedDossier, errors: list[ErrorItem]) -> list[StatusEve
             opco=d.opco,
             attempt=1,
             next_attempt_at=NOW + timedelta(minutes=1),
-            reason="OPCO_RETRYABLE",
+            reason=StatusReason.RETRYABLE,
             occurred_at=NOW,
         ),
         StatusEvent.submitted(
@@ -48,12 +49,12 @@ def every_status(d: GeneratedDossier, errors: list[ErrorItem]) -> list[StatusEve
         StatusEvent.failed(
             trigger,
             opco=d.opco,
-            reason="OPCO_PERMANENT",
+            reason=StatusReason.REJECTED_BY_OPCO,
             occurred_at=NOW,
             opco_messages=["Le champ apprenti.nir est invalide"],
             attempts=3,
         ),
-        StatusEvent.dead_lettered(trigger, reason="DATA_NOT_JSON", occurred_at=NOW),
+        StatusEvent.dead_lettered(trigger, reason=StatusReason.DATA_NOT_JSON, occurred_at=NOW),
         StatusEvent.etat_changed(
             cfa=d.cfa.siret,
             opco=d.opco,

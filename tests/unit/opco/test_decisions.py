@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from relais.adapters.opco.decisions import (
+    MAX_MESSAGE_LENGTH,
+    MAX_MESSAGES,
     Decision,
     Outcome,
     TransportFailure,
@@ -16,6 +18,7 @@ from relais.adapters.opco.decisions import (
     extract_messages,
     parse_retry_after,
 )
+from relais.domain.opco_errors import OpcoErrorDetail
 from relais.errors import (
     AmbiguousOpcoError,
     AuthError,
@@ -208,3 +211,46 @@ def test_every_status_has_one_consistent_decision(creating: bool) -> None:
         if status >= 500:
             assert retryable is (status != 501), status
         assert isinstance(error, AmbiguousOpcoError) is (creating and status == 504), status
+
+
+D = OpcoErrorDetail
+
+
+@pytest.mark.parametrize(
+    ("body", "details"),
+    [
+        (
+            ERROR_BODY,
+            (D(None, "Dossier invalide", None), D("FRM_01", "NIR invalide", "apprenti.nir")),
+        ),
+        ("  Service\n indisponible ", (D(None, "Service indisponible", None),)),
+        ({"code": "E42", "message": "Refusé"}, (D("E42", "Refusé", None),)),
+        (
+            {"errors": {"contrat.dateDebut": "Date manquante"}},
+            (D(None, "Date manquante", "contrat.dateDebut"),),
+        ),
+        (
+            [{"errors": [{"code": 7, "field": "siret", "libelle": "SIRET inconnu"}]}],
+            (D("7", "SIRET inconnu", "siret"),),
+        ),
+        (
+            {"error": "invalid_grant", "error_description": "expired"},
+            (D(None, "expired", None), D(None, "invalid_grant", None)),
+        ),
+        ({"unrelated": True}, ()),
+        (None, ()),
+    ],
+)
+def test_the_opcos_errors_are_kept_as_code_message_field(
+    body: object, details: tuple[OpcoErrorDetail, ...]
+) -> None:
+    decision = decide(422, {}, body, creating=True, now=NOW)
+    assert decision.details == details
+    assert decision.error("ATLAS", "dossiers_post").details == details
+
+
+def test_the_opcos_errors_are_bounded() -> None:
+    body = {"errors": [{"code": f"C{i}", "message": "x" * 1000} for i in range(50)]}
+    details = decide(400, {}, body, now=NOW).details
+    assert len(details) == MAX_MESSAGES
+    assert all(len(d.message or "") == MAX_MESSAGE_LENGTH for d in details)

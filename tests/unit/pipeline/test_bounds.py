@@ -11,6 +11,7 @@ import pytest
 from relais.domain.events import MAX_ID, ErrorItem, EventType
 from relais.domain.opco import OpcoCode
 from relais.domain.status import StatusBody, StatusEvent, Trigger
+from relais.domain.status_reasons import StatusReason
 from relais.services.ingest import DeadLetter, IngestHandler, IngestPolicy, Outcome
 from relais.services.ledger_port import OutboxMessage
 from relais.services.statuses import MAX_STATUS_BYTES, to_outbox
@@ -113,7 +114,7 @@ def _failed(messages: int) -> StatusEvent:
     return StatusEvent.failed(
         trigger,
         opco=OpcoCode.AKTO,
-        reason="OPCO_REJECTED",
+        reason=StatusReason.REJECTED_BY_OPCO,
         occurred_at=datetime(2026, 9, 1, tzinfo=UTC),
         opco_messages=[f"message {i} " + "m" * 100 for i in range(messages)],
     )
@@ -128,7 +129,7 @@ def test_a_status_over_the_cap_is_truncated_under_it_with_its_ids() -> None:
     assert 400 < kept < 2_000  # as many as fit, in order
     assert body.opcoMessages == [f"message {i} " + "m" * 100 for i in range(kept)]
     (error,) = body.errors
-    assert error.code == "STATUS_TRUNCATED" and f"{2_000 - kept} errors" in error.message
+    assert error.code == "STATUS_TRUNCATED" and f"{2_000 - kept} erreurs" in error.message
     assert (message.event_id, message.key, body.status) == (_failed(1).id, "D-1", "failed")
 
 

@@ -25,6 +25,7 @@ from relais.adapters.ledger.common import (
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import Quirks
+from relais.domain.status_kinds import StatusName
 from relais.errors import MissingCredentialsError, NotSupportedError
 from relais.services import command_payload
 from relais.services.clock import Clock
@@ -275,6 +276,7 @@ class FakeLedger:
                 numero_interne_facture=f.numero_interne_facture
                 or (old_f.numero_interne_facture if old_f else None),
                 etat=f.etat or (old_f.etat if old_f else None),
+                dossier_id=(old_f.dossier_id if old_f else None) or cmd.dossier_id,
             )
             self.factures[(f.cfa, f.reference)] = stored
             if stored.etat is not None and stored.numero_interne_facture is not None:
@@ -379,6 +381,22 @@ class FakeLedger:
     async def outbox_batch(self, limit: int) -> list[OutboxRecord]:
         self._check_open()
         return [r for r in self.outbox if r.seq not in self.published][:limit]
+
+    async def republish(self, events: Sequence[tuple[str, str]]) -> int:
+        self._check_open()
+        count = 0
+        for cfa, event_id in events:
+            mine = [
+                r
+                for r in self.outbox
+                if r.message.headers.get("ce_cfa", "") == cfa
+                and r.message.headers.get("ce_correlationid") == event_id
+                and r.message.headers.get("ce_type") != StatusName.ETAT_CHANGED.event_type
+            ]
+            if mine and mine[-1].seq in self.published and mine[-1].seq not in self.set_aside_rows:
+                self.published.discard(mine[-1].seq)
+                count += 1
+        return count
 
     async def mark_published(self, seqs: Sequence[int]) -> None:
         self._check_open()

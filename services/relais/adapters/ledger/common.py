@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from relais.adapters.ledger.migrations import Engine, Migration, load
 from relais.adapters.ledger.queries import queries
+from relais.domain.status_kinds import StatusName
 from relais.errors import ConfigurationError, LedgerError
 from relais.services import command_payload
 from relais.services.command_payload import CommandPayload, StoredPayload
@@ -159,6 +160,7 @@ class Codec:
             opco=row["opco"],
             numero_interne_facture=row["numero_interne_facture"],
             etat=row["etat"],
+            dossier_id=row["dossier_id"],
         )
 
     @staticmethod
@@ -223,6 +225,10 @@ class LedgerReads:
         return result
 
 
+ETAT_CHANGED_TYPE = StatusName.ETAT_CHANGED.event_type
+"""Left aside when a resent event is answered (``republish``): a dossier's etat changes carry
+the event id that created it, they are not its answer."""
+
 # The port's methods (and the adapters' own): what ``translate_errors`` wraps.
 PUBLIC_METHODS = (
     "migrate",
@@ -238,6 +244,7 @@ PUBLIC_METHODS = (
     "facture",
     "record_etat",
     "outbox_batch",
+    "republish",
     "mark_published",
     "set_aside",
     "commands_for",

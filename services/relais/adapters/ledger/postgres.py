@@ -386,6 +386,13 @@ class PostgresLedger(common.LedgerReads, pauses.LedgerPauses):
 
     # -- relay --------------------------------------------------------------------------------
 
+    async def republish(self, events: Sequence[tuple[str, str]]) -> int:
+        if not events:
+            return 0
+        cfas, event_ids = [cfa for cfa, _ in events], [event_id for _, event_id in events]
+        rows = await self._rows("republish", cfas, event_ids, common.ETAT_CHANGED_TYPE)
+        return len(rows)
+
     async def mark_published(self, seqs: Sequence[int]) -> None:
         if not seqs:
             return

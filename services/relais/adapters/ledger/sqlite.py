@@ -142,27 +142,17 @@ def _complete(
     if dossier is not None and completion.dossier_etat is not None:
         _seed_etat(conn, (cfa, opco, "dossier"), dossier["numero_interne"], dossier["etat"], now)
     if completion.facture is not None:
-        _complete_facture(conn, completion.facture, now)
+        _complete_facture(conn, completion.facture, row["dossier_id"], now)
     _append_outbox(conn, completion.statuses, now)
     conn.execute(SQL["unblock_next"], (cfa, row["dossier_id"]))
     return True
 
 
-def _complete_facture(conn: sqlite3.Connection, facture: FactureRecord, now: str) -> None:
-    stored = conn.execute(
-        SQL["complete_facture"],
-        (
-            facture.cfa,
-            facture.reference,
-            facture.opco,
-            facture.numero_interne_facture,
-            facture.etat,
-            now,
-            now,
-        ),
-    ).fetchone()
-    if facture.etat is not None:
-        key = (facture.cfa, facture.opco, "facture")
+def _complete_facture(conn: sqlite3.Connection, f: FactureRecord, dossier: str, now: str) -> None:
+    values = (f.cfa, f.reference, f.opco, f.numero_interne_facture, f.etat, dossier, now, now)
+    stored = conn.execute(SQL["complete_facture"], values).fetchone()
+    if f.etat is not None:
+        key = (f.cfa, f.opco, "facture")
         _seed_etat(conn, key, stored["numero_interne_facture"], stored["etat"], now)
 
 
@@ -381,6 +371,11 @@ class SqliteLedger(common.LedgerReads, pauses.LedgerPauses):
         return await self._run(lambda conn: _record_etat(conn, values, statuses, self._now()))
 
     # -- relay --------------------------------------------------------------------------------
+
+    async def republish(self, events: Sequence[tuple[str, str]]) -> int:
+        rows = [(cfa, event_id, common.ETAT_CHANGED_TYPE) for cfa, event_id in events]
+        sql = SQL["republish"]
+        return await self._run(lambda conn: sum(conn.execute(sql, r).rowcount for r in rows))
 
     async def mark_published(self, seqs: Sequence[int]) -> None:
         if not seqs:

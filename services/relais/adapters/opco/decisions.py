@@ -30,6 +30,7 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
+from relais.domain.opco_errors import OpcoErrorDetail
 from relais.errors import (
     AmbiguousOpcoError,
     AuthError,
@@ -85,6 +86,7 @@ class Decision:
     retry_after: float | None = None
     ids: Mapping[str, str] = field(default_factory=dict)
     reason: str = ""
+    details: tuple[OpcoErrorDetail, ...] = ()  # the same messages, as (code, message, field)
 
     @property
     def ok(self) -> bool:
@@ -99,7 +101,12 @@ class Decision:
             # The OPCO's own text may name the apprentice: it travels in ``messages`` (to the
             # CFA's own status event only), never in the error's text, which is logged.
             head = f"{head} ({len(self.messages)} OPCO message(s), in the CFA's status)"
-        common: dict[str, Any] = {"opco": opco, "status": self.status, "messages": self.messages}
+        common: dict[str, Any] = {
+            "opco": opco,
+            "status": self.status,
+            "messages": self.messages,
+            "details": self.details,
+        }
         match self.outcome:
             case Outcome.INVALID:
                 return PermanentOpcoError(head, **common)
@@ -129,23 +136,25 @@ def decide(
     if 200 <= status < 300:
         return Decision(Outcome.OK, status, ids=extract_ids(body))
     messages = extract_messages(body)
+    details = extract_details(body)
     if status == 409:
-        return Decision(Outcome.DUPLICATE, status, messages, ids=extract_ids(body))
-    if status == 401:
-        return Decision(Outcome.UNAUTHORIZED, status, messages)
-    if status == 403:
-        return Decision(Outcome.FORBIDDEN, status, messages)
-    if status == 404:
-        return Decision(Outcome.NOT_FOUND, status, messages)
-    if status == 501:
-        return Decision(Outcome.NOT_SUPPORTED, status, messages)
-    if status in (408, 425, 429, 503):
-        return Decision(Outcome.RETRY, status, messages, parse_retry_after(headers, now=now))
-    if status >= 500:
+        return Decision(Outcome.DUPLICATE, status, messages, ids=extract_ids(body), details=details)
+    if status in _FAILURES:
+        return Decision(_FAILURES[status], status, messages, details=details)
+    if status >= 500 or status in (408, 425, 429, 503):
         ambiguous = creating and status == 504
         outcome = Outcome.AMBIGUOUS if ambiguous else Outcome.RETRY
-        return Decision(outcome, status, messages, parse_retry_after(headers, now=now))
-    return Decision(Outcome.INVALID, status, messages)
+        retry_after = parse_retry_after(headers, now=now)
+        return Decision(outcome, status, messages, retry_after, details=details)
+    return Decision(Outcome.INVALID, status, messages, details=details)
+
+
+_FAILURES = {
+    401: Outcome.UNAUTHORIZED,
+    403: Outcome.FORBIDDEN,
+    404: Outcome.NOT_FOUND,
+    501: Outcome.NOT_SUPPORTED,
+}
 
 
 def decide_transport(failure: TransportFailure, *, creating: bool) -> Decision:
@@ -201,6 +210,49 @@ def extract_messages(body: Any) -> tuple[str, ...]:
                 _add(found, _error_item(item))
     unique = tuple(dict.fromkeys(m for m in found if m))
     return unique[:MAX_MESSAGES]
+
+
+def extract_details(body: Any) -> tuple[OpcoErrorDetail, ...]:
+    """The OPCO's errors as (code, message, field), from the shapes ``extract_messages`` reads:
+    a text, ``{code?, message|description|error_description|error}``, ``errors[]`` of
+    ``{code, champ|field|path, description|message|libelle}`` or ``errors{champ: message}``.
+    At most ``MAX_MESSAGES``, each text cut at ``MAX_MESSAGE_LENGTH``, duplicates dropped."""
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]
+    found: list[OpcoErrorDetail] = []
+    if isinstance(body, str):
+        found.append(OpcoErrorDetail(None, _clean(body), None))
+    elif isinstance(body, Mapping):
+        code = _clean(body.get("code"))
+        for key in ("message", "description", "error_description", "error"):
+            value = body.get(key)
+            if isinstance(value, str):
+                found.append(OpcoErrorDetail(code, _clean(value), None))
+            elif isinstance(value, Mapping):
+                found.extend(extract_details(value))
+        errors = body.get("errors")
+        if isinstance(errors, Mapping):
+            errors = [{"champ": k, "message": v} for k, v in errors.items()]
+        if isinstance(errors, list):
+            found.extend(_detail_item(item) for item in errors)
+    kept = (d for d in found if d.message or d.code or d.field)
+    return tuple(dict.fromkeys(kept))[:MAX_MESSAGES]
+
+
+def _detail_item(item: Any) -> OpcoErrorDetail:
+    if not isinstance(item, Mapping):
+        return OpcoErrorDetail(None, _clean(item), None)
+    text = next((item[k] for k in ("description", "message", "libelle") if k in item), None)
+    where = item.get("champ") or item.get("field") or item.get("path")
+    return OpcoErrorDetail(_clean(item.get("code")), _clean(text), _clean(where))
+
+
+def _clean(value: Any) -> str | None:
+    """A bounded one-line text (numbers as text), or None."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = " ".join(str(value).split())[:MAX_MESSAGE_LENGTH]
+    return text or None
 
 
 def extract_ids(body: Any) -> dict[str, str]:

@@ -40,6 +40,7 @@ def dossier_etat(item: dict[str, Any]) -> DossierEtat:
         numero_externe=_opt_str(item.get("numeroExterne")),
         numero_deca=_opt_str(item.get("numeroDeca")),
         etat=str(item.get("etat", "")).upper(),
+        commentaire=_opt_str(item.get("commentaireEtat")),
     )
 
 

@@ -33,6 +33,7 @@ from relais.domain.events import (
 from relais.domain.npec import NpecTable
 from relais.domain.opco import OpcoCode
 from relais.domain.rules.money import KnownDossier
+from relais.domain.status_reasons import StatusReason
 from relais.errors import (
     ConfigurationError,
     LedgerError,
@@ -192,11 +193,17 @@ class CommandHandler:
         try:
             opco = OpcoCode(command.opco)
         except ValueError as exc:
-            return await outcomes.fail(command, "invalid_payload", str(exc), called=False)
+            return await outcomes.fail(
+                command, StatusReason.INVALID_PAYLOAD, str(exc), called=False
+            )
         payload = command.payload
         if isinstance(payload, UnreadablePayload):
             return await outcomes.fail(
-                command, "invalid_payload", payload.message, errors=payload.errors, called=False
+                command,
+                StatusReason.INVALID_PAYLOAD,
+                payload.message,
+                errors=payload.errors,
+                called=False,
             )
 
         data = payload.data
@@ -217,22 +224,24 @@ class CommandHandler:
                 policy = self._options.retry
                 return await outcomes.fail(
                     command,
-                    "retries_exhausted_timeout",
+                    StatusReason.RETRIES_EXHAUSTED_TIMEOUT,
                     f"no success within {policy.timeout} (previous attempts may have crashed)",
                     called=False,
                 )
             created = await self._call(command, opco, call)
         except MissingCredentialsError as exc:
-            return await outcomes.fail(command, "missing_credentials", str(exc), called=False)
+            return await outcomes.fail(
+                command, StatusReason.MISSING_CREDENTIALS, str(exc), called=False
+            )
         except ConfigurationError as exc:
-            return await outcomes.fail(command, "configuration", str(exc), called=False)
+            return await outcomes.fail(command, StatusReason.CONFIGURATION, str(exc), called=False)
         except RetryableOpcoError as exc:
             still_ambiguous = is_ambiguous(exc) or (command.ambiguous and not resolved)
             return await outcomes.retry(command, opco, exc, ambiguous=still_ambiguous)
         except PermanentOpcoError as exc:
             return await outcomes.fail_permanently(command, exc)
         except OpcoError as exc:  # an OpcoError outside the tree's two branches: no retry
-            return await outcomes.fail(command, "opco_error", str(exc), opco_messages=exc.messages)
+            return await outcomes.fail(command, StatusReason.OPCO_ERROR, str(exc), opco_error=exc)
         return await outcomes.succeed(command, opco, data, created)
 
     async def _prepare(
@@ -246,7 +255,11 @@ class CommandHandler:
             return await outcomes.defer(command, numeros, now)
         if isinstance(numeros, ErrorItem):
             return await outcomes.fail(
-                command, "dossier_not_at_opco", numeros.message, errors=[numeros], called=False
+                command,
+                StatusReason.DOSSIER_NOT_AT_OPCO,
+                numeros.message,
+                errors=[numeros],
+                called=False,
             )
         data = payload.data
         money = await self._money(command, opco, data, numeros)
@@ -256,10 +269,10 @@ class CommandHandler:
             quirks = self._gateway.quirks(opco)
             return build_call(command.kind, command.dossier_id, data, numeros, quirks)
         except ConfigurationError as exc:
-            return await outcomes.fail(command, "configuration", str(exc), called=False)
+            return await outcomes.fail(command, StatusReason.CONFIGURATION, str(exc), called=False)
         except PayloadError as exc:
             return await outcomes.fail(
-                command, "invalid_payload", str(exc), errors=exc.errors, called=False
+                command, StatusReason.INVALID_PAYLOAD, str(exc), errors=exc.errors, called=False
             )
 
     async def _money(

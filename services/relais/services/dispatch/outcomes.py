@@ -14,11 +14,14 @@ from datetime import datetime, timedelta
 
 from relais.domain.events import ErrorItem, EventData, EventKind
 from relais.domain.opco import OpcoCode
+from relais.domain.opco_errors import OpcoErrorDetail
 from relais.domain.status import StatusEvent, Trigger
+from relais.domain.status_reasons import StatusReason
 from relais.errors import (
     AuthError,
     NotFoundError,
     NotSupportedError,
+    OpcoError,
     PermanentOpcoError,
     RetryableOpcoError,
 )
@@ -93,6 +96,7 @@ class Outcomes:
                 numero_interne_facture=ids.get("numeroInterneFacture"),
                 etat=created.etat,
             )
+        warnings = await self._shared_numero(command, numero_interne)
         status = StatusEvent.submitted(
             trigger_of(command),
             opco=opco,
@@ -103,6 +107,8 @@ class Outcomes:
             reference_facture_cfa=reference,
             etat=created.etat,
             attempts=attempts,
+            already_at_opco=created.duplicate,
+            warnings=warnings,
         )
         completion = Completion(
             state=CommandState.DONE,
@@ -114,18 +120,33 @@ class Outcomes:
         if not await self._ledger.complete(command.id, self._worker, completion):
             return self.lost("complete")
         log.info("dispatch.submitted", duplicate=created.duplicate, attempts=attempts)
+        if warnings:
+            log.warning("dispatch.numero_shared", kind=command.kind.value)
         return Outcome.SUBMITTED
+
+    async def _shared_numero(self, command: Command, numero_interne: str | None) -> list[ErrorItem]:
+        """A warning when the OPCO's dossier is already the one of another dossier of the CFA
+        (two CFA dossiers the OPCO matched to one numeroInterne): only a dossier's own
+        submission is checked (a follow-up names its dossier's numeroInterne on purpose)."""
+        if command.kind is not CommandKind.DOSSIER or numero_interne is None:
+            return []
+        known = await self._ledger.dossier_by_numero(command.opco, numero_interne)
+        if known is None or known.cfa != command.cfa or known.dossier_id == command.dossier_id:
+            return []
+        return [shared_numero_warning(numero_interne, known.dossier_id)]
 
     async def fail(
         self,
         command: Command,
-        reason: str,
+        reason: StatusReason,
         error: str,
         *,
-        opco_messages: Sequence[str] = (),
+        opco_error: OpcoError | None = None,
         errors: Sequence[ErrorItem] = (),
         called: bool = True,
     ) -> str:
+        """A terminal ``failed``; ``opco_error``: the OPCO's answer, whose messages and details
+        the status carries."""
         now = self._clock.now()
         opco = _opco_or_none(command.opco)
         status = StatusEvent.failed(
@@ -133,7 +154,8 @@ class Outcomes:
             opco=opco,
             reason=reason,
             occurred_at=now,
-            opco_messages=opco_messages,
+            opco_messages=opco_error.messages if opco_error is not None else (),
+            opco_errors=opco_details(opco_error),
             errors=errors,
             attempts=command.attempts + (1 if called else 0),
         )
@@ -165,7 +187,7 @@ class Outcomes:
         return Outcome.REJECTED
 
     async def fail_permanently(self, command: Command, exc: PermanentOpcoError) -> str:
-        return await self.fail(command, permanent_reason(exc), str(exc), opco_messages=exc.messages)
+        return await self.fail(command, permanent_reason(exc), str(exc), opco_error=exc)
 
     async def retry(
         self, command: Command, opco: OpcoCode, exc: RetryableOpcoError, *, ambiguous: bool
@@ -177,9 +199,9 @@ class Outcomes:
         if isinstance(decision, GiveUp):
             return await self.fail(
                 command,
-                f"retries_exhausted_{decision.reason.value}",
+                StatusReason(f"retries_exhausted_{decision.reason.value}"),
                 f"{decision.describe(policy)}; last error: {exc}",
-                opco_messages=exc.messages,
+                opco_error=exc,
             )
         statuses: list[OutboxMessage] = []
         every = self._options.retrying_status_every
@@ -189,9 +211,10 @@ class Outcomes:
                 opco=opco,
                 attempt=attempt,
                 next_attempt_at=decision.at,
-                reason="ambiguous" if is_ambiguous(exc) else "retryable",
+                reason=StatusReason.AMBIGUOUS if is_ambiguous(exc) else StatusReason.RETRYABLE,
                 occurred_at=now,
                 opco_messages=exc.messages,
+                opco_errors=opco_details(exc),
             )
             statuses.append(to_outbox(status))
         written = await self._ledger.reschedule(
@@ -220,7 +243,7 @@ class Outcomes:
             item = unresolved_error(own=False)
             return await self.fail(
                 command,
-                "dossier_not_at_opco",
+                StatusReason.DOSSIER_NOT_AT_OPCO,
                 f"still waiting for a dossier's numeroInterne after {policy.timeout}",
                 errors=[item],
                 called=False,
@@ -265,11 +288,37 @@ def _opco_or_none(value: str) -> OpcoCode | None:
         return None
 
 
-def permanent_reason(exc: PermanentOpcoError) -> str:
+def permanent_reason(exc: PermanentOpcoError) -> StatusReason:
     if isinstance(exc, NotSupportedError):
-        return "not_supported"
+        return StatusReason.NOT_SUPPORTED
     if isinstance(exc, AuthError):
-        return "auth"
+        return StatusReason.AUTH
     if isinstance(exc, NotFoundError):
-        return "not_found"
-    return "rejected_by_opco"
+        return StatusReason.NOT_FOUND
+    return StatusReason.REJECTED_BY_OPCO
+
+
+MAX_OPCO_ERRORS = 20
+
+
+def opco_details(exc: OpcoError | None) -> tuple[OpcoErrorDetail, ...]:
+    """The OPCO's errors an exception carries (``OpcoError.details``), at most
+    ``MAX_OPCO_ERRORS``."""
+    if exc is None:
+        return ()
+    details = (d for d in exc.details if isinstance(d, OpcoErrorDetail))
+    return tuple(details)[:MAX_OPCO_ERRORS]
+
+
+SHARED_NUMERO = "DOSSIER_NUMERO_INTERNE_PARTAGE"
+
+
+def shared_numero_warning(numero_interne: str, other_dossier_id: str) -> ErrorItem:
+    return ErrorItem(
+        code=SHARED_NUMERO,
+        path="numeroInterne",
+        severity="warning",
+        message=f"L'OPCO a rattaché ce dossier à son dossier {numero_interne}, déjà celui du "
+        f"dossier {other_dossier_id} de ce CFA : deux dossiers du CFA désignent le même dossier "
+        "à l'OPCO.",
+    )

@@ -28,6 +28,7 @@ from relais.domain.events import (
 from relais.domain.opco import OpcoCode
 from relais.domain.records import Record
 from relais.domain.status import StatusEvent, Trigger
+from relais.domain.status_reasons import StatusReason
 from relais.services.command_payload import CommandPayload
 from relais.services.ingest.hygiene import BAD_CHARACTER, capped, error, key_text, usable_id
 from relais.services.ingest.records import (
@@ -178,7 +179,10 @@ def dead_lettered(
     statuses: list[OutboxMessage] = []
     if trigger.dossier_id or envelope is None:
         status = StatusEvent.dead_lettered(
-            trigger, reason=reason, errors=list(errors), occurred_at=now
+            trigger,
+            reason=StatusReason.of_dead_letter(reason),
+            errors=list(errors),
+            occurred_at=now,
         )
         statuses.append(to_outbox(status))
     return Plan(

@@ -59,28 +59,32 @@ def authorize(
             raise _untrusted(
                 "SOURCE_UNKNOWN_UAI",
                 "ce_source",
-                "this UAI is not mapped to a CFA SIRET in relais's settings",
+                "cet UAI n'est associé à aucun SIRET de CFA dans la configuration de relais",
             )
     else:
         siret = ref.value
     if not policy.topic_may_carry(topic, siret, ref.value):
         raise _untrusted(
-            "SOURCE_NOT_ALLOWED_ON_TOPIC", "ce_source", "this CFA may not publish on this topic"
+            "SOURCE_NOT_ALLOWED_ON_TOPIC",
+            "ce_source",
+            "ce CFA n'est pas autorisé à publier sur ce topic",
         )
     secret = policy.hmac_secrets.get(siret)
     if secret is not None or policy.require_signature:
         given = envelope.signature
         if given is None:
-            raise _untrusted("SIGNATURE_MISSING", SIGNATURE_HEADER, "a signature is required")
+            raise _untrusted("SIGNATURE_MISSING", SIGNATURE_HEADER, "une signature est obligatoire")
         if secret is None:
             raise _untrusted(
                 "SIGNATURE_UNVERIFIABLE",
                 SIGNATURE_HEADER,
-                "relais has no signature secret for this CFA",
+                "relais n'a pas de secret de signature pour ce CFA",
             )
         if not verify(secret.get_secret_value(), headers, value, given):
             raise _untrusted(
-                "SIGNATURE_INVALID", SIGNATURE_HEADER, "the signature does not match the event"
+                "SIGNATURE_INVALID",
+                SIGNATURE_HEADER,
+                "la signature ne correspond pas à l'événement",
             )
     return siret
 

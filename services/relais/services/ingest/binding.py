@@ -187,7 +187,7 @@ def _structured(
     for name in [k for k, v in attrs.items() if not isinstance(v, str)]:
         # The JSON event format writes every attribute as a string (a number would pass for a
         # Unix time in the envelope model): refused, as the SDK refuses it.
-        errors.append(error("ENVELOPE_INVALID_ATTRIBUTE", name, "must be a JSON string"))
+        errors.append(error("ENVELOPE_INVALID_ATTRIBUTE", name, "doit être une chaîne JSON"))
     if "signature" in attrs:
         errors.append(error(SIGNATURE_IN_VALUE, "signature", SIGNATURE_IN_VALUE_MESSAGE))
         del attrs["signature"]

@@ -130,10 +130,12 @@ def _read(record: Record, context: Context) -> _Read | Plan:
     now = context.now
     value = record.value
     if value is None or len(value) == 0:
-        return answers.dead_lettered(record, hdrs, "EMPTY_VALUE", "the record has no value", now)
+        return answers.dead_lettered(
+            record, hdrs, "EMPTY_VALUE", "l'enregistrement n'a pas de valeur", now
+        )
     limit = context.policy.max_message_bytes
     if len(value) > limit:
-        message = f"the record value is larger than {limit} bytes"
+        message = f"la valeur de l'enregistrement dépasse {limit} octets"
         return answers.dead_lettered(record, hdrs, "TOO_LARGE", message, now)
     framed = framing.unframe(value)
     if framed is not None and not context.policy.registry_framing:
@@ -164,7 +166,7 @@ def _read(record: Record, context: Context) -> _Read | Plan:
         record.key is not None and key_text(record.key) is None
     ):
         # Nothing of it can be stored or echoed safely: dead letter, identified by position.
-        message = "a ce_* header or the key " + BAD_CHARACTER
+        message = "un en-tête ce_* ou la clé " + BAD_CHARACTER
         return answers.dead_lettered(record, {}, "ENVELOPE_INVALID_CHARACTER", message, now)
     return _Read(value, framed, obj, value_problem, bound, envelope, hdrs)
 
@@ -189,7 +191,7 @@ def _data_object(bound: binding.Bound) -> dict[str, Any]:
         return bound.data
     if bound.data is None:
         raise Refusal(error("DATA_MISSING", "data", "l'événement n'a pas de données (data)"))
-    raise Refusal(error("DATA_NOT_OBJECT", "data", "data must be a JSON object"))
+    raise Refusal(error("DATA_NOT_OBJECT", "data", "data doit être un objet JSON"))
 
 
 def _dossier(event: CfaEvent, data: DossierSubmittedData, cfa: str, context: Context) -> Plan:
@@ -197,7 +199,9 @@ def _dossier(event: CfaEvent, data: DossierSubmittedData, cfa: str, context: Con
     if check.errors:
         raise Refusal(*check.errors)
     if check.opco is None:
-        raise Refusal(error("ROUTING_NO_OPCO", "data", "no competent OPCO could be determined"))
+        raise Refusal(
+            error("ROUTING_NO_OPCO", "data", "aucun OPCO compétent n'a pu être déterminé")
+        )
     return answers.accepted(event, cfa, check.opco, context.now)
 
 
@@ -247,14 +251,14 @@ class FollowUp:
         for dossier_id in self.dossier_ids:
             dossier = known.get(dossier_id)
             if dossier is None:
-                message = "relais knows no dossier with this id for this CFA"
+                message = "relais ne connaît aucun dossier de ce CFA sous cet identifiant"
                 errors.append(error("DOSSIER_UNKNOWN", paths[dossier_id], message))
                 continue
             opcos[dossier_id] = dossier.opco
             if dossier_id == event.dossier_id:
                 numero = dossier.numero_interne
         if len(set(opcos.values())) > 1:
-            message = "an invoice must cover dossiers of one OPCO only"
+            message = "une facture ne peut porter que sur des dossiers d'un même OPCO"
             errors.append(error("FACTURE_SEVERAL_OPCO", "data.facture.lignes", message))
         explicit = explicit_numero(event.data)
         if explicit is not None:
@@ -284,12 +288,12 @@ def _numero_errors(explicit: tuple[str, object], known: str | None) -> list[Erro
     path, value = explicit
     if known is None:
         message = (
-            "relais does not know the OPCO's id of this dossier yet, so it cannot check "
-            "numeroInterneDossier: leave it out (relais fills it in) or send it later"
+            "relais ne connaît pas encore le numéro du dossier à l'OPCO et ne peut donc pas "
+            "vérifier numeroInterneDossier : omettez-le (relais le renseigne) ou envoyez plus tard"
         )
         return [error("DOSSIER_NUMERO_UNVERIFIABLE", path, message)]
     if value != known:
-        message = "numeroInterneDossier is not the OPCO's id of this CFA's dossier"
+        message = "numeroInterneDossier n'est pas le numéro à l'OPCO de ce dossier du CFA"
         return [error("DOSSIER_NUMERO_MISMATCH", path, message)]
     return []
 

@@ -22,14 +22,14 @@ MAX_ERRORS = 200  # errors listed in one status (then one TOO_MANY_ERRORS)
 MAX_PATH = 256  # characters of an error's path
 MAX_MESSAGE = 512  # characters of an error's message
 
-BAD_CHARACTER = "contains a NUL character or an invalid surrogate"
+BAD_CHARACTER = "contient un caractère NUL ou un demi-codet (surrogate) invalide"
 
 VALUE_PROBLEMS = {
-    "DATA_NOT_JSON": "the record value is not JSON (UTF-8)",
-    "DATA_NOT_FINITE": "the record value holds a number that is not finite (NaN, Infinity or "
-    "out of range)",
-    "DATA_NOT_OBJECT": "the record value must be a JSON object",
-    "DATA_TOO_DEEP": f"the record value nests deeper than {MAX_DEPTH} levels",
+    "DATA_NOT_JSON": "la valeur de l'enregistrement n'est pas du JSON (UTF-8)",
+    "DATA_NOT_FINITE": "la valeur de l'enregistrement contient un nombre non fini (NaN, Infinity "
+    "ou hors limites)",
+    "DATA_NOT_OBJECT": "la valeur de l'enregistrement doit être un objet JSON",
+    "DATA_TOO_DEEP": f"la valeur de l'enregistrement dépasse {MAX_DEPTH} niveaux d'imbrication",
 }
 
 
@@ -152,7 +152,7 @@ def capped(errors: Sequence[ErrorItem]) -> list[ErrorItem]:
     out = [_bounded(e) for e in errors[:MAX_ERRORS]]
     if len(errors) > MAX_ERRORS:
         more = len(errors) - MAX_ERRORS + 1
-        out[-1] = error("TOO_MANY_ERRORS", "", f"{more} more errors are not listed")
+        out[-1] = error("TOO_MANY_ERRORS", "", f"{more} autres erreurs ne sont pas listées")
     return out
 
 

@@ -1,6 +1,12 @@
 """The batch writer: the decisions of a poll, durable in as few ledger transactions as their
 order allows (one, usually). Per write: the dead letters first (awaited: durable before their
-status can be), then ONE ``Ledger.ingest_batch`` with every inbox row, command and status."""
+status can be), then ONE ``Ledger.ingest_batch`` with every inbox row, command and status.
+
+An event seen before (same CFA, same ce_id: a resend, or a redelivery) writes nothing new: it is
+answered with the status it already has (``Ledger.republish``: its latest status queued again
+under its own id, a duplicate delivery that consumers drop by ``ce_id``). That second write comes
+after the first commit; a crash between them redelivers the record (its offset is not committed
+yet), which asks again."""
 
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from relais.services.ingest.records import (
     Outcome,
     Result,
 )
-from relais.services.ledger_port import Accept, Ledger
+from relais.services.ledger_port import Accept, Ledger, Reject
 
 
 @dataclass(frozen=True)
@@ -96,9 +102,13 @@ class BatchWriter:
                 self._sent.add(id(plan))
         news = await self._ledger.ingest_batch([plan.entry for _, plan in items])
         written = [plan.entry for new, (_, plan) in zip(news, items, strict=True) if new]
+        seen = [
+            _identity(plan.entry) for new, (_, plan) in zip(news, items, strict=True) if not new
+        ]
+        republished = await self._ledger.republish(list(dict.fromkeys(seen))) if seen else 0
         self._wakeups.committed(
             accepted=any(isinstance(entry, Accept) for entry in written),
-            outbox=any(entry.statuses for entry in written),
+            outbox=republished > 0 or any(entry.statuses for entry in written),
         )
         results: list[Result] = []
         for new, (record, plan) in zip(news, items, strict=True):
@@ -119,3 +129,10 @@ class BatchWriter:
         if record.timestamp_ms is None or record.timestamp_ms <= 0:
             return None
         return max(0.0, self._clock.now().timestamp() - record.timestamp_ms / 1000)
+
+
+def _identity(entry: Accept | Reject) -> tuple[str, str]:
+    """(CFA, event id) of a ledger entry: the key of its inbox row (CFA '' when not established)."""
+    if isinstance(entry, Accept):
+        return entry.command.cfa, entry.command.event_id
+    return entry.cfa or "", entry.event_id

@@ -189,11 +189,12 @@ WITH cmd AS (
     ON CONFLICT (cfa, opco, kind, numero)
     DO UPDATE SET etat = EXCLUDED.etat, updated_at = EXCLUDED.updated_at
 ), facture AS (
-    INSERT INTO factures (cfa, reference, opco, numero_interne_facture, etat,
+    INSERT INTO factures (cfa, reference, opco, numero_interne_facture, etat, dossier_id,
                           created_at, updated_at)
-    SELECT $10, $11, $12, $13, $14, $2, $2 FROM cmd WHERE $10::text IS NOT NULL
+    SELECT $10, $11, $12, $13, $14, cmd.dossier_id, $2, $2 FROM cmd WHERE $10::text IS NOT NULL
     ON CONFLICT (cfa, reference) DO UPDATE SET
         opco = EXCLUDED.opco,
+        dossier_id = coalesce(factures.dossier_id, EXCLUDED.dossier_id),
         numero_interne_facture =
             coalesce(EXCLUDED.numero_interne_facture, factures.numero_interne_facture),
         etat = coalesce(EXCLUDED.etat, factures.etat),
@@ -275,7 +276,7 @@ SELECT EXISTS (SELECT 1 FROM commands WHERE cfa = $1 AND dossier_id = $2
                AND state IN ('pending', 'in_flight'))
 
 -- facture --
-SELECT cfa, reference, opco, numero_interne_facture, etat FROM factures
+SELECT cfa, reference, opco, numero_interne_facture, etat, dossier_id FROM factures
 WHERE cfa = $1 AND reference = $2
 
 -- commands_for --
@@ -284,6 +285,21 @@ SELECT {command_columns} FROM commands AS c WHERE c.cfa = $1 AND c.dossier_id = 
 -- outbox_batch --
 SELECT seq, event_id, topic, key, headers::text AS headers, value FROM outbox
 WHERE published_at IS NULL ORDER BY seq LIMIT $1
+
+-- republish --
+-- Resent events (cfa $1[i], event id $2[i]) answered with the status they already have: each one's
+-- latest status row ($3: the etat_changed type left aside) goes back in the queue (published_at
+-- NULL) under its own id and seq; a row not yet published or set aside is left as it is.
+UPDATE outbox SET published_at = NULL
+WHERE seq IN (
+    SELECT (SELECT o.seq FROM outbox AS o
+            WHERE coalesce(o.headers ->> 'ce_cfa', '') = e.cfa
+              AND o.headers ->> 'ce_correlationid' = e.event_id
+              AND o.headers ->> 'ce_type' <> $3
+            ORDER BY o.seq DESC LIMIT 1)
+    FROM unnest($1::text[], $2::text[]) AS e(cfa, event_id)
+) AND published_at IS NOT NULL AND set_aside IS NULL
+RETURNING seq
 
 -- mark_published --
 UPDATE outbox SET published_at = $1 WHERE seq = ANY($2::bigint[]) AND published_at IS NULL

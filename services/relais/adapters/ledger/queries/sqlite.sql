@@ -87,9 +87,11 @@ ON CONFLICT (cfa, dossier_id) DO UPDATE SET opco = excluded.opco,
 RETURNING numero_interne, etat
 
 -- complete_facture --
-INSERT INTO factures (cfa, reference, opco, numero_interne_facture, etat, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO factures (cfa, reference, opco, numero_interne_facture, etat, dossier_id, created_at,
+                      updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (cfa, reference) DO UPDATE SET opco = excluded.opco,
+    dossier_id = coalesce(dossier_id, excluded.dossier_id),
     numero_interne_facture = coalesce(excluded.numero_interne_facture, numero_interne_facture),
     etat = coalesce(excluded.etat, etat), updated_at = excluded.updated_at
 RETURNING numero_interne_facture, etat
@@ -146,7 +148,7 @@ SELECT EXISTS (SELECT 1 FROM commands WHERE cfa = ? AND dossier_id = ?
                AND state IN ('pending', 'in_flight'))
 
 -- facture --
-SELECT cfa, reference, opco, numero_interne_facture, etat FROM factures
+SELECT cfa, reference, opco, numero_interne_facture, etat, dossier_id FROM factures
 WHERE cfa = ? AND reference = ?
 
 -- commands_for --
@@ -155,6 +157,18 @@ SELECT {command_columns} FROM commands WHERE cfa = ? AND dossier_id = ? ORDER BY
 -- outbox_batch --
 SELECT seq, event_id, topic, key, headers, value FROM outbox
 WHERE published_at IS NULL ORDER BY seq LIMIT ?
+
+-- republish --
+-- A resent event (cfa, event id) answered with the status it already has: its latest status row
+-- (the etat_changed type, third parameter, left aside) goes back in the queue (published_at NULL)
+-- under its own id and seq; a row not yet published or set aside is left as it is.
+UPDATE outbox SET published_at = NULL
+WHERE seq = (SELECT o.seq FROM outbox AS o
+             WHERE coalesce(json_extract(o.headers, '$.ce_cfa'), '') = ?
+               AND json_extract(o.headers, '$.ce_correlationid') = ?
+               AND json_extract(o.headers, '$.ce_type') <> ?
+             ORDER BY o.seq DESC LIMIT 1)
+  AND published_at IS NOT NULL AND set_aside IS NULL
 
 -- mark_published --
 UPDATE outbox SET published_at = ? WHERE seq = ? AND published_at IS NULL

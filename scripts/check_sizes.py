@@ -59,7 +59,7 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     ),
     # Too long, no split yet.
     # +11: the exact wire bytes and the profile's quirks (issue 15)
-    "relais/adapters/opco/gateway.py": (545, _FOLLOW_UP),
+    "relais/adapters/opco/gateway.py": (540, _FOLLOW_UP),
 }
 
 # "path:qualified.name" -> (ceiling, why)

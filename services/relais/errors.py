@@ -28,6 +28,7 @@ CFA's own status event (``opcoMessages``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class RelaisError(Exception):
@@ -76,11 +77,15 @@ class OpcoError(RelaisError):
         opco: str | None = None,
         status: int | None = None,
         messages: Sequence[str] = (),
+        details: Sequence[Any] = (),
     ) -> None:
         super().__init__(message)
         self.opco = opco
         self.status = status
         self.messages: tuple[str, ...] = tuple(messages)
+        # ``relais.domain.opco_errors.OpcoErrorDetail`` items (this module imports nothing of
+        # relais): the OPCO's problems normalized; personal data like ``messages``.
+        self.details: tuple[Any, ...] = tuple(details)
 
 
 class RetryableOpcoError(OpcoError):
@@ -93,9 +98,10 @@ class RetryableOpcoError(OpcoError):
         opco: str | None = None,
         status: int | None = None,
         messages: Sequence[str] = (),
+        details: Sequence[Any] = (),
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, opco=opco, status=status, messages=messages)
+        super().__init__(message, opco=opco, status=status, messages=messages, details=details)
         self.retry_after = retry_after
 
 

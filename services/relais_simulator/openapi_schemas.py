@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from relais.domain.json_types import Json
+from relais_simulator.openapi_errors import ERROR_SCHEMAS
 
 ETATS_DOSSIER = [
     "TRANSMIS",
@@ -57,25 +58,24 @@ def _page(items_name: str, item: Json) -> Json:
     )
 
 
-def maybe_wrapped(name: str) -> Json:
-    """A page, or (AKTO quirk) the same page wrapped in a one-element array."""
+def maybe_wrapped(name: str, items_name: str) -> Json:
+    """A page in the OPCO profile's ``etats.page_shape``: the page object; the same page wrapped
+    in a one-element array (older AKTO notes, convergence-api.md 1.5, B); or every item in a
+    top-level array, no page wrapper (convergence-api.md 0, a working ERP client, A-)."""
     return {
         "oneOf": [
             ref(name),
             {"type": "array", "items": ref(name), "minItems": 1, "maxItems": 1},
+            {
+                "type": "array",
+                "items": {"$ref": f"#/components/schemas/{name}/properties/{items_name}/items"},
+            },
         ]
     }
 
 
 SCHEMAS: Json = {
-    "ErrorItem": _obj(
-        {"code": _str(), "champ": _str(), "description": _str()}, ["code", "champ", "description"]
-    ),
-    "Error": _obj(
-        {"message": _str(), "errors": {"type": "array", "items": ref("ErrorItem")}},
-        ["message"],
-        description="Error body; a 409 also carries the existing object's ids (extra properties).",
-    ),
+    **ERROR_SCHEMAS,
     "Status": _obj({"status": _str(), "opco": _str(), "version": _str()}, ["status", "opco"]),
     "Adresse": _obj(
         {

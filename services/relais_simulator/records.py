@@ -39,6 +39,10 @@ class RequestRecord:
     delay_ms: float = 0.0  # the latency injected before the answer (latency_ms + jitter)
     body_sha256: str | None = None  # a POST's body: the digest of the exact bytes, not the body
     content_type: str | None = None
+    file_sha256: str | None = None  # a multipart body's file: its digest, size, name and type
+    file_size: int | None = None
+    file_name: str | None = None
+    file_media_type: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +64,14 @@ class RequestRecord:
             "delayMs": round(self.delay_ms, 3),
             "bodySha256": self.body_sha256,
             "contentType": self.content_type,
+            "file": None
+            if self.file_sha256 is None
+            else {
+                "sha256": self.file_sha256,
+                "size": self.file_size,
+                "name": self.file_name,
+                "mediaType": self.file_media_type,
+            },
         }
 
 

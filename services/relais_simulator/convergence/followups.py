@@ -14,11 +14,11 @@ from relais.domain.json_types import Json
 from relais_simulator.convergence.context import (
     Context,
     bad_request,
+    etats_page,
     json_object,
-    page_number,
     read_json,
+    route_body,
     string_field,
-    wrap_page,
 )
 from relais_simulator.model import Dossier, Facture, FactureLine
 from relais_simulator.state import Simulator
@@ -28,7 +28,7 @@ from relais_simulator.wire import JsonResponse, cents, error_item, euros, read_d
 
 
 async def post_convention(sim: Simulator, ctx: Context) -> Response:
-    body = json_object(await read_json(ctx.request), "body")
+    body = await route_body(ctx, "conventions")
     ident = string_field(body, "numeroInterneDossier")
     couts = body.get("couts")
     if couts is not None and not isinstance(couts, dict):
@@ -44,7 +44,7 @@ async def post_convention(sim: Simulator, ctx: Context) -> Response:
     ctx.rec.ids["idConvention"] = c.id_convention
     return JsonResponse(
         {"idConvention": c.id_convention, "numeroInterneDossier": d.numero_interne},
-        status_code=201,
+        status_code=200,  # convergence-api.md 0: 200 = success
     )
 
 
@@ -69,7 +69,7 @@ def _facture_lines(body: Json) -> list[FactureLine]:
 
 
 async def post_facture(sim: Simulator, ctx: Context) -> Response:
-    body = json_object(await read_json(ctx.request), "body")
+    body = await route_body(ctx, "factures")
     reference = string_field(body, "referenceFactureCFA")
     montant = cents(body.get("montantFacture"))
     if montant is None or montant <= 0 or montant > 10**11:
@@ -114,7 +114,7 @@ async def post_facture(sim: Simulator, ctx: Context) -> Response:
             "referenceFactureCFA": f.reference,
             "etatFacture": f.etat.value,
         },
-        status_code=201,
+        status_code=200,  # convergence-api.md 0: 200 = success
     )
 
 
@@ -145,13 +145,10 @@ def facture_item(ctx: Context, f: Facture, dossiers: dict[str, Dossier]) -> Json
 
 
 async def factures_etats(sim: Simulator, ctx: Context) -> Response:
-    page = page_number(ctx.request)
     store = sim.store(ctx.opco)
     ids = store.factures_of(ctx.siret)
-    size = ctx.profile.page_size
-    chunk = ids[(page - 1) * size : page * size]
-    items = [facture_item(ctx, store.factures[i], store.dossiers) for i in chunk]
-    return wrap_page(ctx, {"total": len(ids), "count": len(items), "page": page, "factures": items})
+    items = [facture_item(ctx, store.factures[i], store.dossiers) for i in ids]
+    return etats_page(ctx, items, "factures")
 
 
 async def post_certificat(sim: Simulator, ctx: Context) -> Response:

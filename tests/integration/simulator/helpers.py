@@ -41,7 +41,7 @@ def get(
 
 def submit(sim: SimulatorProcess, opco: str, seed: int = 1, version: str = "v1") -> dict[str, Any]:
     r = post(sim, opco, f"{version}/dossiers", {"cerfa": cerfa_for(opco, seed)})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
 

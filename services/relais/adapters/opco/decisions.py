@@ -30,6 +30,13 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
+from relais.domain.opco_errors import (
+    MAX_DETAILS,
+    MAX_TEXT,
+    OpcoErrorDetail,
+    messages_of,
+    normalize_errors,
+)
 from relais.errors import (
     AmbiguousOpcoError,
     AuthError,
@@ -40,8 +47,8 @@ from relais.errors import (
     RetryableOpcoError,
 )
 
-MAX_MESSAGES = 20
-MAX_MESSAGE_LENGTH = 300
+MAX_MESSAGES = MAX_DETAILS
+MAX_MESSAGE_LENGTH = MAX_TEXT
 
 # Identifier fields an OPCO returns on creation (or in a 409 body, for the existing object).
 ID_FIELDS: tuple[str, ...] = (
@@ -83,6 +90,7 @@ class Decision:
     status: int | None = None
     messages: tuple[str, ...] = ()
     retry_after: float | None = None
+    details: tuple[OpcoErrorDetail, ...] = ()
     ids: Mapping[str, str] = field(default_factory=dict)
     reason: str = ""
 
@@ -99,7 +107,12 @@ class Decision:
             # The OPCO's own text may name the apprentice: it travels in ``messages`` (to the
             # CFA's own status event only), never in the error's text, which is logged.
             head = f"{head} ({len(self.messages)} OPCO message(s), in the CFA's status)"
-        common: dict[str, Any] = {"opco": opco, "status": self.status, "messages": self.messages}
+        common: dict[str, Any] = {
+            "opco": opco,
+            "status": self.status,
+            "messages": self.messages,
+            "details": self.details,
+        }
         match self.outcome:
             case Outcome.INVALID:
                 return PermanentOpcoError(head, **common)
@@ -128,24 +141,29 @@ def decide(
     """Classify one HTTP response. ``creating``: the route creates something (POST)."""
     if 200 <= status < 300:
         return Decision(Outcome.OK, status, ids=extract_ids(body))
-    messages = extract_messages(body)
+    details = normalize_errors(body)
+    messages = messages_of(details)
+
+    def refused(outcome: Outcome, retry_after: float | None = None) -> Decision:
+        return Decision(outcome, status, messages, retry_after, details=details)
+
     if status == 409:
-        return Decision(Outcome.DUPLICATE, status, messages, ids=extract_ids(body))
+        return Decision(Outcome.DUPLICATE, status, messages, ids=extract_ids(body), details=details)
     if status == 401:
-        return Decision(Outcome.UNAUTHORIZED, status, messages)
+        return refused(Outcome.UNAUTHORIZED)
     if status == 403:
-        return Decision(Outcome.FORBIDDEN, status, messages)
+        return refused(Outcome.FORBIDDEN)
     if status == 404:
-        return Decision(Outcome.NOT_FOUND, status, messages)
+        return refused(Outcome.NOT_FOUND)
     if status == 501:
-        return Decision(Outcome.NOT_SUPPORTED, status, messages)
+        return refused(Outcome.NOT_SUPPORTED)
     if status in (408, 425, 429, 503):
-        return Decision(Outcome.RETRY, status, messages, parse_retry_after(headers, now=now))
+        return refused(Outcome.RETRY, parse_retry_after(headers, now=now))
     if status >= 500:
         ambiguous = creating and status == 504
         outcome = Outcome.AMBIGUOUS if ambiguous else Outcome.RETRY
-        return Decision(outcome, status, messages, parse_retry_after(headers, now=now))
-    return Decision(Outcome.INVALID, status, messages)
+        return refused(outcome, parse_retry_after(headers, now=now))
+    return refused(Outcome.INVALID)
 
 
 def decide_transport(failure: TransportFailure, *, creating: bool) -> Decision:
@@ -180,27 +198,8 @@ def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None
 
 
 def extract_messages(body: Any) -> tuple[str, ...]:
-    """The OPCO's own messages: message, description, error_description, error, errors[]."""
-    if isinstance(body, list) and len(body) == 1:
-        body = body[0]
-    found: list[str] = []
-    if isinstance(body, str):
-        _add(found, body)
-    elif isinstance(body, Mapping):
-        for key in ("message", "description", "error_description", "error"):
-            value = body.get(key)
-            if isinstance(value, str):
-                _add(found, value)
-            elif isinstance(value, Mapping):
-                found.extend(extract_messages(value))
-        errors = body.get("errors")
-        if isinstance(errors, Mapping):
-            errors = [{"champ": k, "message": v} for k, v in errors.items()]
-        if isinstance(errors, list):
-            for item in errors:
-                _add(found, _error_item(item))
-    unique = tuple(dict.fromkeys(m for m in found if m))
-    return unique[:MAX_MESSAGES]
+    """The OPCO's own messages, one line each, from any error shape (``domain/opco_errors``)."""
+    return messages_of(normalize_errors(body))
 
 
 def extract_ids(body: Any) -> dict[str, str]:
@@ -223,29 +222,6 @@ def _ids_of(obj: Mapping[str, Any]) -> dict[str, str]:
         for key in ID_FIELDS
         if isinstance(obj.get(key), str | int) and not isinstance(obj.get(key), bool)
     }
-
-
-def _error_item(item: Any) -> str:
-    if isinstance(item, str):
-        return item
-    if not isinstance(item, Mapping):
-        return ""
-    text = next(
-        (item[k] for k in ("description", "message", "libelle") if isinstance(item.get(k), str)),
-        "",
-    )
-    where = item.get("champ") or item.get("field") or item.get("path")
-    code = item.get("code")
-    prefix = " ".join(str(p) for p in (code, where) if isinstance(p, str | int) and p != "")
-    if prefix and text:
-        return f"{prefix}: {text}"
-    return text or prefix
-
-
-def _add(found: list[str], text: str) -> None:
-    text = " ".join(text.split())
-    if text:
-        found.append(text[:MAX_MESSAGE_LENGTH])
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

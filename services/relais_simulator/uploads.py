@@ -61,7 +61,9 @@ async def read_route_body(request: Request, rec: RequestRecord, transport: Route
             raw = (await raw.read(MAX_JSON_PART + 1)).decode("utf-8", errors="strict")
         if not isinstance(raw, str):
             raise _missing(transport.json_part, f"Partie {transport.json_part} attendue")
-        body = _object(raw.encode())
+        raw_bytes = raw.encode()  # the part as sent (starlette decoded it as UTF-8)
+        body = _object(raw_bytes)
+        rec.json_sha256 = hashlib.sha256(raw_bytes).hexdigest()
         upload = form.get(transport.file_part)
         if not isinstance(upload, UploadFile):
             raise _missing(transport.file_part, "Fichier attendu")

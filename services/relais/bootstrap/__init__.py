@@ -206,6 +206,7 @@ def _add_relay(app: App, producer: KafkaProducer, leadership: Leadership, wakes:
 
 
 def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
+    from relais.adapters.local_files import LocalFileOpener
     from relais.services.dispatch import AUTO_SHARE, Dispatcher, DispatchOptions
 
     settings = app.settings
@@ -229,6 +230,7 @@ def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
         wake_relay=wakes.relay,
         npec=load_npec(settings.schemas_dir),
         check_factures=True,
+        files=LocalFileOpener(),  # local paths for now; issue 18: object stores, a root
     )
 
 

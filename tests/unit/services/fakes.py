@@ -596,7 +596,7 @@ class FakeGateway:
     ) -> Created:
         self.files.append(("factures", file))
         n = next(self._n)
-        ref = str(body.get("referenceFactureCFA"))
+        ref = str(body.get("numero", body.get("referenceFactureCFA")))
 
         def make() -> dict[str, str]:
             self.factures[(cfa, opco)].append(

@@ -22,6 +22,7 @@ from relais.logging import get_logger
 from relais.services.clock import Clock, SystemClock
 from relais.services.dispatch.handler import CommandHandler, CommandMetrics
 from relais.services.dispatch.options import DispatchOptions, default_worker_id
+from relais.services.files_port import FileOpener
 from relais.services.ledger_port import Command, Ledger
 from relais.services.opco_port import OpcoGateway
 
@@ -46,6 +47,7 @@ class Dispatcher:
         wake_relay: asyncio.Event | None = None,
         npec: NpecTable | None = None,
         check_factures: bool = False,
+        files: FileOpener | None = None,
     ) -> None:
         self.ledger = ledger
         self.gateway = gateway
@@ -65,6 +67,7 @@ class Dispatcher:
             wake_relay=wake_relay,
             npec=npec,
             check_factures=check_factures,
+            files=files,
         )
         self._running: dict[asyncio.Task[str], str] = {}  # handler -> its command's OPCO
         self._by_opco: Counter[str] = Counter()  # handlers running per OPCO

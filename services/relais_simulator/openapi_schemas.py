@@ -5,8 +5,9 @@ Objects stay open (``additionalProperties``) where the standard is vague.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
+from relais.domain.followups import NatureLigne
 from relais.domain.json_types import Json
 from relais_simulator.openapi_errors import ERROR_SCHEMAS
 
@@ -73,6 +74,8 @@ def maybe_wrapped(name: str, items_name: str) -> Json:
         ]
     }
 
+
+NATURES_LIGNE = list(get_args(NatureLigne))
 
 SCHEMAS: Json = {
     **ERROR_SCHEMAS,
@@ -266,24 +269,36 @@ SCHEMAS: Json = {
     ),
     "FactureLine": _obj(
         {
-            "numeroInterneDossier": _str(minLength=1),
-            "numeroEcheance": {"type": "integer", "minimum": 1},
             "montant": {**MONEY, "exclusiveMinimum": True, "minimum": 0},
+            "natureLigne": _str(enum=NATURES_LIGNE),
+            "quantite": {"type": "integer", "minimum": 1},
+            "numeroEcheance": {"type": "integer", "minimum": 1},
+            "codificationEcheance": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 99,
+                "description": "the échéance number, 99 for the dossier's last one",
+            },
+            "numeroDossier": _str(minLength=1, description="the dossier's numeroExterne"),
+            "numeroDeca": _str(),
         },
-        ["numeroInterneDossier", "numeroEcheance", "montant"],
+        ["montant", "natureLigne", "numeroEcheance", "codificationEcheance", "numeroDossier"],
     ),
     "FactureSubmit": _obj(
         {
-            "referenceFactureCFA": _str(minLength=1),
-            "dateFacture": DATE,
-            "montantFacture": {**MONEY, "exclusiveMinimum": True, "minimum": 0},
-            "organismeFormation": _obj(
-                {"siret": _str(), "iban": _str(), "IBAN": _str(description="AKTO casing")}
-            ),
-            "dossiers": {"type": "array", "items": ref("FactureLine"), "minItems": 1},
+            "montantTotal": {**MONEY, "exclusiveMinimum": True, "minimum": 0},
+            "numero": _str(minLength=1, description="the CFA's invoice number"),
+            "dateEmission": DATE,
+            "ibanEmetteur": _str(),
+            "siretEmetteur": _str(),
+            "estCertificatRealisation": {
+                "type": "boolean",
+                "description": "false on échéance 1, true later: the v1 certificat de réalisation",
+            },
+            "lignes": {"type": "array", "items": ref("FactureLine"), "minItems": 1},
         },
-        ["referenceFactureCFA", "montantFacture", "dossiers"],
-        description="Facture (shape assumed, convergence-api.md §2.11).",
+        ["montantTotal", "numero", "estCertificatRealisation", "lignes"],
+        description="Facture (convergence-api.md 0, a working ERP client, A-).",
     ),
     "FactureCreated": _obj(
         {

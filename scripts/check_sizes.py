@@ -52,13 +52,13 @@ _MET = (
 ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     "relais/adapters/ledger/postgres.py": (404, _MET + " (pauses + republish)"),
     "relais/domain/status.py": (418, _MET + " (waiting + the status contract)"),
-    "relais/services/dispatch/handler.py": (413, _MET + " (tracing + the status contract)"),
+    "relais/services/dispatch/handler.py": (435, _MET + " (tracing + the status contract + the files)"),
     "relais/services/poll.py": (413, _MET + " (pause skip + facture keys and motifs)"),
     # Issue 13, other branches.
     # Catalogues: the standard or a document as code, one entry after another.
     # +12: header_attributes/build_envelope public for the CloudEvents binding (issue 16)
     "relais/domain/events.py": (
-        752,
+        725,
         "the event contract: one data model per event type of the standard, with its envelope",
     ),
     "relais/domain/rules/format.py": (580, _RULES + " (3.1: identifiers, codes, lengths)"),
@@ -70,7 +70,7 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     ),
     # Too long, no split yet.
     # +11: the exact wire bytes and the profile's quirks (issue 15)
-    "relais/adapters/opco/gateway.py": (551, _FOLLOW_UP),
+    "relais/adapters/opco/gateway.py": (548, _FOLLOW_UP),
 }
 
 # "path:qualified.name" -> (ceiling, why)

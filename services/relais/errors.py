@@ -83,8 +83,8 @@ class OpcoError(RelaisError):
         self.opco = opco
         self.status = status
         self.messages: tuple[str, ...] = tuple(messages)
-        # The same messages as ``relais.domain.opco_errors.OpcoErrorDetail`` (code, message,
-        # field): personal data like ``messages``, for the CFA's status only.
+        # ``relais.domain.opco_errors.OpcoErrorDetail`` items (this module imports nothing of
+        # relais): the OPCO's problems normalized; personal data like ``messages``.
         self.details: tuple[Any, ...] = tuple(details)
 
 
@@ -98,8 +98,8 @@ class RetryableOpcoError(OpcoError):
         opco: str | None = None,
         status: int | None = None,
         messages: Sequence[str] = (),
-        retry_after: float | None = None,
         details: Sequence[Any] = (),
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, opco=opco, status=status, messages=messages, details=details)
         self.retry_after = retry_after

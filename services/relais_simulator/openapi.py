@@ -69,7 +69,7 @@ _OPERATIONS: dict[str, tuple[str, str | None, str, Json, tuple[str, ...], list[J
     "dossiers_post": (
         "Submit a dossier (contrat d'apprentissage)",
         "DossierSubmit",
-        "201",
+        "200",
         ref("DossierCreated"),
         ("409", "422"),
         [],
@@ -78,7 +78,7 @@ _OPERATIONS: dict[str, tuple[str, str | None, str, Json, tuple[str, ...], list[J
         "States of the CFA's dossiers, paged",
         None,
         "200",
-        maybe_wrapped("DossierEtatsPage"),
+        maybe_wrapped("DossierEtatsPage", "EtatDossierResult"),
         (),
         [
             {
@@ -125,24 +125,24 @@ _OPERATIONS: dict[str, tuple[str, str | None, str, Json, tuple[str, ...], list[J
     "conventions": (
         "Deposit the convention de formation of a dossier",
         "ConventionSubmit",
-        "201",
+        "200",
         ref("ConventionCreated"),
-        ("404", "409", "422"),
+        ("404", "409", "413", "415", "422"),
         [],
     ),
     "factures": (
         "Submit a facture on open échéances",
         "FactureSubmit",
-        "201",
+        "200",
         ref("FactureCreated"),
-        ("404", "409", "422"),
+        ("404", "409", "413", "415", "422"),
         [],
     ),
     "factures_etats": (
         "States of the CFA's factures, paged",
         None,
         "200",
-        maybe_wrapped("FactureEtatsPage"),
+        maybe_wrapped("FactureEtatsPage", "factures"),
         (),
         [
             {
@@ -183,8 +183,21 @@ _OPERATIONS: dict[str, tuple[str, str | None, str, Json, tuple[str, ...], list[J
 _EXTRA = {
     "404": "Missing resource (dossier, facture or object unknown)",
     "409": "Duplicate: the object already exists; the body carries its ids",
+    "413": "The file is over the size limit",
+    "415": (
+        "JSON sent where the OPCO's profile takes multipart (transport.<route>.kind), or the "
+        "reverse"
+    ),
     "422": "Refused by the OPCO's control rules (field errors)",
 }
+
+# The routes whose body may be multipart (profile transport), with their JSON part's name.
+_MULTIPART = {"conventions": "convention", "factures": "facture"}
+_MULTIPART_SOURCE = (
+    "multipart/form-data where the OPCO's profile says transport.<route>.kind = multipart: the "
+    "JSON part (its name in transport.<route>.json_part) and the signed file in 'fichier' "
+    "(convergence-api.md 0, a working ERP client, A-); application/json elsewhere (older notes, B)"
+)
 
 
 def _operation(spec: RouteSpec, version: str) -> Json:
@@ -207,10 +220,28 @@ def _operation(spec: RouteSpec, version: str) -> Json:
     elif spec.name == "dossiers_post":
         op["x-relais-capability"] = f"dossiers_{version}"
     if request is not None:
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": ref(request)}},
-        }
+        content: Json = {"application/json": {"schema": ref(request)}}
+        part = _MULTIPART.get(spec.name)
+        if part is not None:
+            content["multipart/form-data"] = {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        part: ref(request),
+                        "fichier": {"type": "string", "format": "binary"},
+                    },
+                    "required": [part, "fichier"],
+                },
+                "encoding": {
+                    part: {"contentType": "application/json"},
+                    "fichier": {"contentType": "application/pdf, image/jpeg, image/png"},
+                },
+            }
+        op["requestBody"] = {"required": True, "content": content}
+        if part is not None:
+            op["requestBody"]["description"] = _MULTIPART_SOURCE
+    if ok_status == "200" and spec.creates is not None:
+        op["description"] = "Success is 200 (convergence-api.md 0, a working ERP client, A-)."
     return op
 
 

@@ -5,9 +5,11 @@ Objects stay open (``additionalProperties``) where the standard is vague.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
+from relais.domain.followups import NatureLigne
 from relais.domain.json_types import Json
+from relais_simulator.openapi_errors import ERROR_SCHEMAS
 
 ETATS_DOSSIER = [
     "TRANSMIS",
@@ -57,25 +59,26 @@ def _page(items_name: str, item: Json) -> Json:
     )
 
 
-def maybe_wrapped(name: str) -> Json:
-    """A page, or (AKTO quirk) the same page wrapped in a one-element array."""
+def maybe_wrapped(name: str, items_name: str) -> Json:
+    """A page in the OPCO profile's ``etats.page_shape``: the page object; the same page wrapped
+    in a one-element array (older AKTO notes, convergence-api.md 1.5, B); or every item in a
+    top-level array, no page wrapper (convergence-api.md 0, a working ERP client, A-)."""
     return {
         "oneOf": [
             ref(name),
             {"type": "array", "items": ref(name), "minItems": 1, "maxItems": 1},
+            {
+                "type": "array",
+                "items": {"$ref": f"#/components/schemas/{name}/properties/{items_name}/items"},
+            },
         ]
     }
 
 
+NATURES_LIGNE = list(get_args(NatureLigne))
+
 SCHEMAS: Json = {
-    "ErrorItem": _obj(
-        {"code": _str(), "champ": _str(), "description": _str()}, ["code", "champ", "description"]
-    ),
-    "Error": _obj(
-        {"message": _str(), "errors": {"type": "array", "items": ref("ErrorItem")}},
-        ["message"],
-        description="Error body; a 409 also carries the existing object's ids (extra properties).",
-    ),
+    **ERROR_SCHEMAS,
     "Status": _obj({"status": _str(), "opco": _str(), "version": _str()}, ["status", "opco"]),
     "Adresse": _obj(
         {
@@ -266,24 +269,36 @@ SCHEMAS: Json = {
     ),
     "FactureLine": _obj(
         {
-            "numeroInterneDossier": _str(minLength=1),
-            "numeroEcheance": {"type": "integer", "minimum": 1},
             "montant": {**MONEY, "exclusiveMinimum": True, "minimum": 0},
+            "natureLigne": _str(enum=NATURES_LIGNE),
+            "quantite": {"type": "integer", "minimum": 1},
+            "numeroEcheance": {"type": "integer", "minimum": 1},
+            "codificationEcheance": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 99,
+                "description": "the échéance number, 99 for the dossier's last one",
+            },
+            "numeroDossier": _str(minLength=1, description="the dossier's numeroExterne"),
+            "numeroDeca": _str(),
         },
-        ["numeroInterneDossier", "numeroEcheance", "montant"],
+        ["montant", "natureLigne", "numeroEcheance", "codificationEcheance", "numeroDossier"],
     ),
     "FactureSubmit": _obj(
         {
-            "referenceFactureCFA": _str(minLength=1),
-            "dateFacture": DATE,
-            "montantFacture": {**MONEY, "exclusiveMinimum": True, "minimum": 0},
-            "organismeFormation": _obj(
-                {"siret": _str(), "iban": _str(), "IBAN": _str(description="AKTO casing")}
-            ),
-            "dossiers": {"type": "array", "items": ref("FactureLine"), "minItems": 1},
+            "montantTotal": {**MONEY, "exclusiveMinimum": True, "minimum": 0},
+            "numero": _str(minLength=1, description="the CFA's invoice number"),
+            "dateEmission": DATE,
+            "ibanEmetteur": _str(),
+            "siretEmetteur": _str(),
+            "estCertificatRealisation": {
+                "type": "boolean",
+                "description": "false on échéance 1, true later: the v1 certificat de réalisation",
+            },
+            "lignes": {"type": "array", "items": ref("FactureLine"), "minItems": 1},
         },
-        ["referenceFactureCFA", "montantFacture", "dossiers"],
-        description="Facture (shape assumed, convergence-api.md §2.11).",
+        ["montantTotal", "numero", "estCertificatRealisation", "lignes"],
+        description="Facture (convergence-api.md 0, a working ERP client, A-).",
     ),
     "FactureCreated": _obj(
         {

@@ -5,8 +5,9 @@ CFA, about which object, and what happened. Requests outside the convergence rou
 too, with route ``oauth2_token`` (AKTO's token endpoint), ``openapi`` or ``unknown`` (404/405 under
 ``/<OPCO>/ApiEchangeCFA/``); only ``/_admin`` and ``/health`` are not. No body is kept (a POST's
 body as the SHA-256 of its exact bytes, for the golden wire tests) and the dossier natural key is
-stored as a digest, so the log carries no personal data. Bounded: the
-oldest records go first.
+stored as a digest, so the log carries no personal data. A multipart body's JSON part and file
+are recorded by their digests too (``jsonSha256``; ``file``: SHA-256, size, name, media type),
+never their bytes. Bounded: the oldest records go first.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ class RequestRecord:
     delay_ms: float = 0.0  # the latency injected before the answer (latency_ms + jitter)
     body_sha256: str | None = None  # a POST's body: the digest of the exact bytes, not the body
     content_type: str | None = None
+    json_sha256: str | None = None  # a multipart body's JSON part: the digest of its bytes
+    file_sha256: str | None = None  # a multipart body's file: its digest, size, name and type
+    file_size: int | None = None
+    file_name: str | None = None
+    file_media_type: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +66,15 @@ class RequestRecord:
             "delayMs": round(self.delay_ms, 3),
             "bodySha256": self.body_sha256,
             "contentType": self.content_type,
+            "jsonSha256": self.json_sha256,
+            "file": None
+            if self.file_sha256 is None
+            else {
+                "sha256": self.file_sha256,
+                "size": self.file_size,
+                "name": self.file_name,
+                "mediaType": self.file_media_type,
+            },
         }
 
 

@@ -78,6 +78,7 @@ class OpcoStore:
         self._date_of = date_of
         self.dossiers: dict[str, Dossier] = {}
         self._by_key: dict[str, str] = {}
+        self._by_externe: dict[str, str] = {}  # numeroExterne -> numeroInterne
         self._by_cfa: dict[str, list[str]] = {}
         self.factures: dict[str, Facture] = {}
         self._facture_by_ref: dict[tuple[str, str], str] = {}
@@ -181,6 +182,7 @@ class OpcoStore:
         )
         self.dossiers[numero_interne] = d
         self._by_key[nk] = numero_interne
+        self._by_externe[numero_externe] = numero_interne
         self._by_cfa.setdefault(cfa_siret, []).append(numero_interne)
         self._schedule(day + ins.days_to_instruction, "d_instr", numero_interne)
         self._schedule(d.decision_day, "d_decide", numero_interne)
@@ -193,6 +195,11 @@ class OpcoStore:
         if d.cfa_siret != cfa_siret:
             raise Rejection(403, "Ce dossier n'appartient pas au CFA de la clé API")
         return d
+
+    def by_externe(self, numero_externe: str) -> str:
+        """The numeroInterne of the dossier a facture line names by numeroExterne (or the
+        given text, unknown: ``dossier_for`` then answers 404)."""
+        return self._by_externe.get(numero_externe, numero_externe)
 
     def dossiers_of(self, cfa_siret: str) -> list[str]:
         return self._by_cfa.get(cfa_siret, [])

@@ -209,13 +209,36 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
 # ----------------------------------------------------------------------------------- helpers
 
 
+# §0: MOBILITES (in its profile) answers etats as a top-level array of every item, no page
+UNPAGED = {"MOBILITES"}
+# §0: conventions and factures are multipart (the JSON part + the signed PDF in ``fichier``)
+MULTIPART = {"AKTO", "ATLAS", "MOBILITES", "AFDAS", "OPCOEP"}
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
 def unwrap(opco: str, body: Any) -> dict[str, Any]:
-    """A page of etats: AKTO wraps it in a one-element array (§1.5, §4.4), the others do not."""
+    """A page of etats: AKTO wraps it in a one-element array (§1.5, §4.4); MOBILITES answers a
+    bare array of items (§0), read as one page holding them all; the others a page object."""
     if opco == "AKTO":
         assert isinstance(body, list) and len(body) == 1, body
         body = body[0]
+    if opco in UNPAGED:
+        assert isinstance(body, list), body
+        return {"page": 1, "count": len(body), "total": len(body), "items": body}
     assert isinstance(body, dict), body
     return body
+
+
+def post_followup(sim: Sim, opco: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    """A convention or facture as the OPCO takes it: multipart (§0) or JSON."""
+    if opco not in MULTIPART:
+        return sim.call("POST", opco, path, json=body)
+    part = "convention" if path.endswith("conventions") else "facture"
+    files = {
+        part: (None, json.dumps(body).encode(), "application/json"),
+        "fichier": ("piece.pdf", PDF, "application/pdf"),
+    }
+    return sim.call("POST", opco, path, files=files)
 
 
 def all_etats(sim: Sim, opco: str, what: str = "dossiers", version: str = "v2") -> list[Any]:
@@ -227,8 +250,8 @@ def all_etats(sim: Sim, opco: str, what: str = "dossiers", version: str = "v2") 
         r = sim.call("GET", opco, f"{version}/{what}/etats", params={"numeroPage": n})
         assert r.status_code == 200, r.text
         page = unwrap(opco, r.json())
-        assert page["page"] == n
-        batch = page[items_key]
+        assert page["page"] == n or opco in UNPAGED
+        batch = page["items" if opco in UNPAGED else items_key]
         assert page["count"] == len(batch)
         if not batch:
             break
@@ -256,7 +279,7 @@ def new_dossier(
 
 def post_dossier(sim: Sim, opco: str, cerfa: dict[str, Any], version: str = "v2") -> dict[str, Any]:
     r = sim.call("POST", opco, f"{version}/dossiers", json={"cerfa": cerfa})
-    assert r.status_code == 201, (opco, version, r.status_code, r.text)
+    assert r.status_code == 200, (opco, version, r.status_code, r.text)  # §0: 200
     body = r.json()
     assert body["etat"] == "TRANSMIS"
     assert isinstance(body["numeroInterne"], str) and body["numeroInterne"]
@@ -577,7 +600,7 @@ def test_dossiers_v1_v2_read_back_and_duplicates(sim: Sim) -> None:
     bad["apprenti"] = {**bad["apprenti"], "nir": "123"}
     r = sim.call("POST", "ATLAS", "v2/dossiers", json={"cerfa": bad})
     assert r.status_code in (400, 422)
-    assert r.json()["errors"]
+    assert r.json()["description"]  # §0: ATLAS answers {"description": ...}
     # missing numeroPage / bad numeroPage
     r = sim.call("GET", "ATLAS", "v2/dossiers/etats", params={"numeroPage": 0})
     assert r.status_code == 400
@@ -606,7 +629,7 @@ def test_etats_pagination(sim: Sim) -> None:
 
 
 def test_lifecycle_engagement_factures_rupture(sim: Sim) -> None:
-    for opco in ("ATLAS", "AKTO"):
+    for opco in ("OCAPIAT", "AKTO"):  # JSON and multipart (§0); errors[] with codes at both
         _lifecycle(sim, opco)
 
 
@@ -616,12 +639,12 @@ def _lifecycle(sim: Sim, opco: str) -> None:
     n = ids["numeroInterne"]
     # convention (frais annexes), then its duplicate
     conv = {**GEN.convention(d)["data"]["convention"], "numeroInterneDossier": n}
-    r = sim.call("POST", opco, "v1/conventions", json=conv)
-    assert r.status_code == 201, r.text
+    r = post_followup(sim, opco, "v1/conventions", conv)
+    assert r.status_code == 200, r.text
     id_conv = r.json()["idConvention"]
-    r = sim.call("POST", opco, "v1/conventions", json=conv)
+    r = post_followup(sim, opco, "v1/conventions", conv)
     assert r.status_code == 409 and r.json()["idConvention"] == id_conv
-    r = sim.call("POST", opco, "v1/conventions", json={**conv, "numeroInterneDossier": "nope"})
+    r = post_followup(sim, opco, "v1/conventions", {**conv, "numeroInterneDossier": "nope"})
     assert r.status_code == 404
     # rupture before ENGAGE: refused
     rupture = {"numeroInterne": n, "dateRupture": "2027-01-15", "motif": "commun accord"}
@@ -659,37 +682,48 @@ def _lifecycle(sim: Sim, opco: str) -> None:
     assert r.json()[0]["cerfa"]["etat"] == "ENGAGE"
 
     def facture(ref: str, montant: float, numero: int = 1) -> dict[str, Any]:
+        """§0's facture: the dossier by its numeroExterne, the line's nature and codification."""
+        line = {
+            "montant": montant,
+            "natureLigne": "PEDAGOGIE",
+            "quantite": 1,
+            "numeroEcheance": numero,
+            "codificationEcheance": numero,
+            "numeroDossier": ids["numeroExterne"],
+        }
         return {
-            "referenceFactureCFA": ref,
-            "dateFacture": f"{sim.today().isoformat()}T00:00:00+00:00",
-            "montantFacture": montant,
-            "organismeFormation": {"siret": CFA_A.siret, "iban": CFA_A.iban},
-            "dossiers": [{"numeroInterneDossier": n, "numeroEcheance": numero, "montant": montant}],
+            "montantTotal": montant,
+            "numero": ref,
+            "dateEmission": f"{sim.today().isoformat()}T00:00:00+00:00",
+            "ibanEmetteur": CFA_A.iban,
+            "siretEmetteur": CFA_A.siret,
+            "estCertificatRealisation": numero > 1,
+            "lignes": [line],
         }
 
     first = ech[0]["montantTotal"]
     # échéance 1 not open yet (contract starts in the future)
     assert date.fromisoformat(ech[0]["dateOuverture"][:10]) > sim.today()
-    r = sim.call("POST", opco, "v1/factures", json=facture(f"F-{n}-early", first))
+    r = post_followup(sim, opco, "v1/factures", facture(f"F-{n}-early", first))
     assert r.status_code == 422 and "ECHEANCE_NON_OUVERTE" in codes(r), r.text
     # open it
     sim.advance((date.fromisoformat(ech[0]["dateOuverture"][:10]) - sim.today()).days)
-    r = sim.call("POST", opco, "v1/factures", json=facture(f"F-{n}-big", first + 100))
+    r = post_followup(sim, opco, "v1/factures", facture(f"F-{n}-big", first + 100))
     assert r.status_code == 422 and "MONTANT_SUPERIEUR_RESTANT" in codes(r), r.text
-    r = sim.call("POST", opco, "v1/factures", json=facture(f"F-{n}-late", 10, numero=2))
+    r = post_followup(sim, opco, "v1/factures", facture(f"F-{n}-late", 10, numero=2))
     assert r.status_code == 422 and "ECHEANCE_NON_OUVERTE" in codes(r), r.text
-    r = sim.call("POST", opco, "v1/factures", json=facture(f"F-{n}-9", 10, numero=9))
+    r = post_followup(sim, opco, "v1/factures", facture(f"F-{n}-9", 10, numero=9))
     assert r.status_code == 422, r.text
     ref = f"F-{n}-1"
-    r = sim.call("POST", opco, "v1/factures", json=facture(ref, first))
-    assert r.status_code == 201, r.text
+    r = post_followup(sim, opco, "v1/factures", facture(ref, first))
+    assert r.status_code == 200, r.text
     fid = r.json()["numeroInterneFacture"]
     assert r.json()["etatFacture"] == "TRANSMIS"
     # its duplicate (same referenceFactureCFA): 409 with the ids
-    r = sim.call("POST", opco, "v1/factures", json=facture(ref, first))
+    r = post_followup(sim, opco, "v1/factures", facture(ref, first))
     assert r.status_code == 409 and r.json()["numeroInterneFacture"] == fid
     # nothing left on échéance 1 now
-    r = sim.call("POST", opco, "v1/factures", json=facture(f"F-{n}-again", 1))
+    r = post_followup(sim, opco, "v1/factures", facture(f"F-{n}-again", 1))
     assert r.status_code == 422 and "MONTANT_SUPERIEUR_RESTANT" in codes(r), r.text
 
     def facture_etat() -> dict[str, Any]:
@@ -904,7 +938,7 @@ def test_record_of_every_request(sim: Sim) -> None:
     send("POST", "v2/dossiers", 501, json={})
     send("GET", "v1/dossiers", 404, params={"numeroInterne": "nope"})
     cerfa = new_dossier(opco).cerfa
-    send("POST", "v1/dossiers", 201, json={"cerfa": cerfa})
+    send("POST", "v1/dossiers", 200, json={"cerfa": cerfa})
     send("POST", "v1/dossiers", 409, json={"cerfa": cerfa})
     sim.admin("PUT", f"faults/{opco}", json={"throttle_rate": 1.0})
     send("GET", "v1/status", 429)

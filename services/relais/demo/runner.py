@@ -81,7 +81,8 @@ class Demo:
         self.out = out
         self.err = err
         self.today = datetime.now(PARIS).date()
-        self.generator = Generator(opts.seed, self.today, cfa_count=3)
+        files_dir = opts.workdir.resolve().with_name("demo-files")  # PDFs (workdir is wiped)
+        self.generator = Generator(opts.seed, self.today, cfa_count=3, files_dir=files_dir)
         self.profiles: dict[OpcoCode, OpcoProfile] = load_profiles(
             referential("opco-profiles.json")
         )

@@ -37,6 +37,12 @@ from pydantic import (
     field_validator,
 )
 
+from relais.domain.facture_event import LAST_ECHEANCE as LAST_ECHEANCE
+from relais.domain.facture_event import FactureCFA as FactureCFA
+from relais.domain.facture_event import FactureSubmittedData as FactureSubmittedData
+from relais.domain.facture_event import LigneFacture as LigneFacture
+from relais.domain.facture_event import OrganismeFacturant as OrganismeFacturant
+from relais.domain.files import FileRef
 from relais.domain.json_types import Json
 from relais.domain.messages_fr import french
 from relais.domain.opco import OpcoCode
@@ -451,46 +457,13 @@ class ConventionSubmittedData(BaseModel):
         default=None, description="OPCO id of the dossier; relais fills it in when absent"
     )
     convention: Json = Field(description="Convention body; relais fills numeroInterneDossier in")
-
-
-class OrganismeFacturant(BaseModel):
-    model_config = _Data
-
-    siret: str = Field(pattern=r"^[0-9]{14}$")
-    iban: str = Field(min_length=15, max_length=34, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
-
-
-class LigneFacture(BaseModel):
-    """One invoiced échéance of one dossier, named by the CFA's own dossier id."""
-
-    model_config = _Data
-
-    dossierId: str = Field(min_length=1, max_length=MAX_ID)
-    numeroEcheance: int = Field(ge=1)
-    montant: float = Field(gt=0)
-
-
-class FactureCFA(BaseModel):
-    model_config = _Data
-
-    referenceFactureCFA: str = Field(min_length=1, max_length=50)
-    dateFacture: date
-    montantFacture: float = Field(gt=0)
-    organismeFormation: OrganismeFacturant
-    lignes: list[LigneFacture] = Field(min_length=1)
-
-    @property
-    def dossier_ids(self) -> list[str]:
-        """The CFA dossier ids this invoice covers, in first-seen order, without repeats."""
-        return list(dict.fromkeys(line.dossierId for line in self.lignes))
-
-
-class FactureSubmittedData(BaseModel):
-    """An invoice on one or several échéances, possibly of several dossiers."""
-
-    model_config = _Data
-
-    facture: FactureCFA
+    fichier: FileRef | None = Field(
+        default=None,
+        description=(
+            "The signed convention (pdf, jpg or png), sent in the multipart part 'fichier' to the "
+            "OPCOs that take the convention as multipart; required there"
+        ),
+    )
 
 
 class CertificatSubmittedData(BaseModel):

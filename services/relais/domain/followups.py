@@ -5,9 +5,9 @@ the model (requirements are control rules), unknown fields kept, lenient dates s
 
 A follow-up names its dossier by the OPCO's ``numeroInterneDossier`` on the wire; in a CFA event
 it may be absent (relais fills it in from the ledger), so the model does not require it.
-The facture submission body is relais's wire contract (schemas/convergence/README.md):
-``dossiers[{numeroInterneDossier, numeroEcheance, montant}]``; the CFA event form names dossiers
-by the CFA's own id in ``lignes[{dossierId, numeroEcheance, montant}]``. Both are accepted.
+The facture goes on the wire in convergence-api.md 0's form (``numero``, ``lignes[]`` with
+``natureLigne``, ``codificationEcheance`` and ``numeroDossier`` = the dossier's numeroExterne); the
+CFA event names dossiers by the CFA's own id in ``lignes[{dossierId, numeroEcheance, montant}]``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ from pydantic import ConfigDict
 
 from relais.domain.cerfa import Amount, Code, Section
 from relais.domain.dates import WireDate
+
+NatureLigne = Literal[
+    "PEDAGOGIE", "PREMIEREQUIPEMENT", "MOBILITE", "HEBERGEMENT", "RESTAURATION", "MAJORATION_RQTH"
+]
+"""What a facture line invoices (``natureLigne``, convergence-api.md 0)."""
 
 FollowupKind = Literal["convention", "facture", "certificat", "rupture"]
 FOLLOWUP_KINDS: tuple[FollowupKind, ...] = ("convention", "facture", "certificat", "rupture")
@@ -101,23 +106,31 @@ class OrganismeFacturant(Section):
 
 
 class LigneFacture(Section):
-    """One invoiced échéance of one dossier (OPCO id on the wire, CFA id in an event)."""
+    """One invoiced échéance of one dossier: by the CFA's ``dossierId`` in an event; on the wire
+    (convergence-api.md 0) by ``numeroDossier``, the dossier's numeroExterne at its OPCO."""
 
     numeroInterneDossier: str | None = None
     numeroExterneDossier: str | None = None
+    numeroDossier: str | None = None
     dossierId: str | None = None
     numeroEcheance: Code | None = None
+    codificationEcheance: Code | None = None
+    natureLigne: str | None = None
+    quantite: Code | None = None
     montant: Amount | None = None
 
 
 class Facture(Section):
     """A facture of the CFA to the OPCO for échéances of one or more dossiers
-    (``POST /v1/factures``)."""
+    (``POST /v1/factures``): the event's names (``referenceFactureCFA``, ``dateFacture``,
+    ``montantFacture``, ``organismeFormation``, ``lignes``) are read; the wire form is
+    ``wire.facture_body``."""
 
     referenceFactureCFA: str | None = None
     dateFacture: WireDate | None = None
     montantFacture: Amount | None = None
     organismeFormation: OrganismeFacturant | None = None
+    estCertificatRealisation: bool | None = None
     dossiers: list[LigneFacture] | None = None
     lignes: list[LigneFacture] | None = None
 

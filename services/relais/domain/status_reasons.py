@@ -36,6 +36,8 @@ class StatusReason(StrEnum):
     INVALID_PAYLOAD = "invalid_payload"
     MISSING_CREDENTIALS = "missing_credentials"
     CONFIGURATION = "configuration"
+    FILE_MISSING = "file_missing"
+    FILE_UNAVAILABLE = "file_unavailable"
     # dead_lettered
     EMPTY_VALUE = "empty_value"
     TOO_LARGE = "too_large"
@@ -96,6 +98,10 @@ DESCRIPTIONS: dict[StatusReason, str] = {
     "à signaler à l'exploitant.",
     StatusReason.CONFIGURATION: "La configuration de relais ne permet pas cet appel : à "
     "signaler à l'exploitant.",
+    StatusReason.FILE_MISSING: "L'OPCO attend le fichier signé dans le même appel et "
+    "l'événement n'en donne pas (champ fichier) ; le détail est dans errors.",
+    StatusReason.FILE_UNAVAILABLE: "Le fichier nommé par l'événement est introuvable ou ne "
+    "correspond pas à sa référence (taille ou SHA-256).",
     StatusReason.EMPTY_VALUE: "L'enregistrement Kafka n'a pas de valeur.",
     StatusReason.TOO_LARGE: "L'enregistrement Kafka dépasse la taille maximale acceptée.",
     StatusReason.ENVELOPE_INVALID_CHARACTER: "Un en-tête ce_* ou la clé contient un caractère "
@@ -133,6 +139,8 @@ _FAILED = frozenset(
         StatusReason.INVALID_PAYLOAD,
         StatusReason.MISSING_CREDENTIALS,
         StatusReason.CONFIGURATION,
+        StatusReason.FILE_MISSING,
+        StatusReason.FILE_UNAVAILABLE,
     }
 )
 

@@ -10,8 +10,9 @@ forwarded), in the standard's wire forms (convergence-api.md 1.7, section 0):
 - dates per route (``ROUTE_DATES``): a dossier's as midnight in Europe/Paris with that day's offset
   (``2026-12-01T00:00:00+01:00``, section 0 [ERP-WIRE]); the other routes' as midnight UTC with
   an offset (``2026-12-01T00:00:00+00:00``, section 1.7 and schemas/convergence/README.md);
-- the OPCO profile's quirks: ``iban_field`` (AKTO's ``IBAN``), ``cerfa_signature_key`` (the
-  ``CERFAsignatureProbante`` spelling), ``pratique_field`` (``dateFormationPratiqueEmployeur``).
+- the OPCO profile's quirks: ``cerfa_signature_key`` (the ``CERFAsignatureProbante`` spelling),
+  ``pratique_field`` (``dateFormationPratiqueEmployeur``); the facture in section 0's form
+  (``ibanEmetteur``: the older ``iban_field`` quirk no longer applies to it).
 
 ``encode`` gives the exact bytes (UTF-8, no ASCII escaping, compact separators, the models' field
 order) the golden tests pin down.
@@ -30,7 +31,7 @@ from pydantic import BaseModel
 
 from relais.domain.cerfa import Cerfa
 from relais.domain.dates import PARIS, parse_wire_date
-from relais.domain.followups import Certificat, Convention, Facture, Rupture
+from relais.domain.followups import Certificat, Convention, Facture, LigneFacture, Rupture
 from relais.domain.profiles import Quirks
 
 Json = dict[str, Any]
@@ -170,40 +171,47 @@ def rupture_body(rupture: Rupture, numero_interne: str) -> Json:
     return body
 
 
-def facture_body(
-    facture: Facture, numeros: Mapping[str, str], quirks: Quirks | None = None
-) -> Json:
-    """``POST /v1/factures`` (relais's contract): lines by the OPCO's ``numeroInterneDossier``,
-    a CFA dossier id resolved through ``numeros``; the IBAN under the profile's key."""
-    q = quirks or Quirks()
+def facture_body(facture: Facture, externes: Mapping[str, str]) -> Json:
+    """``POST /v1/factures`` in convergence-api.md 0's form (the ``facture`` part of a multipart
+    body, or the JSON body where the OPCO takes JSON): ``montantTotal``, ``numero`` (the CFA's
+    invoice number), ``dateEmission``, ``ibanEmetteur``, ``siretEmetteur``,
+    ``estCertificatRealisation`` (false on échéance 1, true later: the v1 certificat de
+    réalisation), ``lignes[{montant, natureLigne, quantite, numeroEcheance, codificationEcheance,
+    numeroDossier}]``, ``numeroDossier`` being the dossier's numeroExterne at its OPCO, found in
+    ``externes`` by the CFA's dossier id (a line may give it itself)."""
     form = ROUTE_DATES["facture"]
     body: Json = {}
-    if facture.referenceFactureCFA is not None:
-        body["referenceFactureCFA"] = facture.referenceFactureCFA.strip()
-    if facture.dateFacture is not None:
-        body["dateFacture"] = wire_date(facture.dateFacture, form)
     if facture.montantFacture is not None:
-        body["montantFacture"] = facture.montantFacture
+        body["montantTotal"] = facture.montantFacture
+    if facture.referenceFactureCFA is not None:
+        body["numero"] = facture.referenceFactureCFA.strip()
+    if facture.dateFacture is not None:
+        body["dateEmission"] = wire_date(facture.dateFacture, form)
     org = facture.organismeFormation
-    if org is not None:
-        organisme: Json = {}
-        if org.siret is not None:
-            organisme["siret"] = _BY_NAME["siret"](org.siret)
-        if org.uaiCfa is not None:
-            organisme["uaiCfa"] = _BY_NAME["uaiCfa"](org.uaiCfa)
-        if org.iban_value is not None:
-            organisme[q.iban_field] = _BY_NAME["iban"](org.iban_value)
-        body["organismeFormation"] = organisme
-    lines = facture.dossiers or facture.lignes or []
-    body["dossiers"] = [
-        {
-            "numeroInterneDossier": line.numeroInterneDossier or numeros[line.dossierId or ""],
-            "numeroEcheance": line.numeroEcheance,
-            "montant": line.montant,
-        }
-        for line in lines
-    ]
+    if org is not None and org.iban_value is not None:
+        body["ibanEmetteur"] = _BY_NAME["iban"](org.iban_value)
+    if org is not None and org.siret is not None:
+        body["siretEmetteur"] = _BY_NAME["siret"](org.siret)
+    lines = facture.lignes or facture.dossiers or []
+    certificat = facture.estCertificatRealisation
+    if certificat is None:
+        certificat = any((line.numeroEcheance or 1) > 1 for line in lines)
+    body["estCertificatRealisation"] = certificat
+    body["lignes"] = [_facture_line(line, externes) for line in lines]
     return body
+
+
+def _facture_line(line: LigneFacture, externes: Mapping[str, str]) -> Json:
+    numero = line.numeroDossier or line.numeroExterneDossier or externes[line.dossierId or ""]
+    out: Json = {
+        "montant": line.montant,
+        "natureLigne": (line.natureLigne or "PEDAGOGIE").strip().upper(),
+        "quantite": line.quantite if line.quantite is not None else 1,
+        "numeroEcheance": line.numeroEcheance,
+        "codificationEcheance": line.codificationEcheance or line.numeroEcheance,
+        "numeroDossier": numero.strip(),
+    }
+    return out
 
 
 def encode(body: Json) -> bytes:

@@ -49,8 +49,10 @@ class CerfaParts:
         *,
         cfa_count: int = 3,
         schemas_dir: Path | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.seed = seed
+        self._files_dir = files_dir  # where conventions' and factures' PDFs go (None: a temp dir)
         self.today = today
         self.rng = random.Random(seed)
         self._smic = wages.load_smic(referential("smic.csv", schemas_dir))

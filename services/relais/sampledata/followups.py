@@ -12,10 +12,16 @@ from relais.sampledata import catalogue as cat
 from relais.sampledata import wages
 from relais.sampledata.cerfa_parts import CerfaParts
 from relais.sampledata.generated import GeneratedDossier
+from relais.sampledata.pdfs import default_files_dir, write_pdf
 
 
 class FollowUpEvents(CerfaParts):
     """The follow-ups of a dossier, on the generator's random stream and clock."""
+
+    def _pdf(self, title: str) -> Json:
+        """The ``fichier`` of a convention or facture: a small PDF written for it."""
+        directory = self._files_dir or default_files_dir()
+        return write_pdf(directory, f"{title}.pdf", title)
 
     def convention(self, dossier: GeneratedDossier, *, numero_interne: str | None = None) -> Json:
         """The convention de formation (2.10) of ``dossier``."""
@@ -61,7 +67,10 @@ class FollowUpEvents(CerfaParts):
             "attestationConventionSignatureProbante": True,
             "attestationConventionConformeJSON": True,
         }
-        data: Json = {"convention": convention}
+        data: Json = {
+            "convention": convention,
+            "fichier": self._pdf(f"convention-{dossier.dossier_id}"),
+        }
         if numero_interne is not None:
             data["numeroInterneDossier"] = numero_interne
         return self.event(EventType.CONVENTION_SUBMITTED, dossier.cfa, dossier.dossier_id, data)
@@ -87,16 +96,19 @@ class FollowUpEvents(CerfaParts):
                 "dossierId": d.dossier_id,
                 "numeroEcheance": numero_echeance,
                 "montant": round((montants or {}).get(d.dossier_id, d.cout_annuel * 0.4), 2),
+                "natureLigne": "PEDAGOGIE",
             }
             for d in dossiers
         ]
         self._seq += 1
+        reference = f"FAC-{cfa.code}-{self.today.year}-{self._seq:06d}"
         facture: Json = {
-            "referenceFactureCFA": f"FAC-{cfa.code}-{self.today.year}-{self._seq:06d}",
+            "referenceFactureCFA": reference,
             "dateFacture": (date_facture or self.today).isoformat(),
             "montantFacture": round(sum(line["montant"] for line in lignes), 2),
             "organismeFormation": {"siret": cfa.siret, "iban": cfa.iban},
             "lignes": lignes,
+            "fichier": self._pdf(reference),
         }
         return self.event(
             EventType.FACTURE_SUBMITTED, cfa, dossiers[0].dossier_id, {"facture": facture}

@@ -29,6 +29,7 @@ from relais.domain.events import (
     RuptureDeclaredData,
     errors_from_validation,
 )
+from relais.domain.files import FileRef
 from relais.domain.followups import Certificat, Convention, Facture, Rupture
 from relais.domain.json_types import Json
 from relais.domain.profiles import Quirks
@@ -43,6 +44,7 @@ M = TypeVar("M", bound=BaseModel)
 class OpcoCall:
     kind: CommandKind
     body: Json  # the cerfa for a dossier, the route's JSON body otherwise
+    file: FileRef | None = None  # the signed convention / the invoice PDF the event names
 
 
 def needed_dossiers(dossier_id: str, payload: CommandPayload) -> list[str]:
@@ -62,12 +64,14 @@ def build_call(
     data: EventData,
     numeros: Mapping[str, str],
     quirks: Quirks | None = None,
+    externes: Mapping[str, str] | None = None,
 ) -> OpcoCall:
     """The body of the OPCO call, built from the validated model in the standard's wire forms
     (``domain/wire.py``, the OPCO profile's ``quirks``), never the CFA's raw JSON; ``numeros``
     maps every needed CFA dossier id (and the own one when known) to its numeroInterne (see
-    :func:`needed_dossiers`). Raises ``PayloadError`` when the stored data no longer reads as
-    its model (dispatch fails the command without calling)."""
+    :func:`needed_dossiers`), ``externes`` a facture's dossiers to their numeroExterne.
+    Raises ``PayloadError`` when the stored data no longer reads as its model, or a facture's
+    dossier has no numeroExterne (dispatch fails the command without calling)."""
     if isinstance(data, DossierSubmittedData):
         return OpcoCall(
             kind, wire.dossier_body(_model(Cerfa, data.cerfa, "cerfa"), quirks)["cerfa"]
@@ -75,15 +79,20 @@ def build_call(
     if isinstance(data, ConventionSubmittedData):
         numero = data.numeroInterneDossier or numeros[dossier_id]
         convention = _model(Convention, data.convention, "convention")
-        return OpcoCall(kind, wire.convention_body(convention, numero))
+        return OpcoCall(kind, wire.convention_body(convention, numero), data.fichier)
     if isinstance(data, CertificatSubmittedData):
         certificat = _model(Certificat, data.certificat, "certificat")
         return OpcoCall(kind, wire.certificat_body(certificat, numeros.get(dossier_id, "")))
     if isinstance(data, RuptureDeclaredData):
         rupture = _model(Rupture, data.rupture.model_dump(), "rupture")
         return OpcoCall(kind, wire.rupture_body(rupture, numeros[dossier_id]))
-    facture = _model(Facture, data.facture.model_dump(), "facture")
-    return OpcoCall(kind, wire.facture_body(facture, numeros, quirks))
+    facture = _model(Facture, data.facture.model_dump(exclude={"fichier"}), "facture")
+    missing = [i for i in data.facture.dossier_ids if not (externes or {}).get(i)]
+    if missing:
+        raise PayloadError([no_numero_externe_error()])
+    body = wire.facture_body(facture, externes or {})
+    body["estCertificatRealisation"] = data.facture.certificat_realisation
+    return OpcoCall(kind, body, data.facture.fichier)
 
 
 def _model(model: type[M], data: Mapping[str, Any], where: str) -> M:
@@ -134,6 +143,19 @@ def unresolved_error(*, own: bool) -> ErrorItem:
         message=(
             "le dossier n'a pas de numeroInterne à l'OPCO ni de transmission en cours : "
             "transmettez d'abord le dossier (ou donnez numeroInterneDossier)"
+        ),
+    )
+
+
+def no_numero_externe_error() -> ErrorItem:
+    """A facture names a dossier whose numeroExterne relais does not know (the OPCO never gave
+    it): the facture line's ``numeroDossier`` cannot be written."""
+    return ErrorItem(
+        code="DOSSIER_WITHOUT_NUMERO_EXTERNE",
+        path="data.facture.lignes.dossierId",
+        message=(
+            "un dossier de cette facture n'a pas encore de numeroExterne donné par son OPCO : "
+            "la facture nomme les dossiers par lui (numeroDossier)"
         ),
     )
 

@@ -89,6 +89,7 @@ def known_dossier(detail: object) -> KnownDossier:
     contrat = contrat if isinstance(contrat, dict) else {}
     end = _date(contrat.get("dateRupture")) or _date(contrat.get("dateFinContrat"))
     # No échéance yet: the OPCO has not engaged the dossier, its échéancier is not known.
+    # (``domain/dossier_read.py`` reads the whole read model: amounts, billing details, frais.)
     echeances = echeancier_from_opco(detail) or None
     return KnownDossier(echeances, start=_date(contrat.get("dateDebutContrat")), end=end)
 

@@ -14,7 +14,8 @@ from typing import Protocol
 
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
-from relais.domain.profiles import Quirks
+from relais.domain.profiles import Quirks, RouteName
+from relais.services.files_port import FileSource
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,19 @@ class DossierNaturalKey:
 class OpcoGateway(Protocol):
     async def submit_dossier(self, cfa: str, opco: OpcoCode, cerfa: Json) -> Created: ...
 
-    async def submit_convention(self, cfa: str, opco: OpcoCode, body: Json) -> Created: ...
+    async def submit_convention(
+        self, cfa: str, opco: OpcoCode, body: Json, file: FileSource | None = None
+    ) -> Created:
+        """``file``: the signed convention, sent where the OPCO takes multipart."""
+        ...
 
-    async def submit_facture(self, cfa: str, opco: OpcoCode, body: Json) -> Created: ...
+    async def submit_facture(
+        self, cfa: str, opco: OpcoCode, body: Json, file: FileSource | None = None
+    ) -> Created:
+        """``file``: the invoice PDF, sent where the OPCO takes multipart."""
+        ...
+
+    def transport_is_multipart(self, opco: OpcoCode, route: RouteName) -> bool: ...
 
     async def submit_certificat(self, cfa: str, opco: OpcoCode, body: Json) -> Created: ...
 

@@ -4,7 +4,7 @@ required fields, the page number; a refusal of the request itself is a 400 ``Rej
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -12,11 +12,12 @@ from starlette.responses import Response
 
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
-from relais.domain.profiles import OpcoProfile
+from relais.domain.profiles import OpcoProfile, RouteName
 from relais_simulator.auth import CfaKey
 from relais_simulator.records import RequestRecord
 from relais_simulator.state import Simulator
 from relais_simulator.store import Rejection
+from relais_simulator.uploads import read_route_body
 from relais_simulator.wire import JsonResponse, error_item
 
 
@@ -91,7 +92,20 @@ def page_number(request: Request) -> int:
     return page
 
 
-def wrap_page(ctx: Context, body: Json) -> Response:
-    if ctx.profile.quirks.wrap_page_in_array:
-        return JsonResponse([body])
-    return JsonResponse(body)
+async def route_body(ctx: Context, route: RouteName) -> Json:
+    """The JSON object of a route that may carry a file, per the profile's transport."""
+    transport = ctx.profile.transport.route(route)
+    return await read_route_body(ctx.request, ctx.rec, transport)
+
+
+def etats_page(ctx: Context, items: Sequence[Json], items_key: str) -> Response:
+    """One page of an etats listing in the profile's shape: ``{total, count, page, <items>}``,
+    that object in a one-element array, or every item in a top-level array (no paging)."""
+    shape = ctx.profile.etats.page_shape
+    if shape == "array":
+        return JsonResponse(list(items))
+    page = page_number(ctx.request)
+    size = ctx.profile.page_size
+    chunk = list(items[(page - 1) * size : page * size])
+    body = {"total": len(items), "count": len(chunk), "page": page, items_key: chunk}
+    return JsonResponse([body] if shape == "wrapped_object" else body)

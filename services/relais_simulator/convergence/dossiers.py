@@ -10,9 +10,8 @@ from relais_simulator.cerfa_facts import digest, natural_key
 from relais_simulator.convergence.context import (
     Context,
     bad_request,
-    page_number,
+    etats_page,
     read_json,
-    wrap_page,
 )
 from relais_simulator.model import Dossier, Echeance
 from relais_simulator.state import Simulator
@@ -75,7 +74,7 @@ async def post_dossier(sim: Simulator, ctx: Context) -> Response:
             "numeroExterne": d.numero_externe,
             "etat": d.etat.value,
         },
-        status_code=201,
+        status_code=200,  # convergence-api.md 0: 200 with numeroInterne and numeroExterne
     )
 
 
@@ -89,15 +88,9 @@ def etat_item(d: Dossier) -> Json:
 
 
 async def dossiers_etats(sim: Simulator, ctx: Context) -> Response:
-    page = page_number(ctx.request)
     store = sim.store(ctx.opco)
-    ids = store.dossiers_of(ctx.siret)
-    size = ctx.profile.page_size
-    chunk = ids[(page - 1) * size : page * size]
-    items = [etat_item(store.dossiers[i]) for i in chunk]
-    return wrap_page(
-        ctx, {"total": len(ids), "count": len(items), "page": page, "EtatDossierResult": items}
-    )
+    items = [etat_item(store.dossiers[i]) for i in store.dossiers_of(ctx.siret)]
+    return etats_page(ctx, items, "EtatDossierResult")
 
 
 def read_cerfa(d: Dossier) -> Json:

@@ -14,21 +14,21 @@ from relais.domain.json_types import Json
 from relais_simulator.convergence.context import (
     Context,
     bad_request,
+    etats_page,
     json_object,
-    page_number,
     read_json,
+    route_body,
     string_field,
-    wrap_page,
 )
 from relais_simulator.model import Dossier, Facture, FactureLine
 from relais_simulator.state import Simulator
 from relais_simulator.states import DossierEtat
-from relais_simulator.store import Rejection
+from relais_simulator.store import OpcoStore, Rejection
 from relais_simulator.wire import JsonResponse, cents, error_item, euros, read_date, wire_date
 
 
 async def post_convention(sim: Simulator, ctx: Context) -> Response:
-    body = json_object(await read_json(ctx.request), "body")
+    body = await route_body(ctx, "conventions")
     ident = string_field(body, "numeroInterneDossier")
     couts = body.get("couts")
     if couts is not None and not isinstance(couts, dict):
@@ -44,61 +44,100 @@ async def post_convention(sim: Simulator, ctx: Context) -> Response:
     ctx.rec.ids["idConvention"] = c.id_convention
     return JsonResponse(
         {"idConvention": c.id_convention, "numeroInterneDossier": d.numero_interne},
-        status_code=201,
+        status_code=200,  # convergence-api.md 0: 200 = success
     )
 
 
-def _facture_lines(body: Json) -> list[FactureLine]:
-    raw = body.get("dossiers")
+NATURES = frozenset(
+    {"PEDAGOGIE", "PREMIEREQUIPEMENT", "MOBILITE", "HEBERGEMENT", "RESTAURATION", "MAJORATION_RQTH"}
+)
+LAST_ECHEANCE = 99
+
+
+def _facture_lines(body: Json, store: OpcoStore, siret: str) -> list[FactureLine]:
+    """``lignes[{montant, natureLigne, quantite, numeroEcheance, codificationEcheance,
+    numeroDossier}]``, ``numeroDossier`` the dossier's numeroExterne (convergence-api.md 0)."""
+    raw = body.get("lignes")
     if not isinstance(raw, list) or not raw:
-        raise bad_request("dossiers", "Au moins une ligne de dossier attendue")
+        raise bad_request("lignes", "Au moins une ligne attendue")
     lines: list[FactureLine] = []
     for i, item in enumerate(raw[:200]):
-        item = json_object(item, f"dossiers[{i}]")
-        ident = item.get("numeroInterneDossier")
+        item = json_object(item, f"lignes[{i}]")
+        externe = item.get("numeroDossier")
         numero = item.get("numeroEcheance")
+        code = item.get("codificationEcheance")
         montant = cents(item.get("montant"))
-        if not isinstance(ident, str) or not ident.strip():
-            raise bad_request(f"dossiers[{i}].numeroInterneDossier", "Champ obligatoire")
+        if not isinstance(externe, str) or not externe.strip():
+            raise bad_request(f"lignes[{i}].numeroDossier", "Champ obligatoire")
         if isinstance(numero, bool) or not isinstance(numero, int) or numero < 1:
-            raise bad_request(f"dossiers[{i}].numeroEcheance", "Entier positif attendu", "FORMAT")
+            raise bad_request(f"lignes[{i}].numeroEcheance", "Entier positif attendu", "FORMAT")
         if montant is None or montant <= 0 or montant > 10**11:
-            raise bad_request(f"dossiers[{i}].montant", "Montant positif attendu", "FORMAT")
-        lines.append(FactureLine(ident.strip(), numero, montant))
+            raise bad_request(f"lignes[{i}].montant", "Montant positif attendu", "FORMAT")
+        if item.get("natureLigne") not in NATURES:
+            raise bad_request(f"lignes[{i}].natureLigne", "Nature de ligne inconnue", "FORMAT")
+        d = store.dossier_for(siret, store.by_externe(externe.strip()))
+        last = max((e.numero for e in d.echeances), default=numero)
+        expected = LAST_ECHEANCE if numero == last and code == LAST_ECHEANCE else numero
+        if code != expected:
+            raise bad_request(
+                f"lignes[{i}].codificationEcheance",
+                "Numéro de l'échéance attendu, ou 99 pour la dernière",
+                "FORMAT",
+            )
+        lines.append(FactureLine(d.numero_interne, numero, montant))
     return lines
 
 
+def _as_checked(body: Json, lines: list[FactureLine]) -> Json:
+    """The facture in the names relais's control rules read (``relais.domain.followups``)."""
+    return {
+        "referenceFactureCFA": body.get("numero"),
+        "dateFacture": body.get("dateEmission"),
+        "montantFacture": body.get("montantTotal"),
+        "organismeFormation": {
+            "siret": body.get("siretEmetteur"),
+            "iban": body.get("ibanEmetteur"),
+        },
+        "dossiers": [
+            {
+                "numeroInterneDossier": line.numero_interne_dossier,
+                "numeroEcheance": line.numero_echeance,
+                "montant": euros(line.montant),
+            }
+            for line in lines
+        ],
+    }
+
+
 async def post_facture(sim: Simulator, ctx: Context) -> Response:
-    body = json_object(await read_json(ctx.request), "body")
-    reference = string_field(body, "referenceFactureCFA")
-    montant = cents(body.get("montantFacture"))
+    body = await route_body(ctx, "factures")
+    reference = string_field(body, "numero")
+    montant = cents(body.get("montantTotal"))
     if montant is None or montant <= 0 or montant > 10**11:
-        raise bad_request("montantFacture", "Montant positif attendu", "FORMAT")
-    of = body.get("organismeFormation")
-    iban: str | None = None
-    if of is not None:
-        of = json_object(of, "organismeFormation")
-        siret = of.get("siret")
-        if siret is not None and str(siret).strip() != ctx.siret:
-            raise Rejection(
-                403,
-                "La clé API ne correspond pas à l'organisme de formation de la facture",
-                [error_item("HABILITATION", "organismeFormation.siret", "SIRET différent")],
-            )
-        raw_iban = of.get("iban", of.get("IBAN"))
-        iban = raw_iban if isinstance(raw_iban, str) else None
-    lines = _facture_lines(body)
+        raise bad_request("montantTotal", "Montant positif attendu", "FORMAT")
+    if not isinstance(body.get("estCertificatRealisation"), bool):
+        raise bad_request("estCertificatRealisation", "Booléen attendu", "FORMAT")
+    siret = body.get("siretEmetteur")
+    if siret is not None and str(siret).strip() != ctx.siret:
+        raise Rejection(
+            403,
+            "La clé API ne correspond pas à l'organisme de formation de la facture",
+            [error_item("HABILITATION", "siretEmetteur", "SIRET différent")],
+        )
+    raw_iban = body.get("ibanEmetteur")
+    iban = raw_iban if isinstance(raw_iban, str) else None
     store = sim.store(ctx.opco)
+    lines = _facture_lines(body, store, ctx.siret)
     ctx.rec.ids = {"referenceFactureCFA": reference}
     if len({line.numero_interne_dossier for line in lines}) == 1:
         ctx.rec.ids["numeroInterneDossier"] = lines[0].numero_interne_dossier
     if store.find_facture(ctx.siret, reference) is None:
-        sim.check_followup("facture", body)
+        sim.check_followup("facture", _as_checked(body, lines))
     f = store.add_facture(
         ctx.siret,
         reference,
         montant,
-        read_date(body.get("dateFacture")),
+        read_date(body.get("dateEmission")),
         iban,
         lines,
         sim.clock.day(),
@@ -114,7 +153,7 @@ async def post_facture(sim: Simulator, ctx: Context) -> Response:
             "referenceFactureCFA": f.reference,
             "etatFacture": f.etat.value,
         },
-        status_code=201,
+        status_code=200,  # convergence-api.md 0: 200 = success
     )
 
 
@@ -145,13 +184,10 @@ def facture_item(ctx: Context, f: Facture, dossiers: dict[str, Dossier]) -> Json
 
 
 async def factures_etats(sim: Simulator, ctx: Context) -> Response:
-    page = page_number(ctx.request)
     store = sim.store(ctx.opco)
     ids = store.factures_of(ctx.siret)
-    size = ctx.profile.page_size
-    chunk = ids[(page - 1) * size : page * size]
-    items = [facture_item(ctx, store.factures[i], store.dossiers) for i in chunk]
-    return wrap_page(ctx, {"total": len(ids), "count": len(items), "page": page, "factures": items})
+    items = [facture_item(ctx, store.factures[i], store.dossiers) for i in ids]
+    return etats_page(ctx, items, "factures")
 
 
 async def post_certificat(sim: Simulator, ctx: Context) -> Response:

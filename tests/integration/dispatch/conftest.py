@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.ledger import open_ledger
+from relais.adapters.local_files import LocalFileOpener
 from relais.adapters.opco.gateway import HttpOpcoGateway
 from relais.domain.events import KIND_OF_TYPE, EventType, parse_structured
 from relais.domain.json_types import Json
@@ -89,6 +90,7 @@ class Rig:
             metrics=metrics,
             npec=npec,
             check_factures=check_factures,
+            files=LocalFileOpener(),  # the generator's PDFs, for the OPCOs taking multipart
         )
         self.dispatchers.append(d)
         return d

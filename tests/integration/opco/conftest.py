@@ -5,18 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest_asyncio
 
 from relais.adapters.credentials import CredentialStore
+from relais.adapters.local_files import LocalFileOpener, file_ref
 from relais.adapters.opco import BreakerSettings, HttpOpcoGateway
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile, load_profiles
 from relais.domain.referentials import referential
 from relais.sampledata import GeneratedDossier, Generator
+from relais.sampledata.pdfs import sample_pdf
+from relais.services.files_port import FileSource
 from relais.services.opco_port import Created, DossierNaturalKey
 from tests.fixtures.simulator import (
     DEFAULT_CFA_SIRET,
@@ -40,6 +44,7 @@ class Rig:
     today: date
     profiles: dict[OpcoCode, OpcoProfile]
     store: CredentialStore
+    files: Path
 
     def dossier(self, opco: OpcoCode, **kwargs: Any) -> GeneratedDossier:
         return self.gen.dossier(opco, cfa=self.gen.cfas[0], **kwargs)
@@ -57,6 +62,12 @@ class Rig:
         profiles = options.pop("profiles", self.profiles)
         store = options.pop("store", self.store)
         return HttpOpcoGateway(profiles, store, **options)
+
+    async def pdf(self, title: str = "facture") -> FileSource:
+        """A small PDF on disk, opened like dispatch opens the file an event names."""
+        path = self.files / f"{title}.pdf"
+        path.write_bytes(sample_pdf(title))
+        return await LocalFileOpener().open(file_ref(path))
 
     def created_records(self, opco: OpcoCode, route: str) -> list[Json]:
         return [r for r in self.sim.records(opco=opco.value, route=route) if r["created"]]
@@ -81,7 +92,7 @@ def natural_key(d: GeneratedDossier) -> DossierNaturalKey:
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def rig(fresh_simulator: SimulatorProcess) -> AsyncIterator[Rig]:
+async def rig(fresh_simulator: SimulatorProcess, tmp_path: Path) -> AsyncIterator[Rig]:
     sim = fresh_simulator
     today = date.fromisoformat(sim.clock()["today"])
     gen = Generator(4242, today, cfa_count=1)
@@ -102,7 +113,7 @@ async def rig(fresh_simulator: SimulatorProcess) -> AsyncIterator[Rig]:
         breaker=BreakerSettings(failure_threshold=50, cooldown_s=30.0),
     )
     try:
-        yield Rig(sim, gateway, gen, today, profiles, store)
+        yield Rig(sim, gateway, gen, today, profiles, store, tmp_path)
     finally:
         await gateway.aclose()
         sim.clear_faults()

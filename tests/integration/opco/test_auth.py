@@ -73,7 +73,7 @@ async def test_expired_oauth_token_is_refreshed_once(rig: Rig) -> None:
     created = await rig.gateway.submit_dossier(CFA, opco, rig.dossier(opco).cerfa)
     assert not created.duplicate
     statuses = [r["status"] for r in rig.sim.records(opco=opco.value, route="dossiers_post")]
-    assert statuses == [201, 401, 201]
+    assert statuses == [200, 401, 200]
 
 
 async def test_wrong_oauth_secret(rig: Rig) -> None:

@@ -16,6 +16,7 @@ from relais.domain.opco import OpcoCode
 from relais.errors import AmbiguousOpcoError, RetryableOpcoError
 from tests.fixtures.simulator import DEFAULT_CFA_SIRET, default_key
 from tests.integration.opco.conftest import CFA, Rig, natural_key
+from tests.integration.simulator.helpers import facture_for
 
 pytestmark = pytest.mark.integration
 
@@ -112,12 +113,9 @@ async def test_facture_stored_but_answer_lost_then_found(rig: Rig) -> None:
     _, created = await rig.engaged(opco)
     numero = created.ids["numeroInterne"]
     amount = (await rig.gateway.get_dossier(CFA, opco, numero))["echeances"][0]["montantTotal"]
-    body = {
-        "referenceFactureCFA": "FAC-LOST-1",
-        "montantFacture": amount,
-        "organismeFormation": {"siret": CFA, "iban": "FR7630006000011234567890189"},
-        "dossiers": [{"numeroInterneDossier": numero, "numeroEcheance": 1, "montant": amount}],
-    }
+    body = facture_for(
+        "FAC-LOST-1", created.ids["numeroExterne"], [(1, amount)], "FR7630006000011234567890189"
+    )
     rig.sim.set_faults(opco, stored_lost_rate=1, routes=["factures"])
     with pytest.raises(AmbiguousOpcoError):
         await rig.gateway.submit_facture(CFA, opco, body)

@@ -12,7 +12,9 @@ import pytest
 from relais.domain.opco import OpcoCode
 from relais.errors import NotFoundError, NotSupportedError, PermanentOpcoError
 from tests.integration.opco.conftest import CFA, Rig, natural_key
+from tests.integration.simulator.helpers import facture_for
 
+IBAN = "FR7630006000011234567890189"
 pytestmark = pytest.mark.integration
 
 
@@ -78,30 +80,28 @@ async def test_follow_up_routes(rig: Rig) -> None:
     _, created = await rig.engaged(opco)
     numero = created.ids["numeroInterne"]
 
+    signed = await rig.pdf("convention")  # AFDAS takes conventions and factures as multipart
     convention = await rig.gateway.submit_convention(
-        CFA, opco, {"numeroInterneDossier": numero, "couts": {"coutTotalPedagogieCFA": 6000}}
+        CFA,
+        opco,
+        {"numeroInterneDossier": numero, "couts": {"coutTotalPedagogieCFA": 6000}},
+        signed,
     )
     assert set(convention.ids) >= {"idConvention", "numeroInterneDossier"}
-    again = await rig.gateway.submit_convention(CFA, opco, {"numeroInterneDossier": numero})
+    again = await rig.gateway.submit_convention(CFA, opco, {"numeroInterneDossier": numero}, signed)
     assert again.duplicate
     assert again.ids["idConvention"] == convention.ids["idConvention"]
 
     # the convention's costs may change the échéancier: read it now
     first = (await rig.gateway.get_dossier(CFA, opco, numero))["echeances"][0]
 
-    facture_body = {
-        "referenceFactureCFA": "FAC-2026-0001",
-        "dateFacture": f"{rig.today.isoformat()}T00:00:00+00:00",
-        "montantFacture": first["montantTotal"],
-        "organismeFormation": {"siret": CFA, "iban": "FR7630006000011234567890189"},
-        "dossiers": [
-            {"numeroInterneDossier": numero, "numeroEcheance": 1, "montant": first["montantTotal"]}
-        ],
-    }
-    facture = await rig.gateway.submit_facture(CFA, opco, facture_body)
+    externe = created.ids["numeroExterne"]
+    facture_body = facture_for("FAC-2026-0001", externe, [(1, first["montantTotal"])], IBAN)
+    pdf = await rig.pdf()
+    facture = await rig.gateway.submit_facture(CFA, opco, facture_body, pdf)
     assert facture.ids["referenceFactureCFA"] == "FAC-2026-0001"
     assert facture.etat == "TRANSMIS"
-    duplicate = await rig.gateway.submit_facture(CFA, opco, facture_body)
+    duplicate = await rig.gateway.submit_facture(CFA, opco, facture_body, pdf)
     assert duplicate.duplicate
     assert duplicate.ids["numeroInterneFacture"] == facture.ids["numeroInterneFacture"]
 
@@ -127,13 +127,8 @@ async def test_facture_etats_and_find_facture(rig: Rig) -> None:
     _, created = await rig.engaged(opco)
     numero = created.ids["numeroInterne"]
     amount = (await rig.gateway.get_dossier(CFA, opco, numero))["echeances"][0]["montantTotal"]
-    body = {
-        "referenceFactureCFA": "FAC-ATLAS-7",
-        "montantFacture": amount,
-        "organismeFormation": {"siret": CFA, "iban": "FR7630006000011234567890189"},
-        "dossiers": [{"numeroInterneDossier": numero, "numeroEcheance": 1, "montant": amount}],
-    }
-    facture = await rig.gateway.submit_facture(CFA, opco, body)
+    body = facture_for("FAC-ATLAS-7", created.ids["numeroExterne"], [(1, amount)], IBAN)
+    facture = await rig.gateway.submit_facture(CFA, opco, body, await rig.pdf())
     etats = [f async for f in rig.gateway.facture_etats(CFA, opco)]
     assert [(f.numero_interne_facture, f.reference_facture_cfa) for f in etats] == [
         (facture.ids["numeroInterneFacture"], "FAC-ATLAS-7")
@@ -181,7 +176,7 @@ async def test_unknown_dossier_is_not_found(rig: Rig) -> None:
         await rig.gateway.get_dossier(CFA, OpcoCode.AFDAS, "999999999")
     with pytest.raises(NotFoundError):
         await rig.gateway.submit_convention(
-            CFA, OpcoCode.AFDAS, {"numeroInterneDossier": "999999999"}
+            CFA, OpcoCode.AFDAS, {"numeroInterneDossier": "999999999"}, await rig.pdf()
         )
 
 
@@ -203,9 +198,10 @@ async def test_capability_sets(rig: Rig, opco: OpcoCode) -> None:
     for capability, (method, route) in ROUTE_CALLS.items():
         call: Any = getattr(rig.gateway, method)
         before = len(rig.sim.records(opco=opco.value, route=route))
+        file = (await rig.pdf(),) if method in ("submit_convention", "submit_facture") else ()
         if caps.has(capability):  # type: ignore[arg-type]
             with pytest.raises(PermanentOpcoError) as exc:
-                await call(CFA, opco, {})
+                await call(CFA, opco, {}, *file)
             assert not isinstance(exc.value, NotSupportedError), (opco, capability)
             assert exc.value.status == 400, (opco, capability)
             assert len(rig.sim.records(opco=opco.value, route=route)) == before + 1

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 import httpx
 
+from relais.domain.opco import OpcoCode
+from relais.domain.profiles import load_profiles
+from relais.domain.referentials import referential
 from relais.sampledata.generator import Generator
+from relais.sampledata.pdfs import sample_pdf
 from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess
 from tests.today import TODAY  # the simulator's clock starts on it
 
@@ -27,6 +32,61 @@ def post(
     )
 
 
+PROFILES = load_profiles(referential("opco-profiles.json"))
+PDF = sample_pdf("test facture")
+ROUTES = {"v1/conventions": "conventions", "v1/factures": "factures"}
+
+
+def send(
+    sim: SimulatorProcess,
+    opco: str,
+    path: str,
+    body: Any,
+    siret: str = DEFAULT_CFA_SIRET,
+    pdf: bytes = PDF,
+) -> httpx.Response:
+    """POST a convention or facture in the OPCO profile's transport: JSON, or multipart with the
+    JSON part and ``pdf`` in ``fichier`` (convergence-api.md 0)."""
+    route = ROUTES.get(path)
+    transport = PROFILES[OpcoCode(opco)].transport.route(route) if route else None
+    if transport is None or not transport.multipart:
+        return post(sim, opco, path, body, siret)
+    files = {
+        transport.json_part: (None, json.dumps(body).encode(), "application/json"),
+        transport.file_part: ("facture.pdf", pdf, "application/pdf"),
+    }
+    return httpx.post(
+        f"{sim.opco_url(opco)}/{path}", files=files, headers=sim.headers(opco, siret), timeout=10
+    )
+
+
+def facture_for(
+    numero: str, externe: str, lines: list[tuple[int, float]], iban: str | None = None
+) -> dict[str, Any]:
+    """A facture in convergence-api.md 0's form: ``lines`` as (numeroEcheance, montant)."""
+    body: dict[str, Any] = {
+        "montantTotal": round(sum(m for _, m in lines), 2),
+        "numero": numero,
+        "dateEmission": f"{TODAY.isoformat()}T00:00:00+00:00",
+        "siretEmetteur": DEFAULT_CFA_SIRET,
+        "estCertificatRealisation": any(n > 1 for n, _ in lines),
+        "lignes": [
+            {
+                "montant": montant,
+                "natureLigne": "PEDAGOGIE",
+                "quantite": 1,
+                "numeroEcheance": n,
+                "codificationEcheance": n,
+                "numeroDossier": externe,
+            }
+            for n, montant in lines
+        ],
+    }
+    if iban is not None:
+        body["ibanEmetteur"] = iban
+    return body
+
+
 def get(
     sim: SimulatorProcess,
     opco: str,
@@ -41,7 +101,7 @@ def get(
 
 def submit(sim: SimulatorProcess, opco: str, seed: int = 1, version: str = "v1") -> dict[str, Any]:
     r = post(sim, opco, f"{version}/dossiers", {"cerfa": cerfa_for(opco, seed)})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
 

@@ -180,3 +180,21 @@ def test_the_echeancier_is_read_from_the_opcos_dossier() -> None:
     }
     assert echeancier_from_opco(doc) == (Echeance(1, date(2026, 12, 1), 380_000, 380_000, 0),)
     assert echeancier_from_opco({"cerfa": {}}) is None
+
+
+def test_codification_99_only_on_the_last_echeance() -> None:
+    """convergence-api.md 0: a line's codificationEcheance is its number, 99 for the last."""
+
+    def coded(numero: int, code: int) -> Facture:
+        line = {"numeroInterneDossier": "D1", "numeroEcheance": numero, "montant": 1}
+        return Facture.model_validate(
+            {"dateFacture": "2027-09-02", "dossiers": [{**line, "codificationEcheance": code}]}
+        )
+
+    today = date(2027, 9, 2)
+    found = check_facture_money(coded(2, 99), {"D1": KNOWN}, today=today)
+    assert codes(found) == {
+        ("error", "FACTURE_CODIFICATION_99_PAS_DERNIERE", "dossiers[0].codificationEcheance")
+    }
+    assert check_facture_money(coded(3, 99), {"D1": KNOWN}, today=today) == []
+    assert check_facture_money(coded(2, 2), {"D1": KNOWN}, today=today) == []

@@ -139,29 +139,68 @@ def test_convention_body() -> None:
 FACTURE = {
     "referenceFactureCFA": "FAC-2027-0042 ",
     "dateFacture": "2027-06-02",
-    "montantFacture": 2850.5,
+    "montantFacture": 4350.5,
     "organismeFormation": {
         "siret": "130 987 233 00017",
-        "iban": "fr76 3000 6000 0112 3456 7890 189",
+        "IBAN": "fr76 3000 6000 0112 3456 7890 189",
     },
-    "lignes": [{"dossierId": "D-1", "numeroEcheance": "2", "montant": 2850.5}],
+    "lignes": [
+        {"dossierId": "D-1", "numeroEcheance": "2", "montant": 2850.5},
+        {
+            "dossierId": "D-1",
+            "numeroEcheance": 4,
+            "codificationEcheance": 99,
+            "natureLigne": "restauration",
+            "quantite": "3",
+            "montant": 300,
+        },
+        {"dossierId": "D-2", "numeroEcheance": 1, "montant": 1200, "natureLigne": "PEDAGOGIE"},
+    ],
 }
 
 
-@pytest.mark.parametrize(
-    ("quirks", "name"), [(None, "facture.json"), (Quirks(iban_field="IBAN"), "facture-akto.json")]
-)
-def test_facture_body(quirks: Quirks | None, name: str) -> None:
-    body = facture_body(Facture.model_validate(FACTURE), {"D-1": "7654321"}, quirks)
-    iban_key = "IBAN" if quirks else "iban"
-    assert body["organismeFormation"] == {
-        "siret": "13098723300017",
-        iban_key: "FR7630006000011234567890189",
-    }
-    assert body["dossiers"] == [
-        {"numeroInterneDossier": "7654321", "numeroEcheance": 2, "montant": 2850.5}
+def test_facture_body_on_several_echeances() -> None:
+    """convergence-api.md 0's facture (the ``facture`` part of a multipart body): the CFA's
+    invoice number as ``numero``, the dossiers by their numeroExterne, 99 for a last échéance,
+    the certificat de réalisation flag true past échéance 1; the IBAN as ``ibanEmetteur``
+    whatever key the CFA used."""
+    externes = {"D-1": "2026AK000123", "D-2": "2026AK000456"}
+    body = facture_body(Facture.model_validate(FACTURE), externes)
+    assert list(body) == [
+        "montantTotal",
+        "numero",
+        "dateEmission",
+        "ibanEmetteur",
+        "siretEmetteur",
+        "estCertificatRealisation",
+        "lignes",
     ]
-    golden(name, body)
+    assert body["numero"] == "FAC-2027-0042"
+    assert body["dateEmission"] == "2027-06-02T00:00:00+00:00"
+    assert body["ibanEmetteur"] == "FR7630006000011234567890189"
+    assert body["siretEmetteur"] == "13098723300017"
+    assert body["estCertificatRealisation"] is True
+    assert [line["numeroDossier"] for line in body["lignes"]] == [
+        "2026AK000123",
+        "2026AK000123",
+        "2026AK000456",
+    ]
+    assert [line["codificationEcheance"] for line in body["lignes"]] == [2, 99, 1]
+    assert [line["natureLigne"] for line in body["lignes"]] == [
+        "PEDAGOGIE",
+        "RESTAURATION",
+        "PEDAGOGIE",
+    ]
+    assert body["lignes"][1]["quantite"] == 3
+    golden("facture.json", body)
+
+
+def test_facture_on_the_first_echeance_is_no_certificat() -> None:
+    first = {**FACTURE, "lignes": [FACTURE["lignes"][2]]}  # type: ignore[index]
+    body = facture_body(Facture.model_validate(first), {"D-2": "X"})
+    assert body["estCertificatRealisation"] is False
+    told = {**first, "estCertificatRealisation": True}
+    assert facture_body(Facture.model_validate(told), {"D-2": "X"})["estCertificatRealisation"]
 
 
 def test_certificat_and_rupture_bodies() -> None:

@@ -75,8 +75,19 @@ async def test_each_cfa_its_own_key(make_gateway: GatewayFactory) -> None:
 @pytest.mark.parametrize(
     ("method", "opco", "path", "capability"),
     [
-        ("submit_convention", OpcoCode.AFDAS, "/AFDAS/ApiEchangeCFA/v1/conventions", "conventions"),
-        ("submit_facture", OpcoCode.ATLAS, "/ATLAS/ApiEchangeCFA/v1/factures", "factures"),
+        # JSON at these OPCOs (multipart where the profile says: tests/unit/opco/test_multipart.py)
+        (
+            "submit_convention",
+            OpcoCode.OCAPIAT,
+            "/OCAPIAT/ApiEchangeCFA/v1/conventions",
+            "conventions",
+        ),
+        (
+            "submit_facture",
+            OpcoCode.OPCOMMERCE,
+            "/OPCOMMERCE/ApiEchangeCFA/v1/factures",
+            "factures",
+        ),
         ("submit_certificat", OpcoCode.AFDAS, "/AFDAS/ApiEchangeCFA/v2/certificats", "certificats"),
         ("submit_document", OpcoCode.OPCOEP, "/OPCOEP/ApiEchangeCFA/v1/documents", "documents"),
         (

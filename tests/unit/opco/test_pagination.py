@@ -285,3 +285,15 @@ async def test_paging_collects_everything_once(
     assert got == items
     assert fetched == list(range(1, len(fetched) + 1))
     assert len(fetched) <= total // size + 2
+
+
+def test_a_one_element_array_is_a_wrapped_page_only_when_it_holds_a_page() -> None:
+    """convergence-api.md 0: ``dossiers/etats`` may answer a top-level array of items; an array
+    of ONE item is that item, not a page wrapped in an array (the older AKTO quirk)."""
+    item = {"numeroInterne": "1234567", "numeroDeca": "054202612010001", "etat": "ENGAGE"}
+    page = {"total": 1, "count": 1, "page": 1, "EtatDossierResult": [item]}
+    for shape in ("object", "wrapped_object", "array"):
+        bare = parse_page([item], "EtatDossierResult", shape=shape)
+        assert (bare.items, bare.paged) == ([item], False)
+    wrapped = parse_page([page], "EtatDossierResult", shape="wrapped_object")
+    assert (wrapped.items, wrapped.total, wrapped.paged) == ([item], 1, True)

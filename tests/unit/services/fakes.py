@@ -24,11 +24,12 @@ from relais.adapters.ledger.common import (
 )
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
-from relais.domain.profiles import Quirks
+from relais.domain.profiles import Quirks, RouteName
 from relais.domain.status_kinds import StatusName
 from relais.errors import MissingCredentialsError, NotSupportedError
 from relais.services import command_payload
 from relais.services.clock import Clock
+from relais.services.files_port import FileSource
 from relais.services.ledger_port import (
     Accept,
     Command,
@@ -563,6 +564,8 @@ class FakeGateway:
         self.listing_latency: dict[OpcoCode, float] = {}  # seconds an etats listing takes
         self.active = 0
         self.max_active = 0
+        self.multipart: set[tuple[OpcoCode, str]] = set()  # routes taken as multipart
+        self.files: list[tuple[str, FileSource | None]] = []  # (route, file) of each submission
 
     async def _enter(self) -> None:
         self.active += 1
@@ -656,7 +659,10 @@ class FakeGateway:
             raise fault.error
         return created
 
-    async def submit_convention(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
+    async def submit_convention(
+        self, cfa: str, opco: OpcoCode, body: Json, file: FileSource | None = None
+    ) -> Created:
+        self.files.append(("conventions", file))
         n = next(self._n)
         return await self._create(
             "submit_convention",
@@ -668,9 +674,12 @@ class FakeGateway:
             lambda: {"idConvention": f"CV{n:06d}"},
         )
 
-    async def submit_facture(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
+    async def submit_facture(
+        self, cfa: str, opco: OpcoCode, body: Json, file: FileSource | None = None
+    ) -> Created:
+        self.files.append(("factures", file))
         n = next(self._n)
-        ref = str(body.get("referenceFactureCFA"))
+        ref = str(body.get("numero", body.get("referenceFactureCFA")))
 
         def make() -> dict[str, str]:
             self.factures[(cfa, opco)].append(
@@ -791,6 +800,9 @@ class FakeGateway:
 
     def supports(self, opco: OpcoCode, capability: str) -> bool:
         return (opco, capability) not in self.unsupported
+
+    def transport_is_multipart(self, opco: OpcoCode, route: RouteName) -> bool:
+        return (opco, route) in self.multipart
 
     def quirks(self, opco: OpcoCode) -> Quirks:
         return Quirks()

@@ -216,11 +216,12 @@ async def test_a_facture_waits_for_every_dossier_it_covers() -> None:
     d1 = await w.ledger.dossier(CFA, "D1")
     d2 = await w.ledger.dossier(CFA, "D2")
     assert d1 is not None and d2 is not None
-    assert [line["numeroInterneDossier"] for line in body["dossiers"]] == [
-        d2.numero_interne,
-        d1.numero_interne,
+    # convergence-api.md 0: each line names its dossier by the OPCO's numeroExterne
+    assert [line["numeroDossier"] for line in body["lignes"]] == [
+        d2.numero_externe,
+        d1.numero_externe,
     ]
-    assert body["organismeFormation"]["iban"].startswith("FR76")
+    assert body["ibanEmetteur"].startswith("FR76")
     record = await w.ledger.facture(CFA, "FAC-2026-001")
     assert record is not None and record.numero_interne_facture is not None
     submitted = [b for b in w.status_bodies() if b["eventId"] == "f1"]

@@ -22,7 +22,10 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     config = SimulatorConfig(
         admin_token="admin",
         start_date=date(2026, 11, 27),
-        keys=[CfaKey(CFA, OpcoCode.ATLAS, "k", date(2099, 1, 1))],
+        keys=[
+            CfaKey(CFA, OpcoCode.ATLAS, "k", date(2099, 1, 1)),
+            CfaKey(CFA, OpcoCode.OCAPIAT, "k", date(2099, 1, 1)),
+        ],
         use_rules=False,
     )
     app = create_app(config)
@@ -46,10 +49,12 @@ async def test_unknown_opco_route_and_method(client: httpx.AsyncClient) -> None:
 
 
 async def test_non_json_and_nan_bodies_are_400(client: httpx.AsyncClient) -> None:
-    url = "/ATLAS/ApiEchangeCFA/v1/conventions"
+    url = "/OCAPIAT/ApiEchangeCFA/v1/conventions"  # JSON at OCAPIAT (multipart at ATLAS)
     for body in (b"{not json", b'{"numeroInterneDossier": NaN}', b"[" * 100_000):
         r = await client.post(url, headers=HEADERS, content=body)
         assert r.status_code == 400, body[:20]
+    atlas = await client.post("/ATLAS/ApiEchangeCFA/v1/conventions", headers=HEADERS, content=b"{}")
+    assert atlas.status_code == 415  # its profile takes multipart only
 
 
 async def test_public_health_probe(client: httpx.AsyncClient) -> None:

@@ -30,7 +30,13 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
-from relais.domain.opco_errors import OpcoErrorDetail
+from relais.domain.opco_errors import (
+    MAX_DETAILS,
+    MAX_TEXT,
+    OpcoErrorDetail,
+    messages_of,
+    normalize_errors,
+)
 from relais.errors import (
     AmbiguousOpcoError,
     AuthError,
@@ -41,8 +47,8 @@ from relais.errors import (
     RetryableOpcoError,
 )
 
-MAX_MESSAGES = 20
-MAX_MESSAGE_LENGTH = 300
+MAX_MESSAGES = MAX_DETAILS
+MAX_MESSAGE_LENGTH = MAX_TEXT
 
 # Identifier fields an OPCO returns on creation (or in a 409 body, for the existing object).
 ID_FIELDS: tuple[str, ...] = (
@@ -84,9 +90,9 @@ class Decision:
     status: int | None = None
     messages: tuple[str, ...] = ()
     retry_after: float | None = None
+    details: tuple[OpcoErrorDetail, ...] = ()
     ids: Mapping[str, str] = field(default_factory=dict)
     reason: str = ""
-    details: tuple[OpcoErrorDetail, ...] = ()  # the same messages, as (code, message, field)
 
     @property
     def ok(self) -> bool:
@@ -135,26 +141,29 @@ def decide(
     """Classify one HTTP response. ``creating``: the route creates something (POST)."""
     if 200 <= status < 300:
         return Decision(Outcome.OK, status, ids=extract_ids(body))
-    messages = extract_messages(body)
-    details = extract_details(body)
+    details = normalize_errors(body)
+    messages = messages_of(details)
+
+    def refused(outcome: Outcome, retry_after: float | None = None) -> Decision:
+        return Decision(outcome, status, messages, retry_after, details=details)
+
     if status == 409:
         return Decision(Outcome.DUPLICATE, status, messages, ids=extract_ids(body), details=details)
-    if status in _FAILURES:
-        return Decision(_FAILURES[status], status, messages, details=details)
-    if status >= 500 or status in (408, 425, 429, 503):
+    if status == 401:
+        return refused(Outcome.UNAUTHORIZED)
+    if status == 403:
+        return refused(Outcome.FORBIDDEN)
+    if status == 404:
+        return refused(Outcome.NOT_FOUND)
+    if status == 501:
+        return refused(Outcome.NOT_SUPPORTED)
+    if status in (408, 425, 429, 503):
+        return refused(Outcome.RETRY, parse_retry_after(headers, now=now))
+    if status >= 500:
         ambiguous = creating and status == 504
         outcome = Outcome.AMBIGUOUS if ambiguous else Outcome.RETRY
-        retry_after = parse_retry_after(headers, now=now)
-        return Decision(outcome, status, messages, retry_after, details=details)
-    return Decision(Outcome.INVALID, status, messages, details=details)
-
-
-_FAILURES = {
-    401: Outcome.UNAUTHORIZED,
-    403: Outcome.FORBIDDEN,
-    404: Outcome.NOT_FOUND,
-    501: Outcome.NOT_SUPPORTED,
-}
+        return refused(outcome, parse_retry_after(headers, now=now))
+    return refused(Outcome.INVALID)
 
 
 def decide_transport(failure: TransportFailure, *, creating: bool) -> Decision:
@@ -189,70 +198,8 @@ def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None
 
 
 def extract_messages(body: Any) -> tuple[str, ...]:
-    """The OPCO's own messages: message, description, error_description, error, errors[]."""
-    if isinstance(body, list) and len(body) == 1:
-        body = body[0]
-    found: list[str] = []
-    if isinstance(body, str):
-        _add(found, body)
-    elif isinstance(body, Mapping):
-        for key in ("message", "description", "error_description", "error"):
-            value = body.get(key)
-            if isinstance(value, str):
-                _add(found, value)
-            elif isinstance(value, Mapping):
-                found.extend(extract_messages(value))
-        errors = body.get("errors")
-        if isinstance(errors, Mapping):
-            errors = [{"champ": k, "message": v} for k, v in errors.items()]
-        if isinstance(errors, list):
-            for item in errors:
-                _add(found, _error_item(item))
-    unique = tuple(dict.fromkeys(m for m in found if m))
-    return unique[:MAX_MESSAGES]
-
-
-def extract_details(body: Any) -> tuple[OpcoErrorDetail, ...]:
-    """The OPCO's errors as (code, message, field), from the shapes ``extract_messages`` reads:
-    a text, ``{code?, message|description|error_description|error}``, ``errors[]`` of
-    ``{code, champ|field|path, description|message|libelle}`` or ``errors{champ: message}``.
-    At most ``MAX_MESSAGES``, each text cut at ``MAX_MESSAGE_LENGTH``, duplicates dropped."""
-    if isinstance(body, list) and len(body) == 1:
-        body = body[0]
-    found: list[OpcoErrorDetail] = []
-    if isinstance(body, str):
-        found.append(OpcoErrorDetail(None, _clean(body), None))
-    elif isinstance(body, Mapping):
-        code = _clean(body.get("code"))
-        for key in ("message", "description", "error_description", "error"):
-            value = body.get(key)
-            if isinstance(value, str):
-                found.append(OpcoErrorDetail(code, _clean(value), None))
-            elif isinstance(value, Mapping):
-                found.extend(extract_details(value))
-        errors = body.get("errors")
-        if isinstance(errors, Mapping):
-            errors = [{"champ": k, "message": v} for k, v in errors.items()]
-        if isinstance(errors, list):
-            found.extend(_detail_item(item) for item in errors)
-    kept = (d for d in found if d.message or d.code or d.field)
-    return tuple(dict.fromkeys(kept))[:MAX_MESSAGES]
-
-
-def _detail_item(item: Any) -> OpcoErrorDetail:
-    if not isinstance(item, Mapping):
-        return OpcoErrorDetail(None, _clean(item), None)
-    text = next((item[k] for k in ("description", "message", "libelle") if k in item), None)
-    where = item.get("champ") or item.get("field") or item.get("path")
-    return OpcoErrorDetail(_clean(item.get("code")), _clean(text), _clean(where))
-
-
-def _clean(value: Any) -> str | None:
-    """A bounded one-line text (numbers as text), or None."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None
-    text = " ".join(str(value).split())[:MAX_MESSAGE_LENGTH]
-    return text or None
+    """The OPCO's own messages, one line each, from any error shape (``domain/opco_errors``)."""
+    return messages_of(normalize_errors(body))
 
 
 def extract_ids(body: Any) -> dict[str, str]:
@@ -275,29 +222,6 @@ def _ids_of(obj: Mapping[str, Any]) -> dict[str, str]:
         for key in ID_FIELDS
         if isinstance(obj.get(key), str | int) and not isinstance(obj.get(key), bool)
     }
-
-
-def _error_item(item: Any) -> str:
-    if isinstance(item, str):
-        return item
-    if not isinstance(item, Mapping):
-        return ""
-    text = next(
-        (item[k] for k in ("description", "message", "libelle") if isinstance(item.get(k), str)),
-        "",
-    )
-    where = item.get("champ") or item.get("field") or item.get("path")
-    code = item.get("code")
-    prefix = " ".join(str(p) for p in (code, where) if isinstance(p, str | int) and p != "")
-    if prefix and text:
-        return f"{prefix}: {text}"
-    return text or prefix
-
-
-def _add(found: list[str], text: str) -> None:
-    text = " ".join(text.split())
-    if text:
-        found.append(text[:MAX_MESSAGE_LENGTH])
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -15,7 +15,6 @@ never retries anything else: the dispatcher owns the one retry policy. No httpx 
 from __future__ import annotations
 
 import asyncio
-import json as json_module
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import httpx
 
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.opco import routes
+from relais.adapters.opco.bodies import check_json, json_body, multipart_upload, request_content
 from relais.adapters.opco.breaker import BreakerSettings, CircuitBreaker
 from relais.adapters.opco.decisions import (
     Decision,
@@ -35,6 +35,7 @@ from relais.adapters.opco.decisions import (
     decide_transport,
 )
 from relais.adapters.opco.lookup import LISTE_BATCH, cerfa_of, matches, order_candidates
+from relais.adapters.opco.multipart import MultipartBody
 from relais.adapters.opco.oauth import OAuthTokenProvider
 from relais.adapters.opco.observer import NullObserver, RequestObserver, status_class
 from relais.adapters.opco.pages import paginate, unwrap
@@ -42,19 +43,18 @@ from relais.adapters.opco.ratelimit import TokenBucket
 from relais.adapters.opco.readmodel import dossier_etat, facture_etat, normalise, parse_date
 from relais.adapters.opco.routes import Route
 from relais.adapters.opco.spans import client_span
-from relais.domain import wire
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
-from relais.domain.profiles import Capabilities, OpcoProfile, Quirks
+from relais.domain.profiles import Capabilities, OpcoProfile, Quirks, RouteName
 from relais.errors import (
     AuthError,
     ConfigurationError,
     NotFoundError,
     NotSupportedError,
-    PermanentOpcoError,
     RetryableOpcoError,
 )
 from relais.services.clock import Clock, SystemClock
+from relais.services.files_port import FileSource
 from relais.services.opco_port import (
     Created,
     DossierEtat,
@@ -67,7 +67,6 @@ from relais.tracing import Tracing
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=10.0)
 KEEPALIVE_EXPIRY_S = 4.0
-JSON_TYPE = "application/json"
 
 
 @dataclass
@@ -168,11 +167,21 @@ class HttpOpcoGateway:
         body = cerfa if set(cerfa) == {"cerfa"} else {"cerfa": cerfa}
         return await self._create(cfa, opco, route, body)
 
-    async def submit_convention(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
-        return await self._create(cfa, opco, routes.CONVENTIONS, body)
+    async def submit_convention(
+        self, cfa: str, opco: OpcoCode, body: Json, file: FileSource | None = None
+    ) -> Created:
+        """JSON, or multipart (part ``convention`` + the signed file) where the profile says."""
+        transport = self._channel(opco).profile.transport.conventions
+        upload = multipart_upload(str(opco), routes.CONVENTIONS, transport, body, file)
+        return await self._create(cfa, opco, routes.CONVENTIONS, body, upload)
 
-    async def submit_facture(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
-        return await self._create(cfa, opco, routes.FACTURES, body)
+    async def submit_facture(
+        self, cfa: str, opco: OpcoCode, body: Json, file: FileSource | None = None
+    ) -> Created:
+        """JSON, or multipart (part ``facture`` + the invoice PDF) where the profile says."""
+        transport = self._channel(opco).profile.transport.factures
+        upload = multipart_upload(str(opco), routes.FACTURES, transport, body, file)
+        return await self._create(cfa, opco, routes.FACTURES, body, upload)
 
     async def submit_certificat(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
         return await self._create(cfa, opco, routes.CERTIFICATS, body)
@@ -304,8 +313,20 @@ class HttpOpcoGateway:
         except (KeyError, ValueError):
             raise ConfigurationError(f"no profile for OPCO {opco}") from None
 
-    async def _create(self, cfa: str, opco: OpcoCode, route: Route, body: Json) -> Created:
-        decision, answer = await self._exchange(cfa, opco, route, json=body)
+    def transport_is_multipart(self, opco: OpcoCode, route: RouteName) -> bool:
+        """Whether the OPCO takes ``route`` as multipart (its body then needs a file)."""
+        return self._channel(opco).profile.transport.route(route).multipart
+
+    async def _create(
+        self,
+        cfa: str,
+        opco: OpcoCode,
+        route: Route,
+        body: Json,
+        upload: MultipartBody | None = None,
+    ) -> Created:
+        payload = upload if upload is not None else body
+        decision, answer = await self._exchange(cfa, opco, route, json=payload)
         answer = unwrap(answer)
         data: Json = normalise(answer) if isinstance(answer, dict) else {}
         etat = data.get("etat", data.get("etatFacture"))
@@ -332,6 +353,7 @@ class HttpOpcoGateway:
             page_size=channel.profile.page_size,
             opco=str(opco),
             route=route.label,
+            shape=channel.profile.etats.page_shape,
         ):
             yield item
 
@@ -390,7 +412,7 @@ class HttpOpcoGateway:
         route: Route,
         *,
         params: Mapping[str, str | int] | None = None,
-        json: Json | None = None,
+        json: Json | MultipartBody | None = None,
     ) -> tuple[Decision, Any]:
         """One logical call: checks, protection, at most two HTTP attempts (401 refresh)."""
         channel = self._channel(opco)
@@ -404,8 +426,8 @@ class HttpOpcoGateway:
                 f"the API key of CFA {cfa} at {name} is not a valid HTTP header value "
                 "(non-ASCII, space or control character)"
             )
-        if json is not None:
-            _check_json(name, route, json)
+        if isinstance(json, dict):
+            check_json(name, route, json)
         oauth = self._oauth(cfa, opco, channel)
         wait = channel.breaker.before_call()
         if wait is not None:
@@ -453,19 +475,16 @@ class HttpOpcoGateway:
         route: Route,
         headers: Mapping[str, str],
         params: Mapping[str, str | int] | None,
-        json: Json | None,
+        payload: Json | MultipartBody | None,
     ) -> tuple[Decision, Any]:
         started = self._clock.monotonic()
+        content, sent_headers = request_content(payload, headers)
         try:
-            # The exact bytes relais validated and the golden tests pin (``wire.encode``: UTF-8,
-            # compact); httpx's ``json=`` would re-encode them ASCII-escaped.
+            # The exact bytes relais validated and the golden tests pin (``request_content``:
+            # ``wire.encode`` as the body or the JSON part of a multipart body).
             with client_span(self._tracing, name, route) as call:
                 response = await channel.http.request(
-                    route.method,
-                    route.path,
-                    params=params,
-                    content=wire.encode(json) if json is not None else None,
-                    headers={**headers, "Content-Type": JSON_TYPE} if json is not None else headers,
+                    route.method, route.path, params=params, content=content, headers=sent_headers
                 )
                 call.answered(response.status_code)
         except httpx.RequestError as exc:
@@ -475,7 +494,7 @@ class HttpOpcoGateway:
             return decide_transport(_failure(exc), creating=route.creating), None
         elapsed = self._clock.monotonic() - started
         self._observer.on_request(name, route.label, status_class(response.status_code), elapsed)
-        body = _json_body(response)
+        body = json_body(response)
         decision = decide(
             response.status_code,
             response.headers,
@@ -491,19 +510,6 @@ def is_header_value(value: str) -> bool:
     return bool(value) and all("!" <= ch <= "~" for ch in value)
 
 
-def _check_json(name: str, route: Route, body: Json) -> None:
-    """A body httpx cannot encode (NaN, Infinity, a non-JSON value) is refused before any call:
-    the encoder's TypeError/ValueError must not leave the client."""
-    try:
-        json_module.dumps(body, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise PermanentOpcoError(
-            f"{name} {route.label}: the body is not valid JSON ({type(exc).__name__}: "
-            "NaN, Infinity or a non-JSON value)",
-            opco=name,
-        ) from None
-
-
 def _failure(exc: httpx.RequestError) -> TransportFailure:
     if isinstance(exc, httpx.UnsupportedProtocol):
         raise ConfigurationError(f"bad OPCO base URL ({type(exc).__name__})") from None
@@ -514,15 +520,6 @@ def _failure(exc: httpx.RequestError) -> TransportFailure:
     if isinstance(exc, httpx.WriteError | httpx.WriteTimeout):
         return TransportFailure.WRITE
     return TransportFailure.READ
-
-
-def _json_body(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _token_url(profile: OpcoProfile, base_url: str | None, override: str | None) -> str | None:

@@ -1,10 +1,12 @@
 """Paging through ``.../etats`` listings (v2 ``numeroPage``, 1-based; v1 may answer a bare list).
 
 A page is ``{"total", "count", "page", <items_key>: [...]}``, sometimes wrapped in a one-element
-array (the AKTO quirk). The walk stops on an empty page, when the items collected reach ``total``,
-when an unpaged (bare list) answer came, or when a page is shorter than the profile's page size and
-no ``total`` is given. A page identical to the previous one means the OPCO ignores ``numeroPage``:
-that is an error (PermanentOpcoError), not an endless loop.
+array (the older AKTO notes), or a top-level array of every item with no page wrapper
+(convergence-api.md 0): the profile's ``etats.page_shape``. The walk stops on an empty page,
+when the items collected reach ``total``, when an unpaged (bare list) answer came, or when a
+page is shorter than the profile's page size and no ``total`` is given. A page identical to the
+previous one means the OPCO ignores ``numeroPage``: that is an error (PermanentOpcoError), not an
+endless loop.
 """
 
 from __future__ import annotations
@@ -34,8 +36,25 @@ def unwrap(body: Any) -> Any:
     return body
 
 
-def parse_page(body: Any, items_key: str, *, opco: str = "", route: str = "") -> Page:
-    body = unwrap(body)
+def _is_page(obj: Any, items_key: str) -> bool:
+    if not isinstance(obj, dict):
+        return False
+    lowered = items_key.lower()
+    return "total" in obj or any(k.lower() == lowered for k in obj)
+
+
+def parse_page(
+    body: Any, items_key: str, *, opco: str = "", route: str = "", shape: str = "object"
+) -> Page:
+    """One page in the profile's ``etats.page_shape``; a one-element array is unwrapped only when
+    its element is a page (a top-level array of ONE item is that item, not a page)."""
+    if (
+        isinstance(body, list)
+        and len(body) == 1
+        and shape != "array"
+        and _is_page(body[0], items_key)
+    ):
+        body = body[0]
     if isinstance(body, list):
         return Page([item for item in body if isinstance(item, dict)], None, paged=False)
     if not isinstance(body, dict):
@@ -70,12 +89,13 @@ async def paginate(
     opco: str = "",
     route: str = "",
     max_pages: int = MAX_PAGES,
+    shape: str = "object",
 ) -> AsyncIterator[dict[str, Any]]:
     """Yield every item, fetching page 1, 2, ... with ``fetch(page_number)``."""
     collected = 0
     previous: str | None = None
     for number in range(1, max_pages + 1):
-        page = parse_page(await fetch(number), items_key, opco=opco, route=route)
+        page = parse_page(await fetch(number), items_key, opco=opco, route=route, shape=shape)
         if not page.items:
             return
         fingerprint = _fingerprint(page.items)

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from relais.domain.dates import parse_date as domain_parse_date
+from relais.domain.dossier_read import read_dossier
 from relais.services.opco_port import DossierEtat, FactureEtat
 
 NATURE_KEYS = frozenset({"natureFrais", "nature"})
@@ -75,3 +76,9 @@ def _fold(text: str) -> str:
 
 def _opt_str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
+
+
+# The whole read model of a dossier (échéances with their amounts and codification, billing
+# details, frais annexes), parsed from what ``normalise`` gives back: ``domain/dossier_read.py``
+# (pure, so dispatch's money checks read it too).
+__all__ = ["dossier_etat", "facture_etat", "normalise", "parse_date", "read_dossier", "same_name"]

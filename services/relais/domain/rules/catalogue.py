@@ -206,6 +206,9 @@ CATALOGUE: dict[str, RuleInfo] = {
     "FACTURE_ECHEANCE_HORS_CONTRAT": _e("3.6", "échéance opening after the contract's end"),
     "FACTURE_MONTANT_SUPERIEUR_RESTANT": _e("3.6", "amount above what remains on the échéance"),
     "FACTURE_DATE_HORS_CONTRAT": _e("3.6", "invoice dated before the contract's start"),
+    "FACTURE_CODIFICATION_99_PAS_DERNIERE": _e(
+        "0", "codification 99 on an échéance other than the last"
+    ),
 }
 
 for _block, _who in _BLOCKS_SIRET.items():

@@ -320,6 +320,9 @@ CONFORMANCE: dict[str, Conformance] = {
         "notes 0 (montantTotal, montantRegle, montantEnCoursInstruction)", OUTSIDE
     ),
     "FACTURE_DATE_HORS_CONTRAT": _c("notes 3.6", OUTSIDE),
+    "FACTURE_CODIFICATION_99_PAS_DERNIERE": _c(
+        "notes 0 (codificationEcheance: 99 = last)", OUTSIDE
+    ),
 }
 
 _SIRET_FORMS = {

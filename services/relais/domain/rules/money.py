@@ -36,6 +36,8 @@ from relais.domain.findings import Finding, error, join, warning
 from relais.domain.followups import Convention, Facture, LigneFacture
 from relais.domain.npec import NpecMatch, NpecTable
 
+LAST_ECHEANCE = 99  # codificationEcheance of a dossier's last échéance (convergence-api.md 0)
+
 REFORM_DATE = date(2025, 7, 1)
 DISTANCE_THRESHOLD = 0.8
 DISTANCE_CUT = 0.2
@@ -279,6 +281,7 @@ def _line(
         )
         return
     echeance = found[0]
+    yield from _codification(line, echeance.numero, max(e.numero for e in known.echeances), path)
     if echeance.ouverture is not None and echeance.ouverture > invoiced_on:
         yield error(
             "FACTURE_ECHEANCE_NON_OUVERTE",
@@ -297,4 +300,15 @@ def _line(
             join(path, "montant"),
             f"Montant supérieur à ce qui reste à facturer sur cette échéance "
             f"({euros(echeance.remaining_cents)} : total moins réglé et en cours d'instruction).",
+        )
+
+
+def _codification(line: LigneFacture, numero: int, last: int, path: str) -> Iterator[Finding]:
+    """convergence-api.md 0: ``codificationEcheance`` is the échéance number, 99 for the last
+    (the CFA says 99; relais refuses 99 on an échéance the OPCO's échéancier does not end with)."""
+    if line.codificationEcheance == LAST_ECHEANCE and numero != last:
+        yield error(
+            "FACTURE_CODIFICATION_99_PAS_DERNIERE",
+            join(path, "codificationEcheance"),
+            f"La codification 99 est réservée à la dernière échéance (n° {last}).",
         )

@@ -56,6 +56,12 @@ from relais.services.calls import (
 )
 from relais.services.clock import Clock
 from relais.services.command_payload import CommandPayload, UnreadablePayload
+from relais.services.dispatch.attachments import (
+    externes_of,
+    missing_file_error,
+    needs_file,
+    open_file,
+)
 from relais.services.dispatch.options import DispatchOptions
 from relais.services.dispatch.outcomes import (
     TERMINAL_OUTCOMES,
@@ -64,6 +70,7 @@ from relais.services.dispatch.outcomes import (
     Outcomes,
     Wait,
 )
+from relais.services.files_port import FileOpener, FileUnavailableError
 from relais.services.ledger_port import Command, CommandKind, Ledger
 from relais.services.money_checks import (
     NOTHING,
@@ -109,9 +116,11 @@ class CommandHandler:
         npec: NpecTable | None = None,
         check_factures: bool = False,
         tracing: Tracing | None = None,
+        files: FileOpener | None = None,
     ) -> None:
         self._ledger = ledger
         self._tracing = tracing if tracing is not None else Tracing.off()
+        self._files = files  # where the files events name are read (None: no file can be sent)
         self._npec = npec  # None: the convention's money is not checked (a bare test rig)
         self._check_factures = check_factures  # against the échéancier read from the OPCO
         self._gateway = gateway
@@ -233,6 +242,10 @@ class CommandHandler:
             return await outcomes.fail(
                 command, StatusReason.MISSING_CREDENTIALS, str(exc), called=False
             )
+        except FileUnavailableError as exc:
+            return await outcomes.fail(
+                command, StatusReason.FILE_UNAVAILABLE, str(exc), called=False
+            )
         except ConfigurationError as exc:
             return await outcomes.fail(command, StatusReason.CONFIGURATION, str(exc), called=False)
         except RetryableOpcoError as exc:
@@ -267,7 +280,14 @@ class CommandHandler:
             return await outcomes.reject(command, opco, money.errors + money.warnings)
         try:
             quirks = self._gateway.quirks(opco)
-            return build_call(command.kind, command.dossier_id, data, numeros, quirks)
+            externes = await externes_of(self._ledger, command.cfa, data)
+            call = build_call(command.kind, command.dossier_id, data, numeros, quirks, externes)
+            if call.file is None and needs_file(self._gateway, opco, call):
+                error = missing_file_error(call)
+                return await outcomes.fail(
+                    command, StatusReason.FILE_MISSING, error.message, errors=[error], called=False
+                )
+            return call
         except ConfigurationError as exc:
             return await outcomes.fail(command, StatusReason.CONFIGURATION, str(exc), called=False)
         except PayloadError as exc:
@@ -404,9 +424,11 @@ class CommandHandler:
             case CommandKind.DOSSIER:
                 return await g.submit_dossier(command.cfa, opco, call.body)
             case CommandKind.CONVENTION:
-                return await g.submit_convention(command.cfa, opco, call.body)
+                file = await open_file(self._files, g, opco, call)
+                return await g.submit_convention(command.cfa, opco, call.body, file)
             case CommandKind.FACTURE:
-                return await g.submit_facture(command.cfa, opco, call.body)
+                file = await open_file(self._files, g, opco, call)
+                return await g.submit_facture(command.cfa, opco, call.body, file)
             case CommandKind.CERTIFICAT:
                 return await g.submit_certificat(command.cfa, opco, call.body)
             case CommandKind.RUPTURE:

@@ -24,6 +24,7 @@ from relais.services.clock import Clock, SystemClock
 from relais.services.dispatch.handler import CommandHandler, CommandMetrics
 from relais.services.dispatch.options import DispatchOptions, default_worker_id
 from relais.services.dispatch.pauses import PauseMetrics, PauseWatch
+from relais.services.files_port import FileOpener
 from relais.services.ledger_port import Command, Ledger
 from relais.services.opco_port import OpcoGateway
 from relais.tracing import Tracing
@@ -50,6 +51,7 @@ class Dispatcher:
         npec: NpecTable | None = None,
         check_factures: bool = False,
         tracing: Tracing | None = None,
+        files: FileOpener | None = None,
     ) -> None:
         self.ledger = ledger
         self.gateway = gateway
@@ -69,6 +71,7 @@ class Dispatcher:
             wake_relay=wake_relay,
             npec=npec,
             check_factures=check_factures,
+            files=files,
             tracing=tracing,
         )
         self.pauses = PauseWatch(

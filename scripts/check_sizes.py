@@ -53,13 +53,13 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     ),
     "relais/domain/rules/format.py": (580, _RULES + " (3.1: identifiers, codes, lengths)"),
     "relais/config.py": (
-        418,
+        427,
         "the one Settings (STYLE habit 12: the only reader of the environment), every group in "
-        "one place",
+        "one place (+8: the OPCO overrides of base path, auth, identifiers, issue 17)",
     ),
     # Too long, no split yet.
     # +11: the exact wire bytes and the profile's quirks (issue 15)
-    "relais/adapters/opco/gateway.py": (545, _FOLLOW_UP),
+    "relais/adapters/opco/gateway.py": (537, _FOLLOW_UP),
 }
 
 # "path:qualified.name" -> (ceiling, why)
@@ -85,7 +85,6 @@ ALLOWED_FUNCTIONS: dict[str, tuple[int, str]] = {
         "builds one literal AsyncAPI document (channels, messages, operations) top-down",
     ),
     # Too long, no split yet.
-    "relais/adapters/opco/gateway.py:HttpOpcoGateway.__init__": (64, _FOLLOW_UP),
     "relais/adapters/opco/gateway.py:HttpOpcoGateway._exchange": (62, _FOLLOW_UP),
 }
 

@@ -39,6 +39,7 @@ class RequestRecord:
     delay_ms: float = 0.0  # the latency injected before the answer (latency_ms + jitter)
     body_sha256: str | None = None  # a POST's body: the digest of the exact bytes, not the body
     content_type: str | None = None
+    base_path: str = "/ApiEchangeCFA"  # the OPCO profile's
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,7 +48,7 @@ class RequestRecord:
             "day": round(self.day, 6),
             "method": self.method,
             "path": self.path
-            or f"/{self.opco}/ApiEchangeCFA/{self.version}/{ROUTE_PATHS.get(self.route, '')}",
+            or f"/{self.opco}{self.base_path}/{self.version}/{ROUTE_PATHS.get(self.route, '')}",
             "opco": self.opco,
             "route": self.route,
             "version": self.version,

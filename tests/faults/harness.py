@@ -47,7 +47,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from relais.adapters.embedded_broker import create_topics_sync
-from relais.demo.processes import RelaisProcess, relais_env, write_profiles
+from relais.demo.processes import RelaisProcess, oauth_client_rows, relais_env, write_profiles
 from relais.domain.events import structured_to_record
 from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.profiles import Capabilities
@@ -521,9 +521,11 @@ class Cluster:
         keys.write_text("\n".join(rows) + "\n")
         keys.chmod(0o600)
         oauth = self.workdir / "oauth.csv"
-        oauth.write_text(
-            f"opco,client_id,client_secret\nAKTO,{OAUTH_CLIENT_ID},{self.oauth_secret}\n"
-        )
+        clients = oauth_client_rows(
+            referential("opco-profiles.json"), self.workdir, OAUTH_CLIENT_ID, self.oauth_secret
+        )  # every OPCO whose profile asks for OAuth2 (AFDAS: with a DPoP key file)
+        lines = ["opco,client_id,client_secret,dpop_key_file", *(",".join(r) for r in clients)]
+        oauth.write_text("\n".join(lines) + "\n")
         oauth.chmod(0o600)
         self.keys_file, self.oauth_file = keys, oauth
         self.sim = start_simulator(self.workdir, keys, oauth, self.admin_token)

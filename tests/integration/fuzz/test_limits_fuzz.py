@@ -279,7 +279,7 @@ class Harness:
                 "ledger": base.ledger,
                 "cfa": base.cfa,
                 "dispatch": {"enabled": True, "idle_s": 0.05, "backoff_base_s": 0.1},
-                "credentials": {"keys_file": keys},
+                "credentials": {"keys_file": keys, "oauth_clients_file": self.sim.oauth_file},
             }
         )
         self.app: App | None = None

@@ -20,8 +20,6 @@ from relais.sampledata import GeneratedDossier, Generator
 from relais.services.opco_port import Created, DossierNaturalKey
 from tests.fixtures.simulator import (
     DEFAULT_CFA_SIRET,
-    OAUTH_CLIENT_ID,
-    OAUTH_CLIENT_SECRET,
     SimulatorProcess,
     default_key,
 )
@@ -89,7 +87,7 @@ async def rig(fresh_simulator: SimulatorProcess) -> AsyncIterator[Rig]:
     store = CredentialStore()
     for opco in OpcoCode:
         store.add_key(CFA, opco, default_key(opco))
-    store.add_oauth(OpcoCode.AKTO, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET)
+    sim.add_oauth_clients(store)
     profiles = load_profiles(referential("opco-profiles.json"))
     gateway = HttpOpcoGateway(
         profiles,

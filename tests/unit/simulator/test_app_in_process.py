@@ -22,7 +22,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     config = SimulatorConfig(
         admin_token="admin",
         start_date=date(2026, 11, 27),
-        keys=[CfaKey(CFA, OpcoCode.ATLAS, "k", date(2099, 1, 1))],
+        keys=[CfaKey(CFA, OpcoCode.OCAPIAT, "k", date(2099, 1, 1))],  # an API key only
         use_rules=False,
     )
     app = create_app(config)
@@ -32,21 +32,23 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_openapi_is_served_per_opco(client: httpx.AsyncClient) -> None:
-    doc = (await client.get("/AKTO/ApiEchangeCFA/openapi.json")).json()
-    assert doc["servers"] == [{"url": "/AKTO/ApiEchangeCFA", "description": "AKTO"}]
+    doc = (await client.get("/AKTO/SorApiEchangeCFA/openapi.json")).json()
+    assert doc["servers"] == [{"url": "/AKTO/SorApiEchangeCFA", "description": "AKTO"}]
     assert "/v2/dossiers/etats" in doc["paths"]
 
 
 async def test_unknown_opco_route_and_method(client: httpx.AsyncClient) -> None:
     assert (await client.get("/NOPE/ApiEchangeCFA/v1/status", headers=HEADERS)).status_code == 404
-    assert (await client.get("/ATLAS/ApiEchangeCFA/v3/status", headers=HEADERS)).status_code == 404
-    wrong = await client.post("/ATLAS/ApiEchangeCFA/v1/status", headers=HEADERS)
+    assert (
+        await client.get("/ATLAS/SorApiEchangeCFA/v3/status", headers=HEADERS)
+    ).status_code == 404
+    wrong = await client.post("/ATLAS/SorApiEchangeCFA/v1/status", headers=HEADERS)
     assert wrong.status_code == 405
     assert wrong.json()["message"]
 
 
 async def test_non_json_and_nan_bodies_are_400(client: httpx.AsyncClient) -> None:
-    url = "/ATLAS/ApiEchangeCFA/v1/conventions"
+    url = "/OCAPIAT/ApiEchangeCFA/v1/conventions"
     for body in (b"{not json", b'{"numeroInterneDossier": NaN}', b"[" * 100_000):
         r = await client.post(url, headers=HEADERS, content=body)
         assert r.status_code == 400, body[:20]
@@ -76,4 +78,4 @@ async def test_dropped_answer_without_a_socket_is_an_error_not_a_response(
         "/_admin/faults/ATLAS", headers={"Authorization": "Bearer admin"}, json={"drop_rate": 1}
     )
     with pytest.raises(ConnectionAbortedError):
-        await client.get("/ATLAS/ApiEchangeCFA/v1/status", headers=HEADERS)
+        await client.get("/ATLAS/SorApiEchangeCFA/v1/status", headers=HEADERS)

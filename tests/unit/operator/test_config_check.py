@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from relais.demo.processes import new_dpop_key
 from relais.config import CredentialsSettings, KafkaSettings, OAuthClient, Settings
+from relais.demo.processes import new_dpop_key
 from relais.domain.opco import OpcoCode
 from relais.operator.config_check import check
 

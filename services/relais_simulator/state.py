@@ -54,7 +54,14 @@ class Simulator:
 
     def _build_stores(self) -> None:
         self.stores = {
-            code: OpcoStore(code, self._new_id, self.instruction, self.npec, self.clock.date_of)
+            code: OpcoStore(
+                code,
+                self._new_id,
+                self.instruction,
+                self.npec,
+                self.clock.date_of,
+                self.profiles[code].identifiers,
+            )
             for code in OpcoCode
         }
 

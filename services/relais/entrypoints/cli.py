@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "dossier": "Look a dossier up: its timeline of events, OPCO calls and statuses.",
     "dlq": "List or replay dead letters.",
     "keys": "Check the validity of each CFA key at each OPCO.",
+    "opco": "Probe an OPCO endpoint against its profile (read-only calls).",
     "config": "Validate settings, credentials and profiles without starting anything.",
     "completion": "Print the shell completion script (bash, zsh or fish).",
 }

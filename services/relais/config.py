@@ -238,13 +238,13 @@ class CredentialsSettings(_Group):
     keys_dir: Path | None = Field(
         default=None,
         description="Secret mount: `<OPCO>/<SIRET>` holds a key (`.expiry` beside it), "
-        "`oauth/<OPCO>/client_id` and `client_secret` an OAuth2 client",
+        "`oauth/<OPCO>/[<SIRET>/]client_id`, `client_secret`, `dpop_key.pem` an OAuth2 client",
     )
     oauth_clients_file: Path | None = Field(
-        default=None, description="CSV `opco,client_id,client_secret`"
+        default=None, description="CSV `opco,client_id,client_secret[,siret][,dpop_key_file]`"
     )
     oauth_clients: dict[OpcoCode, OAuthClient] = Field(
-        default_factory=dict, description="Per OPCO: client_id, client_secret"
+        default_factory=dict, description="Per OPCO: client_id, client_secret, dpop_key[_file]"
     )
     keys: dict[OpcoCode, dict[str, SecretStr]] = Field(
         default_factory=dict,

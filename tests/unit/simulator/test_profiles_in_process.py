@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -16,6 +16,7 @@ from relais.services.clock import SystemClock
 from relais_simulator.app import create_app
 from relais_simulator.auth import CfaKey, OAuthClient
 from relais_simulator.config import SimulatorConfig
+from tests.unit.opco.conftest import FakeClock
 
 CFA = "73282932000074"
 SOFTWARE = {"EDITEUR": "e", "LOGICIEL": "l", "VERSION": "1"}
@@ -118,6 +119,12 @@ async def test_okta_verifies_the_dpop_proof(client: httpx.AsyncClient) -> None:
     assert ok.status_code == 200 and ok.json()["token_type"] == "DPoP"
     replay = await client.post(token_url, data=form(), headers={"DPoP": proof})
     assert replay.status_code == 400 and "rejouée" in replay.json()["error_description"]
+    five_minutes_ago = FakeClock(
+        datetime.now(UTC) - timedelta(minutes=5)
+    )  # the server's window: 60 s
+    stale = DpopSigner(new_dpop_key("RS256").decode(), "RS256", five_minutes_ago)
+    r = await client.post(token_url, data=form(), headers={"DPoP": stale.proof("POST", token_url)})
+    assert r.status_code == 400 and "iat" in r.json()["error_description"]
     tampered = proof[:-6] + ("AAAAAA" if not proof.endswith("AAAAAA") else "BBBBBB")
     r = await client.post(token_url, data=form(), headers={"DPoP": tampered})
     assert "signature" in r.json()["error_description"]

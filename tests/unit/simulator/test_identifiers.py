@@ -41,3 +41,26 @@ def test_an_opco_without_known_shapes_keeps_the_older_ones() -> None:
     assert ids.numero_externe(5, 2026) == "OCA-2026-00000005"
     assert ids.numero_interne_facture(5) == "F00000000005"
     assert not IdentifierFormats().mismatch("numero_interne", "anything")
+
+
+def test_a_mobilites_dossier_gets_its_deca_number_at_the_engagement() -> None:
+    """The DECA number is built from the dossier's digits: a MOBILITES id has letters too."""
+    from datetime import date
+
+    from relais.sampledata import Generator
+    from relais_simulator.cerfa_facts import read_facts
+    from relais_simulator.engagement import numero_deca
+    from relais_simulator.model import Dossier
+
+    cerfa = Generator(1, date(2026, 11, 27)).dossier("MOBILITES").cerfa
+    d = Dossier(
+        numero_interne="MO-0000042-7",
+        numero_externe="MO-0000042-7",
+        cfa_siret="73282932000074",
+        natural_key="k",
+        raw=b"{}",
+        facts=read_facts(cerfa),
+        created_day=0.0,
+        version="v1",
+    )
+    assert len(numero_deca(d, date(2026, 11, 27))) == 15

@@ -136,7 +136,7 @@ class Prober:
         if self._provider is None:
             return
         for other in (s for s in ALT_SCOPES if s != scope):
-            self._provider._scope = other
+            self._provider.scope = other
             try:
                 self._token = await self._provider.token()
             except RelaisError:
@@ -171,9 +171,11 @@ class Prober:
             if answer is None:
                 return None
             if answer.status_code != 404:
-                ok = base == expected and answer.is_success
+                ok = base == expected  # the route is there (a 401 is the auth's finding)
                 detail = f"GET v1/status answered {answer.status_code}"
                 self.report.add("base_path", ok, detail, expected=expected or "(none)", found=base)
+                if not answer.is_success:
+                    self.report.add("status", False, f"answered {answer.status_code}", found=None)
                 return base
         self.report.add("base_path", False, "v1/status not found under any known base path")
         return None

@@ -40,7 +40,7 @@ class OAuthTokenProvider:
         self._http = http
         self._opco = opco
         self._token_url = token_url
-        self._scope = scope
+        self.scope = scope  # the probe tries others when this one is refused
         self._client = client
         self._clock = clock
         self.dpop = dpop
@@ -77,8 +77,8 @@ class OAuthTokenProvider:
             "client_id": self._client.client_id,
             "client_secret": self._client.client_secret.get_secret_value(),
         }
-        if self._scope is not None:
-            form["scope"] = self._scope
+        if self.scope is not None:
+            form["scope"] = self.scope
         response = await self._post(form)
         if self.dpop is not None and _asks_nonce(response):
             response = await self._post(form)

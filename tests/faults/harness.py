@@ -506,7 +506,13 @@ class Cluster:
             self.oauth_secret,
             self.admin_token,
             *self.hmac_secrets.values(),
+            *self._dpop_key_lines(),
         ]
+
+    def _dpop_key_lines(self) -> list[str]:
+        """A line of each DPoP private key (AFDAS): never in a log, a metric or an event."""
+        pems = sorted(self.workdir.glob("dpop-*.pem")) if self.workdir.exists() else []
+        return [pem.read_text().splitlines()[3] for pem in pems]
 
     def start(self, cfa_sirets: Sequence[str]) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,13 @@ import asyncpg
 from relais.adapters.embedded_broker import EmbeddedBroker, create_topics
 from relais.adapters.embedded_kafka import KafkaCluster
 from relais.adapters.embedded_postgres import EmbeddedPostgres
-from relais.demo.processes import Child, SimulatorAdmin, SimulatorProcess, write_profiles
+from relais.demo.processes import (
+    Child,
+    SimulatorAdmin,
+    SimulatorProcess,
+    oauth_client_rows,
+    write_profiles,
+)
 from relais.domain.dates import PARIS
 from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.profiles import load_profiles
@@ -139,8 +145,13 @@ class Infra:
         )
         _private_csv(
             infra.oauth_file,
-            ["opco", "client_id", "client_secret"],
-            [["AKTO", OAUTH_CLIENT_ID, secrets.token_urlsafe(24)]],
+            ["opco", "client_id", "client_secret", "dpop_key_file"],
+            oauth_client_rows(
+                referential("opco-profiles.json"),
+                workdir,
+                OAUTH_CLIENT_ID,
+                secrets.token_urlsafe(24),
+            ),
         )
         try:
             if EXTERNAL_POSTGRES is not None:

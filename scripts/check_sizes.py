@@ -62,15 +62,16 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
         "the event contract: one data model per event type of the standard, with its envelope",
     ),
     "relais/domain/rules/format.py": (580, _RULES + " (3.1: identifiers, codes, lengths)"),
-    # +14: kafka.status_content_mode and kafka.schema_registry_url (issue 16)
+    # This round: the tracing group (issue 19), kafka.status_content_mode and
+    # kafka.schema_registry_url (issue 16), the OPCO overrides of base path, auth, identifiers (17)
     "relais/config.py": (
-        475,
+        484,
         "the one Settings (STYLE habit 12: the only reader of the environment), every group in "
         "one place",
     ),
     # Too long, no split yet.
     # +11: the exact wire bytes and the profile's quirks (issue 15)
-    "relais/adapters/opco/gateway.py": (548, _FOLLOW_UP),
+    "relais/adapters/opco/gateway.py": (540, _FOLLOW_UP),
 }
 
 # "path:qualified.name" -> (ceiling, why)
@@ -98,7 +99,6 @@ ALLOWED_FUNCTIONS: dict[str, tuple[int, str]] = {
         "builds one literal AsyncAPI document (channels, messages, operations) top-down",
     ),
     # Too long, no split yet.
-    "relais/adapters/opco/gateway.py:HttpOpcoGateway.__init__": (66, _FOLLOW_UP),
     "relais/adapters/opco/gateway.py:HttpOpcoGateway._exchange": (62, _FOLLOW_UP),
 }
 

@@ -31,6 +31,7 @@ from pydantic_settings import (
 
 from relais.domain.events import MAX_EVENT_BYTES
 from relais.domain.opco import OpcoCode
+from relais.domain.profiles import AuthProfile, IdentifierFormats
 from relais.domain.referentials import default_schemas_dir
 from relais.secret_files import loose_files
 
@@ -185,9 +186,15 @@ class LedgerSettings(_Group):
 
 
 class OpcoOverride(_Group):
-    """Production values that replace the profile's (base URL of the real OPCO, limits)."""
+    """Production values that replace the profile's: the real OPCO's root (``base_url``) and
+    ``base_path`` ("" for none), its ``auth`` (JSON: api_key_header, oauth2, dpop) or its
+    ``token_url`` alone, its ``identifiers`` (templates: # a digit, @ a letter), limits."""
 
     base_url: str | None = None
+    base_path: str | None = None
+    auth: AuthProfile | None = None
+    token_url: str | None = None
+    identifiers: IdentifierFormats | None = None
     rate_limit_per_s: float | None = Field(default=None, gt=0)
     max_concurrency: int | None = Field(default=None, ge=1)
 
@@ -205,8 +212,8 @@ class OpcoSettings(_Group):
     )
     overrides: dict[OpcoCode, OpcoOverride] = Field(
         default_factory=dict,
-        description="Per OPCO: base_url, rate_limit_per_s, max_concurrency (e.g. "
-        "RELAIS_OPCO__OVERRIDES__AKTO__BASE_URL)",
+        description="Per OPCO: base_url, base_path, auth, token_url, identifiers, "
+        "rate_limit_per_s, max_concurrency (e.g. RELAIS_OPCO__OVERRIDES__AKTO__BASE_URL)",
     )
     rate_limit_shared_by: int = Field(
         default=1,
@@ -234,6 +241,8 @@ class OpcoSettings(_Group):
 class OAuthClient(_Group):
     client_id: str
     client_secret: SecretStr
+    dpop_key_file: Path | None = Field(default=None, description="PEM key DPoP proofs sign with")
+    dpop_key: SecretStr | None = Field(default=None, description="The same PEM, inline")
 
 
 class CredentialsSettings(_Group):
@@ -243,13 +252,13 @@ class CredentialsSettings(_Group):
     keys_dir: Path | None = Field(
         default=None,
         description="Secret mount: `<OPCO>/<SIRET>` holds a key (`.expiry` beside it), "
-        "`oauth/<OPCO>/client_id` and `client_secret` an OAuth2 client",
+        "`oauth/<OPCO>/[<SIRET>/]client_id`, `client_secret`, `dpop_key.pem` an OAuth2 client",
     )
     oauth_clients_file: Path | None = Field(
-        default=None, description="CSV `opco,client_id,client_secret`"
+        default=None, description="CSV `opco,client_id,client_secret[,siret][,dpop_key_file]`"
     )
     oauth_clients: dict[OpcoCode, OAuthClient] = Field(
-        default_factory=dict, description="Per OPCO: client_id, client_secret"
+        default_factory=dict, description="Per OPCO: client_id, client_secret, dpop_key[_file]"
     )
     keys: dict[OpcoCode, dict[str, SecretStr]] = Field(
         default_factory=dict,

@@ -1,4 +1,5 @@
-"""Who may call: CFA API keys per OPCO (with expiry) and OAuth2 client-credentials tokens (AKTO).
+"""Who may call: CFA API keys per OPCO (with expiry) and OAuth2 client-credentials tokens (every
+OPCO whose profile has ``auth.oauth2``; a DPoP-bound token remembers its key's thumbprint).
 
 Keys come from a CSV (``siret,opco,key,expiry``; ISO dates) and from the admin API. A key is valid
 through its expiry date included, judged on the simulator's clock. OAuth2 clients come from a CSV
@@ -96,6 +97,7 @@ class Token:
     opco: OpcoCode
     client_id: str
     expires_at: float
+    jkt: str | None = None  # DPoP: the thumbprint of the key the token is bound to
 
 
 class OAuthRegistry:
@@ -118,21 +120,32 @@ class OAuthRegistry:
     def clients(self) -> list[OAuthClient]:
         return list(self._clients.values())
 
-    def issue(self, opco: OpcoCode, client_id: str, client_secret: str) -> tuple[str, int] | None:
-        client = self._clients.get((opco, client_id))
-        if client is None or not hmac.compare_digest(
-            client.client_secret.encode(), client_secret.encode()
-        ):
+    def issue(
+        self, opco: OpcoCode, client_id: str, client_secret: str, jkt: str | None = None
+    ) -> tuple[str, int] | None:
+        if not self.verify(opco, client_id, client_secret):
             return None
         token = secrets.token_urlsafe(24)
-        self._tokens[token] = Token(opco, client_id, self._monotonic() + self.ttl_s)
+        self._tokens[token] = Token(opco, client_id, self._monotonic() + self.ttl_s, jkt)
         if len(self._tokens) > 10_000:
             self._purge()
         return token, int(self.ttl_s)
 
+    def verify(self, opco: OpcoCode, client_id: str, client_secret: str) -> bool:
+        client = self._clients.get((opco, client_id))
+        return client is not None and hmac.compare_digest(
+            client.client_secret.encode(), client_secret.encode()
+        )
+
     def check(self, opco: OpcoCode, token: str) -> bool:
+        return self.find(opco, token) is not None
+
+    def find(self, opco: OpcoCode, token: str) -> Token | None:
+        """The live token of ``opco``, or None."""
         found = self._tokens.get(token)
-        return found is not None and found.opco == opco and found.expires_at > self._monotonic()
+        if found is None or found.opco != opco or found.expires_at <= self._monotonic():
+            return None
+        return found
 
     def expire_all(self) -> int:
         n = len(self._tokens)

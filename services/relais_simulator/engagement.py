@@ -20,7 +20,7 @@ DEFAULT_NPEC_CENTS = 700_000
 
 def numero_deca(d: Dossier, today: date) -> str:
     """The DECA number given at the engagement: department, start month, the dossier's number."""
-    n = int(d.numero_interne)
+    n = int("".join(c for c in d.numero_interne if c.isdigit()) or "0")  # MOBILITES: MO-0000042-7
     cp = d.facts.code_postal
     dept = "0" + cp[:2] if cp[:2].isdigit() else "075"
     debut = d.facts.date_debut or today

@@ -76,7 +76,7 @@ class FaultSpec(BaseModel):
 
 
 def route_names(text: str) -> list[str]:
-    """A route as a name (``dossiers_post``) or as ``[METHOD] [/OPCO/ApiEchangeCFA][/vN]/path``
+    """A route as a name (``dossiers_post``) or as ``[METHOD] [/OPCO/<base path>][/vN]/path``
     (``POST /v2/dossiers``, ``dossiers/etats``) -> route names; unknown -> ValueError (a fault
     on a route that does not exist would silently never fire)."""
     raw = text.strip()
@@ -87,12 +87,12 @@ def route_names(text: str) -> list[str]:
         method, path = "", raw
     method = method.upper()
     path = path.strip().split("?", 1)[0].strip("/")
-    if "ApiEchangeCFA/" in path:
-        path = path.split("ApiEchangeCFA/", 1)[1]
-    head, _, rest = path.partition("/")
-    if head in VERSIONS:
-        path = rest
-    found = [r.name for r in ROUTES if r.path == path and method in ("", r.method)]
+    parts = path.split("/")
+    versions = [i for i, part in enumerate(parts) if part.lower() in VERSIONS]
+    if versions:  # whatever comes before the version is the OPCO and its base path
+        path = "/".join(parts[versions[0] + 1 :])
+    path = path.lower()
+    found = [r.name for r in ROUTES if r.path.lower() == path and method in ("", r.method)]
     if not found:
         raise ValueError(
             f"unknown route {text!r}: use one of {sorted(ROUTE_NAMES)} or 'POST /v2/dossiers'"

@@ -45,6 +45,7 @@ class RequestRecord:
     file_size: int | None = None
     file_name: str | None = None
     file_media_type: str | None = None
+    base_path: str = "/ApiEchangeCFA"  # the OPCO profile's
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,7 +54,7 @@ class RequestRecord:
             "day": round(self.day, 6),
             "method": self.method,
             "path": self.path
-            or f"/{self.opco}/ApiEchangeCFA/{self.version}/{ROUTE_PATHS.get(self.route, '')}",
+            or f"/{self.opco}{self.base_path}/{self.version}/{ROUTE_PATHS.get(self.route, '')}",
             "opco": self.opco,
             "route": self.route,
             "version": self.version,

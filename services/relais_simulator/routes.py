@@ -1,6 +1,7 @@
 """The convergence routes the simulator serves, as data: path, method, capability, creation kind.
 
-Every route is served under ``/<OPCO>/ApiEchangeCFA/v1/...`` and ``/v2/...``. Posting a dossier is
+Every route is served under ``/<OPCO><base path>/v1/...`` and ``/v2/...`` (the profile's base
+path; paths match case-insensitively: a working client wrote ``v1/Factures``). Posting a dossier is
 versioned by capability (``dossiers_v1`` / ``dossiers_v2``); the other routes need one capability
 whatever the version (the profiles do not distinguish versions for them).
 """
@@ -39,16 +40,17 @@ ROUTES: tuple[RouteSpec, ...] = (
 ROUTE_NAMES: frozenset[str] = frozenset(r.name for r in ROUTES)
 VERSIONS: tuple[str, ...] = ("v1", "v2")
 
-_BY_KEY: dict[tuple[str, str], RouteSpec] = {(r.method, r.path): r for r in ROUTES}
-_PATHS: frozenset[str] = frozenset(r.path for r in ROUTES)
+_BY_KEY: dict[tuple[str, str], RouteSpec] = {(r.method, r.path.lower()): r for r in ROUTES}
+_PATHS: frozenset[str] = frozenset(r.path.lower() for r in ROUTES)
 
 
 def match(method: str, rest: str) -> tuple[RouteSpec | None, str | None, bool]:
-    """``rest`` is the path after ``/ApiEchangeCFA/``: -> (route, version, path_exists)."""
+    """``rest`` is the path after the base path: -> (route, version, path_exists)."""
     version, _, path = rest.partition("/")
+    version = version.lower()
     if version not in VERSIONS:
         return None, None, False
-    path = path.rstrip("/")
+    path = path.rstrip("/").lower()
     spec = _BY_KEY.get((method, path))
     return spec, version, spec is not None or path in _PATHS
 

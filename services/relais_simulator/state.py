@@ -11,6 +11,7 @@ from relais.domain.profiles import OpcoProfile
 from relais_simulator.auth import KeyRegistry, OAuthRegistry
 from relais_simulator.clock import SimClock
 from relais_simulator.config import SimulatorConfig
+from relais_simulator.dpop import DpopVerifier
 from relais_simulator.faults import FaultInjector
 from relais_simulator.financing import NpecTable, load_npec_csv
 from relais_simulator.instruction import Instruction
@@ -27,6 +28,7 @@ class Simulator:
         self.clock = SimClock(config.start_date, config.day_seconds)
         self.keys = KeyRegistry(config.keys)
         self.oauth = OAuthRegistry(config.oauth_clients, ttl_s=config.token_ttl_s)
+        self.dpop = DpopVerifier()
         self.faults = FaultInjector(config.seed)
         for opco, spec in config.faults.items():
             self.faults.set(opco, spec)
@@ -52,7 +54,14 @@ class Simulator:
 
     def _build_stores(self) -> None:
         self.stores = {
-            code: OpcoStore(code, self._new_id, self.instruction, self.npec, self.clock.date_of)
+            code: OpcoStore(
+                code,
+                self._new_id,
+                self.instruction,
+                self.npec,
+                self.clock.date_of,
+                self.profiles[code].identifiers,
+            )
             for code in OpcoCode
         }
 
@@ -114,6 +123,7 @@ class Simulator:
         self.iban_by_cfa.clear()
         self.rate_limit = self.config.rate_limit
         self.followup_rules = self.config.followup_rules
+        self.dpop.clear()
         if credentials:
             self.keys = KeyRegistry(self.config.keys)
             self.oauth.clear()

@@ -18,6 +18,7 @@ from datetime import date
 
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
+from relais.domain.profiles import IdentifierFormats
 from relais_simulator.cerfa_facts import digest, read_facts
 from relais_simulator.engagement import (
     compute_dossier_engagement,
@@ -25,6 +26,7 @@ from relais_simulator.engagement import (
     prorate_at_rupture,
 )
 from relais_simulator.financing import NpecTable
+from relais_simulator.identifiers import IdMinter
 from relais_simulator.instruction import Instruction
 from relais_simulator.invoicing import check_lines, release, settle
 from relais_simulator.model import (
@@ -70,8 +72,10 @@ class OpcoStore:
         instruction: Instruction,
         npec: NpecTable,
         date_of: Callable[[float], date],
+        identifiers: IdentifierFormats | None = None,
     ) -> None:
         self.opco = opco
+        self._ids = IdMinter(identifiers or IdentifierFormats(), opco.value)
         self._new_id = new_id
         self.instruction = instruction
         self._npec = npec
@@ -162,9 +166,8 @@ class OpcoStore:
         raw = body if body is not None else json.dumps({"cerfa": cerfa}).encode()
         nk = digest(key)
         n = self._new_id()
-        numero_interne = f"{n:012d}"
-        year = self._date_of(day).year
-        numero_externe = f"{self.opco.value[:3]}-{year}-{n:08d}"
+        numero_interne = self._ids.numero_interne(n)
+        numero_externe = self._ids.numero_externe(n, self._date_of(day).year)
         ins = self.instruction
         refuse = facts.nom_refus or ins.refuses_dossier(nk)
         d = Dossier(
@@ -308,7 +311,7 @@ class OpcoStore:
             e.montant_en_cours += amount
         n = self._new_id()
         f = Facture(
-            numero_interne_facture=f"F{n:011d}",
+            numero_interne_facture=self._ids.numero_interne_facture(n),
             reference=reference,
             cfa_siret=cfa_siret,
             montant=montant,
@@ -340,7 +343,7 @@ class OpcoStore:
 
     def _pay(self, f: Facture, day: float) -> None:
         touched = settle(f, self.dossiers)
-        f.reference_virement = f"VIR{f.numero_interne_facture[1:]}"
+        f.reference_virement = f"VIR{f.numero_interne_facture.removeprefix('F')}"
         f.date_reglement = self._date_of(day)
         self._set_facture_etat(f, FactureEtat.REGLE, day)
         for d in touched.values():

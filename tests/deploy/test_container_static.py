@@ -112,6 +112,9 @@ def test_compose_environment_is_valid_relais_settings_with_the_sandbox_credentia
         ("73282932000074", code) for code in OpcoCode
     }
     assert OpcoCode.AKTO in store.oauth
+    for code in (OpcoCode.AKTO, OpcoCode.ATLAS, OpcoCode.MOBILITES, OpcoCode.OPCOEP):
+        assert store.has_oauth("73282932000074", code)
+    assert store.has_oauth("73282932000074", OpcoCode.AFDAS, dpop=True)
 
 
 def test_sandbox_profiles_are_the_bundled_ones_pointed_at_the_simulator() -> None:
@@ -121,11 +124,12 @@ def test_sandbox_profiles_are_the_bundled_ones_pointed_at_the_simulator() -> Non
     sandbox = json.loads((DEPLOY / "sandbox" / "opco-profiles.json").read_text())["opcos"]
     assert set(sandbox) == set(bundled)
     for code, body in sandbox.items():
-        assert body["base_url"] == f"http://simulator:8765/{code}/ApiEchangeCFA"
+        assert body["base_url"] == f"http://simulator:8765/{code}"
         expected = json.loads(json.dumps(bundled[code]))
         expected["base_url"] = body["base_url"]
         if expected["auth"].get("oauth2"):
-            expected["auth"]["oauth2"]["token_url"] = f"http://simulator:8765/{code}/oauth2/token"
+            path = expected["auth"]["oauth2"]["token_url"].split("8765", 1)[1]
+            expected["auth"]["oauth2"]["token_url"] = f"http://simulator:8765{path}"
         assert body == expected
     keys = (DEPLOY / "sandbox" / "keys.csv").read_text().splitlines()
     assert keys[0] == "siret,opco,key,expiry" and len(keys) == 1 + len(bundled)

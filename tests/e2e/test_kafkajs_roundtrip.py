@@ -33,7 +33,7 @@ from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.referentials import referential
 from relais.sampledata import Generator, InvalidKind
 from tests.fixtures.broker import broker_kind_of
-from tests.fixtures.simulator import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, SimulatorProcess
+from tests.fixtures.simulator import SimulatorProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -127,11 +127,7 @@ def test_kafkajs_sees_every_event_through_exactly_once_in_order(
     events, expected, keys = build_events(sim, tmp_path)
     events_file = tmp_path / "events.json"
     events_file.write_text(json.dumps(events))
-    oauth = tmp_path / "oauth.csv"
-    oauth.write_text(
-        f"opco,client_id,client_secret\nAKTO,{OAUTH_CLIENT_ID},{OAUTH_CLIENT_SECRET}\n"
-    )
-    oauth.chmod(0o600)
+    oauth = sim.oauth_file  # every OAuth2 OPCO's client (AFDAS: its DPoP key beside it)
     profiles = tmp_path / "profiles.json"
     write_profiles(referential("opco-profiles.json"), profiles, sim.base_url)
     port = free_port()

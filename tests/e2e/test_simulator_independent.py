@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,6 +28,8 @@ from typing import Any
 
 import httpx
 import pytest
+from joserfc import jws, jwt
+from joserfc.jwk import RSAKey
 
 from relais.domain.opco import OpcoCode
 from relais.sampledata import Generator
@@ -39,9 +42,34 @@ TODAY = date(2026, 11, 27)
 SOFTWARE = {"EDITEUR": "Integrale Academy", "LOGICIEL": "Gestion Stagiaires", "VERSION": "1.0"}
 OAUTH_ID, OAUTH_SECRET = "editeur-independant", "secret-independant"
 ALL_OPCO = [c.value for c in OpcoCode]
+# convergence-api.md section 0 (a working ERP client): where each OPCO's routes live and how it
+# gives tokens; the others keep the older notes' /ApiEchangeCFA and the API key alone.
+BASE_PATHS = {"AKTO": "/SorApiEchangeCFA", "ATLAS": "/SorApiEchangeCFA"}
+BASE_PATHS |= {"MOBILITES": "/SorApiEchangeCFA", "AFDAS": "", "OPCOEP": ""}
+IDENTITY_SERVER = ("/SorApiIdentityServer/connect/token", "api.read api.write")
+TOKEN_SERVERS = {opco: IDENTITY_SERVER for opco in ("AKTO", "ATLAS", "MOBILITES")}
+TOKEN_SERVERS["OPCOEP"] = ("/realms/interopco-partenaires/protocol/openid-connect/token", None)
+TOKEN_SERVERS["AFDAS"] = ("/oauth2/default/v1/token", None)  # Okta, with a DPoP proof
+DPOP_KEY = RSAKey.generate_key(2048)
 
 GEN = Generator(20261127, TODAY, cfa_count=2)
 CFA_A, CFA_B = GEN.cfa(0), GEN.cfa(1)
+
+
+class _Registry(jws.JWSRegistry):
+    max_header_length = 4096  # the header carries the public JWK
+
+
+def dpop_proof(method: str, url: str, token: str | None = None) -> str:
+    """A DPoP proof as RFC 9449 writes it (joserfc here, not relais's signer)."""
+    claims: dict[str, Any] = {"jti": uuid.uuid4().hex, "htm": method, "htu": url.split("?")[0]}
+    claims["iat"] = int(time.time())
+    if token is not None:
+        digest = hashlib.sha256(token.encode()).digest()
+        claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    public = {k: v for k, v in DPOP_KEY.as_dict(private=False).items() if k != "kid"}
+    header = {"typ": "dpop+jwt", "alg": "RS256", "jwk": public}
+    return jwt.encode(header, claims, DPOP_KEY, algorithms=["RS256"], registry=_Registry())
 
 
 def key(siret: str, opco: str) -> str:
@@ -63,7 +91,7 @@ class Sim:
     _tokens: dict[str, str] = field(default_factory=dict)
 
     def url(self, opco: str, path: str) -> str:
-        return f"{self.base}/{opco}/ApiEchangeCFA/{path}"
+        return f"{self.base}/{opco}{BASE_PATHS.get(opco, '/ApiEchangeCFA')}/{path}"
 
     def admin(self, method: str, path: str, **kw: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.admin_token}"}
@@ -71,41 +99,52 @@ class Sim:
         assert r.status_code < 300, (path, r.status_code, r.text)
         return r
 
-    def token(self, fresh: bool = False) -> str:
-        if fresh or "AKTO" not in self._tokens:
-            r = httpx.post(
-                f"{self.base}/AKTO/oauth2/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": OAUTH_ID,
-                    "client_secret": OAUTH_SECRET,
-                    "scope": ".default",
-                },
-                timeout=10,
-            )
+    def token(self, fresh: bool = False, opco: str = "AKTO") -> str:
+        if fresh or opco not in self._tokens:
+            path, scope = TOKEN_SERVERS[opco]
+            url = f"{self.base}/{opco}{path}"
+            form = {"grant_type": "client_credentials", "client_id": OAUTH_ID}
+            form["client_secret"] = OAUTH_SECRET
+            if scope is not None:
+                form["scope"] = scope
+            headers = {"DPoP": dpop_proof("POST", url)} if opco == "AFDAS" else {}
+            r = httpx.post(url, data=form, headers=headers, timeout=10)
             assert r.status_code == 200, r.text
             body = r.json()
-            assert body["token_type"].lower() == "bearer" and body["expires_in"] > 0
-            self._tokens["AKTO"] = body["access_token"]
-        return self._tokens["AKTO"]
+            kind = "dpop" if opco == "AFDAS" else "bearer"
+            assert body["token_type"].lower() == kind and body["expires_in"] > 0
+            self._tokens[opco] = body["access_token"]
+        return self._tokens[opco]
 
-    def headers(self, opco: str, siret: str = CFA_A.siret, **extra: str) -> dict[str, str]:
+    def headers(
+        self,
+        opco: str,
+        siret: str = CFA_A.siret,
+        *,
+        method: str = "GET",
+        url: str = "",
+        **extra: str,
+    ) -> dict[str, str]:
         h = {"X-API-KEY": key(siret, opco), "Accept": "application/json", **SOFTWARE}
         if opco == "AKTO":
             del h["X-API-KEY"]
             h["X-Api-Key"] = key(siret, opco)  # as AKTO's own clients spell it
-            h["Authorization"] = f"Bearer {self.token()}"
+        if opco == "AFDAS":  # the token bound to our key, and a fresh proof for this call
+            token = self.token(opco=opco)
+            h["Authorization"] = f"DPoP {token}"
+            h["DPoP"] = dpop_proof(method, url or self.url(opco, "v1/status"), token)
+        elif opco in TOKEN_SERVERS:
+            h["Authorization"] = f"Bearer {self.token(opco=opco)}"
         h.update(extra)
         return h
 
     def call(
         self, method: str, opco: str, path: str, *, siret: str = CFA_A.siret, **kw: Any
     ) -> httpx.Response:
-        headers = self.headers(opco, siret)
+        url = self.url(opco, path)
+        headers = self.headers(opco, siret, method=method, url=url)
         headers.update(kw.pop("headers", {}))
-        return httpx.request(
-            method, self.url(opco, path), headers=headers, timeout=kw.pop("timeout", 10), **kw
-        )
+        return httpx.request(method, url, headers=headers, timeout=kw.pop("timeout", 10), **kw)
 
     def advance(self, days: float) -> None:
         self.admin("POST", "clock/advance", json={"days": days})
@@ -170,7 +209,10 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
             w.writerow([CFA_B.siret, opco, key(CFA_B.siret, opco), "2030-06-30"])
         w.writerow([CFA_A.siret, "OPCOMMERCE", EXPIRED_KEY, "2026-11-26"])
     oauth = d / "oauth.csv"
-    oauth.write_text(f"opco,client_id,client_secret\nAKTO,{OAUTH_ID},{OAUTH_SECRET}\n")
+    oauth.write_text(
+        "opco,client_id,client_secret\n"
+        + "".join(f"{opco},{OAUTH_ID},{OAUTH_SECRET}\n" for opco in TOKEN_SERVERS)
+    )
     proc, url, lines = start(
         [
             "--port",
@@ -318,16 +360,17 @@ def codes(r: httpx.Response) -> set[str]:
 
 
 def test_fixed_port_faults_file_and_scaled_clock(tmp_path: Path) -> None:
-    """``--port P``, faults set at start (``--faults``), a clock running at 0.4 s per day."""
+    """``--port P``, faults set at start (``--faults``), a clock running at 0.4 s per day (at
+    OPCOs that take the API key alone: this simulator has no OAuth2 client)."""
     port = free_port()
     keys = tmp_path / "keys.csv"
     keys.write_text(
         "siret,opco,key,expiry\n"
-        f"{CFA_A.siret},ATLAS,{key(CFA_A.siret, 'ATLAS')},2099-12-31\n"
-        f"{CFA_A.siret},AFDAS,{key(CFA_A.siret, 'AFDAS')},2099-12-31\n"
+        f"{CFA_A.siret},OCAPIAT,{key(CFA_A.siret, 'OCAPIAT')},2099-12-31\n"
+        f"{CFA_A.siret},CONSTRUCTYS,{key(CFA_A.siret, 'CONSTRUCTYS')},2099-12-31\n"
     )
     faults = tmp_path / "faults.json"
-    faults.write_text('{"ATLAS": {"down": true}, "*": {"latency_ms": 0}}')
+    faults.write_text('{"OCAPIAT": {"down": true}, "*": {"latency_ms": 0}}')
     args = ["--port", str(port), "--admin-token", "x", "--keys", str(keys)]
     args += ["--faults", str(faults), "--day-seconds", "0.4", "--refusal-rate", "0"]
     proc, url, lines = start(args)
@@ -335,21 +378,23 @@ def test_fixed_port_faults_file_and_scaled_clock(tmp_path: Path) -> None:
         assert url == f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/health", timeout=5).status_code == 200
         sim = Sim(url, proc, admin_token="x")
-        assert sim.call("GET", "ATLAS", "v1/status").status_code == 503
-        created = post_dossier(sim, "AFDAS", new_dossier("AFDAS", 40).cerfa, "v1")
+        assert sim.call("GET", "OCAPIAT", "v1/status").status_code == 503
+        created = post_dossier(sim, "CONSTRUCTYS", new_dossier("CONSTRUCTYS", 40).cerfa, "v1")
         # faults changed at run time with the file's shape
         r = httpx.put(f"{url}/_admin/faults", json={"*": {}}, headers={"Authorization": "Bearer x"})
         assert r.status_code == 200, r.text
-        assert sim.call("GET", "ATLAS", "v1/status").status_code == 200
+        assert sim.call("GET", "OCAPIAT", "v1/status").status_code == 200
         # The clock runs by itself: the dossier goes to ENGAGE with no advance; the states it went
         # through are read from its history (polls on a loaded machine may miss a 0.4 s state).
         seen = set()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and "ENGAGE" not in seen:
-            seen.add(etat_of(sim, "AFDAS", created["numeroInterne"], "v1")["etat"])
+            seen.add(etat_of(sim, "CONSTRUCTYS", created["numeroInterne"], "v1")["etat"])
             time.sleep(0.1)
         assert "ENGAGE" in seen and seen <= {"TRANSMIS", "EN_COURS_INSTRUCTION", "ENGAGE"}, seen
-        history = sim.admin("GET", f"dossiers/AFDAS/{created['numeroInterne']}").json()["history"]
+        history = sim.admin("GET", f"dossiers/CONSTRUCTYS/{created['numeroInterne']}").json()[
+            "history"
+        ]
         assert [h["etat"] for h in history] == ["TRANSMIS", "EN_COURS_INSTRUCTION", "ENGAGE"]
         days = [h["day"] for h in history]
         assert days == sorted(days) and days[-1] >= 2, days
@@ -405,8 +450,11 @@ def test_headers_and_keys(sim: Sim) -> None:
     assert httpx.get(url, headers=no_key).status_code == 401  # appendix A: missing -> 401
     assert httpx.get(url, headers={**no_key, "X-API-KEY": ""}).status_code == 401
     assert httpx.get(url, headers={**good, "X-API-KEY": "nope"}).status_code == 403
-    # a key of ATLAS is not a key of AFDAS
-    r = httpx.get(sim.url("AFDAS", "v1/status"), headers={**good})
+    # a key of ATLAS is not a key of OCAPIAT
+    r = httpx.get(
+        sim.url("OCAPIAT", "v1/status"),
+        headers={**sim.headers("OCAPIAT"), "X-API-KEY": good["X-API-KEY"]},
+    )
     assert r.status_code == 403
     # an expired key (expiry = yesterday): 403 with the standard's words, cfakeyinfo says so
     expired = {**sim.headers("OPCOMMERCE"), "X-API-KEY": EXPIRED_KEY}
@@ -442,8 +490,8 @@ def test_akto_oauth2(sim: Sim) -> None:
     assert httpx.get(url, headers=no_key).status_code == 401
     assert httpx.get(url, headers={**no_key, "X-Api-Key": "nope"}).status_code == 403
     # bad client credentials, wrong grant
-    token_url = f"{sim.base}/AKTO/oauth2/token"
-    form = {"grant_type": "client_credentials", "client_id": OAUTH_ID, "scope": ".default"}
+    token_url = f"{sim.base}/AKTO/SorApiIdentityServer/connect/token"
+    form = {"grant_type": "client_credentials", "client_id": OAUTH_ID, "scope": "api.read"}
     r = httpx.post(token_url, data={**form, "client_secret": "wrong"})
     assert r.status_code in (400, 401) and "access_token" not in r.text
     r = httpx.post(
@@ -468,15 +516,18 @@ def test_akto_oauth2(sim: Sim) -> None:
     assert httpx.get(url, headers=h).status_code == 200
     sim.admin("POST", "oauth/expire-tokens")
     assert httpx.get(url, headers=h).status_code == 401
-    sim.token(fresh=True)
+    sim._tokens.clear()  # every OPCO's token is gone
     # an OAuth client added at run time
     sim.admin(
         "POST", "oauth-clients", json={"opco": "AKTO", "client_id": "c2", "client_secret": "s2"}
     )
     r = httpx.post(token_url, data={**form, "client_id": "c2", "client_secret": "s2"})
     assert r.status_code == 200 and r.json()["access_token"]
-    # other OPCO need no bearer
-    assert sim.call("GET", "ATLAS", "v1/status").status_code == 200
+    # the older notes' scope is refused by this IdentityServer
+    r = httpx.post(token_url, data={**form, "client_secret": OAUTH_SECRET, "scope": ".default"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_scope"
+    # an OPCO without OAuth2 needs no bearer
+    assert sim.call("GET", "OCAPIAT", "v1/status").status_code == 200
 
 
 def test_admin_needs_its_token(sim: Sim) -> None:
@@ -930,7 +981,7 @@ def test_record_of_every_request(sim: Sim) -> None:
             assert r.status_code == want, (path, r.text)
         except httpx.TransportError:
             assert want is None
-        expected.append((method, f"/{opco}/ApiEchangeCFA/{path}", want))
+        expected.append((method, f"/{opco}/ApiEchangeCFA/{path}", want))  # the older base path
 
     send("GET", "v1/status", 200)
     send("GET", "v1/status", 400, headers={"EDITEUR": ""})
@@ -959,7 +1010,7 @@ def test_record_of_every_request(sim: Sim) -> None:
     assert sim.call("GET", opco, "v2/no/such/route").status_code == 404
     later = sim.admin("GET", "records", params={"after": last}).json()["records"]
     got = [(x["method"], x["path"], x["status"]) for x in later]
-    assert ("POST", "/AKTO/oauth2/token", 200) in got, got
+    assert ("POST", "/AKTO/SorApiIdentityServer/connect/token", 200) in got, got
     assert ("GET", f"/{opco}/ApiEchangeCFA/v2/no/such/route", 404) in got, got
     # no personal data or credentials in the record
     text = str(records)

@@ -47,7 +47,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from relais.adapters.embedded_broker import create_topics_sync
-from relais.demo.processes import RelaisProcess, relais_env, write_profiles
+from relais.demo.processes import RelaisProcess, oauth_client_rows, relais_env, write_profiles
 from relais.domain.events import structured_to_record
 from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.profiles import Capabilities
@@ -506,7 +506,13 @@ class Cluster:
             self.oauth_secret,
             self.admin_token,
             *self.hmac_secrets.values(),
+            *self._dpop_key_lines(),
         ]
+
+    def _dpop_key_lines(self) -> list[str]:
+        """A line of each DPoP private key (AFDAS): never in a log, a metric or an event."""
+        pems = sorted(self.workdir.glob("dpop-*.pem")) if self.workdir.exists() else []
+        return [pem.read_text().splitlines()[3] for pem in pems]
 
     def start(self, cfa_sirets: Sequence[str]) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -521,9 +527,11 @@ class Cluster:
         keys.write_text("\n".join(rows) + "\n")
         keys.chmod(0o600)
         oauth = self.workdir / "oauth.csv"
-        oauth.write_text(
-            f"opco,client_id,client_secret\nAKTO,{OAUTH_CLIENT_ID},{self.oauth_secret}\n"
-        )
+        clients = oauth_client_rows(
+            referential("opco-profiles.json"), self.workdir, OAUTH_CLIENT_ID, self.oauth_secret
+        )  # every OPCO whose profile asks for OAuth2 (AFDAS: with a DPoP key file)
+        lines = ["opco,client_id,client_secret,dpop_key_file", *(",".join(r) for r in clients)]
+        oauth.write_text("\n".join(lines) + "\n")
         oauth.chmod(0o600)
         self.keys_file, self.oauth_file = keys, oauth
         self.sim = start_simulator(self.workdir, keys, oauth, self.admin_token)

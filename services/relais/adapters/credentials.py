@@ -6,8 +6,11 @@ Sources (any combination; a later source overrides an earlier one for the same p
   ``YYYY-MM-DD`` or empty);
 * a directory, e.g. a Kubernetes secret mount: ``<dir>/<OPCO>/<SIRET>`` holds the key,
   ``<dir>/<OPCO>/<SIRET>.expiry`` its optional expiry date; ``<dir>/oauth/<OPCO>/client_id`` and
-  ``client_secret`` the OAuth2 client of the software for that OPCO;
-* a CSV OAuth file, header ``opco,client_id,client_secret``;
+  ``client_secret`` the OAuth2 client of the software for that OPCO (``dpop_key.pem`` beside them:
+  the private key DPoP proofs are signed with), ``<dir>/oauth/<OPCO>/<SIRET>/`` the same files for
+  one CFA's own client (convergence-api.md 0: the CFA's client credentials);
+* a CSV OAuth file, header ``opco,client_id,client_secret`` and optional columns ``siret`` (one
+  CFA's client; empty: the software's) and ``dpop_key_file`` (a PEM file);
 * the environment (``RELAIS_CREDENTIALS__KEYS__<OPCO>__<SIRET>``,
   ``RELAIS_CREDENTIALS__OAUTH_CLIENTS__<OPCO>__CLIENT_ID``/``__CLIENT_SECRET``), read by
   ``relais.config`` and added by ``load_credentials(settings)`` (they win).
@@ -50,6 +53,8 @@ class ApiKey:
 class OAuthClient:
     client_id: str
     client_secret: SecretStr
+    dpop_key: SecretStr | None = None
+    """The PEM private key DPoP proofs are signed with (OPCOs whose profile has ``auth.dpop``)."""
 
 
 @dataclass(frozen=True)
@@ -65,12 +70,13 @@ class KeyEntry:
 class CredentialStore:
     keys: dict[tuple[str, OpcoCode], ApiKey] = field(default_factory=dict)
     oauth: dict[OpcoCode, OAuthClient] = field(default_factory=dict)
+    cfa_oauth: dict[tuple[str, OpcoCode], OAuthClient] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (
             f"CredentialStore(keys={len(self.keys)}, oauth={sorted(self.oauth)}, "
-            f"problems={len(self.problems)})"
+            f"cfa_oauth={len(self.cfa_oauth)}, problems={len(self.problems)})"
         )
 
     @classmethod
@@ -99,10 +105,15 @@ class CredentialStore:
         return key
 
     def oauth_client(self, opco: OpcoCode, cfa: str = "*") -> OAuthClient:
-        client = self.oauth.get(OpcoCode(opco))
+        """The CFA's own client at ``opco`` if it has one, else the software's."""
+        client = self.cfa_oauth.get((cfa, OpcoCode(opco))) or self.oauth.get(OpcoCode(opco))
         if client is None:
             raise MissingCredentialsError(cfa, f"{opco} (OAuth2 client)")
         return client
+
+    def has_oauth(self, cfa: str, opco: OpcoCode, *, dpop: bool = False) -> bool:
+        client = self.cfa_oauth.get((cfa, OpcoCode(opco))) or self.oauth.get(OpcoCode(opco))
+        return client is not None and (not dpop or client.dpop_key is not None)
 
     def has_key(self, cfa: str, opco: OpcoCode) -> bool:
         return (cfa, OpcoCode(opco)) in self.keys
@@ -115,8 +126,22 @@ class CredentialStore:
     def add_key(self, siret: str, opco: OpcoCode, key: str, expiry: date | None = None) -> None:
         self.keys[(siret, OpcoCode(opco))] = ApiKey(SecretStr(key), expiry)
 
-    def add_oauth(self, opco: OpcoCode, client_id: str, client_secret: str) -> None:
-        self.oauth[OpcoCode(opco)] = OAuthClient(client_id, SecretStr(client_secret))
+    def add_oauth(
+        self,
+        opco: OpcoCode,
+        client_id: str,
+        client_secret: str,
+        *,
+        cfa: str | None = None,
+        dpop_key: str | None = None,
+    ) -> None:
+        """The software's client at ``opco``, or the CFA ``cfa``'s own one."""
+        key = SecretStr(dpop_key) if dpop_key else None
+        client = OAuthClient(client_id, SecretStr(client_secret), key)
+        if cfa is None:
+            self.oauth[OpcoCode(opco)] = client
+        else:
+            self.cfa_oauth[(cfa, OpcoCode(opco))] = client
 
     # ---- loaders -------------------------------------------------------------------------
 
@@ -147,7 +172,17 @@ class CredentialStore:
             if not client_id or not secret:
                 self.problems.append(f"{where}: empty client_id or client_secret")
                 continue
-            self.add_oauth(opco, client_id, secret)
+            cfa = None
+            if (row.get("siret") or "").strip():
+                cfa = self._siret(row["siret"], where)
+                if cfa is None:
+                    continue
+            dpop_key = None
+            if (row.get("dpop_key_file") or "").strip():
+                dpop_key = self._read_secret(path.parent / row["dpop_key_file"].strip())
+                if dpop_key is None:
+                    continue
+            self.add_oauth(opco, client_id, secret, cfa=cfa, dpop_key=dpop_key)
 
     def load_dir(self, root: Path) -> None:
         if not root.is_dir():
@@ -180,14 +215,25 @@ class CredentialStore:
             opco = self._opco(opco_dir.name, str(opco_dir), show=True)
             if opco is None:
                 continue
-            id_file, secret_file = opco_dir / "client_id", opco_dir / "client_secret"
-            if not id_file.is_file() or not secret_file.is_file():
-                self.problems.append(f"{opco_dir}: needs both client_id and client_secret files")
-                continue
-            client_id = self._read_secret(id_file)
-            secret = self._read_secret(secret_file)
-            if client_id is not None and secret is not None:
-                self.add_oauth(opco, client_id, secret)
+            self._load_oauth_client(opco_dir, opco, None)
+            for cfa_dir in _visible_dirs(opco_dir):
+                siret = self._siret(cfa_dir.name, str(cfa_dir))
+                if siret is not None:
+                    self._load_oauth_client(cfa_dir, opco, siret)
+
+    def _load_oauth_client(self, folder: Path, opco: OpcoCode, cfa: str | None) -> None:
+        id_file, secret_file = folder / "client_id", folder / "client_secret"
+        if not id_file.is_file() and not secret_file.is_file() and cfa is None:
+            return  # only per-CFA clients under this OPCO
+        if not id_file.is_file() or not secret_file.is_file():
+            self.problems.append(f"{folder}: needs both client_id and client_secret files")
+            return
+        client_id = self._read_secret(id_file)
+        secret = self._read_secret(secret_file)
+        dpop_file = folder / "dpop_key.pem"
+        dpop_key = self._read_secret(dpop_file) if dpop_file.is_file() else None
+        if client_id is not None and secret is not None:
+            self.add_oauth(opco, client_id, secret, cfa=cfa, dpop_key=dpop_key)
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -276,7 +322,12 @@ def load_credentials(settings: Settings) -> CredentialStore:
         keys_csv=creds.keys_file, secrets_dir=creds.keys_dir, oauth_csv=creds.oauth_clients_file
     )
     for opco, client in creds.oauth_clients.items():
-        store.add_oauth(opco, client.client_id, client.client_secret.get_secret_value())
+        dpop_key = client.dpop_key.get_secret_value() if client.dpop_key is not None else None
+        if client.dpop_key_file is not None:
+            dpop_key = store._read_secret(client.dpop_key_file)
+        store.add_oauth(
+            opco, client.client_id, client.client_secret.get_secret_value(), dpop_key=dpop_key
+        )
     for opco, by_siret in creds.keys.items():
         for raw_siret, key in by_siret.items():
             siret = raw_siret.strip().replace(" ", "")

@@ -74,6 +74,7 @@ class ReloadingCredentialStore(CredentialStore):
             return False
         fresh = self._load()
         self.keys, self.oauth, self.problems = fresh.keys, fresh.oauth, fresh.problems
+        self.cfa_oauth = fresh.cfa_oauth
         self._stamp, self._pending = stamp, None
         self.reloads += 1
         if self._on_reload is not None:
@@ -91,6 +92,10 @@ class ReloadingCredentialStore(CredentialStore):
     def has_key(self, cfa: str, opco: OpcoCode) -> bool:
         self.refresh()
         return super().has_key(cfa, opco)
+
+    def has_oauth(self, cfa: str, opco: OpcoCode, *, dpop: bool = False) -> bool:
+        self.refresh()
+        return super().has_oauth(cfa, opco, dpop=dpop)
 
     def entries(self) -> list[KeyEntry]:
         self.refresh()

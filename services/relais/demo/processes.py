@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+from joserfc.jwk import ECKey, RSAKey
 
+from relais.domain.profiles import load_profiles
 from relais.errors import ConfigurationError
 from relais_simulator.config import ADMIN_TOKEN_ENV
 
@@ -268,14 +270,43 @@ def relais_env(
 
 
 def write_profiles(source: Path, dest: Path, simulator_url: str) -> None:
-    """The bundled profiles with every URL pointing at the running simulator."""
+    """The bundled profiles with every URL's origin moved to the running simulator (each OPCO's
+    base path and token server path stay the profile's)."""
     doc = json.loads(source.read_text(encoding="utf-8"))
     for code, body in doc["opcos"].items():
-        body["base_url"] = f"{simulator_url}/{code}/ApiEchangeCFA"
+        body["base_url"] = f"{simulator_url}/{code}"
         oauth2 = (body.get("auth") or {}).get("oauth2")
         if oauth2:
-            oauth2["token_url"] = f"{simulator_url}/{code}/oauth2/token"
+            path = httpx.URL(oauth2["token_url"]).path
+            oauth2["token_url"] = f"{simulator_url}{path}"
     dest.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+
+
+def oauth_client_rows(
+    profiles_file: Path, directory: Path, client_id: str, client_secret: str
+) -> list[list[str]]:
+    """``opco,client_id,client_secret,dpop_key_file`` rows: one client for every OPCO whose profile
+    asks for OAuth2; where it asks for DPoP, a fresh key pair (its private PEM written beside,
+    0600) that the simulator never needs (the proof carries the public key)."""
+    rows: list[list[str]] = []
+    for code, profile in load_profiles(profiles_file).items():
+        if profile.auth.oauth2 is None:
+            continue
+        key_file = ""
+        if profile.auth.dpop is not None:
+            pem = new_dpop_key(profile.auth.dpop.alg)
+            path = directory / f"dpop-{code.value.lower()}.pem"
+            path.touch(mode=0o600)
+            path.write_bytes(pem)
+            key_file = path.name
+        rows.append([code.value, client_id, client_secret, key_file])
+    return rows
+
+
+def new_dpop_key(alg: str) -> bytes:
+    """A private key in PEM for DPoP proofs (RS256: RSA 2048; ES256: P-256)."""
+    key = ECKey.generate_key("P-256") if alg == "ES256" else RSAKey.generate_key(2048)
+    return key.as_pem(private=True)
 
 
 class SimulatorAdmin:

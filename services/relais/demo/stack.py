@@ -20,6 +20,7 @@ from relais.demo.processes import (
     RelaisProcess,
     SimulatorAdmin,
     SimulatorProcess,
+    oauth_client_rows,
     relais_env,
     write_profiles,
 )
@@ -76,8 +77,10 @@ def prepare_files(workdir: Path, generator: Generator, today: date) -> Files:
     oauth = workdir / "oauth.csv"
     _private_csv(
         oauth,
-        ["opco", "client_id", "client_secret"],
-        [["AKTO", OAUTH_CLIENT_ID, secrets.token_urlsafe(24)]],
+        ["opco", "client_id", "client_secret", "dpop_key_file"],
+        oauth_client_rows(
+            referential("opco-profiles.json"), workdir, OAUTH_CLIENT_ID, secrets.token_urlsafe(24)
+        ),
     )
     ledger = (workdir / "ledger.db").resolve()
     return Files(workdir, keys, oauth, workdir / "opco-profiles.json", f"sqlite:///{ledger}")

@@ -7,10 +7,11 @@ the simulator. Production overrides base URLs and limits through settings, never
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from relais.domain.opco import OpcoCode
 
@@ -50,11 +51,32 @@ class Capabilities(BaseModel):
         return bool(getattr(self, capability))
 
 
+TokenServer = Literal["azure_ad", "identityserver", "keycloak", "okta"]
+"""The token server's flavour: what the simulator reproduces and the probe names."""
+
+AuthScheme = Literal["api_key", "oauth2", "oauth2_dpop"]
+
+
 class OAuth2Profile(BaseModel):
+    """OAuth2 client credentials (convergence-api.md 0: every OPCO the working client used)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     token_url: str
-    scope: str = ".default"
+    scope: str | None = ".default"
+    """Sent as ``scope`` in the token request; None: no scope at all (Keycloak at OPCO EP)."""
+    server: TokenServer = "azure_ad"
+
+
+class DpopProfile(BaseModel):
+    """OAuth2 + DPoP (RFC 9449): the token request carries a proof signed with the CFA's key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alg: Literal["RS256", "ES256"] = "RS256"
+    calls: Literal["dpop", "bearer"] = "dpop"
+    """How API calls carry the token: ``Authorization: DPoP`` + a proof with ``ath`` (RFC 9449),
+    or a plain ``Bearer`` (what a client that binds only the token request would send)."""
 
 
 class AuthProfile(BaseModel):
@@ -62,6 +84,55 @@ class AuthProfile(BaseModel):
 
     api_key_header: str = "X-API-KEY"
     oauth2: OAuth2Profile | None = None
+    dpop: DpopProfile | None = None
+
+    @model_validator(mode="after")
+    def _dpop_needs_oauth2(self) -> AuthProfile:
+        if self.dpop is not None and self.oauth2 is None:
+            raise ValueError("auth.dpop needs auth.oauth2 (DPoP binds an OAuth2 token)")
+        return self
+
+    @property
+    def scheme(self) -> AuthScheme:
+        if self.oauth2 is None:
+            return "api_key"
+        return "oauth2_dpop" if self.dpop is not None else "oauth2"
+
+
+IDENTIFIER_NAMES = ("numero_interne", "numero_externe", "numero_deca", "numero_interne_facture")
+
+
+class IdentifierFormats(BaseModel):
+    """The shapes of the ids an OPCO issues, as templates: ``#`` a digit, ``@`` an upper-case
+    letter, anything else itself (``@@-#######-#``). None: not known (any id is accepted)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    numero_interne: str | None = None
+    numero_externe: str | None = None
+    numero_deca: str | None = None
+    numero_interne_facture: str | None = None
+
+    @field_validator(*IDENTIFIER_NAMES)
+    @classmethod
+    def _bounded(cls, value: str | None) -> str | None:
+        if value is not None and not 0 < len(value) <= 40:
+            raise ValueError("an identifier template has 1 to 40 characters")
+        return value
+
+    def pattern(self, name: str) -> re.Pattern[str] | None:
+        template = getattr(self, name)
+        return None if template is None else template_pattern(template)
+
+    def mismatch(self, name: str, value: str) -> bool:
+        """True when ``value`` does not have the shape the profile gives (False when unknown)."""
+        pattern = self.pattern(name)
+        return pattern is not None and pattern.fullmatch(value) is None
+
+
+def template_pattern(template: str) -> re.Pattern[str]:
+    parts = {"#": r"\d", "@": "[A-Z]"}
+    return re.compile("".join(parts.get(ch, re.escape(ch)) for ch in template))
 
 
 RouteName = Literal["conventions", "factures", "documents"]
@@ -154,22 +225,56 @@ class OpcoProfile(BaseModel):
     code: OpcoCode
     name: str
     base_url: str
+    """The OPCO's root (scheme, host, an optional prefix); the routes live under ``base_path``."""
+    base_path: str = "/ApiEchangeCFA"
     capabilities: Capabilities = Field(default_factory=Capabilities)
     auth: AuthProfile = Field(default_factory=AuthProfile)
     quirks: Quirks = Field(default_factory=Quirks)
     transport: TransportProfile = Field(default_factory=TransportProfile)
     errors: ErrorsProfile = Field(default_factory=ErrorsProfile)
     etats: EtatsProfile = Field(default_factory=EtatsProfile)
-    sources: dict[str, str] = Field(default_factory=dict)
-    """Each value's source and confidence: ``{"<dotted.key>": "<source> (<A|B|C>)"}``."""
+    identifiers: IdentifierFormats = Field(default_factory=IdentifierFormats)
     page_size: int = Field(default=50, ge=1)
     rate_limit_per_s: float = Field(default=50.0, gt=0)
     max_concurrency: int = Field(default=32, ge=1)
+    sources: dict[str, str] = Field(default_factory=dict)
+    """Where each value comes from and its confidence: ``{"base_path": "convergence-api.md 0,
+    working ERP client (A-)"}`` (keys are dotted paths of this model)."""
+
+    @field_validator("base_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith("/"):
+            raise ValueError("base_path starts with '/' (or is empty: no prefix)")
+        return value
+
+    @model_validator(mode="after")
+    def _sources_name_fields(self) -> OpcoProfile:
+        for key in self.sources:
+            if not _has_path(self, key):
+                raise ValueError(f"sources: {key!r} is not a field of the profile")
+        return self
+
+    @property
+    def api_url(self) -> str:
+        """Where the routes are: ``base_url`` + ``base_path`` (``v1/dossiers`` is relative)."""
+        return self.base_url.rstrip("/") + self.base_path
 
     @property
     def dossier_version(self) -> int:
         """The protocol version relais uses to submit dossiers: v2 where the OPCO has it."""
         return 2 if self.capabilities.dossiers_v2 else 1
+
+
+def _has_path(model: BaseModel, dotted: str) -> bool:
+    node: object = model
+    for part in dotted.split("."):
+        fields = type(node).model_fields if isinstance(node, BaseModel) else None
+        if fields is None or part not in fields:
+            return False
+        node = getattr(node, part)
+    return True
 
 
 def parse_profiles(text: str) -> dict[OpcoCode, OpcoProfile]:

@@ -35,7 +35,7 @@ COMMANDS: dict[str, str] = {
     "dlq": "List or replay dead letters.",
     "keys": "Check the validity of each CFA key at each OPCO.",
     "config": "Validate settings, credentials and profiles without starting anything.",
-    "opco": "Pause or resume an OPCO for its maintenance window; show the pauses.",
+    "opco": "Pause, resume or probe an OPCO; show the pauses.",
     "completion": "Print the shell completion script (bash, zsh or fish).",
 }
 

@@ -145,10 +145,20 @@ def _check_credentials(
     store = load_credentials(settings)
     for problem in [*store.problems, *loose_secret_files()]:
         report.add("error", "credentials", problem)
-    for code, profile in sorted(profiles.items()):
-        if profile.auth.oauth2 is not None and code not in store.oauth:
-            report.add("error", "credentials", f"{code} needs an OAuth2 client; none configured")
     entries = store.entries()
+    for code, profile in sorted(profiles.items()):
+        if profile.auth.oauth2 is None:
+            continue
+        dpop = profile.auth.dpop is not None
+        lacking = [e.siret for e in entries if e.opco == code]
+        lacking = [siret for siret in lacking if not store.has_oauth(siret, code, dpop=dpop)]
+        if code not in store.oauth and not store.cfa_oauth and not lacking:
+            lacking = ["every CFA"]
+        if lacking:
+            what = "an OAuth2 client with a DPoP key" if dpop else "an OAuth2 client"
+            report.add(
+                "error", "credentials", f"{code} needs {what}; none for {', '.join(lacking[:3])}"
+            )
     cfas = sorted({e.siret for e in entries})
     soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
     for entry in entries:

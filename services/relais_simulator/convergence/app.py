@@ -36,7 +36,8 @@ OPCO_BY_NAME: dict[str, OpcoCode] = {c.value: c for c in OpcoCode}
 
 
 class ConvergenceApp:
-    """The raw ASGI app mounted at ``/{opco}/ApiEchangeCFA/{rest:path}``."""
+    """The raw ASGI app mounted at ``/{opco}/{rest:path}``: ``rest`` starts with the OPCO's base
+    path (``SorApiEchangeCFA`` at AKTO, nothing at AFDAS), matched case-insensitively."""
 
     def __init__(self, sim: Simulator, openapi: Callable[[OpcoCode], Json]) -> None:
         self.sim = sim
@@ -64,11 +65,13 @@ class ConvergenceApp:
     async def dispatch(self, request: Request) -> Response:
         sim = self.sim
         params = request.path_params
-        opco = OPCO_BY_NAME.get(params.get("opco", ""))
-        rest: str = params.get("rest", "")
+        opco = OPCO_BY_NAME.get(params.get("opco", "").upper())
         if opco is None:
             return self._other(request, "unknown", error_response(404, "OPCO inconnu"))
-        if rest == "openapi.json" and request.method == "GET":
+        rest = strip_base_path(params.get("rest", ""), sim.profiles[opco].base_path)
+        if rest is None:
+            return self._other(request, "unknown", error_response(404, "Ressource inconnue"), opco)
+        if rest.lower() == "openapi.json" and request.method == "GET":
             return self._other(request, "openapi", JsonResponse(self._openapi(opco)), opco)
         spec, version, exists = match(request.method, rest)
         if spec is None or version is None:
@@ -84,6 +87,7 @@ class ConvergenceApp:
             opco=opco.value,
             route=spec.name,
             version=version,
+            base_path=sim.profiles[opco].base_path,
         )
         if request.method == "POST":  # a digest of the exact bytes received, never the body
             rec.body_sha256 = hashlib.sha256(await request.body()).hexdigest()
@@ -146,6 +150,15 @@ class ConvergenceApp:
             body: Json = shaped_error(shape or errors.shape, exc.message, exc.errors)
             body.update(exc.ids)
             return JsonResponse(body, status_code=exc.status)
+
+
+def strip_base_path(rest: str, base_path: str) -> str | None:
+    """The path after the OPCO's base path (case-insensitive), or None when it is not there."""
+    prefix = base_path.strip("/")
+    if not prefix:
+        return rest
+    head, _, tail = rest.partition("/")
+    return tail if head.lower() == prefix.lower() else None
 
 
 def record_other(

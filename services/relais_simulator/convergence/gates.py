@@ -10,6 +10,7 @@ from starlette.types import Receive, Scope, Send
 
 from relais.domain.opco import OpcoCode
 from relais_simulator.convergence.context import Context
+from relais_simulator.dpop import DpopError
 from relais_simulator.faults import FaultDecision, FaultKind
 from relais_simulator.ratelimit import retry_after_header
 from relais_simulator.records import RequestRecord
@@ -106,14 +107,9 @@ def authenticate(sim: Simulator, ctx: Context, *, allow_expired: bool = False) -
             [error_item("ENTETE_OBLIGATOIRE", h, "En-tête obligatoire") for h in missing],
         )
     if ctx.profile.auth.oauth2 is not None:
-        auth = headers.get("authorization", "")
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() != "bearer" or not sim.oauth.check(ctx.opco, token.strip()):
-            return error_response(
-                401,
-                "Jeton d'accès absent, invalide ou expiré",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
+        refused = _token_refused(sim, ctx)
+        if refused is not None:
+            return refused
     key_value = headers.get(ctx.profile.auth.api_key_header, "").strip()
     if not key_value:  # no credential at all: 401 (convergence-api.md, appendix A)
         return error_response(
@@ -129,3 +125,38 @@ def authenticate(sim: Simulator, ctx: Context, *, allow_expired: bool = False) -
     if not allow_expired and key.expiry < sim.clock.today():
         return error_response(403, "clé API CFA expirée")
     return None
+
+
+def _token_refused(sim: Simulator, ctx: Context) -> Response | None:
+    """The profile's token on the call: ``Bearer``, or ``DPoP`` + a proof (RFC 9449) bound to the
+    key the token was issued for."""
+    headers = ctx.request.headers
+    dpop = ctx.profile.auth.dpop
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    wanted = "dpop" if dpop is not None and dpop.calls == "dpop" else "bearer"
+    found = sim.oauth.find(ctx.opco, token.strip()) if scheme.lower() == wanted else None
+    if found is None:
+        return error_response(
+            401,
+            "Jeton d'accès absent, invalide ou expiré",
+            headers={"WWW-Authenticate": f'{wanted.capitalize()} error="invalid_token"'},
+        )
+    if wanted == "dpop":
+        try:
+            proof = sim.dpop.verify(
+                headers.get("dpop", ""),
+                method=ctx.request.method,
+                url=str(ctx.request.url),
+                access_token=token.strip(),
+            )
+        except DpopError as exc:
+            return _dpop_refused(str(exc))
+        if proof.jkt != found.jkt:
+            return _dpop_refused("preuve DPoP signée par une autre clé que celle du jeton")
+    return None
+
+
+def _dpop_refused(message: str) -> Response:
+    return error_response(
+        401, message, headers={"WWW-Authenticate": 'DPoP error="invalid_dpop_proof"'}
+    )

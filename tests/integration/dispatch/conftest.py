@@ -28,8 +28,6 @@ from relais.services.poll import Poller, PollOptions
 from relais.services.retry import RetryPolicy
 from tests.fixtures.simulator import (
     DEFAULT_CFA_SIRET,
-    OAUTH_CLIENT_ID,
-    OAUTH_CLIENT_SECRET,
     SimulatorProcess,
     default_key,
 )
@@ -145,7 +143,7 @@ async def rig(fresh_simulator: SimulatorProcess, ledger_url: str) -> AsyncIterat
     store = CredentialStore()
     for opco in OpcoCode:
         store.add_key(DEFAULT_CFA_SIRET, opco, default_key(opco))
-    store.add_oauth(OpcoCode.AKTO, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET)
+    sim.add_oauth_clients(store)
     gateway = HttpOpcoGateway(
         load_profiles(referential("opco-profiles.json")),
         store,

@@ -129,7 +129,7 @@ async def run_fuzz(
             "ledger": base.ledger,
             "cfa": base.cfa,
             "dispatch": {"enabled": True, "idle_s": 0.05, "backoff_base_s": 0.1},
-            "credentials": {"keys_file": keys},
+            "credentials": {"keys_file": keys, "oauth_clients_file": sim.oauth_file},
         }
     )
     # the valid events that must get through after the hostile ones

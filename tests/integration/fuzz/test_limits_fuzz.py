@@ -279,7 +279,7 @@ class Harness:
                 "ledger": base.ledger,
                 "cfa": base.cfa,
                 "dispatch": {"enabled": True, "idle_s": 0.05, "backoff_base_s": 0.1},
-                "credentials": {"keys_file": keys},
+                "credentials": {"keys_file": keys, "oauth_clients_file": self.sim.oauth_file},
             }
         )
         self.app: App | None = None
@@ -662,7 +662,9 @@ class Harness:
                 if "dossierId" in body:
                     assert body["dossierId"] in sent_dossiers[i], (*what, "a dossier not its")
                 raw = (s.rec.value or b"").decode()
-                leaked = [n for n in others if n in raw]
+                # as a JSON string: an id of one shape can sit inside another (ATLAS's
+                # numeroExterne 000000016 holds numeroInterne 0000001)
+                leaked = [n for n in others if f'"{n}"' in raw]
                 assert not leaked, (*what, "another CFA's OPCO number", leaked)
         if self.per_cfa:
             assert self.collector.got[self.topics.status] == [], (where, "shared topic used")

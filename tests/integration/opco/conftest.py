@@ -24,8 +24,6 @@ from relais.services.files_port import FileSource
 from relais.services.opco_port import Created, DossierNaturalKey
 from tests.fixtures.simulator import (
     DEFAULT_CFA_SIRET,
-    OAUTH_CLIENT_ID,
-    OAUTH_CLIENT_SECRET,
     SimulatorProcess,
     default_key,
 )
@@ -100,7 +98,7 @@ async def rig(fresh_simulator: SimulatorProcess, tmp_path: Path) -> AsyncIterato
     store = CredentialStore()
     for opco in OpcoCode:
         store.add_key(CFA, opco, default_key(opco))
-    store.add_oauth(OpcoCode.AKTO, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET)
+    sim.add_oauth_clients(store)
     profiles = load_profiles(referential("opco-profiles.json"))
     gateway = HttpOpcoGateway(
         profiles,

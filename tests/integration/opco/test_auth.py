@@ -20,6 +20,7 @@ OTHER_CFA = "35600000000048"
 async def test_wrong_key(rig: Rig) -> None:
     store = CredentialStore()
     store.add_key(CFA, OpcoCode.ATLAS, "not-the-key")
+    rig.sim.add_oauth_clients(store)  # a good token, a wrong key: the key is checked too
     gateway = rig.gateway_with(store=store)
     try:
         with pytest.raises(AuthError) as exc:
@@ -86,7 +87,7 @@ async def test_wrong_oauth_secret(rig: Rig) -> None:
             await gateway.key_info(CFA, OpcoCode.AKTO)
         assert exc.value.messages == ("invalid_client",)
         assert "wrong-secret" not in str(exc.value)
-        records = rig.sim.records(opco="AKTO")
+        records = rig.sim.records(opco="AKTO", tokens=True)
         assert [r["route"] for r in records] == ["oauth2_token"]  # never reached the API
         assert records[0]["status"] == 401
     finally:

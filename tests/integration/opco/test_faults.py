@@ -145,7 +145,7 @@ async def test_convention_answer_lost_resend_is_duplicate(rig: Rig) -> None:
 async def test_connection_refused_is_plain_retryable(rig: Rig) -> None:
     with socket_port() as port:
         gateway = rig.gateway_with(
-            base_urls={OpcoCode.ATLAS: f"http://127.0.0.1:{port}/ATLAS/ApiEchangeCFA"}
+            base_urls={OpcoCode.ATLAS: f"http://127.0.0.1:{port}/ATLAS/SorApiEchangeCFA"}
         )
     try:
         with pytest.raises(RetryableOpcoError) as exc:
@@ -201,7 +201,7 @@ async def test_headers_reach_the_simulator(rig: Rig) -> None:
     assert default_key(OpcoCode.AFDAS).endswith(DEFAULT_CFA_SIRET)
     async with httpx.AsyncClient() as client:
         r = await client.get(
-            f"{rig.sim.opco_url(OpcoCode.AFDAS)}/v2/cfakeyinfo",
+            f"{rig.sim.api_url(OpcoCode.AFDAS)}/v2/cfakeyinfo",
             headers={"X-API-KEY": default_key(OpcoCode.AFDAS)},
         )
     assert r.status_code == 400  # EDITEUR/LOGICIEL/VERSION missing: the client always sends them

@@ -15,8 +15,6 @@ from relais.domain.referentials import referential
 from relais.operator.keys import check_keys
 from tests.fixtures.simulator import (
     DEFAULT_CFA_SIRET,
-    OAUTH_CLIENT_ID,
-    OAUTH_CLIENT_SECRET,
     SimulatorProcess,
     default_key,
 )
@@ -37,7 +35,7 @@ async def test_keys_are_listed_soonest_trouble_first(
     store = CredentialStore()
     store.add_key(DEFAULT_CFA_SIRET, OpcoCode.ATLAS, default_key("ATLAS"), date(2099, 12, 31))
     store.add_key(DEFAULT_CFA_SIRET, OpcoCode.AKTO, default_key("AKTO"), None)
-    store.add_oauth(OpcoCode.AKTO, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET)
+    fresh_simulator.add_oauth_clients(store)
     key = fresh_simulator.key_for(OTHER_CFA, OpcoCode.AFDAS, expiry=soon)
     store.add_key(OTHER_CFA, OpcoCode.AFDAS, key, None)
     later = today + timedelta(days=400)  # configured, not expired: the OPCO alone says invalid

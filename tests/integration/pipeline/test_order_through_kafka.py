@@ -34,7 +34,7 @@ FAULTS = {"latency_ms": 5, "jitter_ms": 25, "error_rate": 0.15, "error_statuses"
 
 
 def app_settings(
-    bootstrap: str, topic_factory: Callable[..., str], tmp_path: Path
+    bootstrap: str, topic_factory: Callable[..., str], tmp_path: Path, oauth_file: Path
 ) -> tuple[Settings, str]:
     topics = make_topics(topic_factory, partitions=4)
     keys = tmp_path / "keys.csv"
@@ -48,7 +48,7 @@ def app_settings(
             "kafka": base.kafka,
             "ledger": base.ledger,
             "dispatch": {"enabled": True, "idle_s": 0.05, "backoff_base_s": 0.05},
-            "credentials": {"keys_file": keys},
+            "credentials": {"keys_file": keys, "oauth_clients_file": oauth_file},
         }
     )
     return settings, topics.status
@@ -74,7 +74,7 @@ async def test_order_per_dossier_across_partitions(
     today = date.fromisoformat(sim.clock()["today"])
     gen = Generator(20261203, today, cfa_count=1)
     gen.cfas[0] = replace(gen.cfas[0], siret=DEFAULT_CFA_SIRET)
-    settings, status_topic = app_settings(kafka_bootstrap, topic_factory, tmp_path)
+    settings, status_topic = app_settings(kafka_bootstrap, topic_factory, tmp_path, sim.oauth_file)
     input_topic = settings.kafka.input_topic
     dossiers = [
         gen.dossier(

@@ -27,9 +27,9 @@ def cerfa_for(opco: str, seed: int = 1, siret: str = DEFAULT_CFA_SIRET) -> dict[
 def post(
     sim: SimulatorProcess, opco: str, path: str, body: Any, siret: str = DEFAULT_CFA_SIRET
 ) -> httpx.Response:
-    return httpx.post(
-        f"{sim.opco_url(opco)}/{path}", json=body, headers=sim.headers(opco, siret), timeout=10
-    )
+    url = f"{sim.api_url(opco)}/{path}"
+    headers = sim.headers(opco, siret, method="POST", url=url)
+    return httpx.post(url, json=body, headers=headers, timeout=10)
 
 
 PROFILES = load_profiles(referential("opco-profiles.json"))
@@ -94,9 +94,9 @@ def get(
     params: dict[str, Any] | None = None,
     siret: str = DEFAULT_CFA_SIRET,
 ) -> httpx.Response:
-    return httpx.get(
-        f"{sim.opco_url(opco)}/{path}", params=params, headers=sim.headers(opco, siret), timeout=10
-    )
+    url = f"{sim.api_url(opco)}/{path}"
+    headers = sim.headers(opco, siret, url=url)
+    return httpx.get(url, params=params, headers=headers, timeout=10)
 
 
 def submit(sim: SimulatorProcess, opco: str, seed: int = 1, version: str = "v1") -> dict[str, Any]:

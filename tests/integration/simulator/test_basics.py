@@ -23,7 +23,7 @@ def cerfa_for(opco: str, seed: int = 1) -> dict[str, Any]:
 
 def test_dossier_is_created_then_duplicate_answers_409(fresh_simulator: SimulatorProcess) -> None:
     sim = fresh_simulator
-    url = sim.opco_url("ATLAS") + "/v2/dossiers"
+    url = sim.api_url("ATLAS") + "/v2/dossiers"
     cerfa = cerfa_for("ATLAS")
     first = httpx.post(url, json={"cerfa": cerfa}, headers=sim.headers("ATLAS"))
     assert first.status_code == 200, first.text
@@ -40,7 +40,7 @@ async def test_concurrent_identical_submissions_create_one_dossier(
 ) -> None:
     sim = fresh_simulator
     sim.set_faults("ATLAS", latency_ms=50, jitter_ms=50)  # interleave the requests
-    url = sim.opco_url("ATLAS") + "/v1/dossiers"
+    url = sim.api_url("ATLAS") + "/v1/dossiers"
     body = {"cerfa": cerfa_for("ATLAS", seed=11)}
     async with httpx.AsyncClient(timeout=10) as client:
         answers = await asyncio.gather(

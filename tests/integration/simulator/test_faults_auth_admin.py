@@ -1,4 +1,4 @@
-"""Fault injection, AKTO's OAuth2 flow and the admin API of the running simulator."""
+"""Fault injection, AKTO's OAuth2 flow (IdentityServer), the admin API of the simulator."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ pytestmark = pytest.mark.integration
 def status(
     sim: SimulatorProcess, opco: str = "ATLAS", timeout: float | httpx.Timeout = 5.0
 ) -> httpx.Response:
-    return httpx.get(sim.opco_url(opco) + "/v1/status", headers=sim.headers(opco), timeout=timeout)
+    url = sim.api_url(opco) + "/v1/status"
+    return httpx.get(url, headers=sim.headers(opco, url=url), timeout=timeout)
 
 
 def test_latency_is_added(fresh_simulator: SimulatorProcess) -> None:
@@ -29,17 +30,18 @@ def test_latency_is_added(fresh_simulator: SimulatorProcess) -> None:
 
         def timed(opco: str) -> float:
             started = time.monotonic()
-            r = client.get(sim.opco_url(opco) + "/v1/status", headers=sim.headers(opco))
+            url = sim.api_url(opco) + "/v1/status"
+            r = client.get(url, headers=sim.headers(opco, url=url))
             assert r.status_code == 200
             return time.monotonic() - started
 
         atlas = [timed("ATLAS") for _ in range(3)]
         for _ in range(3):
             timed("AFDAS")
-    delays = [r["delayMs"] for r in sim.records(opco="ATLAS")]
+    delays = [r["delayMs"] for r in sim.records(opco="ATLAS", route="status")]
     assert len(delays) == 3 and all(300 <= d <= 350 for d in delays), delays
     assert all(spent >= d / 1000 for spent, d in zip(atlas, delays, strict=True)), (atlas, delays)
-    assert [r["delayMs"] for r in sim.records(opco="AFDAS")] == [0, 0, 0]
+    assert [r["delayMs"] for r in sim.records(opco="AFDAS", route="status")] == [0, 0, 0]
 
 
 @pytest.mark.parametrize("code", [500, 502, 503])
@@ -70,13 +72,13 @@ def test_throttle_and_rate_limit_answer_429_with_retry_after(
 
 
 async def test_profile_rate_limits_when_switched_on(fresh_simulator: SimulatorProcess) -> None:
-    """AFDAS's profile allows 50/s in bursts of 50. 120 requests one after the other met no 429
-    when a loaded machine answered fewer than 50 a second; waves of 100 at once are sent until the
-    limiter answers (bounded), and the records show it let through no more than its budget."""
+    """CONSTRUCTYS's profile allows 50/s in bursts of 50. 120 requests one after the other met no
+    429 when a loaded machine answered fewer than 50 a second; waves of 100 at once are sent until
+    the limiter answers (bounded), and the records show it let through no more than its budget."""
     sim = fresh_simulator
     sim.settings(rate_limit=True)
-    headers = sim.headers("AFDAS")
-    url = sim.opco_url("AFDAS") + "/v1/status"
+    headers = sim.headers("CONSTRUCTYS")  # an API key only: the same headers on every call
+    url = sim.api_url("CONSTRUCTYS") + "/v1/status"
     codes: list[int] = []
     async with httpx.AsyncClient(headers=headers, timeout=30) as client:
         for _ in range(20):
@@ -86,7 +88,7 @@ async def test_profile_rate_limits_when_switched_on(fresh_simulator: SimulatorPr
                 break
     assert 429 in codes and codes[0] == 200
     assert set(codes) == {200, 429}
-    records = sim.records(opco="AFDAS")
+    records = sim.records(opco="CONSTRUCTYS")
     arrivals = sorted((r["at"], r["status"]) for r in records)
     start = arrivals[0][0]
     served = 0
@@ -140,7 +142,7 @@ def test_stored_but_response_lost(fresh_simulator: SimulatorProcess, mode: str) 
     cerfa = cerfa_for("ATLAS")
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadTimeout)):
         httpx.post(
-            sim.opco_url("ATLAS") + "/v1/dossiers",
+            sim.api_url("ATLAS") + "/v1/dossiers",
             json={"cerfa": cerfa},
             headers=sim.headers("ATLAS"),
             timeout=httpx.Timeout(5.0, read=0.5),
@@ -174,9 +176,9 @@ def test_faults_file_at_start_is_applied(tmp_path_factory: pytest.TempPathFactor
 
 def test_akto_oauth2_flow_and_expiry(fresh_simulator: SimulatorProcess) -> None:
     sim = fresh_simulator
-    key_only = dict(sim.headers("ATLAS"))
+    key_only = dict(sim.headers("CONSTRUCTYS"))  # an API key only
     key_only["X-API-KEY"] = sim.key_for("73282932000074", "AKTO")
-    r = httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=key_only)
+    r = httpx.get(sim.api_url("AKTO") + "/v1/status", headers=key_only)
     assert r.status_code == 401 and "Bearer" in r.headers["WWW-Authenticate"]
     bad = httpx.post(
         sim.token_url("AKTO"),
@@ -195,28 +197,28 @@ def test_akto_oauth2_flow_and_expiry(fresh_simulator: SimulatorProcess) -> None:
             "grant_type": "client_credentials",
             "client_id": OAUTH_CLIENT_ID,
             "client_secret": OAUTH_CLIENT_SECRET,
-            "scope": ".default",
+            "scope": "api.read api.write",
         },
     )
     assert ok.status_code == 200
     token = ok.json()
     assert token["token_type"] == "Bearer" and token["expires_in"] > 0
     headers = dict(key_only, Authorization=f"Bearer {token['access_token']}")
-    assert httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=headers).status_code == 200
+    assert httpx.get(sim.api_url("AKTO") + "/v1/status", headers=headers).status_code == 200
     sim.expire_tokens()
-    assert httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=headers).status_code == 401
+    assert httpx.get(sim.api_url("AKTO") + "/v1/status", headers=headers).status_code == 401
     # short-lived tokens expire on their own: valid until their lifetime has passed, not after
     # (the tokens are aged through the admin API: no race with a loaded machine's wall clock)
     sim.client.put("/_admin/oauth/ttl", json={"ttl_s": 600}).raise_for_status()
     short = sim.token("AKTO", fresh=True)
     headers["Authorization"] = f"Bearer {short}"
-    assert httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=headers).status_code == 200
+    assert httpx.get(sim.api_url("AKTO") + "/v1/status", headers=headers).status_code == 200
     sim.age_tokens(500)
-    assert httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=headers).status_code == 200
+    assert httpx.get(sim.api_url("AKTO") + "/v1/status", headers=headers).status_code == 200
     sim.age_tokens(101)
-    assert httpx.get(sim.opco_url("AKTO") + "/v1/status", headers=headers).status_code == 401
-    # other OPCO have no token endpoint
-    assert httpx.post(sim.token_url("ATLAS"), data={}).status_code == 404
+    assert httpx.get(sim.api_url("AKTO") + "/v1/status", headers=headers).status_code == 401
+    # an OPCO whose profile has no OAuth2 has no token endpoint
+    assert httpx.post(sim.token_url("OCAPIAT"), data={}).status_code == 404
 
 
 def test_admin_requires_the_bearer_token(simulator: SimulatorProcess) -> None:
@@ -234,7 +236,7 @@ def test_admin_keys_clients_settings_and_etat(fresh_simulator: SimulatorProcess)
     assert any(k["siret"] == "12345678200010" for k in keys)
     assert all(k["key"] != "new-key" for k in keys)  # masked
     r = httpx.get(
-        sim.opco_url("OCAPIAT") + "/v1/status", headers=sim.headers("OCAPIAT", key="new-key")
+        sim.api_url("OCAPIAT") + "/v1/status", headers=sim.headers("OCAPIAT", key="new-key")
     )
     assert r.status_code == 200
     bad = sim.client.post("/_admin/keys", json={"siret": "1", "opco": "X", "key": "", "expiry": ""})

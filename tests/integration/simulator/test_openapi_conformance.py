@@ -47,19 +47,19 @@ def conformance_simulator(simulator: SimulatorProcess) -> Iterator[SimulatorProc
 
 @pytest.fixture(scope="module")
 def atlas_schema(conformance_simulator: SimulatorProcess) -> BaseOpenAPISchema:
-    url = conformance_simulator.opco_url("ATLAS")
+    url = conformance_simulator.api_url("ATLAS")
     return schemathesis.from_uri(f"{url}/openapi.json", base_url=url)
 
 
 @pytest.fixture(scope="module")
 def afdas_schema(conformance_simulator: SimulatorProcess) -> BaseOpenAPISchema:
-    url = conformance_simulator.opco_url("AFDAS")
+    url = conformance_simulator.api_url("AFDAS")
     return schemathesis.from_uri(f"{url}/openapi.json", base_url=url)
 
 
 @pytest.fixture(scope="module")
 def akto_schema(conformance_simulator: SimulatorProcess) -> BaseOpenAPISchema:
-    url = conformance_simulator.opco_url("AKTO")
+    url = conformance_simulator.api_url("AKTO")
     return schemathesis.from_uri(f"{url}/openapi.json", base_url=url)
 
 
@@ -95,7 +95,7 @@ def test_akto_conforms(case: schemathesis.Case, conformance_simulator: Simulator
 def test_afdas_certificats_conform(
     case: schemathesis.Case, conformance_simulator: SimulatorProcess
 ) -> None:
-    response = case.call_and_validate(
-        headers=conformance_simulator.headers("AFDAS"), checks=CHECKS, timeout=10
-    )
+    url = conformance_simulator.api_url("AFDAS") + case.formatted_path
+    headers = conformance_simulator.headers("AFDAS", method=case.method, url=url)
+    response = case.call_and_validate(headers=headers, checks=CHECKS, timeout=10)
     assert response.status_code < 500 or response.status_code == 501

@@ -71,26 +71,26 @@ def test_routes_an_opco_has_not_implemented_answer_501(simulator: SimulatorProce
 def test_missing_software_headers_answer_400(simulator: SimulatorProcess) -> None:
     headers = simulator.headers("ATLAS")
     del headers["LOGICIEL"]
-    r = httpx.get(simulator.opco_url("ATLAS") + "/v1/status", headers=headers)
+    r = httpx.get(simulator.api_url("ATLAS") + "/v1/status", headers=headers)
     assert r.status_code == 400
     assert r.json()["errors"][0]["champ"] == "LOGICIEL"
 
 
 def test_unknown_and_expired_keys_answer_403(fresh_simulator: SimulatorProcess) -> None:
     sim = fresh_simulator
-    r = httpx.get(sim.opco_url("ATLAS") + "/v1/status", headers=sim.headers("ATLAS", key="nope"))
+    r = httpx.get(sim.api_url("ATLAS") + "/v1/status", headers=sim.headers("ATLAS", key="nope"))
     assert r.status_code == 403
     last_day = TODAY + timedelta(days=2)  # a key is valid through its expiry date included
     sim.add_key("11111111111111", "ATLAS", "old-key", last_day.isoformat())
     headers = sim.headers("ATLAS", key="old-key")
-    assert httpx.get(sim.opco_url("ATLAS") + "/v1/status", headers=headers).status_code == 200
+    assert httpx.get(sim.api_url("ATLAS") + "/v1/status", headers=headers).status_code == 200
     sim.advance(2)
-    assert httpx.get(sim.opco_url("ATLAS") + "/v1/status", headers=headers).status_code == 200
+    assert httpx.get(sim.api_url("ATLAS") + "/v1/status", headers=headers).status_code == 200
     sim.advance(1)
-    expired = httpx.get(sim.opco_url("ATLAS") + "/v1/status", headers=headers)
+    expired = httpx.get(sim.api_url("ATLAS") + "/v1/status", headers=headers)
     assert expired.status_code == 403
     assert expired.json()["message"] == "clé API CFA expirée"
-    info = httpx.get(sim.opco_url("ATLAS") + "/v2/cfakeyinfo", headers=headers)
+    info = httpx.get(sim.api_url("ATLAS") + "/v2/cfakeyinfo", headers=headers)
     assert info.status_code == 200 and info.json()["status"] == "error"
 
 

@@ -124,7 +124,10 @@ async def test_a_followup_naming_another_cfas_opco_number_is_rejected(
             "ledger": base.ledger,
             "dispatch": {"enabled": True, "idle_s": 0.05, "backoff_base_s": 0.1},
             "poll": {"enabled": False},
-            "credentials": {"keys_file": keys_file(tmp_path, sim, [cfa_a, cfa_b])},
+            "credentials": {
+                "keys_file": keys_file(tmp_path, sim, [cfa_a, cfa_b]),
+                "oauth_clients_file": sim.oauth_file,
+            },
         }
     )
     base_urls = {opco: sim.opco_url(opco) for opco in OpcoCode}

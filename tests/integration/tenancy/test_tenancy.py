@@ -190,7 +190,7 @@ async def test_no_call_with_another_cfas_key(
             "ledger": base.ledger,
             "dispatch": {"enabled": True, "idle_s": 0.05, "backoff_base_s": 0.1},
             "poll": {"enabled": False},
-            "credentials": {"keys_file": keys},
+            "credentials": {"keys_file": keys, "oauth_clients_file": sim.oauth_file},
         }
     )
     base_urls = {opco: sim.opco_url(opco) for opco in OpcoCode}

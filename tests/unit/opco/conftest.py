@@ -16,7 +16,7 @@ import pytest_asyncio
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.opco import BreakerSettings, HttpOpcoGateway
 from relais.domain.opco import OpcoCode
-from relais.domain.profiles import OpcoProfile, load_profiles
+from relais.domain.profiles import AuthProfile, OpcoProfile, load_profiles
 from relais.domain.referentials import referential
 
 CFA = "12345678900011"
@@ -81,7 +81,16 @@ def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) 
 
 @pytest.fixture(scope="session")
 def profiles() -> dict[OpcoCode, OpcoProfile]:
-    return load_profiles(referential("opco-profiles.json"))
+    """The bundled profiles, with OAuth2 at AKTO only: these tests are about the gateway's
+    mechanics (one OAuth OPCO is enough here); each OPCO's own auth scheme runs against the
+    simulator in ``tests/integration/opco/test_auth_schemes.py``."""
+    bundled = load_profiles(referential("opco-profiles.json"))
+    return {code: p if code is OpcoCode.AKTO else _key_only(p) for code, p in bundled.items()}
+
+
+def _key_only(profile: OpcoProfile) -> OpcoProfile:
+    sources = {k: v for k, v in profile.sources.items() if not k.startswith("auth.")}
+    return profile.model_copy(update={"auth": AuthProfile(), "sources": sources})
 
 
 @pytest.fixture
@@ -146,7 +155,7 @@ def with_token(handler: Handler) -> Handler:
     """Answer AKTO's token endpoint, pass everything else to ``handler``."""
 
     def wrapped(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/oauth2/token"):
+        if request.url.path.endswith("/connect/token"):
             return reply(200, {"access_token": "tok", "token_type": "Bearer", "expires_in": 3600})
         return handler(request)
 

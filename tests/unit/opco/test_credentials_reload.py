@@ -29,14 +29,14 @@ class Clock:
 def mount_secret(root: Path, version: str, key: str) -> None:
     """What the kubelet does: files in a timestamped folder, ``..data`` swapped atomically."""
     data = root / f"..{version}"
-    (data / "ATLAS").mkdir(parents=True)
-    (data / "ATLAS" / CFA).write_text(key)
-    (data / "ATLAS" / CFA).chmod(0o400)
+    (data / "OCAPIAT").mkdir(parents=True)
+    (data / "OCAPIAT" / CFA).write_text(key)
+    (data / "OCAPIAT" / CFA).chmod(0o400)
     tmp = root / "..data_tmp"
     tmp.symlink_to(data.name)
     os.replace(tmp, root / "..data")
-    if not (root / "ATLAS").exists():
-        (root / "ATLAS").symlink_to("..data/ATLAS")
+    if not (root / "OCAPIAT").exists():
+        (root / "OCAPIAT").symlink_to("..data/OCAPIAT")
 
 
 def store_for(root: Path, clock: Clock) -> ReloadingCredentialStore:
@@ -46,7 +46,7 @@ def store_for(root: Path, clock: Clock) -> ReloadingCredentialStore:
 
 
 def key_of(store: CredentialStore) -> str:
-    return store.api_key(CFA, OpcoCode.ATLAS).value.get_secret_value()
+    return store.api_key(CFA, OpcoCode.OCAPIAT).value.get_secret_value()
 
 
 async def test_a_key_rotated_on_disk_is_used_by_the_next_call(tmp_path: Path) -> None:
@@ -63,12 +63,12 @@ async def test_a_key_rotated_on_disk_is_used_by_the_next_call(tmp_path: Path) ->
 
     gateway = build_gateway(Settings(), store, transport=httpx.MockTransport(handler))
     try:
-        await gateway.get_dossier(CFA, OpcoCode.ATLAS, "N1")
+        await gateway.get_dossier(CFA, OpcoCode.OCAPIAT, "N1")
         mount_secret(root, "2026_12_02", NEW)
         clock.now += 2.5
         assert not store.refresh()  # the change is seen; it must settle first
         clock.now += 2.5
-        await gateway.get_dossier(CFA, OpcoCode.ATLAS, "N1")  # this call reloads
+        await gateway.get_dossier(CFA, OpcoCode.OCAPIAT, "N1")  # this call reloads
     finally:
         await gateway.aclose()
     assert OLD in sent[0] and NEW not in sent[0]
@@ -80,7 +80,7 @@ def test_files_are_looked_at_no_more_than_every_interval_and_reloaded_once_settl
     tmp_path: Path,
 ) -> None:
     keys = tmp_path / "keys.csv"
-    keys.write_text(f"siret,opco,key,expiry\n{CFA},ATLAS,{OLD},\n")
+    keys.write_text(f"siret,opco,key,expiry\n{CFA},OCAPIAT,{OLD},\n")
     keys.chmod(0o600)
     clock = Clock()
     seen: list[int] = []
@@ -90,7 +90,7 @@ def test_files_are_looked_at_no_more_than_every_interval_and_reloaded_once_settl
         clock=clock,
         on_reload=lambda fresh: seen.append(len(fresh.keys)),
     )
-    keys.write_text(f"siret,opco,key,expiry\n{CFA},ATLAS,{NEW},\n")
+    keys.write_text(f"siret,opco,key,expiry\n{CFA},OCAPIAT,{NEW},\n")
     assert key_of(store) == OLD  # not looked at yet: within the interval
     clock.now = 2.0
     assert key_of(store) == OLD  # changed: waits for it to settle
@@ -106,7 +106,7 @@ def test_files_are_looked_at_no_more_than_every_interval_and_reloaded_once_settl
 
 def test_a_file_still_being_written_is_not_loaded(tmp_path: Path) -> None:
     keys = tmp_path / "keys.csv"
-    keys.write_text(f"siret,opco,key,expiry\n{CFA},ATLAS,{OLD},\n")
+    keys.write_text(f"siret,opco,key,expiry\n{CFA},OCAPIAT,{OLD},\n")
     keys.chmod(0o600)
     clock = Clock()
     store = ReloadingCredentialStore(
@@ -115,7 +115,7 @@ def test_a_file_still_being_written_is_not_loaded(tmp_path: Path) -> None:
     keys.write_text("siret,opco,key,expiry\n")  # truncated mid-write
     clock.now = 2.0
     assert not store.refresh()
-    keys.write_text(f"siret,opco,key,expiry\n{CFA},ATLAS,{NEW},\n")  # the write completes
+    keys.write_text(f"siret,opco,key,expiry\n{CFA},OCAPIAT,{NEW},\n")  # the write completes
     clock.now = 4.0
     assert not store.refresh()  # changed again since the last look: still settling
     clock.now = 6.0

@@ -19,8 +19,12 @@ def settings() -> Settings:
             "logiciel": "relais-prod",
             "version": "9.9",
             "overrides": {
-                "ATLAS": {"base_url": "https://atlas.example/ApiEchangeCFA", "max_concurrency": 4},
-                "AFDAS": {"rate_limit_per_s": 2.5},
+                "ATLAS": {
+                    "base_url": "https://atlas.example",
+                    "max_concurrency": 4,
+                    "auth": {"oauth2": None},  # a sandbox with API keys only
+                },
+                "AFDAS": {"rate_limit_per_s": 2.5, "auth": {"oauth2": None}},
             },
         }
     )
@@ -28,10 +32,35 @@ def settings() -> Settings:
 
 def test_apply_overrides(profiles: dict[OpcoCode, OpcoProfile]) -> None:
     changed, base_urls = apply_overrides(profiles, settings().opco)
-    assert base_urls == {OpcoCode.ATLAS: "https://atlas.example/ApiEchangeCFA"}
+    assert base_urls == {OpcoCode.ATLAS: "https://atlas.example"}
     assert changed[OpcoCode.ATLAS].max_concurrency == 4
     assert changed[OpcoCode.AFDAS].rate_limit_per_s == 2.5
     assert changed[OpcoCode.AKTO] == profiles[OpcoCode.AKTO]
+
+
+def test_overrides_change_how_an_opco_speaks(profiles: dict[OpcoCode, OpcoProfile]) -> None:
+    opco = Settings(
+        opco={
+            "overrides": {
+                "AKTO": {
+                    "base_path": "/ApiEchangeCFA",
+                    "token_url": "https://login.akto.example/token",
+                    "identifiers": {"numero_interne": "##########"},
+                },
+                "AFDAS": {"auth": {"oauth2": None}},
+            }
+        }
+    ).opco
+    changed, _ = apply_overrides(profiles, opco)
+    akto = changed[OpcoCode.AKTO]
+    assert akto.base_path == "/ApiEchangeCFA"
+    assert akto.auth.oauth2 is not None
+    assert akto.auth.oauth2.token_url == "https://login.akto.example/token"
+    assert akto.auth.oauth2.scope == "api.read api.write"  # the rest of the auth stays
+    assert akto.identifiers.mismatch("numero_interne", "1234567")
+    assert akto.sources["base_path"] == "deployment override (settings)"
+    assert changed[OpcoCode.AFDAS].auth.scheme == "api_key"
+    assert not any(key.startswith("auth.") for key in changed[OpcoCode.AFDAS].sources)
 
 
 async def test_build_gateway_uses_the_settings() -> None:
@@ -47,7 +76,7 @@ async def test_build_gateway_uses_the_settings() -> None:
     gateway = build_gateway(
         settings(),
         store,
-        base_urls={OpcoCode.AFDAS: "http://127.0.0.1:9/AFDAS/ApiEchangeCFA"},
+        base_urls={OpcoCode.AFDAS: "http://127.0.0.1:9/AFDAS"},
         transport=httpx.MockTransport(handler),
     )
     try:
@@ -55,7 +84,7 @@ async def test_build_gateway_uses_the_settings() -> None:
         await gateway.get_dossier(CFA, OpcoCode.AFDAS, "N1")
     finally:
         await gateway.aclose()
-    assert str(seen[0].url) == "https://atlas.example/ApiEchangeCFA/v2/dossiers?numeroInterne=N1"
+    assert str(seen[0].url) == "https://atlas.example/SorApiEchangeCFA/v2/dossiers?numeroInterne=N1"
     assert seen[1].url.port == 9
     assert seen[0].headers["EDITEUR"] == "Fede"
     assert seen[0].headers["VERSION"] == "9.9"

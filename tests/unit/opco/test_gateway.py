@@ -44,7 +44,7 @@ async def test_headers_and_body_of_a_dossier(make_gateway: GatewayFactory) -> No
     assert result.etat == "TRANSMIS"
     assert not result.duplicate
     (request,) = recorder.requests
-    assert str(request.url) == "http://127.0.0.1:8765/AFDAS/ApiEchangeCFA/v1/dossiers"
+    assert str(request.url) == "http://127.0.0.1:8765/AFDAS/v1/dossiers"
     assert request.headers["X-API-KEY"] == f"{KEY}-AFDAS"
     assert request.headers["EDITEUR"] == "Federation"
     assert request.headers["LOGICIEL"] == "relais"
@@ -59,7 +59,7 @@ async def test_v2_where_the_profile_has_it(make_gateway: GatewayFactory) -> None
     gateway, recorder, _ = make_gateway(created)
     await gateway.submit_dossier(CFA, OpcoCode.ATLAS, {"cerfa": CERFA})
     (request,) = recorder.requests
-    assert request.url.path == "/ATLAS/ApiEchangeCFA/v2/dossiers"
+    assert request.url.path == "/ATLAS/SorApiEchangeCFA/v2/dossiers"
     assert json.loads(request.content) == {"cerfa": CERFA}  # not wrapped twice
 
 
@@ -88,8 +88,8 @@ async def test_each_cfa_its_own_key(make_gateway: GatewayFactory) -> None:
             "/OPCOMMERCE/ApiEchangeCFA/v1/factures",
             "factures",
         ),
-        ("submit_certificat", OpcoCode.AFDAS, "/AFDAS/ApiEchangeCFA/v2/certificats", "certificats"),
-        ("submit_document", OpcoCode.OPCOEP, "/OPCOEP/ApiEchangeCFA/v1/documents", "documents"),
+        ("submit_certificat", OpcoCode.AFDAS, "/AFDAS/v2/certificats", "certificats"),
+        ("submit_document", OpcoCode.OPCOEP, "/OPCOEP/v1/documents", "documents"),
         (
             "declare_rupture",
             OpcoCode.OCAPIAT,
@@ -272,7 +272,7 @@ async def test_get_dossier_normalises_quirks(make_gateway: GatewayFactory) -> No
     ]
     gateway, recorder, _ = make_gateway(lambda r: reply(200, detail))
     result = await gateway.get_dossier(CFA, OpcoCode.ATLAS, "N1")
-    assert recorder.requests[0].url.path == "/ATLAS/ApiEchangeCFA/v2/dossiers"
+    assert recorder.requests[0].url.path == "/ATLAS/SorApiEchangeCFA/v2/dossiers"
     assert recorder.requests[0].url.params["numeroInterne"] == "N1"
     assert result["engagementsFraisAnnexe"][0]["natureFrais"] == "RESTAURATION"
     assert result["detailsFacturation"]["iban"] == "FR7612345"
@@ -285,7 +285,7 @@ async def test_get_dossier_v1_and_404(make_gateway: GatewayFactory) -> None:
         await gateway.get_dossier(CFA, OpcoCode.AFDAS, "N404")
     assert exc.value.messages == ("Dossier inconnu",)  # the OPCO's text: never in str(error)
     assert "Dossier inconnu" not in str(exc.value)
-    assert recorder.requests[0].url.path == "/AFDAS/ApiEchangeCFA/v1/dossiers"
+    assert recorder.requests[0].url.path == "/AFDAS/v1/dossiers"
 
 
 async def test_key_info(make_gateway: GatewayFactory) -> None:

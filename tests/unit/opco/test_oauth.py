@@ -12,7 +12,7 @@ from relais.domain.opco import OpcoCode
 from relais.errors import AuthError, MissingCredentialsError, RetryableOpcoError
 from tests.unit.opco.conftest import AKTO_SECRET, CFA, FakeClock, GatewayFactory, reply
 
-TOKEN_PATH = "/AKTO/oauth2/token"
+TOKEN_PATH = "/AKTO/SorApiIdentityServer/connect/token"
 
 
 class FakeAkto:
@@ -48,18 +48,18 @@ async def test_token_form_and_bearer(make_gateway: GatewayFactory) -> None:
     gateway, recorder, _ = make_gateway(akto)
     await submit(gateway)
     token_request, call = recorder.requests
-    assert str(token_request.url) == "http://127.0.0.1:8765/AKTO/oauth2/token"
+    assert str(token_request.url) == "http://127.0.0.1:8765/AKTO/SorApiIdentityServer/connect/token"
     assert token_request.headers["content-type"] == "application/x-www-form-urlencoded"
     form = parse_qs(token_request.content.decode())
     assert form == {
         "grant_type": ["client_credentials"],
         "client_id": ["relais-client"],
         "client_secret": [AKTO_SECRET],
-        "scope": [".default"],
+        "scope": ["api.read api.write"],
     }
     assert call.headers["Authorization"] == "Bearer t1"
     assert call.headers["X-API-KEY"].endswith("-AKTO")
-    assert call.url.path == "/AKTO/ApiEchangeCFA/v2/dossiers"
+    assert call.url.path == "/AKTO/SorApiEchangeCFA/v2/dossiers"
 
 
 async def test_token_cached_until_expiry_minus_60s(
@@ -85,9 +85,9 @@ async def test_401_refreshes_once_and_retries(make_gateway: GatewayFactory) -> N
     assert result.ids == {"numeroInterne": "N1"}  # type: ignore[attr-defined]
     assert akto.issued == 2
     assert [r.url.path for r in recorder.requests][-3:] == [
-        "/AKTO/ApiEchangeCFA/v2/dossiers",
+        "/AKTO/SorApiEchangeCFA/v2/dossiers",
         TOKEN_PATH,
-        "/AKTO/ApiEchangeCFA/v2/dossiers",
+        "/AKTO/SorApiEchangeCFA/v2/dossiers",
     ]
 
 
@@ -188,18 +188,18 @@ async def test_concurrent_calls_share_one_token(make_gateway: GatewayFactory) ->
 
 
 def test_token_url_follows_a_moved_base_url(profiles: dict, credentials: CredentialStore) -> None:
-    from relais.adapters.opco.gateway import _token_url
+    from relais.adapters.opco.authorizer import token_url_of
 
     akto = profiles[OpcoCode.AKTO]
 
     def moved(base_url: str | None, override: str | None) -> str | None:
-        return _token_url(akto, base_url, override)
+        return token_url_of(akto, base_url, override)
 
-    assert moved(None, None) == "http://127.0.0.1:8765/AKTO/oauth2/token"
-    assert moved("http://127.0.0.1:4321/AKTO/ApiEchangeCFA", None) == (
-        "http://127.0.0.1:4321/AKTO/oauth2/token"
+    assert moved(None, None) == "http://127.0.0.1:8765/AKTO/SorApiIdentityServer/connect/token"
+    assert moved("http://127.0.0.1:4321/AKTO", None) == (
+        "http://127.0.0.1:4321/AKTO/SorApiIdentityServer/connect/token"
     )
-    assert moved("http://x/AKTO/ApiEchangeCFA", "https://login.example/t") == (
+    assert moved("http://x/AKTO/SorApiEchangeCFA", "https://login.example/t") == (
         "https://login.example/t"
     )
-    assert _token_url(profiles[OpcoCode.ATLAS], "http://x", None) is None
+    assert token_url_of(profiles[OpcoCode.OCAPIAT], "http://x", None) is None

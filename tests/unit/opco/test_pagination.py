@@ -43,7 +43,7 @@ async def test_v2_pages_until_total(make_gateway: GatewayFactory, wrap: bool) ->
     assert got[0] == DossierEtat("N0", "E0", None, "ENGAGE")
     calls = recorder.requests[1:]  # after the token
     assert [r.url.params["numeroPage"] for r in calls] == ["1", "2", "3"]
-    assert {r.url.path for r in calls} == {"/AKTO/ApiEchangeCFA/v2/dossiers/etats"}
+    assert {r.url.path for r in calls} == {"/AKTO/SorApiEchangeCFA/v2/dossiers/etats"}
 
 
 async def test_stops_on_empty_page_without_total(make_gateway: GatewayFactory) -> None:
@@ -80,7 +80,7 @@ async def test_v1_fallback_bare_list(make_gateway: GatewayFactory) -> None:
     gateway, recorder, _ = make_gateway(lambda r: reply(200, [etat(1), etat(2, "TRANSMIS")]))
     got = [e async for e in gateway.dossier_etats(CFA, OpcoCode.AFDAS)]
     assert [e.etat for e in got] == ["ENGAGE", "TRANSMIS"]
-    assert recorder.paths() == ["GET /AFDAS/ApiEchangeCFA/v1/dossiers/etats"]
+    assert recorder.paths() == ["GET /AFDAS/v1/dossiers/etats"]
 
 
 async def test_v1_paged_like_v2(make_gateway: GatewayFactory) -> None:
@@ -138,7 +138,7 @@ async def test_facture_etats_akto_quirks(make_gateway: GatewayFactory) -> None:
     assert [f.numero_interne_facture for f in got] == ["F1", "F2"]
     assert got[0].etat == "REGLE"
     assert got[0].body["organismeFormation"] == {"siret": "1", "iban": "FR76"}
-    assert recorder.paths()[1] == "GET /AKTO/ApiEchangeCFA/v2/factures/etats"
+    assert recorder.paths()[1] == "GET /AKTO/SorApiEchangeCFA/v2/factures/etats"
 
 
 async def test_find_facture(make_gateway: GatewayFactory) -> None:
@@ -190,7 +190,8 @@ class FakeListing:
         }
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path.split("/ApiEchangeCFA/")[1]
+        path = request.url.path.split("/", 2)[2]  # after /<OPCO>/
+        path = path.split("SorApiEchangeCFA/", 1)[-1]  # and its base path, if it has one
         if path.endswith("dossiers/etats"):
             return reply(200, {"total": len(self.etats), "EtatDossierResult": self.etats})
         if path == "v1/dossiers/liste":

@@ -9,6 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from relais.config import CredentialsSettings, KafkaSettings, OAuthClient, Settings
+from relais.demo.processes import new_dpop_key
 from relais.domain.opco import OpcoCode
 from relais.operator.config_check import check
 
@@ -23,6 +24,16 @@ def keys_csv(tmp_path: Path, rows: list[str]) -> Path:
     return path
 
 
+# every OPCO whose bundled profile asks for OAuth2, and whether it asks for DPoP
+OAUTH_OPCOS = {
+    OpcoCode.AKTO: False,
+    OpcoCode.ATLAS: False,
+    OpcoCode.MOBILITES: False,
+    OpcoCode.OPCOEP: False,
+    OpcoCode.AFDAS: True,
+}
+
+
 def messages(settings: Settings, level: str) -> list[str]:
     return [f.message for f in check(settings, today=TODAY).findings if f.level == level]
 
@@ -33,7 +44,14 @@ def test_complete_settings_have_no_error(tmp_path: Path) -> None:
         kafka=KafkaSettings(topic_sources={"cfa.events.v1": [CFA]}),
         credentials=CredentialsSettings(
             keys_file=keys_csv(tmp_path, rows),
-            oauth_clients={OpcoCode.AKTO: OAuthClient(client_id="c", client_secret=SecretStr("s"))},
+            oauth_clients={
+                code: OAuthClient(
+                    client_id="c",
+                    client_secret=SecretStr("s"),
+                    dpop_key=SecretStr(new_dpop_key("RS256").decode()) if dpop else None,
+                )
+                for code, dpop in OAUTH_OPCOS.items()
+            },
         ),
     )
 
@@ -56,7 +74,9 @@ def test_expired_and_soon_expiring_keys_and_missing_oauth_are_reported(tmp_path:
     warnings = messages(settings, "warning")
 
     assert f"key of {CFA} at ATLAS expired" in errors
-    assert "AKTO needs an OAuth2 client; none configured" in errors
+    assert f"AKTO needs an OAuth2 client; none for {CFA}" in errors
+    assert f"AFDAS needs an OAuth2 client with a DPoP key; none for {CFA}" in errors
+    assert "MOBILITES needs an OAuth2 client; none for every CFA" in errors
     assert any("not a SIRET" in e for e in errors)
     assert f"key of {CFA} at AKTO expires on 2026-12-10" in warnings
     assert any(w.startswith(f"CFA {CFA} has no key at") and "OCAPIAT" in w for w in warnings)

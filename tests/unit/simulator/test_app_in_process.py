@@ -10,7 +10,7 @@ import pytest
 
 from relais.domain.opco import OpcoCode
 from relais_simulator.app import create_app
-from relais_simulator.auth import CfaKey
+from relais_simulator.auth import CfaKey, OAuthClient
 from relais_simulator.config import SimulatorConfig
 
 CFA = "73282932000074"
@@ -26,6 +26,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             CfaKey(CFA, OpcoCode.ATLAS, "k", date(2099, 1, 1)),
             CfaKey(CFA, OpcoCode.OCAPIAT, "k", date(2099, 1, 1)),
         ],
+        oauth_clients=[OAuthClient(OpcoCode.ATLAS, "c", "s")],
         use_rules=False,
     )
     app = create_app(config)
@@ -35,15 +36,17 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_openapi_is_served_per_opco(client: httpx.AsyncClient) -> None:
-    doc = (await client.get("/AKTO/ApiEchangeCFA/openapi.json")).json()
-    assert doc["servers"] == [{"url": "/AKTO/ApiEchangeCFA", "description": "AKTO"}]
+    doc = (await client.get("/AKTO/SorApiEchangeCFA/openapi.json")).json()
+    assert doc["servers"] == [{"url": "/AKTO/SorApiEchangeCFA", "description": "AKTO"}]
     assert "/v2/dossiers/etats" in doc["paths"]
 
 
 async def test_unknown_opco_route_and_method(client: httpx.AsyncClient) -> None:
     assert (await client.get("/NOPE/ApiEchangeCFA/v1/status", headers=HEADERS)).status_code == 404
-    assert (await client.get("/ATLAS/ApiEchangeCFA/v3/status", headers=HEADERS)).status_code == 404
-    wrong = await client.post("/ATLAS/ApiEchangeCFA/v1/status", headers=HEADERS)
+    assert (
+        await client.get("/ATLAS/SorApiEchangeCFA/v3/status", headers=HEADERS)
+    ).status_code == 404
+    wrong = await client.post("/ATLAS/SorApiEchangeCFA/v1/status", headers=HEADERS)
     assert wrong.status_code == 405
     assert wrong.json()["message"]
 
@@ -53,7 +56,14 @@ async def test_non_json_and_nan_bodies_are_400(client: httpx.AsyncClient) -> Non
     for body in (b"{not json", b'{"numeroInterneDossier": NaN}', b"[" * 100_000):
         r = await client.post(url, headers=HEADERS, content=body)
         assert r.status_code == 400, body[:20]
-    atlas = await client.post("/ATLAS/ApiEchangeCFA/v1/conventions", headers=HEADERS, content=b"{}")
+    grant = {"grant_type": "client_credentials", "client_id": "c", "client_secret": "s"}
+    issued = await client.post(
+        "/ATLAS/SorApiIdentityServer/connect/token", data={**grant, "scope": "api.read api.write"}
+    )
+    bearer = {**HEADERS, "Authorization": f"Bearer {issued.json()['access_token']}"}
+    atlas = await client.post(
+        "/ATLAS/SorApiEchangeCFA/v1/conventions", headers=bearer, content=b"{}"
+    )
     assert atlas.status_code == 415  # its profile takes multipart only
 
 
@@ -81,4 +91,4 @@ async def test_dropped_answer_without_a_socket_is_an_error_not_a_response(
         "/_admin/faults/ATLAS", headers={"Authorization": "Bearer admin"}, json={"drop_rate": 1}
     )
     with pytest.raises(ConnectionAbortedError):
-        await client.get("/ATLAS/ApiEchangeCFA/v1/status", headers=HEADERS)
+        await client.get("/ATLAS/SorApiEchangeCFA/v1/status", headers=HEADERS)

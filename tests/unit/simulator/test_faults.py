@@ -99,7 +99,7 @@ def test_routes_filter_restricts_faults() -> None:
         (["POST /v2/dossiers"], ["dossiers_post"]),
         (["get /v1/dossiers"], ["dossier_detail"]),
         (["dossiers"], ["dossier_detail", "dossiers_post"]),
-        (["/AKTO/ApiEchangeCFA/v2/dossiers/etats?numeroPage=1"], ["dossiers_etats"]),
+        (["/AKTO/SorApiEchangeCFA/v2/dossiers/etats?numeroPage=1"], ["dossiers_etats"]),
         (["factures/etats", "POST factures"], ["factures", "factures_etats"]),
     ],
 )

@@ -35,6 +35,10 @@ def test_every_reference_resolves() -> None:
         assert node, ref
 
 
-def test_server_variable_lists_the_11_opco() -> None:
-    variables = build_openapi()["servers"][0]["variables"]["opco"]
-    assert variables["enum"] == [c.value for c in OpcoCode]
+def test_server_variables_list_the_11_opco_by_base_path() -> None:
+    servers = build_openapi()["servers"]
+    listed = [code for server in servers for code in server["variables"]["opco"]["enum"]]
+    assert sorted(listed) == sorted(c.value for c in OpcoCode)
+    urls = {s["url"]: s["variables"]["opco"]["enum"] for s in servers}
+    assert urls["http://127.0.0.1:8765/{opco}/SorApiEchangeCFA"] == ["AKTO", "ATLAS", "MOBILITES"]
+    assert urls["http://127.0.0.1:8765/{opco}"] == ["AFDAS", "OPCOEP"]

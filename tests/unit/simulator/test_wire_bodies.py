@@ -35,7 +35,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     config = SimulatorConfig(
         admin_token="admin",
         start_date=date(2026, 11, 27),
-        keys=[CfaKey(CFA, OpcoCode.ATLAS, "k", date(2099, 1, 1))],
+        keys=[CfaKey(CFA, OpcoCode.OCAPIAT, "k", date(2099, 1, 1))],  # an API key only
         use_rules=True,
     )
     transport = httpx.ASGITransport(app=create_app(config))
@@ -51,7 +51,7 @@ async def test_a_wire_built_dossier_is_accepted_by_the_rules(client: httpx.Async
     body = encode(dossier_body(Cerfa.model_validate(doc)))
     assert b'"dateDebutContrat":"2026-12-01T00:00:00+01:00"' in body
 
-    answer = await client.post("/ATLAS/ApiEchangeCFA/v1/dossiers", headers=HEADERS, content=body)
+    answer = await client.post("/OCAPIAT/ApiEchangeCFA/v1/dossiers", headers=HEADERS, content=body)
 
     assert answer.status_code in (200, 201), answer.text
     assert answer.json()["numeroInterne"]

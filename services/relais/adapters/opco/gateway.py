@@ -6,10 +6,13 @@ OPCO costs nobody else anything. A call goes:
 
     capability check (NotSupportedError, no HTTP) -> credentials (MissingCredentialsError)
     -> breaker (fail fast: RetryableOpcoError(retry_after=cool-down left)) -> semaphore
-    -> OAuth token (AKTO) -> token bucket -> HTTP -> ``decisions.decide`` -> result or relais error
+    -> OAuth token (per the profile's auth: ``authorizer.py``) -> token bucket -> HTTP
+    -> ``decisions.decide`` -> result or relais error
 
-A 401 on an OAuth OPCO drops the token and retries once; a second 401 is an AuthError. The client
-never retries anything else: the dispatcher owns the one retry policy. No httpx exception leaves.
+The routes live at the profile's ``base_url`` + ``base_path`` (``/SorApiEchangeCFA`` at AKTO, none
+at AFDAS). A 401 on an OAuth OPCO drops the token and retries once; a second 401 is an AuthError.
+The client never retries anything else: the dispatcher owns the one retry policy. No httpx
+exception leaves.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import httpx
 
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.opco import routes
+from relais.adapters.opco.authorizer import Authorizer, token_url_of
 from relais.adapters.opco.bodies import check_json, json_body, multipart_upload, request_content
 from relais.adapters.opco.breaker import BreakerSettings, CircuitBreaker
 from relais.adapters.opco.decisions import (
@@ -36,7 +40,6 @@ from relais.adapters.opco.decisions import (
 )
 from relais.adapters.opco.lookup import LISTE_BATCH, cerfa_of, matches, order_candidates
 from relais.adapters.opco.multipart import MultipartBody
-from relais.adapters.opco.oauth import OAuthTokenProvider
 from relais.adapters.opco.observer import NullObserver, RequestObserver, status_class
 from relais.adapters.opco.pages import paginate, unwrap
 from relais.adapters.opco.ratelimit import TokenBucket
@@ -78,8 +81,7 @@ class _Channel:
     semaphore: asyncio.Semaphore
     bucket: TokenBucket
     breaker: CircuitBreaker
-    token_url: str | None
-    oauth: OAuthTokenProvider | None = None
+    authorizer: Authorizer
 
 
 class HttpOpcoGateway:
@@ -119,7 +121,8 @@ class HttpOpcoGateway:
         # One TLS context for every OPCO: building one loads the CA bundle (~20 ms each).
         tls: ssl.SSLContext | bool = httpx.create_ssl_context() if transport is None else True
         for code, profile in profiles.items():
-            base_url = base_urls.get(code, profile.base_url)
+            root = base_urls.get(code, profile.base_url)
+            base_url = root.rstrip("/") + profile.base_path
             limits = httpx.Limits(
                 max_connections=profile.max_concurrency,
                 max_keepalive_connections=profile.max_concurrency,
@@ -137,18 +140,34 @@ class HttpOpcoGateway:
                 follow_redirects=False,
                 trust_env=False,
             )
-            self._channels[code] = _Channel(
-                profile=profile,
-                http=http,
-                semaphore=asyncio.Semaphore(profile.max_concurrency),
-                bucket=TokenBucket(profile.rate_limit_per_s, self._clock),
-                breaker=CircuitBreaker(
-                    breaker or BreakerSettings(),
-                    self._clock,
-                    on_change=self._breaker_hook(code),
-                ),
-                token_url=_token_url(profile, base_urls.get(code), token_urls.get(code)),
-            )
+            token_url = token_url_of(profile, base_urls.get(code), token_urls.get(code))
+            self._channels[code] = self._channel_for(code, profile, http, token_url, breaker)
+
+    def _channel_for(
+        self,
+        code: OpcoCode,
+        profile: OpcoProfile,
+        http: httpx.AsyncClient,
+        token_url: str | None,
+        breaker: BreakerSettings | None,
+    ) -> _Channel:
+        return _Channel(
+            profile=profile,
+            http=http,
+            semaphore=asyncio.Semaphore(profile.max_concurrency),
+            bucket=TokenBucket(profile.rate_limit_per_s, self._clock),
+            breaker=CircuitBreaker(
+                breaker or BreakerSettings(), self._clock, on_change=self._breaker_hook(code)
+            ),
+            authorizer=Authorizer(
+                http,
+                opco=code.value,
+                auth=profile.auth,
+                token_url=token_url,
+                credentials=self._credentials,
+                clock=self._clock,
+            ),
+        )
 
     def _breaker_hook(self, code: OpcoCode) -> Callable[[str], None]:
         def hook(state: str) -> None:
@@ -282,7 +301,10 @@ class HttpOpcoGateway:
         channel = self._channels.get(OpcoCode(opco))
         if channel is None or not self._credentials.has_key(cfa, opco):
             return False
-        return channel.profile.auth.oauth2 is None or OpcoCode(opco) in self._credentials.oauth
+        auth = channel.profile.auth
+        return auth.oauth2 is None or self._credentials.has_oauth(
+            cfa, opco, dpop=auth.dpop is not None
+        )
 
     def quirks(self, opco: OpcoCode) -> Quirks:
         return self._channel(opco).profile.quirks
@@ -390,21 +412,6 @@ class HttpOpcoGateway:
                 opco=str(opco),
             )
 
-    def _oauth(self, cfa: str, opco: OpcoCode, channel: _Channel) -> OAuthTokenProvider | None:
-        oauth2 = channel.profile.auth.oauth2
-        if oauth2 is None or channel.token_url is None:
-            return None
-        if channel.oauth is None:
-            channel.oauth = OAuthTokenProvider(
-                channel.http,
-                opco=str(opco),
-                token_url=channel.token_url,
-                scope=oauth2.scope,
-                client=self._credentials.oauth_client(opco, cfa),
-                clock=self._clock,
-            )
-        return channel.oauth
-
     async def _exchange(
         self,
         cfa: str,
@@ -428,7 +435,7 @@ class HttpOpcoGateway:
             )
         if isinstance(json, dict):
             check_json(name, route, json)
-        oauth = self._oauth(cfa, opco, channel)
+        oauth = channel.authorizer.provider(cfa)
         wait = channel.breaker.before_call()
         if wait is not None:
             raise RetryableOpcoError(
@@ -441,8 +448,8 @@ class HttpOpcoGateway:
             async with channel.semaphore:
                 for attempt in (1, 2):
                     token = await oauth.token() if oauth is not None else None
-                    if token is not None:
-                        headers["Authorization"] = f"Bearer {token}"
+                    url = f"{channel.http.base_url}{route.path}"
+                    headers.update(channel.authorizer.headers(oauth, token, route.method, url))
                     await channel.bucket.acquire()
                     decision, body = await self._once(name, channel, route, headers, params, json)
                     if (
@@ -520,21 +527,6 @@ def _failure(exc: httpx.RequestError) -> TransportFailure:
     if isinstance(exc, httpx.WriteError | httpx.WriteTimeout):
         return TransportFailure.WRITE
     return TransportFailure.READ
-
-
-def _token_url(profile: OpcoProfile, base_url: str | None, override: str | None) -> str | None:
-    """The OAuth token URL; when the base URL is moved (e.g. a simulator on another port) and the
-    profile's token URL lived on the same origin, it moves along."""
-    if profile.auth.oauth2 is None:
-        return None
-    if override:
-        return override
-    url = profile.auth.oauth2.token_url
-    if base_url:
-        old, new, token = httpx.URL(profile.base_url), httpx.URL(base_url), httpx.URL(url)
-        if (token.scheme, token.host, token.port) == (old.scheme, old.host, old.port):
-            url = str(token.copy_with(scheme=new.scheme, host=new.host, port=new.port))
-    return url
 
 
 def _found_dossier(etat: DossierEtat) -> Created:

@@ -1,4 +1,5 @@
-"""``relais opco pause|resume|status``: pause an OPCO for its maintenance window (in the ledger)."""
+"""``relais opco pause|resume|status``: pause an OPCO for its maintenance window (in the ledger);
+``relais opco probe``: a configured OPCO endpoint against its profile (read-only calls)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _ledger_options(func: Any) -> Any:
 @click.group(
     "opco",
     help="Pause or resume an OPCO (its maintenance window): its commands wait in the ledger, "
-    "no attempt spent, in order, on every replica.",
+    "no attempt spent, in order, on every replica. Probe an OPCO endpoint against its profile.",
 )
 def command() -> None:
     pass
@@ -82,6 +83,41 @@ def resume(**kwargs: Any) -> int:
 def status(**kwargs: Any) -> int:
     """Which OPCOs are paused, since when, until when and why."""
     return handle(namespace(action="status", **kwargs))
+
+
+@command.command("probe")
+@click.option("--opco", "opco", type=opco_choice(), required=True, help="The OPCO to probe.")
+@click.option("--cfa", default=None, metavar="SIRET", help="Call as this CFA (default: the first).")
+@click.option("--base-url", default=None, help="The OPCO's root (default: the configured one).")
+@json_option()
+def probe(**kwargs: Any) -> int:
+    """Token, status, cfakeyinfo and one etats page (read-only): which auth worked, which shapes
+    came back, what differs from the profile. Exit 1 when something differs."""
+    return handle_probe(namespace(**kwargs))
+
+
+def handle_probe(args: argparse.Namespace) -> int:
+    from relais.adapters.credentials import load_credentials
+    from relais.config import load_settings
+    from relais.domain.opco import OpcoCode
+    from relais.errors import RelaisError
+    from relais.operator.probe import probe as run_probe
+
+    try:
+        settings = load_settings()
+        credentials = load_credentials(settings)
+        report = asyncio.run(
+            run_probe(
+                settings, credentials, OpcoCode(args.opco), cfa=args.cfa, base_url=args.base_url
+            )
+        )
+    except RelaisError as exc:
+        return fail("opco probe", exc)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(report.text())
+    return 1 if report.differs else 0
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -17,7 +17,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from relais.domain.profiles import (
     AuthProfile,
@@ -67,10 +74,10 @@ class OpcoOverride(BaseModel):
 
     @field_validator(*SECTIONS)
     @classmethod
-    def _checked_like_the_file(cls, value: Patch | None, info: Any) -> Patch | None:
+    def _checked_like_the_file(cls, value: Patch | None, info: ValidationInfo) -> Patch | None:
         if value is None:
             return None
-        return checked_patch(SECTIONS[info.field_name], value)
+        return checked_patch(SECTIONS[str(info.field_name)], value)
 
 
 def merged(base: Patch, patch: Patch) -> Patch:
@@ -78,8 +85,10 @@ def merged(base: Patch, patch: Patch) -> Patch:
     out = dict(base)
     for key, value in patch.items():
         old = out.get(key)
-        both = isinstance(old, dict) and isinstance(value, dict)
-        out[key] = merged(old, value) if both else value  # type: ignore[arg-type]
+        if isinstance(old, dict) and isinstance(value, dict):
+            out[key] = merged(old, value)
+        else:
+            out[key] = value
     return out
 
 

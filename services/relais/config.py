@@ -31,7 +31,7 @@ from pydantic_settings import (
 
 from relais.domain.events import MAX_EVENT_BYTES
 from relais.domain.opco import OpcoCode
-from relais.domain.profiles import AuthProfile, IdentifierFormats
+from relais.domain.profile_overrides import OpcoOverride
 from relais.domain.referentials import default_schemas_dir
 from relais.secret_files import loose_files
 
@@ -185,20 +185,6 @@ class LedgerSettings(_Group):
     )
 
 
-class OpcoOverride(_Group):
-    """Production values that replace the profile's: the real OPCO's root (``base_url``) and
-    ``base_path`` ("" for none), its ``auth`` (JSON: api_key_header, oauth2, dpop) or its
-    ``token_url`` alone, its ``identifiers`` (templates: # a digit, @ a letter), limits."""
-
-    base_url: str | None = None
-    base_path: str | None = None
-    auth: AuthProfile | None = None
-    token_url: str | None = None
-    identifiers: IdentifierFormats | None = None
-    rate_limit_per_s: float | None = Field(default=None, gt=0)
-    max_concurrency: int | None = Field(default=None, ge=1)
-
-
 def _upper_keys(value: Any) -> Any:
     """Environment variable names arrive lower-cased: OPCO codes are upper-case."""
     if isinstance(value, dict):
@@ -212,8 +198,10 @@ class OpcoSettings(_Group):
     )
     overrides: dict[OpcoCode, OpcoOverride] = Field(
         default_factory=dict,
-        description="Per OPCO: base_url, base_path, auth, token_url, identifiers, "
-        "rate_limit_per_s, max_concurrency (e.g. RELAIS_OPCO__OVERRIDES__AKTO__BASE_URL)",
+        description="Per OPCO, any profile value: base_url, base_path, auth, token_url, "
+        "identifiers, rate_limit_per_s, max_concurrency, page_size, and keys of quirks, "
+        "capabilities, transport, errors, etats (e.g. RELAIS_OPCO__OVERRIDES__AKTO__BASE_URL, "
+        "RELAIS_OPCO__OVERRIDES__AKTO__QUIRKS__CERFA_SIGNATURE_KEY)",
     )
     rate_limit_shared_by: int = Field(
         default=1,

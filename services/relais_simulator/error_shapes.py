@@ -11,7 +11,7 @@ A 409 keeps the existing object's ids at the top level whatever the shape (what 
 from __future__ import annotations
 
 from relais.domain.json_types import Json
-from relais.domain.profiles import ErrorShape
+from relais.domain.profiles import ErrorShape, ErrorsProfile
 
 
 def _flat(message: str, errors: list[Json]) -> str:
@@ -33,3 +33,8 @@ def shaped_error(shape: ErrorShape, message: str, errors: list[Json]) -> Json:
     if shape == "errors":
         return {"errors": items or [{"code": "ERREUR", "description": message}]}
     return {"message": message, "errors": errors}
+
+
+def route_shape(errors: ErrorsProfile, route: str) -> ErrorShape:
+    """The shape of a route's error answers: the documents route may have its own."""
+    return (errors.documents_shape if route == "documents" else None) or errors.shape

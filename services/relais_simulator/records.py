@@ -7,7 +7,8 @@ too, with route ``oauth2_token`` (AKTO's token endpoint), ``openapi`` or ``unkno
 body as the SHA-256 of its exact bytes, for the golden wire tests) and the dossier natural key is
 stored as a digest, so the log carries no personal data. A multipart body's JSON part and file
 are recorded by their digests too (``jsonSha256``; ``file``: SHA-256, size, name, media type),
-never their bytes. Bounded: the oldest records go first.
+never their bytes; ``warnings`` names the keys a body spelled as another OPCO does
+(``spellings.py``). Bounded: the oldest records go first.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class RequestRecord:
     file_name: str | None = None
     file_media_type: str | None = None
     base_path: str = "/ApiEchangeCFA"  # the OPCO profile's
+    warnings: list[str] = field(default_factory=list)  # key names only (spellings.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +70,7 @@ class RequestRecord:
             "bodySha256": self.body_sha256,
             "contentType": self.content_type,
             "jsonSha256": self.json_sha256,
+            "warnings": self.warnings,
             "file": None
             if self.file_sha256 is None
             else {

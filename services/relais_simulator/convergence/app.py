@@ -23,7 +23,7 @@ from relais_simulator.convergence.gates import (
     injected_fault,
     sit_out_delay,
 )
-from relais_simulator.error_shapes import shaped_error
+from relais_simulator.error_shapes import route_shape, shaped_error
 from relais_simulator.faults import FaultKind
 from relais_simulator.records import RequestRecord
 from relais_simulator.routes import RouteSpec, match
@@ -145,9 +145,8 @@ class ConvergenceApp:
         except Rejection as exc:
             ctx.rec.outcome = "duplicate" if exc.status == 409 else "rejected"
             ctx.rec.ids.update(exc.ids)
-            errors = ctx.profile.errors
-            shape = errors.documents_shape if spec.name == "documents" else None
-            body: Json = shaped_error(shape or errors.shape, exc.message, exc.errors)
+            shape = route_shape(ctx.profile.errors, spec.name)
+            body: Json = shaped_error(shape, exc.message, exc.errors)
             body.update(exc.ids)
             return JsonResponse(body, status_code=exc.status)
 

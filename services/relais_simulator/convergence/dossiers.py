@@ -14,6 +14,7 @@ from relais_simulator.convergence.context import (
     read_json,
 )
 from relais_simulator.model import Dossier, Echeance
+from relais_simulator.spellings import spelling_warnings
 from relais_simulator.state import Simulator
 from relais_simulator.store import Rejection
 from relais_simulator.validation import structural_errors
@@ -43,6 +44,7 @@ async def post_dossier(sim: Simulator, ctx: Context) -> Response:
     if not isinstance(body, dict) or not isinstance(body.get("cerfa"), dict):
         raise bad_request("cerfa", "Objet cerfa attendu")
     cerfa: Json = body["cerfa"]
+    ctx.rec.warnings = spelling_warnings(cerfa, ctx.profile.quirks)
     structural = structural_errors(cerfa)
     if structural:
         raise Rejection(400, "Dossier invalide", structural)

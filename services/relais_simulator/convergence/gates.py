@@ -1,5 +1,10 @@
 """The gates before a route's handler: injected faults (delay, drop, timeout, an error status),
-the rate limit, the OPCO's capability, then the software headers and the credentials."""
+the rate limit, the OPCO's capability, then the software headers and the credentials.
+
+The software-header and credential refusals (400, 401, 403) answer in the OPCO's error shape
+(``error_shapes.py``; convergence-api.md 0: 401/403 carry ``errors[]`` too); the token servers'
+own errors stay OAuth2's ``{error, error_description}`` (``oauth.py``). Faults, 429 and 501 keep
+the simulator's ``{message, errors}``."""
 
 from __future__ import annotations
 
@@ -8,15 +13,17 @@ import asyncio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais_simulator.convergence.context import Context
 from relais_simulator.dpop import DpopError
+from relais_simulator.error_shapes import route_shape, shaped_error
 from relais_simulator.faults import FaultDecision, FaultKind
 from relais_simulator.ratelimit import retry_after_header
 from relais_simulator.records import RequestRecord
 from relais_simulator.routes import RouteSpec, dossier_capability
 from relais_simulator.state import Simulator
-from relais_simulator.wire import error_item, error_response
+from relais_simulator.wire import JsonResponse, error_item, error_response
 
 TRANSPORT_KEY = "relais_sim.transport"
 SOFTWARE_HEADERS = ("EDITEUR", "LOGICIEL", "VERSION")
@@ -97,11 +104,24 @@ def admission(
     return None
 
 
+def refusal(
+    ctx: Context,
+    status: int,
+    message: str,
+    errors: list[Json] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JsonResponse:
+    """A gate's refusal in the body shape of the OPCO's profile (of the route)."""
+    body = shaped_error(route_shape(ctx.profile.errors, ctx.rec.route), message, errors or [])
+    return JsonResponse(body, status_code=status, headers=headers)
+
+
 def authenticate(sim: Simulator, ctx: Context, *, allow_expired: bool = False) -> Response | None:
     headers = ctx.request.headers
     missing = [h for h in SOFTWARE_HEADERS if not headers.get(h, "").strip()]
     if missing:
-        return error_response(
+        return refusal(
+            ctx,
             400,
             "En-têtes obligatoires manquants",
             [error_item("ENTETE_OBLIGATOIRE", h, "En-tête obligatoire") for h in missing],
@@ -112,18 +132,19 @@ def authenticate(sim: Simulator, ctx: Context, *, allow_expired: bool = False) -
             return refused
     key_value = headers.get(ctx.profile.auth.api_key_header, "").strip()
     if not key_value:  # no credential at all: 401 (convergence-api.md, appendix A)
-        return error_response(
+        return refusal(
+            ctx,
             401,
             "Clé API CFA absente",
             headers={"WWW-Authenticate": f'ApiKey header="{ctx.profile.auth.api_key_header}"'},
         )
     key = sim.keys.lookup(ctx.opco, key_value)
     if key is None:
-        return error_response(403, "Clé API CFA absente ou inconnue")
+        return refusal(ctx, 403, "Clé API CFA absente ou inconnue")
     ctx.cfa = key
     ctx.rec.cfa_siret = key.siret
     if not allow_expired and key.expiry < sim.clock.today():
-        return error_response(403, "clé API CFA expirée")
+        return refusal(ctx, 403, "clé API CFA expirée")
     return None
 
 
@@ -136,7 +157,8 @@ def _token_refused(sim: Simulator, ctx: Context) -> Response | None:
     wanted = "dpop" if dpop is not None and dpop.calls == "dpop" else "bearer"
     found = sim.oauth.find(ctx.opco, token.strip()) if scheme.lower() == wanted else None
     if found is None:
-        return error_response(
+        return refusal(
+            ctx,
             401,
             "Jeton d'accès absent, invalide ou expiré",
             headers={"WWW-Authenticate": f'{wanted.capitalize()} error="invalid_token"'},
@@ -150,13 +172,13 @@ def _token_refused(sim: Simulator, ctx: Context) -> Response | None:
                 access_token=token.strip(),
             )
         except DpopError as exc:
-            return _dpop_refused(str(exc))
+            return _dpop_refused(ctx, str(exc))
         if proof.jkt != found.jkt:
-            return _dpop_refused("preuve DPoP signée par une autre clé que celle du jeton")
+            return _dpop_refused(ctx, "preuve DPoP signée par une autre clé que celle du jeton")
     return None
 
 
-def _dpop_refused(message: str) -> Response:
-    return error_response(
-        401, message, headers={"WWW-Authenticate": 'DPoP error="invalid_dpop_proof"'}
+def _dpop_refused(ctx: Context, message: str) -> Response:
+    return refusal(
+        ctx, 401, message, headers={"WWW-Authenticate": 'DPoP error="invalid_dpop_proof"'}
     )

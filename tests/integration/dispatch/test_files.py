@@ -48,7 +48,7 @@ async def test_the_file_is_sent_or_the_command_fails_before_the_call(
         if found.event_id == c.event_id
     ]
     assert reasons[0] is not None and "fichier" in reasons[0]
-    assert reasons[1] is not None and "bytes, the reference says" in reasons[1]
+    assert reasons[1] is not None and "octets, la référence en annonce" in reasons[1]
     [record] = rig.sim.records(opco=opco.value, route="conventions")  # one call only
     ref = sent["data"]["fichier"]
     assert record["file"]["sha256"] == ref["sha256"] == digest(ref["location"])

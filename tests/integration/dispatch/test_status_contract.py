@@ -29,15 +29,16 @@ async def statuses(rig: Rig) -> list[dict[str, Any]]:
 
 
 async def test_an_opco_refusal_carries_its_codes_messages_and_fields(rig: Rig) -> None:
-    d = rig.dossier(ATLAS)
+    # OCAPIAT answers {message, errors[{code, champ, description}]} (ATLAS one description)
+    d = rig.dossier(OpcoCode.OCAPIAT)
     d.cerfa["employeur"]["siret"] = "123"
     rig.gen._rewrap(d)
-    command = await rig.send(d.event, ATLAS)
+    command = await rig.send(d.event, OpcoCode.OCAPIAT)
     await rig.dispatcher().run_once()
     assert await rig.state(command) == "failed"
     [body] = await statuses(rig)
     assert body["reason"] == "rejected_by_opco"
-    [record] = rig.sim.records(opco="ATLAS", route="dossiers_post")
+    [record] = rig.sim.records(opco="OCAPIAT", route="dossiers_post")
     assert record["status"] == 400
     errors = body["opcoErrors"]
     # the OPCO's own message, then each of its field errors with its code and field
@@ -71,7 +72,7 @@ async def test_an_opco_duplicate_is_reported_as_such_with_a_warning(rig: Rig) ->
     await rig.send(twin, ATLAS)
     await rig.settle(dispatcher)
     assert [r["status"] for r in rig.sim.records(opco="ATLAS", route="dossiers_post")] == [
-        201,
+        200,  # convergence-api.md 0: a creation answers 200
         409,
     ]
     first, second = [s for s in await statuses(rig) if s["status"] == "submitted"]

@@ -57,8 +57,9 @@ def sent_bytes(rig: Rig, opco: OpcoCode, command: NewCommand, numero: str, exter
 def golden_bytes(name: str, computed: bytes, numero: str, externe: str) -> bytes:
     path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN") == "1":
-        text = computed.replace(numero.encode(), PLACEHOLDER)
-        path.write_bytes(text.replace(externe.encode(), EXTERNE) + b"\n")
+        # the numeroExterne first: at ATLAS it holds the numeroInterne ("00" + its 7 digits)
+        text = computed.replace(externe.encode(), EXTERNE)
+        path.write_bytes(text.replace(numero.encode(), PLACEHOLDER) + b"\n")
     text = path.read_bytes().removesuffix(b"\n").replace(PLACEHOLDER, numero.encode())
     return text.replace(EXTERNE, externe.encode())
 
@@ -133,6 +134,11 @@ def test_the_golden_bytes_show_the_wire_forms() -> None:
         assert b'"codeIdcc":"' in dossier  # IDCC as 4-digit text
         assert b"T00:00:00+01:00" in dossier or b"T00:00:00+02:00" in dossier  # Paris midnight
         assert b"\\u" not in dossier  # UTF-8 as is, never ASCII-escaped
+        # the three OPCOs' spelling (convergence-api.md 0, their profiles' quirks)
+        assert b'"CERFAsignatureProbante":true' in dossier
+        assert b'"dateFormationPratiqueEmployeur":"' in dossier
+        assert b"CERFASignatureProbante" not in dossier
+        assert b"dateDebutFormationPratique" not in dossier
         for route in followups:
             body = (GOLDEN / f"{opco}-{route}.json").read_bytes()
             assert b"T00:00:00+00:00" in body, route  # the follow-ups' dates: midnight UTC

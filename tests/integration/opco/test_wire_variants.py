@@ -1,6 +1,7 @@
 """The client against the simulator in each OPCO's wire variant (convergence-api.md 0): multipart
 conventions and factures with their PDF (checked by hash at the simulator), every error-body
-shape normalized to ``OpcoErrorDetail``, etats answered as a top-level array."""
+shape normalized to ``OpcoErrorDetail`` (the auth gates' 403 too), etats answered as a top-level
+array."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import hashlib
 
 import pytest
 
+from relais.adapters.credentials import CredentialStore
 from relais.domain import wire
 from relais.domain.opco import OpcoCode
 from relais.domain.opco_errors import OpcoErrorDetail
-from relais.errors import NotFoundError, PermanentOpcoError
+from relais.errors import AuthError, NotFoundError, PermanentOpcoError
 from tests.integration.opco.conftest import CFA, Rig
 from tests.integration.simulator.helpers import facture_for
 
@@ -111,3 +113,32 @@ async def test_etats_as_a_top_level_array(rig: Rig) -> None:
     assert {e.numero_interne for e in etats} == numbers
     assert all(e.numero_externe for e in etats)
     assert len(rig.sim.records(opco=opco.value, route="dossiers_etats")) == 2
+
+
+UNKNOWN_KEY = "Clé API CFA absente ou inconnue"
+
+
+@pytest.mark.parametrize(
+    ("opco", "expected"),
+    [
+        (OpcoCode.ATLAS, OpcoErrorDetail(None, UNKNOWN_KEY, None)),  # {"description"}
+        (OpcoCode.OPCOEP, OpcoErrorDetail(None, UNKNOWN_KEY, None)),  # {"comment"}
+        (OpcoCode.AKTO, OpcoErrorDetail("ERREUR", UNKNOWN_KEY, None)),  # {"errors": [...]}
+        (OpcoCode.OCAPIAT, OpcoErrorDetail(None, UNKNOWN_KEY, None)),  # {"message", "errors"}
+    ],
+)
+async def test_the_auth_gate_answers_in_the_opco_shape(
+    rig: Rig, opco: OpcoCode, expected: OpcoErrorDetail
+) -> None:
+    """A good token, a wrong key: the 403 is in the OPCO's error shape, normalized the same."""
+    store = CredentialStore()
+    store.add_key(CFA, opco, "not-the-key")
+    rig.sim.add_oauth_clients(store)
+    gateway = rig.gateway_with(store=store)
+    try:
+        with pytest.raises(AuthError) as exc:
+            await gateway.get_dossier(CFA, opco, "0000000")
+    finally:
+        await gateway.aclose()
+    assert exc.value.status == 403
+    assert exc.value.details == (expected,)

@@ -55,9 +55,9 @@ def send(
         transport.json_part: (None, json.dumps(body).encode(), "application/json"),
         transport.file_part: ("facture.pdf", pdf, "application/pdf"),
     }
-    return httpx.post(
-        f"{sim.opco_url(opco)}/{path}", files=files, headers=sim.headers(opco, siret), timeout=10
-    )
+    url = f"{sim.api_url(opco)}/{path}"  # under the profile's base path
+    headers = sim.headers(opco, siret, method="POST", url=url)
+    return httpx.post(url, files=files, headers=headers, timeout=10)
 
 
 def facture_for(

@@ -73,7 +73,7 @@ def test_missing_software_headers_answer_400(simulator: SimulatorProcess) -> Non
     del headers["LOGICIEL"]
     r = httpx.get(simulator.api_url("ATLAS") + "/v1/status", headers=headers)
     assert r.status_code == 400
-    assert r.json()["errors"][0]["champ"] == "LOGICIEL"
+    assert "LOGICIEL: En-tête obligatoire" in r.json()["description"]  # ATLAS's shape
 
 
 def test_unknown_and_expired_keys_answer_403(fresh_simulator: SimulatorProcess) -> None:
@@ -89,7 +89,7 @@ def test_unknown_and_expired_keys_answer_403(fresh_simulator: SimulatorProcess) 
     sim.advance(1)
     expired = httpx.get(sim.api_url("ATLAS") + "/v1/status", headers=headers)
     assert expired.status_code == 403
-    assert expired.json()["message"] == "clé API CFA expirée"
+    assert expired.json() == {"description": "clé API CFA expirée"}  # ATLAS's error shape
     info = httpx.get(sim.api_url("ATLAS") + "/v2/cfakeyinfo", headers=headers)
     assert info.status_code == 200 and info.json()["status"] == "error"
 

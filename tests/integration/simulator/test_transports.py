@@ -19,9 +19,9 @@ pytestmark = pytest.mark.integration
 def multipart(
     sim: SimulatorProcess, opco: str, path: str, parts: dict[str, tuple[str | None, bytes, str]]
 ) -> httpx.Response:
-    return httpx.post(
-        f"{sim.opco_url(opco)}/{path}", files=parts, headers=sim.headers(opco), timeout=10
-    )
+    url = f"{sim.api_url(opco)}/{path}"  # under the profile's base path
+    headers = sim.headers(opco, method="POST", url=url)
+    return httpx.post(url, files=parts, headers=headers, timeout=10)
 
 
 def test_a_multipart_route_takes_the_json_part_and_the_file(

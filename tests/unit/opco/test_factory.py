@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
+from pydantic import ValidationError
 
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.opco.factory import apply_overrides, build_gateway
-from relais.config import Settings
+from relais.config import Settings, load_settings
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import OpcoProfile
 from tests.unit.opco.conftest import CFA, reply
@@ -108,3 +112,61 @@ def test_replicas_share_each_opco_rate_limit(profiles: dict[OpcoCode, OpcoProfil
             assert shared[code].max_concurrency == (
                 4 if code is OpcoCode.ATLAS else profile.max_concurrency
             )
+
+
+def test_every_section_of_a_profile_can_be_overridden(
+    monkeypatch: pytest.MonkeyPatch, profiles: dict[OpcoCode, OpcoProfile]
+) -> None:
+    """quirks, capabilities, transport, errors, etats and page_size from the environment (one key
+    each, or a partial JSON object), checked like the file, noted in ``sources``."""
+    prefix = "RELAIS_OPCO__OVERRIDES__AKTO__"
+    monkeypatch.setenv(prefix + "QUIRKS__CERFA_SIGNATURE_KEY", "CERFASignatureProbante")
+    monkeypatch.setenv(prefix + "CAPABILITIES__RUPTURE", "false")
+    monkeypatch.setenv(prefix + "TRANSPORT", '{"conventions": {"kind": "json"}}')
+    monkeypatch.setenv(prefix + "ERRORS__DOCUMENTS_SHAPE", "Description")
+    monkeypatch.setenv(prefix + "ETATS__PAGE_SHAPE", "array")
+    monkeypatch.setenv(prefix + "PAGE_SIZE", "20")
+    changed, _ = apply_overrides(profiles, load_settings(secrets_dir=Path("/nonexistent")).opco)
+    akto, before = changed[OpcoCode.AKTO], profiles[OpcoCode.AKTO]
+    assert akto.quirks.cerfa_signature_key == "CERFASignatureProbante"
+    assert akto.quirks.pratique_field == before.quirks.pratique_field  # the rest stays
+    assert akto.quirks.iban_field == "IBAN"
+    assert not akto.capabilities.rupture and akto.capabilities.factures_etats
+    assert akto.transport.conventions.kind == "json"
+    assert akto.transport.conventions.json_part == "convention"
+    assert akto.transport.factures == before.transport.factures
+    assert akto.errors.documents_shape == "Description" and akto.errors.shape == "errors"
+    assert akto.etats.page_shape == "array"
+    assert akto.page_size == 20
+    note = "deployment override (settings)"
+    for key in (
+        "quirks.cerfa_signature_key",
+        "capabilities.rupture",
+        "transport.conventions.kind",
+        "errors.documents_shape",
+        "etats.page_shape",
+        "page_size",
+    ):
+        assert akto.sources[key] == note, key
+    assert akto.sources["quirks.pratique_field"] == before.sources["quirks.pratique_field"]
+    assert "transport.conventions" in akto.sources  # the file's note on the rest of the route
+    assert changed[OpcoCode.ATLAS] == profiles[OpcoCode.ATLAS]
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"quirks": {"cerfa_signature_key": "CerfaSignature"}},  # not a known spelling
+        {"quirks": {"no_such_quirk": True}},
+        {"capabilities": {"rupture": "maybe"}},
+        {"transport": {"conventions": {"kind": "xml"}}},
+        {"transport": {"conventions": {"json_part": "a b"}}},
+        {"errors": {"shape": "html"}},
+        {"etats": {"page_shape": "list"}},
+        {"page_size": 0},
+    ],
+)
+def test_a_bad_override_is_refused_when_the_settings_load(override: dict[str, object]) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Settings(opco={"overrides": {"AKTO": override}})
+    assert "overrides.AKTO" in str(exc.value)

@@ -143,4 +143,4 @@ async def test_okta_verifies_the_dpop_proof(client: httpx.AsyncClient) -> None:
     other_key = DpopSigner(new_dpop_key("RS256").decode(), "RS256", SystemClock())
     stolen = other_key.proof("GET", url, access_token=access)
     r = await client.get(url, headers={**good, "DPoP": stolen})
-    assert r.status_code == 401 and "autre clé" in r.json()["message"]
+    assert r.status_code == 401 and "autre clé" in r.json()["errors"][0]["description"]

@@ -58,7 +58,7 @@ async def test_a_resent_event_gets_its_terminal_status_again_under_the_same_id(
     gen = Generator(20261216, today, cfa_count=1)
     gen.cfas[0] = replace(gen.cfas[0], siret=DEFAULT_CFA_SIRET)
     d = gen.dossier(
-        OpcoCode.ATLAS, cfa=gen.cfas[0], explicit_opco=True, start=today - timedelta(days=2)
+        OpcoCode.OCAPIAT, cfa=gen.cfas[0], explicit_opco=True, start=today - timedelta(days=2)
     )
     topics = make_topics(topic_factory)
     settings = app_settings(kafka_bootstrap, topics, ledger_url, tmp_path)
@@ -87,4 +87,4 @@ async def test_a_resent_event_gets_its_terminal_status_again_under_the_same_id(
     # the resend is answered with the terminal status it already has: same status, same id
     assert answers[2:] == [("submitted", submitted_id)], answers
     assert len(commands) == 1
-    assert [r["status"] for r in sim.records(opco="ATLAS", route="dossiers_post")] == [201]
+    assert [r["status"] for r in sim.records(opco="OCAPIAT", route="dossiers_post")] == [200]

@@ -431,7 +431,14 @@ class Harness:
     def _legacy_row(self, spec: p.LegacyRow, event_id: str) -> OutboxMessage:
         siret = self.cfa[spec.cfa].siret
         body = {"status": "rejected", "eventId": event_id, "cfa": siret, "errors": []}
-        headers = {"ce_id": event_id, "ce_type": "fr.relais.status.rejected.v1", "ce_cfa": siret}
+        headers = {
+            "ce_specversion": "1.0",
+            "ce_id": event_id,
+            "ce_source": "relais",
+            "ce_type": "fr.relais.status.rejected.v1",
+            "ce_time": "2026-11-27T08:01:09+01:00",  # a row relais wrote is a whole CloudEvent
+            "ce_cfa": siret,
+        }
         topic = self.status_of[spec.cfa] if self.per_cfa else None
         bare = OutboxMessage(event_id, "", headers, json.dumps(body).encode(), topic)
         row = dataclasses.replace(bare, key="L" * (spec.size - message_size(bare)))

@@ -118,7 +118,9 @@ async def test_one_trace_from_the_record_to_the_opco_call_to_the_status(
     tmp_path: Path,
 ) -> None:
     traced, rooted, records = _events()
-    settings, status_topic = app_settings(kafka_bootstrap, topic_factory, tmp_path)
+    settings, status_topic = app_settings(
+        kafka_bootstrap, topic_factory, tmp_path, fresh_simulator.oauth_file
+    )
     roles = ["ingest", "dispatch", "relay"]
     exporter = InMemorySpanExporter()
     tracing = provider_tracing(settings, roles, exporter)
@@ -144,7 +146,9 @@ async def test_the_ledger_carries_the_trace_from_one_process_to_another(
     """Ingest and relay in one app, dispatch in another started once ingest is done: each with
     its own tracer provider and exporter, as two processes would export to one collector."""
     traced, rooted, records = _events()
-    settings, status_topic = app_settings(kafka_bootstrap, topic_factory, tmp_path)
+    settings, status_topic = app_settings(
+        kafka_bootstrap, topic_factory, tmp_path, fresh_simulator.oauth_file
+    )
     front_exporter, back_exporter = InMemorySpanExporter(), InMemorySpanExporter()
     front_tracing = provider_tracing(settings, ["ingest", "relay"], front_exporter)
     back_tracing = provider_tracing(settings, ["dispatch"], back_exporter)

@@ -154,9 +154,9 @@ class Stack:
 
     def event_file(self, name: str, invalid: InvalidKind | None = None) -> tuple[Path, str]:
         if invalid is None:
-            event = self.generator.dossier(OpcoCode.ATLAS, cfa=self.generator.cfas[0]).event
+            event = self.generator.dossier(OpcoCode.OCAPIAT, cfa=self.generator.cfas[0]).event
         else:
-            event = self.generator.invalid_dossier(invalid, OpcoCode.ATLAS).event
+            event = self.generator.invalid_dossier(invalid, OpcoCode.OCAPIAT).event
         path = self.workdir / f"{name}.json"
         path.write_text(json.dumps(event, ensure_ascii=False), encoding="utf-8")
         return path, str(event["id"])

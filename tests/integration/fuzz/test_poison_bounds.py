@@ -149,8 +149,11 @@ async def test_the_relay_sets_aside_a_row_the_broker_refuses_and_goes_on(
 
     def message(event_id: str, key: str) -> OutboxMessage:
         headers = {
+            "ce_specversion": "1.0",
             "ce_id": event_id,
+            "ce_source": "relais",
             "ce_type": "fr.relais.status.rejected.v1",
+            "ce_time": "2026-11-27T08:01:09+01:00",  # a row relais wrote is a whole CloudEvent
             "ce_cfa": "73282932000074",  # a CFA's status: the shared status topic
         }
         return OutboxMessage(event_id=event_id, key=key, headers=headers, value=b"{}")

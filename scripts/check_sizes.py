@@ -52,7 +52,10 @@ _MET = (
 ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     "relais/adapters/ledger/postgres.py": (404, _MET + " (pauses + republish)"),
     "relais/domain/status.py": (418, _MET + " (waiting + the status contract)"),
-    "relais/services/dispatch/handler.py": (435, _MET + " (tracing + the status contract + the files)"),
+    "relais/services/dispatch/handler.py": (
+        435,
+        _MET + " (tracing + the status contract + the files)",
+    ),
     "relais/services/poll.py": (413, _MET + " (pause skip + facture keys and motifs)"),
     # Issue 13, other branches.
     # Catalogues: the standard or a document as code, one entry after another.

@@ -58,7 +58,14 @@ def faketime_env(day: date) -> dict[str, str]:
     import libfaketime  # the wheel ships libfaketime.so.1 and the variables it needs
 
     _, additions = libfaketime.get_reload_information()
-    return {**additions, "FAKETIME": f"@{day.isoformat()} {START_TIME}"}
+    # FAKETIME_DONT_RESET: a child process (the simulator, relais) continues its parent's
+    # shifted clock instead of starting again at ``day`` (the DPoP ``iat`` window compares the
+    # clocks of two processes).
+    return {
+        **additions,
+        "FAKETIME": f"@{day.isoformat()} {START_TIME}",
+        "FAKETIME_DONT_RESET": "1",
+    }
 
 
 def run(day: date, label: str, suites: list[str], pytest_args: list[str]) -> int:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from relais.domain.events import ErrorItem, EventKind
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
-from relais.domain.opco_errors import OpcoErrorDetail
+from relais.domain.opco_errors import OpcoErrorDetail, messages_of
 from relais.domain.status import EcheanceSummary, StatusEvent, Trigger
 from relais.domain.status_kinds import StatusName
 from relais.domain.status_reasons import StatusReason
@@ -109,7 +109,7 @@ def _dispatch_examples() -> dict[str, StatusEvent]:
             opco=OPCO,
             reason=StatusReason.REJECTED_BY_OPCO,
             occurred_at=later,
-            opco_messages=[_as_message(e) for e in refused],
+            opco_messages=list(messages_of(tuple(refused))),
             opco_errors=refused,
             attempts=1,
         ),
@@ -156,12 +156,6 @@ def _poll_examples() -> dict[str, StatusEvent]:
             reference_facture_cfa=FACTURE_REFERENCE,
         ),
     }
-
-
-def _as_message(error: OpcoErrorDetail) -> str:
-    """How ``opcoMessages`` writes an OPCO error: ``code field: message``."""
-    prefix = " ".join(p for p in (error.code, error.field) if p)
-    return f"{prefix}: {error.message}" if prefix else error.message or ""
 
 
 def status_example_documents() -> dict[str, Json | str]:

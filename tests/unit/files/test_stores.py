@@ -140,3 +140,30 @@ async def test_an_s3_grant_without_s3_configured_is_a_configuration_error(
 ) -> None:
     with pytest.raises(ConfigurationError):
         await opener.open(CFA_A, ref("s3://docs-a/x.pdf", PDF))
+
+
+def test_store_errors_are_translated_without_their_text() -> None:
+    from obstore.exceptions import GenericError, NotFoundError, PermissionDeniedError
+
+    from relais.adapters.files.s3 import _translated
+    from relais.domain.file_locations import S3Location
+    from relais.services.files_port import FileStoreUnavailableError
+
+    location = S3Location("docs-a", "cfa-a/x.pdf")
+    file = ref("s3://docs-a/cfa-a/x.pdf", PDF)
+    leaked = "Authorization: AWS4-HMAC-SHA256 Credential=relais-key"
+    missing = _translated(NotFoundError(leaked), location, file)
+    assert isinstance(missing, FileRefusedError) and missing.code == FileCode.NOT_FOUND
+    denied = _translated(PermissionDeniedError(leaked), location, file)
+    assert isinstance(denied, ConfigurationError) and "docs-a" in str(denied)
+    down = _translated(GenericError(leaked), location, file)
+    assert isinstance(down, FileStoreUnavailableError)
+    assert all("relais-key" not in str(error) for error in (missing, denied, down))
+
+
+def test_issue_17s_error_keeps_its_code_and_joins_the_refusals() -> None:
+    from relais.services.files_port import FileUnavailableError
+
+    error = FileUnavailableError("convention.pdf : fichier introuvable")
+    assert isinstance(error, FileRefusedError)
+    assert (error.code, str(error)) == ("FILE_UNAVAILABLE", "convention.pdf : fichier introuvable")

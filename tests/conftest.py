@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.no_skip",
     "tests.fixtures.postgres",
     "tests.fixtures.registry",
+    "tests.fixtures.s3",
     "tests.fixtures.simulator",
 ]
 

@@ -37,6 +37,7 @@ from pydantic import (
     field_validator,
 )
 
+from relais.domain.document_event import DocumentSubmittedData as DocumentSubmittedData
 from relais.domain.facture_event import LAST_ECHEANCE as LAST_ECHEANCE
 from relais.domain.facture_event import FactureCFA as FactureCFA
 from relais.domain.facture_event import FactureSubmittedData as FactureSubmittedData
@@ -62,6 +63,7 @@ class EventType(StrEnum):
     FACTURE_SUBMITTED = "fr.cfa.facture.submitted.v1"
     CERTIFICAT_SUBMITTED = "fr.cfa.certificat.submitted.v1"
     RUPTURE_DECLARED = "fr.cfa.rupture.declared.v1"
+    DOCUMENT_SUBMITTED = "fr.cfa.document.submitted.v1"
 
 
 class EventKind(StrEnum):
@@ -72,6 +74,7 @@ class EventKind(StrEnum):
     FACTURE = "facture"
     CERTIFICAT = "certificat"
     RUPTURE = "rupture"
+    DOCUMENT = "document"
 
 
 KIND_OF_TYPE: dict[EventType, EventKind] = {
@@ -80,6 +83,7 @@ KIND_OF_TYPE: dict[EventType, EventKind] = {
     EventType.FACTURE_SUBMITTED: EventKind.FACTURE,
     EventType.CERTIFICAT_SUBMITTED: EventKind.CERTIFICAT,
     EventType.RUPTURE_DECLARED: EventKind.RUPTURE,
+    EventType.DOCUMENT_SUBMITTED: EventKind.DOCUMENT,
 }
 
 
@@ -495,6 +499,7 @@ EventData: TypeAlias = (
     | FactureSubmittedData
     | CertificatSubmittedData
     | RuptureDeclaredData
+    | DocumentSubmittedData
 )
 
 DATA_MODELS: dict[EventType, type[BaseModel]] = {
@@ -503,6 +508,7 @@ DATA_MODELS: dict[EventType, type[BaseModel]] = {
     EventType.FACTURE_SUBMITTED: FactureSubmittedData,
     EventType.CERTIFICAT_SUBMITTED: CertificatSubmittedData,
     EventType.RUPTURE_DECLARED: RuptureDeclaredData,
+    EventType.DOCUMENT_SUBMITTED: DocumentSubmittedData,
 }
 
 
@@ -548,12 +554,18 @@ class RuptureDeclared(_StructuredBase):
     data: RuptureDeclaredData
 
 
+class DocumentSubmitted(_StructuredBase):
+    type: Literal[EventType.DOCUMENT_SUBMITTED]
+    data: DocumentSubmittedData
+
+
 STRUCTURED_MODELS: dict[EventType, type[_StructuredBase]] = {
     EventType.DOSSIER_SUBMITTED: DossierSubmitted,
     EventType.CONVENTION_SUBMITTED: ConventionSubmitted,
     EventType.FACTURE_SUBMITTED: FactureSubmitted,
     EventType.CERTIFICAT_SUBMITTED: CertificatSubmitted,
     EventType.RUPTURE_DECLARED: RuptureDeclared,
+    EventType.DOCUMENT_SUBMITTED: DocumentSubmitted,
 }
 
 StructuredEvent = Annotated[
@@ -561,7 +573,8 @@ StructuredEvent = Annotated[
     | ConventionSubmitted
     | FactureSubmitted
     | CertificatSubmitted
-    | RuptureDeclared,
+    | RuptureDeclared
+    | DocumentSubmitted,
     Field(discriminator="type"),
 ]
 STRUCTURED_EVENT: TypeAdapter[StructuredEvent] = TypeAdapter(StructuredEvent)

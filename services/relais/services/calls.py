@@ -21,6 +21,7 @@ from relais.domain.dates import parse_date
 from relais.domain.events import (
     CertificatSubmittedData,
     ConventionSubmittedData,
+    DocumentSubmittedData,
     DossierSubmittedData,
     ErrorItem,
     EventData,
@@ -86,6 +87,8 @@ def build_call(
     if isinstance(data, RuptureDeclaredData):
         rupture = _model(Rupture, data.rupture.model_dump(), "rupture")
         return OpcoCall(kind, wire.rupture_body(rupture, numeros[dossier_id]))
+    if isinstance(data, DocumentSubmittedData):  # issue 18: its body comes with the route
+        return OpcoCall(kind, {"typeFichier": data.typeFichier})
     facture = _model(Facture, data.facture.model_dump(exclude={"fichier"}), "facture")
     missing = [i for i in data.facture.dossier_ids if not (externes or {}).get(i)]
     if missing:

@@ -44,6 +44,7 @@ class CommandKind(StrEnum):
     FACTURE = "facture"
     CERTIFICAT = "certificat"
     RUPTURE = "rupture"
+    DOCUMENT = "document"
 
 
 class CommandState(StrEnum):

@@ -37,6 +37,8 @@ def test_example_is_a_valid_event(path: Path) -> None:
     assert dict(headers)["ce_id"].decode() == event.id
     assert key.decode() == event.dossier_id
     assert json.loads(value) == obj["data"]
+    if event.kind is EventKind.DOCUMENT:
+        return  # a document has no control rules besides its model (parse_structured checked it)
     if event.kind is EventKind.DOSSIER:
         report = validate_cerfa(
             obj["data"]["cerfa"], today=WRITTEN_ON, referentials=load_referentials()

@@ -433,3 +433,5 @@ class CommandHandler:
                 return await g.submit_certificat(command.cfa, opco, call.body)
             case CommandKind.RUPTURE:
                 return await g.declare_rupture(command.cfa, opco, call.body)
+            case CommandKind.DOCUMENT:  # issue 18: the documents route is being built
+                raise NotSupportedError("documents are not sent to the OPCO yet")

@@ -4,7 +4,8 @@ A CFA reads only what is granted to it: S3 objects under its own (bucket, prefix
 under its own local root, and inline files where allowed. Nothing else: no other bucket, no other
 CFA's prefix (two CFAs whose grants overlap are a configuration error, so a location one CFA may
 read is never readable by another), no URL. The policy is data (the settings group ``files``:
-``RELAIS_FILES__CFAS``, ``RELAIS_FILES__LOCAL_BASE``), keyed by the CFA's SIRET as the ledger keys it.
+``RELAIS_FILES__CFAS``, ``RELAIS_FILES__LOCAL_BASE``), keyed by the CFA's SIRET as the ledger keys
+it.
 
 ``local_base`` is the embedded default: one directory in which each CFA reads only its own
 subdirectory ``<local_base>/<SIRET>/`` (unless its entry names another ``local_root``); disjoint by

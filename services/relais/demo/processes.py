@@ -206,6 +206,16 @@ TANSU_TIMINGS = {
 }
 
 
+# Retries, idle waits and the breaker's reset at the scale of a demo or a test run.
+FAST_RETRIES = {
+    "RELAIS_DISPATCH__BACKOFF_BASE_S": "0.2",
+    "RELAIS_DISPATCH__BACKOFF_CAP_S": "2",
+    "RELAIS_DISPATCH__IDLE_S": "0.05",
+    "RELAIS_KAFKA__RELAY_IDLE_S": "0.05",
+    "RELAIS_OPCO__BREAKER_RESET_S": "3",
+}
+
+
 def relais_env(
     *,
     bootstrap: str,
@@ -266,11 +276,7 @@ def relais_env(
     else:
         env["RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES"] = "true"
     if fast_retries:
-        env["RELAIS_DISPATCH__BACKOFF_BASE_S"] = "0.2"
-        env["RELAIS_DISPATCH__BACKOFF_CAP_S"] = "2"
-        env["RELAIS_DISPATCH__IDLE_S"] = "0.05"
-        env["RELAIS_KAFKA__RELAY_IDLE_S"] = "0.05"
-        env["RELAIS_OPCO__BREAKER_RESET_S"] = "3"
+        env.update(FAST_RETRIES)
     env.update(extra or {})
     return env
 

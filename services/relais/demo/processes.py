@@ -244,8 +244,7 @@ def relais_env(
     explicitly (``RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES``): the demo, the fault runs and the bench
     play every CFA on one private broker.
 
-    ``files_base`` is the local file store (``RELAIS_FILES__LOCAL_BASE``: each CFA reads its own
-    SIRET's subdirectory), by default where this process's sample generator writes its PDFs.
+    ``files_base``: the local file store (default: where this process's sample files are).
     """
     env = {
         "RELAIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,

@@ -29,6 +29,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from relais.config_files import FilesSettings
 from relais.domain.events import MAX_EVENT_BYTES
 from relais.domain.opco import OpcoCode
 from relais.domain.profile_overrides import OpcoOverride
@@ -397,6 +398,7 @@ class Settings(BaseSettings):
     cfa: CfaSettings = Field(default_factory=CfaSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    files: FilesSettings = Field(default_factory=FilesSettings)
     shutdown_grace_s: float = Field(
         default=20.0, gt=0, description="SIGTERM -> exit within this many seconds"
     )

@@ -16,6 +16,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from relais.config_files import FilesSettings
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "relais"
 PRODUCTION = yaml.safe_load((CHART / "ci" / "production-values.yaml").read_text())
@@ -317,3 +319,59 @@ def test_the_chart_readme_values_table_is_up_to_date() -> None:
     readme = (CHART / "README.md").read_text()
     for name in ("extraEnv", "extraVolumes", "extraVolumeMounts", "credentials.existingSecret"):
         assert f"| `{name}` |" in readme, name
+
+
+FILES = {
+    **PRODUCTION,
+    "files": {
+        "cfas": {
+            "19350000000011": {"s3": [{"bucket": "cfa-docs", "prefix": "19350000000011/"}]},
+            "35600000000048": {"inline": True},
+        },
+        "s3": {"endpointUrl": "https://minio.federation.example:9000", "existingSecret": "s3-ro"},
+        "localBase": "/var/lib/relais/files",
+        "volume": {"persistentVolumeClaim": {"claimName": "cfa-files"}},
+    },
+}
+
+
+def test_file_grants_reach_the_settings_and_the_s3_key_comes_from_its_secret() -> None:
+    docs = render(FILES)
+    (config,) = by_kind(docs, "ConfigMap")
+    data = config["data"]
+    grants = json.loads(data["RELAIS_FILES__CFAS"])
+    assert grants["19350000000011"]["s3"] == [{"bucket": "cfa-docs", "prefix": "19350000000011/"}]
+    assert data["RELAIS_FILES__S3__ENDPOINT_URL"] == "https://minio.federation.example:9000"
+    assert data["RELAIS_FILES__LOCAL_BASE"] == "/var/lib/relais/files"
+    assert not any("SECRET_ACCESS_KEY" in key for key in data)
+    # what the chart renders is what relais loads (the grants are checked there)
+    env = {k: str(v) for k, v in data.items() if k.startswith("RELAIS_FILES__")}
+    files = FilesSettings.model_validate(
+        {
+            "cfas": json.loads(env["RELAIS_FILES__CFAS"]),
+            "local_base": env["RELAIS_FILES__LOCAL_BASE"],
+            "max_bytes": int(env["RELAIS_FILES__MAX_BYTES"]),
+        }
+    )
+    assert files.uses_s3
+    deployments = by_kind(docs, "Deployment")
+    assert len(deployments) == 4
+    for pod in (d["spec"]["template"]["spec"] for d in deployments):
+        (container,) = pod["containers"]
+        refs = {
+            e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e
+        }
+        assert refs["RELAIS_FILES__S3__SECRET_ACCESS_KEY"]["name"] == "s3-ro"
+        mounts = {m["name"]: m for m in container["volumeMounts"]}
+        assert mounts["cfa-files"]["mountPath"] == "/var/lib/relais/files"
+        assert mounts["cfa-files"]["readOnly"] is True
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["cfa-files"]["persistentVolumeClaim"] == {"claimName": "cfa-files"}
+
+
+def test_a_local_base_without_its_volume_and_a_bad_grant_are_refused() -> None:
+    with pytest.raises(Exception, match=r"files\.volume"):
+        render({"files": {"localBase": "/var/lib/relais/files"}})
+    chart = helm.Chart.load(str(CHART))
+    with pytest.raises(Exception):  # noqa: B017
+        chart.validate_schema({"files": {"cfas": {"not-a-siret": {"inline": True}}}})

@@ -86,6 +86,18 @@ env:
   - name: RELAIS_CREDENTIALS__OAUTH_CLIENTS_FILE
     value: {{ printf "%s/oauth/%s" .Values.credentials.mountPath .Values.credentials.oauthFileKey | quote }}
   {{- end }}
+  {{- with .Values.files.s3.existingSecret }}
+  - name: RELAIS_FILES__S3__ACCESS_KEY_ID
+    valueFrom:
+      secretKeyRef:
+        name: {{ . }}
+        key: {{ $.Values.files.s3.accessKeyIdKey }}
+  - name: RELAIS_FILES__S3__SECRET_ACCESS_KEY
+    valueFrom:
+      secretKeyRef:
+        name: {{ . }}
+        key: {{ $.Values.files.s3.secretAccessKeyKey }}
+  {{- end }}
   {{- with .Values.extraEnv }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -103,6 +115,11 @@ volumeMounts:
   {{- if .Values.credentials.oauthExistingSecret }}
   - name: oauth-clients
     mountPath: {{ printf "%s/oauth" .Values.credentials.mountPath }}
+    readOnly: true
+  {{- end }}
+  {{- if .Values.files.localBase }}
+  - name: cfa-files
+    mountPath: {{ .Values.files.localBase }}
     readOnly: true
   {{- end }}
   {{- with .Values.extraVolumeMounts }}
@@ -126,6 +143,13 @@ volumes:
     secret:
       secretName: {{ .Values.credentials.oauthExistingSecret }}
       defaultMode: 0400
+  {{- end }}
+  {{- if .Values.files.localBase }}
+  - name: cfa-files
+    {{- if not .Values.files.volume }}
+    {{- fail "files.localBase needs files.volume (e.g. {persistentVolumeClaim: {claimName: cfa-files}})" }}
+    {{- end }}
+    {{- toYaml .Values.files.volume | nindent 4 }}
   {{- end }}
   {{- with .Values.extraVolumes }}
   {{- toYaml . | nindent 2 }}

@@ -23,6 +23,7 @@ from joserfc.jwk import ECKey, RSAKey
 
 from relais.domain.profiles import load_profiles
 from relais.errors import ConfigurationError
+from relais.sampledata.pdfs import default_files_dir
 from relais_simulator.config import ADMIN_TOKEN_ENV
 
 HANDSHAKE = "relais-simulator listening on"
@@ -222,6 +223,7 @@ def relais_env(
     topic_sources: Mapping[str, Sequence[str]] | None = None,
     extra: Mapping[str, str] | None = None,
     tansu_timings: bool = True,
+    files_base: Path | None = None,
 ) -> dict[str, str]:
     """``RELAIS_*`` variables for a ``relais run`` child on the embedded broker.
 
@@ -231,6 +233,9 @@ def relais_env(
     ``topic_sources`` binds the input topics to their CFAs; without it, tenant isolation is waived
     explicitly (``RELAIS_KAFKA__ALLOW_UNBOUND_SOURCES``): the demo, the fault runs and the bench
     play every CFA on one private broker.
+
+    ``files_base`` is the local file store (``RELAIS_FILES__LOCAL_BASE``: each CFA reads its own
+    SIRET's subdirectory), by default where this process's sample generator writes its PDFs.
     """
     env = {
         "RELAIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
@@ -242,6 +247,7 @@ def relais_env(
         "RELAIS_POLL__INTERVAL_S": str(poll_interval_s),
         "RELAIS_LOG__JSON": "true",
         "RELAIS_SECRETS_DIR": "/nonexistent",
+        "RELAIS_FILES__LOCAL_BASE": str((files_base or default_files_dir()).resolve()),
     }
     optional = {
         "RELAIS_OPCO__PROFILES_FILE": profiles_file,

@@ -40,6 +40,7 @@ class Files:
     oauth: Path
     profiles: Path
     ledger_url: str
+    files_base: Path  # the local file store: one subdirectory per CFA SIRET
 
 
 def _private_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -83,7 +84,14 @@ def prepare_files(workdir: Path, generator: Generator, today: date) -> Files:
         ),
     )
     ledger = (workdir / "ledger.db").resolve()
-    return Files(workdir, keys, oauth, workdir / "opco-profiles.json", f"sqlite:///{ledger}")
+    return Files(
+        workdir,
+        keys,
+        oauth,
+        workdir / "opco-profiles.json",
+        f"sqlite:///{ledger}",
+        generator.files_base,
+    )
 
 
 @dataclass
@@ -137,6 +145,7 @@ class Stack:
                 profiles_file=files.profiles,
                 keys_file=files.keys,
                 oauth_file=files.oauth,
+                files_base=files.files_base,
             ),
         )
         relais.start()

@@ -3,8 +3,13 @@
 A CFA reads only what is granted to it: S3 objects under its own (bucket, prefix) grants, files
 under its own local root, and inline files where allowed. Nothing else: no other bucket, no other
 CFA's prefix (two CFAs whose grants overlap are a configuration error, so a location one CFA may
-read is never readable by another), no URL. The policy is data (a settings group when wired:
-``RELAIS_FILES__CFAS``), keyed by the CFA's identifier as the ledger keys it.
+read is never readable by another), no URL. The policy is data (the settings group ``files``:
+``RELAIS_FILES__CFAS``, ``RELAIS_FILES__LOCAL_BASE``), keyed by the CFA's SIRET as the ledger keys
+it.
+
+``local_base`` is the embedded default: one directory in which each CFA reads only its own
+subdirectory ``<local_base>/<SIRET>/`` (unless its entry names another ``local_root``); disjoint by
+construction.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from relais.domain.files import FileReference
 from relais.errors import ConfigurationError
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_SIRET = re.compile(r"[0-9]{14}")
 
 
 class S3Grant(BaseModel):
@@ -79,6 +85,16 @@ class FilePolicy(BaseModel):
 
     cfas: dict[str, CfaFileAccess] = Field(default_factory=dict)
     limits: FileLimits = FileLimits()
+    local_base: str | None = Field(
+        default=None, description="An absolute directory: each CFA reads <local_base>/<SIRET>/"
+    )
+
+    @field_validator("local_base")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or ".." in value.split("/")):
+            raise ValueError("local_base is an absolute directory without '..'")
+        return value
 
     @model_validator(mode="after")
     def _no_shared_grant(self) -> FilePolicy:
@@ -88,15 +104,34 @@ class FilePolicy(BaseModel):
                 if _shared(access, other):
                     raise ValueError(f"CFA {cfa} and CFA {other_cfa} share a bucket prefix or root")
             seen.append((cfa, access))
+            base = self.base
+            root = access.root
+            if base is not None and root is not None and _nested(root, base):
+                raise ValueError(f"CFA {cfa}'s local_root and local_base overlap")
         return self
+
+    @property
+    def base(self) -> PurePosixPath | None:
+        return PurePosixPath(self.local_base) if self.local_base else None
+
+    def root_of(self, cfa: str) -> PurePosixPath | None:
+        """The local directory ``cfa`` reads: its own ``local_root``, else its subdirectory of
+        ``local_base`` (only for a CFA named by a SIRET: a safe path component)."""
+        access = self.cfas.get(cfa)
+        if access is not None and access.root is not None:
+            return access.root
+        base = self.base
+        if base is None or not _SIRET.fullmatch(cfa):
+            return None
+        return base / cfa
 
     def authorize(self, cfa: str, ref: FileReference) -> Location:
         """The location of ``ref`` if ``cfa`` may read it and the reference is within the limits;
         raises ``FileRefusedError`` otherwise. No I/O."""
         location = parse_location(ref.location, max_inline_bytes=self.limits.max_inline_bytes)
         check_reference(ref, self.limits)
-        access = self.cfas.get(cfa)
-        if access is None or not _granted(access, location):
+        access = self.cfas.get(cfa, CfaFileAccess())
+        if not _granted(access, location, self.root_of(cfa)):
             raise FileRefusedError(
                 FileCode.LOCATION_FORBIDDEN,
                 f"{ref.fileName} : cette localisation {location.scheme} n'est pas autorisée "
@@ -105,11 +140,10 @@ class FilePolicy(BaseModel):
         return location
 
 
-def _granted(access: CfaFileAccess, location: Location) -> bool:
+def _granted(access: CfaFileAccess, location: Location, root: PurePosixPath | None) -> bool:
     if isinstance(location, S3Location):
         return any(grant.covers(location) for grant in access.s3)
     if isinstance(location, LocalLocation):
-        root = access.root
         return root is not None and location.path.is_relative_to(root) and location.path != root
     assert isinstance(location, InlineLocation)
     return access.inline
@@ -120,7 +154,11 @@ def _shared(one: CfaFileAccess, other: CfaFileAccess) -> bool:
         return True
     if one.root is None or other.root is None:
         return False
-    return one.root.is_relative_to(other.root) or other.root.is_relative_to(one.root)
+    return _nested(one.root, other.root)
+
+
+def _nested(one: PurePosixPath, other: PurePosixPath) -> bool:
+    return one.is_relative_to(other) or other.is_relative_to(one)
 
 
 def policy_from(data: object) -> FilePolicy:

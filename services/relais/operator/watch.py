@@ -58,7 +58,12 @@ class StatusLine:
             parts.append(f"kind={b['kind']}")
         if self.event_id:
             parts.append(f"event={self.event_id}")
-        for name in ("numeroInterne", "numeroInterneFacture", "referenceFactureCFA"):
+        for name in (
+            "numeroInterne",
+            "numeroInterneFacture",
+            "referenceFactureCFA",
+            "numeroInterneDocument",
+        ):
             if b.get(name):
                 parts.append(f"{name}={b[name]}")
         if b.get("etat"):
@@ -72,9 +77,20 @@ class StatusLine:
         if errors:
             codes = ",".join(str(e.get("code")) for e in errors if isinstance(e, dict))
             parts.append(f"errors={codes}")
+        opco_errors = [e for e in b.get("opcoErrors") or [] if isinstance(e, dict)]
+        if opco_errors:
+            parts.append("opco_errors=" + ",".join(_opco_error(e) for e in opco_errors))
+        if b.get("motif"):
+            parts.append(f"motif={b['motif']}")
         if b.get("opcoMessages"):
             parts.append("opco_says=" + " | ".join(str(m) for m in b["opcoMessages"]))
         return "  ".join(parts)
+
+
+def _opco_error(error: dict[str, Any]) -> str:
+    """``code@field`` of one of the OPCO's errors (either may be absent)."""
+    code, field = error.get("code"), error.get("field")
+    return f"{code or '?'}@{field}" if field else str(code or "?")
 
 
 def parse_status(record: Record) -> StatusLine:

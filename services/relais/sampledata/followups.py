@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from pathlib import Path
 
 from relais.domain.document_event import TYPES_FICHIER, TypeFichier
 from relais.domain.events import EventType
@@ -29,10 +30,16 @@ DOCUMENT_NAMES: dict[TypeFichier, str] = {
 class FollowUpEvents(CerfaParts):
     """The follow-ups of a dossier, on the generator's random stream and clock."""
 
-    def _pdf(self, title: str) -> Json:
-        """The ``fichier`` of a convention or facture: a small PDF written for it."""
-        directory = self._files_dir or default_files_dir()
-        return write_pdf(directory, f"{title}.pdf", title)
+    @property
+    def files_base(self) -> Path:
+        """Where the generated files are: one subdirectory per CFA SIRET (the layout of the
+        ``files.local_base`` store, so each CFA's files are in the directory it is granted)."""
+        return self._files_dir or default_files_dir()
+
+    def _pdf(self, title: str, dossier: GeneratedDossier) -> Json:
+        """The ``fichier`` of a convention, facture or document: a small PDF written for it in
+        its CFA's directory."""
+        return write_pdf(self.files_base / dossier.cfa.siret, f"{title}.pdf", title)
 
     def convention(self, dossier: GeneratedDossier, *, numero_interne: str | None = None) -> Json:
         """The convention de formation (2.10) of ``dossier``."""
@@ -80,7 +87,7 @@ class FollowUpEvents(CerfaParts):
         }
         data: Json = {
             "convention": convention,
-            "fichier": self._pdf(f"convention-{dossier.dossier_id}"),
+            "fichier": self._pdf(f"convention-{dossier.dossier_id}", dossier),
         }
         if numero_interne is not None:
             data["numeroInterneDossier"] = numero_interne
@@ -119,7 +126,7 @@ class FollowUpEvents(CerfaParts):
             "montantFacture": round(sum(line["montant"] for line in lignes), 2),
             "organismeFormation": {"siret": cfa.siret, "iban": cfa.iban},
             "lignes": lignes,
-            "fichier": self._pdf(reference),
+            "fichier": self._pdf(reference, dossiers[0]),
         }
         return self.event(
             EventType.FACTURE_SUBMITTED, cfa, dossiers[0].dossier_id, {"facture": facture}

@@ -138,3 +138,31 @@ def test_same_bucket_distinct_prefixes_is_fine() -> None:
             }
         }
     )
+
+
+BASED = policy_from({"local_base": "/var/lib/relais/files", "cfas": {CFA_B: {"inline": True}}})
+
+
+def test_local_base_grants_each_cfa_its_own_subdirectory_only() -> None:
+    own = BASED.authorize(CFA_A, ref(f"file:///var/lib/relais/files/{CFA_A}/c.pdf"))
+    assert isinstance(own, LocalLocation)
+    assert BASED.root_of(CFA_A) is not None
+    # the other CFA's subdirectory, the base itself, a CFA named otherwise than by a SIRET
+    forbidden = FileCode.LOCATION_FORBIDDEN
+    assert refused(CFA_A, ref(f"/var/lib/relais/files/{CFA_B}/c.pdf"), BASED) == forbidden
+    assert refused(CFA_A, ref("/var/lib/relais/files/c.pdf"), BASED) == forbidden
+    assert BASED.root_of("cfa-a") is None
+    # an entry without local_root still gets its subdirectory
+    assert isinstance(
+        BASED.authorize(CFA_B, ref(f"/var/lib/relais/files/{CFA_B}/x/c.pdf")), LocalLocation
+    )
+
+
+def test_a_local_root_inside_local_base_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="local_base overlap"):
+        policy_from(
+            {
+                "local_base": "/var/lib/relais/files",
+                "cfas": {CFA_A: {"local_root": f"/var/lib/relais/files/{CFA_B}"}},
+            }
+        )

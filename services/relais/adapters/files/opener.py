@@ -25,7 +25,7 @@ class StoreFileOpener:
         if isinstance(location, InlineLocation):
             return await open_inline(location, ref)
         if isinstance(location, LocalLocation):
-            root = self._policy.cfas[cfa].root
+            root = self._policy.root_of(cfa)
             assert root is not None  # authorize granted it under the root
             return await open_local(location, root, ref)
         if self._s3 is None:

@@ -212,9 +212,9 @@ class FollowUpEvents(CerfaParts):
         reference_facture: str | None = None,
     ) -> Json:
         """A further file for ``dossier`` (``fr.cfa.document.submitted.v1``): a small valid PDF
-        written in the generator's files directory, named by a local ``file://`` location; with
+        written in its CFA's files directory, named by a local ``file://`` location; with
         ``reference_facture`` it attaches to that facture of the CFA too."""
-        fichier = self._pdf(f"{DOCUMENT_NAMES[type_fichier]}-{dossier.dossier_id}")
+        fichier = self._pdf(f"{DOCUMENT_NAMES[type_fichier]}-{dossier.dossier_id}", dossier)
         data: Json = {"typeFichier": type_fichier, "fichier": fichier}
         if reference_facture is not None:
             data["referenceFactureCFA"] = reference_facture

@@ -11,7 +11,7 @@ from pathlib import Path
 from relais.domain.document_event import TYPES_FICHIER
 from relais.domain.events import DocumentSubmittedData, EventKind, parse_structured
 from relais.domain.file_checks import FileCheck, FileLimits
-from relais.domain.file_policy import CfaFileAccess, FilePolicy
+from relais.domain.file_policy import FilePolicy
 from relais.sampledata.generator import Generator
 from relais.sampledata.pdfs import sample_pdf
 from relais.services.ingest.file_refs import file_errors
@@ -31,7 +31,7 @@ def test_one_document_of_each_type_each_naming_the_pdf_written_for_it(tmp_path: 
     assert all(isinstance(d, DocumentSubmittedData) for d in datas)
     assert [d.typeFichier for d in datas] == list(TYPES_FICHIER)  # type: ignore[union-attr]
     assert {d.referenceFactureCFA for d in datas} == {None, "FAC-1"}  # type: ignore[union-attr]
-    policy = FilePolicy(cfas={dossier.cfa.siret: CfaFileAccess(local_root=str(tmp_path))})
+    policy = FilePolicy(local_base=str(tmp_path))  # each CFA reads <base>/<its SIRET>/
     for data in datas:
         assert isinstance(data, DocumentSubmittedData)
         ref = data.fichier

@@ -186,3 +186,12 @@ def test_the_example_document_is_a_valid_document_event() -> None:
     example = Path(__file__).parents[3] / "schemas" / "examples" / "document.json"
     parsed = parse_structured(json.loads(example.read_text()))
     assert parsed.kind is EventKind.DOCUMENT
+
+
+def test_ingest_takes_the_file_limits_of_the_settings() -> None:
+    from relais.bootstrap import ingest_policy
+    from relais.config import Settings
+
+    settings = Settings(files={"max_bytes": 1000, "max_inline_bytes": 10})
+    limits = ingest_policy(settings).file_limits
+    assert (limits.max_bytes, limits.max_inline_bytes) == (1000, 10)

@@ -217,17 +217,7 @@ def _events_readme() -> str:
         lines.append(f"| `{event_type.value}` | `{event_type.value}.json` | {doc} |")
     lines += [
         "",
-        "`envelope.v1.json`: the attributes alone (what the headers carry).",
-        "",
-        "Files (a signed convention, an invoice PDF, a further document) travel by reference, a",
-        "claim check: `fichier` = `{location, sha256, size, mediaType, fileName}`, `location` an",
-        "`s3://bucket/key` under the CFA's granted prefix, a path in its local directory, or a",
-        "small file inline (`data:...;base64,`). Ingest refuses a malformed or forbidden location",
-        "or a size over the limit (`FILE_LOCATION_INVALID`, `FILE_LOCATION_FORBIDDEN`,",
-        "`FILE_TOO_LARGE`, `FILE_TYPE_UNSUPPORTED`); dispatch reads the file with the CFA's grants",
-        "only and refuses one that differs (`FILE_HASH_MISMATCH`, `FILE_NOT_FOUND`). Statuses name",
-        "a file by its name, never carry it; `docs/erp-integration.md` (Files) shows how.",
-        "",
+        *_ENVELOPE_AND_FILES,
         "The schemas are made for code generation and for validating an event before it is",
         "published (JSON Schema 2020-12; each `$id` is the file name, so `$ref`s resolve beside",
         "it): a field the control rules require is required and not nullable, conditional",
@@ -264,6 +254,21 @@ def _events_readme() -> str:
     for reason in StatusReason:
         lines.append(f"| `{reason.value}` | {reason.status} | {reason.description} |")
     return "\n".join(lines) + "\n"
+
+
+_ENVELOPE_AND_FILES = [
+    "`envelope.v1.json`: the attributes alone (what the headers carry).",
+    "",
+    "Files (a signed convention, an invoice PDF, a further document) travel by reference, a",
+    "claim check: `fichier` = `{location, sha256, size, mediaType, fileName}`, `location` an",
+    "`s3://bucket/key` under the CFA's granted prefix, a path in its local directory, or a",
+    "small file inline (`data:...;base64,`). Ingest refuses a malformed or forbidden location",
+    "or a size over the limit (`FILE_LOCATION_INVALID`, `FILE_LOCATION_FORBIDDEN`,",
+    "`FILE_TOO_LARGE`, `FILE_TYPE_UNSUPPORTED`); dispatch reads the file with the CFA's grants",
+    "only and refuses one that differs (`FILE_HASH_MISMATCH`, `FILE_NOT_FOUND`). Statuses name",
+    "a file by its name, never carry it; `docs/erp-integration.md` (Files) shows how.",
+    "",
+]
 
 
 _STATUS_CONTRACT = [

@@ -106,3 +106,29 @@ def test_the_signature_is_the_one_ingest_verifies() -> None:
 
 def test_the_cli_lists_every_type_fichier() -> None:
     assert send_command.TYPES_FICHIER == TYPES_FICHIER
+
+
+BOTH = ["--dossier", "D-1", "--cfa", CFA]
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["send"], "give FILE, or --attach FILE"),
+        (["send", "--attach", "{pdf}", "--cfa", CFA], "missing --type-fichier, --dossier"),
+        (
+            ["send", "{pdf}", "--attach", "{pdf}", "--type-fichier", "FACTURE", *BOTH],
+            "FILE and --attach together",
+        ),
+    ],
+)
+def test_usage_errors_are_said_before_anything_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], said: str
+) -> None:
+    from relais.entrypoints.cli import main
+
+    pdf = str(_file(tmp_path, "a.pdf", PDF))
+    with pytest.raises(SystemExit) as done:
+        main([a.replace("{pdf}", pdf) for a in argv])
+    assert done.value.code == 2
+    assert said in capsys.readouterr().err

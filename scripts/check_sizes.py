@@ -51,7 +51,7 @@ _MET = (
 # path (relative to services/) -> (ceiling, why)
 ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     "relais/adapters/ledger/postgres.py": (404, _MET + " (pauses + republish)"),
-    "relais/domain/status.py": (418, _MET + " (waiting + the status contract)"),
+    "relais/domain/status.py": (420, _MET + " (waiting + the status contract + documents)"),
     "relais/services/dispatch/handler.py": (
         437,
         _MET + " (tracing + the status contract + the files)",
@@ -82,7 +82,7 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
 
 # "path:qualified.name" -> (ceiling, why)
 ALLOWED_FUNCTIONS: dict[str, tuple[int, str]] = {
-    "relais/contracts.py:_events_readme": (64, _MET + " (the binding notes + the reasons table)"),
+    "relais/contracts.py:_events_readme": (63, _MET + " (the binding notes + the reasons table)"),
     # Issue 13, other branches.
     # The standard's control rules.
     "relais/domain/rules/age.py:check_age": (73, _RULES + " (age at the contract's start)"),

@@ -37,7 +37,7 @@ from relais.domain.events import (
 from relais.domain.followups import Certificat, Convention
 from relais.domain.json_types import Json
 from relais.domain.referentials import default_schemas_dir
-from relais.domain.schema_hints import annotate_cerfa, annotate_followups
+from relais.domain.schema_hints import annotate_cerfa, annotate_files, annotate_followups
 from relais.domain.status import StatusBody, StatusName
 from relais.domain.status_reasons import StatusReason
 
@@ -154,6 +154,7 @@ def event_schema_documents() -> dict[str, Json | str]:
         if "Cerfa" in doc.get("$defs", {}):
             annotate_cerfa(doc)
         annotate_followups(doc)
+        annotate_files(doc)
         file_name = f"{event_type.value}.json"
         docs[f"{EVENTS_DIR}/{file_name}"] = _with_header(
             doc,
@@ -216,8 +217,7 @@ def _events_readme() -> str:
         lines.append(f"| `{event_type.value}` | `{event_type.value}.json` | {doc} |")
     lines += [
         "",
-        "`envelope.v1.json`: the attributes alone (what the headers carry).",
-        "",
+        *_ENVELOPE_AND_FILES,
         "The schemas are made for code generation and for validating an event before it is",
         "published (JSON Schema 2020-12; each `$id` is the file name, so `$ref`s resolve beside",
         "it): a field the control rules require is required and not nullable, conditional",
@@ -254,6 +254,21 @@ def _events_readme() -> str:
     for reason in StatusReason:
         lines.append(f"| `{reason.value}` | {reason.status} | {reason.description} |")
     return "\n".join(lines) + "\n"
+
+
+_ENVELOPE_AND_FILES = [
+    "`envelope.v1.json`: the attributes alone (what the headers carry).",
+    "",
+    "Files (a signed convention, an invoice PDF, a further document) travel by reference, a",
+    "claim check: `fichier` = `{location, sha256, size, mediaType, fileName}`, `location` an",
+    "`s3://bucket/key` under the CFA's granted prefix, a path in its local directory, or a",
+    "small file inline (`data:...;base64,`). Ingest refuses a malformed or forbidden location",
+    "or a size over the limit (`FILE_LOCATION_INVALID`, `FILE_LOCATION_FORBIDDEN`,",
+    "`FILE_TOO_LARGE`, `FILE_TYPE_UNSUPPORTED`); dispatch reads the file with the CFA's grants",
+    "only and refuses one that differs (`FILE_HASH_MISMATCH`, `FILE_NOT_FOUND`). Statuses name",
+    "a file by its name, never carry it; `docs/erp-integration.md` (Files) shows how.",
+    "",
+]
 
 
 _STATUS_CONTRACT = [

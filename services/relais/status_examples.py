@@ -24,14 +24,17 @@ CFA = "52880483402584"
 DOSSIER = "CFA01-2026-00001-dde3a3"
 DOSSIER_EVENT = "65ed0de4-7db4-404d-a01c-683e99a46df0"  # schemas/examples/dossier-initial.json
 FACTURE_EVENT = "b464c554-f675-499b-8c83-e786d1711cbd"  # schemas/examples/facture.json
+DOCUMENT_EVENT = "6b1f0c3e-2f4a-4d8e-9a57-3c1d2e4f5a60"  # schemas/examples/document.json
 FACTURE_REFERENCE = "FAC-CFA01-2026-000002"
 AT = datetime.fromisoformat("2026-11-27T08:01:09+01:00")
 OPCO = OpcoCode.ATLAS
 NUMERO = "ATL-2026-0001842"
 FACTURE_NUMERO = "ATL-FAC-2026-000311"
+DOCUMENT_NUMERO = "ATL-DOC-2026-004127"
 
 _DOSSIER = Trigger(event_id=DOSSIER_EVENT, cfa=CFA, dossier_id=DOSSIER, kind=EventKind.DOSSIER)
 _FACTURE = Trigger(event_id=FACTURE_EVENT, cfa=CFA, dossier_id=DOSSIER, kind=EventKind.FACTURE)
+_DOCUMENT = Trigger(event_id=DOCUMENT_EVENT, cfa=CFA, dossier_id=DOSSIER, kind=EventKind.DOCUMENT)
 
 
 def _examples() -> dict[str, StatusEvent]:
@@ -103,6 +106,13 @@ def _dispatch_examples() -> dict[str, StatusEvent]:
             etat="TRANSMIS",
             attempts=1,
             already_at_opco=True,
+        ),
+        "submitted-document": StatusEvent.submitted(
+            _DOCUMENT,
+            opco=OPCO,
+            occurred_at=later + timedelta(days=3),
+            numero_interne_document=DOCUMENT_NUMERO,
+            attempts=1,
         ),
         "failed": StatusEvent.failed(
             _DOSSIER,

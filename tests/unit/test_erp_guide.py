@@ -50,3 +50,15 @@ def test_every_event_type_and_status_kind_is_described() -> None:
 
 def test_the_life_of_a_dossier_is_a_sequence_diagram() -> None:
     assert "```mermaid\nsequenceDiagram" in text()
+
+
+def test_the_files_section_names_every_file_type_and_refusal_code() -> None:
+    from relais.domain.document_event import TYPES_FICHIER
+    from relais.domain.file_refusals import FileCode
+
+    doc = text()
+    assert "## 7. Files" in doc
+    for type_fichier in TYPES_FICHIER:
+        assert f"`{type_fichier}`" in doc
+    described = set(re.findall(r"^\| `(FILE_\w+)` \|", doc, re.M))
+    assert described == {code.value for code in FileCode} - {FileCode.UNAVAILABLE.value}

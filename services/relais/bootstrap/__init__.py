@@ -96,6 +96,7 @@ def ingest_policy(settings: Settings) -> IngestPolicy:
         hmac_secrets=settings.cfa.hmac_secrets,
         require_signature=settings.cfa.require_signature,
         registry_framing=settings.kafka.schema_registry_url is not None,
+        file_limits=settings.files.policy().limits,
     )
 
 

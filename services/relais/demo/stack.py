@@ -163,6 +163,7 @@ class Stack:
             keys_file=str(files.keys.resolve()),
             oauth_file=str(files.oauth.resolve()),
             profiles_file=str(files.profiles.resolve()),
+            files_base=str(files.files_base.resolve()),
             cfas=cfas,
             pid=os.getpid(),
             started_at=datetime.now(UTC).isoformat(),

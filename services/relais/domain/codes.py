@@ -155,3 +155,13 @@ CODE_LABELS: dict[str, dict[object, str]] = {
     },
 }
 """``{cerfa path: {code: French label}}``, in the order the form lists them."""
+
+TYPE_FICHIER_LABELS: dict[object, str] = {
+    "CONVENTION_FORMATION": "Convention de formation",
+    "CONVENTION_REDUCTION_DUREE": "Convention de réduction de durée",
+    "CONVENTION_MOBILITE": "Convention de mobilité",
+    "FACTURE": "Facture",
+    "CERTIFICAT_REALISATION": "Certificat de réalisation",
+}
+"""The ``typeFichier`` of a document (``document_event.TypeFichier``), as the OPCO names them,
+with their French labels in the same order."""

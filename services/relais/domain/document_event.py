@@ -34,8 +34,11 @@ TYPES_FICHIER: tuple[TypeFichier, ...] = (
 
 
 class DocumentSubmittedData(BaseModel):
-    """A file for the dossier named by ce_subject and, with ``referenceFactureCFA``, for that
-    facture of the CFA too."""
+    """A further file for the dossier named by ce_subject (and one of its factures), by reference.
+
+    With ``referenceFactureCFA`` the file attaches to that facture of the CFA too. ``fichier``
+    says where the file is (a claim check: the file never travels in the record, but a small one
+    inline) and what it must be (size, SHA-256, media type, name)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -26,7 +26,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from relais.domain.codes import CODE_LABELS
+from relais.domain.codes import CODE_LABELS, TYPE_FICHIER_LABELS
+from relais.domain.file_locations import DEFAULT_INLINE_BYTES, MAX_INLINE_BYTES
 from relais.domain.rules.contract import AVENANTS, PREVIOUS_REQUIRED
 from relais.domain.rules.format import LENGTH_IN_FORMAT, MAX_LENGTHS
 from relais.domain.rules.labels import cap, label
@@ -154,6 +155,39 @@ def annotate_followups(doc: Schema) -> None:
         for field in required:
             obj["properties"][field] = _non_null(obj["properties"][field])
         obj["required"] = sorted(set(required) | set(obj.get("required", ())))
+
+
+LOCATION_PATTERN = r"^(?:s3://|file:///|/|data:(?:application/pdf|image/jpeg|image/png);base64,)"
+"""The beginnings ``file_locations.parse_location`` accepts (the rest it checks further)."""
+
+LOCATION_DESCRIPTION = (
+    "Where the file is (a claim check: never the file in the record unless small and inline). "
+    "One of: `s3://<bucket>/<key>` (an object of the network's S3-compatible store, under the "
+    "CFA's granted bucket and prefix); `file:///<absolute path>` or `/<absolute path>` (a file "
+    "under the CFA's local directory); `data:<application/pdf|image/jpeg|image/png>;base64,"
+    f"<content>` (inline, at most {DEFAULT_INLINE_BYTES} bytes by default, configurable up to "
+    f"{MAX_INLINE_BYTES}; where the CFA's grants allow inline files). No `http(s)://` nor any "
+    "other scheme, no `.` or `..` segment, no `%`, `?`, `#`, backslash or control character: "
+    "refused with FILE_LOCATION_FORBIDDEN or FILE_LOCATION_INVALID."
+)
+
+
+def annotate_files(doc: Schema) -> None:
+    """The file reference and the document's ``typeFichier`` of ``doc`` (those it holds): the
+    location's allowed forms, the French labels of the file types."""
+    defs = doc.get("$defs", {})
+    reference = defs.get("FileReference")
+    if reference is not None:
+        location = reference["properties"]["location"]
+        location["pattern"] = LOCATION_PATTERN
+        location["description"] = LOCATION_DESCRIPTION
+    document = defs.get("DocumentSubmittedData")
+    if document is not None:
+        prop = document["properties"]["typeFichier"]
+        if prop["enum"] != list(TYPE_FICHIER_LABELS):
+            raise ValueError("typeFichier and codes.TYPE_FICHIER_LABELS list other types")
+        prop["x-enum-labels"] = list(TYPE_FICHIER_LABELS.values())
+        prop["title"] = "Type de fichier"
 
 
 def _non_null(prop: Schema) -> Schema:

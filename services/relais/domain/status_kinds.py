@@ -140,6 +140,9 @@ class StatusBody(BaseModel):
     numeroInterne: str | None = None
     numeroExterne: str | None = None
     numeroInterneFacture: str | None = None
+    numeroInterneDocument: str | None = Field(
+        default=None, description="The OPCO's id of a document (submitted, of a document event)"
+    )
     referenceFactureCFA: str | None = None
     etat: str | None = Field(default=None, description="Current OPCO etat (dossier or facture)")
     previousEtat: str | None = None

@@ -36,6 +36,7 @@ class DemoState:
     keys_file: str | None = None
     oauth_file: str | None = None
     profiles_file: str | None = None
+    files_base: str | None = None  # the demo's local file store (files.local_base)
     cfas: list[str] = field(default_factory=list)
     pid: int | None = None
     started_at: str | None = None
@@ -124,6 +125,8 @@ def apply_demo(settings: Settings, demo: DemoState) -> Settings:
         update["opco"] = settings.opco.model_copy(
             update={"profiles_file": Path(demo.profiles_file)}
         )
+    if settings.files.local_base is None and not settings.files.cfas and demo.files_base:
+        update["files"] = settings.files.model_copy(update={"local_base": demo.files_base})
     creds = settings.credentials
     creds_update: dict[str, Any] = {}
     if creds.keys_file is None and creds.keys_dir is None and not creds.keys and demo.keys_file:

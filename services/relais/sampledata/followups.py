@@ -1,5 +1,6 @@
 """The follow-up events of a generated dossier: convention, facture, certificat de réalisation,
-rupture; each consistent with its dossier (dates, amounts, échéances)."""
+rupture, documents (a further file of each ``typeFichier``); each consistent with its dossier
+(dates, amounts, échéances)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
+from relais.domain.document_event import TYPES_FICHIER, TypeFichier
 from relais.domain.events import EventType
 from relais.domain.json_types import Json
 from relais.sampledata import catalogue as cat
@@ -14,6 +16,15 @@ from relais.sampledata import wages
 from relais.sampledata.cerfa_parts import CerfaParts
 from relais.sampledata.generated import GeneratedDossier
 from relais.sampledata.pdfs import default_files_dir, write_pdf
+
+DOCUMENT_NAMES: dict[TypeFichier, str] = {
+    "CONVENTION_FORMATION": "convention-formation",
+    "CONVENTION_REDUCTION_DUREE": "reduction-duree",
+    "CONVENTION_MOBILITE": "convention-mobilite",
+    "FACTURE": "facture",
+    "CERTIFICAT_REALISATION": "certificat-realisation",
+}
+"""The file name (before ``-<dossier id>.pdf``) of a generated document of each type."""
 
 
 class FollowUpEvents(CerfaParts):
@@ -192,3 +203,33 @@ class FollowUpEvents(CerfaParts):
             }
         }
         return self.event(EventType.RUPTURE_DECLARED, dossier.cfa, dossier.dossier_id, data)
+
+    def document(
+        self,
+        dossier: GeneratedDossier,
+        type_fichier: TypeFichier = "CONVENTION_REDUCTION_DUREE",
+        *,
+        reference_facture: str | None = None,
+    ) -> Json:
+        """A further file for ``dossier`` (``fr.cfa.document.submitted.v1``): a small valid PDF
+        written in its CFA's files directory, named by a local ``file://`` location; with
+        ``reference_facture`` it attaches to that facture of the CFA too."""
+        fichier = self._pdf(f"{DOCUMENT_NAMES[type_fichier]}-{dossier.dossier_id}", dossier)
+        data: Json = {"typeFichier": type_fichier, "fichier": fichier}
+        if reference_facture is not None:
+            data["referenceFactureCFA"] = reference_facture
+        return self.event(EventType.DOCUMENT_SUBMITTED, dossier.cfa, dossier.dossier_id, data)
+
+    def documents(
+        self, dossier: GeneratedDossier, *, reference_facture: str | None = None
+    ) -> list[Json]:
+        """One document event of each ``typeFichier`` for ``dossier`` (the demo's documents);
+        the ``FACTURE`` one attaches to ``reference_facture`` when given."""
+        return [
+            self.document(
+                dossier,
+                kind,
+                reference_facture=reference_facture if kind == "FACTURE" else None,
+            )
+            for kind in TYPES_FICHIER
+        ]

@@ -34,6 +34,7 @@ from obstore.exceptions import (
 from obstore.store import S3Store
 
 from relais.adapters.files.verified import verified, verify
+from relais.config_files import FilesSettings
 from relais.domain.file_locations import S3Location
 from relais.domain.file_refusals import FileCode, FileRefusedError
 from relais.domain.files import FileReference
@@ -55,6 +56,22 @@ class S3Connection:
     timeout_s: float = 30.0
     max_retries: int = 3
     chunk_bytes: int = CHUNK_BYTES
+
+
+def s3_connection(files: FilesSettings) -> S3Connection:
+    """The connection the ``files`` settings describe (its secrets unwrapped here only)."""
+    s3 = files.s3
+    return S3Connection(
+        endpoint=s3.endpoint_url,
+        region=s3.region,
+        access_key_id=s3.access_key_id.get_secret_value() if s3.access_key_id else None,
+        secret_access_key=(
+            s3.secret_access_key.get_secret_value() if s3.secret_access_key else None
+        ),
+        allow_http=s3.allow_http,
+        timeout_s=s3.timeout_s,
+        max_retries=s3.max_retries,
+    )
 
 
 class S3Files:

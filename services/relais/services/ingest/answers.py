@@ -12,6 +12,7 @@ real event's answer (finding F3). Without a CFA, the status goes to the operator
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -209,12 +210,17 @@ def _letter(record: Record, reason: str, errors: Sequence[ErrorItem]) -> DeadLet
         ("dlq_errors", json.dumps([e.model_dump() for e in errors]).encode()),
     ]
     value = record.value
-    if reason == "TOO_LARGE" and value is not None:
-        # It would not fit on the DLQ topic either: the original stays readable at its
-        # source position (dlq_topic/partition/offset) for as long as the topic keeps it.
+    if value is not None and (reason == "TOO_LARGE" or _INLINE_FILE.search(value)):
+        # Too large: it would not fit on the DLQ topic either. An inline file (``data:``): files
+        # never reach the DLQ (issue 18). The original stays readable at its source position
+        # (dlq_topic/partition/offset) for as long as the topic keeps it.
         headers.append((DLQ_VALUE_DROPPED, str(len(value)).encode()))
         value = None
     return DeadLetter(record.key, value, headers)
+
+
+# An inline file of a file reference (``data:<media type>;base64,``), its JSON escapes included
+_INLINE_FILE = re.compile(rb"data:[A-Za-z0-9.+\\/-]{1,64};base64,")
 
 
 def _kind_of(ce_type: str | None) -> EventKind | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pydantic import SecretStr
 
 from relais.domain.events import MAX_EVENT_BYTES, Envelope, ErrorItem
+from relais.domain.file_checks import FileLimits
 from relais.services.ingest.hygiene import error
 from relais.services.ingest.signature import SIGNATURE_HEADER, verify
 
@@ -25,6 +26,8 @@ class IngestPolicy:
     hmac_secrets: Mapping[str, SecretStr] = field(default_factory=dict)
     require_signature: bool = False
     registry_framing: bool = False  # values framed by a schema registry (settings: kafka.*)
+    # the file references' bounds checked at ingest (settings: files.*, issue 18)
+    file_limits: FileLimits = field(default_factory=FileLimits)
 
     def topic_may_carry(self, topic: str, *sources: str) -> bool:
         if not self.topic_sources:

@@ -9,6 +9,8 @@
                 by position
     content     data that is not JSON, or framed by a schema that is not its type's -> refused
     decode      the data against its type's model -> refused with every schema error
+    files       its file references by their form (``file_refs``: location grammar, size and
+                type bounds; no I/O) -> refused with their ``FILE_*`` codes
     rules       control rules and routing (``rules.Rules``) -> refused, or accepted with a
                 ``received`` status naming the OPCO
     follow-ups  their OPCO is their dossier's, in the ledger: ``FollowUp`` says which dossiers
@@ -42,6 +44,7 @@ from relais.services.ingest import answers, binding, framing
 from relais.services.ingest.answers import Plan
 from relais.services.ingest.authorize import IngestPolicy, Refusal, authorize
 from relais.services.ingest.binding import ContentMode
+from relais.services.ingest.file_refs import file_errors
 from relais.services.ingest.hygiene import (
     BAD_CHARACTER,
     VALUE_PROBLEMS,
@@ -98,6 +101,8 @@ def decide(record: Record, context: Context) -> Plan | FollowUp:
             data = decode_data(envelope, _data_object(read.bound))  # schema errors only
         except PayloadError as exc:
             raise Refusal(*exc.errors) from None
+        if bad_files := file_errors(data, context.policy.file_limits):
+            raise Refusal(*bad_files)
         event = CfaEvent(envelope=envelope, data=data)
         if isinstance(data, DossierSubmittedData):
             return _dossier(event, data, cfa, context)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from relais.domain.events import CfaEvent, DossierSubmittedData, ErrorItem
+from relais.domain.events import CfaEvent, DossierSubmittedData, ErrorItem, EventKind
 from relais.domain.findings import Finding
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import Referentials
@@ -27,7 +27,8 @@ class Rules(Protocol):
         ...
 
     def check_followup(self, event: CfaEvent, today: date) -> RuleCheck:
-        """Control rules of a convention, facture, certificat or rupture body."""
+        """Control rules of a convention, facture, certificat or rupture body (a document has
+        none besides its model and its file reference's form, checked before)."""
         ...
 
 
@@ -51,6 +52,8 @@ class DomainRules:
         )
 
     def check_followup(self, event: CfaEvent, today: date) -> RuleCheck:
+        if event.kind is EventKind.DOCUMENT:
+            return RuleCheck()  # its model and its file reference are all there is to check
         kind = event.kind.value
         body = event.data.model_dump(mode="json", exclude_none=True).get(kind, {})
         found = validate_followup(kind, body, today=today)

@@ -3,7 +3,9 @@
 Two parts, as a CFA network would send them:
 
 - **at once**: new contracts for employers of every OPCO (from several CFA; an OPCO without a
-  dossier route answers "not implemented"), the convention of most of them a little later, a few
+  dossier route answers "not implemented"), the convention of most of them a little later, for
+  some of those a further document (a PDF in the CFA's file store, each ``typeFichier`` in turn,
+  sent by relais once the dossier has its OPCO id), a few
   invalid dossiers (each breaks one control rule), and one record that is not even JSON;
 - **after the OPCO engaged a dossier** (seen through relais's status events): factures (one
   dossier, or two dossiers of the same CFA and OPCO), an avenant, a rupture, a certificat. Each
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from relais.domain.document_event import TYPES_FICHIER, TypeFichier
 from relais.domain.json_types import Json
 from relais.domain.opco import ALL_OPCO, OpcoCode
 from relais.domain.profiles import OpcoProfile
@@ -96,6 +99,7 @@ class Scenario:
     dossiers: dict[Key, GeneratedDossier] = field(default_factory=dict)
     used: set[Key] = field(default_factory=set)  # dossiers carrying (or done with) a follow-up
     skipped: int = 0
+    documents: dict[str, TypeFichier] = field(default_factory=dict)  # dossier id -> its document
 
     # -- what fits where -------------------------------------------------------------------------
 
@@ -177,11 +181,16 @@ class Scenario:
             general.append(d)
             budget -= 1
             i += 1
-            can = self.profiles[d.opco].capabilities.conventions
-            if budget > 0 and can and conventions * 1.6 < len(general):
+            caps = self.profiles[d.opco].capabilities
+            if budget > 0 and caps.conventions and conventions * 1.6 < len(general):
                 with_convention.add(d.dossier_id)
                 conventions += 1
                 budget -= 1
+                if budget > 0 and caps.documents and conventions % 3 == 1:
+                    self.documents[d.dossier_id] = TYPES_FICHIER[
+                        len(self.documents) % len(TYPES_FICHIER)
+                    ]
+                    budget -= 1
         return general
 
     def _queue(
@@ -203,6 +212,16 @@ class Scenario:
                     opco=d.opco,
                 )
                 later.append((len(self.immediate) + 4, conv))
+            type_fichier = self.documents.get(d.dossier_id)
+            if type_fichier is not None:  # in the dossier's queue: sent once it has its OPCO id
+                doc = Planned(
+                    self.generator.document(d, type_fichier),
+                    "document",
+                    f"document {type_fichier}",
+                    "submitted",
+                    opco=d.opco,
+                )
+                later.append((len(self.immediate) + 5, doc))
             while later and later[0][0] <= len(self.immediate):
                 self.immediate.append(later.pop(0)[1])
         self.immediate.extend(p for _, p in later)

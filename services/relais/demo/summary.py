@@ -36,6 +36,7 @@ def verdict(
         "counts_by_status": t.counts_by_status(),
         "counts_by_opco": t.counts_by_opco(),
         "etats_by_opco": t.etats_by_opco(),
+        "documents": t.documents(),
         "latency_ms": t.latency_summary(),
         "retrying_notes": sum(t.retries_by_opco.values()),
         "retrying_by_opco": dict(sorted(t.retries_by_opco.items())),

@@ -33,6 +33,7 @@ ROUTE_OF_KIND = {
     "facture": "factures",
     "certificat": "certificats",
     "rupture": "rupture",
+    "document": "documents",
 }
 REACHED_OPCO = frozenset({"created", "duplicate"})
 _DETAILS_CAP = 20
@@ -56,6 +57,7 @@ class EventTrack:
     terminal_at: float | None = None
     numero_interne: str | None = None
     numero_interne_facture: str | None = None
+    numero_interne_document: str | None = None
     retries: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -152,6 +154,8 @@ class Tracker:
             track.numero_interne = str(body["numeroInterne"])
         if body.get("numeroInterneFacture"):
             track.numero_interne_facture = str(body["numeroInterneFacture"])
+        if body.get("numeroInterneDocument"):
+            track.numero_interne_document = str(body["numeroInterneDocument"])
         if status in TERMINAL:
             track.terminal_ids.add(status_id or f"{event_id}:{status}")
             if track.terminal is None:
@@ -235,6 +239,21 @@ class Tracker:
     def counts_by_status(self) -> dict[str, int]:
         counts = Counter(t.terminal or "pending" for t in self.events.values())
         return dict(sorted(counts.items()))
+
+    def documents(self) -> dict[str, Any]:
+        """The documents: published, by terminal status, and found at the OPCO (the simulator's
+        record of a created document carrying the id relais's status gave)."""
+        docs = [t for t in self.events.values() if t.kind == "document"]
+        created = {
+            str((r.get("ids") or {}).get("numeroInterneDocument"))
+            for r in self.simulator_records
+            if r.get("route") == "documents" and r.get("created")
+        }
+        return {
+            "published": len(docs),
+            "by_status": dict(sorted(Counter(t.terminal or "pending" for t in docs).items())),
+            "at_opco": sum(1 for t in docs if t.numero_interne_document in created),
+        }
 
     def counts_by_opco(self) -> dict[str, dict[str, int]]:
         table: dict[str, Counter[str]] = defaultdict(Counter)
@@ -327,7 +346,7 @@ class Tracker:
             if t.terminal != "submitted":
                 continue
             route = ROUTE_OF_KIND.get(t.kind)
-            wanted = t.numero_interne_facture if t.kind == "facture" else t.numero_interne
+            wanted = _wanted_id(t)
             if route is None or wanted is None:
                 continue
             seq = None
@@ -367,9 +386,23 @@ _IDENTITY = {
 }
 
 
+def _wanted_id(t: EventTrack) -> str | None:
+    """The OPCO id by which a submitted event is found in the simulator's record."""
+    if t.kind == "facture":
+        return t.numero_interne_facture
+    if t.kind == "document":
+        return t.numero_interne_document
+    return t.numero_interne
+
+
 def _identity(record: Mapping[str, Any]) -> str:
     """What makes two creations the same object (the simulator's own duplicate rules)."""
     ids = record.get("ids") or {}
+    file = record.get("file") or {}
+    if record.get("route") == "documents" and file.get("sha256"):
+        # the same file for the same objects (typeFichier aside: one file is one document here)
+        objets = sorted(f"{k}={v}" for k, v in ids.items() if k != "numeroInterneDocument")
+        return f"{record.get('cfaSiret')}|" + "|".join([*objets, str(file["sha256"])])
     names = _IDENTITY.get(str(record.get("route")))
     if names and all(n in ids for n in names):
         return f"{record.get('cfaSiret')}|" + "|".join(str(ids[n]) for n in names)

@@ -95,3 +95,23 @@ def test_follow_up_events_name_their_dossiers() -> None:
 
     assert planned.kind == "rupture" and planned.subject == d.dossier_id
     assert OpcoCode(planned.opco or "") is d.opco
+
+
+def test_some_dossiers_get_a_document_after_their_convention_at_opcos_taking_documents() -> None:
+    s = build(200)
+
+    docs = [p for p in s.immediate if p.kind == "document"]
+    assert len(docs) == len(s.documents) >= 5
+    assert {p.event["data"]["typeFichier"] for p in docs} == {
+        "CONVENTION_FORMATION",
+        "CONVENTION_REDUCTION_DUREE",
+        "CONVENTION_MOBILITE",
+        "FACTURE",
+        "CERTIFICAT_REALISATION",
+    }
+    position = {p.event_id: i for i, p in enumerate(s.immediate)}
+    for doc in docs:
+        assert PROFILES[OpcoCode(doc.opco)].capabilities.documents
+        same = [p for p in s.immediate if p.subject == doc.subject and p.kind != "document"]
+        assert {p.kind for p in same} == {"dossier", "convention"}
+        assert all(position[p.event_id] < position[doc.event_id] for p in same)

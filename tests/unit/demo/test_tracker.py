@@ -161,3 +161,47 @@ def test_a_creation_whose_answer_was_lost_still_reached_the_opco() -> None:
 
     assert (inv["lost"], inv["duplicated"], inv["out_of_order"]) == (0, 0, 0)
     assert inv["duplicate_answers"] == 1
+
+
+def document_record(seq: int, document_id: str, sha: str) -> dict[str, Any]:
+    r = record(seq, "documents", numeroInterneDossier="N1", numeroInterneDocument=document_id)
+    r["file"] = {"sha256": sha, "size": 600, "name": "d.pdf", "mediaType": "application/pdf"}
+    return r
+
+
+def test_documents_are_counted_and_found_at_the_opco_by_their_id() -> None:
+    t = two_event_dossier()
+    t.published(event_id="e3", cfa=CFA, dossier_id="D1", kind="document", at=10.2)
+    t.published(event_id="e4", cfa=CFA, dossier_id="D1", kind="document", at=10.3)
+    t.observe("s3", status("e3", "submitted", numeroInterneDocument="DOC1"), 11.5)
+    t.observe("s4", status("e4", "rejected", errors=[{"code": "FILE_HASH_MISMATCH"}]), 11.6)
+    t.settle_with(
+        [
+            record(1, "dossiers_post", numeroInterne="N1", nk="k1"),
+            record(2, "conventions", idConvention="C1", numeroInterneDossier="N1"),
+            document_record(3, "DOC1", "a" * 64),
+        ]
+    )
+
+    assert t.documents() == {
+        "published": 2,
+        "by_status": {"rejected": 1, "submitted": 1},
+        "at_opco": 1,
+    }
+    assert t.invariants()["violations"] == 0
+
+
+def test_one_file_created_twice_for_the_same_dossier_is_a_duplicated_document() -> None:
+    t = two_event_dossier()
+    t.published(event_id="e3", cfa=CFA, dossier_id="D1", kind="document", at=10.2)
+    t.observe("s3", status("e3", "submitted", numeroInterneDocument="DOC1"), 11.5)
+    t.settle_with(
+        [
+            record(1, "dossiers_post", numeroInterne="N1", nk="k1"),
+            record(2, "conventions", idConvention="C1", numeroInterneDossier="N1"),
+            document_record(3, "DOC1", "a" * 64),
+            document_record(4, "DOC2", "a" * 64),  # the simulator let a duplicate through
+        ]
+    )
+
+    assert t.invariants()["duplicated"] == 1

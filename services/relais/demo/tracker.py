@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from relais.demo.opco_records import created_twice
+
 TERMINAL = frozenset({"submitted", "rejected", "failed", "dead_lettered"})
 DOSSIER_SETTLED = frozenset({"ENGAGE", "REFUSE", "ANNULE", "RUPTURE", "SOLDE"})
 FACTURE_SETTLED = frozenset({"REGLE", "REFUSE"})
@@ -309,7 +311,7 @@ class Tracker:
         without_terminal = [t.event_id for t in self.missing_terminal()]
         multi_terminal = [t.event_id for t in self.events.values() if len(t.terminal_ids) > 1]
         records = self.simulator_records
-        duplicate_objects = _created_twice(records)
+        duplicate_objects = created_twice(records)
         not_at_opco, matched = self._match_records(records)
         out_of_order = self._out_of_order(matched)
         lost = without_terminal + not_at_opco
@@ -378,14 +380,6 @@ class Tracker:
         return bad
 
 
-_IDENTITY = {
-    "conventions": ("numeroInterneDossier",),
-    "factures": ("referenceFactureCFA",),
-    "rupture": ("numeroInterne",),
-    "certificats": ("numeroInterneDossier", "numeroEcheance"),
-}
-
-
 def _wanted_id(t: EventTrack) -> str | None:
     """The OPCO id by which a submitted event is found in the simulator's record."""
     if t.kind == "facture":
@@ -393,30 +387,6 @@ def _wanted_id(t: EventTrack) -> str | None:
     if t.kind == "document":
         return t.numero_interne_document
     return t.numero_interne
-
-
-def _identity(record: Mapping[str, Any]) -> str:
-    """What makes two creations the same object (the simulator's own duplicate rules)."""
-    ids = record.get("ids") or {}
-    file = record.get("file") or {}
-    if record.get("route") == "documents" and file.get("sha256"):
-        # the same file for the same objects (typeFichier aside: one file is one document here)
-        objets = sorted(f"{k}={v}" for k, v in ids.items() if k != "numeroInterneDocument")
-        return f"{record.get('cfaSiret')}|" + "|".join([*objets, str(file["sha256"])])
-    names = _IDENTITY.get(str(record.get("route")))
-    if names and all(n in ids for n in names):
-        return f"{record.get('cfaSiret')}|" + "|".join(str(ids[n]) for n in names)
-    if record.get("naturalKey"):
-        return str(record["naturalKey"])
-    return "|".join(f"{k}={v}" for k, v in sorted(ids.items()))
-
-
-def _created_twice(records: list[Mapping[str, Any]]) -> list[str]:
-    seen: Counter[tuple[str, str, str]] = Counter()
-    for r in records:
-        if r.get("created"):
-            seen[(str(r.get("opco")), str(r.get("route")), _identity(r))] += 1
-    return [f"{o}:{route}:{ident}" for (o, route, ident), n in sorted(seen.items()) if n > 1]
 
 
 def _round(value: float | None) -> float | None:

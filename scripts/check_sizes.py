@@ -53,8 +53,8 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     "relais/adapters/ledger/postgres.py": (404, _MET + " (pauses + republish)"),
     "relais/domain/status.py": (418, _MET + " (waiting + the status contract)"),
     "relais/services/dispatch/handler.py": (
-        437,
-        _MET + " (tracing + the status contract + the files)",
+        404,
+        _MET + " (tracing + the status contract; the files and documents moved out, issue 18)",
     ),
     "relais/services/poll.py": (413, _MET + " (pause skip + facture keys and motifs)"),
     # Issue 13, other branches.
@@ -76,7 +76,7 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     ),
     # Too long, no split yet.
     # +11: the exact wire bytes and the profile's quirks (issue 15)
-    "relais/adapters/opco/gateway.py": (540, _FOLLOW_UP),
+    "relais/adapters/opco/gateway.py": (539, _FOLLOW_UP),
 }
 
 # "path:qualified.name" -> (ceiling, why)

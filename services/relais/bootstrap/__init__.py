@@ -227,7 +227,8 @@ def _add_relay(app: App, producer: KafkaProducer, leadership: Leadership, wakes:
 
 
 def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
-    from relais.adapters.local_files import LocalFileOpener
+    from relais.adapters.files.opener import StoreFileOpener
+    from relais.domain.file_policy import FilePolicy
     from relais.services.dispatch import AUTO_SHARE, Dispatcher, DispatchOptions
 
     settings = app.settings
@@ -252,7 +253,9 @@ def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
         npec=load_npec(settings.schemas_dir),
         check_factures=True,
         tracing=app.tracing.tracing,
-        files=LocalFileOpener(),  # local paths for now; issue 18: object stores, a root
+        # Placeholder until the files settings group is wired (issue 18, the lead): no CFA has
+        # a grant yet, so every file is refused (FILE_LOCATION_FORBIDDEN) before any I/O.
+        files=StoreFileOpener(FilePolicy()),
     )
 
 

@@ -259,6 +259,7 @@ class StatusEvent(BaseModel):
         numero_externe: str | None = None,
         numero_interne_facture: str | None = None,
         reference_facture_cfa: str | None = None,
+        numero_interne_document: str | None = None,
         etat: str | None = None,
         attempts: int | None = None,
         already_at_opco: bool = False,
@@ -276,6 +277,7 @@ class StatusEvent(BaseModel):
             numeroExterne=numero_externe,
             numeroInterneFacture=numero_interne_facture,
             referenceFactureCFA=reference_facture_cfa,
+            numeroInterneDocument=numero_interne_document,
             etat=etat,
             attempts=attempts,
             reason=StatusReason.ALREADY_AT_OPCO if already_at_opco else None,
@@ -318,9 +320,7 @@ class StatusEvent(BaseModel):
         errors: Sequence[ErrorItem] = (),
     ) -> StatusEvent:
         """The record could not even be decoded; the raw record went to the DLQ topic. Terminal.
-
-        Without a usable ce_id, use ``Trigger.for_record(topic, partition, offset)``.
-        """
+        Without a usable ce_id, use ``Trigger.for_record(topic, partition, offset)``."""
         return cls._for_trigger(
             trigger,
             StatusName.DEAD_LETTERED,

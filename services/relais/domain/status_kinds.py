@@ -141,6 +141,9 @@ class StatusBody(BaseModel):
     numeroExterne: str | None = None
     numeroInterneFacture: str | None = None
     referenceFactureCFA: str | None = None
+    numeroInterneDocument: str | None = Field(
+        default=None, description="The OPCO's id of a document (submitted, kind document)"
+    )
     etat: str | None = Field(default=None, description="Current OPCO etat (dossier or facture)")
     previousEtat: str | None = None
     engagement: float | None = Field(default=None, description="Amount committed by the OPCO")

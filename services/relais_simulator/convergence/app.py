@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
-from relais_simulator.convergence import dossiers, followups
+from relais_simulator.convergence import documents, dossiers, followups
 from relais_simulator.convergence.context import Context, Handler
 from relais_simulator.convergence.gates import (
     LostResponse,
@@ -52,7 +52,7 @@ class ConvergenceApp:
             "factures": followups.post_facture,
             "factures_etats": followups.factures_etats,
             "certificats": followups.post_certificat,
-            "documents": followups.post_document,
+            "documents": documents.post_document,
             "rupture": followups.post_rupture,
             "cfakeyinfo": dossiers.cfakeyinfo,
         }

@@ -26,6 +26,24 @@ MEDIA_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 CHUNK = 64 * 1024
 
 
+async def bounded_body(request: Request, max_bytes: int) -> bytes | None:
+    """The whole body, read in chunks, or None as soon as it passes ``max_bytes`` (a hostile body
+    is not read to its end). Kept as the request's body: the handlers read it again."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # starlette's cache of the body: body(), form() and stream() read it
+    return body
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 

@@ -186,6 +186,7 @@ def test_an_answer_lost_after_storing_is_resolved_by_the_409(
     (doc,) = sim.documents(opco="AKTO")
     assert again.json()["numeroInterneDocument"] == doc["numeroInterneDocument"]
     assert sim.document_content("AKTO", doc["numeroInterneDocument"]) == pdf
+    assert sim.stats()["documents"] == {"AKTO": 1}
     lost, dup = sim.records(opco="AKTO", route="documents")
     assert lost["outcome"] == "fault:stored_lost" and lost["created"]
     assert dup["outcome"] == "duplicate" and not dup["created"]

@@ -22,6 +22,7 @@ from relais_simulator.app import create_app
 from relais_simulator.auth import CfaKey, OAuthClient
 from relais_simulator.cerfa_facts import natural_key
 from relais_simulator.config import SimulatorConfig
+from relais_simulator.convergence import app as convergence_app
 from relais_simulator.document_uploads import received
 from relais_simulator.documents import DocumentShelf, ReceivedFile
 from relais_simulator.rejection import Rejection
@@ -252,3 +253,29 @@ async def test_multipart_documents_at_a_multipart_opco(
     assert refused.status_code == 400
     assert "fichier: Contenu pdf, png, jpeg attendu" in refused.json()["description"]
     assert len(sim.store(OpcoCode.ATLAS).documents) == 1
+
+
+async def test_a_body_past_the_cap_is_refused_unread_and_recorded(
+    app_client: tuple[Simulator, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim, client = app_client
+    monkeypatch.setattr(convergence_app, "MAX_BODY_BYTES", 4096)
+    numero = dossier_at(sim, OpcoCode.OCAPIAT)
+    small = as_json(infos(numero))
+    assert len(json.dumps(small)) < 4096
+    ok = await client.post(OCAPIAT_URL, json=small, headers=headers(OpcoCode.OCAPIAT))
+    assert ok.status_code == 200, ok.text
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
+        for _ in range(10):
+            yield b"x" * 1024
+
+    for content in (b"x" * 5000, chunked()):
+        r = await client.post(OCAPIAT_URL, content=content, headers=headers(OpcoCode.OCAPIAT))
+        assert r.status_code == 413
+    records = [r for r in sim.records if r.route == "documents"]
+    assert [(r.status, r.outcome, r.body_sha256 is None) for r in records] == [
+        (200, "created", False),
+        (413, "rejected", True),
+        (413, "rejected", True),
+    ]

@@ -11,6 +11,7 @@ import pytest
 
 from relais.domain.opco import OpcoCode
 from relais.errors import NotFoundError, NotSupportedError, PermanentOpcoError
+from relais.sampledata.pdfs import sample_pdf
 from tests.integration.opco.conftest import CFA, Rig, natural_key
 from tests.integration.simulator.helpers import facture_for
 
@@ -110,16 +111,26 @@ async def test_follow_up_routes(rig: Rig) -> None:
     )
     assert "idCertificat" in certificat.ids
 
-    document = await rig.gateway.submit_document(
+
+async def test_a_document_in_json_where_the_profile_says(rig: Rig) -> None:
+    """OCAPIAT takes documents as JSON (the file in base64); the multipart OPCOs' documents are
+    the dispatch side's call (issue 18), not this gateway method's."""
+    opco = OpcoCode.OCAPIAT
+    assert not rig.profiles[opco].transport.documents.multipart
+    _, created = await rig.engaged(opco)
+    numero = created.ids["numeroInterne"]
+    await rig.gateway.submit_document(
         CFA,
         opco,
         {
-            "typeFichier": "convention",
-            "objets": [{"typeObjet": "dossier", "idObjet": numero}],
-            "fichier": base64.b64encode(b"%PDF-1.4 test").decode(),
+            "typeFichier": "CONVENTION_FORMATION",
+            "objets": [{"typeObjet": "DOSSIER_APPRENTISSAGE", "idObjet": numero}],
+            "fichier": base64.b64encode(sample_pdf("convention")).decode(),
+            "nomFichier": "convention.pdf",
         },
     )
-    assert "idDocument" in document.ids
+    (record,) = rig.sim.records(opco=opco.value, route="documents")
+    assert record["status"] == 200 and record["ids"]["numeroInterneDocument"]
 
 
 async def test_facture_etats_and_find_facture(rig: Rig) -> None:
@@ -203,7 +214,9 @@ async def test_capability_sets(rig: Rig, opco: OpcoCode) -> None:
             with pytest.raises(PermanentOpcoError) as exc:
                 await call(CFA, opco, {}, *file)
             assert not isinstance(exc.value, NotSupportedError), (opco, capability)
-            assert exc.value.status == 400, (opco, capability)
+            # the gateway sends documents as JSON: a multipart OPCO answers 415 to that
+            wrong = capability == "documents" and rig.profiles[opco].transport.documents.multipart
+            assert exc.value.status == (415 if wrong else 400), (opco, capability)
             assert len(rig.sim.records(opco=opco.value, route=route)) == before + 1
         else:
             with pytest.raises(NotSupportedError):

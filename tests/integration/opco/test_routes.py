@@ -3,7 +3,6 @@ capability set (a route the profile lacks is refused without a call)."""
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 
 from relais.domain.opco import OpcoCode
 from relais.errors import NotFoundError, NotSupportedError, PermanentOpcoError
-from relais.sampledata.pdfs import sample_pdf
 from tests.integration.opco.conftest import CFA, Rig, natural_key
 from tests.integration.simulator.helpers import facture_for
 
@@ -112,25 +110,29 @@ async def test_follow_up_routes(rig: Rig) -> None:
     assert "idCertificat" in certificat.ids
 
 
-async def test_a_document_in_json_where_the_profile_says(rig: Rig) -> None:
-    """OCAPIAT takes documents as JSON (the file in base64); the multipart OPCOs' documents are
-    the dispatch side's call (issue 18), not this gateway method's."""
-    opco = OpcoCode.OCAPIAT
-    assert not rig.profiles[opco].transport.documents.multipart
+@pytest.mark.parametrize("opco", [OpcoCode.OCAPIAT, OpcoCode.ATLAS])
+async def test_a_document_in_the_profiles_transport(rig: Rig, opco: OpcoCode) -> None:
+    """OCAPIAT takes documents as JSON (the file in base64 and nomFichier), ATLAS as multipart
+    (infosFichier + fichier): the file arrives whole either way; the same file again is the
+    OPCO's 409 with the existing numeroInterneDocument."""
+    multipart = rig.profiles[opco].transport.documents.multipart
+    assert multipart is (opco is OpcoCode.ATLAS)
     _, created = await rig.engaged(opco)
     numero = created.ids["numeroInterne"]
-    await rig.gateway.submit_document(
-        CFA,
-        opco,
-        {
-            "typeFichier": "CONVENTION_FORMATION",
-            "objets": [{"typeObjet": "DOSSIER_APPRENTISSAGE", "idObjet": numero}],
-            "fichier": base64.b64encode(sample_pdf("convention")).decode(),
-            "nomFichier": "convention.pdf",
-        },
-    )
+    infos = {
+        "typeFichier": "CONVENTION_FORMATION",
+        "objets": [{"typeObjet": "DOSSIER_APPRENTISSAGE", "idObjet": numero}],
+    }
+    pdf = await rig.pdf("convention")
+    document = await rig.gateway.submit_document(CFA, opco, infos, pdf)
     (record,) = rig.sim.records(opco=opco.value, route="documents")
-    assert record["status"] == 200 and record["ids"]["numeroInterneDocument"]
+    assert record["status"] == 200
+    assert document.ids == {"numeroInterneDocument": record["ids"]["numeroInterneDocument"]}
+    [stored] = rig.sim.documents(opco=opco.value)
+    assert stored["fileName"] == pdf.name and stored["size"] == pdf.size
+    again = await rig.gateway.submit_document(CFA, opco, infos, pdf)
+    assert again.duplicate and again.ids == document.ids
+    assert len(rig.sim.documents(opco=opco.value)) == 1
 
 
 async def test_facture_etats_and_find_facture(rig: Rig) -> None:
@@ -209,18 +211,17 @@ async def test_capability_sets(rig: Rig, opco: OpcoCode) -> None:
     for capability, (method, route) in ROUTE_CALLS.items():
         call: Any = getattr(rig.gateway, method)
         before = len(rig.sim.records(opco=opco.value, route=route))
-        file = (await rig.pdf(),) if method in ("submit_convention", "submit_facture") else ()
+        with_file = ("submit_convention", "submit_facture", "submit_document")
+        file = (await rig.pdf(),) if method in with_file else ()
         if caps.has(capability):  # type: ignore[arg-type]
             with pytest.raises(PermanentOpcoError) as exc:
                 await call(CFA, opco, {}, *file)
             assert not isinstance(exc.value, NotSupportedError), (opco, capability)
-            # the gateway sends documents as JSON: a multipart OPCO answers 415 to that
-            wrong = capability == "documents" and rig.profiles[opco].transport.documents.multipart
-            assert exc.value.status == (415 if wrong else 400), (opco, capability)
+            assert exc.value.status == 400, (opco, capability)
             assert len(rig.sim.records(opco=opco.value, route=route)) == before + 1
         else:
             with pytest.raises(NotSupportedError):
-                await call(CFA, opco, {})
+                await call(CFA, opco, {}, *file)
             assert len(rig.sim.records(opco=opco.value, route=route)) == before
     has_dossiers = caps.dossiers_v1 or caps.dossiers_v2
     assert rig.gateway.supports(opco, "dossiers") is has_dossiers

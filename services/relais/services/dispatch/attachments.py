@@ -68,10 +68,14 @@ def missing_file_error(call: OpcoCall) -> ErrorItem:
     )
 
 
-def refusal_error(kind: CommandKind, exc: FileRefusedError) -> ErrorItem:
-    """The rejected status's item for a file relais will not send (the message names the file
-    by its name, never its content: ``file_refusals``)."""
-    return ErrorItem(code=exc.code, path=file_path(kind), message=str(exc))
+def refusal_error(call: OpcoCall, exc: FileRefusedError) -> ErrorItem:
+    """The rejected status's item for a file relais will not send: its code, where the event
+    names the file, and a message naming the file by its name, never its content."""
+    message = str(exc)
+    name = call.file.fileName if call.file is not None else ""
+    if name not in message:
+        message = f"{name} : {message}"
+    return ErrorItem(code=exc.code, path=file_path(call.kind), message=message)
 
 
 async def open_file(

@@ -247,7 +247,7 @@ class CommandHandler:
                 command, StatusReason.MISSING_CREDENTIALS, str(exc), called=False
             )
         except FileRefusedError as exc:
-            return await outcomes.reject(command, opco, [refusal_error(command.kind, exc)])
+            return await outcomes.reject(command, opco, [refusal_error(call, exc)])
         except FileStoreUnavailableError as exc:
             return await outcomes.retry_later(command, opco, exc, resolved=resolved)
         except ConfigurationError as exc:

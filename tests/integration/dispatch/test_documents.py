@@ -10,17 +10,19 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import obstore
 import pytest
 import pytest_asyncio
 
+from relais.adapters.embedded_broker import free_port
 from relais.adapters.files.opener import StoreFileOpener
 from relais.adapters.files.s3 import S3Files
 from relais.domain.document_event import TYPES_FICHIER
 from relais.domain.events import EventType
-from relais.domain.file_policy import policy_from
+from relais.domain.file_policy import FilePolicy, policy_from
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.sampledata import GeneratedDossier
@@ -39,6 +41,7 @@ STORED_LOST = {"stored_lost_rate": 1.0, "stored_lost_mode": "drop", "max_faults"
 
 @dataclass
 class Store:
+    policy: FilePolicy
     opener: StoreFileOpener
     s3: S3Files
     mine: str  # the rig's CFA's bucket (prefix cfa/)
@@ -77,7 +80,7 @@ async def store(rig: Rig, s3_server: S3Server) -> Store:
         }
     )
     s3 = S3Files(s3_server.connection())
-    return Store(StoreFileOpener(policy, s3), s3, mine, theirs)
+    return Store(policy, StoreFileOpener(policy, s3), s3, mine, theirs)
 
 
 def document(rig: Rig, d: GeneratedDossier, type_fichier: str, fichier: Json) -> Json:
@@ -211,3 +214,64 @@ async def test_a_document_waits_behind_its_dossiers_retrying_submission(
     assert [await rig.state(c) for c in (dossier, doc)] == ["done", "done"]
     [sent] = rig.sim.documents(opco=ATLAS.value)
     assert sent["objets"][0]["idObjet"] == await rig.numero(d)
+
+
+async def test_a_document_for_a_facture_names_its_numero_interne_facture(
+    rig: Rig, store: Store
+) -> None:
+    akto = OpcoCode.AKTO  # documents and factures as multipart (the invoice PDF: local root)
+    d = rig.dossier(akto, start=rig.today - timedelta(days=2))
+    await rig.send(d.event, akto)
+    dispatcher = rig.dispatcher(files=store.opener)
+    await rig.settle(dispatcher)
+    numero = await rig.numero(d)
+    rig.sim.set_etat(akto, numero, "ENGAGE")
+    [e1] = [e for e in rig.sim.dossier(akto, numero)["echeances"] if e["numero"] == 1]
+    rig.sim.advance(3)
+    montant = min(100.0, float(e1["montantTotal"]))
+    event = rig.gen.facture([d], montants={d.dossier_id: montant})
+    reference = event["data"]["facture"]["referenceFactureCFA"]
+    fichier = await store.put(f"cfa/{d.dossier_id}/facture-annexe.pdf", sample_pdf("annexe"))
+    doc = document(rig, d, "FACTURE", fichier)
+    doc["data"]["referenceFactureCFA"] = reference
+    unknown = document(rig, d, "FACTURE", fichier)
+    unknown["data"]["referenceFactureCFA"] = "FAC-NEVER-SENT"
+    facture = await rig.send(event, akto)
+    commands = [await rig.send(e, akto) for e in (doc, unknown)]
+    await rig.settle(dispatcher)
+
+    assert await rig.state(facture) == "done"
+    record = await rig.ledger.facture(rig.cfa, reference)
+    assert record is not None and record.numero_interne_facture
+    [sent] = rig.sim.documents(opco=akto.value)
+    assert sent["objets"] == sorted(
+        [
+            {"typeObjet": "DOSSIER_APPRENTISSAGE", "idObjet": numero},
+            {"typeObjet": "FACTURE", "idObjet": record.numero_interne_facture},
+        ],
+        key=lambda o: (o["typeObjet"], o["idObjet"]),
+    )
+    assert (await last_status(rig, commands[0]))["status"] == "submitted"
+    refused = await last_status(rig, commands[1])
+    assert refused["status"] == "rejected"
+    assert [e["code"] for e in refused["errors"]] == ["FACTURE_NOT_AT_OPCO"]
+
+
+async def test_a_store_out_of_reach_is_retried_then_sent(
+    rig: Rig, store: Store, s3_server: S3Server
+) -> None:
+    d = await submitted(rig, ATLAS, store)
+    data = sample_pdf("certificat")
+    fichier = await store.put(f"cfa/{d.dossier_id}/certificat.pdf", data)
+    command = await rig.send(document(rig, d, "CERTIFICAT_REALISATION", fichier), ATLAS)
+    dead = S3Files(s3_server.connection(endpoint=f"http://127.0.0.1:{free_port()}"))
+    down = StoreFileOpener(store.policy, dead)
+    assert await rig.dispatcher(files=down).run_once() == 1
+    status = await last_status(rig, command)
+    assert (status["status"], status["reason"]) == ("retrying", "file_store_unavailable")
+    assert await rig.state(command) == "pending"
+    assert rig.sim.records(opco=ATLAS.value, route="documents") == []
+    await rig.settle(rig.dispatcher(files=store.opener))  # the store is back
+    assert await rig.state(command) == "done"
+    [sent] = rig.sim.documents(opco=ATLAS.value)
+    assert sent["sha256"] == hashlib.sha256(data).hexdigest()

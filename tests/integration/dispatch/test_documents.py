@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tracemalloc
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -275,3 +276,29 @@ async def test_a_store_out_of_reach_is_retried_then_sent(
     assert await rig.state(command) == "done"
     [sent] = rig.sim.documents(opco=ATLAS.value)
     assert sent["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("opco", [ATLAS, OPCOMMERCE])
+async def test_a_9_mb_file_is_streamed_with_flat_memory(
+    rig: Rig, store: Store, opco: OpcoCode
+) -> None:
+    """The file is read from S3 and sent in chunks (multipart, or base64 JSON): relais's Python
+    allocations while it checks and uploads 9 MB stay a small fraction of the file."""
+    d = await submitted(rig, opco, store)
+    size = 9 * 1024 * 1024
+    data = b"%PDF-1.7\n" + bytes(i % 251 for i in range(size - 9))
+    digest = hashlib.sha256(data).hexdigest()
+    fichier = await store.put(f"cfa/{d.dossier_id}/gros.pdf", data)
+    del data
+    command = await rig.send(document(rig, d, "CONVENTION_FORMATION", fichier), opco)
+    dispatcher = rig.dispatcher(files=store.opener)
+    tracemalloc.start()
+    try:
+        await rig.settle(dispatcher)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert await rig.state(command) == "done"
+    [sent] = rig.sim.documents(opco=opco.value)
+    assert (sent["sha256"], sent["size"]) == (digest, size)
+    assert peak < size // 3, f"peak {peak} bytes for a {size}-byte file"

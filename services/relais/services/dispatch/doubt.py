@@ -44,7 +44,7 @@ async def look_up(
         except NotSupportedError:
             return None
     # Conventions, certificats, ruptures: no read route; the resend gets 409 if it was stored.
-    # Documents (_look_up of issue 18): no read route either; the OPCO answers a document it
+    # Documents (issue 18): no read route either; the OPCO answers a document it
     # already has (same CFA, typeFichier, objets and file SHA-256) with 409 and its
     # numeroInterneDocument, so the resend of an ambiguous upload (a timeout after sending, a
     # crash mid-upload) leaves exactly one document at the OPCO.

@@ -50,7 +50,9 @@ from relais.services.retry import RetryPolicy
 if TYPE_CHECKING:  # imported where built: only the roles a process runs load them
     from faststream.kafka import KafkaBroker
 
+    from relais.domain.files import FileReference
     from relais.services.dispatch import Dispatcher
+    from relais.services.files_port import FileSource
 
 __all__ = ["App", "build", "ingest_policy", "parse_roles", "retry_policy"]
 
@@ -227,8 +229,6 @@ def _add_relay(app: App, producer: KafkaProducer, leadership: Leadership, wakes:
 
 
 def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
-    from relais.adapters.files.opener import StoreFileOpener
-    from relais.domain.file_policy import FilePolicy
     from relais.services.dispatch import AUTO_SHARE, Dispatcher, DispatchOptions
 
     settings = app.settings
@@ -253,10 +253,21 @@ def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
         npec=load_npec(settings.schemas_dir),
         check_factures=True,
         tracing=app.tracing.tracing,
-        # Placeholder until the files settings group is wired (issue 18, the lead): no CFA has
-        # a grant yet, so every file is refused (FILE_LOCATION_FORBIDDEN) before any I/O.
-        files=StoreFileOpener(FilePolicy()),
+        files=_InterimLocalFiles(),
     )
+
+
+class _InterimLocalFiles:
+    """Issue 18, interim until the ``files`` settings group is wired (the lead replaces this with
+    the ``StoreFileOpener`` of the configured policy and S3): what relais read before, local
+    paths only (each file checked: size, SHA-256, type), for every CFA; no S3, no inline."""
+
+    async def open(self, cfa: str, ref: FileReference) -> FileSource:
+        from relais.adapters.files.opener import StoreFileOpener
+        from relais.domain.file_policy import policy_from
+
+        policy = policy_from({"cfas": {cfa: {"local_root": "/"}}})
+        return await StoreFileOpener(policy).open(cfa, ref)
 
 
 def _add_poll(app: App, gateway: OpcoGateway, credentials: CredentialStore) -> None:

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import pytest
+
 from relais.domain.file_refusals import FileCode, FileRefusedError
 from relais.domain.files import FileReference
 from relais.domain.opco import OpcoCode
@@ -195,3 +197,41 @@ async def test_an_ambiguous_upload_is_resent_once_and_the_duplicate_means_done()
     assert len(infos(w)) == 2 and w.gateway.created["submit_document"] == 1
     body = w.last("e2")
     assert body["reason"] == "already_at_opco" and body["numeroInterneDocument"]
+
+
+@dataclass(frozen=True)
+class Failing(Bytes):
+    """A source whose stream fails after its first chunk (the store's bytes changed since they
+    were checked, or the store went away mid-upload)."""
+
+    error: Exception | None = None
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        yield self.data[:10]
+        raise self.error or FileStoreUnavailableError("s3: unreachable")
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (FileRefusedError(FileCode.HASH_MISMATCH, "reduction.pdf : diffère"), "rejected"),
+        (FileStoreUnavailableError("s3: unreachable (ConnectError)"), "retrying"),
+    ],
+)
+async def test_a_failure_mid_upload_is_a_refusal_or_a_retry(error: Exception, status: str) -> None:
+    w = DocWorld()
+
+    async def failing_open(cfa: str, ref: FileReference) -> Bytes:
+        return Failing(ref.fileName, ref.mediaType, PDF, error)
+
+    w.files.open = failing_open  # type: ignore[method-assign]
+    await w.accept(dossier_cmd("e1", "D1"), document_cmd("e2", "D1"))
+    await w.run_until_quiet()
+    body = w.last("e2")
+    assert body["status"] == status
+    assert w.gateway.created["submit_document"] == 0
+    if status == "retrying":
+        assert body["reason"] == "file_store_unavailable"
+        assert w.state("e2") is CommandState.PENDING and not w.command("e2").ambiguous
+    else:
+        assert body["errors"][0]["code"] == "FILE_HASH_MISMATCH"

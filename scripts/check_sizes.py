@@ -51,10 +51,10 @@ _MET = (
 # path (relative to services/) -> (ceiling, why)
 ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     "relais/adapters/ledger/postgres.py": (404, _MET + " (pauses + republish)"),
-    "relais/domain/status.py": (420, _MET + " (waiting + the status contract + documents)"),
+    "relais/domain/status.py": (418, _MET + " (waiting + the status contract + documents)"),
     "relais/services/dispatch/handler.py": (
-        437,
-        _MET + " (tracing + the status contract + the files)",
+        404,
+        _MET + " (tracing + the status contract; the files and documents moved out, issue 18)",
     ),
     "relais/services/poll.py": (413, _MET + " (pause skip + facture keys and motifs)"),
     # Issue 13, other branches.
@@ -77,7 +77,7 @@ ALLOWED_MODULES: dict[str, tuple[int, str]] = {
     ),
     # Too long, no split yet.
     # +11: the exact wire bytes and the profile's quirks (issue 15)
-    "relais/adapters/opco/gateway.py": (540, _FOLLOW_UP),
+    "relais/adapters/opco/gateway.py": (539, _FOLLOW_UP),
 }
 
 # "path:qualified.name" -> (ceiling, why)

@@ -47,3 +47,7 @@ class IdMinter:
     def numero_interne_facture(self, n: int) -> str:
         template = self._formats.numero_interne_facture
         return f"F{n:011d}" if template is None else mint(template, n, self._opco)
+
+    def numero_interne_document(self, n: int) -> str:
+        template = self._formats.numero_interne_document
+        return f"D{n:011d}" if template is None else mint(template, n, self._opco)

@@ -118,10 +118,18 @@ class Certificat:
     cfa_siret: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Document:
-    id_document: str
-    digest: str
+    """A file attached to objects of one CFA (``objets``: (typeObjet, idObjet) pairs); its bytes
+    are kept for inspection (``content``: None once evicted to bound the simulator's memory)."""
+
+    numero_interne_document: str
     cfa_siret: str
     type_fichier: str
+    objets: frozenset[tuple[str, str]]
+    sha256: str
     size: int
+    file_name: str
+    media_type: str
+    created_day: float
+    content: bytes | None

@@ -17,6 +17,8 @@ from pathlib import Path
 from relais.domain.json_types import Json
 from relais.domain.profiles import OpcoProfile, load_profiles
 from relais.domain.referentials import default_schemas_dir, referential
+from relais_simulator import openapi_documents as documents_doc
+from relais_simulator.openapi_documents import DOCUMENT_DUPLICATE, document_request_body
 from relais_simulator.openapi_schemas import SCHEMAS, maybe_wrapped, ref
 from relais_simulator.routes import ROUTES, RouteSpec
 
@@ -165,10 +167,10 @@ _OPERATIONS: dict[str, tuple[str, str | None, str, Json, tuple[str, ...], list[J
     ),
     "documents": (
         "Attach a file to dossiers / factures",
-        "DocumentSubmit",
-        "201",
+        None,  # openapi_documents.py: multipart or JSON per profile
+        "200",
         ref("DocumentCreated"),
-        ("404", "409"),
+        ("404", "409", "415"),
         [],
     ),
     "rupture": (
@@ -244,6 +246,10 @@ def _operation(spec: RouteSpec, version: str) -> Json:
             op["requestBody"]["description"] = _MULTIPART_SOURCE
     if ok_status == "200" and spec.creates is not None:
         op["description"] = "Success is 200 (convergence-api.md 0, a working ERP client, A-)."
+    if spec.name == "documents":
+        op["requestBody"] = document_request_body()
+        op["responses"]["409"] = DOCUMENT_DUPLICATE
+        op["description"] = documents_doc.DESCRIPTION
     return op
 
 

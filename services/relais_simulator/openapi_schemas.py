@@ -9,6 +9,7 @@ from typing import Any, get_args
 
 from relais.domain.followups import NatureLigne
 from relais.domain.json_types import Json
+from relais_simulator.openapi_documents import DOCUMENT_SCHEMAS
 from relais_simulator.openapi_errors import ERROR_SCHEMAS
 
 ETATS_DOSSIER = [
@@ -79,6 +80,7 @@ NATURES_LIGNE = list(get_args(NatureLigne))
 
 SCHEMAS: Json = {
     **ERROR_SCHEMAS,
+    **DOCUMENT_SCHEMAS,
     "Status": _obj({"status": _str(), "opco": _str(), "version": _str()}, ["status", "opco"]),
     "Adresse": _obj(
         {
@@ -357,22 +359,6 @@ SCHEMAS: Json = {
         description="Certificat de réalisation (convergence-api.md §2.12).",
     ),
     "CertificatCreated": _obj({"idCertificat": _str()}, ["idCertificat"]),
-    "DocumentSubmit": _obj(
-        {
-            "typeFichier": _str(minLength=1, description="convention, facture, cerfa..."),
-            "objets": {
-                "type": "array",
-                "minItems": 1,
-                "items": _obj(
-                    {"typeObjet": _str(enum=["dossier", "facture"]), "idObjet": _str(minLength=1)},
-                    ["typeObjet", "idObjet"],
-                ),
-            },
-            "fichier": _str(format="byte", description="the file, base64"),
-        },
-        ["typeFichier", "objets", "fichier"],
-    ),
-    "DocumentCreated": _obj({"idDocument": _str()}, ["idDocument"]),
     "RuptureSubmit": _obj(
         {"numeroInterne": _str(minLength=1), "dateRupture": DATE, "motif": _str()},
         ["numeroInterne", "dateRupture"],

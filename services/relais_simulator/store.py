@@ -20,6 +20,7 @@ from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais.domain.profiles import IdentifierFormats
 from relais_simulator.cerfa_facts import digest, read_facts
+from relais_simulator.documents import DOSSIER, FACTURE, DocumentShelf
 from relais_simulator.engagement import (
     compute_dossier_engagement,
     numero_deca,
@@ -32,11 +33,11 @@ from relais_simulator.invoicing import check_lines, release, settle
 from relais_simulator.model import (
     Certificat,
     Convention,
-    Document,
     Dossier,
     Facture,
     FactureLine,
 )
+from relais_simulator.rejection import Rejection
 from relais_simulator.states import (
     DossierEtat,
     FactureEtat,
@@ -46,22 +47,7 @@ from relais_simulator.states import (
 )
 from relais_simulator.wire import error_item
 
-
-class Rejection(Exception):
-    """The OPCO says no: an HTTP status, a message, field errors and (409) the existing ids."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        errors: list[Json] | None = None,
-        ids: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors or []
-        self.ids = ids or {}
+__all__ = ["OpcoStore", "Rejection"]
 
 
 class OpcoStore:
@@ -89,7 +75,7 @@ class OpcoStore:
         self._factures_by_cfa: dict[str, list[str]] = {}
         self.conventions: dict[str, Convention] = {}
         self.certificats: dict[tuple[str, int], Certificat] = {}
-        self.documents: dict[str, Document] = {}
+        self.documents = DocumentShelf(lambda: self._ids.numero_interne_document(self._new_id()))
         self._heap: list[tuple[float, int, str, str]] = []
         self._heap_seq = 0
 
@@ -378,19 +364,11 @@ class OpcoStore:
         self.certificats[(d.numero_interne, numero_echeance)] = c
         return c
 
-    def add_document(self, cfa_siret: str, digest_: str, type_fichier: str, size: int) -> Document:
-        existing = self.documents.get(digest_)
-        if existing is not None:
-            raise Rejection(409, "Document déjà transmis", ids={"idDocument": existing.id_document})
-        doc = Document(f"D{self._new_id():011d}", digest_, cfa_siret, type_fichier, size)
-        self.documents[digest_] = doc
-        return doc
-
     def has_object(self, cfa_siret: str, type_objet: str, id_objet: str) -> bool:
-        if type_objet == "dossier":
-            d = self.dossiers.get(id_objet)
-            return d is not None and d.cfa_siret == cfa_siret
-        if type_objet == "facture":
-            f = self.factures.get(id_objet)
-            return f is not None and f.cfa_siret == cfa_siret
-        return True
+        """The CFA's own dossier (numeroInterne) or facture (numeroInterneFacture) only."""
+        found: Dossier | Facture | None = None
+        if type_objet == DOSSIER:
+            found = self.dossiers.get(id_objet)
+        elif type_objet == FACTURE:
+            found = self.factures.get(id_objet)
+        return found is not None and found.cfa_siret == cfa_siret

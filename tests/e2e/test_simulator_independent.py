@@ -846,30 +846,31 @@ def test_refusal_and_certificats_and_documents(sim: Sim) -> None:
     assert r.status_code == 422 and "ECHEANCE_INCONNUE" in codes(r)
     r = sim.call("POST", "AFDAS", "v2/certificats", json={**cert, "numeroInterneDossier": "nope"})
     assert r.status_code == 404
-    # documents
+    # documents: multipart at AFDAS (convergence-api.md 0: infosFichier + fichier)
     pdf = b"%PDF-1.4 independent test\n%%EOF"
-    doc = {
-        "typeFichier": "convention",
-        "objets": [{"typeObjet": "dossier", "idObjet": ok}],
-        "fichier": base64.b64encode(pdf).decode(),
+    infos = {
+        "typeFichier": "CONVENTION_FORMATION",
+        "objets": [{"typeObjet": "DOSSIER_APPRENTISSAGE", "idObjet": ok}],
     }
-    r = sim.call("POST", "AFDAS", "v1/documents", json=doc)
-    assert r.status_code == 201, r.text
-    did = r.json()["idDocument"]
-    r = sim.call("POST", "AFDAS", "v1/documents", json=doc)
-    assert r.status_code == 409 and r.json()["idDocument"] == did
-    changed = {**doc, "fichier": base64.b64encode(pdf + b" ").decode()}
-    assert sim.call("POST", "AFDAS", "v1/documents", json=changed).status_code == 201
+
+    def document(info: dict[str, Any], content: bytes) -> httpx.Response:
+        files = {
+            "infosFichier": (None, json.dumps(info).encode(), "application/json"),
+            "fichier": ("convention.pdf", content, "application/pdf"),
+        }
+        return sim.call("POST", "AFDAS", "v1/documents", files=files)
+
+    r = document(infos, pdf)
+    assert r.status_code == 200, r.text
+    did = r.json()["numeroInterneDocument"]
+    r = document(infos, pdf)
+    assert r.status_code == 409 and r.json()["numeroInterneDocument"] == did
+    assert document(infos, pdf + b" ").status_code == 200
     assert hashlib.sha256(pdf).hexdigest() not in r.text
-    r = sim.call(
-        "POST",
-        "AFDAS",
-        "v1/documents",
-        json={**doc, "objets": [{"typeObjet": "dossier", "idObjet": "nope"}]},
-    )
-    assert r.status_code == 404
-    r = sim.call("POST", "AFDAS", "v1/documents", json={**doc, "fichier": "%%% not base64"})
-    assert r.status_code == 400
+    unknown = {**infos, "objets": [{"typeObjet": "DOSSIER_APPRENTISSAGE", "idObjet": "nope"}]}
+    assert document(unknown, pdf).status_code == 404
+    r = document(infos, b"MZ\x90\x00 not a pdf")
+    assert r.status_code == 400 and "FORMAT_FICHIER" in codes(r)
 
 
 # ----------------------------------------------------------------------------------- faults

@@ -228,7 +228,7 @@ def _add_relay(app: App, producer: KafkaProducer, leadership: Leadership, wakes:
 
 
 def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
-    from relais.adapters.local_files import LocalFileOpener
+    from relais.bootstrap.files import file_opener
     from relais.services.dispatch import AUTO_SHARE, Dispatcher, DispatchOptions
 
     settings = app.settings
@@ -253,7 +253,7 @@ def _dispatcher(app: App, gateway: OpcoGateway, wakes: _Wakes) -> Dispatcher:
         npec=load_npec(settings.schemas_dir),
         check_factures=True,
         tracing=app.tracing.tracing,
-        files=LocalFileOpener(),  # local paths for now; issue 18: object stores, a root
+        files=file_opener(settings.files),
     )
 
 

@@ -43,7 +43,7 @@ from relais.domain.facture_event import FactureCFA as FactureCFA
 from relais.domain.facture_event import FactureSubmittedData as FactureSubmittedData
 from relais.domain.facture_event import LigneFacture as LigneFacture
 from relais.domain.facture_event import OrganismeFacturant as OrganismeFacturant
-from relais.domain.files import FileRef
+from relais.domain.files import FileReference
 from relais.domain.json_types import Json
 from relais.domain.messages_fr import french
 from relais.domain.opco import OpcoCode
@@ -461,11 +461,11 @@ class ConventionSubmittedData(BaseModel):
         default=None, description="OPCO id of the dossier; relais fills it in when absent"
     )
     convention: Json = Field(description="Convention body; relais fills numeroInterneDossier in")
-    fichier: FileRef | None = Field(
+    fichier: FileReference | None = Field(
         default=None,
         description=(
-            "The signed convention (pdf, jpg or png), sent in the multipart part 'fichier' to the "
-            "OPCOs that take the convention as multipart; required there"
+            "The signed convention (pdf, jpg or png) by reference (s3://, local, data:), sent in "
+            "the multipart part 'fichier' where the OPCO takes multipart; required there"
         ),
     )
 

@@ -2,7 +2,8 @@
 and what the OPCO's wire needs from it (convergence-api.md 0): the invoice number, lines with
 their nature, échéance number and codification (99 for a dossier's last échéance), the dossiers
 by the CFA's own id (relais sends each one's numeroExterne), the certificat de réalisation flag
-(how v1 carries it) and the invoice PDF (``FileRef``). Re-exported by ``relais.domain.events``."""
+(how v1 carries it) and the invoice PDF (``FileReference``). Re-exported by
+``relais.domain.events``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from relais.domain.files import FileRef
+from relais.domain.files import FileReference
 from relais.domain.followups import NatureLigne
 
 MAX_ID = 200  # as relais.domain.events.MAX_ID: a dossierId is an id
@@ -76,11 +77,12 @@ class FactureCFA(BaseModel):
             "line is on échéance 1, true otherwise (convergence-api.md 0)"
         ),
     )
-    fichier: FileRef | None = Field(
+    fichier: FileReference | None = Field(
         default=None,
         description=(
-            "The invoice PDF, sent in the multipart part 'fichier' where the OPCO takes "
-            "multipart (convergence-api.md 0); required there"
+            "The invoice PDF by reference (s3://, a local path under the CFA's root, or inline "
+            "data:), sent in the multipart part 'fichier' where the OPCO takes multipart "
+            "(convergence-api.md 0); required there"
         ),
     )
 

@@ -99,7 +99,13 @@ class AuthProfile(BaseModel):
         return "oauth2_dpop" if self.dpop is not None else "oauth2"
 
 
-IDENTIFIER_NAMES = ("numero_interne", "numero_externe", "numero_deca", "numero_interne_facture")
+IDENTIFIER_NAMES = (
+    "numero_interne",
+    "numero_externe",
+    "numero_deca",
+    "numero_interne_facture",
+    "numero_interne_document",
+)
 
 
 class IdentifierFormats(BaseModel):
@@ -112,6 +118,8 @@ class IdentifierFormats(BaseModel):
     numero_externe: str | None = None
     numero_deca: str | None = None
     numero_interne_facture: str | None = None
+    numero_interne_document: str | None = None
+    """No OPCO's document id has been seen (convergence-api.md 0 names none): None everywhere."""
 
     @field_validator(*IDENTIFIER_NAMES)
     @classmethod
@@ -174,6 +182,23 @@ class TransportProfile(BaseModel):
         return transport
 
 
+DocumentMediaType = Literal["application/pdf", "image/png", "image/jpeg"]
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024  # 10 485 760: the state's model's ~10 MB
+
+
+class DocumentLimits(BaseModel):
+    """What an OPCO takes as a file on the documents route: at most ``max_bytes``, of one of
+    ``media_types`` read from its first bytes, not its name (the state's CELIA model: pdf, png,
+    jpg, <= 10 MB; convergence-api.md 1.6, A for CELIA, C for the OPCOs)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_bytes: int = Field(default=DOCUMENT_MAX_BYTES, ge=1, le=4 * DOCUMENT_MAX_BYTES)
+    media_types: tuple[DocumentMediaType, ...] = Field(
+        default=("application/pdf", "image/png", "image/jpeg"), min_length=1
+    )
+
+
 ErrorShape = Literal["message_errors", "description", "errors", "comment", "Description"]
 """The body of an OPCO's error answers (convergence-api.md 0):
 
@@ -233,6 +258,7 @@ class OpcoProfile(BaseModel):
     transport: TransportProfile = Field(default_factory=TransportProfile)
     errors: ErrorsProfile = Field(default_factory=ErrorsProfile)
     etats: EtatsProfile = Field(default_factory=EtatsProfile)
+    documents: DocumentLimits = Field(default_factory=DocumentLimits)
     identifiers: IdentifierFormats = Field(default_factory=IdentifierFormats)
     page_size: int = Field(default=50, ge=1)
     rate_limit_per_s: float = Field(default=50.0, gt=0)

@@ -320,9 +320,7 @@ class StatusEvent(BaseModel):
         errors: Sequence[ErrorItem] = (),
     ) -> StatusEvent:
         """The record could not even be decoded; the raw record went to the DLQ topic. Terminal.
-
-        Without a usable ce_id, use ``Trigger.for_record(topic, partition, offset)``.
-        """
+        Without a usable ce_id, use ``Trigger.for_record(topic, partition, offset)``."""
         return cls._for_trigger(
             trigger,
             StatusName.DEAD_LETTERED,

@@ -19,6 +19,7 @@ class StatusReason(StrEnum):
     # retrying
     RETRYABLE = "retryable"
     AMBIGUOUS = "ambiguous"
+    FILE_STORE_UNAVAILABLE = "file_store_unavailable"
     # waiting
     OPCO_PAUSED = "opco_paused"
     # submitted
@@ -72,6 +73,9 @@ DESCRIPTIONS: dict[StatusReason, str] = {
     "limite de débit) : relais réessaiera à l'heure indiquée.",
     StatusReason.AMBIGUOUS: "La requête a pu atteindre l'OPCO sans que sa réponse soit reçue : "
     "relais vérifiera auprès de l'OPCO avant de la renvoyer.",
+    StatusReason.FILE_STORE_UNAVAILABLE: "Le stockage qui contient le fichier de l'événement "
+    "(S3, répertoire local) est momentanément inaccessible : relais réessaiera à l'heure "
+    "indiquée ; le fichier n'a pas été transmis à l'OPCO.",
     StatusReason.OPCO_PAUSED: "L'OPCO est suspendu par l'exploitant (sa fenêtre de "
     "maintenance) : rien n'est envoyé et aucune tentative n'est comptée jusqu'à nextAttemptAt "
     "(absent : jusqu'à sa reprise).",
@@ -123,7 +127,9 @@ DESCRIPTIONS: dict[StatusReason, str] = {
     "dans la file des lettres mortes pour l'exploitant.",
 }
 
-_RETRYING = frozenset({StatusReason.RETRYABLE, StatusReason.AMBIGUOUS})
+_RETRYING = frozenset(
+    {StatusReason.RETRYABLE, StatusReason.AMBIGUOUS, StatusReason.FILE_STORE_UNAVAILABLE}
+)
 _SUBMITTED = frozenset({StatusReason.ALREADY_AT_OPCO})
 _FAILED = frozenset(
     {

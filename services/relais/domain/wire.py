@@ -171,6 +171,16 @@ def rupture_body(rupture: Rupture, numero_interne: str) -> Json:
     return body
 
 
+def document_infos(type_fichier: str, numero_dossier: str, numero_facture: str | None) -> Json:
+    """``POST /v1/documents``: the ``infosFichier`` part (convergence-api.md 0), the objects the
+    file attaches to by their OPCO ids: the dossier's numeroInterne, a facture's
+    numeroInterneFacture when the event names one."""
+    objets: list[Json] = [{"typeObjet": "DOSSIER_APPRENTISSAGE", "idObjet": numero_dossier}]
+    if numero_facture is not None:
+        objets.append({"typeObjet": "FACTURE", "idObjet": numero_facture})
+    return {"typeFichier": type_fichier, "objets": objets}
+
+
 def facture_body(facture: Facture, externes: Mapping[str, str]) -> Json:
     """``POST /v1/factures`` in convergence-api.md 0's form (the ``facture`` part of a multipart
     body, or the JSON body where the OPCO takes JSON): ``montantTotal``, ``numero`` (the CFA's

@@ -1,5 +1,5 @@
 """Small valid PDF files for the generated conventions and factures (what the OPCO takes in the
-multipart part ``fichier``), written where relais can read them and named by a ``FileRef``.
+multipart part ``fichier``), written where relais can read them and named by a ``FileReference``.
 
 A PDF here is one page with one line of text: header, catalog, pages, page, content stream, font,
 a cross-reference table with the exact byte offsets, trailer. Deterministic for a given title.
@@ -56,7 +56,7 @@ def default_files_dir() -> Path:
 
 
 def write_pdf(directory: Path, name: str, title: str) -> Json:
-    """Write the PDF of ``title`` as ``directory/name`` and give its ``FileRef`` (JSON form)."""
+    """Write the PDF of ``title`` as ``directory/name``; its ``FileReference`` (JSON form)."""
     file_name = _UNSAFE.sub("-", name)[:120]
     data = sample_pdf(title)
     directory.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ from relais.domain.events import (
     RuptureDeclaredData,
     errors_from_validation,
 )
-from relais.domain.files import FileRef
+from relais.domain.files import FileReference
 from relais.domain.followups import Certificat, Convention, Facture, Rupture
 from relais.domain.json_types import Json
 from relais.domain.profiles import Quirks
@@ -45,7 +45,7 @@ M = TypeVar("M", bound=BaseModel)
 class OpcoCall:
     kind: CommandKind
     body: Json  # the cerfa for a dossier, the route's JSON body otherwise
-    file: FileRef | None = None  # the signed convention / the invoice PDF the event names
+    file: FileReference | None = None  # the signed convention, the invoice PDF, the document
 
 
 def needed_dossiers(dossier_id: str, payload: CommandPayload) -> list[str]:
@@ -66,11 +66,13 @@ def build_call(
     numeros: Mapping[str, str],
     quirks: Quirks | None = None,
     externes: Mapping[str, str] | None = None,
+    facture_numero: str | None = None,
 ) -> OpcoCall:
     """The body of the OPCO call, built from the validated model in the standard's wire forms
     (``domain/wire.py``, the OPCO profile's ``quirks``), never the CFA's raw JSON; ``numeros``
     maps every needed CFA dossier id (and the own one when known) to its numeroInterne (see
-    :func:`needed_dossiers`), ``externes`` a facture's dossiers to their numeroExterne.
+    :func:`needed_dossiers`), ``externes`` a facture's dossiers to their numeroExterne,
+    ``facture_numero`` the numeroInterneFacture of the facture a document names.
     Raises ``PayloadError`` when the stored data no longer reads as its model, or a facture's
     dossier has no numeroExterne (dispatch fails the command without calling)."""
     if isinstance(data, DossierSubmittedData):
@@ -87,8 +89,9 @@ def build_call(
     if isinstance(data, RuptureDeclaredData):
         rupture = _model(Rupture, data.rupture.model_dump(), "rupture")
         return OpcoCall(kind, wire.rupture_body(rupture, numeros[dossier_id]))
-    if isinstance(data, DocumentSubmittedData):  # issue 18: its body comes with the route
-        return OpcoCall(kind, {"typeFichier": data.typeFichier})
+    if isinstance(data, DocumentSubmittedData):
+        infos = wire.document_infos(data.typeFichier, numeros[dossier_id], facture_numero)
+        return OpcoCall(kind, infos, data.fichier)
     facture = _model(Facture, data.facture.model_dump(exclude={"fichier"}), "facture")
     missing = [i for i in data.facture.dossier_ids if not (externes or {}).get(i)]
     if missing:

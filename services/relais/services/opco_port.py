@@ -84,6 +84,16 @@ class OpcoGateway(Protocol):
 
     async def declare_rupture(self, cfa: str, opco: OpcoCode, body: Json) -> Created: ...
 
+    async def submit_document(
+        self, cfa: str, opco: OpcoCode, infos: Json, file: FileSource
+    ) -> Created:
+        """``POST /v1/documents``: ``infos`` (``infosFichier``: typeFichier, objets) and the file,
+        as the profile's ``transport.documents`` says (multipart, or JSON with the file in
+        base64), streamed. ``Created.ids``: ``{"numeroInterneDocument": ...}``; a 409 (the same
+        file already attached: same CFA, typeFichier, objets, SHA-256) is ``duplicate=True``
+        with the existing id."""
+        ...
+
     def dossier_etats(self, cfa: str, opco: OpcoCode) -> AsyncIterator[DossierEtat]: ...
 
     def facture_etats(self, cfa: str, opco: OpcoCode) -> AsyncIterator[FactureEtat]: ...

@@ -20,9 +20,11 @@ GET    /_admin/stats                        counts; "delayed": requests sleeping
 GET    /_admin/dossiers?opco=&siret=        GET /_admin/dossiers/{opco}/{numeroInterne}
 POST   /_admin/dossiers/{opco}/{numeroInterne}/etat {etat, commentaire}
 GET    /_admin/factures?opco=&siret=
+GET    /_admin/documents?opco=&siret=       GET /_admin/documents/{opco}/{id}/content (the bytes)
 POST   /_admin/reset {credentials: true}
 
-The handlers are plain functions of the request (``handlers.py``); each reads the simulator from
+The handlers are plain functions of the request (``handlers.py``; the documents' in
+``documents.py``); each reads the simulator from
 the app's state (``app.state.simulator``, set by ``create_app``), and so does the token guard.
 """
 
@@ -35,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from relais_simulator.admin import documents as docs
 from relais_simulator.admin import handlers as h
 from relais_simulator.admin.inputs import Endpoint, simulator
 from relais_simulator.wire import error_response
@@ -66,6 +69,8 @@ TABLE: tuple[tuple[str, Endpoint, list[str]], ...] = (
     ("/dossiers/{opco}/{numero}", h.dossier, ["GET"]),
     ("/dossiers/{opco}/{numero}/etat", h.set_etat, ["POST"]),
     ("/factures", h.factures, ["GET"]),
+    ("/documents", docs.documents, ["GET"]),
+    ("/documents/{opco}/{numero}/content", docs.document_content, ["GET"]),
     ("/reset", h.reset, ["POST"]),
 )
 

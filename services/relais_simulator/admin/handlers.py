@@ -278,6 +278,9 @@ async def stats(request: Request) -> Response:
                 for code, s in sim.stores.items()
                 if s.factures
             },
+            "documents": {
+                code.value: len(s.documents) for code, s in sim.stores.items() if s.documents
+            },
         }
     )
 

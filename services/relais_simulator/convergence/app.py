@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
-from relais_simulator.convergence import dossiers, followups
+from relais_simulator.convergence import documents, dossiers, followups
 from relais_simulator.convergence.context import Context, Handler
 from relais_simulator.convergence.gates import (
     LostResponse,
@@ -29,10 +29,13 @@ from relais_simulator.records import RequestRecord
 from relais_simulator.routes import RouteSpec, match
 from relais_simulator.state import Simulator
 from relais_simulator.store import Rejection
+from relais_simulator.uploads import bounded_body
 from relais_simulator.wire import JsonResponse, error_response
 
 logger = logging.getLogger("relais_simulator")
 OPCO_BY_NAME: dict[str, OpcoCode] = {c.value: c for c in OpcoCode}
+MAX_BODY_BYTES = 32 * 1024 * 1024
+"""A POST body past this is refused (413) unread: above a 10 MiB file in base64 with its JSON."""
 
 
 class ConvergenceApp:
@@ -52,7 +55,7 @@ class ConvergenceApp:
             "factures": followups.post_facture,
             "factures_etats": followups.factures_etats,
             "certificats": followups.post_certificat,
-            "documents": followups.post_document,
+            "documents": documents.post_document,
             "rupture": followups.post_rupture,
             "cfakeyinfo": dossiers.cfakeyinfo,
         }
@@ -89,12 +92,20 @@ class ConvergenceApp:
             version=version,
             base_path=sim.profiles[opco].base_path,
         )
+        body: bytes | None = b""
         if request.method == "POST":  # a digest of the exact bytes received, never the body
-            rec.body_sha256 = hashlib.sha256(await request.body()).hexdigest()
+            body = await bounded_body(request, MAX_BODY_BYTES)
             rec.content_type = request.headers.get("content-type")
+            if body is not None:
+                rec.body_sha256 = hashlib.sha256(body).hexdigest()
         generation = sim.generation
+        response: Response
         try:
-            response = await self._serve(request, opco, spec, version, rec)
+            if body is None:
+                rec.outcome = "rejected"
+                response = error_response(413, "Corps de requête trop volumineux")
+            else:
+                response = await self._serve(request, opco, spec, version, rec)
         except Exception:  # a server answers even on its own bugs (logged, recorded as "error")
             logger.exception("simulator bug on %s %s", request.method, spec.name)
             rec.outcome = "error"

@@ -1,12 +1,9 @@
-"""The routes of what follows a dossier: convention, facture (and its etats), certificat,
-document, rupture. Each checks its body, finds its dossier for the key's CFA, runs the follow-up
-rules the first time, then writes to the books (a repeat is a 409 with the existing ids)."""
+"""The routes of what follows a dossier: convention, facture (and its etats), certificat, rupture
+(documents: ``documents.py``). Each checks its body, finds its dossier for the key's CFA, runs the
+follow-up rules the first time, then writes to the books (a repeat is a 409 with the existing
+ids)."""
 
 from __future__ import annotations
-
-import base64
-import binascii
-import hashlib
 
 from starlette.responses import Response
 
@@ -207,45 +204,6 @@ async def post_certificat(sim: Simulator, ctx: Context) -> Response:
     ctx.rec.outcome = "created"
     ctx.rec.ids["idCertificat"] = c.id_certificat
     return JsonResponse({"idCertificat": c.id_certificat}, status_code=201)
-
-
-async def post_document(sim: Simulator, ctx: Context) -> Response:
-    body = json_object(await read_json(ctx.request), "body")
-    type_fichier = string_field(body, "typeFichier")
-    objets = body.get("objets")
-    if not isinstance(objets, list) or not objets:
-        raise bad_request("objets", "Au moins un objet attendu")
-    pairs: list[tuple[str, str]] = []
-    for i, o in enumerate(objets[:50]):
-        o = json_object(o, f"objets[{i}]")
-        type_objet, id_objet = o.get("typeObjet"), o.get("idObjet")
-        if not isinstance(type_objet, str) or not isinstance(id_objet, str) or not id_objet:
-            raise bad_request(f"objets[{i}]", "typeObjet et idObjet attendus")
-        pairs.append((type_objet, id_objet))
-    fichier = body.get("fichier")
-    if not isinstance(fichier, str):
-        raise bad_request("fichier", "Fichier en base64 attendu")
-    try:
-        content = base64.b64decode(fichier, validate=True)
-    except (binascii.Error, ValueError):
-        raise bad_request("fichier", "Base64 invalide", "FORMAT") from None
-    store = sim.store(ctx.opco)
-    for type_objet, id_objet in pairs:
-        if not store.has_object(ctx.siret, type_objet, id_objet):
-            raise Rejection(404, "Objet introuvable", [error_item("OBJET", "objets", type_objet)])
-    dossier_ids = [i for t, i in pairs if t == "dossier"]
-    if dossier_ids:
-        ctx.rec.ids = {"numeroInterneDossier": dossier_ids[0]}
-    key = "\x1f".join(
-        [type_fichier, *sorted(f"{t}:{i}" for t, i in pairs), hashlib.sha256(content).hexdigest()]
-    )
-    doc = store.add_document(
-        ctx.siret, hashlib.sha256(key.encode()).hexdigest(), type_fichier, len(content)
-    )
-    ctx.rec.created = True
-    ctx.rec.outcome = "created"
-    ctx.rec.ids["idDocument"] = doc.id_document
-    return JsonResponse({"idDocument": doc.id_document}, status_code=201)
 
 
 async def post_rupture(sim: Simulator, ctx: Context) -> Response:

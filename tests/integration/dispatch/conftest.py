@@ -12,7 +12,6 @@ import pytest_asyncio
 
 from relais.adapters.credentials import CredentialStore
 from relais.adapters.ledger import open_ledger
-from relais.adapters.local_files import LocalFileOpener
 from relais.adapters.opco.gateway import HttpOpcoGateway
 from relais.domain.events import KIND_OF_TYPE, EventType, parse_structured
 from relais.domain.json_types import Json
@@ -21,8 +20,10 @@ from relais.domain.opco import OpcoCode
 from relais.domain.profiles import load_profiles
 from relais.domain.referentials import referential
 from relais.sampledata import GeneratedDossier, Generator
+from relais.sampledata.pdfs import default_files_dir
 from relais.services.command_payload import CommandPayload
 from relais.services.dispatch import CommandMetrics, Dispatcher, DispatchOptions
+from relais.services.files_port import CfaFileOpener
 from relais.services.ledger_port import CommandKind, Ledger, NewCommand
 from relais.services.poll import Poller, PollOptions
 from relais.services.retry import RetryPolicy
@@ -32,6 +33,7 @@ from tests.fixtures.simulator import (
     default_key,
 )
 from tests.ledger_entries import accept
+from tests.local_files import local_opener
 
 # Short timeouts: a dropped response is noticed at once; a "hang" fault outlives the read timeout.
 TIMEOUT = httpx.Timeout(connect=2.0, read=2.0, write=2.0, pool=5.0)
@@ -77,6 +79,7 @@ class Rig:
         metrics: CommandMetrics | None = None,
         npec: NpecTable | None = None,
         check_factures: bool = False,
+        files: CfaFileOpener | None = None,
         **options: Any,
     ) -> Dispatcher:
         opts = DispatchOptions(retry=policy or RetryPolicy.instant(), **options)
@@ -88,7 +91,8 @@ class Rig:
             metrics=metrics,
             npec=npec,
             check_factures=check_factures,
-            files=LocalFileOpener(),  # the generator's PDFs, for the OPCOs taking multipart
+            # the generator's PDFs, for the OPCOs taking multipart: the rig's CFA may read them
+            files=files if files is not None else local_opener(default_files_dir(), self.cfa),
         )
         self.dispatchers.append(d)
         return d

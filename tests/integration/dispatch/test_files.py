@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from relais.domain.opco import OpcoCode
+from relais.sampledata.pdfs import default_files_dir
 from tests.integration.dispatch.conftest import Rig
 
 pytestmark = pytest.mark.integration
@@ -18,16 +19,14 @@ pytestmark = pytest.mark.integration
 
 def other_bytes(path: Path) -> str:
     path.write_bytes(b"%PDF-1.4 not the file the reference names")
-    return f"file://{path}"
+    return f"file://{path.resolve()}"
 
 
 def digest(location: str) -> str:
     return hashlib.sha256(Path(location.removeprefix("file://")).read_bytes()).hexdigest()
 
 
-async def test_the_file_is_sent_or_the_command_fails_before_the_call(
-    rig: Rig, tmp_path: Path
-) -> None:
+async def test_the_file_is_sent_or_the_command_fails_before_the_call(rig: Rig) -> None:
     opco = OpcoCode.ATLAS
     dispatcher = rig.dispatcher()
     dossiers = [rig.dossier(opco, start=rig.today - timedelta(days=2)) for _ in range(3)]
@@ -36,7 +35,7 @@ async def test_the_file_is_sent_or_the_command_fails_before_the_call(
     await rig.settle(dispatcher)
     sent, without, changed = (rig.gen.convention(d) for d in dossiers)
     del without["data"]["fichier"]
-    changed["data"]["fichier"]["location"] = other_bytes(tmp_path / "changed.pdf")
+    changed["data"]["fichier"]["location"] = other_bytes(default_files_dir() / "changed.pdf")
     commands = [await rig.send(event, opco) for event in (sent, without, changed)]
     await rig.settle(dispatcher)
 
@@ -48,7 +47,7 @@ async def test_the_file_is_sent_or_the_command_fails_before_the_call(
         if found.event_id == c.event_id
     ]
     assert reasons[0] is not None and "fichier" in reasons[0]
-    assert reasons[1] is not None and "octets, la référence en annonce" in reasons[1]
+    assert reasons[1] == "rejected: FILE_HASH_MISMATCH"
     [record] = rig.sim.records(opco=opco.value, route="conventions")  # one call only
     ref = sent["data"]["fichier"]
     assert record["file"]["sha256"] == ref["sha256"] == digest(ref["location"])

@@ -21,7 +21,7 @@ import pytest
 
 from relais.domain import wire
 from relais.domain.events import ConventionSubmittedData, EventData, FactureSubmittedData
-from relais.domain.files import FileRef
+from relais.domain.files import FileReference
 from relais.domain.opco import OpcoCode
 from relais.services.calls import build_call
 from relais.services.command_payload import CommandPayload
@@ -113,7 +113,7 @@ async def test_the_opco_receives_the_golden_bytes(rig: Rig, opco: OpcoCode) -> N
         )
 
 
-def file_ref_of(data: EventData) -> FileRef:
+def file_ref_of(data: EventData) -> FileReference:
     ref = data.fichier if isinstance(data, ConventionSubmittedData) else None
     if isinstance(data, FactureSubmittedData):
         ref = data.facture.fichier

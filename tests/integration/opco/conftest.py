@@ -12,7 +12,6 @@ import httpx
 import pytest_asyncio
 
 from relais.adapters.credentials import CredentialStore
-from relais.adapters.local_files import LocalFileOpener, file_ref
 from relais.adapters.opco import BreakerSettings, HttpOpcoGateway
 from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
@@ -27,6 +26,7 @@ from tests.fixtures.simulator import (
     SimulatorProcess,
     default_key,
 )
+from tests.local_files import file_reference, local_opener
 
 CFA = DEFAULT_CFA_SIRET
 # A dropped response is noticed at once; a "hang" fault (60 s in these tests) outlives the read
@@ -65,7 +65,7 @@ class Rig:
         """A small PDF on disk, opened like dispatch opens the file an event names."""
         path = self.files / f"{title}.pdf"
         path.write_bytes(sample_pdf(title))
-        return await LocalFileOpener().open(file_ref(path))
+        return await local_opener(self.files, CFA).open(CFA, file_reference(path))
 
     def created_records(self, opco: OpcoCode, route: str) -> list[Json]:
         return [r for r in self.sim.records(opco=opco.value, route=route) if r["created"]]

@@ -3,7 +3,6 @@ capability set (a route the profile lacks is refused without a call)."""
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 from typing import Any
 
@@ -110,16 +109,30 @@ async def test_follow_up_routes(rig: Rig) -> None:
     )
     assert "idCertificat" in certificat.ids
 
-    document = await rig.gateway.submit_document(
-        CFA,
-        opco,
-        {
-            "typeFichier": "convention",
-            "objets": [{"typeObjet": "dossier", "idObjet": numero}],
-            "fichier": base64.b64encode(b"%PDF-1.4 test").decode(),
-        },
-    )
-    assert "idDocument" in document.ids
+
+@pytest.mark.parametrize("opco", [OpcoCode.OCAPIAT, OpcoCode.ATLAS])
+async def test_a_document_in_the_profiles_transport(rig: Rig, opco: OpcoCode) -> None:
+    """OCAPIAT takes documents as JSON (the file in base64 and nomFichier), ATLAS as multipart
+    (infosFichier + fichier): the file arrives whole either way; the same file again is the
+    OPCO's 409 with the existing numeroInterneDocument."""
+    multipart = rig.profiles[opco].transport.documents.multipart
+    assert multipart is (opco is OpcoCode.ATLAS)
+    _, created = await rig.engaged(opco)
+    numero = created.ids["numeroInterne"]
+    infos = {
+        "typeFichier": "CONVENTION_FORMATION",
+        "objets": [{"typeObjet": "DOSSIER_APPRENTISSAGE", "idObjet": numero}],
+    }
+    pdf = await rig.pdf("convention")
+    document = await rig.gateway.submit_document(CFA, opco, infos, pdf)
+    (record,) = rig.sim.records(opco=opco.value, route="documents")
+    assert record["status"] == 200
+    assert document.ids == {"numeroInterneDocument": record["ids"]["numeroInterneDocument"]}
+    [stored] = rig.sim.documents(opco=opco.value)
+    assert stored["fileName"] == pdf.name and stored["size"] == pdf.size
+    again = await rig.gateway.submit_document(CFA, opco, infos, pdf)
+    assert again.duplicate and again.ids == document.ids
+    assert len(rig.sim.documents(opco=opco.value)) == 1
 
 
 async def test_facture_etats_and_find_facture(rig: Rig) -> None:
@@ -198,7 +211,8 @@ async def test_capability_sets(rig: Rig, opco: OpcoCode) -> None:
     for capability, (method, route) in ROUTE_CALLS.items():
         call: Any = getattr(rig.gateway, method)
         before = len(rig.sim.records(opco=opco.value, route=route))
-        file = (await rig.pdf(),) if method in ("submit_convention", "submit_facture") else ()
+        with_file = ("submit_convention", "submit_facture", "submit_document")
+        file = (await rig.pdf(),) if method in with_file else ()
         if caps.has(capability):  # type: ignore[arg-type]
             with pytest.raises(PermanentOpcoError) as exc:
                 await call(CFA, opco, {}, *file)
@@ -207,7 +221,7 @@ async def test_capability_sets(rig: Rig, opco: OpcoCode) -> None:
             assert len(rig.sim.records(opco=opco.value, route=route)) == before + 1
         else:
             with pytest.raises(NotSupportedError):
-                await call(CFA, opco, {})
+                await call(CFA, opco, {}, *file)
             assert len(rig.sim.records(opco=opco.value, route=route)) == before
     has_dossiers = caps.dossiers_v1 or caps.dossiers_v2
     assert rig.gateway.supports(opco, "dossiers") is has_dossiers

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date, timedelta
 
 import httpx
@@ -256,7 +255,9 @@ def test_akto_nature_frais_is_title_case(fresh_simulator: SimulatorProcess) -> N
     assert detail["engagementsFraisAnnexe"][0]["natureFrais"] == "Restauration"
 
 
-def test_certificat_rupture_and_documents(fresh_simulator: SimulatorProcess) -> None:
+def test_certificat_and_rupture(  # documents: test_documents.py
+    fresh_simulator: SimulatorProcess,
+) -> None:
     sim = fresh_simulator
     detail = engaged(sim, "AFDAS")
     numero = detail["cerfa"]["numeroInterne"]
@@ -264,19 +265,6 @@ def test_certificat_rupture_and_documents(fresh_simulator: SimulatorProcess) -> 
     first = post(sim, "AFDAS", "v2/certificats", cert)
     assert first.status_code == 201
     assert post(sim, "AFDAS", "v2/certificats", cert).status_code == 409
-    doc = {
-        "typeFichier": "convention",
-        "objets": [{"typeObjet": "dossier", "idObjet": numero}],
-        "fichier": base64.b64encode(b"%PDF-1.4 convention").decode(),
-    }
-    d1 = post(sim, "AFDAS", "v1/documents", doc)
-    assert d1.status_code == 201
-    d2 = post(sim, "AFDAS", "v1/documents", doc)
-    assert d2.status_code == 409 and d2.json()["idDocument"] == d1.json()["idDocument"]
-    other_file = dict(doc, fichier=base64.b64encode(b"%PDF-1.4 v2").decode())
-    assert post(sim, "AFDAS", "v1/documents", other_file).status_code == 201
-    missing = dict(doc, objets=[{"typeObjet": "dossier", "idObjet": "000"}])
-    assert post(sim, "AFDAS", "v1/documents", missing).status_code == 404
     # rupture: ATLAS has the route
     atlas = engaged(sim, "ATLAS", seed=3)
     start = date.fromisoformat(atlas["cerfa"]["contrat"]["dateDebutContrat"][:10])

@@ -159,11 +159,3 @@ def test_store_errors_are_translated_without_their_text() -> None:
     down = _translated(GenericError(leaked), location, file)
     assert isinstance(down, FileStoreUnavailableError)
     assert all("relais-key" not in str(error) for error in (missing, denied, down))
-
-
-def test_issue_17s_error_keeps_its_code_and_joins_the_refusals() -> None:
-    from relais.services.files_port import FileUnavailableError
-
-    error = FileUnavailableError("convention.pdf : fichier introuvable")
-    assert isinstance(error, FileRefusedError)
-    assert (error.code, str(error)) == ("FILE_UNAVAILABLE", "convention.pdf : fichier introuvable")

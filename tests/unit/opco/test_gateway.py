@@ -89,7 +89,6 @@ async def test_each_cfa_its_own_key(make_gateway: GatewayFactory) -> None:
             "factures",
         ),
         ("submit_certificat", OpcoCode.AFDAS, "/AFDAS/v2/certificats", "certificats"),
-        ("submit_document", OpcoCode.OPCOEP, "/OPCOEP/v1/documents", "documents"),
         (
             "declare_rupture",
             OpcoCode.OCAPIAT,
@@ -118,7 +117,6 @@ async def test_creating_routes(
         ("submit_facture", OpcoCode.UNIFORMATION),
         ("submit_certificat", OpcoCode.AKTO),
         ("declare_rupture", OpcoCode.AFDAS),
-        ("submit_document", OpcoCode.SANTE),
     ],
 )
 async def test_refused_locally_without_a_call(

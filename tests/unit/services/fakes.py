@@ -9,7 +9,9 @@ next call of a route (before or after applying it: "stored but response lost").
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
+import json
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -538,6 +540,7 @@ class FakeGateway:
         "submit_facture",
         "submit_certificat",
         "declare_rupture",
+        "submit_document",
         "dossier_etats",
         "facture_etats",
         "get_dossier",
@@ -714,6 +717,26 @@ class FakeGateway:
             "rupture",
             numero,
             lambda: {"numeroInterne": numero},
+        )
+
+    async def submit_document(
+        self, cfa: str, opco: OpcoCode, infos: Json, file: FileSource
+    ) -> Created:
+        """Duplicate by (CFA, typeFichier, objets, the file's SHA-256), as the OPCO's 409."""
+        self.files.append(("documents", file))
+        digest = hashlib.sha256()
+        async for chunk in file.chunks():
+            digest.update(chunk)
+        n = next(self._n)
+        key = f"{json.dumps(infos, sort_keys=True)}|{digest.hexdigest()}"
+        return await self._create(
+            "submit_document",
+            cfa,
+            opco,
+            infos,
+            "documents",
+            key,
+            lambda: {"numeroInterneDocument": f"DO{n:06d}"},
         )
 
     async def dossier_etats(self, cfa: str, opco: OpcoCode) -> AsyncIterator[DossierEtat]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from relais.domain.json_types import Json
 from relais.services.command_payload import CommandPayload, parse
 from relais.services.ledger_port import CommandKind, NewCommand
@@ -16,6 +18,7 @@ TYPES = {
     CommandKind.FACTURE: "fr.cfa.facture.submitted.v1",
     CommandKind.CERTIFICAT: "fr.cfa.certificat.submitted.v1",
     CommandKind.RUPTURE: "fr.cfa.rupture.declared.v1",
+    CommandKind.DOCUMENT: "fr.cfa.document.submitted.v1",
 }
 
 
@@ -151,4 +154,41 @@ def facture_cmd(
             },
         ),
         depends_on=[d for d in dossier_ids if d != dossier_ids[0]],
+    )
+
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64
+
+
+def fichier(data: bytes = PDF, name: str = "reduction.pdf", location: str = "") -> Json:
+    """A file reference (its location only read by the opener the test gives)."""
+    return {
+        "location": location or f"s3://cfa-docs/{name}",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "mediaType": "application/pdf",
+        "fileName": name,
+    }
+
+
+def document_cmd(
+    event_id: str,
+    dossier_id: str,
+    *,
+    type_fichier: str = "CONVENTION_REDUCTION_DUREE",
+    reference: str | None = None,
+    opco: str = "AKTO",
+    cfa: str = CFA,
+    file: Json | None = None,
+) -> NewCommand:
+    data: Json = {"typeFichier": type_fichier, "fichier": file or fichier()}
+    if reference is not None:
+        data["referenceFactureCFA"] = reference
+    return NewCommand(
+        event_id=event_id,
+        cfa=cfa,
+        dossier_id=dossier_id,
+        opco=opco,
+        kind=CommandKind.DOCUMENT,
+        payload=wrap(CommandKind.DOCUMENT, data),
     )

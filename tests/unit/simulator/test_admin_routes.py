@@ -45,7 +45,7 @@ def _url(path: str) -> str:
 
 async def test_every_admin_route_and_method_wants_the_token(client: httpx.AsyncClient) -> None:
     calls = [(method, _url(path)) for path, _, methods in TABLE for method in methods]
-    assert len(calls) == 30  # 26 rows, 4 of them PUT and POST
+    assert len(calls) == 32  # 28 rows, 4 of them PUT and POST
     wrong = ({}, {"Authorization": f"Bearer {TOKEN}x"}, {"Authorization": f"Basic {TOKEN}"})
     for headers in wrong:
         for method, url in calls:

@@ -64,3 +64,11 @@ def test_a_mobilites_dossier_gets_its_deca_number_at_the_engagement() -> None:
         version="v1",
     )
     assert len(numero_deca(d, date(2026, 11, 27))) == 15
+
+
+def test_document_ids_follow_a_template_when_a_profile_gives_one() -> None:
+    assert IdMinter(IdentifierFormats(), "AKTO").numero_interne_document(5) == "D00000000005"
+    shaped = IdentifierFormats(numero_interne_document="DOC-#######")
+    document = IdMinter(shaped, "AKTO").numero_interne_document(42)
+    assert document == "DOC-0000042"
+    assert not shaped.mismatch("numero_interne_document", document)

@@ -42,3 +42,36 @@ def test_server_variables_list_the_11_opco_by_base_path() -> None:
     urls = {s["url"]: s["variables"]["opco"]["enum"] for s in servers}
     assert urls["http://127.0.0.1:8765/{opco}/SorApiEchangeCFA"] == ["AKTO", "ATLAS", "MOBILITES"]
     assert urls["http://127.0.0.1:8765/{opco}"] == ["AFDAS", "OPCOEP"]
+
+
+def test_the_documents_route_in_both_transports_with_its_200_and_409() -> None:
+    doc = build_openapi()
+    operation = doc["paths"]["/v1/documents"]["post"]
+    content = operation["requestBody"]["content"]
+    multipart = content["multipart/form-data"]
+    assert multipart["schema"]["required"] == ["infosFichier", "fichier"]
+    assert multipart["encoding"]["infosFichier"]["contentType"] == "application/json"
+    schemas = doc["components"]["schemas"]
+    infos = schemas["DocumentInfos"]["properties"]
+    assert infos["typeFichier"]["enum"] == [
+        "CONVENTION_FORMATION",
+        "CONVENTION_REDUCTION_DUREE",
+        "CONVENTION_MOBILITE",
+        "FACTURE",
+        "CERTIFICAT_REALISATION",
+    ]
+    assert infos["objets"]["items"]["properties"]["typeObjet"]["enum"] == [
+        "DOSSIER_APPRENTISSAGE",
+        "FACTURE",
+    ]
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/DocumentSubmit"}
+    assert {"fichier", "nomFichier"} <= set(schemas["DocumentSubmit"]["required"])
+    responses = operation["responses"]
+    assert "201" not in responses
+    ok = responses["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/DocumentCreated"}
+    assert schemas["DocumentCreated"]["required"] == ["numeroInterneDocument"]
+    duplicate = responses["409"]["content"]["application/json"]["schema"]["allOf"]
+    assert duplicate[1]["required"] == ["numeroInterneDocument"]
+    assert "TAILLE_FICHIER" in operation["description"]
+    assert "FORMAT_FICHIER" in operation["description"]

@@ -259,13 +259,16 @@ def test_one_certificat_per_dossier_and_echeance() -> None:
     assert exc.value.status == 422
 
 
-def test_documents_are_deduplicated_by_digest() -> None:
+def test_documents_attach_to_the_cfas_own_dossiers_and_factures() -> None:
     store = make_store()
-    doc = store.add_document(CFA, "abc", "convention", 10)
-    with pytest.raises(Rejection) as exc:
-        store.add_document(CFA, "abc", "convention", 10)
-    assert exc.value.ids == {"idDocument": doc.id_document}
-    assert store.add_document(CFA, "abd", "convention", 10).id_document != doc.id_document
+    d = engaged(store)
+    f = facture(store, "DOC-1", d, 1, d.echeances[0].montant_total)
+    assert store.has_object(CFA, "DOSSIER_APPRENTISSAGE", d.numero_interne)
+    assert store.has_object(CFA, "FACTURE", f.numero_interne_facture)
+    assert not store.has_object(OTHER_CFA, "DOSSIER_APPRENTISSAGE", d.numero_interne)
+    assert not store.has_object(OTHER_CFA, "FACTURE", f.numero_interne_facture)
+    assert not store.has_object(CFA, "FACTURE", d.numero_interne)  # a dossier's id
+    assert not store.has_object(CFA, "dossier", d.numero_interne)  # Opcovia's vocabulary
 
 
 def test_forced_etat_follows_the_state_machine() -> None:

@@ -61,6 +61,7 @@ ID_FIELDS: tuple[str, ...] = (
     "idConvention",
     "idCertificat",
     "idDocument",
+    "numeroInterneDocument",
 )
 
 

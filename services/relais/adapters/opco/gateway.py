@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from relais.adapters.credentials import CredentialStore
-from relais.adapters.opco import routes
+from relais.adapters.opco import bodies, lookup, routes
 from relais.adapters.opco.authorizer import Authorizer, token_url_of
-from relais.adapters.opco.bodies import check_json, json_body, multipart_upload, request_content
+from relais.adapters.opco.bodies import StreamedBody
 from relais.adapters.opco.breaker import BreakerSettings, CircuitBreaker
 from relais.adapters.opco.decisions import (
     Decision,
@@ -39,7 +39,6 @@ from relais.adapters.opco.decisions import (
     decide_transport,
 )
 from relais.adapters.opco.lookup import LISTE_BATCH, cerfa_of, matches, order_candidates
-from relais.adapters.opco.multipart import MultipartBody
 from relais.adapters.opco.observer import NullObserver, RequestObserver, status_class
 from relais.adapters.opco.pages import paginate, unwrap
 from relais.adapters.opco.ratelimit import TokenBucket
@@ -191,7 +190,7 @@ class HttpOpcoGateway:
     ) -> Created:
         """JSON, or multipart (part ``convention`` + the signed file) where the profile says."""
         transport = self._channel(opco).profile.transport.conventions
-        upload = multipart_upload(str(opco), routes.CONVENTIONS, transport, body, file)
+        upload = bodies.multipart_upload(str(opco), routes.CONVENTIONS, transport, body, file)
         return await self._create(cfa, opco, routes.CONVENTIONS, body, upload)
 
     async def submit_facture(
@@ -199,14 +198,21 @@ class HttpOpcoGateway:
     ) -> Created:
         """JSON, or multipart (part ``facture`` + the invoice PDF) where the profile says."""
         transport = self._channel(opco).profile.transport.factures
-        upload = multipart_upload(str(opco), routes.FACTURES, transport, body, file)
+        upload = bodies.multipart_upload(str(opco), routes.FACTURES, transport, body, file)
         return await self._create(cfa, opco, routes.FACTURES, body, upload)
 
     async def submit_certificat(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
         return await self._create(cfa, opco, routes.CERTIFICATS, body)
 
-    async def submit_document(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
-        return await self._create(cfa, opco, routes.DOCUMENTS, body)
+    async def submit_document(
+        self, cfa: str, opco: OpcoCode, infos: Json, file: FileSource
+    ) -> Created:
+        """Multipart ``infosFichier`` + ``fichier``, or JSON + base64, as the profile says."""
+        transport = self._channel(opco).profile.transport.documents
+        upload = bodies.document_upload(str(opco), routes.DOCUMENTS, transport, infos, file)
+        return bodies.document_created(
+            await self._create(cfa, opco, routes.DOCUMENTS, infos, upload)
+        )
 
     async def declare_rupture(self, cfa: str, opco: OpcoCode, body: Json) -> Created:
         return await self._create(cfa, opco, routes.RUPTURE, body)
@@ -264,7 +270,7 @@ class HttpOpcoGateway:
                 continue
             cerfa = cerfa_of(detail)
             if cerfa is not None and matches(cerfa, key):
-                return _found_dossier(etat)
+                return lookup.found_dossier(etat)
         return None
 
     async def find_facture(self, cfa: str, opco: OpcoCode, reference: str) -> Created | None:
@@ -345,7 +351,7 @@ class HttpOpcoGateway:
         opco: OpcoCode,
         route: Route,
         body: Json,
-        upload: MultipartBody | None = None,
+        upload: StreamedBody | None = None,
     ) -> Created:
         payload = upload if upload is not None else body
         decision, answer = await self._exchange(cfa, opco, route, json=payload)
@@ -402,7 +408,7 @@ class HttpOpcoGateway:
             if etat is None and len(items) == len(batch):
                 etat = batch[position]
             if etat is not None:
-                return _found_dossier(etat)
+                return lookup.found_dossier(etat)
         return None
 
     def _check_capability(self, opco: OpcoCode, channel: _Channel, route: Route) -> None:
@@ -419,7 +425,7 @@ class HttpOpcoGateway:
         route: Route,
         *,
         params: Mapping[str, str | int] | None = None,
-        json: Json | MultipartBody | None = None,
+        json: Json | StreamedBody | None = None,
     ) -> tuple[Decision, Any]:
         """One logical call: checks, protection, at most two HTTP attempts (401 refresh)."""
         channel = self._channel(opco)
@@ -434,7 +440,7 @@ class HttpOpcoGateway:
                 "(non-ASCII, space or control character)"
             )
         if isinstance(json, dict):
-            check_json(name, route, json)
+            bodies.check_json(name, route, json)
         oauth = channel.authorizer.provider(cfa)
         wait = channel.breaker.before_call()
         if wait is not None:
@@ -482,10 +488,10 @@ class HttpOpcoGateway:
         route: Route,
         headers: Mapping[str, str],
         params: Mapping[str, str | int] | None,
-        payload: Json | MultipartBody | None,
+        payload: Json | StreamedBody | None,
     ) -> tuple[Decision, Any]:
         started = self._clock.monotonic()
-        content, sent_headers = request_content(payload, headers)
+        content, sent_headers = bodies.request_content(payload, headers)
         try:
             # The exact bytes relais validated and the golden tests pin (``request_content``:
             # ``wire.encode`` as the body or the JSON part of a multipart body).
@@ -501,7 +507,7 @@ class HttpOpcoGateway:
             return decide_transport(_failure(exc), creating=route.creating), None
         elapsed = self._clock.monotonic() - started
         self._observer.on_request(name, route.label, status_class(response.status_code), elapsed)
-        body = json_body(response)
+        body = bodies.json_body(response)
         decision = decide(
             response.status_code,
             response.headers,
@@ -527,13 +533,6 @@ def _failure(exc: httpx.RequestError) -> TransportFailure:
     if isinstance(exc, httpx.WriteError | httpx.WriteTimeout):
         return TransportFailure.WRITE
     return TransportFailure.READ
-
-
-def _found_dossier(etat: DossierEtat) -> Created:
-    ids = {"numeroInterne": etat.numero_interne}
-    if etat.numero_externe:
-        ids["numeroExterne"] = etat.numero_externe
-    return Created(ids=ids, duplicate=True, etat=etat.etat)
 
 
 def _first(messages: tuple[str, ...]) -> str:

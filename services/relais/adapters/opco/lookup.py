@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from relais.adapters.opco.readmodel import parse_date, same_name
-from relais.services.opco_port import DossierEtat, DossierNaturalKey
+from relais.services.opco_port import Created, DossierEtat, DossierNaturalKey
 
 FRESH_ETATS = ("TRANSMIS", "EN_COURS_INSTRUCTION")
 LISTE_BATCH = 20
@@ -53,3 +53,10 @@ def matches(cerfa: Mapping[str, Any], key: DossierNaturalKey) -> bool:
 def _obj(parent: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     value = parent.get(name)
     return value if isinstance(value, Mapping) else None
+
+
+def found_dossier(etat: DossierEtat) -> Created:
+    ids = {"numeroInterne": etat.numero_interne}
+    if etat.numero_externe:
+        ids["numeroExterne"] = etat.numero_externe
+    return Created(ids=ids, duplicate=True, etat=etat.etat)

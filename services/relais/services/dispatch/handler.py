@@ -5,9 +5,13 @@
               échéancier read from the OPCO (``services/money_checks.py``): an error -> a
               terminal ``rejected`` status naming it, no call
     dossiers: the numeroInterne of every dossier the call names (ingest's, else the ledger's;
-              a follow-up whose dossier is still being submitted waits -> deferred)
+              a follow-up whose dossier is still being submitted waits -> deferred); a
+              document's route and facture (``documents.py``)
     doubt:    an ambiguous command is looked up at the OPCO before it is sent again (promise 2)
-    call:     the OPCO gateway (the adapter owns HTTP, auth, rate limits, breaker)
+    call:     the OPCO gateway (the adapter owns HTTP, auth, rate limits, breaker), with the
+              event's file opened for its CFA and streamed (``attachments.py``): a refused file
+              -> a terminal ``rejected`` naming its FILE_* code, no complete request; a store
+              out of reach -> retried (``file_store_unavailable``)
     outcome:  ``outcomes.Outcomes``: done + "submitted" | failed + "failed" | rescheduled
               (+ "retrying") | deferred
 
@@ -30,6 +34,7 @@ from relais.domain.events import (
     FactureSubmittedData,
     PayloadError,
 )
+from relais.domain.file_refusals import FileRefusedError
 from relais.domain.npec import NpecTable
 from relais.domain.opco import OpcoCode
 from relais.domain.rules.money import KnownDossier
@@ -38,7 +43,6 @@ from relais.errors import (
     ConfigurationError,
     LedgerError,
     MissingCredentialsError,
-    NotSupportedError,
     OpcoError,
     PermanentOpcoError,
     RetryableOpcoError,
@@ -47,9 +51,6 @@ from relais.logging import bound, get_logger
 from relais.services.calls import (
     OpcoCall,
     build_call,
-    facture_reference,
-    is_avenant,
-    natural_key,
     needed_dossiers,
     other_opco_error,
     unresolved_error,
@@ -60,8 +61,11 @@ from relais.services.dispatch.attachments import (
     externes_of,
     missing_file_error,
     needs_file,
-    open_file,
+    refusal_error,
+    send,
 )
+from relais.services.dispatch.documents import facture_numero, route_refusal
+from relais.services.dispatch.doubt import look_up
 from relais.services.dispatch.options import DispatchOptions
 from relais.services.dispatch.outcomes import (
     TERMINAL_OUTCOMES,
@@ -70,8 +74,8 @@ from relais.services.dispatch.outcomes import (
     Outcomes,
     Wait,
 )
-from relais.services.files_port import FileOpener, FileUnavailableError
-from relais.services.ledger_port import Command, CommandKind, Ledger
+from relais.services.files_port import CfaFileOpener, FileStoreUnavailableError
+from relais.services.ledger_port import Command, Ledger
 from relais.services.money_checks import (
     NOTHING,
     MoneyVerdict,
@@ -80,7 +84,7 @@ from relais.services.money_checks import (
     known_dossier,
     submitted_cerfa,
 )
-from relais.services.opco_port import Created, OpcoGateway
+from relais.services.opco_port import OpcoGateway
 from relais.services.retry import is_ambiguous
 from relais.tracing import Tracing
 
@@ -116,7 +120,7 @@ class CommandHandler:
         npec: NpecTable | None = None,
         check_factures: bool = False,
         tracing: Tracing | None = None,
-        files: FileOpener | None = None,
+        files: CfaFileOpener | None = None,
     ) -> None:
         self._ledger = ledger
         self._tracing = tracing if tracing is not None else Tracing.off()
@@ -224,7 +228,7 @@ class CommandHandler:
         self._touched.add(command.id)  # from here on the OPCO may see a request
         try:
             if command.ambiguous:
-                found = await self._look_up(command, opco, call, data)
+                found = await look_up(self._gateway, command, opco, call, data)
                 if found is not None:
                     log.info("dispatch.doubt_resolved", found=True)
                     return await outcomes.succeed(command, opco, data, found)
@@ -237,15 +241,15 @@ class CommandHandler:
                     f"no success within {policy.timeout} (previous attempts may have crashed)",
                     called=False,
                 )
-            created = await self._call(command, opco, call)
+            created = await send(self._gateway, self._files, command, opco, call)
         except MissingCredentialsError as exc:
             return await outcomes.fail(
                 command, StatusReason.MISSING_CREDENTIALS, str(exc), called=False
             )
-        except FileUnavailableError as exc:
-            return await outcomes.fail(
-                command, StatusReason.FILE_UNAVAILABLE, str(exc), called=False
-            )
+        except FileRefusedError as exc:
+            return await outcomes.reject(command, opco, [refusal_error(call, exc)])
+        except FileStoreUnavailableError as exc:
+            return await outcomes.retry_later(command, opco, exc, resolved=resolved)
         except ConfigurationError as exc:
             return await outcomes.fail(command, StatusReason.CONFIGURATION, str(exc), called=False)
         except RetryableOpcoError as exc:
@@ -263,6 +267,9 @@ class CommandHandler:
         """The call to make, or the outcome written instead (deferred, failed, rejected by the
         money checks) before the OPCO sees anything."""
         outcomes = self._outcomes
+        unroutable = route_refusal(self._gateway, opco, command.kind)
+        if unroutable is not None:
+            return await outcomes.reject(command, opco, [unroutable])
         numeros = await self._resolve_dossiers(command, payload)
         if isinstance(numeros, Wait):
             return await outcomes.defer(command, numeros, now)
@@ -275,13 +282,20 @@ class CommandHandler:
                 called=False,
             )
         data = payload.data
+        facture = await facture_numero(self._ledger, command, data)
+        if isinstance(facture, Wait):
+            return await outcomes.defer(command, facture, now)
+        if isinstance(facture, ErrorItem):
+            return await outcomes.reject(command, opco, [facture])
         money = await self._money(command, opco, data, numeros)
         if money.errors:
             return await outcomes.reject(command, opco, money.errors + money.warnings)
         try:
             quirks = self._gateway.quirks(opco)
             externes = await externes_of(self._ledger, command.cfa, data)
-            call = build_call(command.kind, command.dossier_id, data, numeros, quirks, externes)
+            call = build_call(
+                command.kind, command.dossier_id, data, numeros, quirks, externes, facture
+            )
             if call.file is None and needs_file(self._gateway, opco, call):
                 error = missing_file_error(call)
                 return await outcomes.fail(
@@ -388,50 +402,3 @@ class CommandHandler:
         if waiting:
             return Wait(tuple(waiting))
         return numeros
-
-    async def _look_up(
-        self, command: Command, opco: OpcoCode, call: OpcoCall, data: EventData
-    ) -> Created | None:
-        """Resolve the doubt of an ambiguous command by the best means of its route."""
-        if command.kind is CommandKind.DOSSIER:
-            if is_avenant(call.body):
-                # An avenant shares its contract's natural key (employer, apprentice, start):
-                # a search would find the contract itself. Its resend gets the OPCO's 409.
-                log.info("dispatch.doubt_unresolvable", why="avenant")
-                return None
-            key = natural_key(call.body)
-            if key is None:
-                log.info("dispatch.doubt_unresolvable", why="incomplete natural key")
-                return None
-            try:
-                return await self._gateway.find_dossier(command.cfa, opco, key)
-            except NotSupportedError:
-                return None  # no read route at this OPCO: rely on its duplicate answer (409)
-        if command.kind is CommandKind.FACTURE:
-            reference = facture_reference(data)
-            if reference is None:
-                return None
-            try:
-                return await self._gateway.find_facture(command.cfa, opco, reference)
-            except NotSupportedError:
-                return None
-        # conventions, certificats, ruptures: no read route; the resend gets 409 if it was stored
-        return None
-
-    async def _call(self, command: Command, opco: OpcoCode, call: OpcoCall) -> Created:
-        g = self._gateway
-        match command.kind:
-            case CommandKind.DOSSIER:
-                return await g.submit_dossier(command.cfa, opco, call.body)
-            case CommandKind.CONVENTION:
-                file = await open_file(self._files, g, opco, call)
-                return await g.submit_convention(command.cfa, opco, call.body, file)
-            case CommandKind.FACTURE:
-                file = await open_file(self._files, g, opco, call)
-                return await g.submit_facture(command.cfa, opco, call.body, file)
-            case CommandKind.CERTIFICAT:
-                return await g.submit_certificat(command.cfa, opco, call.body)
-            case CommandKind.RUPTURE:
-                return await g.declare_rupture(command.cfa, opco, call.body)
-            case CommandKind.DOCUMENT:  # issue 18: the documents route is being built
-                raise NotSupportedError("documents are not sent to the OPCO yet")

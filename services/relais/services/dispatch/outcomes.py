@@ -105,6 +105,7 @@ class Outcomes:
             numero_externe=ids.get("numeroExterne"),
             numero_interne_facture=ids.get("numeroInterneFacture"),
             reference_facture_cfa=reference,
+            numero_interne_document=ids.get("numeroInterneDocument"),
             etat=created.etat,
             attempts=attempts,
             already_at_opco=created.duplicate,
@@ -189,8 +190,26 @@ class Outcomes:
     async def fail_permanently(self, command: Command, exc: PermanentOpcoError) -> str:
         return await self.fail(command, permanent_reason(exc), str(exc), opco_error=exc)
 
+    async def retry_later(
+        self, command: Command, opco: OpcoCode, exc: Exception, *, resolved: bool
+    ) -> str:
+        """A dependency other than the OPCO (the file store) out of reach: retried like a
+        retryable OPCO error, with the ``file_store_unavailable`` reason; nothing is lost. No
+        request completed (a file's last chunk leaves only once it matched): no new doubt, and
+        an old one stays unless its look-up ran (``resolved``)."""
+        retryable = RetryableOpcoError(str(exc), opco=opco.value)
+        ambiguous = command.ambiguous and not resolved
+        reason = StatusReason.FILE_STORE_UNAVAILABLE
+        return await self.retry(command, opco, retryable, ambiguous=ambiguous, reason=reason)
+
     async def retry(
-        self, command: Command, opco: OpcoCode, exc: RetryableOpcoError, *, ambiguous: bool
+        self,
+        command: Command,
+        opco: OpcoCode,
+        exc: RetryableOpcoError,
+        *,
+        ambiguous: bool,
+        reason: StatusReason | None = None,
     ) -> str:
         now = self._clock.now()
         attempt = command.attempts + 1
@@ -211,7 +230,7 @@ class Outcomes:
                 opco=opco,
                 attempt=attempt,
                 next_attempt_at=decision.at,
-                reason=StatusReason.AMBIGUOUS if is_ambiguous(exc) else StatusReason.RETRYABLE,
+                reason=reason or (_AMBIGUOUS if is_ambiguous(exc) else StatusReason.RETRYABLE),
                 occurred_at=now,
                 opco_messages=exc.messages,
                 opco_errors=opco_details(exc),
@@ -269,6 +288,9 @@ class Outcomes:
     def lost(self, step: str) -> str:
         log.warning("dispatch.lease_lost", step=step, worker=self._worker)
         return Outcome.LOST
+
+
+_AMBIGUOUS = StatusReason.AMBIGUOUS
 
 
 def trigger_of(command: Command) -> Trigger:

@@ -24,7 +24,7 @@ from relais.services.clock import Clock, SystemClock
 from relais.services.dispatch.handler import CommandHandler, CommandMetrics
 from relais.services.dispatch.options import DispatchOptions, default_worker_id
 from relais.services.dispatch.pauses import PauseMetrics, PauseWatch
-from relais.services.files_port import FileOpener
+from relais.services.files_port import CfaFileOpener
 from relais.services.ledger_port import Command, Ledger
 from relais.services.opco_port import OpcoGateway
 from relais.tracing import Tracing
@@ -51,7 +51,7 @@ class Dispatcher:
         npec: NpecTable | None = None,
         check_factures: bool = False,
         tracing: Tracing | None = None,
-        files: FileOpener | None = None,
+        files: CfaFileOpener | None = None,
     ) -> None:
         self.ledger = ledger
         self.gateway = gateway

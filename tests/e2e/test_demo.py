@@ -48,6 +48,10 @@ def test_demo_exit_prints_one_summary_with_no_violation(tmp_path: Path) -> None:
     assert summary["counts_by_status"].get("dead_lettered", 0) == 1  # the record that is not JSON
     assert summary["unexpected_outcomes"]["count"] == 0, summary["unexpected_outcomes"]
     assert len(summary["counts_by_opco"]) >= 11
+    documents = summary["documents"]  # PDFs in the CFAs' directories, sent by relais
+    assert documents["published"] >= 1
+    assert documents["by_status"] == {"submitted": documents["published"]}, documents
+    assert documents["at_opco"] == documents["published"]
     engaged = sum(
         v for o in summary["etats_by_opco"].values() for k, v in o.items() if "ENGAGE" in k
     )

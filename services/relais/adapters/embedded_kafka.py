@@ -329,12 +329,7 @@ class KafkaCluster:
                         "-cp",
                         f"{node.libs}/*",
                         "kafka.tools.StorageTool",
-                        "format",
-                        "-t",
-                        cluster_id,
-                        "-c",
-                        str(node.config_path),
-                        *scram,
+                        *format_args(cluster_id, node.config_path, scram),
                     ],
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
@@ -389,6 +384,13 @@ def broker_count(bootstrap: str) -> int:
     if failure:
         raise failure[0]
     return found[0]
+
+
+def format_args(cluster_id: str, config: Path, scram: list[str]) -> list[str]:
+    """``kafka-storage format``'s arguments. Each value is joined to its option (``--x=v``): a
+    random cluster id may start with ``-`` (URL-safe base64), which argparse would otherwise read
+    as an option and refuse ("expected one argument")."""
+    return ["format", f"--cluster-id={cluster_id}", f"--config={config}", *scram]
 
 
 def _cluster_id() -> str:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from relais.adapters.files.verified import verified, verify
+from relais.adapters.files.verified import ReferencedSource, verify
 from relais.domain.file_locations import LocalLocation
 from relais.domain.file_refusals import FileCode, FileRefusedError
 from relais.domain.files import FileReference
@@ -19,24 +19,12 @@ CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True)
-class LocalStoreSource:
+class LocalStoreSource(ReferencedSource):
     path: Path
     ref: FileReference
 
-    @property
-    def name(self) -> str:
-        return self.ref.fileName
-
-    @property
-    def media_type(self) -> str:
-        return self.ref.mediaType
-
-    @property
-    def size(self) -> int:
-        return self.ref.size
-
-    def chunks(self) -> AsyncIterator[bytes]:
-        return verified(_read(self.path, self.ref), self.ref)
+    def _stream(self) -> AsyncIterator[bytes]:
+        return _read(self.path, self.ref)
 
 
 async def open_local(

@@ -33,7 +33,7 @@ from obstore.exceptions import (
 )
 from obstore.store import S3Store
 
-from relais.adapters.files.verified import verified, verify
+from relais.adapters.files.verified import ReferencedSource, verify
 from relais.config_files import FilesSettings
 from relais.domain.file_locations import S3Location
 from relais.domain.file_refusals import FileCode, FileRefusedError
@@ -105,27 +105,12 @@ class S3Files:
 
 
 @dataclass(frozen=True)
-class S3FileSource:
+class S3FileSource(ReferencedSource):
     store: S3Store = field(repr=False)
     location: S3Location
     ref: FileReference
     e_tag: str | None
     chunk_bytes: int = CHUNK_BYTES
-
-    @property
-    def name(self) -> str:
-        return self.ref.fileName
-
-    @property
-    def media_type(self) -> str:
-        return self.ref.mediaType
-
-    @property
-    def size(self) -> int:
-        return self.ref.size
-
-    def chunks(self) -> AsyncIterator[bytes]:
-        return verified(self._stream(), self.ref)
 
     async def _stream(self) -> AsyncIterator[bytes]:
         options: obstore.GetOptions = {"if_match": self.e_tag} if self.e_tag else {}

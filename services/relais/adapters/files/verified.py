@@ -11,6 +11,31 @@ from relais.domain.file_checks import FileCheck
 from relais.domain.files import FileReference
 
 
+class ReferencedSource:
+    """A ``FileSource`` described by its reference (name, media type, size), whose bytes come
+    from the store's ``_stream`` and are checked on the fly every time they are read."""
+
+    ref: FileReference
+
+    @property
+    def name(self) -> str:
+        return self.ref.fileName
+
+    @property
+    def media_type(self) -> str:
+        return self.ref.mediaType
+
+    @property
+    def size(self) -> int:
+        return self.ref.size
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return verified(self._stream(), self.ref)
+
+    def _stream(self) -> AsyncIterator[bytes]:
+        raise NotImplementedError
+
+
 async def verified(chunks: AsyncIterator[bytes], ref: FileReference) -> AsyncIterator[bytes]:
     """``chunks`` as they come, refused (``FileRefusedError``) before the last one if the file is
     not the referenced one."""

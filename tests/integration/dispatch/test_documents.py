@@ -31,6 +31,7 @@ from relais.sampledata.pdfs import default_files_dir, sample_pdf
 from relais.services.ledger_port import NewCommand
 from tests.fixtures.s3 import S3Server
 from tests.integration.dispatch.conftest import Rig
+from tests.local_files import reference_json as reference
 
 pytestmark = pytest.mark.integration
 
@@ -52,16 +53,6 @@ class Store:
         bucket = bucket or self.mine
         await obstore.put_async(self.s3.store(bucket), key, data)
         return reference(f"s3://{bucket}/{key}", data, key.rsplit("/", 1)[-1])
-
-
-def reference(location: str, data: bytes, name: str) -> Json:
-    return {
-        "location": location,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size": len(data),
-        "mediaType": "application/pdf",
-        "fileName": name,
-    }
 
 
 @pytest_asyncio.fixture(loop_scope="function")

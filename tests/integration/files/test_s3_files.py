@@ -4,7 +4,6 @@ code; a forbidden location is refused before any request; an unreachable store i
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 
 import obstore
@@ -18,6 +17,7 @@ from relais.domain.file_refusals import FileCode, FileRefusedError
 from relais.domain.files import FileReference
 from relais.services.files_port import FileSource, FileStoreUnavailableError
 from tests.fixtures.s3 import S3Server
+from tests.local_files import reference as ref
 
 pytestmark = pytest.mark.integration
 
@@ -25,20 +25,6 @@ CFA_A = "19350000000011"
 CFA_B = "35600000000048"
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 4096  # 1 MiB: several chunks
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 5000
-
-
-def ref(
-    location: str, data: bytes, name: str = "convention.pdf", media: str = "application/pdf"
-) -> FileReference:
-    return FileReference.model_validate(
-        {
-            "location": location,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-            "mediaType": media,
-            "fileName": name,
-        }
-    )
 
 
 def policy(bucket_a: str, bucket_b: str) -> FilePolicy:

@@ -41,6 +41,7 @@ from tests.fixtures.broker import consume_all, produce
 from tests.fixtures.s3 import ACCESS_KEY, SECRET_KEY, S3Server
 from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess, default_key
 from tests.integration.pipeline.harness import make_topics, out, running, settings_for, wait_until
+from tests.local_files import reference_json as ref
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -90,16 +91,6 @@ class World:
 
         await wait_until(done, timeout_s=timeout_s, every_s=0.5)
         return found
-
-
-def ref(location: str, data: bytes, name: str) -> Json:
-    return {
-        "location": location,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size": len(data),
-        "mediaType": "application/pdf",
-        "fileName": name,
-    }
 
 
 def big_pdf(size: int) -> bytes:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 
 from relais.domain.file_checks import FileCheck, FileLimits, check_reference, sniff
 from relais.domain.file_refusals import FileCode, FileRefusedError
 from relais.domain.files import FileReference
+from tests.local_files import reference
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -20,15 +19,7 @@ EXE = b"MZ\x90\x00" + b"\x00" * 64
 def ref_of(
     data: bytes, name: str = "convention.pdf", media: str = "application/pdf"
 ) -> FileReference:
-    return FileReference.model_validate(
-        {
-            "location": "s3://bucket/cfa/x.pdf",
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-            "mediaType": media,
-            "fileName": name,
-        }
-    )
+    return reference("s3://bucket/cfa/x.pdf", data, name, media)
 
 
 def run(ref: FileReference, data: bytes, chunk: int = 7) -> None:

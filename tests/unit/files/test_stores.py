@@ -4,7 +4,6 @@ sockets): each refusal code, symbolic links out of the root, a file changed afte
 from __future__ import annotations
 
 import base64
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -15,22 +14,11 @@ from relais.domain.file_refusals import FileCode, FileRefusedError
 from relais.domain.files import FileReference
 from relais.errors import ConfigurationError
 from relais.services.files_port import FileSource
+from tests.local_files import reference as ref
 
 CFA_A = "19350000000011"
 CFA_B = "35600000000048"
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 2000  # 512 KB: several chunks
-
-
-def ref(location: str, data: bytes, name: str = "convention.pdf") -> FileReference:
-    return FileReference.model_validate(
-        {
-            "location": location,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-            "mediaType": "application/pdf",
-            "fileName": name,
-        }
-    )
 
 
 @pytest.fixture

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from relais.domain.json_types import Json
 from relais.services.command_payload import CommandPayload, parse
 from relais.services.ledger_port import CommandKind, NewCommand
+from tests.local_files import reference_json
 
 CFA = "12345678900011"
 OTHER_CFA = "98765432100022"
@@ -162,13 +161,7 @@ PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64
 
 def fichier(data: bytes = PDF, name: str = "reduction.pdf", location: str = "") -> Json:
     """A file reference (its location only read by the opener the test gives)."""
-    return {
-        "location": location or f"s3://cfa-docs/{name}",
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size": len(data),
-        "mediaType": "application/pdf",
-        "fileName": name,
-    }
+    return reference_json(location or f"s3://cfa-docs/{name}", data, name)
 
 
 def document_cmd(

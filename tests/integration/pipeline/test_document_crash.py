@@ -28,6 +28,7 @@ from tests.integration.pipeline.harness import make_topics, out, wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 ATLAS = OpcoCode.ATLAS  # documents as multipart
+DONE = ("submitted", "rejected", "failed")
 SLOW_S = 8.0  # the OPCO holds the answer this long: relais is killed before it comes
 
 
@@ -77,18 +78,11 @@ async def test_a_document_upload_killed_mid_flight_resumes_with_one_document(
     document = gen.document(d, "CONVENTION_FORMATION")
     digest = document["data"]["fichier"]["sha256"]
 
-    async def final_status(event_id: str) -> dict[str, Any]:
+    async def terminal(event_id: str) -> dict[str, Any] | None:
+        """The event's terminal status, once relais published one."""
         got = await consume_all(kafka_bootstrap, topics.status, timeout_s=5, idle_s=0.3)
-        return next(
-            s.json()
-            for s in got
-            if s.json()["eventId"] == event_id and s.json()["status"] == "submitted"
-        )
-
-    async def status_of(event_id: str) -> str | None:
-        got = await consume_all(kafka_bootstrap, topics.status, timeout_s=5, idle_s=0.3)
-        found = [s.json()["status"] for s in got if s.json()["eventId"] == event_id]
-        return next((s for s in found if s in ("submitted", "rejected", "failed")), None)
+        bodies = (s.json() for s in got)
+        return next((b for b in bodies if b["eventId"] == event_id and b["status"] in DONE), None)
 
     first = relais("first")
     first.start()
@@ -97,7 +91,7 @@ async def test_a_document_upload_killed_mid_flight_resumes_with_one_document(
         await produce(kafka_bootstrap, topics.input, [out(d.event)])
 
         async def dossier_done() -> bool:
-            return await status_of(str(d.event["id"])) == "submitted"
+            return (await terminal(str(d.event["id"])) or {}).get("status") == "submitted"
 
         await wait_until(dossier_done, timeout_s=60, every_s=0.5)
         # the OPCO stores the document, then keeps the answer back: relais dies waiting for it
@@ -111,10 +105,7 @@ async def test_a_document_upload_killed_mid_flight_resumes_with_one_document(
         )
         await produce(kafka_bootstrap, topics.input, [out(document)])
 
-        async def uploading() -> bool:
-            return in_flight(ledger, "document")
-
-        await wait_until(uploading, timeout_s=30, every_s=0.05)
+        await wait_until(lambda: in_flight(ledger, "document"), timeout_s=30, every_s=0.05)
 
         def stored() -> bool:
             return any(doc["sha256"] == digest for doc in sim.documents(siret=DEFAULT_CFA_SIRET))
@@ -122,8 +113,7 @@ async def test_a_document_upload_killed_mid_flight_resumes_with_one_document(
         await wait_until(stored, timeout_s=30, every_s=0.05)
         assert first.pid is not None
         os.kill(first.pid, signal.SIGKILL)  # mid-upload: the OPCO has not answered yet
-        first.stop(grace_s=5)
-        assert await status_of(str(document["id"])) is None  # nothing was decided
+        assert await terminal(str(document["id"])) is None  # nothing was decided
     finally:
         first.stop(grace_s=5)
 
@@ -134,13 +124,17 @@ async def test_a_document_upload_killed_mid_flight_resumes_with_one_document(
         await second.wait_ready()
 
         async def document_done() -> bool:
-            return await status_of(str(document["id"])) is not None
+            return await terminal(str(document["id"])) is not None
 
         await wait_until(document_done, timeout_s=90, every_s=0.5)
     finally:
         second.stop()
-    final = await final_status(str(document["id"]))
-    assert final["status"] == "submitted" and final.get("reason") == "already_at_opco", final
+    final = await terminal(str(document["id"]))
+    assert (
+        final is not None
+        and final["status"] == "submitted"
+        and final.get("reason") == "already_at_opco"
+    ), final
     at_opco = [doc for doc in sim.documents(siret=DEFAULT_CFA_SIRET) if doc["sha256"] == digest]
     assert len(at_opco) == 1, at_opco
     assert final["numeroInterneDocument"] == at_opco[0]["numeroInterneDocument"]

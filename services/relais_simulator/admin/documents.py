@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relais.domain.json_types import Json
-from relais_simulator.admin.inputs import opco_of, simulator
+from relais_simulator.admin.inputs import listing, opco_of, simulator
 from relais_simulator.model import Document
 from relais_simulator.wire import JsonResponse, error_response
 
@@ -31,17 +31,7 @@ def document_admin_view(doc: Document) -> Json:
 
 async def documents(request: Request) -> Response:
     """``GET /_admin/documents?opco=&siret=``: every document received, oldest first."""
-    sim = simulator(request)
-    q = request.query_params
-    opco = opco_of(q["opco"]) if "opco" in q else None
-    siret = q.get("siret")
-    out: list[Json] = []
-    for code, s in sim.stores.items():
-        if opco is not None and code is not opco:
-            continue
-        for doc in s.documents:
-            if siret is None or doc.cfa_siret == siret:
-                out.append({"opco": code.value, **document_admin_view(doc)})
+    out = listing(request, lambda store: store.documents, document_admin_view)
     return JsonResponse({"documents": out})
 
 

@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relais.domain.dates import parse_date
-from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais_simulator.admin.inputs import (
     AdvanceIn,
@@ -26,6 +25,7 @@ from relais_simulator.admin.inputs import (
     ScaleIn,
     SettingsIn,
     TtlIn,
+    listing,
     opco_of,
     read_body,
     simulator,
@@ -288,16 +288,7 @@ async def stats(request: Request) -> Response:
 async def dossiers(request: Request) -> Response:
     sim = simulator(request)
     sim.tick_all()
-    q = request.query_params
-    opco = opco_of(q["opco"]) if "opco" in q else None
-    siret = q.get("siret")
-    out: list[Json] = []
-    for code, s in sim.stores.items():
-        if opco is not None and code is not opco:
-            continue
-        for d in s.dossiers.values():
-            if siret is None or d.cfa_siret == siret:
-                out.append({"opco": code.value, **dossier_admin_view(d)})
+    out = listing(request, lambda store: store.dossiers.values(), dossier_admin_view)
     return JsonResponse({"dossiers": out})
 
 
@@ -333,14 +324,5 @@ async def set_etat(request: Request) -> Response:
 async def factures(request: Request) -> Response:
     sim = simulator(request)
     sim.tick_all()
-    q = request.query_params
-    opco = opco_of(q["opco"]) if "opco" in q else None
-    siret = q.get("siret")
-    out: list[Json] = []
-    for code, s in sim.stores.items():
-        if opco is not None and code is not opco:
-            continue
-        for f in s.factures.values():
-            if siret is None or f.cfa_siret == siret:
-                out.append({"opco": code.value, **facture_admin_view(f)})
+    out = listing(request, lambda store: store.factures.values(), facture_admin_view)
     return JsonResponse({"factures": out})

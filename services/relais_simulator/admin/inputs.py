@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -14,10 +14,19 @@ from relais.domain.json_types import Json
 from relais.domain.opco import OpcoCode
 from relais_simulator.state import Simulator
 from relais_simulator.states import DossierEtat
+from relais_simulator.store import OpcoStore
 from relais_simulator.wire import error_response
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class OfCfa(Protocol):
+    @property
+    def cfa_siret(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=OfCfa)
 
 
 def simulator(request: Request) -> Simulator:
@@ -33,6 +42,23 @@ def opco_of(value: str) -> OpcoCode | None:
         return OpcoCode(value.upper())
     except ValueError:
         return None
+
+
+def listing(
+    request: Request, items: Callable[[OpcoStore], Iterable[Item]], view: Callable[[Item], Json]
+) -> list[Json]:
+    """The items of every OPCO's books (or of the ``opco`` query's), of the ``siret`` query's CFA
+    when given, each as ``view`` shows it with its OPCO."""
+    q = request.query_params
+    opco = opco_of(q["opco"]) if "opco" in q else None
+    siret = q.get("siret")
+    return [
+        {"opco": code.value, **view(item)}
+        for code, store in simulator(request).stores.items()
+        if opco is None or code is opco
+        for item in items(store)
+        if siret is None or item.cfa_siret == siret
+    ]
 
 
 def validation_errors(exc: ValidationError) -> list[Json]:

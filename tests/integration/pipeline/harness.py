@@ -7,15 +7,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from relais.bootstrap import App
 from relais.config import Settings
 from relais.domain.events import structured_to_record
+from relais.domain.opco import OpcoCode
 from relais.sampledata.generator import Generator
 from relais.services.ingest.signature import sign
 from tests.fixtures.broker import In, Out, broker_kind_of, consume_all
+from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess
 from tests.today import TODAY
 
 
@@ -79,6 +82,18 @@ def broker_timings(bootstrap: str) -> dict[str, Any]:
 
 def generator(seed: int = 7) -> Generator:
     return Generator(seed, TODAY)
+
+
+def sim_generator(sim: SimulatorProcess, seed: int) -> Generator:
+    """A generator on the simulator's today whose one CFA is the one the simulator has keys for."""
+    gen = Generator(seed, date.fromisoformat(sim.clock()["today"]), cfa_count=1)
+    gen.cfas[0] = replace(gen.cfas[0], siret=DEFAULT_CFA_SIRET)
+    return gen
+
+
+def sim_urls(sim: SimulatorProcess) -> dict[OpcoCode, str]:
+    """Every OPCO's root at the simulator (``build(..., base_urls=)``)."""
+    return {opco: sim.opco_url(opco) for opco in OpcoCode}
 
 
 def out(event: dict[str, Any]) -> Out:

@@ -9,8 +9,7 @@ import os
 import signal
 import sqlite3
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,9 @@ from relais.adapters.embedded_broker import free_port
 from relais.demo.processes import RelaisProcess, relais_env, write_profiles
 from relais.domain.opco import OpcoCode
 from relais.domain.referentials import referential
-from relais.sampledata import Generator
 from tests.fixtures.broker import broker_kind_of, consume_all, produce
 from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess, write_default_credentials
-from tests.integration.pipeline.harness import make_topics, out, wait_until
+from tests.integration.pipeline.harness import make_topics, out, sim_generator, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -47,9 +45,7 @@ async def test_a_document_upload_killed_mid_flight_resumes_with_one_document(
     tmp_path: Path,
 ) -> None:
     sim = fresh_simulator
-    today = date.fromisoformat(sim.clock()["today"])
-    gen = Generator(20261219, today, cfa_count=1)
-    gen.cfas[0] = replace(gen.cfas[0], siret=DEFAULT_CFA_SIRET)
+    gen = sim_generator(sim, 20261219)
     topics = make_topics(topic_factory)
     keys, oauth = write_default_credentials(tmp_path)
     profiles = tmp_path / "opco-profiles.json"
@@ -74,7 +70,7 @@ async def test_a_document_upload_killed_mid_flight_resumes_with_one_document(
         )
         return RelaisProcess(log_path=tmp_path / f"{name}.log", env=env, http_port=port)
 
-    d = gen.dossier(ATLAS, cfa=gen.cfas[0], explicit_opco=True, start=today - timedelta(days=2))
+    d = gen.dossier(ATLAS, cfa=gen.cfas[0], explicit_opco=True, start=gen.today - timedelta(days=2))
     document = gen.document(d, "CONVENTION_FORMATION")
     digest = document["data"]["fichier"]["sha256"]
 

@@ -19,8 +19,8 @@ import hashlib
 import tracemalloc
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,20 @@ from relais.sampledata import GeneratedDossier, Generator
 from relais.sampledata.pdfs import sample_pdf
 from tests.fixtures.broker import consume_all, produce
 from tests.fixtures.s3 import ACCESS_KEY, SECRET_KEY, S3Server
-from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess, default_key
-from tests.integration.pipeline.harness import make_topics, out, running, settings_for, wait_until
+from tests.fixtures.simulator import (
+    DEFAULT_CFA_SIRET,
+    SimulatorProcess,
+    write_default_credentials,
+)
+from tests.integration.pipeline.harness import (
+    make_topics,
+    out,
+    running,
+    settings_for,
+    sim_generator,
+    sim_urls,
+    wait_until,
+)
 from tests.local_files import reference_json as ref
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -107,10 +119,7 @@ def app_settings(
     bucket: str,
 ) -> tuple[Settings, str]:
     topics = make_topics(topic_factory)
-    keys = tmp_path / "keys.csv"
-    rows = [f"{DEFAULT_CFA_SIRET},{o.value},{default_key(o)},2099-12-31" for o in OpcoCode]
-    keys.write_text("\n".join(["siret,opco,key,expiry", *rows]) + "\n")
-    keys.chmod(0o600)
+    keys, oauth = write_default_credentials(tmp_path)
     base = settings_for(bootstrap, topics, f"sqlite:///{tmp_path}/ledger.db")
     files = {
         "cfas": {
@@ -131,7 +140,7 @@ def app_settings(
             "kafka": base.kafka,
             "ledger": base.ledger,
             "dispatch": {"enabled": True, "idle_s": 0.05, "backoff_base_s": 0.05},
-            "credentials": {"keys_file": keys, "oauth_clients_file": sim.oauth_file},
+            "credentials": {"keys_file": keys, "oauth_clients_file": oauth},
             "files": files,
         }
     )
@@ -147,9 +156,7 @@ def world_parts(
     tmp_path: Path,
 ) -> tuple[World, Settings]:
     sim = fresh_simulator
-    today = date.fromisoformat(sim.clock()["today"])
-    gen = Generator(20261218, today, cfa_count=1)
-    gen.cfas[0] = replace(gen.cfas[0], siret=DEFAULT_CFA_SIRET)
+    gen = sim_generator(sim, 20261218)
     bucket = s3_server.bucket(f"cfa-docs-{uuid.uuid4().hex[:8]}")
     s3_server.bucket(f"other-{bucket}")
     settings, status_topic = app_settings(
@@ -167,10 +174,6 @@ def world_parts(
         s3.store(f"other-{bucket}"),
     )
     return world, settings
-
-
-def sim_urls(sim: SimulatorProcess) -> dict[OpcoCode, str]:
-    return {opco: sim.opco_url(opco) for opco in OpcoCode}
 
 
 def dossier(w: World, opco: OpcoCode) -> GeneratedDossier:

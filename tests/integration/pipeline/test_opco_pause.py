@@ -31,7 +31,14 @@ from tests.fixtures.simulator import (
     SimulatorProcess,
     write_default_credentials,
 )
-from tests.integration.pipeline.harness import make_topics, out, running, settings_for, wait_until
+from tests.integration.pipeline.harness import (
+    make_topics,
+    out,
+    running,
+    settings_for,
+    sim_urls,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -137,7 +144,3 @@ async def test_a_paused_opco_waits_while_the_others_flow_then_goes_in_order(
     received = [by_numero[r["ids"]["numeroInterne"]] for r in posts]
     assert received == [d.dossier_id for d in akto], "released in publication order, once each"
     assert len([b for b in bodies if b["status"] == "waiting"]) == len(akto_ids)
-
-
-def sim_urls(sim: SimulatorProcess) -> dict[OpcoCode, str]:
-    return {opco: sim.opco_url(opco) for opco in OpcoCode}

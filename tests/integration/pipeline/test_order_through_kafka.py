@@ -24,7 +24,14 @@ from relais.sampledata import GeneratedDossier, Generator
 from tests.fixtures.broker import consume_all, produce
 from tests.fixtures.simulator import DEFAULT_CFA_SIRET, SimulatorProcess, default_key
 from tests.integration.dispatch.order import published_label, received_order
-from tests.integration.pipeline.harness import make_topics, out, running, settings_for, wait_until
+from tests.integration.pipeline.harness import (
+    make_topics,
+    out,
+    running,
+    settings_for,
+    sim_urls,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -151,7 +158,3 @@ async def test_order_per_dossier_across_partitions(
         assert received[d.dossier_id] == published[d.dossier_id], d.dossier_id
     assert any(r["outcome"].startswith("fault") for r in records), "the run exercised retries"
     assert set(outcomes.values()) == {"submitted"}, outcomes
-
-
-def sim_urls(sim: SimulatorProcess) -> dict[OpcoCode, str]:
-    return {opco: sim.opco_url(opco) for opco in OpcoCode}
